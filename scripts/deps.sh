@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Install the Debian packages yubin needs to build, run and test.
+# Usage: scripts/deps.sh [build|test|bench]  (each level includes the ones before)
+# Idempotent: only missing packages are installed; apt-get update runs at most once.
+set -eu
+level=${1:-test}
+
+build_pkgs="build-essential meson ninja-build pkg-config libevent-dev libssl-dev
+	libc-ares-dev libsqlite3-dev libcrypt-dev openssl"
+test_pkgs="libcmocka-dev python3 python3-pytest swaks curl isync fetchmail dnsmasq-base
+	clang libclang-rt-14-dev cppcheck procps"
+bench_pkgs="postfix dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd"
+
+pkgs=$build_pkgs
+case $level in
+build) ;;
+test) pkgs="$pkgs $test_pkgs" ;;
+bench) pkgs="$pkgs $test_pkgs $bench_pkgs" ;;
+*) echo "usage: $0 [build|test|bench]" >&2; exit 64 ;;
+esac
+
+missing=
+for p in $pkgs; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+echo "deps: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+# Postfix must not ask questions nor start a system instance: benchmarks run private ones.
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+stamp=/var/lib/apt/periodic/yubin-update-stamp
+if [ ! -e "$stamp" ] || [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v lock)" ]; then
+	$SUDO apt-get update -q
+	$SUDO mkdir -p "$(dirname "$stamp")" && $SUDO touch "$stamp"
+fi
+# Keep package scripts from starting system daemons (dovecot, postfix) on this machine.
+policy=/usr/sbin/policy-rc.d
+created_policy=
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+	$SUDO chmod +x "$policy"
+	created_policy=1
+fi
+$SUDO apt-get install -y -q --no-install-recommends $missing || rc=$?
+[ -n "$created_policy" ] && $SUDO rm -f "$policy"
+exit ${rc:-0}
