@@ -1,0 +1,440 @@
+/* Connections on libevent bufferevents, with OpenSSL for TLS (see conn.h). */
+#include "net/conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/buf.h"
+#include "util/xmalloc.h"
+
+struct conn {
+	struct event_base *base;
+	struct bufferevent *bev; /* the top of the stack: the TLS filter after STARTTLS */
+	struct event *defer_ev;  /* reports a local close or a drain from the loop, never inline */
+	const struct conn_ops *ops;
+	void *ctx;
+	unsigned timeout;
+	bool closing;
+	bool close_reported;
+	bool want_drain;
+	bool skipping_line; /* inside an over-long line being discarded */
+	bool paused;
+	struct sockaddr_storage peer;
+	char peer_ip[INET6_ADDRSTRLEN];
+	char local_ip[INET6_ADDRSTRLEN];
+	unsigned local_port;
+};
+
+static void conn_setup_bev(struct conn *conn);
+
+static void
+conn_report_close(struct conn *conn, enum conn_close_reason reason)
+{
+	if (conn->close_reported)
+		return;
+	conn->close_reported = true;
+	bufferevent_disable(conn->bev, EV_READ | EV_WRITE);
+	conn->ops->on_close(conn, conn->ctx, reason);
+}
+
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *conn = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	if (conn->closing || conn->close_reported) {
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
+	conn->ops->on_input(conn, conn->ctx);
+}
+
+static void
+conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *conn = arg;
+
+	if (evbuffer_get_length(bufferevent_get_output(bev)) != 0)
+		return;
+	if (conn->closing) {
+		conn_report_close(conn, CONN_CLOSE_LOCAL);
+		return;
+	}
+	if (conn->want_drain && conn->ops->on_drain != NULL) {
+		conn->want_drain = false;
+		conn->ops->on_drain(conn, conn->ctx);
+	}
+}
+
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *conn = arg;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		if (conn->ops->on_tls_ready != NULL && conn_is_tls(conn))
+			conn->ops->on_tls_ready(conn, conn->ctx);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		if (!conn->closing && conn->ops->on_timeout != NULL &&
+		    !conn->ops->on_timeout(conn, conn->ctx)) {
+			bufferevent_enable(bev, conn->paused ? EV_WRITE : EV_READ | EV_WRITE);
+			return;
+		}
+		conn_report_close(conn, CONN_CLOSE_TIMEOUT);
+		return;
+	}
+	if (what & BEV_EVENT_EOF) {
+		conn_report_close(conn, conn->closing ? CONN_CLOSE_LOCAL : CONN_CLOSE_EOF);
+		return;
+	}
+	if (what & BEV_EVENT_ERROR)
+		conn_report_close(conn, conn->closing ? CONN_CLOSE_LOCAL : CONN_CLOSE_ERROR);
+}
+
+static void
+conn_defer_ev_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *conn = arg;
+
+	(void)fd;
+	(void)what;
+	if (conn_output_len(conn) != 0 || conn->close_reported)
+		return;
+	if (conn->closing) {
+		conn_report_close(conn, CONN_CLOSE_LOCAL);
+	} else if (conn->want_drain && conn->ops->on_drain != NULL) {
+		conn->want_drain = false;
+		conn->ops->on_drain(conn, conn->ctx);
+	}
+}
+
+static void
+conn_fill_addrs(struct conn *conn, int fd)
+{
+	struct sockaddr_storage local;
+	socklen_t len = sizeof(conn->peer);
+
+	if (getpeername(fd, (struct sockaddr *)&conn->peer, &len) < 0)
+		memset(&conn->peer, 0, sizeof(conn->peer));
+	len = sizeof(local);
+	if (getsockname(fd, (struct sockaddr *)&local, &len) < 0)
+		memset(&local, 0, sizeof(local));
+	strcpy(conn->peer_ip, "unknown");
+	strcpy(conn->local_ip, "unknown");
+	if (conn->peer.ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&conn->peer)->sin_addr, conn->peer_ip,
+			  sizeof(conn->peer_ip));
+	} else if (conn->peer.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&conn->peer)->sin6_addr,
+			  conn->peer_ip, sizeof(conn->peer_ip));
+	}
+	if (local.ss_family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&local;
+		inet_ntop(AF_INET, &sin->sin_addr, conn->local_ip, sizeof(conn->local_ip));
+		conn->local_port = ntohs(sin->sin_port);
+	} else if (local.ss_family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&local;
+		inet_ntop(AF_INET6, &sin6->sin6_addr, conn->local_ip, sizeof(conn->local_ip));
+		conn->local_port = ntohs(sin6->sin6_port);
+	}
+}
+
+struct conn *
+conn_new(struct event_base *base, int fd, SSL_CTX *tls, bool client_tls,
+	 const struct conn_ops *ops, void *ctx)
+{
+	struct conn *conn = xcalloc(1, sizeof(*conn));
+	int opts = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
+
+	conn->base = base;
+	conn->ops = ops;
+	conn->ctx = ctx;
+	evutil_make_socket_nonblocking(fd);
+	conn_fill_addrs(conn, fd);
+	if (tls != NULL) {
+		SSL *ssl = SSL_new(tls);
+		conn->bev = bufferevent_openssl_socket_new(
+			base, fd, ssl, client_tls ? BUFFEREVENT_SSL_CONNECTING
+						  : BUFFEREVENT_SSL_ACCEPTING,
+			opts);
+	} else {
+		conn->bev = bufferevent_socket_new(base, fd, opts);
+	}
+	if (conn->bev == NULL) {
+		close(fd);
+		free(conn);
+		return NULL;
+	}
+	conn->defer_ev = event_new(base, -1, 0, conn_defer_ev_cb, conn);
+	conn_setup_bev(conn);
+	return conn;
+}
+
+static void
+conn_setup_bev(struct conn *conn)
+{
+	struct timeval tv = {conn->timeout, 0};
+
+	if (bufferevent_openssl_get_ssl(conn->bev) != NULL)
+		bufferevent_openssl_set_allow_dirty_shutdown(conn->bev, 1);
+	bufferevent_setcb(conn->bev, conn_read_cb, conn_write_cb, conn_event_cb, conn);
+	bufferevent_set_timeouts(conn->bev, conn->timeout ? &tv : NULL,
+				 conn->timeout ? &tv : NULL);
+	bufferevent_enable(conn->bev, conn->paused ? EV_WRITE : EV_READ | EV_WRITE);
+}
+
+void
+conn_free(struct conn **connp)
+{
+	struct conn *conn = *connp;
+
+	if (conn == NULL)
+		return;
+	*connp = NULL;
+	event_free(conn->defer_ev);
+	bufferevent_free(conn->bev);
+	free(conn);
+}
+
+void
+conn_set_ctx(struct conn *conn, const struct conn_ops *ops, void *ctx)
+{
+	conn->ops = ops;
+	conn->ctx = ctx;
+}
+
+struct evbuffer *
+conn_input(struct conn *conn)
+{
+	return bufferevent_get_input(conn->bev);
+}
+
+size_t
+conn_input_len(struct conn *conn)
+{
+	return evbuffer_get_length(bufferevent_get_input(conn->bev));
+}
+
+int
+conn_readline(struct conn *conn, struct buf *line, size_t max)
+{
+	struct evbuffer *in = bufferevent_get_input(conn->bev);
+	struct evbuffer_ptr eol;
+	size_t len;
+
+	buf_reset(line);
+	while (conn->skipping_line) {
+		eol = evbuffer_search(in, "\n", 1, NULL);
+		if (eol.pos < 0) {
+			evbuffer_drain(in, evbuffer_get_length(in));
+			return 0;
+		}
+		evbuffer_drain(in, (size_t)eol.pos + 1);
+		conn->skipping_line = false;
+	}
+	eol = evbuffer_search(in, "\n", 1, NULL);
+	if (eol.pos < 0) {
+		if (evbuffer_get_length(in) <= max)
+			return 0;
+		evbuffer_drain(in, evbuffer_get_length(in));
+		conn->skipping_line = true;
+		return -1;
+	}
+	len = (size_t)eol.pos;
+	if (len > max + 1) { /* +1: the CR */
+		evbuffer_drain(in, len + 1);
+		return -1;
+	}
+	buf_reserve(line, len + 1);
+	evbuffer_remove(in, line->data, len + 1);
+	if (len > 0 && line->data[len - 1] == '\r')
+		len--;
+	line->len = len;
+	line->data[len] = '\0';
+	return 1;
+}
+
+void
+conn_write(struct conn *conn, const void *data, size_t len)
+{
+	bufferevent_write(conn->bev, data, len);
+}
+
+void
+conn_writes(struct conn *conn, const char *s)
+{
+	bufferevent_write(conn->bev, s, strlen(s));
+}
+
+void
+conn_printf(struct conn *conn, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(bufferevent_get_output(conn->bev), fmt, ap);
+	va_end(ap);
+}
+
+void
+conn_write_evbuffer(struct conn *conn, struct evbuffer *evb)
+{
+	evbuffer_add_buffer(bufferevent_get_output(conn->bev), evb);
+}
+
+int
+conn_write_file(struct conn *conn, int fd, off_t offset, size_t len)
+{
+	if (evbuffer_add_file(bufferevent_get_output(conn->bev), fd, offset, (ev_off_t)len) < 0) {
+		close(fd);
+		return -1;
+	}
+	return 0;
+}
+
+size_t
+conn_output_len(struct conn *conn)
+{
+	return evbuffer_get_length(bufferevent_get_output(conn->bev));
+}
+
+void
+conn_want_drain(struct conn *conn)
+{
+	conn->want_drain = true;
+	if (conn_output_len(conn) == 0)
+		event_active(conn->defer_ev, 0, 0);
+}
+
+void
+conn_pause_read(struct conn *conn)
+{
+	conn->paused = true;
+	bufferevent_disable(conn->bev, EV_READ);
+}
+
+void
+conn_resume_read(struct conn *conn)
+{
+	if (!conn->paused || conn->close_reported)
+		return;
+	conn->paused = false;
+	bufferevent_enable(conn->bev, EV_READ);
+	/* input that arrived while paused is already buffered: deliver it now */
+	if (evbuffer_get_length(bufferevent_get_input(conn->bev)) > 0)
+		bufferevent_trigger(conn->bev, EV_READ, BEV_OPT_DEFER_CALLBACKS);
+}
+
+void
+conn_set_timeout(struct conn *conn, unsigned seconds)
+{
+	struct timeval tv = {seconds, 0};
+
+	conn->timeout = seconds;
+	bufferevent_set_timeouts(conn->bev, seconds ? &tv : NULL, seconds ? &tv : NULL);
+}
+
+int
+conn_starttls(struct conn *conn, SSL_CTX *tls, bool client)
+{
+	struct evbuffer *in = bufferevent_get_input(conn->bev);
+	struct bufferevent *filter;
+	SSL *ssl;
+
+	/* RFC 3207 4.2 / RFC 2595 3.1: whatever the client pipelined after the STARTTLS
+	 * command was sent in clear and could have been injected: never execute it. */
+	evbuffer_drain(in, evbuffer_get_length(in));
+	conn->skipping_line = false;
+	ssl = SSL_new(tls);
+	if (ssl == NULL)
+		return -1;
+	filter = bufferevent_openssl_filter_new(
+		conn->base, conn->bev, ssl,
+		client ? BUFFEREVENT_SSL_CONNECTING : BUFFEREVENT_SSL_ACCEPTING,
+		BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (filter == NULL) {
+		SSL_free(ssl);
+		return -1;
+	}
+	conn->bev = filter;
+	conn_setup_bev(conn);
+	return 0;
+}
+
+bool
+conn_is_tls(const struct conn *conn)
+{
+	return bufferevent_openssl_get_ssl(conn->bev) != NULL;
+}
+
+const char *
+conn_tls_version(const struct conn *conn)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(conn->bev);
+
+	return ssl ? SSL_get_version(ssl) : NULL;
+}
+
+const char *
+conn_tls_cipher(const struct conn *conn)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(conn->bev);
+
+	return ssl ? SSL_get_cipher_name(ssl) : NULL;
+}
+
+void
+conn_close_after_flush(struct conn *conn)
+{
+	struct evbuffer *in = bufferevent_get_input(conn->bev);
+
+	if (conn->closing)
+		return;
+	conn->closing = true;
+	evbuffer_drain(in, evbuffer_get_length(in));
+	bufferevent_enable(conn->bev, EV_WRITE);
+	if (conn_output_len(conn) == 0)
+		event_active(conn->defer_ev, 0, 0);
+}
+
+bool
+conn_is_closing(const struct conn *conn)
+{
+	return conn->closing || conn->close_reported;
+}
+
+const struct sockaddr *
+conn_peer(const struct conn *conn)
+{
+	return (const struct sockaddr *)&conn->peer;
+}
+
+const char *
+conn_peer_ip(const struct conn *conn)
+{
+	return conn->peer_ip;
+}
+
+const char *
+conn_local_ip(const struct conn *conn)
+{
+	return conn->local_ip;
+}
+
+unsigned
+conn_local_port(const struct conn *conn)
+{
+	return conn->local_port;
+}

@@ -1,0 +1,123 @@
+/* Listening sockets on libevent's evconnlistener (see listener.h). */
+#include "net/listener.h"
+
+#include <errno.h>
+#include <event2/listener.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log/log.h"
+#include "util/xmalloc.h"
+
+struct listener {
+	struct evconnlistener *evl;
+	listener_accept_cb *cb;
+	void *ctx;
+	unsigned port;
+};
+
+static char listener_error[512];
+
+static void
+listener_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa, int len,
+		void *arg)
+{
+	struct listener *l = arg;
+
+	(void)evl;
+	l->cb(fd, sa, len, l->ctx);
+}
+
+static void
+listener_error_cb(struct evconnlistener *evl, void *arg)
+{
+	(void)arg;
+	/* EMFILE and friends: log, keep listening; libevent retries on the next event */
+	log_warn("listener: accept failed: %s", strerror(errno));
+	(void)evl;
+}
+
+struct listener *
+listener_new(struct event_base *base, const char *host, unsigned port, listener_accept_cb *cb,
+	     void *ctx, const char **error_r)
+{
+	struct addrinfo hints, *res = NULL;
+	struct listener *l;
+	char portstr[16];
+	int err;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	if (host != NULL && *host == '\0')
+		host = NULL;
+	if (host == NULL)
+		hints.ai_family = AF_INET6; /* dual-stack [::] */
+	err = getaddrinfo(host, portstr, &hints, &res);
+	if (err != 0) {
+		snprintf(listener_error, sizeof(listener_error), "bad listen address %s:%u: %s",
+			 host ? host : "", port, gai_strerror(err));
+		*error_r = listener_error;
+		return NULL;
+	}
+	l = xcalloc(1, sizeof(*l));
+	l->cb = cb;
+	l->ctx = ctx;
+	l->port = port;
+	l->evl = evconnlistener_new_bind(base, listener_accept, l,
+					 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+						 LEV_OPT_CLOSE_ON_EXEC,
+					 1024, res->ai_addr, (int)res->ai_addrlen);
+	freeaddrinfo(res);
+	if (l->evl == NULL) {
+		snprintf(listener_error, sizeof(listener_error), "cannot listen on %s:%u: %s",
+			 host ? host : "*", port, strerror(errno));
+		*error_r = listener_error;
+		free(l);
+		return NULL;
+	}
+	evconnlistener_set_error_cb(l->evl, listener_error_cb);
+	if (port == 0) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		if (getsockname(evconnlistener_get_fd(l->evl), (struct sockaddr *)&ss, &len) == 0)
+			l->port = ntohs(ss.ss_family == AF_INET
+						? ((struct sockaddr_in *)&ss)->sin_port
+						: ((struct sockaddr_in6 *)&ss)->sin6_port);
+	}
+	return l;
+}
+
+void
+listener_free(struct listener **lp)
+{
+	if (*lp == NULL)
+		return;
+	evconnlistener_free((*lp)->evl);
+	free(*lp);
+	*lp = NULL;
+}
+
+void
+listener_pause(struct listener *l)
+{
+	evconnlistener_disable(l->evl);
+}
+
+void
+listener_resume(struct listener *l)
+{
+	evconnlistener_enable(l->evl);
+}
+
+unsigned
+listener_port(const struct listener *l)
+{
+	return l->port;
+}
