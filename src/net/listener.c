@@ -121,3 +121,9 @@ listener_port(const struct listener *l)
 {
 	return l->port;
 }
+
+void
+listener_set_ctx(struct listener *l, void *ctx)
+{
+	l->ctx = ctx;
+}

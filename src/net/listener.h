@@ -18,5 +18,6 @@ void listener_free(struct listener **l);
 void listener_pause(struct listener *l);
 void listener_resume(struct listener *l);
 unsigned listener_port(const struct listener *l);
+void listener_set_ctx(struct listener *l, void *ctx);
 
 #endif

@@ -1,0 +1,47 @@
+/* The outbound queue: messages for remote recipients are spooled durably under
+ * data_directory/queue/, then delivered by the scheduler (DNS MX routing, the SMTP
+ * client, retries with backoff, DSN bounces). */
+#ifndef QUEUE_QUEUE_H
+#define QUEUE_QUEUE_H
+#include <stddef.h>
+
+#include <openssl/ssl.h>
+
+struct accounts;
+struct event_base;
+struct queue;
+struct settings;
+struct store;
+
+struct queue_deps {
+	struct event_base *base;
+	const struct settings *settings;
+	struct accounts *accounts;
+	struct store *store;     /* for local recipients of sendmail mail and bounces */
+	SSL_CTX *client_tls;     /* opportunistic STARTTLS for outbound SMTP */
+};
+
+/* Opens the spool under data_directory/queue (recovering what a crash left), starts the
+ * scheduler and the pickup of mail dropped by `yubin sendmail`. NULL with *error_r. */
+struct queue *queue_new(const struct queue_deps *deps, const char **error_r);
+/* Stops starting new deliveries; deliveries in flight are abandoned safely (they are
+ * retried after a restart, never lost). */
+void queue_shutdown(struct queue *queue);
+void queue_free(struct queue **queue);
+/* Retry every deferred message now (SIGUSR1 / `yubin queue flush`). */
+void queue_flush(struct queue *queue);
+
+/* result 0: the message is durable in the queue (the SMTP server may answer 250);
+ * -1: it could not be spooled, error says why (static text), nothing is queued. */
+typedef void queue_submit_cb(void *ctx, int result, const char *error);
+
+/* Spools a message for the remote recipients rcpts (NULL-terminated) with envelope
+ * sender (may be "" for a bounce) and calls cb on the loop thread once it is durable
+ * (or failed). The stored message is prefix followed by msg (CRLF line ends); qid is the
+ * id the SMTP server logged for it. Everything is copied before this returns; cb may be
+ * called before it returns only on failure. */
+void queue_submit(struct queue *queue, const char *qid, const char *sender,
+		  const char *const *rcpts, const char *prefix, size_t prefix_len, const char *msg,
+		  size_t len, queue_submit_cb *cb, void *ctx);
+
+#endif

@@ -1,0 +1,41 @@
+/* The SMTP server (RFC 5321) for the three listener kinds: smtp (port 25, mail from the
+ * internet for local domains, relay only for mynetworks), submission (587, STARTTLS) and
+ * submissions (465, implicit TLS). One server object owns all their listeners and
+ * sessions; it plugs into serve through smtp_server_new() and smtp_server_free(). */
+#ifndef SMTP_SMTP_SERVER_H
+#define SMTP_SMTP_SERVER_H
+#include <openssl/ssl.h>
+
+struct accounts;
+struct event_base;
+struct penalty;
+struct queue;
+struct settings;
+struct smtp_server;
+struct store;
+struct workers;
+
+/* What the server uses; all must outlive it. queue may be NULL (no outbound mail: remote
+ * recipients are then refused with a temporary error). */
+struct smtp_server_deps {
+	struct event_base *base;
+	const struct settings *settings;
+	struct accounts *accounts;
+	struct store *store;
+	struct queue *queue;
+	struct workers *workers;
+	struct penalty *penalty;
+	SSL_CTX *tls; /* NULL: no STARTTLS, no implicit TLS listeners */
+};
+
+/* Binds every listener of smtp_listen, submission_listen and submissions_listen.
+ * NULL with *error_r when one cannot be bound. */
+struct smtp_server *smtp_server_new(const struct smtp_server_deps *deps, const char **error_r);
+/* Stops accepting; sessions still delivering finish first, the others are closed with 421. */
+void smtp_server_shutdown(struct smtp_server *server);
+/* Frees the server (after shutdown, once the loop has ended). */
+void smtp_server_free(struct smtp_server **server);
+/* New TLS context after a reload (SIGHUP); new connections use it. */
+void smtp_server_set_tls(struct smtp_server *server, SSL_CTX *tls);
+
+#endif

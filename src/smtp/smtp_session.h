@@ -1,0 +1,113 @@
+/* One SMTP server session: the state machine, the command loop and replies. Internal to
+ * src/smtp: the command handlers (smtp_commands.c), message reception (smtp_message.c)
+ * and the server (smtp_server.c) share this definition. */
+#ifndef SMTP_SMTP_SESSION_H
+#define SMTP_SMTP_SESSION_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/queue.h>
+
+#include "mail/smtp_data.h"
+#include "mail/smtp_params.h"
+#include "smtp/smtp_server.h"
+#include "util/buf.h"
+
+struct conn;
+
+enum smtp_listener_kind {
+	SMTP_LISTENER_SMTP,        /* port 25 */
+	SMTP_LISTENER_SUBMISSION,  /* port 587, STARTTLS */
+	SMTP_LISTENER_SUBMISSIONS, /* port 465, implicit TLS */
+};
+
+enum smtp_state {
+	SMTP_STATE_CONNECTED, /* greeted, waiting for EHLO/HELO */
+	SMTP_STATE_READY,     /* after EHLO/HELO, no transaction */
+	SMTP_STATE_MAIL,      /* MAIL accepted, no valid RCPT yet */
+	SMTP_STATE_RCPT,      /* at least one RCPT accepted */
+	SMTP_STATE_DATA,      /* reading DATA until <CRLF>.<CRLF> */
+	SMTP_STATE_BDAT,      /* reading a BDAT chunk of known size */
+	SMTP_STATE_WAIT,      /* an asynchronous step (delivery, AUTH) runs; input paused */
+	SMTP_STATE_AUTH,      /* waiting for a SASL continuation line */
+	SMTP_STATE_CLOSING,   /* reply queued, closing after flush */
+};
+
+struct smtp_rcpt {
+	char *address;  /* as given in RCPT TO */
+	char **local;   /* local account names it resolves to (NULL-terminated) */
+	char **remote;  /* remote addresses it resolves to (NULL-terminated) */
+};
+
+struct smtp_session {
+	TAILQ_ENTRY(smtp_session) entry; /* the server's list of sessions */
+	struct smtp_server *server;
+	struct conn *conn;
+	enum smtp_listener_kind kind;
+	enum smtp_state state;
+	char id[17];      /* session id; the current transaction's queue id is qid */
+	char *ip;         /* client address text, for limits and logs */
+	char *helo;       /* EHLO/HELO argument */
+	bool esmtp;
+	unsigned errors;
+	struct buf line;
+
+	/* AUTH (submission) */
+	char *auth_user;         /* authenticated account, NULL if none */
+	char *auth_mech;         /* mechanism of the exchange in progress */
+	char *auth_login_user;   /* LOGIN: the user given in the first step */
+
+	/* current transaction */
+	char qid[17];
+	char *mail_from;        /* reverse-path, "" for <> */
+	struct smtp_mail_params mail_params;
+	struct smtp_rcpt *rcpts;
+	size_t n_rcpts, rcpts_cap;
+	struct buf msg;         /* message being received (without our Received:) */
+	struct smtp_data_reader data;
+	struct crlf_normalizer bdat_norm;
+	unsigned long long bdat_left; /* bytes of the current chunk still to read */
+	bool bdat_last;
+	bool bdat_discard;      /* the chunk is read and thrown away (error already decided) */
+	const char *bdat_error; /* reply for a discarded chunk */
+	bool bdat_started;      /* the transaction uses BDAT (DATA is then out of sequence) */
+
+	/* lifetime: the session outlives its connection while an async step runs */
+	bool conn_gone;
+	unsigned pending; /* asynchronous steps in flight */
+};
+
+/* Server side helpers smtp_session.c uses. */
+const struct smtp_server_deps *smtp_server_deps(const struct smtp_server *server);
+SSL_CTX *smtp_server_tls(const struct smtp_server *server);
+/* The session's connection closed: forget it in the limits and the session list. */
+void smtp_server_session_closed(struct smtp_server *server, struct smtp_session *s);
+void smtp_session_free(struct smtp_session *s);
+
+struct smtp_session *smtp_session_new(struct smtp_server *server, struct conn *conn,
+				      enum smtp_listener_kind kind);
+/* Sends a reply line (text without CRLF; a multi-line reply is several calls with '-'). */
+void smtp_reply(struct smtp_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A 4xx/5xx reply that counts towards smtp_max_errors; past it, 421 and close. */
+void smtp_reply_error(struct smtp_session *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void smtp_session_enter_state(struct smtp_session *s, enum smtp_state state);
+/* Forgets the transaction (RSET, after delivery, after STARTTLS). */
+void smtp_session_reset_transaction(struct smtp_session *s);
+/* Closes after the queued replies are sent. */
+void smtp_session_close(struct smtp_session *s);
+/* Pauses input for an asynchronous step; smtp_session_async_done() resumes it and frees
+ * the session if its connection went away meanwhile (then it returns false). */
+void smtp_session_async_begin(struct smtp_session *s);
+bool smtp_session_async_done(struct smtp_session *s);
+/* After the async step's reply was sent and the state set: read pipelined input again. */
+void smtp_session_async_reply_done(struct smtp_session *s);
+/* Handles one command line. */
+void smtp_session_command(struct smtp_session *s, const char *line, size_t len);
+/* Message reception (smtp_message.c): feed input in DATA/BDAT states; returns false when
+ * the input loop must stop (waiting for an async step). */
+bool smtp_message_input(struct smtp_session *s);
+void smtp_message_start_data(struct smtp_session *s);
+void smtp_message_start_bdat(struct smtp_session *s, unsigned long long size, bool last);
+bool smtp_session_is_trusted(const struct smtp_session *s); /* mynetworks or AUTH */
+
+#endif
