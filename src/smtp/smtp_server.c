@@ -24,7 +24,7 @@ struct smtp_listener {
 };
 
 struct smtp_server {
-	struct smtp_server_deps deps;
+	const struct smtp_server_deps *deps; /* serve's, may be completed after binding */
 	struct smtp_listener *listeners;
 	size_t n_listeners;
 	struct strmap *per_ip;   /* client IP -> connection count (as uintptr_t) */
@@ -36,19 +36,13 @@ struct smtp_server {
 const struct smtp_server_deps *
 smtp_server_deps(const struct smtp_server *server)
 {
-	return &server->deps;
+	return server->deps;
 }
 
 SSL_CTX *
 smtp_server_tls(const struct smtp_server *server)
 {
-	return server->deps.tls;
-}
-
-void
-smtp_server_set_tls(struct smtp_server *server, SSL_CTX *tls)
-{
-	server->deps.tls = tls;
+	return server->deps->tls;
 }
 
 static void
@@ -73,8 +67,8 @@ smtp_server_accept(int fd, const struct sockaddr *peer, int peerlen, void *ctx)
 {
 	struct smtp_listener *l = ctx;
 	struct smtp_server *server = l->server;
-	const struct settings *set = server->deps.settings;
-	SSL_CTX *tls = l->kind == SMTP_LISTENER_SUBMISSIONS ? server->deps.tls : NULL;
+	const struct settings *set = server->deps->settings;
+	SSL_CTX *tls = l->kind == SMTP_LISTENER_SUBMISSIONS ? server->deps->tls : NULL;
 	struct smtp_session *s;
 	struct conn *conn;
 	uintptr_t per_ip;
@@ -85,7 +79,7 @@ smtp_server_accept(int fd, const struct sockaddr *peer, int peerlen, void *ctx)
 		close(fd);
 		return;
 	}
-	conn = conn_new(server->deps.base, fd, tls, false, NULL, NULL);
+	conn = conn_new(server->deps->base, fd, tls, false, NULL, NULL);
 	if (conn == NULL)
 		return;
 	s = smtp_session_new(server, conn, l->kind);
@@ -120,7 +114,7 @@ smtp_server_listen(struct smtp_server *server, const struct listen_list *list,
 {
 	size_t i;
 
-	if (kind == SMTP_LISTENER_SUBMISSIONS && list->n > 0 && server->deps.tls == NULL) {
+	if (kind == SMTP_LISTENER_SUBMISSIONS && list->n > 0 && server->deps->tls == NULL) {
 		*error_r = "submissions_listen needs TLS, but no certificate is loaded";
 		return -1;
 	}
@@ -132,7 +126,7 @@ smtp_server_listen(struct smtp_server *server, const struct listen_list *list,
 		l = &server->listeners[server->n_listeners];
 		l->server = server;
 		l->kind = kind;
-		l->listener = listener_new(server->deps.base, list->addrs[i].host,
+		l->listener = listener_new(server->deps->base, list->addrs[i].host,
 					   list->addrs[i].port, smtp_server_accept, NULL, error_r);
 		if (l->listener == NULL)
 			return -1;
@@ -148,7 +142,7 @@ smtp_server_new(const struct smtp_server_deps *deps, const char **error_r)
 	const struct settings *set = deps->settings;
 	size_t i;
 
-	server->deps = *deps;
+	server->deps = deps;
 	server->per_ip = strmap_new();
 	TAILQ_INIT(&server->sessions);
 	if (smtp_server_listen(server, &set->smtp_listen, SMTP_LISTENER_SMTP, error_r) < 0 ||
@@ -180,7 +174,7 @@ smtp_server_shutdown(struct smtp_server *server)
 	TAILQ_FOREACH(s, &server->sessions, entry) {
 		if (s->state == SMTP_STATE_WAIT || s->state == SMTP_STATE_CLOSING)
 			continue;
-		smtp_reply(s, "421 4.3.2 %s Service shutting down", server->deps.settings->myhostname);
+		smtp_reply(s, "421 4.3.2 %s Service shutting down", server->deps->settings->myhostname);
 		smtp_session_close(s);
 	}
 }

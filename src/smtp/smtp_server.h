@@ -15,7 +15,9 @@ struct smtp_server;
 struct store;
 struct workers;
 
-/* What the server uses; all must outlive it. queue may be NULL (no outbound mail: remote
+/* What the server uses. The struct itself is kept by pointer and must outlive the server:
+ * serve binds the listeners first (as root), then drops privileges, opens the databases
+ * and fills in accounts, store, queue... before the loop runs. queue may be NULL (no outbound mail: remote
  * recipients are then refused with a temporary error). */
 struct smtp_server_deps {
 	struct event_base *base;
@@ -35,7 +37,5 @@ struct smtp_server *smtp_server_new(const struct smtp_server_deps *deps, const c
 void smtp_server_shutdown(struct smtp_server *server);
 /* Frees the server (after shutdown, once the loop has ended). */
 void smtp_server_free(struct smtp_server **server);
-/* New TLS context after a reload (SIGHUP); new connections use it. */
-void smtp_server_set_tls(struct smtp_server *server, SSL_CTX *tls);
 
 #endif

@@ -1,0 +1,290 @@
+/* `yubin serve` (see serve.h): bind as root, drop privileges, open the databases,
+ * store and queue, run the protocol servers on one libevent loop; SIGTERM/SIGINT stop
+ * gracefully, SIGHUP reloads the TLS certificate and the log level, SIGUSR1 flushes the
+ * queue. */
+#include "cli/serve.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "auth/accounts.h"
+#include "auth/penalty.h"
+#include "cli/privs.h"
+#include "conf/settings.h"
+#include "log/log.h"
+#include "net/tls.h"
+#include "net/workers.h"
+#include "queue/queue.h"
+#include "smtp/smtp_server.h"
+#include "store/store.h"
+#include "util/file.h"
+#include "util/xmalloc.h"
+
+struct serve {
+	struct settings *settings;
+	struct event_base *base;
+	struct accounts *accounts;
+	struct store *store;
+	struct queue *queue;
+	struct workers *workers;
+	struct penalty *penalty;
+	SSL_CTX *tls;
+	SSL_CTX *client_tls;
+	struct smtp_server_deps smtp_deps;
+	struct smtp_server *smtp;
+	struct event *sig_term, *sig_int, *sig_hup, *sig_usr1;
+	char *pid_file;
+	bool stopping;
+};
+
+static void
+serve_set_log_level(const struct settings *s)
+{
+	if (s->log_level == NULL)
+		return;
+	if (strcmp(s->log_level, "debug") == 0)
+		log_set_level(LOG_LEVEL_DEBUG);
+	else if (strcmp(s->log_level, "warn") == 0)
+		log_set_level(LOG_LEVEL_WARN);
+	else if (strcmp(s->log_level, "error") == 0)
+		log_set_level(LOG_LEVEL_ERROR);
+	else
+		log_set_level(LOG_LEVEL_INFO);
+	log_init_from_env(); /* YUBIN_LOG_LEVEL wins, for tests and debugging */
+}
+
+/* The configured pair, or a self-signed pair generated into data_directory/tls/. */
+static SSL_CTX *
+serve_load_tls(const struct settings *s, const char **error_r)
+{
+	char cert[PATH_MAX], key[PATH_MAX];
+
+	if (s->tls_cert_file != NULL && s->tls_key_file != NULL)
+		return tls_server_ctx_new(s->tls_cert_file, s->tls_key_file, error_r);
+	snprintf(cert, sizeof(cert), "%s/tls", s->data_directory);
+	if (file_mkdir_p(cert, 0700) < 0) {
+		*error_r = "cannot create the tls directory in data_directory";
+		return NULL;
+	}
+	snprintf(cert, sizeof(cert), "%s/tls/cert.pem", s->data_directory);
+	snprintf(key, sizeof(key), "%s/tls/key.pem", s->data_directory);
+	if (!file_exists(cert) || !file_exists(key)) {
+		log_info("serve: generating a self-signed certificate for %s in %s",
+			 s->myhostname, cert);
+		if (tls_generate_self_signed(cert, key, s->myhostname, error_r) < 0)
+			return NULL;
+	}
+	return tls_server_ctx_new(cert, key, error_r);
+}
+
+static void
+serve_stop_loop(evutil_socket_t fd, short what, void *arg)
+{
+	struct serve *sv = arg;
+
+	(void)fd;
+	(void)what;
+	event_base_loopexit(sv->base, NULL);
+}
+
+static void
+serve_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct serve *sv = arg;
+	struct timeval grace = {1, 0};
+
+	(void)what;
+	if (sig == SIGUSR1) {
+		log_info("serve: SIGUSR1: flushing the queue");
+		if (sv->queue != NULL)
+			queue_flush(sv->queue);
+		return;
+	}
+	if (sig == SIGHUP) {
+		struct settings fresh;
+		const char *error;
+		SSL_CTX *tls;
+
+		log_info("serve: SIGHUP: reloading the TLS certificate and the log level");
+		if (settings_load(&fresh, sv->settings->config_path, &error) < 0) {
+			log_error("serve: reload failed, keeping the old settings: %s", error);
+			return;
+		}
+		serve_set_log_level(&fresh);
+		tls = serve_load_tls(&fresh, &error);
+		settings_free(&fresh);
+		if (tls == NULL) {
+			log_error("serve: reload: TLS: %s (keeping the old certificate)", error);
+			return;
+		}
+		SSL_CTX_free(sv->tls);
+		sv->tls = tls;
+		sv->smtp_deps.tls = tls;
+		return;
+	}
+	if (sv->stopping)
+		return;
+	sv->stopping = true;
+	log_info("serve: signal %d: shutting down", (int)sig);
+	smtp_server_shutdown(sv->smtp);
+	if (sv->queue != NULL)
+		queue_shutdown(sv->queue);
+	/* let the 421s go out and in-flight deliveries finish */
+	event_base_once(sv->base, -1, EV_TIMEOUT, serve_stop_loop, sv, &grace);
+}
+
+static int
+serve_open_services(struct serve *sv, const char **error_r)
+{
+	const struct settings *s = sv->settings;
+	struct queue_deps qdeps;
+
+	sv->accounts = accounts_open(s, error_r);
+	if (sv->accounts == NULL)
+		return -1;
+	sv->store = store_open(s->data_directory, sv->base, error_r);
+	if (sv->store == NULL)
+		return -1;
+	sv->workers = workers_new(sv->base, 2);
+	sv->penalty = penalty_new(s->auth_failure_delay, PENALTY_MAX_DELAY_MS,
+				  PENALTY_DEFAULT_ENTRIES, PENALTY_DEFAULT_EXPIRE);
+	sv->client_tls = tls_client_ctx_new(error_r);
+	if (sv->client_tls == NULL)
+		return -1;
+	qdeps.base = sv->base;
+	qdeps.settings = s;
+	qdeps.accounts = sv->accounts;
+	qdeps.store = sv->store;
+	qdeps.client_tls = sv->client_tls;
+	sv->queue = queue_new(&qdeps, error_r);
+	if (sv->queue == NULL)
+		return -1;
+	sv->smtp_deps.accounts = sv->accounts;
+	sv->smtp_deps.store = sv->store;
+	sv->smtp_deps.queue = sv->queue;
+	sv->smtp_deps.workers = sv->workers;
+	sv->smtp_deps.penalty = sv->penalty;
+	return 0;
+}
+
+static void
+serve_write_pid(struct serve *sv)
+{
+	char pid[32];
+	const char *error;
+
+	sv->pid_file = xasprintf("%s/yubin.pid", sv->settings->data_directory);
+	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (file_write_atomic(sv->pid_file, pid, strlen(pid), false, &error) < 0)
+		log_warn("serve: cannot write the pid file: %s", error);
+}
+
+static void
+serve_raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	/* every connection is a descriptor: allow as many as the hard limit permits */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static void
+serve_free(struct serve *sv)
+{
+	smtp_server_free(&sv->smtp);
+	if (sv->queue != NULL)
+		queue_free(&sv->queue);
+	/* waits for deliveries in flight, whose callbacks reply to their sessions */
+	store_close(&sv->store);
+	smtp_server_free(&sv->smtp);
+	workers_free(&sv->workers);
+	penalty_free(&sv->penalty);
+	accounts_close(&sv->accounts);
+	if (sv->sig_term != NULL) {
+		event_free(sv->sig_term);
+		event_free(sv->sig_int);
+		event_free(sv->sig_hup);
+		event_free(sv->sig_usr1);
+	}
+	if (sv->pid_file != NULL) {
+		unlink(sv->pid_file);
+		free(sv->pid_file);
+	}
+	SSL_CTX_free(sv->tls);
+	SSL_CTX_free(sv->client_tls);
+	if (sv->base != NULL)
+		event_base_free(sv->base);
+}
+
+int
+serve(struct settings *settings, int argc, char **argv)
+{
+	struct serve sv;
+	const char *error = NULL;
+	int ret = EX_OK;
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: yubin [-c FILE] serve\n");
+		return EX_USAGE;
+	}
+	memset(&sv, 0, sizeof(sv));
+	sv.settings = settings;
+	serve_set_log_level(settings);
+	signal(SIGPIPE, SIG_IGN);
+	serve_raise_fd_limit();
+	evthread_use_pthreads();
+	sv.base = event_base_new();
+	if (sv.base == NULL || file_mkdir_p(settings->data_directory, 0750) < 0) {
+		log_error("serve: cannot set up the event loop or %s", settings->data_directory);
+		serve_free(&sv);
+		return EX_OSERR;
+	}
+	sv.tls = serve_load_tls(settings, &error);
+	if (sv.tls == NULL) {
+		log_error("serve: TLS: %s", error);
+		serve_free(&sv);
+		return EX_CONFIG;
+	}
+	sv.smtp_deps.base = sv.base;
+	sv.smtp_deps.settings = settings;
+	sv.smtp_deps.tls = sv.tls;
+	/* bind while still root, then drop, then open what the server writes */
+	sv.smtp = smtp_server_new(&sv.smtp_deps, &error);
+	if (sv.smtp == NULL || privs_drop(settings, &error) < 0 ||
+	    serve_open_services(&sv, &error) < 0) {
+		log_error("serve: %s", error);
+		serve_free(&sv);
+		return EX_UNAVAILABLE;
+	}
+	sv.sig_term = evsignal_new(sv.base, SIGTERM, serve_on_signal, &sv);
+	sv.sig_int = evsignal_new(sv.base, SIGINT, serve_on_signal, &sv);
+	sv.sig_hup = evsignal_new(sv.base, SIGHUP, serve_on_signal, &sv);
+	sv.sig_usr1 = evsignal_new(sv.base, SIGUSR1, serve_on_signal, &sv);
+	evsignal_add(sv.sig_term, NULL);
+	evsignal_add(sv.sig_int, NULL);
+	evsignal_add(sv.sig_hup, NULL);
+	evsignal_add(sv.sig_usr1, NULL);
+	serve_write_pid(&sv);
+	log_info("serve: yubin ready: myhostname=%s data_directory=%s", settings->myhostname,
+		 settings->data_directory);
+	if (event_base_dispatch(sv.base) < 0) {
+		log_error("serve: event loop failed");
+		ret = EX_SOFTWARE;
+	}
+	log_info("serve: stopped");
+	serve_free(&sv);
+	return ret;
+}
