@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf/settings.h"
 #include "log/log.h"
 #include "util/xmalloc.h"
 
@@ -126,4 +127,34 @@ void
 listener_set_ctx(struct listener *l, void *ctx)
 {
 	l->ctx = ctx;
+}
+
+int
+listener_bind_list(struct event_base *base, const struct listen_list *list,
+		   listener_accept_cb *cb, void *ctx, struct listener ***arr, size_t *n,
+		   const char **error_r)
+{
+	size_t i;
+
+	for (i = 0; i < list->n; i++) {
+		struct listener *l = listener_new(base, list->addrs[i].host, list->addrs[i].port,
+						  cb, ctx, error_r);
+		if (l == NULL)
+			return -1;
+		*arr = xrealloc(*arr, (*n + 1) * sizeof(**arr));
+		(*arr)[(*n)++] = l;
+	}
+	return 0;
+}
+
+void
+listener_free_all(struct listener ***arr, size_t *n)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		listener_free(&(*arr)[i]);
+	free(*arr);
+	*arr = NULL;
+	*n = 0;
 }

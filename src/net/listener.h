@@ -20,4 +20,13 @@ void listener_resume(struct listener *l);
 unsigned listener_port(const struct listener *l);
 void listener_set_ctx(struct listener *l, void *ctx);
 
+struct listen_list;
+/* Binds every address of list, appending the listeners to *arr (of *n, grown). 0 ok,
+ * -1 with *error_r (the ones already bound stay in *arr for the caller to free). */
+int listener_bind_list(struct event_base *base, const struct listen_list *list,
+		       listener_accept_cb *cb, void *ctx, struct listener ***arr, size_t *n,
+		       const char **error_r);
+/* Frees the *n listeners of *arr and the array. */
+void listener_free_all(struct listener ***arr, size_t *n);
+
 #endif

@@ -4,7 +4,6 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,23 +11,22 @@
 #include "conf/settings.h"
 #include "log/log.h"
 #include "net/conn.h"
+#include "net/conn_limits.h"
 #include "net/listener.h"
 #include "smtp/smtp_session.h"
-#include "util/strmap.h"
 #include "util/xmalloc.h"
 
-struct smtp_listener {
+struct smtp_listener_ctx {
 	struct smtp_server *server;
-	struct listener *listener;
 	enum smtp_listener_kind kind;
 };
 
 struct smtp_server {
 	const struct smtp_server_deps *deps; /* serve's, may be completed after binding */
-	struct smtp_listener *listeners;
+	struct listener **listeners;
 	size_t n_listeners;
-	struct strmap *per_ip;   /* client IP -> connection count (as uintptr_t) */
-	unsigned n_connections;
+	struct smtp_listener_ctx kinds[3]; /* accept context per enum smtp_listener_kind */
+	struct conn_limits *limits;
 	TAILQ_HEAD(, smtp_session) sessions;
 	bool shutting_down;
 };
@@ -45,33 +43,23 @@ smtp_server_tls(const struct smtp_server *server)
 	return server->deps->tls;
 }
 
-static void
-smtp_server_ip_count(struct smtp_server *server, const char *ip, int delta)
-{
-	uintptr_t n = (uintptr_t)strmap_get(server->per_ip, ip);
-
-	n = (uintptr_t)((intptr_t)n + delta);
-	strmap_set(server->per_ip, ip, n == 0 ? NULL : (void *)n);
-}
-
 void
 smtp_server_session_closed(struct smtp_server *server, struct smtp_session *s)
 {
-	server->n_connections--;
-	smtp_server_ip_count(server, s->ip, -1);
+	conn_limits_remove(server->limits, s->ip);
 	TAILQ_REMOVE(&server->sessions, s, entry);
 }
 
 static void
 smtp_server_accept(int fd, const struct sockaddr *peer, int peerlen, void *ctx)
 {
-	struct smtp_listener *l = ctx;
+	const struct smtp_listener_ctx *l = ctx;
 	struct smtp_server *server = l->server;
 	const struct settings *set = server->deps->settings;
 	SSL_CTX *tls = l->kind == SMTP_LISTENER_SUBMISSIONS ? server->deps->tls : NULL;
 	struct smtp_session *s;
 	struct conn *conn;
-	uintptr_t per_ip;
+	enum conn_limits_result limit;
 
 	(void)peer;
 	(void)peerlen;
@@ -84,11 +72,10 @@ smtp_server_accept(int fd, const struct sockaddr *peer, int peerlen, void *ctx)
 		return;
 	s = smtp_session_new(server, conn, l->kind);
 	TAILQ_INSERT_TAIL(&server->sessions, s, entry);
-	server->n_connections++;
-	smtp_server_ip_count(server, s->ip, +1);
-	per_ip = (uintptr_t)strmap_get(server->per_ip, s->ip);
+	limit = conn_limits_add(server->limits, s->ip, set->smtp_max_connections,
+				set->smtp_max_connections_per_ip);
 	/* RFC 5321 3.8: a server that cannot serve may answer the connection with 421 */
-	if (server->n_connections > set->smtp_max_connections) {
+	if (limit == CONN_LIMITS_TOTAL) {
 		log_warn("smtp: %s: client=[%s] rejected: too many connections (%u)", s->id, s->ip,
 			 set->smtp_max_connections);
 		smtp_reply(s, "421 4.7.0 %s Error: too many connections, try again later",
@@ -96,7 +83,7 @@ smtp_server_accept(int fd, const struct sockaddr *peer, int peerlen, void *ctx)
 		smtp_session_close(s);
 		return;
 	}
-	if (per_ip > set->smtp_max_connections_per_ip) {
+	if (limit == CONN_LIMITS_PER_IP) {
 		log_warn("smtp: %s: client=[%s] rejected: too many connections from this address "
 			 "(%u)", s->id, s->ip, set->smtp_max_connections_per_ip);
 		smtp_reply(s, "421 4.7.0 %s Error: too many connections from your address",
@@ -112,27 +99,15 @@ static int
 smtp_server_listen(struct smtp_server *server, const struct listen_list *list,
 		   enum smtp_listener_kind kind, const char **error_r)
 {
-	size_t i;
-
 	if (kind == SMTP_LISTENER_SUBMISSIONS && list->n > 0 && server->deps->tls == NULL) {
 		*error_r = "submissions_listen needs TLS, but no certificate is loaded";
 		return -1;
 	}
-	for (i = 0; i < list->n; i++) {
-		struct smtp_listener *l;
-
-		server->listeners = xrealloc(server->listeners, (server->n_listeners + 1) *
-									sizeof(*server->listeners));
-		l = &server->listeners[server->n_listeners];
-		l->server = server;
-		l->kind = kind;
-		l->listener = listener_new(server->deps->base, list->addrs[i].host,
-					   list->addrs[i].port, smtp_server_accept, NULL, error_r);
-		if (l->listener == NULL)
-			return -1;
-		server->n_listeners++;
-	}
-	return 0;
+	server->kinds[kind].server = server;
+	server->kinds[kind].kind = kind;
+	return listener_bind_list(server->deps->base, list, smtp_server_accept,
+				  &server->kinds[kind], &server->listeners, &server->n_listeners,
+				  error_r);
 }
 
 struct smtp_server *
@@ -140,10 +115,9 @@ smtp_server_new(const struct smtp_server_deps *deps, const char **error_r)
 {
 	struct smtp_server *server = xcalloc(1, sizeof(*server));
 	const struct settings *set = deps->settings;
-	size_t i;
 
 	server->deps = deps;
-	server->per_ip = strmap_new();
+	server->limits = conn_limits_new();
 	TAILQ_INIT(&server->sessions);
 	if (smtp_server_listen(server, &set->smtp_listen, SMTP_LISTENER_SMTP, error_r) < 0 ||
 	    smtp_server_listen(server, &set->submission_listen, SMTP_LISTENER_SUBMISSION,
@@ -153,28 +127,23 @@ smtp_server_new(const struct smtp_server_deps *deps, const char **error_r)
 		smtp_server_free(&server);
 		return NULL;
 	}
-	/* the listener array is final now: hand each its own address as context */
-	for (i = 0; i < server->n_listeners; i++)
-		listener_set_ctx(server->listeners[i].listener, &server->listeners[i]);
 	return server;
 }
 
 void
 smtp_server_shutdown(struct smtp_server *server)
 {
-	size_t i;
-
 	struct smtp_session *s;
 
 	server->shutting_down = true;
-	for (i = 0; i < server->n_listeners; i++)
-		listener_free(&server->listeners[i].listener);
+	listener_free_all(&server->listeners, &server->n_listeners);
 	/* RFC 5321 3.8: a server shutting down answers 421; sessions waiting for their
 	 * delivery get its result first */
 	TAILQ_FOREACH(s, &server->sessions, entry) {
 		if (s->state == SMTP_STATE_WAIT || s->state == SMTP_STATE_CLOSING)
 			continue;
-		smtp_reply(s, "421 4.3.2 %s Service shutting down", server->deps->settings->myhostname);
+		smtp_reply(s, "421 4.3.2 %s Service shutting down",
+			   server->deps->settings->myhostname);
 		smtp_session_close(s);
 	}
 }
@@ -183,19 +152,16 @@ void
 smtp_server_free(struct smtp_server **serverp)
 {
 	struct smtp_server *server = *serverp;
-	size_t i;
 
 	if (server == NULL)
 		return;
 	*serverp = NULL;
-	for (i = 0; i < server->n_listeners; i++)
-		listener_free(&server->listeners[i].listener);
+	listener_free_all(&server->listeners, &server->n_listeners);
 	while (!TAILQ_EMPTY(&server->sessions)) {
 		struct smtp_session *s = TAILQ_FIRST(&server->sessions);
 		smtp_server_session_closed(server, s);
 		smtp_session_free(s);
 	}
-	free(server->listeners);
-	strmap_free(&server->per_ip);
+	conn_limits_free(&server->limits);
 	free(server);
 }
