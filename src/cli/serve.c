@@ -23,6 +23,7 @@
 #include "log/log.h"
 #include "net/tls.h"
 #include "net/workers.h"
+#include "pop3/pop3_server.h"
 #include "queue/queue.h"
 #include "smtp/smtp_server.h"
 #include "store/store.h"
@@ -41,6 +42,8 @@ struct serve {
 	SSL_CTX *client_tls;
 	struct smtp_server_deps smtp_deps;
 	struct smtp_server *smtp;
+	struct pop3_server_deps pop3_deps;
+	struct pop3_server *pop3;
 	struct event *sig_term, *sig_int, *sig_hup, *sig_usr1;
 	char *pid_file;
 	bool stopping;
@@ -129,6 +132,7 @@ serve_on_signal(evutil_socket_t sig, short what, void *arg)
 		SSL_CTX_free(sv->tls);
 		sv->tls = tls;
 		sv->smtp_deps.tls = tls;
+		sv->pop3_deps.tls = tls;
 		return;
 	}
 	if (sv->stopping)
@@ -136,6 +140,7 @@ serve_on_signal(evutil_socket_t sig, short what, void *arg)
 	sv->stopping = true;
 	log_info("serve: signal %d: shutting down", (int)sig);
 	smtp_server_shutdown(sv->smtp);
+	pop3_server_shutdown(sv->pop3);
 	if (sv->queue != NULL)
 		queue_shutdown(sv->queue);
 	/* let the 421s go out and in-flight deliveries finish */
@@ -173,6 +178,10 @@ serve_open_services(struct serve *sv, const char **error_r)
 	sv->smtp_deps.queue = sv->queue;
 	sv->smtp_deps.workers = sv->workers;
 	sv->smtp_deps.penalty = sv->penalty;
+	sv->pop3_deps.accounts = sv->accounts;
+	sv->pop3_deps.store = sv->store;
+	sv->pop3_deps.workers = sv->workers;
+	sv->pop3_deps.penalty = sv->penalty;
 	return 0;
 }
 
@@ -203,13 +212,14 @@ serve_raise_fd_limit(void)
 static void
 serve_free(struct serve *sv)
 {
-	smtp_server_free(&sv->smtp);
+	/* Asynchronous work still in flight calls back into sessions: let it all finish
+	 * (password checks, spooling, deliveries) before the sessions are freed. */
+	workers_free(&sv->workers);
 	if (sv->queue != NULL)
 		queue_free(&sv->queue);
-	/* waits for deliveries in flight, whose callbacks reply to their sessions */
 	store_close(&sv->store);
 	smtp_server_free(&sv->smtp);
-	workers_free(&sv->workers);
+	pop3_server_free(&sv->pop3);
 	penalty_free(&sv->penalty);
 	accounts_close(&sv->accounts);
 	if (sv->sig_term != NULL) {
@@ -261,9 +271,14 @@ serve(struct settings *settings, int argc, char **argv)
 	sv.smtp_deps.base = sv.base;
 	sv.smtp_deps.settings = settings;
 	sv.smtp_deps.tls = sv.tls;
+	sv.pop3_deps.base = sv.base;
+	sv.pop3_deps.settings = settings;
+	sv.pop3_deps.tls = sv.tls;
 	/* bind while still root, then drop, then open what the server writes */
 	sv.smtp = smtp_server_new(&sv.smtp_deps, &error);
-	if (sv.smtp == NULL || privs_drop(settings, &error) < 0 ||
+	if (sv.smtp != NULL)
+		sv.pop3 = pop3_server_new(&sv.pop3_deps, &error);
+	if (sv.smtp == NULL || sv.pop3 == NULL || privs_drop(settings, &error) < 0 ||
 	    serve_open_services(&sv, &error) < 0) {
 		log_error("serve: %s", error);
 		serve_free(&sv);

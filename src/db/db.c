@@ -123,12 +123,11 @@ db_rollback(sqlite3 *db)
 int
 db_sync_commit(sqlite3 *db)
 {
-	int ret;
-
-	db_exec(db, "PRAGMA synchronous=FULL");
-	ret = db_commit(db);
-	db_exec(db, "PRAGMA synchronous=NORMAL");
-	return ret;
+	/* synchronous cannot change inside a transaction: commit, then a checkpoint, which
+	 * fsyncs the WAL and the database file */
+	if (db_commit(db) < 0)
+		return -1;
+	return db_exec(db, "PRAGMA wal_checkpoint(FULL)");
 }
 
 const char *

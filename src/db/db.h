@@ -23,7 +23,7 @@ sqlite3_stmt *db_prepare(sqlite3 *db, const char *sql);
 int db_begin(sqlite3 *db);
 int db_commit(sqlite3 *db);
 void db_rollback(sqlite3 *db);
-/* Commits with synchronous=FULL for this one transaction: for admin writes (user add)
+/* Commits and makes the commit durable (a WAL checkpoint): for admin writes (user add)
  * that must survive power loss on their own. */
 int db_sync_commit(sqlite3 *db);
 const char *db_errmsg(sqlite3 *db);

@@ -1,0 +1,203 @@
+/* `yubin queue list|flush|delete ID|hold ID|release ID`: the outbound queue's index
+ * (data_directory/queue/queue.db) read and changed directly; the running server is told
+ * with SIGUSR1 (its pid is in data_directory/yubin.pid) and re-reads the index. */
+#include "cli/cli_queue.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/privs.h"
+#include "conf/settings.h"
+#include "queue/queue_db.h"
+#include "util/buf.h"
+#include "util/file.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+static int
+queue_usage(void)
+{
+	fprintf(stderr, "usage: yubin [-c FILE] queue list | flush | delete ID | hold ID | "
+			"release ID\n");
+	return EX_USAGE;
+}
+
+/* SIGUSR1 to the server, if one runs. true when signalled. */
+static bool
+queue_signal_server(const struct settings *s)
+{
+	char *path = xasprintf("%s/yubin.pid", s->data_directory);
+	struct buf b = BUF_INIT;
+	unsigned long long pid = 0;
+	bool ok = false;
+
+	if (file_read_all(path, &b) == 0 && b.len > 0) {
+		str_trim(b.data);
+		if (str_to_u64(b.data, &pid) == 0 && pid > 1 && pid < 1u << 30)
+			ok = kill((pid_t)pid, SIGUSR1) == 0;
+	}
+	buf_free(&b);
+	free(path);
+	return ok;
+}
+
+static void
+format_age(time_t age, char *out, size_t size)
+{
+	if (age < 120)
+		snprintf(out, size, "%lds", (long)age);
+	else if (age < 7200)
+		snprintf(out, size, "%ldm", (long)age / 60);
+	else if (age < 2 * 86400)
+		snprintf(out, size, "%ldh", (long)age / 3600);
+	else
+		snprintf(out, size, "%ldd", (long)age / 86400);
+}
+
+static void
+queue_list_msg(void *ctx, const struct queue_db_msg *m)
+{
+	size_t *count = ctx, i;
+	char age[32];
+
+	format_age(time(NULL) - m->arrival, age, sizeof(age));
+	printf("%-16s %5s %9llu  <%s>%s\n", m->qid, age, m->size, m->sender,
+	       m->hold ? "  (held)" : "");
+	for (i = 0; i < m->n_rcpts; i++) {
+		const struct queue_db_rcpt *r = &m->rcpts[i];
+		if (r->state != QUEUE_RCPT_PENDING)
+			continue;
+		printf("    <%s>%s", r->address, r->local ? " (local)" : "");
+		if (r->last_error != NULL)
+			printf("  (%s; %u attempts)", r->last_error, r->attempts);
+		printf("\n");
+	}
+	(*count)++;
+}
+
+static struct queue_db *
+queue_open(const struct settings *s, bool create)
+{
+	char *dir = xasprintf("%s/queue", s->data_directory);
+	char *path = xasprintf("%s/queue.db", dir);
+	struct queue_db *db = NULL;
+	const char *error;
+
+	if (create || file_exists(path)) {
+		db = queue_db_open(dir, &error);
+		if (db == NULL)
+			fprintf(stderr, "yubin: %s\n", error);
+	}
+	free(path);
+	free(dir);
+	return db;
+}
+
+static int
+queue_list(const struct settings *s)
+{
+	struct queue_db *db = queue_open(s, false);
+	size_t count = 0;
+	int ret;
+
+	if (db == NULL) {
+		printf("Mail queue is empty\n");
+		return EX_OK;
+	}
+	printf("%-16s %5s %9s  %s\n", "ID", "Age", "Size", "Sender / pending recipients");
+	ret = queue_db_load(db, NULL, queue_list_msg, &count);
+	queue_db_close(&db);
+	if (ret < 0)
+		return EX_SOFTWARE;
+	if (count == 0)
+		printf("Mail queue is empty\n");
+	else
+		printf("-- %zu message%s\n", count, count == 1 ? "" : "s");
+	return EX_OK;
+}
+
+static int
+queue_change(const struct settings *s, const char *what, const char *qid)
+{
+	struct queue_db *db = queue_open(s, strcmp(what, "flush") == 0);
+	int found = 1;
+
+	if (db == NULL)
+		return strcmp(what, "flush") == 0 ? EX_SOFTWARE : EX_NOINPUT;
+	if (queue_db_begin(db) < 0)
+		found = -1;
+	else if (strcmp(what, "flush") == 0)
+		found = queue_db_flush(db, time(NULL)) < 0 ? -1 : 1;
+	else if (strcmp(what, "delete") == 0)
+		found = !queue_db_exists(db, qid, NULL) ? 0 : queue_db_delete(db, qid) < 0 ? -1 : 1;
+	else
+		found = queue_db_set_hold(db, qid, strcmp(what, "hold") == 0);
+	if (found < 0 || queue_db_sync_commit(db) < 0) {
+		queue_db_rollback(db);
+		queue_db_close(&db);
+		fprintf(stderr, "yubin: queue %s failed\n", what);
+		return EX_SOFTWARE;
+	}
+	queue_db_close(&db);
+	if (found == 0) {
+		fprintf(stderr, "yubin: %s: no such message in the queue\n", qid);
+		return EX_NOINPUT;
+	}
+	if (strcmp(what, "delete") == 0) {
+		char *path = xasprintf("%s/queue/%s", s->data_directory, qid);
+		unlink(path);
+		free(path);
+	}
+	if (queue_signal_server(s))
+		printf("%s%s%s: done, the server was told\n", what, qid ? " " : "", qid ? qid : "");
+	else
+		printf("%s%s%s: done (no server running; it applies at the next start)\n", what,
+		       qid ? " " : "", qid ? qid : "");
+	return EX_OK;
+}
+
+static bool
+qid_is_valid(const char *qid)
+{
+	size_t i, n = strlen(qid);
+
+	if (n == 0 || n >= 32)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((qid[i] >= '0' && qid[i] <= '9') || (qid[i] >= 'A' && qid[i] <= 'Z') ||
+		      (qid[i] >= 'a' && qid[i] <= 'z')))
+			return false;
+	return true;
+}
+
+int
+cmd_queue(struct settings *s, int argc, char **argv)
+{
+	const char *error;
+
+	if (argc < 2)
+		return queue_usage();
+	if (geteuid() == 0 && privs_drop(s, &error) < 0) {
+		fprintf(stderr, "yubin: %s\n", error);
+		return EX_NOPERM;
+	}
+	if (strcmp(argv[1], "list") == 0 && argc == 2)
+		return queue_list(s);
+	if (strcmp(argv[1], "flush") == 0 && argc == 2)
+		return queue_change(s, "flush", NULL);
+	if ((strcmp(argv[1], "delete") == 0 || strcmp(argv[1], "hold") == 0 ||
+	     strcmp(argv[1], "release") == 0) && argc == 3) {
+		if (!qid_is_valid(argv[2])) {
+			fprintf(stderr, "yubin: %s: not a queue id\n", argv[2]);
+			return EX_DATAERR;
+		}
+		return queue_change(s, argv[1], argv[2]);
+	}
+	return queue_usage();
+}

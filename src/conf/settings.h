@@ -1,0 +1,116 @@
+/* The typed, validated settings of yubin, loaded from one Postfix main.cf-style file
+ * (`key = value`, `#` comments, continuation lines start with whitespace). Every key is
+ * documented in docs/configuration.md; unknown keys and bad values are errors naming
+ * FILE:LINE. */
+#ifndef CONF_SETTINGS_H
+#define CONF_SETTINGS_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#define SETTINGS_DEFAULT_PATH "/etc/yubin/yubin.conf"
+
+struct listen_addr {
+	char *host; /* "" or NULL = all addresses; IPv6 literals without brackets */
+	unsigned short port;
+};
+struct listen_list {
+	struct listen_addr *addrs;
+	size_t n; /* 0 = listener off */
+};
+
+struct cidr {
+	int family; /* AF_INET or AF_INET6 */
+	unsigned char addr[16]; /* network address, host bits cleared; 4 bytes used for AF_INET */
+	int prefix;
+};
+struct cidr_list {
+	struct cidr *items;
+	size_t n;
+};
+
+/* Whether sa (AF_INET or AF_INET6) is inside one of l's networks. An IPv4-mapped IPv6
+ * address (::ffff:a.b.c.d) is matched as the IPv4 address. An empty list matches nothing. */
+bool cidr_list_match(const struct cidr_list *l, const struct sockaddr *sa);
+/* Parses a comma/whitespace separated list of "addr/prefix" or bare addresses (host
+ * routes). Empty = empty list. 0 ok, -1 with *error_r (static text). Frees nothing. */
+int cidr_list_parse(struct cidr_list *l, const char *value, const char **error_r);
+void cidr_list_free(struct cidr_list *l);
+/* "addr/prefix" into out (INET6_ADDRSTRLEN + 5 bytes is enough). */
+void cidr_format(const struct cidr *c, char *out, size_t size);
+
+/* Parses "addr:port, [v6]:port, :port" (comma/whitespace separated); empty = off. */
+int listen_list_parse(struct listen_list *l, const char *value, const char **error_r);
+void listen_list_free(struct listen_list *l);
+/* "host:port", "[v6]:port" or ":port" into out (300 bytes is enough). */
+void listen_addr_format(const struct listen_addr *a, char *out, size_t size);
+
+/* Splits a list separated by commas and/or whitespace into a NULL-terminated array of
+ * non-empty xstrdup'ed items (free with str_array_free()). */
+char **settings_split_list(const char *value);
+/* Host name syntax (RFC 1123 labels: letters, digits, '-', '.'; at most 253 octets). */
+bool settings_valid_hostname(const char *name);
+/* Splits "host", "host:port", "[host]" or "[host]:port" (host may be an IPv6 literal in
+ * brackets, or a bare IPv6 literal without a port). *host_r is malloc'ed, without
+ * brackets; *port_r is default_port when none is given; *bracketed_r (may be NULL) tells
+ * whether the host was in brackets (Postfix: "no MX lookup"). 0 ok, -1 bad syntax. */
+int settings_split_hostport(const char *value, unsigned short default_port, char **host_r,
+			    unsigned short *port_r, bool *bracketed_r);
+
+/* Durations: plain seconds or a number with one unit s/m/h/d/w. */
+int settings_parse_duration(const char *value, unsigned long long *seconds_r);
+/* Sizes: plain bytes or a number with k/m/g (powers of 1024, either case). */
+int settings_parse_size(const char *value, unsigned long long *bytes_r);
+
+struct settings {
+	char *config_path;
+	char *myhostname;            /* default: gethostname() */
+	char **mydomains;            /* NULL-terminated, lower-cased; default: myhostname's domain
+					part (myhostname minus its first label if that leaves a
+					dot, else myhostname) */
+	char *data_directory;        /* /var/lib/yubin */
+	struct listen_list smtp_listen, submission_listen, submissions_listen, imap_listen,
+		imaps_listen, pop3_listen, pop3s_listen;
+	char *tls_cert_file, *tls_key_file; /* NULL = generated into data_directory on first start
+					       (by serve) */
+	unsigned long long message_size_limit;    /* 26214400 */
+	struct cidr_list mynetworks;              /* 127.0.0.0/8, ::1/128 */
+	char **dns_resolvers;                     /* NULL-terminated "addr[:port]"; NULL =
+						     /etc/resolv.conf */
+	unsigned smtp_delivery_port;              /* 25 */
+	char *relayhost, *relayhost_username, *relayhost_password_file; /* NULL = none */
+	char *run_as_user;                        /* "yubin" when root; NULL = don't switch */
+	char recipient_delimiter;                 /* '+', '\0' = none */
+	unsigned smtp_max_recipients;             /* 1000 */
+	unsigned smtp_max_errors;                 /* 20 */
+	unsigned smtp_timeout;                    /* seconds, 300 */
+	unsigned smtp_max_connections;            /* 1000 total */
+	unsigned smtp_max_connections_per_ip;     /* 50 */
+	unsigned pop3_timeout;                    /* 600 */
+	unsigned imap_timeout;                    /* 1800 */
+	unsigned imap_max_connections;            /* 20000 */
+	unsigned pop3_max_connections;            /* 1000 */
+	unsigned max_connections_per_ip;          /* 200, for POP3/IMAP */
+	unsigned long long maximal_queue_lifetime;/* seconds, 5d */
+	unsigned minimal_backoff_time;            /* 300 */
+	unsigned maximal_backoff_time;            /* 4000 */
+	unsigned auth_failure_delay;              /* ms, 1000: delay after the 1st failure of an IP;
+						     doubles per further failure up to 15 s */
+	char *log_level;                          /* info: debug|info|warn|error */
+};
+
+/* Fills s with the built-in defaults (allocating); s's previous content is ignored. */
+void settings_defaults(struct settings *s);
+/* Defaults, then the file at path. 0 ok; -1 with *error_r = "FILE:LINE: message" (or
+ * "FILE: message" for open errors), valid until the next call in this thread. On error s
+ * is left freed (settings_free() on it is still safe). */
+int settings_load(struct settings *s, const char *path, const char **error_r);
+/* Like settings_load() but from a string; name is used in error messages. */
+int settings_load_string(struct settings *s, const char *name, const char *text,
+			 const char **error_r);
+/* Writes every key = effective value, main.cf style; the output loads back unchanged. */
+void settings_print(const struct settings *s, FILE *out);
+void settings_free(struct settings *s);
+
+#endif

@@ -1,0 +1,424 @@
+/* The table of config keys: for each, its type, where it lives in struct settings and its
+ * bounds; parsing a value into the struct and printing the effective value back in a
+ * form that loads unchanged. Every key here is documented in docs/configuration.md. */
+#include "conf/settings_keys.h"
+
+#include <arpa/inet.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/settings.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+enum key_type {
+	KEY_HOSTNAME,    /* char *, required host name */
+	KEY_DOMAINS,     /* char **, list of domains, lower-cased */
+	KEY_PATH,        /* char *, required */
+	KEY_PATH_OPT,    /* char *, empty = NULL */
+	KEY_STRING_OPT,  /* char *, empty = NULL, no whitespace */
+	KEY_HOSTPORT_OPT,/* char *, "host[:port]" or "[host]:port", empty = NULL */
+	KEY_RESOLVERS,   /* char **, "addr[:port]" list of IP literals, empty = NULL */
+	KEY_LISTEN,      /* struct listen_list */
+	KEY_CIDR,        /* struct cidr_list */
+	KEY_SIZE,        /* unsigned long long bytes */
+	KEY_DURATION,    /* unsigned seconds */
+	KEY_DURATION_LL, /* unsigned long long seconds */
+	KEY_MS,          /* unsigned milliseconds: plain = ms, or "ms" / "s" suffix */
+	KEY_UINT,        /* unsigned */
+	KEY_CHAR,        /* char, empty = '\0' */
+	KEY_LOGLEVEL,    /* char *, debug|info|warn|error */
+};
+
+struct settings_key {
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	unsigned long long min, max;
+};
+
+#define K(name, type, min, max) {#name, type, offsetof(struct settings, name), min, max}
+#define UMAX 4294967295ULL
+
+static const struct settings_key keys[] = {
+	K(myhostname, KEY_HOSTNAME, 0, 0),
+	K(mydomains, KEY_DOMAINS, 0, 0),
+	K(data_directory, KEY_PATH, 0, 0),
+	K(smtp_listen, KEY_LISTEN, 0, 0),
+	K(submission_listen, KEY_LISTEN, 0, 0),
+	K(submissions_listen, KEY_LISTEN, 0, 0),
+	K(imap_listen, KEY_LISTEN, 0, 0),
+	K(imaps_listen, KEY_LISTEN, 0, 0),
+	K(pop3_listen, KEY_LISTEN, 0, 0),
+	K(pop3s_listen, KEY_LISTEN, 0, 0),
+	K(tls_cert_file, KEY_PATH_OPT, 0, 0),
+	K(tls_key_file, KEY_PATH_OPT, 0, 0),
+	K(message_size_limit, KEY_SIZE, 1024, 1ULL << 40),
+	K(mynetworks, KEY_CIDR, 0, 0),
+	K(dns_resolvers, KEY_RESOLVERS, 0, 0),
+	K(smtp_delivery_port, KEY_UINT, 1, 65535),
+	K(relayhost, KEY_HOSTPORT_OPT, 0, 0),
+	K(relayhost_username, KEY_STRING_OPT, 0, 0),
+	K(relayhost_password_file, KEY_PATH_OPT, 0, 0),
+	K(run_as_user, KEY_STRING_OPT, 0, 0),
+	K(recipient_delimiter, KEY_CHAR, 0, 0),
+	K(smtp_max_recipients, KEY_UINT, 1, 1000000),
+	K(smtp_max_errors, KEY_UINT, 1, 1000000),
+	K(smtp_timeout, KEY_DURATION, 1, 86400),
+	K(smtp_max_connections, KEY_UINT, 1, 1000000),
+	K(smtp_max_connections_per_ip, KEY_UINT, 1, 1000000),
+	K(pop3_timeout, KEY_DURATION, 1, 86400),
+	K(imap_timeout, KEY_DURATION, 1, 86400),
+	K(imap_max_connections, KEY_UINT, 1, 1000000),
+	K(pop3_max_connections, KEY_UINT, 1, 1000000),
+	K(max_connections_per_ip, KEY_UINT, 1, 1000000),
+	K(maximal_queue_lifetime, KEY_DURATION_LL, 0, 365ULL * 86400),
+	K(minimal_backoff_time, KEY_DURATION, 1, 30 * 86400),
+	K(maximal_backoff_time, KEY_DURATION, 1, 30 * 86400),
+	K(auth_failure_delay, KEY_MS, 0, 15000),
+	K(log_level, KEY_LOGLEVEL, 0, 0),
+};
+
+#define FIELD(s, k, type) ((type *)((char *)(s) + (k)->offset))
+#define CFIELD(s, k, type) ((const type *)((const char *)(s) + (k)->offset))
+
+const struct settings_key *
+settings_key_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+const char *
+settings_key_name(const struct settings_key *k)
+{
+	return k->name;
+}
+
+static bool
+has_space(const char *s)
+{
+	return strpbrk(s, " \t\r\n") != NULL;
+}
+
+static int
+set_domains(char ***field, const char *value, const char **error_r)
+{
+	char **items = settings_split_list(value);
+
+	for (size_t i = 0; items[i] != NULL; i++) {
+		if (!settings_valid_hostname(items[i])) {
+			*error_r = "invalid domain name";
+			str_array_free(&items);
+			return -1;
+		}
+		str_lower(items[i]);
+	}
+	str_array_free(field);
+	*field = items;
+	return 0;
+}
+
+static int
+set_resolvers(char ***field, const char *value, const char **error_r)
+{
+	char **items = settings_split_list(value);
+	unsigned char addr[16];
+
+	for (size_t i = 0; items[i] != NULL; i++) {
+		char *host = NULL;
+		unsigned short port;
+		bool ok = settings_split_hostport(items[i], 53, &host, &port, NULL) == 0;
+
+		ok = ok && (inet_pton(AF_INET, host, addr) == 1 ||
+			    inet_pton(AF_INET6, host, addr) == 1);
+		free(host);
+		if (!ok) {
+			*error_r = "invalid resolver (expected an IP address with optional :port)";
+			str_array_free(&items);
+			return -1;
+		}
+	}
+	str_array_free(field);
+	if (items[0] == NULL)
+		str_array_free(&items);
+	*field = items;
+	return 0;
+}
+
+static int
+set_string(char **field, const char *value, bool optional, const char **error_r)
+{
+	if (*value == '\0') {
+		if (!optional) {
+			*error_r = "value must not be empty";
+			return -1;
+		}
+		free(*field);
+		*field = NULL;
+		return 0;
+	}
+	if (has_space(value)) {
+		*error_r = "value must not contain whitespace";
+		return -1;
+	}
+	free(*field);
+	*field = xstrdup(value);
+	return 0;
+}
+
+static int
+set_hostport(char **field, const char *value, const char **error_r)
+{
+	char *host = NULL;
+	unsigned short port;
+
+	if (*value != '\0') {
+		if (settings_split_hostport(value, 25, &host, &port, NULL) < 0 || *host == '\0') {
+			free(host);
+			*error_r = "invalid host (expected host, host:port or [host]:port)";
+			return -1;
+		}
+		free(host);
+	}
+	return set_string(field, value, true, error_r);
+}
+
+static int
+parse_ms(const char *value, unsigned long long *ms_r)
+{
+	size_t len = strlen(value);
+	char *num;
+	int ret;
+
+	if (len > 2 && strcmp(value + len - 2, "ms") == 0) {
+		num = xstrndup(value, len - 2);
+		ret = str_to_u64(num, ms_r);
+		free(num);
+		return ret;
+	}
+	if (len > 1 && value[len - 1] == 's') {
+		num = xstrndup(value, len - 1);
+		ret = str_to_u64(num, ms_r);
+		free(num);
+		if (ret == 0 && *ms_r > UMAX / 1000)
+			return -1;
+		*ms_r *= 1000;
+		return ret;
+	}
+	return str_to_u64(value, ms_r);
+}
+
+static int
+set_number(struct settings *s, const struct settings_key *k, const char *value,
+	   const char **error_r)
+{
+	unsigned long long v;
+	int ret;
+
+	switch (k->type) {
+	case KEY_SIZE:
+		ret = settings_parse_size(value, &v);
+		*error_r = "invalid size (expected bytes, or a number with k, m or g)";
+		break;
+	case KEY_DURATION:
+	case KEY_DURATION_LL:
+		ret = settings_parse_duration(value, &v);
+		*error_r = "invalid duration (expected seconds, or a number with s, m, h, d or w)";
+		break;
+	case KEY_MS:
+		ret = parse_ms(value, &v);
+		*error_r = "invalid delay (expected milliseconds, or a number with ms or s)";
+		break;
+	default:
+		ret = str_to_u64(value, &v);
+		*error_r = "invalid number";
+		break;
+	}
+	if (ret < 0)
+		return -1;
+	if (v < k->min || v > k->max) {
+		*error_r = "value out of range (see docs/configuration.md)";
+		return -1;
+	}
+	if (k->type == KEY_SIZE || k->type == KEY_DURATION_LL)
+		*FIELD(s, k, unsigned long long) = v;
+	else
+		*FIELD(s, k, unsigned) = (unsigned)v;
+	return 0;
+}
+
+static int
+set_char(char *field, const char *value, const char **error_r)
+{
+	unsigned char c = (unsigned char)value[0];
+
+	if (c != '\0' && (value[1] != '\0' || c == '@' || c == '"' || c < 0x21 || c > 0x7e)) {
+		*error_r = "expected one printable character other than '@' and '\"', or nothing";
+		return -1;
+	}
+	*field = value[0];
+	return 0;
+}
+
+static int
+set_loglevel(char **field, const char *value, const char **error_r)
+{
+	static const char *const levels[] = {"debug", "info", "warn", "error"};
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcmp(value, levels[i]) == 0) {
+			free(*field);
+			*field = xstrdup(value);
+			return 0;
+		}
+	}
+	*error_r = "expected debug, info, warn or error";
+	return -1;
+}
+
+static int
+set_list(struct settings *s, const struct settings_key *k, const char *value,
+	 const char **error_r)
+{
+	if (k->type == KEY_LISTEN) {
+		struct listen_list l;
+		if (listen_list_parse(&l, value, error_r) < 0)
+			return -1;
+		listen_list_free(FIELD(s, k, struct listen_list));
+		*FIELD(s, k, struct listen_list) = l;
+	} else {
+		struct cidr_list l;
+		if (cidr_list_parse(&l, value, error_r) < 0)
+			return -1;
+		cidr_list_free(FIELD(s, k, struct cidr_list));
+		*FIELD(s, k, struct cidr_list) = l;
+	}
+	return 0;
+}
+
+int
+settings_key_set(struct settings *s, const struct settings_key *k, const char *value,
+		 const char **error_r)
+{
+	switch (k->type) {
+	case KEY_HOSTNAME:
+		if (!settings_valid_hostname(value)) {
+			*error_r = "invalid host name";
+			return -1;
+		}
+		return set_string(FIELD(s, k, char *), value, false, error_r);
+	case KEY_DOMAINS:
+		return set_domains(FIELD(s, k, char **), value, error_r);
+	case KEY_PATH:
+		return set_string(FIELD(s, k, char *), value, false, error_r);
+	case KEY_PATH_OPT:
+	case KEY_STRING_OPT:
+		return set_string(FIELD(s, k, char *), value, true, error_r);
+	case KEY_HOSTPORT_OPT:
+		return set_hostport(FIELD(s, k, char *), value, error_r);
+	case KEY_RESOLVERS:
+		return set_resolvers(FIELD(s, k, char **), value, error_r);
+	case KEY_LISTEN:
+	case KEY_CIDR:
+		return set_list(s, k, value, error_r);
+	case KEY_SIZE:
+	case KEY_DURATION:
+	case KEY_DURATION_LL:
+	case KEY_MS:
+	case KEY_UINT:
+		return set_number(s, k, value, error_r);
+	case KEY_CHAR:
+		return set_char(FIELD(s, k, char), value, error_r);
+	case KEY_LOGLEVEL:
+		return set_loglevel(FIELD(s, k, char *), value, error_r);
+	}
+	*error_r = "internal error: unknown key type";
+	return -1;
+}
+
+static void
+print_array(char *const *const arr, FILE *out)
+{
+	for (size_t i = 0; arr != NULL && arr[i] != NULL; i++)
+		fprintf(out, "%s%s", i > 0 ? ", " : "", arr[i]);
+}
+
+static void
+print_lists(const struct settings *s, const struct settings_key *k, FILE *out)
+{
+	char tmp[300];
+
+	if (k->type == KEY_LISTEN) {
+		const struct listen_list *l = CFIELD(s, k, struct listen_list);
+		for (size_t i = 0; i < l->n; i++) {
+			listen_addr_format(&l->addrs[i], tmp, sizeof(tmp));
+			fprintf(out, "%s%s", i > 0 ? ", " : "", tmp);
+		}
+	} else {
+		const struct cidr_list *l = CFIELD(s, k, struct cidr_list);
+		for (size_t i = 0; i < l->n; i++) {
+			cidr_format(&l->items[i], tmp, sizeof(tmp));
+			fprintf(out, "%s%s", i > 0 ? ", " : "", tmp);
+		}
+	}
+}
+
+static void
+print_value(const struct settings *s, const struct settings_key *k, FILE *out)
+{
+	const char *str;
+
+	switch (k->type) {
+	case KEY_HOSTNAME:
+	case KEY_PATH:
+	case KEY_PATH_OPT:
+	case KEY_STRING_OPT:
+	case KEY_HOSTPORT_OPT:
+	case KEY_LOGLEVEL:
+		str = *CFIELD(s, k, char *);
+		fputs(str != NULL ? str : "", out);
+		break;
+	case KEY_DOMAINS:
+	case KEY_RESOLVERS:
+		print_array((char *const *)*CFIELD(s, k, char **), out);
+		break;
+	case KEY_LISTEN:
+	case KEY_CIDR:
+		print_lists(s, k, out);
+		break;
+	case KEY_SIZE:
+	case KEY_DURATION_LL:
+		fprintf(out, "%llu", *CFIELD(s, k, unsigned long long));
+		break;
+	case KEY_DURATION:
+	case KEY_MS:
+	case KEY_UINT:
+		fprintf(out, "%u", *CFIELD(s, k, unsigned));
+		break;
+	case KEY_CHAR:
+		if (*CFIELD(s, k, char) != '\0')
+			fputc(*CFIELD(s, k, char), out);
+		break;
+	}
+}
+
+void
+settings_keys_print(const struct settings *s, FILE *out)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		char *value = NULL;
+		size_t len = 0;
+		FILE *mem = open_memstream(&value, &len);
+
+		if (mem == NULL)
+			abort();
+		print_value(s, &keys[i], mem);
+		fclose(mem);
+		fprintf(out, "%s =%s%s\n", keys[i].name, len > 0 ? " " : "", value);
+		free(value);
+	}
+}

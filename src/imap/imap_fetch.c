@@ -1,0 +1,305 @@
+/* FETCH and UID FETCH (RFC 3501 6.4.5, 7.4.2): metadata from the index (never re-parsing
+ * the message), BODY[section]<partial> by byte range from the parts blob, big ranges
+ * streamed from the message file, \Seen set by non-PEEK items, CONDSTORE MODSEQ and
+ * CHANGEDSINCE, QRESYNC VANISHED (EARLIER) (RFC 7162 3.2.6). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "imap/imap_date.h"
+#include "imap/imap_fetch.h"
+#include "imap/imap_session.h"
+#include "imap/imap_write.h"
+#include "log/log.h"
+#include "mail/rfc5322.h"
+#include "net/conn.h"
+#include "store/store_msg.h"
+#include "store/store_view.h"
+#include "util/xmalloc.h"
+
+/* Ranges past this are sent from the file instead of through memory. */
+#define FETCH_STREAM_MIN (256 * 1024)
+
+struct fetch_run {
+	struct imap_session *s;
+	const struct imap_command *cmd;
+	struct imap_fetch_plan *plan;
+	struct buf out;
+	uint32_t *seen_set; /* UIDs whose \Seen this FETCH set (sorted) */
+	size_t n_seen_set;
+};
+
+static bool
+uid_in(const uint32_t *uids, size_t n, uint32_t uid)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (uids[mid] == uid)
+			return true;
+		if (uids[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static void
+fetch_flush(struct fetch_run *r)
+{
+	imap_send_raw(r->s, r->out.data, r->out.len);
+	buf_reset(&r->out);
+}
+
+/* Sends [offset, offset+len) of the message as a literal's data. */
+static void
+fetch_range(struct fetch_run *r, uint32_t uid, uint64_t offset, uint64_t len)
+{
+	const char *error;
+	uint64_t size;
+	int fd;
+
+	if (len >= FETCH_STREAM_MIN && r->s->conn != NULL) {
+		fd = store_msg_open(r->s->view, uid, &size, &error);
+		if (fd >= 0) {
+			fetch_flush(r);
+			if (conn_write_file(r->s->conn, fd, (off_t)offset, len) == 0)
+				return;
+		}
+	}
+	if (store_msg_read(r->s->view, uid, offset, len, &r->out, &error) < 0)
+		log_error("imap: %s: uid=%u read failed: %s", r->s->id, uid, error);
+}
+
+static void
+fetch_section(struct fetch_run *r, const struct store_msg_meta *meta,
+	      const struct mime_parts *parts, const struct imap_fetch_section *sec)
+{
+	struct mime_section_range range;
+	struct buf hdr = BUF_INIT, filtered = BUF_INIT;
+	const char *error;
+	uint64_t start, len;
+
+	buf_printf(&r->out, " %s ", sec->echo);
+	if (parts == NULL || mime_section_find(parts, &sec->spec, &range) < 0) {
+		buf_appends(&r->out, "\"\"");
+		return;
+	}
+	if (range.filter) {
+		if (store_msg_read(r->s->view, meta->uid, range.offset, range.size, &hdr,
+				   &error) < 0)
+			log_error("imap: %s: uid=%u read failed: %s", r->s->id, meta->uid, error);
+		rfc5322_header_filter(buf_cstr(&hdr), hdr.len, (const char *const *)sec->spec.fields,
+				      sec->spec.nfields,
+				      sec->spec.kind == MIME_SECTION_HEADER_FIELDS_NOT, &filtered);
+		start = sec->partial ? (sec->offset < filtered.len ? sec->offset : filtered.len) : 0;
+		len = filtered.len - start;
+		if (sec->partial && sec->size < len)
+			len = sec->size;
+		buf_printf(&r->out, "{%llu}\r\n", (unsigned long long)len);
+		buf_append(&r->out, filtered.data + start, len);
+		buf_free(&hdr);
+		buf_free(&filtered);
+		return;
+	}
+	start = sec->partial ? (sec->offset < range.size ? sec->offset : range.size) : 0;
+	len = range.size - start;
+	if (sec->partial && sec->size < len)
+		len = sec->size;
+	buf_printf(&r->out, "{%llu}\r\n", (unsigned long long)len);
+	if (len > 0)
+		fetch_range(r, meta->uid, range.offset + start, len);
+}
+
+static void
+fetch_one(struct fetch_run *r, uint32_t seq, const struct store_view_msg *vm,
+	  const struct store_msg_meta *meta)
+{
+	const struct imap_fetch_plan *p = r->plan;
+	struct mime_parts parts = {NULL, 0};
+	bool have_parts = false;
+	size_t start;
+
+	buf_printf(&r->out, "* %u FETCH (", seq);
+	start = r->out.len;
+	if (p->items & IMAP_FETCH_UID)
+		buf_printf(&r->out, " UID %u", vm->uid);
+	if ((p->items & IMAP_FETCH_FLAGS) || uid_in(r->seen_set, r->n_seen_set, vm->uid)) {
+		buf_appends(&r->out, " FLAGS ");
+		imap_write_msg_flags(r->s, &r->out, vm);
+	}
+	if (p->items & IMAP_FETCH_INTERNALDATE) {
+		buf_appends(&r->out, " INTERNALDATE ");
+		imap_date_time_write(&r->out, meta->internaldate, 0);
+	}
+	if (p->items & IMAP_FETCH_SIZE)
+		buf_printf(&r->out, " RFC822.SIZE %llu", (unsigned long long)meta->size);
+	if (p->items & IMAP_FETCH_ENVELOPE) {
+		buf_appends(&r->out, " ENVELOPE ");
+		buf_append(&r->out, meta->envelope.data, meta->envelope.len);
+	}
+	if (p->items & IMAP_FETCH_BODY) {
+		buf_appends(&r->out, " BODY ");
+		buf_append(&r->out, meta->body.data, meta->body.len);
+	}
+	if (p->items & IMAP_FETCH_BODYSTRUCTURE) {
+		buf_appends(&r->out, " BODYSTRUCTURE ");
+		buf_append(&r->out, meta->bodystructure.data, meta->bodystructure.len);
+	}
+	if (p->items & IMAP_FETCH_MODSEQ)
+		buf_printf(&r->out, " MODSEQ (%llu)", (unsigned long long)vm->modseq);
+	if (p->n_sections > 0 && meta->parts.data != NULL &&
+	    mime_parts_decode(meta->parts.data, meta->parts.len, &parts) == 0)
+		have_parts = true;
+	for (size_t i = 0; i < p->n_sections; i++)
+		fetch_section(r, meta, have_parts ? &parts : NULL, &p->sections[i]);
+	if (have_parts)
+		mime_parts_free(&parts);
+	/* drop the space after "(" */
+	if (r->out.len > start && r->out.data[start] == ' ') {
+		memmove(r->out.data + start, r->out.data + start + 1, r->out.len - start);
+		r->out.len--;
+	}
+	buf_appends(&r->out, ")\r\n");
+	if (r->out.len >= FETCH_STREAM_MIN)
+		fetch_flush(r);
+}
+
+/* RFC 3501 6.4.5: non-PEEK body items set \Seen (not in a read-only mailbox). */
+static void
+fetch_set_seen(struct fetch_run *r, const uint32_t *uids, size_t n)
+{
+	const struct store_view_msg *msgs = store_view_msgs(r->s->view);
+	struct store_flags_result res;
+	uint32_t *want = xmalloc((n > 0 ? n : 1) * sizeof(*want));
+	const char *error;
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t seq = store_view_seq(r->s->view, uids[i]);
+
+		if (seq > 0 && !(msgs[seq - 1].flags & (STORE_FLAG_SEEN | STORE_FLAG_EXPUNGED)))
+			want[k++] = uids[i];
+	}
+	memset(&res, 0, sizeof(res));
+	if (k > 0 && store_view_store_flags(r->s->view, want, k, STORE_FLAGS_ADD, STORE_FLAG_SEEN,
+					    NULL, 0, 0, &res, &error) == 0) {
+		store_flags_result_free(&res);
+		r->seen_set = want;
+		r->n_seen_set = k;
+		return;
+	}
+	free(want);
+}
+
+static void
+fetch_vanished(struct fetch_run *r, const uint32_t *uids, size_t n, const char *setstr)
+{
+	struct imap_seqset parsed, set;
+	struct buf b = BUF_INIT;
+	uint32_t *gone = NULL;
+	size_t n_gone = 0, k = 0;
+	const char *error;
+
+	(void)uids;
+	(void)n;
+	imap_seqset_init(&parsed);
+	imap_seqset_init(&set);
+	if (imap_seqset_parse(&parsed, setstr, false, &error) == 0) {
+		imap_seqset_resolve(&parsed, store_view_uidnext(r->s->view) - 1, &set);
+		if (store_view_vanished_since(r->s->view, r->plan->changedsince,
+					      imap_seqset_min(&set), imap_seqset_max(&set), &gone,
+					      &n_gone, &error) == 0) {
+			for (size_t i = 0; i < n_gone; i++) {
+				if (imap_seqset_contains(&set, gone[i]))
+					gone[k++] = gone[i];
+			}
+		}
+	}
+	if (k > 0) {
+		buf_appends(&b, "* VANISHED (EARLIER) ");
+		imap_seqset_write_list(&b, gone, k);
+		buf_appends(&b, "\r\n");
+		imap_send_raw(r->s, b.data, b.len);
+	}
+	free(gone);
+	buf_free(&b);
+	imap_seqset_free(&parsed);
+	imap_seqset_free(&set);
+}
+
+static void
+fetch_run(struct fetch_run *r, const uint32_t *uids, size_t n)
+{
+	const struct store_view_msg *msgs = store_view_msgs(r->s->view);
+	struct store_msg_cursor *cur;
+	struct store_msg_meta meta;
+	const char *error;
+	int ret;
+
+	if (n == 0)
+		return;
+	cur = store_msg_cursor_open(r->s->view, uids[0], uids[n - 1], r->plan->fields);
+	while ((ret = store_msg_cursor_next(cur, &meta, &error)) == 1) {
+		uint32_t seq;
+
+		if (!uid_in(uids, n, meta.uid) || (seq = store_view_seq(r->s->view, meta.uid)) == 0)
+			continue;
+		if (r->plan->has_changedsince && msgs[seq - 1].modseq <= r->plan->changedsince)
+			continue;
+		fetch_one(r, seq, &msgs[seq - 1], &meta);
+	}
+	if (ret < 0)
+		log_error("imap: %s: user=%s fetch failed: %s", r->s->id, r->s->account, error);
+	store_msg_cursor_close(&cur);
+}
+
+void
+imap_cmd_fetch(struct imap_session *s, const struct imap_command *cmd)
+{
+	struct imap_fetch_plan plan;
+	struct fetch_run r;
+	const char *setstr, *error;
+	uint32_t *uids;
+	size_t n;
+
+	if (cmd->count < 2 || !imap_arg_get_atom(&cmd->args[0], &setstr)) {
+		imap_bad(s, cmd->tag, "FETCH needs a message set and items");
+		return;
+	}
+	if (imap_fetch_parse(cmd->args + 1, cmd->count - 1, &plan, &error) < 0) {
+		imap_bad(s, cmd->tag, "%s", error);
+		return;
+	}
+	if (plan.vanished && (!cmd->uid || !s->qresync)) {
+		imap_fetch_plan_free(&plan);
+		imap_bad(s, cmd->tag, "VANISHED needs UID FETCH and QRESYNC");
+		return;
+	}
+	if (imap_uids_from_set(s, cmd->tag, setstr, cmd->uid, &uids, &n) < 0) {
+		imap_fetch_plan_free(&plan);
+		return;
+	}
+	/* RFC 7162 3.1: MODSEQ and CHANGEDSINCE switch CONDSTORE on */
+	if (plan.items & IMAP_FETCH_MODSEQ)
+		s->condstore = true;
+	if (cmd->uid)
+		plan.items |= IMAP_FETCH_UID;
+	memset(&r, 0, sizeof(r));
+	r.s = s;
+	r.cmd = cmd;
+	r.plan = &plan;
+	if (plan.set_seen && !s->readonly)
+		fetch_set_seen(&r, uids, n);
+	if (plan.vanished)
+		fetch_vanished(&r, uids, n, setstr);
+	fetch_run(&r, uids, n);
+	fetch_flush(&r);
+	buf_free(&r.out);
+	free(r.seen_set);
+	free(uids);
+	imap_fetch_plan_free(&plan);
+	imap_ok(s, cmd->tag, "FETCH completed");
+}

@@ -1,0 +1,251 @@
+/* Modified UTF-7 (RFC 3501 5.1.3): printable US-ASCII stands for itself ("&" is "&-"),
+ * everything else is UTF-16 in modified BASE64 (RFC 2152 with "," for "/", no padding)
+ * between "&" and "-". */
+#include "imap/imap_mutf7.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "util/buf.h"
+
+static const char b64chars[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
+
+static int
+b64_value(unsigned char c)
+{
+	const char *p;
+
+	if (c == '\0' || (p = strchr(b64chars, c)) == NULL)
+		return -1;
+	return (int)(p - b64chars);
+}
+
+/* Decodes one UTF-8 sequence at s; returns its length, 0 if invalid. */
+static size_t
+utf8_next(const unsigned char *s, uint32_t *cp_r)
+{
+	uint32_t cp;
+	size_t n;
+
+	if (s[0] < 0x80) {
+		*cp_r = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	*cp_r = cp;
+	return n;
+}
+
+static void
+utf8_put(struct buf *out, uint32_t cp)
+{
+	char b[4];
+
+	if (cp < 0x80) {
+		buf_appendc(out, (char)cp);
+	} else if (cp < 0x800) {
+		b[0] = (char)(0xc0 | (cp >> 6));
+		b[1] = (char)(0x80 | (cp & 0x3f));
+		buf_append(out, b, 2);
+	} else if (cp < 0x10000) {
+		b[0] = (char)(0xe0 | (cp >> 12));
+		b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		b[2] = (char)(0x80 | (cp & 0x3f));
+		buf_append(out, b, 3);
+	} else {
+		b[0] = (char)(0xf0 | (cp >> 18));
+		b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		b[3] = (char)(0x80 | (cp & 0x3f));
+		buf_append(out, b, 4);
+	}
+}
+
+static bool
+is_direct(uint32_t cp)
+{
+	return cp >= 0x20 && cp <= 0x7e;
+}
+
+struct b64_writer {
+	struct buf *out;
+	uint32_t bits;
+	unsigned nbits;
+};
+
+static void
+b64_put16(struct b64_writer *w, uint32_t unit)
+{
+	w->bits = (w->bits << 16) | unit;
+	w->nbits += 16;
+	while (w->nbits >= 6) {
+		w->nbits -= 6;
+		buf_appendc(w->out, b64chars[(w->bits >> w->nbits) & 0x3f]);
+	}
+	w->bits &= (1u << w->nbits) - 1;
+}
+
+/* Encodes the run of non-direct characters at s; returns bytes consumed, 0 if bad. */
+static size_t
+encode_shift(const unsigned char *s, struct buf *out)
+{
+	struct b64_writer w = {out, 0, 0};
+	size_t i = 0, n;
+	uint32_t cp;
+
+	buf_appendc(out, '&');
+	while (s[i] != '\0') {
+		if ((n = utf8_next(s + i, &cp)) == 0)
+			return 0;
+		if (is_direct(cp))
+			break;
+		if (cp >= 0x10000) {
+			/* UTF-16 surrogate pair */
+			b64_put16(&w, 0xd800 | ((cp - 0x10000) >> 10));
+			b64_put16(&w, 0xdc00 | ((cp - 0x10000) & 0x3ff));
+		} else {
+			b64_put16(&w, cp);
+		}
+		i += n;
+	}
+	if (w.nbits > 0)
+		buf_appendc(out, b64chars[(w.bits << (6 - w.nbits)) & 0x3f]);
+	buf_appendc(out, '-');
+	return i;
+}
+
+int
+imap_mutf7_encode(const char *in, struct buf *out, const char **error_r)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t start = out->len, n;
+
+	while (*s != '\0') {
+		if (is_direct(*s)) {
+			buf_appendc(out, (char)*s);
+			if (*s == '&')
+				buf_appendc(out, '-');
+			s++;
+			continue;
+		}
+		if ((n = encode_shift(s, out)) == 0) {
+			buf_truncate(out, start);
+			*error_r = "Mailbox name is not valid UTF-8";
+			return -1;
+		}
+		s += n;
+	}
+	return 0;
+}
+
+/* Decodes the base64 of one shift starting after "&"; returns the position of its "-". */
+static const char *
+decode_shift(const char *s, struct buf *out)
+{
+	uint32_t bits = 0, high = 0;
+	unsigned nbits = 0;
+	int v;
+
+	for (; *s != '-'; s++) {
+		if ((v = b64_value((unsigned char)*s)) < 0)
+			return NULL;
+		bits = (bits << 6) | (uint32_t)v;
+		nbits += 6;
+		if (nbits < 16)
+			continue;
+		nbits -= 16;
+		uint32_t unit = (bits >> nbits) & 0xffff;
+		bits &= (1u << nbits) - 1;
+		if (high != 0) {
+			if (unit < 0xdc00 || unit > 0xdfff)
+				return NULL;
+			utf8_put(out, 0x10000 + ((high - 0xd800) << 10) + (unit - 0xdc00));
+			high = 0;
+		} else if (unit >= 0xd800 && unit <= 0xdbff) {
+			high = unit;
+		} else if (unit >= 0xdc00 && unit <= 0xdfff) {
+			return NULL;
+		} else if (is_direct(unit) || unit == 0) {
+			return NULL; /* must have been written directly */
+		} else {
+			utf8_put(out, unit);
+		}
+	}
+	/* leftover bits: fewer than 6 and all zero; no dangling high surrogate */
+	if (high != 0 || nbits >= 6 || bits != 0)
+		return NULL;
+	return s;
+}
+
+static int
+decode(const char *in, struct buf *out)
+{
+	const char *s = in;
+
+	while (*s != '\0') {
+		unsigned char c = (unsigned char)*s;
+
+		if (!is_direct(c))
+			return -1;
+		if (c != '&') {
+			buf_appendc(out, (char)c);
+			s++;
+			continue;
+		}
+		if (s[1] == '-') {
+			buf_appendc(out, '&');
+			s += 2;
+			continue;
+		}
+		if ((s = decode_shift(s + 1, out)) == NULL)
+			return -1;
+		s++;
+		if (*s == '&' && s[1] != '-')
+			return -1; /* two adjacent shifts: an encoder writes one */
+	}
+	return 0;
+}
+
+int
+imap_mutf7_decode(const char *in, struct buf *out, const char **error_r)
+{
+	size_t start = out->len;
+
+	if (decode(in, out) < 0) {
+		buf_truncate(out, start);
+		*error_r = "Mailbox name is not valid modified UTF-7";
+		return -1;
+	}
+	return 0;
+}
+
+bool
+imap_mutf7_is_valid(const char *in)
+{
+	struct buf tmp = BUF_INIT;
+	const char *error;
+	int ret = imap_mutf7_decode(in, &tmp, &error);
+
+	buf_free(&tmp);
+	return ret == 0;
+}

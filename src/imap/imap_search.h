@@ -1,0 +1,78 @@
+/* SEARCH command arguments (RFC 3501 6.4.4 and 9, RFC 9051 6.4.4) parsed into a tree of
+ * keys, with CHARSET, ESEARCH RETURN options (RFC 4731), SAVE and "$" (RFC 5182) and
+ * MODSEQ (RFC 7162 3.1.5). Evaluation against a mailbox is the server's part. */
+#ifndef IMAP_IMAP_SEARCH_H
+#define IMAP_IMAP_SEARCH_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "imap/imap_seqset.h"
+
+struct imap_arg;
+
+enum imap_search_type {
+	IMAP_SEARCH_ALL,
+	IMAP_SEARCH_AND,     /* children; a parenthesized list, and the top level */
+	IMAP_SEARCH_OR,      /* 2 children */
+	IMAP_SEARCH_NOT,     /* 1 child; also UNSEEN, UNANSWERED, OLD, ... */
+	IMAP_SEARCH_SEQSET,  /* set: message sequence numbers (or set.saved for "$") */
+	IMAP_SEARCH_UID,     /* set: UIDs (or set.saved) */
+	IMAP_SEARCH_FLAG,    /* flag: an IMAP_FLAG_* bit (incl. RECENT) */
+	IMAP_SEARCH_KEYWORD, /* value: a keyword */
+	IMAP_SEARCH_BEFORE,  /* day: internal date (RFC 3501: disregarding time and zone) */
+	IMAP_SEARCH_ON,
+	IMAP_SEARCH_SINCE,
+	IMAP_SEARCH_SENTBEFORE, /* day: the Date: header */
+	IMAP_SEARCH_SENTON,
+	IMAP_SEARCH_SENTSINCE,
+	IMAP_SEARCH_LARGER,  /* number: RFC822.SIZE */
+	IMAP_SEARCH_SMALLER,
+	IMAP_SEARCH_FROM,    /* value: substring of the header */
+	IMAP_SEARCH_TO,
+	IMAP_SEARCH_CC,
+	IMAP_SEARCH_BCC,
+	IMAP_SEARCH_SUBJECT,
+	IMAP_SEARCH_HEADER,  /* field + value ("" matches every message having the field) */
+	IMAP_SEARCH_BODY,    /* value: substring of the body */
+	IMAP_SEARCH_TEXT,    /* value: substring of header or body */
+	IMAP_SEARCH_MODSEQ,  /* number: message modseq >= number */
+};
+
+struct imap_search_key {
+	enum imap_search_type type;
+	unsigned flag;
+	char *field;
+	char *value;
+	uint64_t number;
+	long day;
+	struct imap_seqset set; /* unresolved: "*" is IMAP_SEQ_STAR */
+	struct imap_search_key *children;
+	size_t count;
+};
+
+/* RETURN options (RFC 4731 3.1, RFC 5182 2) */
+#define IMAP_SEARCH_RET_MIN 0x01
+#define IMAP_SEARCH_RET_MAX 0x02
+#define IMAP_SEARCH_RET_ALL 0x04
+#define IMAP_SEARCH_RET_COUNT 0x08
+#define IMAP_SEARCH_RET_SAVE 0x10
+
+struct imap_search_query {
+	struct imap_search_key root; /* IMAP_SEARCH_AND of the keys */
+	bool esearch;     /* RETURN was given: answer with ESEARCH */
+	unsigned ret;     /* IMAP_SEARCH_RET_* (RETURN () means ALL) */
+	bool utf8;        /* CHARSET UTF-8 (US-ASCII and none: false) */
+	bool bad_charset; /* after -1: answer NO [BADCHARSET (US-ASCII UTF-8)] */
+	bool has_modseq;  /* a MODSEQ key: the reply carries (MODSEQ n), RFC 7162 3.1.5 */
+	bool uses_saved;  /* "$" appears somewhere */
+};
+
+/* Parses the arguments after "SEARCH" (or "UID SEARCH"). 0 ok, -1 with *error_r (static
+ * text) for a BAD, or with q->bad_charset set for a NO [BADCHARSET]. Free the query with
+ * imap_search_query_free() in both cases. */
+int imap_search_parse(const struct imap_arg *args, size_t count, struct imap_search_query *q,
+		      const char **error_r);
+void imap_search_query_free(struct imap_search_query *q);
+
+#endif

@@ -1,0 +1,369 @@
+/* SEARCH and UID SEARCH (RFC 3501 6.4.4): the key tree of imap_search.h evaluated on the
+ * selected mailbox from the index (flags, dates, sizes, decoded Subject/From/To/Cc),
+ * reading message bytes only for BODY, TEXT, BCC and HEADER; results as SEARCH or
+ * ESEARCH (RFC 4731), saved for "$" (RFC 5182), with MODSEQ (RFC 7162 3.1.5). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "imap/imap_date.h"
+#include "imap/imap_search.h"
+#include "imap/imap_session.h"
+#include "imap/imap_write.h"
+#include "log/log.h"
+#include "mail/mime_parts.h"
+#include "mail/mime_text.h"
+#include "mail/rfc5322.h"
+#include "store/store_msg.h"
+#include "store/store_view.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+struct search_msg {
+	uint32_t seq;
+	const struct store_view_msg *vm;
+	const struct store_msg_meta *meta;
+	struct buf raw;     /* the message, read on first need */
+	bool raw_loaded;
+	struct mime_parts parts;
+	bool parts_loaded;
+};
+
+struct search_ctx {
+	struct imap_session *s;
+	struct mime_text_matcher matcher;
+	unsigned fields;   /* enum store_msg_field to read */
+};
+
+static const struct buf *
+msg_raw(struct search_ctx *c, struct search_msg *m)
+{
+	const char *error;
+
+	if (!m->raw_loaded) {
+		m->raw_loaded = true;
+		if (store_msg_read(c->s->view, m->vm->uid, 0, m->meta->size, &m->raw, &error) < 0)
+			log_error("imap: %s: uid=%u read failed: %s", c->s->id, m->vm->uid, error);
+	}
+	return &m->raw;
+}
+
+static bool
+match_text(struct search_ctx *c, const char *needle, const char *text, size_t len)
+{
+	bool ret;
+
+	mime_text_matcher_init(&c->matcher, needle, strlen(needle));
+	ret = mime_text_match(&c->matcher, text != NULL ? text : "", len);
+	mime_text_matcher_free(&c->matcher);
+	return ret;
+}
+
+/* HEADER name value (RFC 3501 6.4.4): any field of that name containing value. */
+static bool
+match_header(struct search_ctx *c, struct search_msg *m, const char *name, const char *value)
+{
+	const struct buf *raw = msg_raw(c, m);
+	struct rfc5322_header_iter it;
+	struct rfc5322_field f;
+	bool found = false;
+
+	rfc5322_header_iter_init(&it, raw->data != NULL ? raw->data : "",
+				 rfc5322_header_size(raw->data != NULL ? raw->data : "", raw->len));
+	mime_text_matcher_init(&c->matcher, value, strlen(value));
+	while (!found && rfc5322_header_iter_next(&it, &f)) {
+		if (!f.has_colon || f.name_len != strlen(name) ||
+		    str_ncasecmp(f.name, name, f.name_len) != 0)
+			continue;
+		found = *value == '\0' || mime_text_match_header(&c->matcher, f.value, f.value_len);
+	}
+	mime_text_matcher_free(&c->matcher);
+	return found;
+}
+
+static bool
+match_body(struct search_ctx *c, struct search_msg *m, const char *value, bool text)
+{
+	const struct buf *raw = msg_raw(c, m);
+	const char *data = raw->data != NULL ? raw->data : "";
+	size_t hsize = rfc5322_header_size(data, raw->len);
+	bool found = false;
+
+	if (!m->parts_loaded) {
+		m->parts_loaded = true;
+		if (m->meta->parts.data == NULL ||
+		    mime_parts_decode(m->meta->parts.data, m->meta->parts.len, &m->parts) < 0)
+			memset(&m->parts, 0, sizeof(m->parts));
+	}
+	mime_text_matcher_init(&c->matcher, value, strlen(value));
+	/* TEXT: the header too (RFC 3501 6.4.4) */
+	if (text)
+		found = mime_text_match_header(&c->matcher, data, hsize);
+	if (!found && m->parts.count > 0)
+		found = mime_text_match_body(&c->matcher, &m->parts, data, raw->len);
+	else if (!found)
+		found = mime_text_match(&c->matcher, data + hsize, raw->len - hsize);
+	mime_text_matcher_free(&c->matcher);
+	return found;
+}
+
+static bool eval(struct search_ctx *c, const struct imap_search_key *k, struct search_msg *m);
+
+static bool
+eval_children(struct search_ctx *c, const struct imap_search_key *k, struct search_msg *m)
+{
+	switch (k->type) {
+	case IMAP_SEARCH_AND:
+		for (size_t i = 0; i < k->count; i++) {
+			if (!eval(c, &k->children[i], m))
+				return false;
+		}
+		return true;
+	case IMAP_SEARCH_OR:
+		return eval(c, &k->children[0], m) || eval(c, &k->children[1], m);
+	default: /* NOT */
+		return !eval(c, &k->children[0], m);
+	}
+}
+
+static int
+cmp_day(long a, long b)
+{
+	return a < b ? -1 : a > b;
+}
+
+static bool
+eval(struct search_ctx *c, const struct imap_search_key *k, struct search_msg *m)
+{
+	const struct store_msg_meta *meta = m->meta;
+	long iday = imap_date_day(meta->internaldate, 0);
+	long sday = imap_date_day(meta->sent_date, meta->sent_tz);
+	int kw;
+
+	switch (k->type) {
+	case IMAP_SEARCH_ALL:
+		return true;
+	case IMAP_SEARCH_AND:
+	case IMAP_SEARCH_OR:
+	case IMAP_SEARCH_NOT:
+		return eval_children(c, k, m);
+	case IMAP_SEARCH_SEQSET:
+		return imap_seqset_contains(&k->set, m->seq);
+	case IMAP_SEARCH_UID:
+		return imap_seqset_contains(&k->set, m->vm->uid);
+	case IMAP_SEARCH_FLAG:
+		return (m->vm->flags & imap_flags_to_store(k->flag)) != 0;
+	case IMAP_SEARCH_KEYWORD:
+		kw = store_view_keyword_index(c->s->view, k->value);
+		return kw >= 0 && (m->vm->keywords & (1ull << kw));
+	case IMAP_SEARCH_BEFORE:
+		return cmp_day(iday, k->day) < 0;
+	case IMAP_SEARCH_ON:
+		return cmp_day(iday, k->day) == 0;
+	case IMAP_SEARCH_SINCE:
+		return cmp_day(iday, k->day) >= 0;
+	case IMAP_SEARCH_SENTBEFORE:
+		return meta->sent_date != 0 && cmp_day(sday, k->day) < 0;
+	case IMAP_SEARCH_SENTON:
+		return meta->sent_date != 0 && cmp_day(sday, k->day) == 0;
+	case IMAP_SEARCH_SENTSINCE:
+		return meta->sent_date != 0 && cmp_day(sday, k->day) >= 0;
+	case IMAP_SEARCH_LARGER:
+		return meta->size > k->number;
+	case IMAP_SEARCH_SMALLER:
+		return meta->size < k->number;
+	case IMAP_SEARCH_FROM:
+		return match_text(c, k->value, meta->from.data, meta->from.len);
+	case IMAP_SEARCH_TO:
+		return match_text(c, k->value, meta->to.data, meta->to.len);
+	case IMAP_SEARCH_CC:
+		return match_text(c, k->value, meta->cc.data, meta->cc.len);
+	case IMAP_SEARCH_SUBJECT:
+		return match_text(c, k->value, meta->subject.data, meta->subject.len);
+	case IMAP_SEARCH_BCC:
+		return match_header(c, m, "Bcc", k->value);
+	case IMAP_SEARCH_HEADER:
+		return match_header(c, m, k->field, k->value);
+	case IMAP_SEARCH_BODY:
+	case IMAP_SEARCH_TEXT:
+		return match_body(c, m, k->value, k->type == IMAP_SEARCH_TEXT);
+	case IMAP_SEARCH_MODSEQ:
+		return m->vm->modseq >= k->number;
+	}
+	return false;
+}
+
+/* Resolves the sets of the tree ("*", "$") and finds which fields are needed. */
+static void
+prepare(struct search_ctx *c, struct imap_search_key *k)
+{
+	struct imap_session *s = c->s;
+	size_t count = store_view_count(s->view);
+	const struct store_view_msg *msgs = store_view_msgs(s->view);
+	struct imap_seqset in;
+
+	switch (k->type) {
+	case IMAP_SEARCH_SEQSET:
+	case IMAP_SEARCH_UID:
+		in = k->set;
+		imap_seqset_init(&k->set);
+		if (in.saved) {
+			/* RFC 5182: "$" holds UIDs; as a sequence set it is mapped */
+			if (k->type == IMAP_SEARCH_UID) {
+				imap_seqset_resolve(&s->saved, 0, &k->set);
+			} else {
+				for (size_t i = 0; i < count; i++) {
+					if (imap_seqset_contains(&s->saved, msgs[i].uid))
+						imap_seqset_add(&k->set, (uint32_t)i + 1,
+								(uint32_t)i + 1);
+				}
+				imap_seqset_normalize(&k->set);
+			}
+		} else {
+			imap_seqset_resolve(&in, k->type == IMAP_SEARCH_UID
+						 ? (count > 0 ? msgs[count - 1].uid : 0)
+						 : (uint32_t)count, &k->set);
+		}
+		imap_seqset_free(&in);
+		break;
+	case IMAP_SEARCH_FROM:
+	case IMAP_SEARCH_TO:
+	case IMAP_SEARCH_CC:
+	case IMAP_SEARCH_SUBJECT:
+		c->fields |= STORE_MSG_SEARCH;
+		break;
+	case IMAP_SEARCH_BODY:
+	case IMAP_SEARCH_TEXT:
+		c->fields |= STORE_MSG_PARTS;
+		break;
+	default:
+		break;
+	}
+	for (size_t i = 0; i < k->count; i++)
+		prepare(c, &k->children[i]);
+}
+
+struct search_result {
+	uint32_t *seqs;
+	uint32_t *uids;
+	size_t n;
+	uint64_t max_modseq;
+};
+
+static int
+search_run(struct search_ctx *c, struct imap_search_query *q, struct search_result *res)
+{
+	struct imap_session *s = c->s;
+	size_t count = store_view_count(s->view);
+	const struct store_view_msg *msgs = store_view_msgs(s->view);
+	struct store_msg_cursor *cur;
+	struct store_msg_meta meta;
+	const char *error;
+	int ret;
+
+	res->seqs = xmalloc((count > 0 ? count : 1) * sizeof(uint32_t));
+	res->uids = xmalloc((count > 0 ? count : 1) * sizeof(uint32_t));
+	if (count == 0)
+		return 0;
+	cur = store_msg_cursor_open(s->view, msgs[0].uid, msgs[count - 1].uid, c->fields);
+	while ((ret = store_msg_cursor_next(cur, &meta, &error)) == 1) {
+		struct search_msg m = {.raw = BUF_INIT};
+
+		m.seq = store_view_seq(s->view, meta.uid);
+		if (m.seq == 0 || (msgs[m.seq - 1].flags & STORE_FLAG_EXPUNGED))
+			continue;
+		m.vm = &msgs[m.seq - 1];
+		m.meta = &meta;
+		if (eval(c, &q->root, &m)) {
+			res->seqs[res->n] = m.seq;
+			res->uids[res->n++] = m.vm->uid;
+			if (m.vm->modseq > res->max_modseq)
+				res->max_modseq = m.vm->modseq;
+		}
+		buf_free(&m.raw);
+		if (m.parts_loaded)
+			mime_parts_free(&m.parts);
+	}
+	store_msg_cursor_close(&cur);
+	if (ret < 0)
+		log_error("imap: %s: user=%s search failed: %s", s->id, s->account, error);
+	return ret < 0 ? -1 : 0;
+}
+
+static void
+search_reply(struct imap_session *s, const struct imap_command *cmd,
+	     const struct imap_search_query *q, const struct search_result *res)
+{
+	const uint32_t *ids = cmd->uid ? res->uids : res->seqs;
+	struct buf b = BUF_INIT;
+
+	if (!q->esearch) {
+		buf_appends(&b, "* SEARCH");
+		for (size_t i = 0; i < res->n; i++)
+			buf_printf(&b, " %u", ids[i]);
+		if (q->has_modseq && res->n > 0)
+			buf_printf(&b, " (MODSEQ %llu)", (unsigned long long)res->max_modseq);
+	} else if (q->ret != IMAP_SEARCH_RET_SAVE) {
+		/* RFC 4731 3.1; RFC 5182 2.4: SAVE alone gives no ESEARCH */
+		buf_appends(&b, "* ESEARCH (TAG ");
+		imap_write_str(&b, cmd->tag);
+		buf_appendc(&b, ')');
+		if (cmd->uid)
+			buf_appends(&b, " UID");
+		if ((q->ret & IMAP_SEARCH_RET_MIN) && res->n > 0)
+			buf_printf(&b, " MIN %u", ids[0]);
+		if ((q->ret & IMAP_SEARCH_RET_MAX) && res->n > 0)
+			buf_printf(&b, " MAX %u", ids[res->n - 1]);
+		if (q->ret & IMAP_SEARCH_RET_COUNT)
+			buf_printf(&b, " COUNT %zu", res->n);
+		if ((q->ret & IMAP_SEARCH_RET_ALL) && res->n > 0) {
+			buf_appends(&b, " ALL ");
+			imap_seqset_write_list(&b, ids, res->n);
+		}
+		if (q->has_modseq && res->n > 0)
+			buf_printf(&b, " MODSEQ %llu", (unsigned long long)res->max_modseq);
+	}
+	if (b.len > 0) {
+		buf_appends(&b, "\r\n");
+		imap_send_raw(s, b.data, b.len);
+	}
+	buf_free(&b);
+}
+
+void
+imap_cmd_search(struct imap_session *s, const struct imap_command *cmd)
+{
+	struct imap_search_query q;
+	struct search_result res = {NULL, NULL, 0, 0};
+	struct search_ctx c;
+	const char *error;
+
+	if (imap_search_parse(cmd->args, cmd->count, &q, &error) < 0) {
+		if (q.bad_charset)
+			imap_no(s, cmd->tag, "[BADCHARSET (US-ASCII UTF-8)] %s", error);
+		else
+			imap_bad(s, cmd->tag, "%s", error);
+		imap_search_query_free(&q);
+		return;
+	}
+	memset(&c, 0, sizeof(c));
+	c.s = s;
+	if (q.has_modseq)
+		s->condstore = true; /* RFC 7162 3.1 */
+	prepare(&c, &q.root);
+	if (search_run(&c, &q, &res) < 0) {
+		imap_no(s, cmd->tag, "[SERVERBUG] SEARCH failed");
+	} else {
+		if (q.ret & IMAP_SEARCH_RET_SAVE) {
+			/* RFC 5182 2.1: the result, as UIDs, for "$" */
+			imap_seqset_clear(&s->saved);
+			for (size_t i = 0; i < res.n; i++)
+				imap_seqset_add(&s->saved, res.uids[i], res.uids[i]);
+			imap_seqset_normalize(&s->saved);
+		}
+		search_reply(s, cmd, &q, &res);
+		imap_ok(s, cmd->tag, "SEARCH completed");
+	}
+	free(res.seqs);
+	free(res.uids);
+	imap_search_query_free(&q);
+}

@@ -1,0 +1,568 @@
+/* IMAP sessions: lifetime, the input loop (parser, literal continuations, IDLE and
+ * AUTHENTICATE lines), the command table and its state checks (RFC 3501 3, 6), replies. */
+#include "imap/imap_session.h"
+
+#include <event2/buffer.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/settings.h"
+#include "imap/imap_mutf7.h"
+#include "log/log.h"
+#include "net/conn.h"
+#include "store/store_account.h"
+#include "store/store_mailbox.h"
+#include "store/store_notify.h"
+#include "store/store_view.h"
+#include "util/rand.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+/* BAD replies before the session is closed. */
+#define IMAP_MAX_ERRORS 30
+/* IDLE "DONE" and AUTHENTICATE response lines. */
+#define IMAP_CONT_LINE_MAX 65536
+
+struct imap_command_def {
+	const char *name;
+	unsigned states;  /* enum imap_state bits the command is valid in */
+	bool uid;         /* valid after "UID" */
+	bool plain_ok;    /* valid without UID */
+	imap_command_fn *fn;
+};
+
+/* RFC 3501 6 and the extensions' commands. */
+static const struct imap_command_def commands[] = {
+	{"CAPABILITY", IMAP_STATES_ANY, false, true, imap_cmd_capability},
+	{"NOOP", IMAP_STATES_ANY, false, true, imap_cmd_noop},
+	{"LOGOUT", IMAP_STATES_ANY, false, true, imap_cmd_logout},
+	{"ID", IMAP_STATES_ANY, false, true, imap_cmd_id},
+	{"STARTTLS", IMAP_STATE_NOT_AUTH, false, true, imap_cmd_starttls},
+	{"LOGIN", IMAP_STATE_NOT_AUTH, false, true, imap_cmd_login},
+	{"AUTHENTICATE", IMAP_STATE_NOT_AUTH, false, true, imap_cmd_authenticate},
+	{"ENABLE", IMAP_STATES_AUTHED, false, true, imap_cmd_enable},
+	{"NAMESPACE", IMAP_STATES_AUTHED, false, true, imap_cmd_namespace},
+	{"SELECT", IMAP_STATES_AUTHED, false, true, imap_cmd_select},
+	{"EXAMINE", IMAP_STATES_AUTHED, false, true, imap_cmd_select},
+	{"CREATE", IMAP_STATES_AUTHED, false, true, imap_cmd_create},
+	{"DELETE", IMAP_STATES_AUTHED, false, true, imap_cmd_delete},
+	{"RENAME", IMAP_STATES_AUTHED, false, true, imap_cmd_rename},
+	{"SUBSCRIBE", IMAP_STATES_AUTHED, false, true, imap_cmd_subscribe},
+	{"UNSUBSCRIBE", IMAP_STATES_AUTHED, false, true, imap_cmd_unsubscribe},
+	{"LIST", IMAP_STATES_AUTHED, false, true, imap_cmd_list},
+	{"LSUB", IMAP_STATES_AUTHED, false, true, imap_cmd_lsub},
+	{"STATUS", IMAP_STATES_AUTHED, false, true, imap_cmd_status},
+	{"APPEND", IMAP_STATES_AUTHED, false, true, imap_cmd_append},
+	{"IDLE", IMAP_STATES_AUTHED, false, true, imap_cmd_idle},
+	{"CHECK", IMAP_STATE_SELECTED, false, true, imap_cmd_check},
+	{"CLOSE", IMAP_STATE_SELECTED, false, true, imap_cmd_close},
+	{"UNSELECT", IMAP_STATE_SELECTED, false, true, imap_cmd_unselect},
+	{"EXPUNGE", IMAP_STATE_SELECTED, true, true, imap_cmd_expunge},
+	{"SEARCH", IMAP_STATE_SELECTED, true, true, imap_cmd_search},
+	{"FETCH", IMAP_STATE_SELECTED, true, true, imap_cmd_fetch},
+	{"STORE", IMAP_STATE_SELECTED, true, true, imap_cmd_store},
+	{"COPY", IMAP_STATE_SELECTED, true, true, imap_cmd_copy},
+	{"MOVE", IMAP_STATE_SELECTED, true, true, imap_cmd_copy},
+};
+
+static void imap_session_on_input(struct conn *conn, void *ctx);
+static void imap_session_on_close(struct conn *conn, void *ctx, enum conn_close_reason why);
+static void imap_session_on_tls_ready(struct conn *conn, void *ctx);
+
+static const struct conn_ops imap_conn_ops = {
+	.on_input = imap_session_on_input,
+	.on_close = imap_session_on_close,
+	.on_tls_ready = imap_session_on_tls_ready,
+};
+
+struct imap_session *
+imap_session_new(struct imap_server *server, struct conn *conn, enum imap_listener_kind kind)
+{
+	const struct imap_server_deps *deps = imap_server_deps(server);
+	struct imap_parser_limits lim = imap_parser_default_limits;
+	struct imap_session *s = xcalloc(1, sizeof(*s));
+
+	(void)kind;
+	s->server = server;
+	s->conn = conn;
+	s->state = IMAP_STATE_NOT_AUTH;
+	rand_queue_id(s->id);
+	s->ip = xstrdup(conn_peer_ip(conn));
+	/* RFC 7889: literals of APPEND up to the APPENDLIMIT, refused before they are sent */
+	lim.max_append = deps->settings->message_size_limit;
+	s->parser = imap_parser_new(&lim);
+	imap_seqset_init(&s->saved);
+	conn_set_ctx(conn, &imap_conn_ops, s);
+	/* RFC 3501 5.4: the autologout timer is at least 30 minutes */
+	conn_set_timeout(conn, deps->settings->imap_timeout < 1800 ? 1800
+								  : deps->settings->imap_timeout);
+	return s;
+}
+
+void
+imap_session_free(struct imap_session *s)
+{
+	store_notify_unsubscribe(&s->notify);
+	store_view_close(&s->view);
+	store_account_unref(&s->acct);
+	conn_free(&s->conn);
+	imap_parser_free(&s->parser);
+	imap_seqset_free(&s->saved);
+	buf_free(&s->line);
+	free(s->cont_tag);
+	free(s->account);
+	free(s->ip);
+	free(s);
+}
+
+void
+imap_session_set_state(struct imap_session *s, enum imap_state state)
+{
+	static const char *const names[] = {"?", "not-auth", "auth", "?", "selected"};
+
+	if (s->state == state)
+		return;
+	log_debug("imap: %s: state %s -> %s", s->id, s->state <= 4 ? names[s->state] : "logout",
+		  state <= 4 ? names[state] : "logout");
+	s->state = state;
+}
+
+void
+imap_session_close(struct imap_session *s)
+{
+	imap_session_set_state(s, IMAP_STATE_LOGOUT);
+	if (s->conn != NULL)
+		conn_close_after_flush(s->conn);
+}
+
+void
+imap_send_raw(struct imap_session *s, const void *data, size_t len)
+{
+	if (s->conn != NULL && !conn_is_closing(s->conn))
+		conn_write(s->conn, data, len);
+}
+
+static void
+imap_vsend(struct imap_session *s, const char *prefix, const char *fmt, va_list ap)
+{
+	struct buf b = BUF_INIT;
+
+	buf_appends(&b, prefix);
+	buf_vprintf(&b, fmt, ap);
+	buf_append(&b, "\r\n", 2);
+	imap_send_raw(s, b.data, b.len);
+	buf_free(&b);
+}
+
+void
+imap_send(struct imap_session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	imap_vsend(s, "", fmt, ap);
+	va_end(ap);
+}
+
+static void
+imap_tagged(struct imap_session *s, const char *tag, const char *status, const char *fmt,
+	    va_list ap)
+{
+	struct buf prefix = BUF_INIT;
+
+	buf_printf(&prefix, "%s %s ", tag != NULL ? tag : "*", status);
+	imap_vsend(s, buf_cstr(&prefix), fmt, ap);
+	buf_free(&prefix);
+}
+
+void
+imap_ok(struct imap_session *s, const char *tag, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->view != NULL && tag != NULL)
+		imap_sync(s, !s->no_expunge);
+	va_start(ap, fmt);
+	imap_tagged(s, tag, "OK", fmt, ap);
+	va_end(ap);
+}
+
+void
+imap_no(struct imap_session *s, const char *tag, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->view != NULL && tag != NULL)
+		imap_sync(s, !s->no_expunge);
+	va_start(ap, fmt);
+	imap_tagged(s, tag, "NO", fmt, ap);
+	va_end(ap);
+}
+
+void
+imap_bad(struct imap_session *s, const char *tag, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	imap_tagged(s, tag, "BAD", fmt, ap);
+	va_end(ap);
+	if (++s->errors > IMAP_MAX_ERRORS) {
+		log_info("imap: %s: client=[%s] too many errors, disconnecting", s->id, s->ip);
+		imap_send(s, "* BYE Too many errors");
+		imap_session_close(s);
+	}
+}
+
+void
+imap_no_store(struct imap_session *s, const char *tag, const char *what, const char *error)
+{
+	/* RFC 5530 response codes */
+	static const char *const codes[] = {
+		[STORE_ERR_NONE] = "[SERVERBUG] ",
+		[STORE_ERR_EXISTS] = "[ALREADYEXISTS] ",
+		[STORE_ERR_NONEXISTENT] = "[NONEXISTENT] ",
+		[STORE_ERR_INVALID] = "[CANNOT] ",
+		[STORE_ERR_NOT_ALLOWED] = "[CANNOT] ",
+		[STORE_ERR_LIMIT] = "[LIMIT] ",
+		[STORE_ERR_TEMP] = "[UNAVAILABLE] ",
+	};
+	enum store_error code = s->acct != NULL ? store_account_errcode(s->acct) : STORE_ERR_NONE;
+
+	if ((unsigned)code >= sizeof(codes) / sizeof(codes[0]))
+		code = STORE_ERR_NONE;
+	if (code == STORE_ERR_TEMP || code == STORE_ERR_NONE)
+		log_error("imap: %s: user=%s %s failed: %s", s->id, s->account, what, error);
+	imap_no(s, tag, "%s%s failed: %s", codes[code], what, error);
+}
+
+void
+imap_session_async_begin(struct imap_session *s)
+{
+	s->wait = IMAP_WAIT_ASYNC;
+	s->pending++;
+	if (s->conn != NULL)
+		conn_pause_read(s->conn);
+}
+
+bool
+imap_session_async_done(struct imap_session *s)
+{
+	s->pending--;
+	if (s->conn_gone) {
+		if (s->pending == 0)
+			imap_session_free(s);
+		return false;
+	}
+	if (s->wait == IMAP_WAIT_ASYNC)
+		s->wait = IMAP_WAIT_NONE;
+	return true;
+}
+
+static void imap_session_process(struct imap_session *s);
+
+void
+imap_session_resume(struct imap_session *s)
+{
+	if (s->conn == NULL || s->state == IMAP_STATE_LOGOUT || s->wait == IMAP_WAIT_ASYNC)
+		return;
+	conn_resume_read(s->conn);
+	if (!s->processing)
+		imap_session_process(s);
+}
+
+static const struct imap_command_def *
+find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	}
+	return NULL;
+}
+
+/* Check, then proceed (STYLE.md practice 2): syntax is checked by the handlers. */
+static void
+imap_session_dispatch(struct imap_session *s, const struct imap_command *cmd)
+{
+	const struct imap_command_def *def = find_command(cmd->name);
+
+	if (def == NULL || (cmd->uid && !def->uid) || (!cmd->uid && !def->plain_ok)) {
+		imap_bad(s, cmd->tag, "Unknown command");
+		return;
+	}
+	if ((def->states & s->state) == 0) {
+		if (s->state == IMAP_STATE_NOT_AUTH)
+			imap_bad(s, cmd->tag, "Log in first");
+		else if (def->states == IMAP_STATE_SELECTED)
+			imap_bad(s, cmd->tag, "No mailbox selected");
+		else
+			imap_bad(s, cmd->tag, "Command not valid in this state");
+		return;
+	}
+	/* RFC 3501 7.4.1: no EXPUNGE while answering FETCH, STORE or SEARCH (UID
+	 * versions excepted) */
+	s->no_expunge = !cmd->uid && (strcmp(cmd->name, "FETCH") == 0 ||
+				      strcmp(cmd->name, "STORE") == 0 ||
+				      strcmp(cmd->name, "SEARCH") == 0);
+	def->fn(s, cmd);
+}
+
+static void
+imap_session_parse_error(struct imap_session *s)
+{
+	const char *tag = imap_parser_tag(s->parser);
+	const char *why = imap_parser_error(s->parser);
+
+	switch (imap_parser_error_code(s->parser)) {
+	case IMAP_PARSE_ERR_TOOBIG:
+		/* RFC 7889 / RFC 4469: the literal is refused before it is sent */
+		imap_no(s, tag, "[TOOBIG] %s", why);
+		break;
+	case IMAP_PARSE_ERR_FATAL:
+		imap_send(s, "* BYE %s", why);
+		imap_session_close(s);
+		break;
+	default:
+		imap_bad(s, tag, "%s", why);
+		break;
+	}
+}
+
+/* IDLE "DONE" or an AUTHENTICATE response: one line. 1 handled, 0 need more. */
+static int
+imap_session_cont_line(struct imap_session *s)
+{
+	int ret = conn_readline(s->conn, &s->line, IMAP_CONT_LINE_MAX);
+
+	if (ret == 0)
+		return 0;
+	if (ret < 0)
+		buf_reset(&s->line); /* too long: an invalid response */
+	if (s->wait == IMAP_WAIT_IDLE)
+		imap_idle_line(s, buf_cstr(&s->line));
+	else
+		imap_auth_continue(s, buf_cstr(&s->line));
+	return 1;
+}
+
+/* One step of the command parser on the buffered input. 1 go on, 0 stop. */
+static int
+imap_session_parse_step(struct imap_session *s)
+{
+	struct evbuffer *in = conn_input(s->conn);
+	struct evbuffer_iovec v;
+	size_t used;
+	int ret;
+
+	if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+		v.iov_len = 0;
+	ret = imap_parser_parse(s->parser, v.iov_base, v.iov_len, &used);
+	evbuffer_drain(in, used);
+	if (ret == 1) {
+		imap_session_dispatch(s, imap_parser_command(s->parser));
+		imap_parser_next(s->parser);
+		return 1;
+	}
+	if (ret < 0) {
+		imap_session_parse_error(s);
+		imap_parser_next(s->parser);
+		return 1;
+	}
+	if (imap_parser_literal_pending(s->parser, NULL)) {
+		/* RFC 3501 7.5: the literal is within the limits, let the client send it */
+		imap_send(s, "+ Ready for literal data");
+		imap_parser_literal_continue(s->parser);
+		return 1;
+	}
+	return used > 0 && evbuffer_get_length(in) > 0;
+}
+
+static void
+imap_session_process_loop(struct imap_session *s)
+{
+	for (unsigned guard = 0; guard < 10000; guard++) {
+		if (s->conn == NULL || conn_is_closing(s->conn) || s->state == IMAP_STATE_LOGOUT ||
+		    s->wait == IMAP_WAIT_ASYNC || s->tls_pending)
+			return;
+		if (s->wait == IMAP_WAIT_IDLE || s->wait == IMAP_WAIT_SASL) {
+			if (imap_session_cont_line(s) == 0)
+				return;
+			continue;
+		}
+		if (imap_session_parse_step(s) == 0)
+			return;
+	}
+}
+
+static void
+imap_session_process(struct imap_session *s)
+{
+	s->processing = true;
+	imap_session_process_loop(s);
+	s->processing = false;
+}
+
+static void
+imap_session_on_input(struct conn *conn, void *ctx)
+{
+	(void)conn;
+	imap_session_process(ctx);
+}
+
+static void
+imap_session_on_tls_ready(struct conn *conn, void *ctx)
+{
+	struct imap_session *s = ctx;
+
+	(void)conn;
+	if (!s->tls_pending)
+		return;
+	s->tls_pending = false;
+	log_info("imap: %s: starttls %s client=[%s]", s->id, conn_tls_version(s->conn), s->ip);
+	imap_session_process(s);
+}
+
+static void
+imap_session_on_close(struct conn *conn, void *ctx, enum conn_close_reason why)
+{
+	struct imap_session *s = ctx;
+	static const char *const why_names[] = {"eof", "error", "timeout", "local"};
+
+	(void)conn;
+	if (why == CONN_CLOSE_TIMEOUT && s->conn != NULL) {
+		/* RFC 3501 5.4: autologout */
+		conn_writes(s->conn, "* BYE Autologout; idle for too long\r\n");
+	}
+	log_info("imap: %s: disconnect from [%s] reason=%s%s%s", s->id, s->ip, why_names[why],
+		 s->account != NULL ? " user=" : "", s->account != NULL ? s->account : "");
+	imap_server_session_closed(s->server, s);
+	conn_free(&s->conn);
+	store_notify_unsubscribe(&s->notify);
+	if (s->pending > 0) {
+		s->conn_gone = true;
+		return;
+	}
+	imap_session_free(s);
+}
+
+static void
+imap_session_on_notify(void *ctx, const struct store_event *ev)
+{
+	struct imap_session *s = ctx;
+
+	if (s->view == NULL || ev->mailbox_id != store_view_mailbox_id(s->view))
+		return;
+	imap_session_notify(s);
+}
+
+void
+imap_session_notify(struct imap_session *s)
+{
+	s->notified = true;
+	/* RFC 2177: an idling client is told at once */
+	if (s->wait == IMAP_WAIT_IDLE && s->conn != NULL)
+		imap_sync(s, true);
+}
+
+void
+imap_session_login(struct imap_session *s, const char *tag, const char *account)
+{
+	const struct imap_server_deps *deps = imap_server_deps(s->server);
+	struct buf caps = BUF_INIT;
+	const char *error;
+
+	s->acct = store_account_open(deps->store, account, &error);
+	if (s->acct == NULL) {
+		log_error("imap: %s: user=%s cannot open the mailboxes: %s", s->id, account, error);
+		imap_no(s, tag, "[UNAVAILABLE] Cannot open the mailboxes, try again later");
+		return;
+	}
+	s->account = xstrdup(account);
+	s->notify = store_notify_subscribe(deps->store, account, imap_session_on_notify, s);
+	imap_session_set_state(s, IMAP_STATE_AUTH);
+	log_info("imap: %s: login user=%s client=[%s]%s", s->id, account, s->ip,
+		 conn_is_tls(s->conn) ? " tls" : "");
+	imap_capabilities(s, &caps);
+	imap_ok(s, tag, "[CAPABILITY %s] Logged in", buf_cstr(&caps));
+	buf_free(&caps);
+}
+
+void
+imap_session_unselect(struct imap_session *s)
+{
+	store_view_close(&s->view);
+	imap_seqset_clear(&s->saved);
+	s->readonly = false;
+	if (s->state == IMAP_STATE_SELECTED)
+		imap_session_set_state(s, IMAP_STATE_AUTH);
+}
+
+char *
+imap_mailbox_arg(struct imap_session *s, const char *tag, const struct imap_arg *arg)
+{
+	struct buf name = BUF_INIT;
+	const char *raw, *error;
+	char *out;
+
+	if (!imap_arg_get_astring(arg, &raw)) {
+		imap_bad(s, tag, "Invalid mailbox name");
+		return NULL;
+	}
+	if (imap_mutf7_decode(raw, &name, &error) < 0) {
+		buf_free(&name);
+		imap_no(s, tag, "[CANNOT] %s", error);
+		return NULL;
+	}
+	out = buf_steal(&name);
+	if (str_casecmp(out, "INBOX") == 0)
+		strcpy(out, "INBOX");
+	if (store_mailbox_name_normalize(out) < 0) {
+		free(out);
+		imap_no(s, tag, "[CANNOT] Invalid mailbox name");
+		return NULL;
+	}
+	return out;
+}
+
+int
+imap_uids_from_set(struct imap_session *s, const char *tag, const char *setstr, bool uid,
+		   uint32_t **uids_r, size_t *n_r)
+{
+	const struct store_view_msg *msgs = store_view_msgs(s->view);
+	size_t count = store_view_count(s->view), n = 0;
+	struct imap_seqset parsed, set;
+	const char *error;
+	uint32_t *uids;
+
+	imap_seqset_init(&parsed);
+	imap_seqset_init(&set);
+	if (imap_seqset_parse(&parsed, setstr, true, &error) < 0) {
+		imap_bad(s, tag, "%s", error);
+		return -1;
+	}
+	if (parsed.saved) {
+		/* RFC 5182 2.1: "$" is the saved result, as UIDs */
+		imap_seqset_resolve(&s->saved, 0, &set);
+		uid = true;
+	} else {
+		imap_seqset_resolve(&parsed, uid ? (count > 0 ? msgs[count - 1].uid : 0)
+						 : (uint32_t)count, &set);
+	}
+	imap_seqset_free(&parsed);
+	if (!uid && imap_seqset_max(&set) > count) {
+		imap_seqset_free(&set);
+		imap_bad(s, tag, "Invalid message sequence number");
+		return -1;
+	}
+	uids = xmalloc((count > 0 ? count : 1) * sizeof(*uids));
+	for (size_t i = 0; i < count; i++) {
+		if (imap_seqset_contains(&set, uid ? msgs[i].uid : (uint32_t)(i + 1)))
+			uids[n++] = msgs[i].uid;
+	}
+	imap_seqset_free(&set);
+	*uids_r = uids;
+	*n_r = n;
+	return 0;
+}

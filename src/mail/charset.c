@@ -1,0 +1,197 @@
+/* Charset conversion to UTF-8 (see charset.h). iconv descriptors are opened per call:
+ * glibc caches the conversion modules, and only non-UTF-8 text pays for it. */
+#include "mail/charset.h"
+
+#include <errno.h>
+#include <iconv.h>
+#include <string.h>
+
+#include "util/str.h"
+
+static void
+put_cp(struct buf *out, unsigned cp)
+{
+	char b[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		b[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		b[0] = (char)(0xc0 | (cp >> 6));
+		b[1] = (char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else {
+		b[0] = (char)(0xe0 | (cp >> 12));
+		b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		b[2] = (char)(0x80 | (cp & 0x3f));
+		n = 3;
+	}
+	buf_append(out, b, n);
+}
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629 4), 0 if invalid. */
+static size_t
+utf8_seq_len(const unsigned char *p, size_t n)
+{
+	size_t len, i;
+	unsigned cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if (len == 3) {
+		cp = ((p[0] & 0x0fu) << 12) | ((p[1] & 0x3fu) << 6);
+		if (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+	} else if (len == 4) {
+		cp = ((p[0] & 0x07u) << 18) | ((p[1] & 0x3fu) << 12);
+		if (cp < 0x10000 || cp > 0x10ffff)
+			return 0;
+	}
+	return len;
+}
+
+void
+charset_utf8_sanitize(const char *in, size_t len, struct buf *out)
+{
+	const unsigned char *p = (const unsigned char *)in, *end = p + len, *run = p;
+
+	buf_reserve(out, len);
+	while (p < end) {
+		size_t n;
+
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		n = utf8_seq_len(p, (size_t)(end - p));
+		if (n > 0) {
+			p += n;
+			continue;
+		}
+		buf_append(out, run, (size_t)(p - run));
+		put_cp(out, *p);
+		run = ++p;
+	}
+	buf_append(out, run, (size_t)(p - run));
+}
+
+static void
+latin1_to_utf8(const char *in, size_t len, struct buf *out)
+{
+	size_t i;
+
+	buf_reserve(out, len * 2);
+	for (i = 0; i < len; i++)
+		put_cp(out, (unsigned char)in[i]);
+}
+
+bool
+charset_is_utf8(const char *cs)
+{
+	return cs != NULL && (str_casecmp(cs, "utf-8") == 0 || str_casecmp(cs, "utf8") == 0 ||
+			      str_casecmp(cs, "us-ascii") == 0 || str_casecmp(cs, "ascii") == 0);
+}
+
+/* MIME names glibc does not know, or knows by a narrower table than mailers use. */
+static const char *
+iconv_name(const char *cs)
+{
+	static const struct {
+		const char *mime, *glibc;
+	} aliases[] = {
+		{"ks_c_5601-1987", "CP949"}, {"gb2312", "GB18030"},   {"gbk", "GB18030"},
+		{"iso-8859-8-i", "ISO-8859-8"}, {"x-sjis", "SHIFT_JIS"}, {"shift-jis", "SHIFT_JIS"},
+		{"x-euc-jp", "EUC-JP"},      {"windows-874", "CP874"}, {"iso-2022-jp", "ISO-2022-JP-3"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (str_casecmp(cs, aliases[i].mime) == 0)
+			return aliases[i].glibc;
+	return cs;
+}
+
+/* Writes what a stateful charset (ISO-2022-JP) still holds. */
+static void
+flush_state(iconv_t cd, struct buf *out)
+{
+	char *dst;
+	size_t room;
+
+	buf_reserve(out, 16);
+	room = out->cap - out->len - 1;
+	dst = out->data + out->len;
+	iconv(cd, NULL, NULL, &dst, &room);
+	out->len = (size_t)(dst - out->data);
+	out->data[out->len] = '\0';
+}
+
+static void
+iconv_all(iconv_t cd, const char *in, size_t len, struct buf *out)
+{
+	char *src = (char *)in;
+	size_t left = len;
+
+	while (left > 0) {
+		size_t room, r;
+		char *dst;
+
+		buf_reserve(out, left * 3 + 16);
+		room = out->cap - out->len - 1;
+		dst = out->data + out->len;
+		r = iconv(cd, &src, &left, &dst, &room);
+		out->len = (size_t)(dst - out->data);
+		out->data[out->len] = '\0';
+		if (r != (size_t)-1)
+			break;
+		if (errno == E2BIG)
+			continue;
+		/* EILSEQ or EINVAL (truncated at the end): one replacement char, go on */
+		buf_append(out, "\xef\xbf\xbd", 3);
+		src++;
+		left--;
+		iconv(cd, NULL, NULL, NULL, NULL);
+	}
+	flush_state(cd, out);
+}
+
+int
+charset_to_utf8(const char *charset, const char *in, size_t len, struct buf *out)
+{
+	iconv_t cd;
+
+	if (charset == NULL || *charset == '\0') {
+		charset_utf8_sanitize(in, len, out);
+		return -1;
+	}
+	if (charset_is_utf8(charset)) {
+		charset_utf8_sanitize(in, len, out);
+		return 0;
+	}
+	if (str_casecmp(charset, "iso-8859-1") == 0 || str_casecmp(charset, "latin1") == 0) {
+		latin1_to_utf8(in, len, out);
+		return 0;
+	}
+	cd = iconv_open("UTF-8", iconv_name(charset));
+	if (cd == (iconv_t)-1) {
+		charset_utf8_sanitize(in, len, out);
+		return -1;
+	}
+	iconv_all(cd, in, len, out);
+	iconv_close(cd);
+	return 0;
+}

@@ -1,0 +1,40 @@
+/* Account handles of the store: a refcounted, cached handle on one account's index.db that
+ * mailbox, view and message operations take. Handles of idle accounts are kept open in an
+ * LRU cache (capped), so reopening an account that was used recently is cheap. */
+#ifndef STORE_STORE_ACCOUNT_H
+#define STORE_STORE_ACCOUNT_H
+#include <stdbool.h>
+
+struct store;
+struct store_account;
+
+/* Why the last failed operation on an account failed, for protocol response codes
+ * (RFC 5530: ALREADYEXISTS, NONEXISTENT, CANNOT, LIMIT, SERVERBUG/UNAVAILABLE). */
+enum store_error {
+	STORE_ERR_NONE = 0,
+	STORE_ERR_EXISTS,      /* mailbox already exists */
+	STORE_ERR_NONEXISTENT, /* no such mailbox / account (IMAP: TRYCREATE for APPEND/COPY) */
+	STORE_ERR_INVALID,     /* bad mailbox name or argument */
+	STORE_ERR_NOT_ALLOWED, /* e.g. DELETE INBOX, DELETE of a \Noselect with children */
+	STORE_ERR_LIMIT,       /* e.g. too many keywords in a mailbox (64) */
+	STORE_ERR_TEMP,        /* I/O error, disk full: try again later */
+};
+
+/* Opens the account (a lower-cased address) or returns the cached handle with one more
+ * reference. NULL with *error_r (STORE_ERR_NONEXISTENT if there is no such account). */
+struct store_account *store_account_open(struct store *store, const char *account,
+					 const char **error_r);
+/* Drops one reference; sets *acct NULL. The handle stays cached while the LRU allows. */
+void store_account_unref(struct store_account **acct);
+void store_account_ref(struct store_account *acct);
+const char *store_account_name(const struct store_account *acct);
+struct store *store_account_store(const struct store_account *acct);
+/* The code of the last error reported by a store_* call on this account. */
+enum store_error store_account_errcode(const struct store_account *acct);
+
+/* POP3 RFC 2449 [IN-USE]: at most one holder per account in this process. true if this
+ * caller now holds it; release exactly once. */
+bool store_account_pop3_lock(struct store_account *acct);
+void store_account_pop3_unlock(struct store_account *acct);
+
+#endif

@@ -1,0 +1,158 @@
+/* EXPUNGE (RFC 3501 6.4.3, RFC 4315 UID EXPUNGE), COPY (6.4.7) and MOVE (RFC 6851).
+ * Expunged UIDs are kept as ranges with their MODSEQ for VANISHED (RFC 7162). These commit
+ * with fsync: UIDs they assign or retire must never come back after a crash. A copy is a
+ * hard link (fdatasync'ed first if the journal still covers the source); a move keeps
+ * the file and only changes the row. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db/db.h"
+#include "log/log.h"
+#include "store/store_private.h"
+#include "util/rand.h"
+#include "util/xmalloc.h"
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint32_t *
+sorted_copy(const uint32_t *uids, size_t n)
+{
+	uint32_t *s = xmalloc((n + 1) * sizeof(*s));
+
+	memcpy(s, uids, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_u32);
+	return s;
+}
+
+int
+store_expunged_add(struct store_account *acct, uint64_t mailbox_id, const uint32_t *uids,
+		   size_t n, uint64_t modseq)
+{
+	for (size_t i = 0; i < n;) {
+		sqlite3_stmt *st = store_stmt(acct, STORE_STMT_EXPUNGED_INSERT);
+		size_t j = i;
+
+		while (j + 1 < n && uids[j + 1] == uids[j] + 1)
+			j++;
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)mailbox_id);
+		sqlite3_bind_int64(st, 2, uids[i]);
+		sqlite3_bind_int64(st, 3, uids[j]);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)modseq);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return -1;
+		i = j + 1;
+	}
+	return 0;
+}
+
+static int
+set_modseq(struct store_account *acct, uint64_t mailbox_id, uint64_t modseq)
+{
+	sqlite3_stmt *st = store_stmt(acct, STORE_STMT_MAILBOX_SET_MODSEQ);
+
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)modseq);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)mailbox_id);
+	return sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+}
+
+static void
+unlink_names(struct store_account *acct, char **files, size_t n, bool doit)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *path = xasprintf("%s/msg/%s", acct->dir, files[i]);
+
+		if (doit && unlink(path) < 0 && errno != ENOENT)
+			log_warn("store: unlink(%s) failed: %s", path, strerror(errno));
+		free(path);
+		free(files[i]);
+	}
+	free(files);
+}
+
+/* Deletes uid's row and msgdata; appends its file name to files. 1 deleted, 0 none. */
+static int
+delete_row(struct store_account *acct, uint64_t mailbox_id, uint32_t uid, char ***files,
+	   size_t *n_files, size_t *cap)
+{
+	sqlite3_stmt *st = store_stmt(acct, STORE_STMT_MESSAGE_DELETE);
+	sqlite3_int64 data;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)mailbox_id);
+	sqlite3_bind_int64(st, 2, uid);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 0 : -1;
+	*files = xgrow(*files, cap, *n_files + 1, sizeof(char *));
+	(*files)[(*n_files)++] = xstrdup((const char *)sqlite3_column_text(st, 0));
+	data = sqlite3_column_int64(st, 1);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		;
+	st = store_stmt(acct, STORE_STMT_MSGDATA_DELETE);
+	sqlite3_bind_int64(st, 1, data);
+	return sqlite3_step(st) == SQLITE_DONE ? 1 : -1;
+}
+
+int
+store_view_expunge(struct store_view *view, const uint32_t *uids, size_t n_uids,
+		   const char **error_r)
+{
+	struct store_account *acct = view->acct;
+	struct store_mailbox_row row;
+	uint32_t *sorted, *gone;
+	char **files = NULL;
+	size_t n_files = 0, cap = 0, n_gone = 0;
+	int rc = 0;
+
+	if (view->readonly)
+		return store_account_fail(acct, STORE_ERR_NOT_ALLOWED, "mailbox is read-only",
+					  error_r);
+	if (n_uids == 0)
+		return 0;
+	if (db_begin(acct->db) < 0)
+		return store_account_fail(acct, STORE_ERR_TEMP, "index busy", error_r);
+	if (store_mailbox_row_by_id(acct, view->mailbox_id, &row) <= 0) {
+		db_rollback(acct->db);
+		return store_account_fail(acct, STORE_ERR_NONEXISTENT, "no such mailbox", error_r);
+	}
+	sorted = sorted_copy(uids, n_uids);
+	gone = xmalloc(n_uids * sizeof(*gone));
+	for (size_t i = 0; i < n_uids && rc >= 0; i++) {
+		if (i > 0 && sorted[i] == sorted[i - 1])
+			continue;
+		rc = delete_row(acct, row.id, sorted[i], &files, &n_files, &cap);
+		if (rc > 0)
+			gone[n_gone++] = sorted[i];
+	}
+	if (rc >= 0 && n_gone > 0 &&
+	    (store_expunged_add(acct, row.id, gone, n_gone, row.highestmodseq + 1) < 0 ||
+	     set_modseq(acct, row.id, row.highestmodseq + 1) < 0))
+		rc = -1;
+	if (rc < 0 || db_sync_commit(acct->db) < 0) {
+		db_rollback(acct->db);
+		unlink_names(acct, files, n_files, false);
+		rc = store_account_fail(acct, STORE_ERR_TEMP, "index write failed", error_r);
+	} else {
+		unlink_names(acct, files, n_files, true);
+		store_view_mark_expunged(view, gone, n_gone);
+		acct->errcode = STORE_ERR_NONE;
+		if (n_gone > 0)
+			store_notify_emit(acct->store, STORE_EVENT_EXPUNGE, acct->name, row.id,
+					  row.name, row.highestmodseq + 1);
+		rc = 0;
+	}
+	free(sorted);
+	free(gone);
+	store_mailbox_row_free(&row);
+	return rc;
+}

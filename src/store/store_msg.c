@@ -1,0 +1,200 @@
+/* Reading messages (see store_msg.h): metadata rows joined with their msgdata (only the
+ * blobs asked for are selected: one prepared statement per field mask), a UID-range
+ * cursor, and the message file for streaming. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "db/db.h"
+#include "store/store_private.h"
+#include "util/buf.h"
+#include "util/xmalloc.h"
+
+struct store_msg_cursor {
+	struct store_view *view;
+	sqlite3_stmt *st;
+};
+
+static char *
+select_sql(unsigned fields, bool range)
+{
+	return xasprintf(
+		"SELECT m.uid, m.flags, m.keywords, m.modseq, m.internaldate, m.size,"
+		" d.header_size, d.body_lines, d.sent_date, d.sent_tz, %s, %s, %s, %s, %s, %s, %s,"
+		" %s, %s FROM messages m JOIN msgdata d ON d.id = m.data WHERE m.mailbox = ?1 AND %s",
+		fields & STORE_MSG_ENVELOPE ? "d.envelope" : "NULL",
+		fields & STORE_MSG_BODY ? "d.body" : "NULL",
+		fields & STORE_MSG_BODYSTRUCTURE ? "d.bodystructure" : "NULL",
+		fields & STORE_MSG_PARTS ? "d.parts" : "NULL",
+		fields & STORE_MSG_SEARCH ? "d.subject" : "NULL",
+		fields & STORE_MSG_SEARCH ? "d.from_" : "NULL",
+		fields & STORE_MSG_SEARCH ? "d.to_" : "NULL",
+		fields & STORE_MSG_SEARCH ? "d.cc" : "NULL",
+		fields & STORE_MSG_SEARCH ? "d.message_id" : "NULL",
+		range ? "m.uid BETWEEN ?2 AND ?3 ORDER BY m.uid" : "m.uid = ?2");
+}
+
+static struct store_blob
+blob(sqlite3_stmt *st, int col)
+{
+	struct store_blob b;
+
+	b.data = sqlite3_column_blob(st, col);
+	b.len = (size_t)sqlite3_column_bytes(st, col);
+	if (b.data == NULL && sqlite3_column_type(st, col) != SQLITE_NULL)
+		b.data = "";
+	return b;
+}
+
+static void
+read_meta(sqlite3_stmt *st, struct store_msg_meta *m)
+{
+	m->uid = (uint32_t)sqlite3_column_int64(st, 0);
+	m->flags = (uint32_t)sqlite3_column_int64(st, 1) & STORE_FLAGS_STORABLE;
+	m->keywords = (uint64_t)sqlite3_column_int64(st, 2);
+	m->modseq = (uint64_t)sqlite3_column_int64(st, 3);
+	m->internaldate = (time_t)sqlite3_column_int64(st, 4);
+	m->size = (uint64_t)sqlite3_column_int64(st, 5);
+	m->header_size = (uint64_t)sqlite3_column_int64(st, 6);
+	m->body_lines = (uint64_t)sqlite3_column_int64(st, 7);
+	m->sent_date = (time_t)sqlite3_column_int64(st, 8);
+	m->sent_tz = (long)sqlite3_column_int64(st, 9);
+	m->envelope = blob(st, 10);
+	m->body = blob(st, 11);
+	m->bodystructure = blob(st, 12);
+	m->parts = blob(st, 13);
+	m->subject = blob(st, 14);
+	m->from = blob(st, 15);
+	m->to = blob(st, 16);
+	m->cc = blob(st, 17);
+	m->message_id = blob(st, 18);
+}
+
+int
+store_msg_get(struct store_view *view, uint32_t uid, unsigned fields,
+	      struct store_msg_meta *meta_r, const char **error_r)
+{
+	struct store_account *acct = view->acct;
+	sqlite3_stmt *st;
+	int rc;
+
+	fields &= 31;
+	st = acct->get_stmts[fields];
+	if (st == NULL) {
+		char *sql = select_sql(fields, false);
+
+		st = acct->get_stmts[fields] = db_prepare(acct->db, sql);
+		free(sql);
+	}
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)view->mailbox_id);
+	sqlite3_bind_int64(st, 2, uid);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		read_meta(st, meta_r);
+		return 1;
+	}
+	if (rc == SQLITE_DONE)
+		return 0;
+	return store_account_fail(acct, STORE_ERR_TEMP, "index read failed", error_r);
+}
+
+struct store_msg_cursor *
+store_msg_cursor_open(struct store_view *view, uint32_t uid_lo, uint32_t uid_hi, unsigned fields)
+{
+	struct store_msg_cursor *cur = xcalloc(1, sizeof(*cur));
+	char *sql = select_sql(fields & 31, true);
+
+	cur->view = view;
+	cur->st = db_prepare(view->acct->db, sql);
+	free(sql);
+	sqlite3_bind_int64(cur->st, 1, (sqlite3_int64)view->mailbox_id);
+	sqlite3_bind_int64(cur->st, 2, uid_lo);
+	sqlite3_bind_int64(cur->st, 3, uid_hi);
+	return cur;
+}
+
+int
+store_msg_cursor_next(struct store_msg_cursor *cur, struct store_msg_meta *meta_r,
+		      const char **error_r)
+{
+	int rc = sqlite3_step(cur->st);
+
+	if (rc == SQLITE_ROW) {
+		read_meta(cur->st, meta_r);
+		return 1;
+	}
+	if (rc == SQLITE_DONE)
+		return 0;
+	return store_account_fail(cur->view->acct, STORE_ERR_TEMP, "index read failed", error_r);
+}
+
+void
+store_msg_cursor_close(struct store_msg_cursor **curp)
+{
+	if (*curp == NULL)
+		return;
+	sqlite3_finalize((*curp)->st);
+	free(*curp);
+	*curp = NULL;
+}
+
+int
+store_msg_open(struct store_view *view, uint32_t uid, uint64_t *size_r, const char **error_r)
+{
+	struct store_account *acct = view->acct;
+	sqlite3_stmt *st = store_stmt(acct, STORE_STMT_MESSAGE_FILE);
+	char path[4096];
+	int fd;
+
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)view->mailbox_id);
+	sqlite3_bind_int64(st, 2, uid);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return store_account_fail(acct, STORE_ERR_NONEXISTENT, "no such message", error_r);
+	snprintf(path, sizeof(path), "%s/msg/%s", acct->dir, sqlite3_column_text(st, 0));
+	*size_r = (uint64_t)sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return store_account_fail(acct, STORE_ERR_TEMP, "cannot open the message file",
+					  error_r);
+	acct->errcode = STORE_ERR_NONE;
+	return fd;
+}
+
+int
+store_msg_read(struct store_view *view, uint32_t uid, uint64_t offset, uint64_t len,
+	       struct buf *out, const char **error_r)
+{
+	uint64_t size;
+	int fd = store_msg_open(view, uid, &size, error_r);
+
+	if (fd < 0)
+		return -1;
+	if (offset >= size)
+		len = 0;
+	else if (len > size - offset)
+		len = size - offset;
+	buf_reserve(out, (size_t)len);
+	while (len > 0) {
+		ssize_t n = pread(fd, out->data + out->len, (size_t)len, (off_t)offset);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			close(fd);
+			return store_account_fail(view->acct, STORE_ERR_TEMP,
+						  "cannot read the message file", error_r);
+		}
+		out->len += (size_t)n;
+		out->data[out->len] = '\0';
+		offset += (uint64_t)n;
+		len -= (uint64_t)n;
+	}
+	close(fd);
+	return 0;
+}

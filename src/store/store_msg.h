@@ -1,0 +1,134 @@
+/* Messages of a selected mailbox (through a store_view): metadata kept in the index at
+ * delivery (ENVELOPE, BODY, BODYSTRUCTURE, the MIME parts blob, search fields), the
+ * message bytes for streaming, and the changes IMAP and POP3 make: flags, expunge, copy,
+ * move, append. Messages are addressed by UID; IMAP maps sequence numbers with the view. */
+#ifndef STORE_STORE_MSG_H
+#define STORE_STORE_MSG_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct buf;
+struct store_account;
+struct store_view;
+
+struct store_blob {
+	const char *data; /* not NUL-terminated; NULL when not asked for */
+	size_t len;
+};
+
+/* What to read besides the always-present fixed fields. */
+enum store_msg_field {
+	STORE_MSG_ENVELOPE = 1 << 0,
+	STORE_MSG_BODY = 1 << 1,          /* BODY (no extension data) */
+	STORE_MSG_BODYSTRUCTURE = 1 << 2,
+	STORE_MSG_PARTS = 1 << 3,         /* msg_summary parts blob (mime_parts) */
+	STORE_MSG_SEARCH = 1 << 4,        /* subject, from, to, cc, message_id */
+};
+
+struct store_msg_meta {
+	uint32_t uid;
+	uint32_t flags;    /* stored flags (no \Recent: that is in the view) */
+	uint64_t keywords; /* bits of the mailbox's keyword list (store_view_keywords) */
+	uint64_t modseq;
+	time_t internaldate;
+	uint64_t size;        /* RFC822.SIZE = file size, CRLF line ends */
+	uint64_t header_size; /* top-level header incl. the blank line */
+	uint64_t body_lines;
+	time_t sent_date; /* Date: header, UTC; 0 if none */
+	long sent_tz;
+	struct store_blob envelope, body, bodystructure, parts;
+	struct store_blob subject, from, to, cc, message_id; /* decoded UTF-8 */
+};
+
+/* Reads uid's metadata. 1 found, 0 no such message (expunged), -1 error. Blobs stay valid
+ * until the next store_msg_get()/cursor call on the same account. */
+int store_msg_get(struct store_view *view, uint32_t uid, unsigned fields,
+		  struct store_msg_meta *meta_r, const char **error_r);
+
+/* Walks the messages with uid_lo <= UID <= uid_hi in UID order (one query: use it for
+ * FETCH 1:* and SEARCH over many messages). Blobs stay valid until the next step. */
+struct store_msg_cursor;
+struct store_msg_cursor *store_msg_cursor_open(struct store_view *view, uint32_t uid_lo,
+					       uint32_t uid_hi, unsigned fields);
+/* 1 a message, 0 the end, -1 error. */
+int store_msg_cursor_next(struct store_msg_cursor *cur, struct store_msg_meta *meta_r,
+			  const char **error_r);
+void store_msg_cursor_close(struct store_msg_cursor **cur);
+
+/* Opens the message bytes read-only (O_CLOEXEC) for streaming (pread, sendfile,
+ * evbuffer_add_file). Returns the fd and *size_r, or -1 with *error_r (errcode
+ * STORE_ERR_NONEXISTENT when expunged). The file never changes while it exists, and an
+ * open fd stays readable after an expunge. */
+int store_msg_open(struct store_view *view, uint32_t uid, uint64_t *size_r, const char **error_r);
+/* Appends bytes [offset, offset+len) of the message to out (clipped to its size). */
+int store_msg_read(struct store_view *view, uint32_t uid, uint64_t offset, uint64_t len,
+		   struct buf *out, const char **error_r);
+
+enum store_flags_mode {
+	STORE_FLAGS_ADD,     /* +FLAGS */
+	STORE_FLAGS_REMOVE,  /* -FLAGS */
+	STORE_FLAGS_REPLACE, /* FLAGS */
+};
+
+struct store_flags_result {
+	/* RFC 7162 3.1.3 UNCHANGEDSINCE: UIDs whose MODSEQ was greater (not changed) */
+	uint32_t *failed_uids;
+	size_t n_failed;
+	/* UIDs whose flags or keywords changed (each got the new modseq) */
+	uint32_t *changed_uids;
+	size_t n_changed;
+	uint64_t modseq; /* the MODSEQ given to the changed messages (one per operation) */
+	bool keywords_changed; /* the mailbox keyword list grew (the view has it): send FLAGS */
+};
+
+/* STORE on uids (ascending or not; UIDs not in the mailbox are ignored). flags are
+ * STORE_FLAG_* within STORE_FLAGS_STORABLE; keywords are added to the mailbox's list as
+ * needed (STORE_ERR_LIMIT past 64). unchangedsince 0 = no check. Messages whose flags
+ * would not change keep their MODSEQ. The view's entries are updated. Free the result
+ * with store_flags_result_free(). Needs a read-write view. */
+int store_view_store_flags(struct store_view *view, const uint32_t *uids, size_t n_uids,
+			   enum store_flags_mode mode, uint32_t flags,
+			   const char *const *keywords, size_t n_keywords, uint64_t unchangedsince,
+			   struct store_flags_result *res, const char **error_r);
+void store_flags_result_free(struct store_flags_result *res);
+
+/* Expunges uids (whatever their flags: the caller picks the \Deleted ones), durably. They
+ * are remembered with their MODSEQ for VANISHED. Every view (this one too) reports them
+ * on its next refresh with STORE_REFRESH_EXPUNGE. Needs a read-write view. */
+int store_view_expunge(struct store_view *view, const uint32_t *uids, size_t n_uids,
+		       const char **error_r);
+
+/* COPY (RFC 3501 6.4.7) or MOVE (RFC 6851) of uids (ascending) to mailbox dest (may be the
+ * same mailbox), with flags and keywords (not \Recent), durably, without copying bytes.
+ * The UIDs in the mailbox are mapped (src_uids[i] -> dst_uids[i]) for COPYUID (RFC 4315);
+ * UIDs not in the mailbox are skipped. STORE_ERR_NONEXISTENT if dest does not exist
+ * (TRYCREATE). Free with store_copy_result_free(). */
+struct store_copy_result {
+	uint32_t dest_uidvalidity;
+	uint32_t *src_uids;
+	uint32_t *dst_uids;
+	size_t count;
+};
+int store_view_copy(struct store_view *view, const uint32_t *uids, size_t n_uids,
+		    const char *dest, bool move, struct store_copy_result *res,
+		    const char **error_r);
+void store_copy_result_free(struct store_copy_result *res);
+
+/* APPEND (RFC 3501 6.3.11) of msg (CRLF line ends) to mailbox with flags (STORE_FLAG_*,
+ * storable ones), keywords and internaldate (0 = now), durable like store_deliver():
+ * cb(ctx, 0, uidvalidity, uid, NULL) once durable (RFC 4315 APPENDUID), or
+ * cb(ctx, -1, 0, 0, why) (nothing stored; STORE_ERR_NONEXISTENT on acct = TRYCREATE). cb
+ * runs on the loop thread, before store_append returns only on failure. msg is copied. */
+typedef void store_append_cb(void *ctx, int result, uint32_t uidvalidity, uint32_t uid,
+			     const char *error);
+void store_append(struct store_account *acct, const char *mailbox, uint32_t flags,
+		  const char *const *keywords, size_t n_keywords, time_t internaldate,
+		  const char *msg, size_t len, store_append_cb *cb, void *ctx);
+int store_append_sync(struct store_account *acct, const char *mailbox, uint32_t flags,
+		      const char *const *keywords, size_t n_keywords, time_t internaldate,
+		      const char *msg, size_t len, uint32_t *uidvalidity_r, uint32_t *uid_r,
+		      const char **error_r);
+
+#endif

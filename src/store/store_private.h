@@ -1,0 +1,294 @@
+/* Internals shared by the store's files: struct store, account handles, the journal and
+ * its sync thread, pending records, the statement cache. Not for use outside src/store. */
+#ifndef STORE_STORE_PRIVATE_H
+#define STORE_STORE_PRIVATE_H
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "store/store.h"
+#include "store/store_account.h"
+#include "store/store_mailbox.h"
+#include "store/store_msg.h"
+#include "store/store_notify.h"
+#include "store/store_record.h"
+#include "store/store_view.h"
+
+struct event;
+struct msg_summary;
+struct strmap;
+
+#define STORE_JOURNAL_MAX ((uint64_t)64 << 20) /* rotate + checkpoint past this size */
+#define STORE_CHECKPOINT_SECS 30               /* ... or this often when there is work */
+#define STORE_ACCOUNT_CACHE 128                /* idle account handles kept open */
+#define STORE_MAX_KEYWORDS 64
+#define STORE_MAX_SYNC_FDS 8
+
+/* One journal file, journal/<num as 16 hex>.jnl. The last of store->jfiles takes writes. */
+struct store_jfile {
+	struct store_jfile *next;
+	uint64_t num;
+	int fd;
+	uint64_t size;
+	uint64_t last_seq; /* seq of the last record written to it (0: none) */
+};
+
+/* State shared with the sync thread; everything below mu is under mu. */
+struct store_sync {
+	pthread_t thread;
+	bool started;
+	int efd; /* eventfd: the thread wakes the loop */
+	struct event *ev;
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	uint64_t req_seq; /* records <= req_seq want an fdatasync */
+	int req_fds[STORE_MAX_SYNC_FDS];
+	size_t n_req_fds;
+	uint64_t done_seq;   /* records <= done_seq were covered by a finished fdatasync */
+	uint64_t failed_seq; /* records <= failed_seq may not be durable (fdatasync failed) */
+	bool syncfs_req, syncfs_done;
+	int syncfs_error;
+	bool quit;
+	uint64_t n_fdatasync, n_syncfs; /* statistics */
+};
+
+/* A record written to the journal and waiting for its fdatasync, then its apply. */
+struct store_pending {
+	struct store_pending *next;
+	uint64_t seq;
+	uint64_t jnum;
+	struct store_rec rec;    /* strings and msg owned by this struct */
+	struct msg_summary **summaries; /* per target, built while the fdatasync runs */
+	char *msg_copy;
+	store_deliver_cb *deliver_cb;
+	store_append_cb *append_cb;
+	void *ctx;
+	int result;         /* 0 ok, -1 failed */
+	const char *error;  /* static text when failed */
+	uint32_t uidvalidity, uid; /* of target 0, for APPENDUID */
+	bool *target_done;  /* per target: applied in its account's open transaction */
+	struct store_account **accts; /* per target, during the apply */
+	struct store_apply_result *results; /* per target, during the apply */
+};
+
+enum store_stmt_id {
+	STORE_STMT_MAILBOX_BY_NAME,
+	STORE_STMT_MAILBOX_BY_ID,
+	STORE_STMT_MAILBOX_SET_NEXT,
+	STORE_STMT_MSGDATA_INSERT,
+	STORE_STMT_MESSAGE_INSERT,
+	STORE_STMT_DELIVERED_INSERT,
+	STORE_STMT_DELIVERED_GET,
+	STORE_STMT_MESSAGE_FILE,
+	STORE_STMT_MESSAGE_FLAGS,
+	STORE_STMT_MESSAGE_SET_FLAGS,
+	STORE_STMT_MESSAGE_DELETE,
+	STORE_STMT_MSGDATA_DELETE,
+	STORE_STMT_MSGDATA_COPY,
+	STORE_STMT_EXPUNGED_INSERT,
+	STORE_STMT_MAILBOX_SET_MODSEQ,
+	STORE_STMT_MAILBOX_SET_KEYWORDS,
+	STORE_STMT_COUNT,
+};
+
+struct store_account {
+	struct store *store;
+	char *name;
+	char *dir; /* mail_dir/name */
+	sqlite3 *db;
+	int refs;
+	bool cached;           /* in store->accounts (false once deleted/replaced) */
+	dev_t dev;             /* of index.db, to notice a delete + re-create by another process */
+	ino_t ino;
+	struct store_account *lru_prev, *lru_next; /* idle list (refs == 0) */
+	enum store_error errcode;
+	bool pop3_locked;
+	uint64_t pruned_below; /* delivered rows with jnum below this are gone */
+	sqlite3_stmt *stmts[STORE_STMT_COUNT];
+	sqlite3_stmt *get_stmts[32]; /* store_msg_get by field mask */
+	/* apply batching (store_apply.c) */
+	struct store_account *apply_next;
+	bool in_batch;
+};
+
+struct store {
+	char *data_dir;
+	char *mail_dir;
+	char *journal_dir;
+	struct event_base *base;
+	bool primary; /* holds journal/lock: owns the journal */
+	int lock_fd;
+	int journal_dir_fd;
+	int mail_dir_fd;
+	struct store_jfile *jfiles; /* oldest first */
+	uint64_t next_jnum;         /* number of the next journal file */
+	uint64_t oldest_jnum;       /* delivered rows below this are stale */
+	uint64_t next_seq;          /* the next record's seq (from 1) */
+	uint64_t applied_seq;       /* every record <= this is applied or failed */
+	struct store_pending *pending_head, *pending_tail;
+	struct store_sync sync;
+	struct strmap *accounts; /* name -> struct store_account, cached handles */
+	struct store_account *lru_head, *lru_tail;
+	size_t n_idle;
+	struct strmap *notify; /* name -> struct store_notify_list */
+	/* checkpoint (store_checkpoint.c) */
+	int ckpt_state;
+	uint64_t ckpt_wait_seq;
+	uint64_t ckpt_retire_below; /* jfiles with num below are retired */
+	bool dirty;
+	struct event *ckpt_timer;
+	uint64_t n_records, n_checkpoints;
+};
+
+/* store.c */
+char *store_account_dir(const struct store *store, const char *account);
+/* Lower-cases and validates an account name into a new string; NULL if invalid. */
+char *store_account_name_normalize(const char *account);
+
+/* store_schema.c */
+sqlite3 *store_schema_open(const char *path, const char **error_r);
+int store_schema_init_account(sqlite3 *db, const char **error_r);
+
+/* store_account.c */
+sqlite3_stmt *store_stmt(struct store_account *acct, enum store_stmt_id id);
+void store_account_cache_close_all(struct store *store);
+void store_account_forget(struct store *store, const char *name);
+int store_account_fail(struct store_account *acct, enum store_error code, const char *msg,
+		       const char **error_r);
+/* Allocates a new UIDVALIDITY (unique in the account, time-based). Inside a transaction. */
+int store_account_new_uidvalidity(struct store_account *acct, uint32_t *uidvalidity_r);
+
+/* store_journal.c */
+int store_journal_open(struct store *store, const char **error_r);
+int store_journal_rotate(struct store *store, const char **error_r);
+/* Writes rec as the next record; 0 with *seq_r, or -1 (nothing is left in the journal). */
+int store_journal_write(struct store *store, const struct store_rec *rec, uint64_t *seq_r,
+			const char **error_r);
+void store_journal_close(struct store *store);
+/* Removes jfiles with num < below (they must be synced and applied). */
+void store_journal_retire(struct store *store, uint64_t below);
+uint64_t store_journal_size(const struct store *store);
+char *store_journal_path(const struct store *store, uint64_t num);
+
+/* store_sync.c */
+int store_sync_start(struct store *store, const char **error_r);
+void store_sync_stop(struct store *store);
+/* Asks for an fdatasync covering every record up to seq (written to the current jfile). */
+void store_sync_request(struct store *store, uint64_t seq);
+/* fdatasync of every jfile inline, then completes every pending record. */
+int store_sync_now(struct store *store);
+/* Asks the sync thread for a syncfs(); store_checkpoint_syncfs_done() follows. */
+void store_sync_request_syncfs(struct store *store);
+int store_sync_syncfs_inline(struct store *store);
+
+/* store_deliver.c */
+/* Applies (or fails) every pending record with seq <= done, then runs their callbacks. */
+void store_deliver_complete(struct store *store, uint64_t done, uint64_t failed);
+
+/* store_apply.c */
+/* Applies the records of batch (in order) to their accounts: one transaction per account,
+ * notify events after the commits; sets each record's result. */
+void store_apply_batch(struct store *store, struct store_pending *batch);
+/* Applies target ti of rec in acct inside the caller's transaction. summary may be NULL
+ * (then built here). For a replay, rec->type decides the mailbox fallback. */
+struct store_apply_result {
+	uint64_t mailbox_id;
+	char *mailbox; /* allocated: the mailbox it went to */
+	uint32_t uidvalidity, uid;
+	uint64_t modseq;
+};
+int store_apply_target(struct store_account *acct, const struct store_rec *rec, size_t ti,
+		       uint64_t jnum, struct msg_summary *summary, struct store_apply_result *res,
+		       const char **error_r);
+/* Before the first apply in a transaction: drops stale delivered rows. */
+void store_apply_prune(struct store_account *acct);
+/* Replay: rewrites the file of an already applied target in place if its row exists. */
+int store_apply_repair(struct store_account *acct, const struct store_rec *rec, size_t ti,
+		       const char **error_r);
+/* Undoes an applied target (compensation after another target failed). */
+void store_apply_undo(struct store_account *acct, const uint8_t id[16], size_t ti);
+/* Message file names. */
+void store_apply_file_name(const uint8_t id[16], size_t ti, char out[48]);
+int store_apply_write_file(struct store_account *acct, const char *file, const char *prefix,
+			   size_t prefix_len, const char *msg, size_t len, const char **error_r);
+
+/* store_replay.c */
+int store_replay(struct store *store, const char **error_r);
+
+/* store_checkpoint.c */
+int store_checkpoint_init(struct store *store, const char **error_r);
+void store_checkpoint_deinit(struct store *store);
+/* After writes / applies: starts or advances a checkpoint when due. */
+void store_checkpoint_poll(struct store *store);
+void store_checkpoint_syncfs_done(struct store *store, int error);
+/* Everything applied: rotate, syncfs, drop old journal files. Blocking. */
+int store_checkpoint_full(struct store *store);
+
+/* store_notify.c */
+void store_notify_emit(struct store *store, enum store_event_type type, const char *account,
+		       uint64_t mailbox_id, const char *mailbox, uint64_t modseq);
+void store_notify_free_all(struct store *store);
+
+/* store_mailbox.c */
+struct store_mailbox_row {
+	uint64_t id;
+	char *name;
+	uint32_t uidvalidity, uidnext, recent_uid;
+	uint64_t highestmodseq;
+	unsigned special_use;
+	bool noselect;
+	char *keywords; /* space-separated, position = bit */
+};
+/* 1 found, 0 not, -1 error. */
+int store_mailbox_row_by_name(struct store_account *acct, const char *name,
+			      struct store_mailbox_row *row);
+int store_mailbox_row_by_id(struct store_account *acct, uint64_t id,
+			    struct store_mailbox_row *row);
+void store_mailbox_row_free(struct store_mailbox_row *row);
+int store_mailbox_set_next(struct store_account *acct, uint64_t id, uint32_t uidnext,
+			   uint64_t modseq);
+/* Keyword bits for names, adding missing ones to the row (and the index). 0 all mapped,
+ * 1 some did not fit (64 per mailbox; *bits_r has the others), -1 index error. */
+int store_mailbox_keyword_bits(struct store_account *acct, struct store_mailbox_row *row,
+			       const char *const *names, size_t n, uint64_t *bits_r);
+/* store_mailbox_ops.c helpers (inside a transaction) */
+char *store_mailbox_normalized(struct store_account *acct, const char *name, const char **error_r);
+int store_mailbox_insert(struct store_account *acct, const char *name, unsigned special_use);
+int store_mailbox_create_parents(struct store_account *acct, const char *name);
+bool store_mailbox_has_children(struct store_account *acct, const char *name);
+/* fsynced commit + STORE_EVENT_MAILBOX; rolls back on failure. */
+int store_mailbox_finish(struct store_account *acct, uint64_t id, const char *name,
+			 const char **error_r);
+int store_mailbox_fail_tx(struct store_account *acct, enum store_error code, const char *msg,
+			  const char **error_r);
+/* Splits row->keywords into an array (free with str_array_free). */
+char **store_mailbox_keyword_list(const struct store_mailbox_row *row, size_t *n_r);
+
+/* store_view.c */
+struct store_view {
+	struct store_account *acct;
+	uint64_t mailbox_id;
+	char *name;
+	bool readonly;
+	uint32_t uidvalidity, uidnext, recent_count;
+	uint64_t modseq; /* HIGHESTMODSEQ the view is synced to */
+	struct store_view_msg *msgs;
+	size_t count, cap;
+	char *keywords_raw;
+	char **keywords;
+	size_t n_keywords;
+};
+void store_view_set_keywords(struct store_view *view, const char *raw);
+void store_view_claim_recent(struct store_view *view, const struct store_mailbox_row *row);
+void store_view_mark_expunged(struct store_view *view, const uint32_t *uids, size_t n);
+void store_view_update_msg(struct store_view *view, uint32_t uid, uint32_t flags,
+			   uint64_t keywords, uint64_t modseq);
+uint64_t store_view_mailbox_id(const struct store_view *view);
+
+/* store_copy.c */
+int store_expunged_add(struct store_account *acct, uint64_t mailbox_id, const uint32_t *uids,
+		       size_t n, uint64_t modseq);
+
+#endif

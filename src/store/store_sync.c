@@ -1,0 +1,249 @@
+/* The journal sync thread (group commit): it fdatasync()s the journal files that have new
+ * records, then tells the loop (an eventfd) which records are durable; every record written
+ * before an fdatasync started is covered by it, so while one runs, the next batch gathers.
+ * It also runs the checkpoint's syncfs() off the loop. */
+#include <errno.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log/log.h"
+#include "store/store_private.h"
+
+static void
+wake_loop(struct store_sync *s)
+{
+	uint64_t one = 1;
+
+	if (write(s->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_error("store: eventfd write failed: %s", strerror(errno));
+}
+
+static int
+do_syncfs(struct store *store)
+{
+	struct stat a, b;
+	int err = 0;
+
+	if (syncfs(store->journal_dir_fd) < 0)
+		err = errno;
+	if (fstat(store->journal_dir_fd, &a) == 0 && fstat(store->mail_dir_fd, &b) == 0 &&
+	    a.st_dev != b.st_dev && syncfs(store->mail_dir_fd) < 0)
+		err = errno;
+	return err;
+}
+
+static void
+sync_round(struct store_sync *s)
+{
+	int fds[STORE_MAX_SYNC_FDS];
+	size_t n = s->n_req_fds;
+	uint64_t target = s->req_seq;
+	int err = 0;
+
+	memcpy(fds, s->req_fds, n * sizeof(int));
+	s->n_req_fds = 0;
+	pthread_mutex_unlock(&s->mu);
+	for (size_t i = 0; i < n; i++) {
+		if (fdatasync(fds[i]) < 0)
+			err = errno;
+	}
+	pthread_mutex_lock(&s->mu);
+	s->n_fdatasync += n;
+	if (err != 0) {
+		log_error("store: journal fdatasync failed: %s", strerror(err));
+		if (target > s->failed_seq)
+			s->failed_seq = target;
+	}
+	if (target > s->done_seq)
+		s->done_seq = target;
+	wake_loop(s);
+}
+
+static void *
+sync_main(void *arg)
+{
+	struct store *store = arg;
+	struct store_sync *s = &store->sync;
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	pthread_mutex_lock(&s->mu);
+	while (!s->quit) {
+		if (s->req_seq > s->done_seq && !s->syncfs_req) {
+			sync_round(s);
+		} else if (s->syncfs_req) {
+			/* first: a steady stream of deliveries must not starve a checkpoint */
+			int err;
+
+			s->syncfs_req = false;
+			pthread_mutex_unlock(&s->mu);
+			err = do_syncfs(store);
+			pthread_mutex_lock(&s->mu);
+			s->n_syncfs++;
+			s->syncfs_done = true;
+			s->syncfs_error = err;
+			wake_loop(s);
+		} else {
+			pthread_cond_wait(&s->cond, &s->mu);
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+static void
+sync_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct store *store = arg;
+	struct store_sync *s = &store->sync;
+	uint64_t v, done, failed;
+	bool syncfs_done;
+	int syncfs_error;
+
+	(void)what;
+	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_error("store: eventfd read failed: %s", strerror(errno));
+	pthread_mutex_lock(&s->mu);
+	done = s->done_seq;
+	failed = s->failed_seq;
+	syncfs_done = s->syncfs_done;
+	syncfs_error = s->syncfs_error;
+	s->syncfs_done = false;
+	pthread_mutex_unlock(&s->mu);
+	store_deliver_complete(store, done, failed);
+	if (syncfs_done)
+		store_checkpoint_syncfs_done(store, syncfs_error);
+}
+
+int
+store_sync_start(struct store *store, const char **error_r)
+{
+	struct store_sync *s = &store->sync;
+
+	s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (s->efd < 0) {
+		*error_r = "eventfd failed";
+		return -1;
+	}
+	s->ev = event_new(store->base, s->efd, EV_READ | EV_PERSIST, sync_event, store);
+	if (s->ev == NULL || event_add(s->ev, NULL) < 0) {
+		*error_r = "cannot register the journal sync event";
+		return -1;
+	}
+	if (pthread_create(&s->thread, NULL, sync_main, store) != 0) {
+		*error_r = "cannot start the journal sync thread";
+		return -1;
+	}
+	s->started = true;
+	return 0;
+}
+
+void
+store_sync_stop(struct store *store)
+{
+	struct store_sync *s = &store->sync;
+
+	if (s->started) {
+		pthread_mutex_lock(&s->mu);
+		s->quit = true;
+		pthread_cond_signal(&s->cond);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->thread, NULL);
+		s->started = false;
+	}
+	if (s->ev != NULL) {
+		event_free(s->ev);
+		s->ev = NULL;
+	}
+	if (s->efd >= 0) {
+		close(s->efd);
+		s->efd = -1;
+	}
+}
+
+void
+store_sync_request(struct store *store, uint64_t seq)
+{
+	struct store_sync *s = &store->sync;
+	struct store_jfile *jf = store->jfiles;
+	bool have = false;
+
+	if (!s->started)
+		return;
+	while (jf->next != NULL)
+		jf = jf->next;
+	pthread_mutex_lock(&s->mu);
+	if (seq > s->req_seq)
+		s->req_seq = seq;
+	for (size_t i = 0; i < s->n_req_fds; i++)
+		have |= s->req_fds[i] == jf->fd;
+	if (!have && s->n_req_fds < STORE_MAX_SYNC_FDS)
+		s->req_fds[s->n_req_fds++] = jf->fd;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->mu);
+}
+
+int
+store_sync_now(struct store *store)
+{
+	struct store_sync *s = &store->sync;
+	uint64_t target = store->next_seq - 1, done, failed;
+	unsigned long long n = 0;
+	int err = 0;
+
+	pthread_mutex_lock(&s->mu);
+	done = s->done_seq;
+	pthread_mutex_unlock(&s->mu);
+	for (struct store_jfile *jf = store->jfiles; jf != NULL; jf = jf->next) {
+		if (jf->last_seq > done) {
+			n++;
+			if (fdatasync(jf->fd) < 0)
+				err = errno;
+		}
+	}
+	pthread_mutex_lock(&s->mu);
+	s->n_fdatasync += n;
+	if (err != 0 && target > s->failed_seq)
+		s->failed_seq = target;
+	if (target > s->done_seq)
+		s->done_seq = target;
+	done = s->done_seq;
+	failed = s->failed_seq;
+	pthread_mutex_unlock(&s->mu);
+	if (err != 0)
+		log_error("store: journal fdatasync failed: %s", strerror(err));
+	store_deliver_complete(store, done, failed);
+	return err != 0 ? -1 : 0;
+}
+
+void
+store_sync_request_syncfs(struct store *store)
+{
+	struct store_sync *s = &store->sync;
+
+	pthread_mutex_lock(&s->mu);
+	s->syncfs_req = true;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->mu);
+}
+
+int
+store_sync_syncfs_inline(struct store *store)
+{
+	int err = do_syncfs(store);
+
+	pthread_mutex_lock(&store->sync.mu);
+	store->sync.n_syncfs++;
+	pthread_mutex_unlock(&store->sync.mu);
+	if (err != 0) {
+		log_error("store: syncfs failed: %s", strerror(err));
+		return -1;
+	}
+	return 0;
+}

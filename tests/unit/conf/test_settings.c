@@ -1,0 +1,375 @@
+/* Unit tests for the config loader: defaults, every key, comments and continuation
+ * lines, unknown keys and bad values reported as FILE:LINE, checks across keys, and
+ * settings_print() output that loads back unchanged. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "conf/settings.h"
+
+static char *
+print_to_string(const struct settings *s)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	settings_print(s, f);
+	fclose(f);
+	return text;
+}
+
+static void
+load_ok(struct settings *s, const char *text)
+{
+	const char *error = NULL;
+
+	if (settings_load_string(s, "t.conf", text, &error) < 0)
+		fail_msg("load failed: %s", error);
+}
+
+static void
+load_fails(const char *text, const char *expected_error)
+{
+	struct settings s;
+	const char *error = NULL;
+
+	if (settings_load_string(&s, "t.conf", text, &error) == 0)
+		fail_msg("accepted: %s", text);
+	if (strstr(error, expected_error) == NULL)
+		fail_msg("error \"%s\" does not contain \"%s\"", error, expected_error);
+	settings_free(&s); /* safe after a failed load */
+}
+
+static void
+test_defaults(void **state)
+{
+	struct settings s;
+
+	load_ok(&s, "");
+	assert_non_null(s.myhostname);
+	assert_non_null(s.mydomains);
+	assert_non_null(s.mydomains[0]);
+	assert_string_equal(s.data_directory, "/var/lib/yubin");
+	assert_int_equal(s.smtp_listen.n, 1);
+	assert_int_equal(s.smtp_listen.addrs[0].port, 25);
+	assert_int_equal(s.submission_listen.addrs[0].port, 587);
+	assert_int_equal(s.submissions_listen.addrs[0].port, 465);
+	assert_int_equal(s.imap_listen.addrs[0].port, 143);
+	assert_int_equal(s.imaps_listen.addrs[0].port, 993);
+	assert_int_equal(s.pop3_listen.addrs[0].port, 110);
+	assert_int_equal(s.pop3s_listen.addrs[0].port, 995);
+	assert_null(s.tls_cert_file);
+	assert_null(s.tls_key_file);
+	assert_int_equal(s.message_size_limit, 26214400);
+	assert_int_equal(s.mynetworks.n, 2);
+	assert_null(s.dns_resolvers);
+	assert_int_equal(s.smtp_delivery_port, 25);
+	assert_null(s.relayhost);
+	if (geteuid() == 0)
+		assert_string_equal(s.run_as_user, "yubin");
+	else
+		assert_null(s.run_as_user);
+	assert_int_equal(s.recipient_delimiter, '+');
+	assert_int_equal(s.smtp_max_recipients, 1000);
+	assert_int_equal(s.smtp_max_errors, 20);
+	assert_int_equal(s.smtp_timeout, 300);
+	assert_int_equal(s.smtp_max_connections, 1000);
+	assert_int_equal(s.smtp_max_connections_per_ip, 50);
+	assert_int_equal(s.pop3_timeout, 600);
+	assert_int_equal(s.imap_timeout, 1800);
+	assert_int_equal(s.imap_max_connections, 20000);
+	assert_int_equal(s.pop3_max_connections, 1000);
+	assert_int_equal(s.max_connections_per_ip, 200);
+	assert_int_equal(s.maximal_queue_lifetime, 5 * 86400);
+	assert_int_equal(s.minimal_backoff_time, 300);
+	assert_int_equal(s.maximal_backoff_time, 4000);
+	assert_int_equal(s.auth_failure_delay, 1000);
+	assert_string_equal(s.log_level, "info");
+	settings_free(&s);
+}
+
+static const char all_keys[] =
+	"# every key\n"
+	"myhostname = mx1.Example.TEST\n"
+	"mydomains = Example.TEST, other.test\n"
+	"data_directory = /tmp/yubin-data\n"
+	"smtp_listen = 127.0.0.1:2525\n"
+	"submission_listen = 127.0.0.1:2587, [::1]:2587\n"
+	"submissions_listen = :2465\n"
+	"imap_listen =\n"
+	"imaps_listen = 127.0.0.2:2993\n"
+	"pop3_listen = 127.0.0.1:2110\n"
+	"pop3s_listen = 127.0.0.1:2995\n"
+	"tls_cert_file = /etc/ssl/cert.pem\n"
+	"tls_key_file = /etc/ssl/key.pem\n"
+	"message_size_limit = 10m\n"
+	"mynetworks = 10.0.0.0/8\n"
+	"dns_resolvers = 127.0.0.53, [::1]:5353, 127.0.0.1:5353\n"
+	"smtp_delivery_port = 2525\n"
+	"relayhost = [smart.example.net]:587\n"
+	"relayhost_username = bob\n"
+	"relayhost_password_file = /etc/yubin/relay.pw\n"
+	"run_as_user = mail\n"
+	"recipient_delimiter = -\n"
+	"smtp_max_recipients = 50\n"
+	"smtp_max_errors = 5\n"
+	"smtp_timeout = 5m\n"
+	"smtp_max_connections = 100\n"
+	"smtp_max_connections_per_ip = 10\n"
+	"pop3_timeout = 10m\n"
+	"imap_timeout = 1h\n"
+	"imap_max_connections = 300\n"
+	"pop3_max_connections = 30\n"
+	"max_connections_per_ip = 20\n"
+	"maximal_queue_lifetime = 2d\n"
+	"minimal_backoff_time = 60s\n"
+	"maximal_backoff_time = 1h\n"
+	"auth_failure_delay = 2s\n"
+	"log_level = debug\n";
+
+static void
+check_all_keys(const struct settings *s)
+{
+	assert_string_equal(s->myhostname, "mx1.Example.TEST");
+	assert_string_equal(s->mydomains[0], "example.test");
+	assert_string_equal(s->mydomains[1], "other.test");
+	assert_null(s->mydomains[2]);
+	assert_string_equal(s->data_directory, "/tmp/yubin-data");
+	assert_int_equal(s->smtp_listen.n, 1);
+	assert_string_equal(s->smtp_listen.addrs[0].host, "127.0.0.1");
+	assert_int_equal(s->smtp_listen.addrs[0].port, 2525);
+	assert_int_equal(s->submission_listen.n, 2);
+	assert_string_equal(s->submission_listen.addrs[1].host, "::1");
+	assert_string_equal(s->submissions_listen.addrs[0].host, "");
+	assert_int_equal(s->submissions_listen.addrs[0].port, 2465);
+	assert_int_equal(s->imap_listen.n, 0);
+	assert_int_equal(s->imaps_listen.addrs[0].port, 2993);
+	assert_int_equal(s->pop3_listen.addrs[0].port, 2110);
+	assert_int_equal(s->pop3s_listen.addrs[0].port, 2995);
+	assert_string_equal(s->tls_cert_file, "/etc/ssl/cert.pem");
+	assert_string_equal(s->tls_key_file, "/etc/ssl/key.pem");
+	assert_int_equal(s->message_size_limit, 10 * 1024 * 1024);
+	assert_int_equal(s->mynetworks.n, 1);
+	assert_string_equal(s->dns_resolvers[0], "127.0.0.53");
+	assert_string_equal(s->dns_resolvers[1], "[::1]:5353");
+	assert_string_equal(s->dns_resolvers[2], "127.0.0.1:5353");
+	assert_null(s->dns_resolvers[3]);
+	assert_int_equal(s->smtp_delivery_port, 2525);
+	assert_string_equal(s->relayhost, "[smart.example.net]:587");
+	assert_string_equal(s->relayhost_username, "bob");
+	assert_string_equal(s->relayhost_password_file, "/etc/yubin/relay.pw");
+	assert_string_equal(s->run_as_user, "mail");
+	assert_int_equal(s->recipient_delimiter, '-');
+	assert_int_equal(s->smtp_max_recipients, 50);
+	assert_int_equal(s->smtp_max_errors, 5);
+	assert_int_equal(s->smtp_timeout, 300);
+	assert_int_equal(s->smtp_max_connections, 100);
+	assert_int_equal(s->smtp_max_connections_per_ip, 10);
+	assert_int_equal(s->pop3_timeout, 600);
+	assert_int_equal(s->imap_timeout, 3600);
+	assert_int_equal(s->imap_max_connections, 300);
+	assert_int_equal(s->pop3_max_connections, 30);
+	assert_int_equal(s->max_connections_per_ip, 20);
+	assert_int_equal(s->maximal_queue_lifetime, 2 * 86400);
+	assert_int_equal(s->minimal_backoff_time, 60);
+	assert_int_equal(s->maximal_backoff_time, 3600);
+	assert_int_equal(s->auth_failure_delay, 2000);
+	assert_string_equal(s->log_level, "debug");
+}
+
+static void
+test_all_keys(void **state)
+{
+	struct settings s;
+
+	load_ok(&s, all_keys);
+	check_all_keys(&s);
+	settings_free(&s);
+}
+
+/* The printed settings load back to the same settings (and print the same again). */
+static void
+test_print_roundtrip(void **state)
+{
+	const char *texts[] = {"", all_keys, "mydomains =\nrun_as_user =\nrecipient_delimiter =\n"
+					     "mynetworks =\nsmtp_listen ="};
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		struct settings s1, s2;
+		char *p1, *p2;
+
+		load_ok(&s1, texts[i]);
+		p1 = print_to_string(&s1);
+		load_ok(&s2, p1);
+		p2 = print_to_string(&s2);
+		/* The first line names the source; compare the rest. */
+		assert_string_equal(strchr(p1, '\n'), strchr(p2, '\n'));
+		if (i == 1)
+			check_all_keys(&s2);
+		free(p1);
+		free(p2);
+		settings_free(&s1);
+		settings_free(&s2);
+	}
+}
+
+static void
+test_syntax(void **state)
+{
+	struct settings s;
+
+	/* Comments, blank lines, whitespace, CRLF, no spaces around '=', continuation lines
+	 * (also across a comment line), '=' inside a value. */
+	load_ok(&s, "\n  \n# comment\n   # indented comment\r\n"
+		    "myhostname=mail.example.org\r\n"
+		    "mydomains = a.test,\n"
+		    "    b.test\n"
+		    "# between\n"
+		    "\tc.test\n"
+		    "\n"
+		    "relayhost_username = a=b\n"
+		    "relayhost = smart.test\n"
+		    "relayhost_password_file = /x\n"
+		    "smtp_timeout = 1m\n"
+		    "smtp_timeout = 2m\n");
+	assert_string_equal(s.myhostname, "mail.example.org");
+	assert_string_equal(s.mydomains[0], "a.test");
+	assert_string_equal(s.mydomains[1], "b.test");
+	assert_string_equal(s.mydomains[2], "c.test");
+	assert_null(s.mydomains[3]);
+	assert_string_equal(s.relayhost_username, "a=b");
+	assert_int_equal(s.smtp_timeout, 120); /* the last one wins, as in Postfix */
+	settings_free(&s);
+}
+
+static void
+test_mydomains_default(void **state)
+{
+	struct settings s;
+
+	load_ok(&s, "myhostname = mail.Example.COM\n");
+	assert_string_equal(s.mydomains[0], "example.com");
+	assert_null(s.mydomains[1]);
+	settings_free(&s);
+	load_ok(&s, "myhostname = example.com\n");
+	assert_string_equal(s.mydomains[0], "example.com");
+	settings_free(&s);
+	load_ok(&s, "myhostname = box\n");
+	assert_string_equal(s.mydomains[0], "box");
+	settings_free(&s);
+	/* explicit mydomains wins, in any order */
+	load_ok(&s, "mydomains = x.test\nmyhostname = mail.example.com\n");
+	assert_string_equal(s.mydomains[0], "x.test");
+	settings_free(&s);
+}
+
+static void
+test_errors(void **state)
+{
+	load_fails("myhostname = a.test\nfoo = bar\n", "t.conf:2: unknown key 'foo'");
+	load_fails("\n\n\nsmtp_listen = 25\n", "t.conf:4: invalid value for smtp_listen");
+	load_fails("mydomains = a.test,\n  b_c.test\nx = y\n", "t.conf:1: invalid value for mydomains");
+	load_fails("  indented = 1\n", "t.conf:1: continuation line");
+	load_fails("# c\njust text\n", "t.conf:2: syntax error");
+	load_fails("Smtp_Timeout = 5\n", "t.conf:1: syntax error: bad key name 'Smtp_Timeout'");
+	load_fails("= 5\n", "t.conf:1: syntax error");
+	load_fails("smtp_timeout = 5x\n", "t.conf:1: invalid value for smtp_timeout: invalid "
+				      "duration");
+	load_fails("smtp_timeout = 0\n", "out of range");
+	load_fails("smtp_timeout = 2d\n", "out of range");
+	load_fails("message_size_limit = 1q\n", "invalid size");
+	load_fails("message_size_limit = 100\n", "out of range");
+	load_fails("smtp_delivery_port = 0\n", "out of range");
+	load_fails("smtp_delivery_port = 70000\n", "out of range");
+	load_fails("smtp_max_recipients = -1\n", "invalid number");
+	load_fails("smtp_max_recipients = 5k\n", "invalid number");
+	load_fails("mynetworks = 127.0.0.0/40\n", "t.conf:1: invalid value for mynetworks");
+	load_fails("dns_resolvers = resolver.example\n", "invalid value for dns_resolvers");
+	load_fails("relayhost = bad_host\n", "invalid value for relayhost");
+	load_fails("recipient_delimiter = ++\n", "invalid value for recipient_delimiter");
+	load_fails("recipient_delimiter = @\n", "invalid value for recipient_delimiter");
+	load_fails("log_level = verbose\n", "invalid value for log_level");
+	load_fails("myhostname =\n", "invalid value for myhostname");
+	load_fails("myhostname = a b\n", "invalid host name");
+	load_fails("data_directory =\n", "must not be empty");
+	load_fails("run_as_user = a b\n", "whitespace");
+	load_fails("auth_failure_delay = 20s\n", "out of range");
+	load_fails("auth_failure_delay = 1h\n", "invalid delay");
+	/* across keys, naming the later line */
+	load_fails("tls_cert_file = /c.pem\n", "t.conf:1: tls_cert_file and tls_key_file");
+	load_fails("a_b_c = 1\n", "unknown key 'a_b_c'");
+	load_fails("relayhost_username = u\nrelayhost_password_file = /p\n",
+		   "t.conf:1: relayhost_username needs relayhost");
+	load_fails("relayhost = r.test\nrelayhost_username = u\n", "t.conf:2: relayhost_username "
+								"and relayhost_password_file");
+	load_fails("maximal_backoff_time = 100\n\nminimal_backoff_time = 200\n",
+		   "t.conf:3: minimal_backoff_time must not exceed");
+}
+
+static void
+test_ms_units(void **state)
+{
+	struct settings s;
+
+	load_ok(&s, "auth_failure_delay = 250ms\n");
+	assert_int_equal(s.auth_failure_delay, 250);
+	settings_free(&s);
+	load_ok(&s, "auth_failure_delay = 0\n");
+	assert_int_equal(s.auth_failure_delay, 0);
+	settings_free(&s);
+}
+
+static void
+test_load_file(void **state)
+{
+	char path[] = "/tmp/yubin-conf-XXXXXX";
+	int fd = mkstemp(path);
+	const char *error;
+	struct settings s;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "smtp_timeout = 7\nbogus = 1\n", 27), 27);
+	close(fd);
+	assert_int_equal(settings_load(&s, path, &error), -1);
+	assert_non_null(strstr(error, ":2: unknown key 'bogus'"));
+	assert_non_null(strstr(error, path));
+
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_int_equal(write(fd, "smtp_timeout = 7\n\0x = 1\n", 24), 24);
+	close(fd);
+	assert_int_equal(settings_load(&s, path, &error), -1);
+	assert_non_null(strstr(error, "NUL"));
+
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_int_equal(write(fd, "smtp_timeout = 7", 16), 16); /* no final newline */
+	close(fd);
+	assert_int_equal(settings_load(&s, path, &error), 0);
+	assert_int_equal(s.smtp_timeout, 7);
+	assert_string_equal(s.config_path, path);
+	settings_free(&s);
+	unlink(path);
+
+	assert_int_equal(settings_load(&s, "/nonexistent/yubin.conf", &error), -1);
+	assert_non_null(strstr(error, "/nonexistent/yubin.conf: cannot read"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),	  cmocka_unit_test(test_all_keys),
+		cmocka_unit_test(test_print_roundtrip), cmocka_unit_test(test_syntax),
+		cmocka_unit_test(test_mydomains_default), cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_ms_units),	  cmocka_unit_test(test_load_file),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
