@@ -8,6 +8,7 @@
 #include <sysexits.h>
 
 #include "auth/accounts.h"
+#include "cli/privs.h"
 #include "conf/settings.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
@@ -79,6 +80,11 @@ cmd_alias(struct settings *s, int argc, char **argv)
 		return usage();
 	if (strcmp(verb, "add") != 0 && strcmp(verb, "del") != 0 && strcmp(verb, "list") != 0)
 		return usage();
+	/* As root, work as run_as_user so that serve can use what is created here. */
+	if (privs_drop(s, &error) < 0) {
+		fprintf(stderr, "yubin: %s\n", error);
+		return EX_NOPERM;
+	}
 	if ((a = accounts_open(s, &error)) == NULL) {
 		fprintf(stderr, "yubin: %s\n", error);
 		return EX_IOERR;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "auth/accounts.h"
+#include "cli/privs.h"
 #include "conf/settings.h"
 #include "store/store.h"
 
@@ -205,6 +206,11 @@ cmd_user(struct settings *s, int argc, char **argv)
 
 	if (flag < 0)
 		return usage();
+	/* As root, work as run_as_user so that serve can use what is created here. */
+	if (privs_drop(s, &error) < 0) {
+		fprintf(stderr, "yubin: %s\n", error);
+		return EX_NOPERM;
+	}
 	if ((a = accounts_open(s, &error)) == NULL) {
 		fprintf(stderr, "yubin: %s\n", error);
 		return EX_IOERR;

@@ -340,3 +340,15 @@ settings_print(const struct settings *s, FILE *out)
 		s->config_path ? s->config_path : "");
 	settings_keys_print(s, out);
 }
+
+enum log_level
+settings_log_level(const struct settings *s)
+{
+	if (s->log_level == NULL || strcmp(s->log_level, "info") == 0)
+		return LOG_LEVEL_INFO;
+	if (strcmp(s->log_level, "debug") == 0)
+		return LOG_LEVEL_DEBUG;
+	if (strcmp(s->log_level, "warn") == 0)
+		return LOG_LEVEL_WARN;
+	return LOG_LEVEL_ERROR;
+}

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "log/log.h"
+
 #define SETTINGS_DEFAULT_PATH "/etc/yubin/yubin.conf"
 
 struct listen_addr {
@@ -109,6 +111,8 @@ int settings_load(struct settings *s, const char *path, const char **error_r);
 /* Like settings_load() but from a string; name is used in error messages. */
 int settings_load_string(struct settings *s, const char *name, const char *text,
 			 const char **error_r);
+/* log_level as the log layer's enum (for log_set_level()). */
+enum log_level settings_log_level(const struct settings *s);
 /* Writes every key = effective value, main.cf style; the output loads back unchanged. */
 void settings_print(const struct settings *s, FILE *out);
 void settings_free(struct settings *s);

@@ -46,6 +46,14 @@ uid_in(const uint32_t *uids, size_t n, uint32_t uid)
 	return false;
 }
 
+/* The space before an item, none right after "FETCH (". */
+static void
+fetch_sep(struct fetch_run *r)
+{
+	if (r->out.len == 0 || r->out.data[r->out.len - 1] != '(')
+		buf_appendc(&r->out, ' ');
+}
+
 static void
 fetch_flush(struct fetch_run *r)
 {
@@ -82,7 +90,8 @@ fetch_section(struct fetch_run *r, const struct store_msg_meta *meta,
 	const char *error;
 	uint64_t start, len;
 
-	buf_printf(&r->out, " %s ", sec->echo);
+	fetch_sep(r);
+	buf_printf(&r->out, "%s ", sec->echo);
 	if (parts == NULL || mime_section_find(parts, &sec->spec, &range) < 0) {
 		buf_appends(&r->out, "\"\"");
 		return;
@@ -120,36 +129,45 @@ fetch_one(struct fetch_run *r, uint32_t seq, const struct store_view_msg *vm,
 	const struct imap_fetch_plan *p = r->plan;
 	struct mime_parts parts = {NULL, 0};
 	bool have_parts = false;
-	size_t start;
 
 	buf_printf(&r->out, "* %u FETCH (", seq);
-	start = r->out.len;
-	if (p->items & IMAP_FETCH_UID)
-		buf_printf(&r->out, " UID %u", vm->uid);
+	if (p->items & IMAP_FETCH_UID) {
+		fetch_sep(r);
+		buf_printf(&r->out, "UID %u", vm->uid);
+	}
 	if ((p->items & IMAP_FETCH_FLAGS) || uid_in(r->seen_set, r->n_seen_set, vm->uid)) {
-		buf_appends(&r->out, " FLAGS ");
+		fetch_sep(r);
+		buf_appends(&r->out, "FLAGS ");
 		imap_write_msg_flags(r->s, &r->out, vm);
 	}
 	if (p->items & IMAP_FETCH_INTERNALDATE) {
-		buf_appends(&r->out, " INTERNALDATE ");
+		fetch_sep(r);
+		buf_appends(&r->out, "INTERNALDATE ");
 		imap_date_time_write(&r->out, meta->internaldate, 0);
 	}
-	if (p->items & IMAP_FETCH_SIZE)
-		buf_printf(&r->out, " RFC822.SIZE %llu", (unsigned long long)meta->size);
+	if (p->items & IMAP_FETCH_SIZE) {
+		fetch_sep(r);
+		buf_printf(&r->out, "RFC822.SIZE %llu", (unsigned long long)meta->size);
+	}
 	if (p->items & IMAP_FETCH_ENVELOPE) {
-		buf_appends(&r->out, " ENVELOPE ");
+		fetch_sep(r);
+		buf_appends(&r->out, "ENVELOPE ");
 		buf_append(&r->out, meta->envelope.data, meta->envelope.len);
 	}
 	if (p->items & IMAP_FETCH_BODY) {
-		buf_appends(&r->out, " BODY ");
+		fetch_sep(r);
+		buf_appends(&r->out, "BODY ");
 		buf_append(&r->out, meta->body.data, meta->body.len);
 	}
 	if (p->items & IMAP_FETCH_BODYSTRUCTURE) {
-		buf_appends(&r->out, " BODYSTRUCTURE ");
+		fetch_sep(r);
+		buf_appends(&r->out, "BODYSTRUCTURE ");
 		buf_append(&r->out, meta->bodystructure.data, meta->bodystructure.len);
 	}
-	if (p->items & IMAP_FETCH_MODSEQ)
-		buf_printf(&r->out, " MODSEQ (%llu)", (unsigned long long)vm->modseq);
+	if (p->items & IMAP_FETCH_MODSEQ) {
+		fetch_sep(r);
+		buf_printf(&r->out, "MODSEQ (%llu)", (unsigned long long)vm->modseq);
+	}
 	if (p->n_sections > 0 && meta->parts.data != NULL &&
 	    mime_parts_decode(meta->parts.data, meta->parts.len, &parts) == 0)
 		have_parts = true;
@@ -157,11 +175,6 @@ fetch_one(struct fetch_run *r, uint32_t seq, const struct store_view_msg *vm,
 		fetch_section(r, meta, have_parts ? &parts : NULL, &p->sections[i]);
 	if (have_parts)
 		mime_parts_free(&parts);
-	/* drop the space after "(" */
-	if (r->out.len > start && r->out.data[start] == ' ') {
-		memmove(r->out.data + start, r->out.data + start + 1, r->out.len - start);
-		r->out.len--;
-	}
 	buf_appends(&r->out, ")\r\n");
 	if (r->out.len >= FETCH_STREAM_MIN)
 		fetch_flush(r);

@@ -550,12 +550,20 @@ imap_uids_from_set(struct imap_session *s, const char *tag, const char *setstr, 
 		imap_seqset_resolve(&parsed, uid ? (count > 0 ? msgs[count - 1].uid : 0)
 						 : (uint32_t)count, &set);
 	}
-	imap_seqset_free(&parsed);
-	if (!uid && imap_seqset_max(&set) > count) {
-		imap_seqset_free(&set);
-		imap_bad(s, tag, "Invalid message sequence number");
-		return -1;
+	/* RFC 9051 6.4.8: a sequence number past the last message is an error ("*" never
+	 * is: on an empty mailbox "1:*" is simply empty) */
+	for (size_t i = 0; !uid && i < parsed.count; i++) {
+		const struct imap_seq_range *r = &parsed.ranges[i];
+
+		if (r->lo != IMAP_SEQ_STAR && r->hi != IMAP_SEQ_STAR &&
+		    (r->lo > count || r->hi > count)) {
+			imap_seqset_free(&parsed);
+			imap_seqset_free(&set);
+			imap_bad(s, tag, "Invalid message sequence number");
+			return -1;
+		}
 	}
+	imap_seqset_free(&parsed);
 	uids = xmalloc((count > 0 ? count : 1) * sizeof(*uids));
 	for (size_t i = 0; i < count; i++) {
 		if (imap_seqset_contains(&set, uid ? msgs[i].uid : (uint32_t)(i + 1)))

@@ -7,6 +7,7 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <openssl/err.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 struct conn {
 	struct event_base *base;
 	struct bufferevent *bev; /* the top of the stack: the TLS filter after STARTTLS */
+	struct bufferevent *under; /* the socket bufferevent under a STARTTLS filter */
 	struct event *defer_ev;  /* reports a local close or a drain from the loop, never inline */
 	const struct conn_ops *ops;
 	void *ctx;
@@ -28,6 +30,7 @@ struct conn {
 	bool want_drain;
 	bool skipping_line; /* inside an over-long line being discarded */
 	bool paused;
+	bool tls_shutdown_sent;
 	struct sockaddr_storage peer;
 	char peer_ip[INET6_ADDRSTRLEN];
 	char local_ip[INET6_ADDRSTRLEN];
@@ -35,6 +38,33 @@ struct conn {
 };
 
 static void conn_setup_bev(struct conn *conn);
+static void conn_report_close(struct conn *conn, enum conn_close_reason reason);
+static void conn_under_output_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+				 void *arg);
+
+/* A local close completes once everything is on the wire: the output, then (TLS) the
+ * close_notify alert, then what a STARTTLS filter left in the socket's buffer. */
+static void
+conn_close_progress(struct conn *conn)
+{
+	SSL *ssl;
+
+	if (conn->close_reported ||
+	    evbuffer_get_length(bufferevent_get_output(conn->bev)) != 0)
+		return;
+	ssl = bufferevent_openssl_get_ssl(conn->bev);
+	if (ssl != NULL && !conn->tls_shutdown_sent) {
+		conn->tls_shutdown_sent = true;
+		/* RFC 8446 6.1: say we are done, so the client sees a clean end */
+		if (SSL_is_init_finished(ssl))
+			SSL_shutdown(ssl);
+		ERR_clear_error();
+	}
+	if (conn->under != NULL &&
+	    evbuffer_get_length(bufferevent_get_output(conn->under)) != 0)
+		return; /* conn_under_output_cb calls again when it drains */
+	conn_report_close(conn, CONN_CLOSE_LOCAL);
+}
 
 static void
 conn_report_close(struct conn *conn, enum conn_close_reason reason)
@@ -67,7 +97,7 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 	if (evbuffer_get_length(bufferevent_get_output(bev)) != 0)
 		return;
 	if (conn->closing) {
-		conn_report_close(conn, CONN_CLOSE_LOCAL);
+		conn_close_progress(conn);
 		return;
 	}
 	if (conn->want_drain && conn->ops->on_drain != NULL) {
@@ -110,11 +140,13 @@ conn_defer_ev_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (conn->closing) {
+		conn_close_progress(conn);
+		return;
+	}
 	if (conn_output_len(conn) != 0 || conn->close_reported)
 		return;
-	if (conn->closing) {
-		conn_report_close(conn, CONN_CLOSE_LOCAL);
-	} else if (conn->want_drain && conn->ops->on_drain != NULL) {
+	if (conn->want_drain && conn->ops->on_drain != NULL) {
 		conn->want_drain = false;
 		conn->ops->on_drain(conn, conn->ctx);
 	}
@@ -204,6 +236,8 @@ conn_free(struct conn **connp)
 		return;
 	*connp = NULL;
 	event_free(conn->defer_ev);
+	if (conn->under != NULL)
+		evbuffer_remove_cb(bufferevent_get_output(conn->under), conn_under_output_cb, conn);
 	bufferevent_free(conn->bev);
 	free(conn);
 }
@@ -307,7 +341,11 @@ conn_write_file(struct conn *conn, int fd, off_t offset, size_t len)
 size_t
 conn_output_len(struct conn *conn)
 {
-	return evbuffer_get_length(bufferevent_get_output(conn->bev));
+	size_t n = evbuffer_get_length(bufferevent_get_output(conn->bev));
+
+	if (conn->under != NULL)
+		n += evbuffer_get_length(bufferevent_get_output(conn->under));
+	return n;
 }
 
 void
@@ -346,6 +384,16 @@ conn_set_timeout(struct conn *conn, unsigned seconds)
 	bufferevent_set_timeouts(conn->bev, seconds ? &tv : NULL, seconds ? &tv : NULL);
 }
 
+static void
+conn_under_output_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct conn *conn = arg;
+
+	if (info->n_deleted > 0 && evbuffer_get_length(buf) == 0 &&
+	    (conn->closing || conn->want_drain))
+		event_active(conn->defer_ev, 0, 0);
+}
+
 int
 conn_starttls(struct conn *conn, SSL_CTX *tls, bool client)
 {
@@ -368,7 +416,9 @@ conn_starttls(struct conn *conn, SSL_CTX *tls, bool client)
 		SSL_free(ssl);
 		return -1;
 	}
+	conn->under = conn->bev;
 	conn->bev = filter;
+	evbuffer_add_cb(bufferevent_get_output(conn->under), conn_under_output_cb, conn);
 	conn_setup_bev(conn);
 	return 0;
 }
@@ -405,8 +455,7 @@ conn_close_after_flush(struct conn *conn)
 	conn->closing = true;
 	evbuffer_drain(in, evbuffer_get_length(in));
 	bufferevent_enable(conn->bev, EV_WRITE);
-	if (conn_output_len(conn) == 0)
-		event_active(conn->defer_ev, 0, 0);
+	event_active(conn->defer_ev, 0, 0);
 }
 
 bool

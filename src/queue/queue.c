@@ -13,6 +13,7 @@
 
 #include "conf/settings.h"
 #include "log/log.h"
+#include "queue/queue_pickup.h"
 #include "queue/queue_private.h"
 #include "queue/queue_sched.h"
 #include "queue/queue_spool.h"
@@ -173,6 +174,11 @@ queue_new(const struct queue_deps *deps, const char **error_r)
 		queue_free(&q);
 		return NULL;
 	}
+	q->pickup = queue_pickup_new(q, error_r);
+	if (q->pickup == NULL) {
+		queue_free(&q);
+		return NULL;
+	}
 	log_info("queue: started, %zu messages in the queue", strmap_count(q->by_qid));
 	return q;
 }
@@ -183,6 +189,7 @@ queue_shutdown(struct queue *q)
 	if (q == NULL || q->shutting_down)
 		return;
 	q->shutting_down = true;
+	queue_pickup_free(&q->pickup);
 	queue_sched_stop(q);
 }
 

@@ -5,6 +5,8 @@
 #define QUEUE_QUEUE_SCHED_H
 
 struct queue;
+struct queue_dest;
+struct queue_job;
 struct queue_msg;
 
 /* Starts the retry timer and DNS; schedules what was recovered. 0 ok, -1 with *error_r. */

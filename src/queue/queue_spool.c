@@ -88,6 +88,7 @@ queue_spool_txn_free(struct queue_spool_txn **txnp)
 	for (i = 0; i < txn->n_deletes; i++)
 		free(txn->deletes[i]);
 	free(txn->deletes);
+	free(txn->loaded);
 	free(txn);
 }
 
@@ -155,6 +156,19 @@ queue_spool_write_file(struct queue_spool *sp, struct queue_spool_txn *txn)
 	return -1;
 }
 
+static void
+queue_spool_reload_cb(void *ctx, const struct queue_db_msg *m)
+{
+	struct queue_spool_txn *txn = ctx;
+	struct queue_spool_loaded *l;
+
+	txn->loaded = xgrow(txn->loaded, &txn->loaded_cap, txn->n_loaded + 1,
+			    sizeof(*txn->loaded));
+	l = &txn->loaded[txn->n_loaded++];
+	str_lcpy(l->qid, m->qid, sizeof(l->qid));
+	l->hold = m->hold;
+}
+
 /* Applies one transaction's index changes inside the batch's SQLite transaction. */
 static int
 queue_spool_apply(struct queue_spool *sp, struct queue_spool_txn *txn)
@@ -170,6 +184,11 @@ queue_spool_apply(struct queue_spool *sp, struct queue_spool_txn *txn)
 	for (i = 0; i < txn->n_deletes; i++)
 		if (queue_db_delete(sp->db, txn->deletes[i]) < 0)
 			return -1;
+	if (txn->reload) {
+		txn->n_loaded = 0;
+		if (queue_db_load(sp->db, NULL, queue_spool_reload_cb, txn) < 0)
+			return -1;
+	}
 	return 0;
 }
 

@@ -35,6 +35,14 @@ struct queue_spool_txn {
 	size_t n_updates, updates_cap;
 	char **deletes;
 	size_t n_deletes, deletes_cap;
+	/* Re-read the index after the rest: fills loaded[] with every message's qid and hold
+	 * flag (for `yubin queue` changes made behind the server's back). */
+	bool reload;
+	struct queue_spool_loaded {
+		char qid[32];
+		bool hold;
+	} *loaded;
+	size_t n_loaded, loaded_cap;
 
 	/* result: 0 durable, -1 failed (error: static text) and nothing of it applied */
 	int result;

@@ -7,8 +7,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth/accounts.h"
 #include "conf/settings.h"
 #include "log/log.h"
+#include "mail/rfc5322.h"
 #include "net/conn.h"
 #include "queue/queue.h"
 #include "smtp/smtp_session.h"
@@ -225,9 +227,45 @@ smtp_message_deliver(struct smtp_session *s)
 	smtp_message_delivered(d, 0, NULL);
 }
 
+/* No spoofing on submission: every From: address must belong to the authenticated
+ * account (its own address or one of its aliases). Returns the first foreign address, or
+ * NULL when all are owned (or the client did not authenticate). Free the result. */
+static char *
+smtp_message_foreign_from(struct smtp_session *s)
+{
+	struct accounts *accounts = smtp_server_deps(s->server)->accounts;
+	struct rfc5322_addr_list list;
+	struct rfc5322_field f;
+	char *foreign = NULL;
+	size_t hlen, i;
+
+	if (s->auth_user == NULL)
+		return NULL;
+	hlen = rfc5322_header_size(s->msg.data, s->msg.len);
+	if (!rfc5322_header_find(s->msg.data, hlen, "From", &f))
+		return NULL;
+	rfc5322_addr_list_parse(f.value, f.value_len, &list);
+	for (i = 0; i < list.count && foreign == NULL; i++) {
+		const struct rfc5322_addr *a = &list.addrs[i];
+		char *addr;
+
+		if (a->group_start || a->group_end || a->mailbox == NULL)
+			continue;
+		addr = xasprintf("%s@%s", a->mailbox, a->domain ? a->domain : "");
+		if (!accounts_owns_address(accounts, s->auth_user, addr))
+			foreign = addr;
+		else
+			free(addr);
+	}
+	rfc5322_addr_list_free(&list);
+	return foreign;
+}
+
 static void
 smtp_message_end(struct smtp_session *s, bool too_big)
 {
+	char *foreign;
+
 	if (too_big) {
 		log_info("smtp: %s: reject: message from [%s] exceeds the size limit", s->qid,
 			 s->ip);
@@ -242,6 +280,16 @@ smtp_message_end(struct smtp_session *s, bool too_big)
 		smtp_session_reset_transaction(s);
 		smtp_session_enter_state(s, SMTP_STATE_READY);
 		smtp_reply_error(s, "554 5.4.6 Error: too many hops (mail loop)");
+		return;
+	}
+	if ((foreign = smtp_message_foreign_from(s)) != NULL) {
+		log_info("smtp: %s: reject: message from [%s]: From: <%s> not owned by user %s",
+			 s->qid, s->ip, foreign, s->auth_user);
+		smtp_reply_error(s, "550 5.7.1 From: address <%s> is not owned by user %s",
+				 foreign, s->auth_user);
+		free(foreign);
+		smtp_session_reset_transaction(s);
+		smtp_session_enter_state(s, SMTP_STATE_READY);
 		return;
 	}
 	smtp_message_deliver(s);

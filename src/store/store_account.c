@@ -186,8 +186,10 @@ account_load(struct store *store, char *name, const struct stat *st, const char 
 	}
 	acct->dev = st->st_dev;
 	acct->ino = st->st_ino;
-	if (store->primary)
+	if (store->primary) {
 		clean_tmp(acct->dir);
+		store_files_unlink_pending(acct);
+	}
 	acct->cached = true;
 	strmap_set(store->accounts, name, acct);
 	return acct;

@@ -1,8 +1,7 @@
 /* EXPUNGE (RFC 3501 6.4.3, RFC 4315 UID EXPUNGE), COPY (6.4.7) and MOVE (RFC 6851).
  * Expunged UIDs are kept as ranges with their MODSEQ for VANISHED (RFC 7162). These commit
- * with fsync: UIDs they assign or retire must never come back after a crash. A copy is a
- * hard link (fdatasync'ed first if the journal still covers the source); a move keeps
- * the file and only changes the row. */
+ * with fsync: UIDs they assign or retire must never come back after a crash. A copy
+ * shares the message file (store_files.c); a move only changes the row. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -65,20 +64,6 @@ set_modseq(struct store_account *acct, uint64_t mailbox_id, uint64_t modseq)
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 }
 
-static void
-unlink_names(struct store_account *acct, char **files, size_t n, bool doit)
-{
-	for (size_t i = 0; i < n; i++) {
-		char *path = xasprintf("%s/msg/%s", acct->dir, files[i]);
-
-		if (doit && unlink(path) < 0 && errno != ENOENT)
-			log_warn("store: unlink(%s) failed: %s", path, strerror(errno));
-		free(path);
-		free(files[i]);
-	}
-	free(files);
-}
-
 /* Deletes uid's row and msgdata; appends its file name to files. 1 deleted, 0 none. */
 static int
 delete_row(struct store_account *acct, uint64_t mailbox_id, uint32_t uid, char ***files,
@@ -134,16 +119,17 @@ store_view_expunge(struct store_view *view, const uint32_t *uids, size_t n_uids,
 		if (rc > 0)
 			gone[n_gone++] = sorted[i];
 	}
+	if (store_files_release(acct, files, n_files) < 0)
+		rc = -1;
 	if (rc >= 0 && n_gone > 0 &&
 	    (store_expunged_add(acct, row.id, gone, n_gone, row.highestmodseq + 1) < 0 ||
 	     set_modseq(acct, row.id, row.highestmodseq + 1) < 0))
 		rc = -1;
 	if (rc < 0 || db_sync_commit(acct->db) < 0) {
 		db_rollback(acct->db);
-		unlink_names(acct, files, n_files, false);
 		rc = store_account_fail(acct, STORE_ERR_TEMP, "index write failed", error_r);
 	} else {
-		unlink_names(acct, files, n_files, true);
+		store_files_unlink_pending(acct);
 		store_view_mark_expunged(view, gone, n_gone);
 		acct->errcode = STORE_ERR_NONE;
 		if (n_gone > 0)

@@ -10,7 +10,6 @@
 #include "db/db.h"
 #include "log/log.h"
 #include "store/store_private.h"
-#include "util/rand.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
@@ -24,8 +23,6 @@ struct copy {
 	bool move;
 	uint32_t next_uid;
 	uint64_t dst_modseq;
-	char **links; /* files created (removed again on failure) */
-	size_t n_links, cap_links;
 	uint32_t *moved;
 	size_t n_moved;
 	struct store_copy_result *res;
@@ -54,61 +51,13 @@ map_keywords(struct copy *c, uint64_t kw)
 	return out;
 }
 
-/* A file the journal still covers has unsynced bytes: sync them before a second name
- * points at them (the replay repairs only the first name). */
-static void
-sync_if_young(struct store_account *acct, const char *file, const char *path)
-{
-	uint8_t id[16];
-	unsigned long ti;
-	char *end;
-	sqlite3_stmt *st;
-	bool young;
-	int fd;
-
-	if (strlen(file) < 34 || file[32] != '-')
-		return;
-	for (int i = 0; i < 16; i++) {
-		unsigned int byte;
-
-		if (sscanf(file + 2 * i, "%2x", &byte) != 1)
-			return;
-		id[i] = (uint8_t)byte;
-	}
-	ti = strtoul(file + 33, &end, 10);
-	if (*end != '\0')
-		return;
-	st = store_stmt(acct, STORE_STMT_DELIVERED_GET);
-	sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)ti);
-	young = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_reset(st);
-	if (young && (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
-		fdatasync(fd);
-		close(fd);
-	}
-}
-
+/* The copy shares the file: the replay repairs it in place under its one name. */
 static int
 copy_row(struct copy *c, sqlite3_stmt *src, uint32_t new_uid)
 {
 	struct store_account *acct = c->acct;
-	const char *file = (const char *)sqlite3_column_text(src, 4);
-	char guid[33], newfile[48], from[4096], to[4096];
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = store_stmt(acct, STORE_STMT_MSGDATA_COPY);
 
-	snprintf(from, sizeof(from), "%s/msg/%s", acct->dir, file);
-	rand_hex_guid(guid);
-	snprintf(newfile, sizeof(newfile), "%s-c", guid);
-	snprintf(to, sizeof(to), "%s/msg/%s", acct->dir, newfile);
-	sync_if_young(acct, file, from);
-	if (link(from, to) < 0) {
-		log_error("store: link(%s, %s) failed: %s", from, to, strerror(errno));
-		return -1;
-	}
-	c->links = xgrow(c->links, &c->cap_links, c->n_links + 1, sizeof(char *));
-	c->links[c->n_links++] = xstrdup(to);
-	st = store_stmt(acct, STORE_STMT_MSGDATA_COPY);
 	sqlite3_bind_int64(st, 1, sqlite3_column_int64(src, 5));
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return -1;
@@ -117,10 +66,12 @@ copy_row(struct copy *c, sqlite3_stmt *src, uint32_t new_uid)
 	sqlite3_bind_int64(st, 2, new_uid);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)c->dst_modseq);
 	sqlite3_bind_int64(st, 4, sqlite3_column_int64(src, 0) & STORE_FLAGS_STORABLE);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)map_keywords(c, (uint64_t)sqlite3_column_int64(src, 1)));
+	sqlite3_bind_int64(st, 5,
+			   (sqlite3_int64)map_keywords(c, (uint64_t)sqlite3_column_int64(src, 1)));
 	sqlite3_bind_int64(st, 6, sqlite3_column_int64(src, 2));
 	sqlite3_bind_int64(st, 7, sqlite3_column_int64(src, 3));
-	sqlite3_bind_text(st, 8, newfile, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 8, (const char *)sqlite3_column_text(src, 4), -1,
+			  SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 9, sqlite3_last_insert_rowid(acct->db));
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 }
@@ -241,14 +192,8 @@ finish_rows(struct copy *c)
 }
 
 static void
-copy_free(struct copy *c, bool unlink_links)
+copy_free(struct copy *c)
 {
-	for (size_t i = 0; i < c->n_links; i++) {
-		if (unlink_links)
-			unlink(c->links[i]);
-		free(c->links[i]);
-	}
-	free(c->links);
 	free(c->moved);
 	str_array_free(&c->src_keywords);
 	store_mailbox_row_free(&c->src);
@@ -278,7 +223,7 @@ store_view_copy(struct store_view *view, const uint32_t *uids, size_t n_uids, co
 		rc = copy_one(&c, uids[i]);
 	if (rc < 0 || finish_rows(&c) < 0 || db_sync_commit(acct->db) < 0) {
 		db_rollback(acct->db);
-		copy_free(&c, true);
+		copy_free(&c);
 		store_copy_result_free(res);
 		return store_account_fail(acct, STORE_ERR_TEMP, "index write failed", error_r);
 	}
@@ -292,7 +237,7 @@ store_view_copy(struct store_view *view, const uint32_t *uids, size_t n_uids, co
 	if (c.n_moved > 0 && c.src.id != c.dst.id)
 		store_notify_emit(acct->store, STORE_EVENT_EXPUNGE, acct->name, c.src.id,
 				  c.src.name, c.src.highestmodseq);
-	copy_free(&c, false);
+	copy_free(&c);
 	return 0;
 }
 

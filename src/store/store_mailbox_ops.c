@@ -147,8 +147,7 @@ store_mailbox_create(struct store_account *acct, const char *name, unsigned spec
 	return ret;
 }
 
-/* Deletes every message of mailbox id; their files are appended to files (unlinked by the
- * caller after the commit). */
+/* Deletes every message of mailbox id; their files are appended to files. */
 static int
 delete_messages(struct store_account *acct, uint64_t id, char ***files, size_t *n_files)
 {
@@ -176,21 +175,6 @@ delete_messages(struct store_account *acct, uint64_t id, char ***files, size_t *
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* Unlinks (if doit) and frees the file names. */
-static void
-unlink_files(struct store_account *acct, char **files, size_t n, bool doit)
-{
-	for (size_t i = 0; i < n; i++) {
-		char *path = xasprintf("%s/msg/%s", acct->dir, files[i]);
-
-		if (doit)
-			unlink(path);
-		free(path);
-		free(files[i]);
-	}
-	free(files);
 }
 
 int
@@ -225,6 +209,8 @@ store_mailbox_delete(struct store_account *acct, const char *name, const char **
 			       found == 0 ? "no such mailbox" : "mailbox has children", error_r);
 	}
 	rc = delete_messages(acct, row.id, &files, &n_files);
+	if (store_files_release(acct, files, n_files) < 0)
+		rc = -1;
 	/* RFC 3501 6.3.4: with children it stays as a \Noselect name */
 	st = db_prepare(acct->db, children ? "UPDATE mailboxes SET noselect = 1, keywords = '',"
 					     " special_use = 0 WHERE id = ?"
@@ -234,13 +220,13 @@ store_mailbox_delete(struct store_account *acct, const char *name, const char **
 		rc = -1;
 	sqlite3_finalize(st);
 	if (rc < 0) {
-		unlink_files(acct, files, n_files, false);
 		store_mailbox_row_free(&row);
 		free(n);
 		return store_mailbox_fail_tx(acct, STORE_ERR_TEMP, "index write failed", error_r);
 	}
 	rc = store_mailbox_finish(acct, row.id, n, error_r);
-	unlink_files(acct, files, n_files, rc == 0);
+	if (rc == 0)
+		store_files_unlink_pending(acct);
 	store_mailbox_row_free(&row);
 	free(n);
 	return rc;

@@ -287,6 +287,13 @@ void store_view_update_msg(struct store_view *view, uint32_t uid, uint32_t flags
 			   uint64_t keywords, uint64_t modseq);
 uint64_t store_view_mailbox_id(const struct store_view *view);
 
+/* store_files.c */
+/* Inside a transaction: of files (freed here), those no message references any more are
+ * queued in pending_unlink. 0 ok, -1 index error. */
+int store_files_release(struct store_account *acct, char **files, size_t n);
+/* After the commit, and when an account is opened: unlinks the queued files. */
+void store_files_unlink_pending(struct store_account *acct);
+
 /* store_copy.c */
 int store_expunged_add(struct store_account *acct, uint64_t mailbox_id, const uint32_t *uids,
 		       size_t n, uint64_t modseq);

@@ -32,6 +32,7 @@ static const char *const store_migrations[] = {
 	"  data INTEGER NOT NULL,"
 	"  PRIMARY KEY (mailbox, uid)) WITHOUT ROWID;"
 	"CREATE INDEX messages_modseq ON messages (mailbox, modseq);"
+	"CREATE INDEX messages_file ON messages (file);" /* copies share a file */
 	"CREATE TABLE msgdata ("
 	"  id INTEGER PRIMARY KEY,"
 	"  header_size INTEGER NOT NULL, body_lines INTEGER NOT NULL,"
@@ -45,7 +46,9 @@ static const char *const store_migrations[] = {
 	"CREATE TABLE delivered ("
 	"  id BLOB NOT NULL, target INTEGER NOT NULL, jnum INTEGER NOT NULL,"
 	"  mailbox INTEGER NOT NULL, uid INTEGER NOT NULL,"
-	"  PRIMARY KEY (id, target)) WITHOUT ROWID;",
+	"  PRIMARY KEY (id, target)) WITHOUT ROWID;"
+	/* files no row references any more, unlinked after the commit (or at the next open) */
+	"CREATE TABLE pending_unlink (file TEXT PRIMARY KEY);",
 };
 
 sqlite3 *

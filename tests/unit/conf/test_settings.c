@@ -94,6 +94,7 @@ test_defaults(void **state)
 	assert_int_equal(s.maximal_backoff_time, 4000);
 	assert_int_equal(s.auth_failure_delay, 1000);
 	assert_string_equal(s.log_level, "info");
+	assert_int_equal(settings_log_level(&s), LOG_LEVEL_INFO);
 	settings_free(&s);
 }
 
@@ -184,6 +185,7 @@ check_all_keys(const struct settings *s)
 	assert_int_equal(s->maximal_backoff_time, 3600);
 	assert_int_equal(s->auth_failure_delay, 2000);
 	assert_string_equal(s->log_level, "debug");
+	assert_int_equal(settings_log_level(s), LOG_LEVEL_DEBUG);
 }
 
 static void

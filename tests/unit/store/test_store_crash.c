@@ -1,0 +1,346 @@
+/* Crash safety: a child process delivers messages (random sizes up to a few MB, one to
+ * three accounts each, with copies and expunges in between) and reports each acknowledged
+ * one on a pipe; the parent SIGKILLs it at a random moment, reopens the store (replaying
+ * the journal) and checks that every acknowledged message is there byte-exact, that every
+ * row's file is complete, that no file lacks a row and no temporary file is visible. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store/store.h"
+#include "store/store_account.h"
+#include "store/store_mailbox.h"
+#include "store/store_msg.h"
+#include "store/store_view.h"
+#include "store_test_util.h"
+#include "util/buf.h"
+#include "util/xmalloc.h"
+
+#define N_ACCOUNTS 4
+#define MAX_ROUNDS 40
+#define TIME_BUDGET 35.0
+
+static const char *const accounts[N_ACCOUNTS] = {"c0@example.test", "c1@example.test",
+						 "c2@example.test", "c3@example.test"};
+
+struct ack {
+	uint64_t id;
+	uint64_t mask; /* accounts it was delivered to */
+};
+
+static uint64_t
+next_rand(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* The message for id: its size and bytes follow from id alone. */
+static char *
+gen_msg(uint64_t id, size_t *len_r)
+{
+	uint64_t s = id * 0x9E3779B97F4A7C15ULL + 1;
+	size_t size = next_rand(&s) % 25 == 0 ? 1000000 + next_rand(&s) % 2500000
+					      : 100 + next_rand(&s) % 20000;
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "X-Test-Id: %" PRIu64 "\r\nSubject: crash %" PRIu64 "\r\n\r\n", id, id);
+	buf_reserve(&b, size + 200);
+	while (b.len < size) {
+		size_t line = 1 + next_rand(&s) % 200;
+
+		for (size_t i = 0; i < line; i++) {
+			char c = (char)(0x20 + next_rand(&s) % 0xdf);
+
+			buf_appendc(&b, c == 0x7f ? '.' : c);
+		}
+		buf_append(&b, "\r\n", 2);
+	}
+	*len_r = b.len;
+	return buf_steal(&b);
+}
+
+static char *
+gen_prefix(int acct)
+{
+	return xasprintf("Delivered-To: %s\r\n", accounts[acct]);
+}
+
+static void
+child_shuffle(struct store *store, uint64_t *s)
+{
+	struct store_account *acct;
+	struct store_view *in, *arch;
+	struct store_copy_result res;
+	const char *error;
+
+	acct = store_account_open(store, accounts[next_rand(s) % N_ACCOUNTS], &error);
+	if (acct == NULL)
+		return;
+	if (store_view_open(acct, "INBOX", false, &in, &error) == 0) {
+		if (store_view_count(in) > 0) {
+			uint32_t uid = store_view_msgs(in)[store_view_count(in) - 1].uid;
+
+			if (store_view_copy(in, &uid, 1, "Archive", false, &res, &error) == 0)
+				store_copy_result_free(&res);
+		}
+		store_view_close(&in);
+	}
+	if (store_view_open(acct, "Archive", false, &arch, &error) == 0) {
+		size_t n = store_view_count(arch);
+
+		if (n > 3) {
+			uint32_t uids[2] = {store_view_msgs(arch)[0].uid,
+					    store_view_msgs(arch)[1].uid};
+
+			store_view_expunge(arch, uids, 2, &error);
+		}
+		store_view_close(&arch);
+	}
+	store_account_unref(&acct);
+}
+
+static void __attribute__((noreturn))
+child(const char *dir, int wfd, uint64_t round)
+{
+	const char *error;
+	struct store *store = store_open(dir, NULL, &error);
+	uint64_t s = round * 7919 + 17, id = round * 1000000;
+
+	if (store == NULL)
+		_exit(2);
+	for (int n = 0; n < 100000; n++) {
+		struct store_target t[N_ACCOUNTS];
+		char *prefixes[N_ACCOUNTS];
+		struct ack ack = {++id, 0};
+		size_t nt = 0, len;
+		char *msg = gen_msg(id, &len);
+
+		for (int a = 0; a < N_ACCOUNTS; a++) {
+			if (next_rand(&s) % 3 == 0 || (a == N_ACCOUNTS - 1 && nt == 0)) {
+				prefixes[nt] = gen_prefix(a);
+				t[nt].account = accounts[a];
+				t[nt].mailbox = NULL;
+				t[nt].prefix = prefixes[nt];
+				t[nt].prefix_len = strlen(prefixes[nt]);
+				nt++;
+				ack.mask |= 1u << a;
+			}
+		}
+		if (store_deliver_sync(store, t, nt, msg, len, 0, &error) == 0 &&
+		    write(wfd, &ack, sizeof(ack)) != sizeof(ack))
+			_exit(3);
+		for (size_t i = 0; i < nt; i++)
+			free(prefixes[i]);
+		free(msg);
+		if (n % 7 == 3)
+			child_shuffle(store, &s);
+	}
+	store_close(&store);
+	_exit(0);
+}
+
+static int
+cmp_ack(const void *a, const void *b)
+{
+	uint64_t x = ((const struct ack *)a)->id, y = ((const struct ack *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Checks every message of mailbox: complete and byte-exact. Marks INBOX ids in found. */
+static void
+check_mailbox(struct store_account *acct, int a, const char *mailbox, const struct ack *acks,
+	      size_t n_acks, uint64_t *found)
+{
+	struct store_view *v;
+	struct buf got = BUF_INIT;
+	const char *error;
+	char *prefix = gen_prefix(a);
+	size_t plen = strlen(prefix);
+
+	assert_int_equal(store_view_open(acct, mailbox, true, &v, &error), 0);
+	for (size_t i = 0; i < store_view_count(v); i++) {
+		uint32_t uid = store_view_msgs(v)[i].uid;
+		struct store_msg_meta meta;
+		uint64_t id;
+		size_t len;
+		char *want;
+
+		buf_reset(&got);
+		test_read_msg(v, uid, &got);
+		assert_int_equal(store_msg_get(v, uid, 0, &meta, &error), 1);
+		assert_int_equal(meta.size, got.len);
+		assert_true(got.len > plen);
+		assert_memory_equal(got.data, prefix, plen);
+		if (sscanf(got.data + plen, "X-Test-Id: %" SCNu64, &id) != 1)
+			fail_msg("%s %s uid %u: no test id", accounts[a], mailbox, uid);
+		want = gen_msg(id, &len);
+		if (got.len != plen + len || memcmp(got.data + plen, want, len) != 0)
+			fail_msg("%s %s uid %u: id %" PRIu64 " not byte-exact (%zu vs %zu)",
+				 accounts[a], mailbox, uid, id, got.len, plen + len);
+		free(want);
+		if (strcmp(mailbox, "INBOX") == 0) {
+			struct ack key = {id, 0};
+			const struct ack *hit = bsearch(&key, acks, n_acks, sizeof(*acks), cmp_ack);
+
+			if (hit != NULL)
+				found[hit - acks] |= 1ull << a;
+		}
+	}
+	store_view_close(&v);
+	buf_free(&got);
+	free(prefix);
+}
+
+static size_t
+count_dir(const char *path)
+{
+	struct dirent *de;
+	DIR *d = opendir(path);
+	size_t n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* Files on disk agree with the index: as many as distinct file names, no temp files. */
+static void
+check_files(const char *dir, int a)
+{
+	char *base = xasprintf("%s/mail/%s", dir, accounts[a]);
+	char *db_path = xasprintf("%s/index.db", base), *p;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	size_t rows;
+
+	assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(DISTINCT file) FROM messages", -1,
+					    &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	rows = (size_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	p = xasprintf("%s/msg", base);
+	assert_int_equal(count_dir(p), rows);
+	free(p);
+	p = xasprintf("%s/tmp", base);
+	assert_int_equal(count_dir(p), 0);
+	free(p);
+	free(db_path);
+	free(base);
+}
+
+static void
+verify(const char *dir, struct ack *acks, size_t n_acks, uint64_t round)
+{
+	struct store *store = test_store_open(dir);
+	uint64_t *found = xcalloc(n_acks + 1, sizeof(*found));
+	const char *error;
+
+	qsort(acks, n_acks, sizeof(*acks), cmp_ack);
+	for (int a = 0; a < N_ACCOUNTS; a++) {
+		struct store_account *acct = store_account_open(store, accounts[a], &error);
+
+		assert_non_null(acct);
+		check_mailbox(acct, a, "INBOX", acks, n_acks, found);
+		check_mailbox(acct, a, "Archive", acks, n_acks, found);
+		store_account_unref(&acct);
+		check_files(dir, a);
+	}
+	for (size_t i = 0; i < n_acks; i++) {
+		if (acks[i].mask & ~found[i])
+			fail_msg("round %" PRIu64 ": acknowledged id %" PRIu64
+				 " missing in accounts %#" PRIx64,
+				 round, acks[i].id, acks[i].mask & ~found[i]);
+	}
+	free(found);
+	store_close(&store);
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+test_crash(void **state)
+{
+	char *dir = test_tmpdir();
+	struct store *store = test_store_open(dir);
+	struct ack *acks = NULL;
+	size_t n_acks = 0, cap = 0;
+	double start = now();
+	const char *error;
+	int rounds = 0;
+
+	(void)state;
+	for (int a = 0; a < N_ACCOUNTS; a++)
+		assert_int_equal(store_account_create(store, accounts[a], &error), 0);
+	store_close(&store);
+	srand((unsigned)time(NULL));
+	for (uint64_t round = 1; round <= MAX_ROUNDS && now() - start < TIME_BUDGET; round++) {
+		int fds[2], status;
+		struct ack ack;
+		pid_t pid;
+
+		assert_int_equal(pipe(fds), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(fds[0]);
+			child(dir, fds[1], round);
+		}
+		close(fds[1]);
+		usleep(20000 + (useconds_t)(rand() % 400000));
+		kill(pid, SIGKILL);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		while (read(fds[0], &ack, sizeof(ack)) == sizeof(ack)) {
+			acks = xgrow(acks, &cap, n_acks + 1, sizeof(*acks));
+			acks[n_acks++] = ack;
+		}
+		close(fds[0]);
+		verify(dir, acks, n_acks, round);
+		rounds++;
+	}
+	print_message("crash test: %d rounds, %zu acknowledged deliveries, %.1f s\n", rounds,
+		      n_acks, now() - start);
+	assert_true(rounds >= 10);
+	assert_true(n_acks > 0);
+	free(acks);
+	test_rmrf(dir);
+	free(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_crash),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
