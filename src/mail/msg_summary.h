@@ -9,6 +9,9 @@
 
 #include "util/buf.h"
 
+/* envelope, body and bodystructure are complete IMAP values, outer parentheses included,
+ * ready to follow "ENVELOPE " / "BODY " / "BODYSTRUCTURE " in a FETCH response; strings
+ * in them may be literals ({n}CRLF...) when they hold 8-bit or CR/LF. */
 struct msg_summary {
 	struct buf envelope;      /* RFC 3501 7.4.2 ENVELOPE, e.g. ("date" "subj" ((...)) ...) */
 	struct buf body;          /* BODY: BODYSTRUCTURE without extension data */
@@ -20,7 +23,7 @@ struct msg_summary {
 	struct buf from;          /* decoded header values, unfolded, UTF-8 */
 	struct buf to;
 	struct buf cc;
-	struct buf message_id;
+	struct buf message_id;    /* unfolded, as written (with its <>) */
 	size_t header_size;       /* bytes of the top-level header incl. the blank line */
 	size_t body_lines;        /* lines in the top-level body (RFC822 body line count) */
 };

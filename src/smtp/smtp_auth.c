@@ -2,31 +2,20 @@
  * per client address after failures (see smtp_auth.h). */
 #include "smtp/smtp_auth.h"
 
-#include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "auth/accounts.h"
-#include "auth/penalty.h"
+#include "auth/auth_login.h"
 #include "auth/sasl.h"
 #include "conf/settings.h"
 #include "log/log.h"
 #include "mail/smtp_cmd.h"
 #include "net/conn.h"
-#include "net/workers.h"
 #include "smtp/smtp_session.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
-struct smtp_auth_job {
-	struct smtp_session *session;
-	struct accounts *accounts;
-	char *user;
-	char *password;
-	int result;
-	struct event *delay_ev;
-};
 
 bool
 smtp_auth_offered(const struct smtp_session *s)
@@ -60,83 +49,28 @@ smtp_auth_sender_allowed(struct smtp_session *s, const char *sender)
 }
 
 static void
-smtp_auth_job_free(struct smtp_auth_job *job)
+smtp_auth_done(void *ctx, int result, const char *user)
 {
-	free(job->user);
-	sasl_secret_free(&job->password);
-	if (job->delay_ev != NULL)
-		event_free(job->delay_ev);
-	free(job);
-}
+	struct smtp_session *s = ctx;
 
-static void
-smtp_auth_finish(struct smtp_auth_job *job)
-{
-	struct smtp_session *s = job->session;
-
-	if (!smtp_session_async_done(s)) {
-		smtp_auth_job_free(job);
+	if (!smtp_session_async_done(s))
 		return;
-	}
 	smtp_session_enter_state(s, SMTP_STATE_READY);
-	if (job->result == 1) {
-		s->auth_user = job->user;
-		job->user = NULL;
+	if (result == 1) {
+		s->auth_user = xstrdup(user);
 		log_info("smtp: %s: client=[%s] sasl_method=%s sasl_username=%s", s->id, s->ip,
 			 s->auth_mech, s->auth_user);
 		smtp_reply(s, "235 2.7.0 Authentication successful");
-	} else if (job->result == 0) {
+	} else if (result == 0) {
 		log_info("smtp: %s: client=[%s] authentication failed sasl_method=%s "
-			 "sasl_username=%s", s->id, s->ip, s->auth_mech, job->user);
+			 "sasl_username=%s", s->id, s->ip, s->auth_mech, user);
 		smtp_reply_error(s, "535 5.7.8 Error: authentication failed");
 	} else {
 		smtp_reply_error(s, "454 4.7.0 Temporary authentication failure");
 	}
 	free(s->auth_mech);
 	s->auth_mech = NULL;
-	smtp_auth_job_free(job);
 	smtp_session_async_reply_done(s);
-}
-
-static void
-smtp_auth_delay_done(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	smtp_auth_finish(arg);
-}
-
-static void
-smtp_auth_work(void *arg)
-{
-	struct smtp_auth_job *job = arg;
-
-	job->result = accounts_check_password(job->accounts, job->user, job->password);
-}
-
-static void
-smtp_auth_work_done(void *arg)
-{
-	struct smtp_auth_job *job = arg;
-	struct smtp_session *s = job->session;
-	const struct smtp_server_deps *deps = smtp_server_deps(s->server);
-	struct timeval tv;
-	unsigned delay = 0;
-
-	if (s->conn != NULL && deps->penalty != NULL) {
-		if (job->result == 1)
-			penalty_success(deps->penalty, conn_peer(s->conn));
-		else if (job->result == 0)
-			delay = penalty_fail(deps->penalty, conn_peer(s->conn), time(NULL));
-	}
-	if (delay == 0) {
-		smtp_auth_finish(job);
-		return;
-	}
-	tv.tv_sec = delay / 1000;
-	tv.tv_usec = (delay % 1000) * 1000;
-	job->delay_ev = evtimer_new(deps->base, smtp_auth_delay_done, job);
-	evtimer_add(job->delay_ev, &tv);
 }
 
 /* Takes ownership of user and password. */
@@ -144,14 +78,10 @@ static void
 smtp_auth_check(struct smtp_session *s, char *user, char *password)
 {
 	const struct smtp_server_deps *deps = smtp_server_deps(s->server);
-	struct smtp_auth_job *job = xcalloc(1, sizeof(*job));
+	struct auth_login_deps login = {deps->base, deps->accounts, deps->workers, deps->penalty};
 
-	job->session = s;
-	job->accounts = deps->accounts;
-	job->user = user;
-	job->password = password;
 	smtp_session_async_begin(s);
-	workers_submit(deps->workers, smtp_auth_work, smtp_auth_work_done, job);
+	auth_login_check(&login, conn_peer(s->conn), user, password, smtp_auth_done, s);
 }
 
 static void

@@ -42,6 +42,7 @@ buf_reserve(struct buf *b, size_t extra)
 		n *= 2;
 	b->data = xrealloc(b->data, n);
 	b->cap = n;
+	b->data[b->len] = '\0'; /* a fresh allocation must read as the empty string */
 }
 
 void

@@ -214,6 +214,10 @@ class Server:
 def default_data_template(tmp_path_factory):
     """data_directory holding the default accounts and aliases, copied into each server."""
     s = Server(str(tmp_path_factory.mktemp("template")))
+    # one start makes the self-signed certificate, which then need not be generated again
+    s.start()
+    problems = s.stop()
+    assert not problems, "\n".join(problems)
     return s.data_dir
 
 

@@ -169,13 +169,24 @@ def test_out_of_sequence(server):
         c.expect("MAIL FROM:<sender@client.example.test>", 250)
         r = c.cmd("MAIL FROM:<sender@client.example.test>")
         assert r.code == 503 and r.enhanced == "5.5.1", r
-        r = c.cmd("DATA")
-        assert r.code == 503 and r.enhanced == "5.5.1", r
         c.expect("RCPT TO:<alice@example.test>", 250)
         c.expect("DATA", 354)
         c.send(b"Subject: x\r\n\r\nbody\r\n.\r\n")
         assert c.reply().code == 250
     assert server.count("alice@example.test") == 1
+
+
+def test_data_without_rcpt(server):
+    """DATA after MAIL but before any RCPT: 503 5.5.1 (RFC 5321 3.3; the issue asks 503 for
+    every command out of sequence). 554 "no valid recipients" is for when RCPTs were given
+    and all refused (RFC 2920 3.1)."""
+    with server.raw() as c:
+        c.greet()
+        c.expect("MAIL FROM:<sender@client.example.test>", 250)
+        r = c.cmd("DATA")
+        assert r.code == 503 and r.enhanced == "5.5.1", r
+        c.expect("RCPT TO:<alice@example.test>", 250)
+        c.expect("DATA", 354)
 
 
 def test_mail_before_ehlo_is_rejected_or_accepted_consistently(server):

@@ -22,7 +22,8 @@ def test_too_many_errors(yubin_factory):
             if r.code == 421:
                 break
         assert codes[-1] == 421, codes
-        assert 2 <= len(codes) - 1 <= 3 and all(x == 500 for x in codes[:-1]), codes
+        # the 421 comes with or right after the error that passes the limit (3 or 4 here)
+        assert 2 <= len(codes) - 1 <= 4 and all(x == 500 for x in codes[:-1]), codes
         c.wait_closed()
     # a fresh session is served
     with srv.raw() as c:
@@ -119,6 +120,8 @@ def test_slow_data_is_activity(yubin_factory):
 
 
 def _connect_all(srv, sources):
+    # let the server finish the probe connections the fixture made while waiting for it
+    time.sleep(0.5)
     conns = []
     for src in sources:
         c = RawSMTP(srv.host, srv.smtp_port, timeout=10, source=src)
