@@ -318,3 +318,23 @@ def alternating(rounds, kinds):
 def ratio(a, b):
     """a / b, nan when b is 0."""
     return a / b if b else float('nan')
+
+
+def fdatasync_rate(directory, seconds=1.0, block=4096):
+    """fdatasyncs per second of 4 KiB appends to a scratch file in directory, one writer, for
+    about `seconds`: what the disk under the benchmark allows right now (BASELINE.md: ~3,300/s
+    on an idle machine of this kind). Printed with the results so a slow or busy disk shows."""
+    path = os.path.join(directory, '.fdatasync-probe')
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        buf = b'x' * block
+        n = 0
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < seconds and n < 100000:
+            os.write(fd, buf)
+            os.fdatasync(fd)
+            n += 1
+        return n / (time.monotonic() - t0)
+    finally:
+        os.close(fd)
+        os.unlink(path)

@@ -135,8 +135,7 @@ fetch_hash(struct accounts *a, const char *user, char **hash_r, char **name_r)
 }
 
 int
-accounts_authenticate(struct accounts *a, const char *user, const char *password,
-		      char **account_r)
+accounts_authenticate(struct accounts *a, const char *user, const char *password, char **account_r)
 {
 	char *hash, *name, *out;
 	bool ok;

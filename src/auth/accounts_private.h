@@ -44,8 +44,7 @@ bool accounts_cache_user(struct accounts *a, const char *address);
  * is released. */
 char *const *accounts_cache_alias(struct accounts *a, const char *alias);
 /* With a->lock held: whether any account or alias has this name case-insensitively. */
-bool accounts_db_name_taken(struct accounts *a, const char *address, bool users,
-			    bool aliases);
+bool accounts_db_name_taken(struct accounts *a, const char *address, bool users, bool aliases);
 /* With a->lock held: runs one prepared write as its own transaction, with
  * synchronous=FULL. Returns the number of changed rows or -1; finalizes st. */
 int accounts_db_write_durable(struct accounts *a, sqlite3_stmt *st);

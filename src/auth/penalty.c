@@ -16,8 +16,8 @@ struct penalty_entry {
 	unsigned char key[17]; /* family tag + address bytes */
 	unsigned failures;
 	time_t last;
-	struct penalty_entry *hnext;          /* hash chain */
-	struct penalty_entry *prev, *next;    /* age list, oldest first */
+	struct penalty_entry *hnext;       /* hash chain */
+	struct penalty_entry *prev, *next; /* age list, oldest first */
 };
 
 struct penalty {

@@ -51,7 +51,7 @@ decode(struct buf *b, const char *b64, const char **error_r)
 
 int
 sasl_plain_parse(const void *msg, size_t len, char **authcid_r, char **passwd_r,
-		 const char **error_r)
+                 const char **error_r)
 {
 	const char *p = msg, *nul1, *nul2;
 	size_t zlen, clen, plen;
@@ -100,8 +100,8 @@ sasl_login_decode(const char *b64, char **value_r, const char **error_r)
 	int ret;
 
 	ret = decode(&b, b64, error_r);
-	if (ret == 0 && (b.len == 0 || b.len > SASL_PASSWD_MAX ||
-			 memchr(buf_cstr(&b), '\0', b.len) != NULL)) {
+	if (ret == 0 &&
+	    (b.len == 0 || b.len > SASL_PASSWD_MAX || memchr(buf_cstr(&b), '\0', b.len) != NULL)) {
 		*error_r = "empty, too long or NUL in LOGIN response";
 		ret = -1;
 	}

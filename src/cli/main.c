@@ -35,7 +35,7 @@ load_settings(struct settings *s, const char *path)
 	const char *error;
 
 	if (settings_load(s, path, &error) < 0) {
-		fprintf(stderr, "yubin: %s\n", error);
+		fprintf(stderr, "%s\n", error); /* already "FILE:LINE: message" */
 		return -1;
 	}
 	return 0;

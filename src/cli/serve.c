@@ -24,6 +24,7 @@
 #include "net/tls.h"
 #include "net/workers.h"
 #include "pop3/pop3_server.h"
+#include "imap/imap_server.h"
 #include "queue/queue.h"
 #include "smtp/smtp_server.h"
 #include "store/store.h"
@@ -44,6 +45,8 @@ struct serve {
 	struct smtp_server *smtp;
 	struct pop3_server_deps pop3_deps;
 	struct pop3_server *pop3;
+	struct imap_server_deps imap_deps;
+	struct imap_server *imap;
 	struct event *sig_term, *sig_int, *sig_hup, *sig_usr1;
 	char *pid_file;
 	bool stopping;
@@ -133,6 +136,7 @@ serve_on_signal(evutil_socket_t sig, short what, void *arg)
 		sv->tls = tls;
 		sv->smtp_deps.tls = tls;
 		sv->pop3_deps.tls = tls;
+		sv->imap_deps.tls = tls;
 		return;
 	}
 	if (sv->stopping)
@@ -141,6 +145,7 @@ serve_on_signal(evutil_socket_t sig, short what, void *arg)
 	log_info("serve: signal %d: shutting down", (int)sig);
 	smtp_server_shutdown(sv->smtp);
 	pop3_server_shutdown(sv->pop3);
+	imap_server_shutdown(sv->imap);
 	if (sv->queue != NULL)
 		queue_shutdown(sv->queue);
 	/* let the 421s go out and in-flight deliveries finish */
@@ -182,6 +187,10 @@ serve_open_services(struct serve *sv, const char **error_r)
 	sv->pop3_deps.store = sv->store;
 	sv->pop3_deps.workers = sv->workers;
 	sv->pop3_deps.penalty = sv->penalty;
+	sv->imap_deps.accounts = sv->accounts;
+	sv->imap_deps.store = sv->store;
+	sv->imap_deps.workers = sv->workers;
+	sv->imap_deps.penalty = sv->penalty;
 	return 0;
 }
 
@@ -220,6 +229,7 @@ serve_free(struct serve *sv)
 	store_close(&sv->store);
 	smtp_server_free(&sv->smtp);
 	pop3_server_free(&sv->pop3);
+	imap_server_free(&sv->imap);
 	penalty_free(&sv->penalty);
 	accounts_close(&sv->accounts);
 	if (sv->sig_term != NULL) {
@@ -274,11 +284,17 @@ serve(struct settings *settings, int argc, char **argv)
 	sv.pop3_deps.base = sv.base;
 	sv.pop3_deps.settings = settings;
 	sv.pop3_deps.tls = sv.tls;
+	sv.imap_deps.base = sv.base;
+	sv.imap_deps.settings = settings;
+	sv.imap_deps.tls = sv.tls;
 	/* bind while still root, then drop, then open what the server writes */
 	sv.smtp = smtp_server_new(&sv.smtp_deps, &error);
 	if (sv.smtp != NULL)
 		sv.pop3 = pop3_server_new(&sv.pop3_deps, &error);
-	if (sv.smtp == NULL || sv.pop3 == NULL || privs_drop(settings, &error) < 0 ||
+	if (sv.pop3 != NULL)
+		sv.imap = imap_server_new(&sv.imap_deps, &error);
+	if (sv.smtp == NULL || sv.pop3 == NULL || sv.imap == NULL ||
+	    privs_drop(settings, &error) < 0 ||
 	    serve_open_services(&sv, &error) < 0) {
 		log_error("serve: %s", error);
 		serve_free(&sv);

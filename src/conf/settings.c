@@ -28,8 +28,7 @@ struct load_ctx {
 static __thread char error_buf[1024];
 
 static const char *
-load_error(const struct load_ctx *ctx, int line, const char *fmt, const char *a,
-	   const char *b)
+load_error(const struct load_ctx *ctx, int line, const char *fmt, const char *a, const char *b)
 {
 	char msg[768];
 
@@ -176,8 +175,7 @@ valid_key_syntax(const char *key)
 
 /* One logical line "key = value" that started on line `line`. */
 static int
-apply_line(struct settings *s, struct load_ctx *ctx, char *text, int line,
-	   const char **error_r)
+apply_line(struct settings *s, struct load_ctx *ctx, char *text, int line, const char **error_r)
 {
 	char *eq = strchr(text, '=');
 	const struct settings_key *k;
@@ -185,8 +183,8 @@ apply_line(struct settings *s, struct load_ctx *ctx, char *text, int line,
 	char *key, *value;
 
 	if (eq == NULL) {
-		*error_r = load_error(ctx, line, "syntax error: expected '%s = %s'", "key",
-				      "value");
+		*error_r =
+		    load_error(ctx, line, "syntax error: expected '%s = %s'", "key", "value");
 		return -1;
 	}
 	*eq = '\0';
@@ -210,8 +208,8 @@ apply_line(struct settings *s, struct load_ctx *ctx, char *text, int line,
 }
 
 static int
-check_pair(const struct load_ctx *ctx, const void *a, const void *b, const char *ka,
-	   const char *kb, const char **error_r)
+check_pair(const struct load_ctx *ctx, const void *a, const void *b, const char *ka, const char *kb,
+           const char **error_r)
 {
 	int la, lb;
 
@@ -230,21 +228,21 @@ check_all(struct settings *s, const struct load_ctx *ctx, const char **error_r)
 	if (key_line(ctx, "mydomains") == 0)
 		default_mydomains(s);
 	if (check_pair(ctx, s->tls_cert_file, s->tls_key_file, "tls_cert_file", "tls_key_file",
-		       error_r) < 0)
+	               error_r) < 0)
 		return -1;
-	if (check_pair(ctx, s->relayhost_username, s->relayhost_password_file,
-		       "relayhost_username", "relayhost_password_file", error_r) < 0)
+	if (check_pair(ctx, s->relayhost_username, s->relayhost_password_file, "relayhost_username",
+	               "relayhost_password_file", error_r) < 0)
 		return -1;
 	if (s->relayhost_username != NULL && s->relayhost == NULL) {
-		*error_r = load_error(ctx, key_line(ctx, "relayhost_username"),
-				      "%s needs %s", "relayhost_username", "relayhost");
+		*error_r = load_error(ctx, key_line(ctx, "relayhost_username"), "%s needs %s",
+		                      "relayhost_username", "relayhost");
 		return -1;
 	}
 	if (s->minimal_backoff_time > s->maximal_backoff_time) {
 		int la = key_line(ctx, "minimal_backoff_time");
 		int lb = key_line(ctx, "maximal_backoff_time");
 		*error_r = load_error(ctx, la > lb ? la : lb, "%s must not exceed %s",
-				      "minimal_backoff_time", "maximal_backoff_time");
+		                      "minimal_backoff_time", "maximal_backoff_time");
 		return -1;
 	}
 	return 0;
@@ -272,8 +270,10 @@ parse_text(struct settings *s, struct load_ctx *ctx, const char *text, const cha
 			continue;
 		}
 		if (cont && start == 0) {
-			*error_r = load_error(ctx, line, "continuation line without a key before "
-					      "it%s%s", "", "");
+			*error_r = load_error(ctx, line,
+			                      "continuation line without a key before "
+			                      "it%s%s",
+			                      "", "");
 			ret = -1;
 		} else if (cont) {
 			buf_appendc(&logical, ' ');
@@ -294,8 +294,7 @@ parse_text(struct settings *s, struct load_ctx *ctx, const char *text, const cha
 }
 
 int
-settings_load_string(struct settings *s, const char *name, const char *text,
-		     const char **error_r)
+settings_load_string(struct settings *s, const char *name, const char *text, const char **error_r)
 {
 	struct load_ctx ctx = {.name = name};
 
@@ -317,7 +316,7 @@ settings_load(struct settings *s, const char *path, const char **error_r)
 	memset(s, 0, sizeof(*s));
 	if (file_read_all(path, &b) < 0) {
 		snprintf(error_buf, sizeof(error_buf), "%s: cannot read: %s", path,
-			 strerror(errno));
+		         strerror(errno));
 		*error_r = error_buf;
 		buf_free(&b);
 		return -1;
@@ -337,7 +336,7 @@ void
 settings_print(const struct settings *s, FILE *out)
 {
 	fprintf(out, "# yubin effective settings%s%s\n", s->config_path ? " from " : "",
-		s->config_path ? s->config_path : "");
+	        s->config_path ? s->config_path : "");
 	settings_keys_print(s, out);
 }
 

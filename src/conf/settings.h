@@ -23,7 +23,7 @@ struct listen_list {
 };
 
 struct cidr {
-	int family; /* AF_INET or AF_INET6 */
+	int family;             /* AF_INET or AF_INET6 */
 	unsigned char addr[16]; /* network address, host bits cleared; 4 bytes used for AF_INET */
 	int prefix;
 };
@@ -58,7 +58,7 @@ bool settings_valid_hostname(const char *name);
  * brackets; *port_r is default_port when none is given; *bracketed_r (may be NULL) tells
  * whether the host was in brackets (Postfix: "no MX lookup"). 0 ok, -1 bad syntax. */
 int settings_split_hostport(const char *value, unsigned short default_port, char **host_r,
-			    unsigned short *port_r, bool *bracketed_r);
+                            unsigned short *port_r, bool *bracketed_r);
 
 /* Durations: plain seconds or a number with one unit s/m/h/d/w. */
 int settings_parse_duration(const char *value, unsigned long long *seconds_r);
@@ -67,39 +67,39 @@ int settings_parse_size(const char *value, unsigned long long *bytes_r);
 
 struct settings {
 	char *config_path;
-	char *myhostname;            /* default: gethostname() */
-	char **mydomains;            /* NULL-terminated, lower-cased; default: myhostname's domain
-					part (myhostname minus its first label if that leaves a
-					dot, else myhostname) */
-	char *data_directory;        /* /var/lib/yubin */
+	char *myhostname;     /* default: gethostname() */
+	char **mydomains;     /* NULL-terminated, lower-cased; default: myhostname's domain
+	                         part (myhostname minus its first label if that leaves a
+	                         dot, else myhostname) */
+	char *data_directory; /* /var/lib/yubin */
 	struct listen_list smtp_listen, submission_listen, submissions_listen, imap_listen,
-		imaps_listen, pop3_listen, pop3s_listen;
+	    imaps_listen, pop3_listen, pop3s_listen;
 	char *tls_cert_file, *tls_key_file; /* NULL = generated into data_directory on first start
-					       (by serve) */
-	unsigned long long message_size_limit;    /* 26214400 */
-	struct cidr_list mynetworks;              /* 127.0.0.0/8, ::1/128 */
-	char **dns_resolvers;                     /* NULL-terminated "addr[:port]"; NULL =
-						     /etc/resolv.conf */
-	unsigned smtp_delivery_port;              /* 25 */
+	                                       (by serve) */
+	unsigned long long message_size_limit; /* 26214400 */
+	struct cidr_list mynetworks;           /* 127.0.0.0/8, ::1/128 */
+	char **dns_resolvers;                  /* NULL-terminated "addr[:port]"; NULL =
+	                                          /etc/resolv.conf */
+	unsigned smtp_delivery_port;           /* 25 */
 	char *relayhost, *relayhost_username, *relayhost_password_file; /* NULL = none */
-	char *run_as_user;                        /* "yubin" when root; NULL = don't switch */
-	char recipient_delimiter;                 /* '+', '\0' = none */
-	unsigned smtp_max_recipients;             /* 1000 */
-	unsigned smtp_max_errors;                 /* 20 */
-	unsigned smtp_timeout;                    /* seconds, 300 */
-	unsigned smtp_max_connections;            /* 1000 total */
-	unsigned smtp_max_connections_per_ip;     /* 50 */
-	unsigned pop3_timeout;                    /* 600 */
-	unsigned imap_timeout;                    /* 1800 */
-	unsigned imap_max_connections;            /* 20000 */
-	unsigned pop3_max_connections;            /* 1000 */
-	unsigned max_connections_per_ip;          /* 200, for POP3/IMAP */
-	unsigned long long maximal_queue_lifetime;/* seconds, 5d */
-	unsigned minimal_backoff_time;            /* 300 */
-	unsigned maximal_backoff_time;            /* 4000 */
-	unsigned auth_failure_delay;              /* ms, 1000: delay after the 1st failure of an IP;
-						     doubles per further failure up to 15 s */
-	char *log_level;                          /* info: debug|info|warn|error */
+	char *run_as_user;                         /* "yubin" when root; NULL = don't switch */
+	char recipient_delimiter;                  /* '+', '\0' = none */
+	unsigned smtp_max_recipients;              /* 1000 */
+	unsigned smtp_max_errors;                  /* 20 */
+	unsigned smtp_timeout;                     /* seconds, 300 */
+	unsigned smtp_max_connections;             /* 1000 total */
+	unsigned smtp_max_connections_per_ip;      /* 50 */
+	unsigned pop3_timeout;                     /* 600 */
+	unsigned imap_timeout;                     /* 1800 */
+	unsigned imap_max_connections;             /* 20000 */
+	unsigned pop3_max_connections;             /* 1000 */
+	unsigned max_connections_per_ip;           /* 200, for POP3/IMAP */
+	unsigned long long maximal_queue_lifetime; /* seconds, 5d */
+	unsigned minimal_backoff_time;             /* 300 */
+	unsigned maximal_backoff_time;             /* 4000 */
+	unsigned auth_failure_delay; /* ms, 1000: delay after the 1st failure of an IP;
+	                                doubles per further failure up to 15 s */
+	char *log_level;             /* info: debug|info|warn|error */
 };
 
 /* Fills s with the built-in defaults (allocating); s's previous content is ignored. */
@@ -110,7 +110,7 @@ void settings_defaults(struct settings *s);
 int settings_load(struct settings *s, const char *path, const char **error_r);
 /* Like settings_load() but from a string; name is used in error messages. */
 int settings_load_string(struct settings *s, const char *name, const char *text,
-			 const char **error_r);
+                         const char **error_r);
 /* log_level as the log layer's enum (for log_set_level()). */
 enum log_level settings_log_level(const struct settings *s);
 /* Writes every key = effective value, main.cf style; the output loads back unchanged. */

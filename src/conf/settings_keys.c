@@ -13,22 +13,22 @@
 #include "util/xmalloc.h"
 
 enum key_type {
-	KEY_HOSTNAME,    /* char *, required host name */
-	KEY_DOMAINS,     /* char **, list of domains, lower-cased */
-	KEY_PATH,        /* char *, required */
-	KEY_PATH_OPT,    /* char *, empty = NULL */
-	KEY_STRING_OPT,  /* char *, empty = NULL, no whitespace */
-	KEY_HOSTPORT_OPT,/* char *, "host[:port]" or "[host]:port", empty = NULL */
-	KEY_RESOLVERS,   /* char **, "addr[:port]" list of IP literals, empty = NULL */
-	KEY_LISTEN,      /* struct listen_list */
-	KEY_CIDR,        /* struct cidr_list */
-	KEY_SIZE,        /* unsigned long long bytes */
-	KEY_DURATION,    /* unsigned seconds */
-	KEY_DURATION_LL, /* unsigned long long seconds */
-	KEY_MS,          /* unsigned milliseconds: plain = ms, or "ms" / "s" suffix */
-	KEY_UINT,        /* unsigned */
-	KEY_CHAR,        /* char, empty = '\0' */
-	KEY_LOGLEVEL,    /* char *, debug|info|warn|error */
+	KEY_HOSTNAME,     /* char *, required host name */
+	KEY_DOMAINS,      /* char **, list of domains, lower-cased */
+	KEY_PATH,         /* char *, required */
+	KEY_PATH_OPT,     /* char *, empty = NULL */
+	KEY_STRING_OPT,   /* char *, empty = NULL, no whitespace */
+	KEY_HOSTPORT_OPT, /* char *, "host[:port]" or "[host]:port", empty = NULL */
+	KEY_RESOLVERS,    /* char **, "addr[:port]" list of IP literals, empty = NULL */
+	KEY_LISTEN,       /* struct listen_list */
+	KEY_CIDR,         /* struct cidr_list */
+	KEY_SIZE,         /* unsigned long long bytes */
+	KEY_DURATION,     /* unsigned seconds */
+	KEY_DURATION_LL,  /* unsigned long long seconds */
+	KEY_MS,           /* unsigned milliseconds: plain = ms, or "ms" / "s" suffix */
+	KEY_UINT,         /* unsigned */
+	KEY_CHAR,         /* char, empty = '\0' */
+	KEY_LOGLEVEL,     /* char *, debug|info|warn|error */
 };
 
 struct settings_key {
@@ -38,46 +38,49 @@ struct settings_key {
 	unsigned long long min, max;
 };
 
-#define K(name, type, min, max) {#name, type, offsetof(struct settings, name), min, max}
+#define K(name, type, min, max)                                                                    \
+	{                                                                                          \
+#name, type, offsetof(struct settings, name), min, max                             \
+	}
 #define UMAX 4294967295ULL
 
 static const struct settings_key keys[] = {
-	K(myhostname, KEY_HOSTNAME, 0, 0),
-	K(mydomains, KEY_DOMAINS, 0, 0),
-	K(data_directory, KEY_PATH, 0, 0),
-	K(smtp_listen, KEY_LISTEN, 0, 0),
-	K(submission_listen, KEY_LISTEN, 0, 0),
-	K(submissions_listen, KEY_LISTEN, 0, 0),
-	K(imap_listen, KEY_LISTEN, 0, 0),
-	K(imaps_listen, KEY_LISTEN, 0, 0),
-	K(pop3_listen, KEY_LISTEN, 0, 0),
-	K(pop3s_listen, KEY_LISTEN, 0, 0),
-	K(tls_cert_file, KEY_PATH_OPT, 0, 0),
-	K(tls_key_file, KEY_PATH_OPT, 0, 0),
-	K(message_size_limit, KEY_SIZE, 1024, 1ULL << 40),
-	K(mynetworks, KEY_CIDR, 0, 0),
-	K(dns_resolvers, KEY_RESOLVERS, 0, 0),
-	K(smtp_delivery_port, KEY_UINT, 1, 65535),
-	K(relayhost, KEY_HOSTPORT_OPT, 0, 0),
-	K(relayhost_username, KEY_STRING_OPT, 0, 0),
-	K(relayhost_password_file, KEY_PATH_OPT, 0, 0),
-	K(run_as_user, KEY_STRING_OPT, 0, 0),
-	K(recipient_delimiter, KEY_CHAR, 0, 0),
-	K(smtp_max_recipients, KEY_UINT, 1, 1000000),
-	K(smtp_max_errors, KEY_UINT, 1, 1000000),
-	K(smtp_timeout, KEY_DURATION, 1, 86400),
-	K(smtp_max_connections, KEY_UINT, 1, 1000000),
-	K(smtp_max_connections_per_ip, KEY_UINT, 1, 1000000),
-	K(pop3_timeout, KEY_DURATION, 1, 86400),
-	K(imap_timeout, KEY_DURATION, 1, 86400),
-	K(imap_max_connections, KEY_UINT, 1, 1000000),
-	K(pop3_max_connections, KEY_UINT, 1, 1000000),
-	K(max_connections_per_ip, KEY_UINT, 1, 1000000),
-	K(maximal_queue_lifetime, KEY_DURATION_LL, 0, 365ULL * 86400),
-	K(minimal_backoff_time, KEY_DURATION, 1, 30 * 86400),
-	K(maximal_backoff_time, KEY_DURATION, 1, 30 * 86400),
-	K(auth_failure_delay, KEY_MS, 0, 15000),
-	K(log_level, KEY_LOGLEVEL, 0, 0),
+    K(myhostname, KEY_HOSTNAME, 0, 0),
+    K(mydomains, KEY_DOMAINS, 0, 0),
+    K(data_directory, KEY_PATH, 0, 0),
+    K(smtp_listen, KEY_LISTEN, 0, 0),
+    K(submission_listen, KEY_LISTEN, 0, 0),
+    K(submissions_listen, KEY_LISTEN, 0, 0),
+    K(imap_listen, KEY_LISTEN, 0, 0),
+    K(imaps_listen, KEY_LISTEN, 0, 0),
+    K(pop3_listen, KEY_LISTEN, 0, 0),
+    K(pop3s_listen, KEY_LISTEN, 0, 0),
+    K(tls_cert_file, KEY_PATH_OPT, 0, 0),
+    K(tls_key_file, KEY_PATH_OPT, 0, 0),
+    K(message_size_limit, KEY_SIZE, 1024, 1ULL << 40),
+    K(mynetworks, KEY_CIDR, 0, 0),
+    K(dns_resolvers, KEY_RESOLVERS, 0, 0),
+    K(smtp_delivery_port, KEY_UINT, 1, 65535),
+    K(relayhost, KEY_HOSTPORT_OPT, 0, 0),
+    K(relayhost_username, KEY_STRING_OPT, 0, 0),
+    K(relayhost_password_file, KEY_PATH_OPT, 0, 0),
+    K(run_as_user, KEY_STRING_OPT, 0, 0),
+    K(recipient_delimiter, KEY_CHAR, 0, 0),
+    K(smtp_max_recipients, KEY_UINT, 1, 1000000),
+    K(smtp_max_errors, KEY_UINT, 1, 1000000),
+    K(smtp_timeout, KEY_DURATION, 1, 86400),
+    K(smtp_max_connections, KEY_UINT, 1, 1000000),
+    K(smtp_max_connections_per_ip, KEY_UINT, 1, 1000000),
+    K(pop3_timeout, KEY_DURATION, 1, 86400),
+    K(imap_timeout, KEY_DURATION, 1, 86400),
+    K(imap_max_connections, KEY_UINT, 1, 1000000),
+    K(pop3_max_connections, KEY_UINT, 1, 1000000),
+    K(max_connections_per_ip, KEY_UINT, 1, 1000000),
+    K(maximal_queue_lifetime, KEY_DURATION_LL, 0, 365ULL * 86400),
+    K(minimal_backoff_time, KEY_DURATION, 1, 30 * 86400),
+    K(maximal_backoff_time, KEY_DURATION, 1, 30 * 86400),
+    K(auth_failure_delay, KEY_MS, 0, 15000),
+    K(log_level, KEY_LOGLEVEL, 0, 0),
 };
 
 #define FIELD(s, k, type) ((type *)((char *)(s) + (k)->offset))
@@ -133,8 +136,8 @@ set_resolvers(char ***field, const char *value, const char **error_r)
 		unsigned short port;
 		bool ok = settings_split_hostport(items[i], 53, &host, &port, NULL) == 0;
 
-		ok = ok && (inet_pton(AF_INET, host, addr) == 1 ||
-			    inet_pton(AF_INET6, host, addr) == 1);
+		ok = ok &&
+		     (inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1);
 		free(host);
 		if (!ok) {
 			*error_r = "invalid resolver (expected an IP address with optional :port)";
@@ -214,7 +217,7 @@ parse_ms(const char *value, unsigned long long *ms_r)
 
 static int
 set_number(struct settings *s, const struct settings_key *k, const char *value,
-	   const char **error_r)
+           const char **error_r)
 {
 	unsigned long long v;
 	int ret;
@@ -281,8 +284,7 @@ set_loglevel(char **field, const char *value, const char **error_r)
 }
 
 static int
-set_list(struct settings *s, const struct settings_key *k, const char *value,
-	 const char **error_r)
+set_list(struct settings *s, const struct settings_key *k, const char *value, const char **error_r)
 {
 	if (k->type == KEY_LISTEN) {
 		struct listen_list l;
@@ -302,7 +304,7 @@ set_list(struct settings *s, const struct settings_key *k, const char *value,
 
 int
 settings_key_set(struct settings *s, const struct settings_key *k, const char *value,
-		 const char **error_r)
+                 const char **error_r)
 {
 	switch (k->type) {
 	case KEY_HOSTNAME:

@@ -79,7 +79,7 @@ parse_port(const char *s, unsigned short *port_r)
 
 int
 settings_split_hostport(const char *value, unsigned short default_port, char **host_r,
-			unsigned short *port_r, bool *bracketed_r)
+                        unsigned short *port_r, bool *bracketed_r)
 {
 	const char *colon, *hend;
 	const char *hstart = value;
@@ -171,13 +171,16 @@ settings_parse_size(const char *value, unsigned long long *bytes_r)
 	case '\0':
 		mult = 1;
 		break;
-	case 'k': case 'K':
+	case 'k':
+	case 'K':
 		mult = 1024ULL;
 		break;
-	case 'm': case 'M':
+	case 'm':
+	case 'M':
 		mult = 1024ULL * 1024;
 		break;
-	case 'g': case 'G':
+	case 'g':
+	case 'G':
 		mult = 1024ULL * 1024 * 1024;
 		break;
 	default:

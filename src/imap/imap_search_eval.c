@@ -136,7 +136,8 @@ eval(struct search_ctx *c, const struct imap_search_key *k, struct search_msg *m
 {
 	const struct store_msg_meta *meta = m->meta;
 	long iday = imap_date_day(meta->internaldate, 0);
-	long sday = imap_date_day(meta->sent_date, meta->sent_tz);
+	/* no usable Date: header: the internal date stands in (as Dovecot does) */
+	long sday = meta->sent_date != 0 ? imap_date_day(meta->sent_date, meta->sent_tz) : iday;
 	int kw;
 
 	switch (k->type) {
@@ -162,11 +163,11 @@ eval(struct search_ctx *c, const struct imap_search_key *k, struct search_msg *m
 	case IMAP_SEARCH_SINCE:
 		return cmp_day(iday, k->day) >= 0;
 	case IMAP_SEARCH_SENTBEFORE:
-		return meta->sent_date != 0 && cmp_day(sday, k->day) < 0;
+		return cmp_day(sday, k->day) < 0;
 	case IMAP_SEARCH_SENTON:
-		return meta->sent_date != 0 && cmp_day(sday, k->day) == 0;
+		return cmp_day(sday, k->day) == 0;
 	case IMAP_SEARCH_SENTSINCE:
-		return meta->sent_date != 0 && cmp_day(sday, k->day) >= 0;
+		return cmp_day(sday, k->day) >= 0;
 	case IMAP_SEARCH_LARGER:
 		return meta->size > k->number;
 	case IMAP_SEARCH_SMALLER:

@@ -382,7 +382,7 @@ imap_session_parse_step(struct imap_session *s)
 static void
 imap_session_process_loop(struct imap_session *s)
 {
-	for (unsigned guard = 0; guard < 10000; guard++) {
+	for (unsigned guard = 0; guard < 1000000; guard++) {
 		if (s->conn == NULL || conn_is_closing(s->conn) || s->state == IMAP_STATE_LOGOUT ||
 		    s->wait == IMAP_WAIT_ASYNC || s->tls_pending)
 			return;

@@ -169,12 +169,29 @@ iconv_all(iconv_t cd, const char *in, size_t len, struct buf *out)
 	flush_state(cd, out);
 }
 
+/* Only plain MIME charset names reach iconv_open(): no "//" suffixes or paths. */
+static bool
+name_is_sane(const char *cs)
+{
+	size_t n = 0;
+
+	for (; *cs != '\0'; cs++, n++) {
+		char c = *cs;
+
+		if (n >= 40 || !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+				 (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+				 c == ':' || c == '+'))
+			return false;
+	}
+	return n > 0;
+}
+
 int
 charset_to_utf8(const char *charset, const char *in, size_t len, struct buf *out)
 {
 	iconv_t cd;
 
-	if (charset == NULL || *charset == '\0') {
+	if (charset == NULL || !name_is_sane(charset)) {
 		charset_utf8_sanitize(in, len, out);
 		return -1;
 	}

@@ -86,6 +86,10 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
 	}
+	/* a delivery deferred before conn_pause_read() (or queued by a resume the owner
+	 * undid) must not run: conn_resume_read() delivers the buffered input later */
+	if (conn->paused)
+		return;
 	conn->ops->on_input(conn, conn->ctx);
 }
 
@@ -261,12 +265,24 @@ conn_input_len(struct conn *conn)
 	return evbuffer_get_length(bufferevent_get_input(conn->bev));
 }
 
+/* The byte at pos of in (pos < its length). */
+static char
+conn_input_byte_at(struct evbuffer *in, size_t pos)
+{
+	struct evbuffer_ptr p;
+	char c = '\0';
+
+	if (evbuffer_ptr_set(in, &p, pos, EVBUFFER_PTR_SET) == 0)
+		evbuffer_copyout_from(in, &p, &c, 1);
+	return c;
+}
+
 int
 conn_readline(struct conn *conn, struct buf *line, size_t max)
 {
 	struct evbuffer *in = bufferevent_get_input(conn->bev);
 	struct evbuffer_ptr eol;
-	size_t len;
+	size_t len, have;
 
 	buf_reset(line);
 	while (conn->skipping_line) {
@@ -280,14 +296,17 @@ conn_readline(struct conn *conn, struct buf *line, size_t max)
 	}
 	eol = evbuffer_search(in, "\n", 1, NULL);
 	if (eol.pos < 0) {
-		if (evbuffer_get_length(in) <= max)
+		/* max bytes and the CR of their CRLF may still make a line of max bytes */
+		have = evbuffer_get_length(in);
+		if (have <= max || (have == max + 1 && conn_input_byte_at(in, max) == '\r'))
 			return 0;
-		evbuffer_drain(in, evbuffer_get_length(in));
+		evbuffer_drain(in, have);
 		conn->skipping_line = true;
 		return -1;
 	}
 	len = (size_t)eol.pos;
-	if (len > max + 1) { /* +1: the CR */
+	/* longer than max once the CR (if any) of the ending is set aside */
+	if (len > max + 1 || (len == max + 1 && conn_input_byte_at(in, max) != '\r')) {
 		evbuffer_drain(in, len + 1);
 		return -1;
 	}

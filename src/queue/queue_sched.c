@@ -135,7 +135,7 @@ queue_dest_route_done(void *ctx, struct dns_route *route)
 static bool
 queue_dest_route_ready(struct queue *q, struct queue_dest *dest)
 {
-	bool relay = dest->name[0] == '[';
+	bool relay = q->relay_host != NULL; /* then every remote job goes there */
 
 	if (dest->route != NULL && time(NULL) - dest->route_time < QUEUE_ROUTE_TTL)
 		return true;
@@ -151,7 +151,7 @@ static void
 queue_dest_start_client(struct queue *q, struct queue_dest *dest, struct queue_job *job)
 {
 	struct queue_client_params p;
-	bool relay = dest->name[0] == '[';
+	bool relay = q->relay_host != NULL; /* then every remote job goes there */
 
 	memset(&p, 0, sizeof(p));
 	p.queue = q;

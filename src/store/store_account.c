@@ -88,6 +88,7 @@ account_free(struct store_account *acct)
 	for (size_t i = 0; i < 32; i++)
 		sqlite3_finalize(acct->get_stmts[i]);
 	db_close(&acct->db);
+	buf_free(&acct->get_buf);
 	free(acct->name);
 	free(acct->dir);
 	free(acct);

@@ -224,6 +224,7 @@ store_apply_undo(struct store_account *acct, const uint8_t id[16], size_t ti)
 		return;
 	mailbox = sqlite3_column_int64(st, 0);
 	uid = sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
 	st = store_stmt(acct, STORE_STMT_MESSAGE_DELETE);
 	sqlite3_bind_int64(st, 1, mailbox);
 	sqlite3_bind_int64(st, 2, uid);
@@ -275,13 +276,16 @@ store_apply_repair(struct store_account *acct, const struct store_rec *rec, size
 		return 0;
 	mailbox = sqlite3_column_int64(st, 0);
 	uid = sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
 	store_apply_file_name(rec->id, ti, file);
 	st = store_stmt(acct, STORE_STMT_MESSAGE_FILE);
 	sqlite3_bind_int64(st, 1, mailbox);
 	sqlite3_bind_int64(st, 2, uid);
-	if (sqlite3_step(st) != SQLITE_ROW ||
-	    strcmp((const char *)sqlite3_column_text(st, 0), file) != 0)
-		return 1; /* expunged (or moved) since: nothing to repair */
+	ret = sqlite3_step(st) == SQLITE_ROW &&
+	      strcmp((const char *)sqlite3_column_text(st, 0), file) == 0;
+	sqlite3_reset(st);
+	if (!ret)
+		return 1; /* expunged since: nothing to repair */
 	/* in place, so hard links made by COPY see the repaired bytes too */
 	snprintf(path, sizeof(path), "%s/msg/%s", acct->dir, file);
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);

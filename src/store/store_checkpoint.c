@@ -56,7 +56,10 @@ store_checkpoint_poll(struct store *store)
 {
 	if (store->ckpt_state == CKPT_IDLE && store_journal_size(store) > STORE_JOURNAL_MAX)
 		start(store);
-	if (store->ckpt_state != CKPT_WAIT_APPLY || store->applied_seq < store->ckpt_wait_seq)
+	/* every delivery/append record of the retired files is applied (cancel records,
+	 * which have no pending entry, count as done once written) */
+	if (store->ckpt_state != CKPT_WAIT_APPLY ||
+	    (store->pending_head != NULL && store->pending_head->seq <= store->ckpt_wait_seq))
 		return;
 	store->ckpt_state = CKPT_WAIT_SYNCFS;
 	if (store->sync.started)

@@ -50,6 +50,30 @@ blob(sqlite3_stmt *st, int col)
 	return b;
 }
 
+/* Copies the blobs into the account's buffer, so the statement can be reset at once (an
+ * active statement would hold a read transaction and keep the WAL from being reused). */
+static void
+keep_blobs(struct store_account *acct, struct store_msg_meta *m)
+{
+	struct store_blob *blobs[] = {&m->envelope, &m->body,    &m->bodystructure,
+				      &m->parts,    &m->subject, &m->from,
+				      &m->to,       &m->cc,      &m->message_id};
+	size_t total = 0, off = 0;
+
+	for (size_t i = 0; i < sizeof(blobs) / sizeof(blobs[0]); i++)
+		total += blobs[i]->data != NULL ? blobs[i]->len + 1 : 0;
+	buf_reset(&acct->get_buf);
+	buf_reserve(&acct->get_buf, total);
+	for (size_t i = 0; i < sizeof(blobs) / sizeof(blobs[0]); i++) {
+		if (blobs[i]->data == NULL)
+			continue;
+		memcpy(acct->get_buf.data + off, blobs[i]->data, blobs[i]->len);
+		acct->get_buf.data[off + blobs[i]->len] = '\0';
+		blobs[i]->data = acct->get_buf.data + off;
+		off += blobs[i]->len + 1;
+	}
+}
+
 static void
 read_meta(sqlite3_stmt *st, struct store_msg_meta *m)
 {
@@ -96,8 +120,11 @@ store_msg_get(struct store_view *view, uint32_t uid, unsigned fields,
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		read_meta(st, meta_r);
-		return 1;
+		keep_blobs(acct, meta_r);
 	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
 	if (rc == SQLITE_DONE)
 		return 0;
 	return store_account_fail(acct, STORE_ERR_TEMP, "index read failed", error_r);

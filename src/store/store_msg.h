@@ -42,13 +42,15 @@ struct store_msg_meta {
 	struct store_blob subject, from, to, cc, message_id; /* decoded UTF-8 */
 };
 
-/* Reads uid's metadata. 1 found, 0 no such message (expunged), -1 error. Blobs stay valid
- * until the next store_msg_get()/cursor call on the same account. */
+/* Reads uid's metadata. 1 found, 0 no such message (expunged), -1 error. Blobs (NUL-
+ * terminated copies) stay valid until the next store_msg_get() on the same account. */
 int store_msg_get(struct store_view *view, uint32_t uid, unsigned fields,
 		  struct store_msg_meta *meta_r, const char **error_r);
 
 /* Walks the messages with uid_lo <= UID <= uid_hi in UID order (one query: use it for
- * FETCH 1:* and SEARCH over many messages). Blobs stay valid until the next step. */
+ * FETCH 1:* and SEARCH over many messages). Blobs (not NUL-terminated) stay valid until
+ * the next step. Close it at the end of the command: an open cursor holds a read
+ * transaction on the account's index. */
 struct store_msg_cursor;
 struct store_msg_cursor *store_msg_cursor_open(struct store_view *view, uint32_t uid_lo,
 					       uint32_t uid_hi, unsigned fields);

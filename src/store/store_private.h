@@ -15,6 +15,7 @@
 #include "store/store_notify.h"
 #include "store/store_record.h"
 #include "store/store_view.h"
+#include "util/buf.h"
 
 struct event;
 struct msg_summary;
@@ -108,6 +109,7 @@ struct store_account {
 	uint64_t pruned_below; /* delivered rows with jnum below this are gone */
 	sqlite3_stmt *stmts[STORE_STMT_COUNT];
 	sqlite3_stmt *get_stmts[32]; /* store_msg_get by field mask */
+	struct buf get_buf;          /* the blobs store_msg_get returned last */
 	/* apply batching (store_apply.c) */
 	struct store_account *apply_next;
 	bool in_batch;

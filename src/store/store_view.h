@@ -78,7 +78,7 @@ struct store_view_changes {
 	uint32_t *expunged_seqs;
 	size_t n_expunged;
 	/* UIDs of messages already in the view whose flags, keywords or MODSEQ changed (by
-	 * another session; or became STORE_FLAG_EXPUNGED), ascending; look them up with
+	 * another session), ascending, not counting expunged ones; look them up with
 	 * store_view_seq() after the refresh */
 	uint32_t *changed_uids;
 	size_t n_changed;

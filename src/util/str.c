@@ -2,6 +2,7 @@
 #include "util/str.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,11 +105,14 @@ str_to_u64(const char *s, unsigned long long *value_r)
 	if (*s == '\0')
 		return -1;
 	for (; *s != '\0'; s++) {
+		unsigned d = (unsigned)(*s - '0');
+
 		if (*s < '0' || *s > '9')
 			return -1;
-		if (v > (~0ULL - 9) / 10)
+		/* exact overflow test: 18446744073709551615 itself is valid */
+		if (v > ULLONG_MAX / 10 || (v == ULLONG_MAX / 10 && d > ULLONG_MAX % 10))
 			return -1;
-		v = v * 10 + (unsigned)(*s - '0');
+		v = v * 10 + d;
 	}
 	*value_r = v;
 	return 0;

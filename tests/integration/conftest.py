@@ -134,7 +134,28 @@ class Server:
                 pending.pop(0)
             except OSError:
                 time.sleep(0.05)
+        # a bound socket completes TCP handshakes before the event loop runs: wait for the
+        # greeting too, so the server is really serving (and handles SIGTERM) from here on
+        if self.settings.get("smtp_listen"):
+            self._wait_greeting(deadline)
         return self
+
+    def _wait_greeting(self, deadline):
+        while True:
+            if self.proc.poll() is not None:
+                raise AssertionError("yubin serve exited with %d at start:\n%s"
+                                     % (self.proc.returncode, self.log_tail()))
+            try:
+                with RawSMTP(self.host, self.smtp_port,
+                             timeout=max(0.5, deadline - time.monotonic())) as c:
+                    if c.reply().code == 220:
+                        c.cmd("QUIT")
+                        return
+            except (OSError, AssertionError, Exception) as e:  # noqa: B014
+                if time.monotonic() > deadline:
+                    raise AssertionError("no SMTP greeting within %ss (%r):\n%s"
+                                         % (START_TIMEOUT, e, self.log_tail()))
+                time.sleep(0.05)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None

@@ -249,8 +249,18 @@ def make_domain_server(yubin_factory, ip, domain, smtp_port, dns, users, extra=N
     s.submission_port = sub_port
     s.submissions_port = subs_port
     if start:
-        s.start()
+        start_ready(s)
     return s
+
+
+def start_ready(server, timeout=30):
+    """start(), then wait for "yubin ready" in the log: signals sent earlier (while it makes
+    its certificate) would kill it uncleanly."""
+    n = server.log().count("yubin ready")
+    server.start()
+    assert wait_until(lambda: server.log().count("yubin ready") > n, timeout=timeout), \
+        server.log_tail()
+    return server
 
 
 def queue_rows(server):

@@ -10,7 +10,8 @@ from conftest import PASSWORD
 from helpers import make_msg, split_prefix, header_values, wait_until
 from relay_helpers import (default_data_template, dns_factory, fake_smtp_factory,  # noqa: F401
                            free_port_on,
-                           make_domain_server, queue_rows, wait_log, wait_queue_empty)
+                           make_domain_server, queue_rows, start_ready, wait_log,
+                           wait_queue_empty)
 from smtpraw import tls_client_context
 
 A_IP, B_IP = "127.0.0.2", "127.0.0.3"
@@ -85,14 +86,15 @@ def test_waits_while_down_then_flush_delivers_once(two_domains):
     a.settings["minimal_backoff_time"] = "1h"
     a.settings["maximal_backoff_time"] = "2h"
     a.write_config()
-    a.restart()
+    assert not a.stop()
+    start_ready(a)
     submit(a, "user1@a.test", ["user2@b.test"], msg)
     assert wait_log(a, "status=deferred"), a.log_tail()
     rows = queue_rows(a)
     assert len(rows) == 1 and list(rows.values())[0][0][1] == 0  # still pending
     listing = a.cli("queue", "list").stdout.decode()
     assert "user2@b.test" in listing and "user1@a.test" in listing
-    b.start()
+    start_ready(b)
     a.cli("queue", "flush")
     assert wait_until(lambda: b.count("user2@b.test") == 1, timeout=20), a.log_tail()
     assert wait_queue_empty(a)

@@ -100,7 +100,7 @@ test_tags(void **state)
 	expect(f, "alice+@example.test", "l:alice@example.test r:");
 	expect(f, "+alice@example.test", "unknown");
 	expect(f, "a+b@example.test", "l:a+b@example.test r:"); /* exact match first */
-	expect(f, "a+c@example.test", "unknown");                /* "a" is no account */
+	expect(f, "a+c@example.test", "unknown");               /* "a" is no account */
 	expect(f, "nobody+x@example.test", "unknown");
 	expect(f, "x+tag@remote.test", "l: r:x+tag@remote.test"); /* remote: untouched */
 }
@@ -137,8 +137,9 @@ test_aliases(void **state)
 	expect(f, "team@example.test", "l:alice@example.test,bob@other.test r:ext@remote.test");
 	expect(f, "team+x@example.test", "l:alice@example.test,bob@other.test r:ext@remote.test");
 	/* nested, with de-duplication */
-	add_alias(f, "all@example.test", "team@example.test,alice@example.test,ext@remote.test,"
-					 "alice+tag@example.test");
+	add_alias(f, "all@example.test",
+	          "team@example.test,alice@example.test,ext@remote.test,"
+	          "alice+tag@example.test");
 	expect(f, "all@example.test", "l:alice@example.test,bob@other.test r:ext@remote.test");
 	/* an alias overrides an account of the same name; listing itself keeps a copy */
 	add_alias(f, "alice@example.test", "alice@example.test,copy@remote.test");
@@ -253,16 +254,16 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_users, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tags, setup, teardown),
-		cmocka_unit_test(test_no_delimiter),
-		cmocka_unit_test_setup_teardown(test_postmaster, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_aliases, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_loops, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_catchall, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_owns, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_local_domain, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_other_connection, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_users, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tags, setup, teardown),
+	    cmocka_unit_test(test_no_delimiter),
+	    cmocka_unit_test_setup_teardown(test_postmaster, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_aliases, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_loops, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_catchall, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_owns, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_local_domain, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_other_connection, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

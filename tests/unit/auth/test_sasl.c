@@ -18,7 +18,7 @@ b64(const void *data, size_t len)
 	struct buf b = BUF_INIT;
 
 	if (len == 0)
-		return strdup(""); /* buf_steal() after an empty reserve is not terminated */
+		return strdup("");
 	base64_encode(&b, data, len);
 	return buf_steal(&b);
 }
@@ -62,16 +62,16 @@ test_plain(void **state)
 
 	plain_ok(S("\0alice@example.test\0secret"), "alice@example.test", "secret");
 	plain_ok(S("alice@example.test\0alice@example.test\0pw with spaces"), "alice@example.test",
-		 "pw with spaces");
+	         "pw with spaces");
 	plain_ok(S("\0u\0\xc3\xa9t\xc3\xa9"), "u", "\xc3\xa9t\xc3\xa9"); /* UTF-8 */
 	/* RFC 4616 4 example: "tim" authenticating as "Ursel" is proxy authorization */
 	plain_bad(S("Ursel\0Kurt\0xipj3plmq"));
 	plain_bad(S("alice\0alicex\0pw"));
-	plain_bad(S("\0alice\0"));       /* empty password */
-	plain_bad(S("\0\0pw"));          /* empty user */
-	plain_bad(S("alice\0pw"));       /* one NUL */
+	plain_bad(S("\0alice\0")); /* empty password */
+	plain_bad(S("\0\0pw"));    /* empty user */
+	plain_bad(S("alice\0pw")); /* one NUL */
 	plain_bad(S("alicepw"));
-	plain_bad(S("\0alice\0pw\0"));   /* NUL in the password */
+	plain_bad(S("\0alice\0pw\0")); /* NUL in the password */
 	plain_bad(S(""));
 	/* known vector: "\0tim\0tanstaaftanstaaf" (RFC 4616 4) */
 	assert_int_equal(sasl_plain_decode("AHRpbQB0YW5zdGFhZnRhbnN0YWFm", &u, &p, &error), 0);
@@ -153,8 +153,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_plain), cmocka_unit_test(test_plain_limits),
-		cmocka_unit_test(test_login), cmocka_unit_test(test_cancel),
+	    cmocka_unit_test(test_plain),
+	    cmocka_unit_test(test_plain_limits),
+	    cmocka_unit_test(test_login),
+	    cmocka_unit_test(test_cancel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

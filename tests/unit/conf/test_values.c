@@ -36,8 +36,17 @@ test_duration(void **state)
 	assert_int_equal(dur("2h"), 7200);
 	assert_int_equal(dur("5d"), 432000);
 	assert_int_equal(dur("1w"), 604800);
-	const char *bad[] = {"", "s", "5x", "-1", "5 m", "5mm", "1.5h", " 5", "5M", "99999999999999999999",
-			     "18446744073709551615w"};
+	const char *bad[] = {"",
+	                     "s",
+	                     "5x",
+	                     "-1",
+	                     "5 m",
+	                     "5mm",
+	                     "1.5h",
+	                     " 5",
+	                     "5M",
+	                     "99999999999999999999",
+	                     "18446744073709551615w"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (settings_parse_duration(bad[i], &v) == 0)
 			fail_msg("duration \"%s\" accepted", bad[i]);
@@ -75,7 +84,7 @@ test_hostport(void **state)
 	assert_false(br);
 	free(host);
 	assert_int_equal(settings_split_hostport("[smart.example.com]:587", 25, &host, &port, &br),
-			 0);
+	                 0);
 	assert_string_equal(host, "smart.example.com");
 	assert_int_equal(port, 587);
 	assert_true(br);
@@ -92,8 +101,8 @@ test_hostport(void **state)
 	assert_string_equal(host, "127.0.0.1");
 	assert_int_equal(port, 5353);
 	free(host);
-	const char *bad[] = {"h:0", "h:65536", "h:", "[::1", "[::1]x", "[]:25", "bad_host:25",
-			     "-x.com", "a..b", "h:2x"};
+	const char *bad[] = {"h:0",   "h:65536",     "h:",     "[::1", "[::1]x",
+	                     "[]:25", "bad_host:25", "-x.com", "a..b", "h:2x"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (settings_split_hostport(bad[i], 25, &host, &port, NULL) == 0)
 			fail_msg("hostport \"%s\" accepted", bad[i]);
@@ -137,7 +146,7 @@ test_listen(void **state)
 	listen_list_free(&l);
 
 	assert_int_equal(listen_list_parse(&l, "127.0.0.1:2525, [::1]:2525 localhost:26", &error),
-			 0);
+	                 0);
 	assert_int_equal(l.n, 3);
 	assert_string_equal(l.addrs[0].host, "127.0.0.1");
 	assert_string_equal(l.addrs[1].host, "::1");
@@ -151,8 +160,9 @@ test_listen(void **state)
 	assert_int_equal(l.n, 0);
 	assert_null(l.addrs);
 
-	const char *bad[] = {"25", "::1", "127.0.0.1", "[::1]", "1.2.3.4:0", "1.2.3.4:65536",
-			     ":25,bad host:26", "[::1]:x", "a_b:25"};
+	const char *bad[] = {"25",        "::1",           "127.0.0.1",       "[::1]",
+	                     "1.2.3.4:0", "1.2.3.4:65536", ":25,bad host:26", "[::1]:x",
+	                     "a_b:25"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (listen_list_parse(&l, bad[i], &error) == 0)
 			fail_msg("listen \"%s\" accepted", bad[i]);
@@ -192,8 +202,11 @@ test_cidr(void **state)
 	const char *error;
 	char out[80];
 
-	assert_int_equal(cidr_list_parse(&l, "127.0.0.0/8, ::1/128 192.168.10.7/22 [2001:db8::]/32 "
-					     "10.1.2.3 ::ffff:172.16.0.0/108", &error), 0);
+	assert_int_equal(cidr_list_parse(&l,
+	                                 "127.0.0.0/8, ::1/128 192.168.10.7/22 [2001:db8::]/32 "
+	                                 "10.1.2.3 ::ffff:172.16.0.0/108",
+	                                 &error),
+	                 0);
 	assert_int_equal(l.n, 6);
 	assert_true(match(&l, "127.0.0.1"));
 	assert_true(match(&l, "127.255.255.255"));
@@ -202,14 +215,14 @@ test_cidr(void **state)
 	assert_false(match(&l, "::2"));
 	assert_true(match(&l, "::ffff:127.0.0.1")); /* v4-mapped counts as v4 */
 	assert_false(match(&l, "::ffff:128.0.0.1"));
-	assert_true(match(&l, "192.168.8.1"));      /* host bits of /22 were cleared */
+	assert_true(match(&l, "192.168.8.1")); /* host bits of /22 were cleared */
 	assert_true(match(&l, "192.168.11.255"));
 	assert_false(match(&l, "192.168.12.0"));
 	assert_true(match(&l, "2001:db8:ffff::5"));
 	assert_false(match(&l, "2001:db9::5"));
 	assert_true(match(&l, "10.1.2.3"));
 	assert_false(match(&l, "10.1.2.4"));
-	assert_true(match(&l, "172.16.5.5"));       /* ::ffff:172.16.0.0/108 became /12 */
+	assert_true(match(&l, "172.16.5.5")); /* ::ffff:172.16.0.0/108 became /12 */
 	assert_true(match(&l, "172.31.255.255"));
 	assert_false(match(&l, "172.32.0.0"));
 	cidr_format(&l.items[2], out, sizeof(out));
@@ -227,8 +240,8 @@ test_cidr(void **state)
 	assert_int_equal(l.n, 0);
 	assert_false(match(&l, "127.0.0.1"));
 
-	const char *bad[] = {"127.0.0.0/33", "::1/129", "1.2.3/8", "x", "1.2.3.4/", "1.2.3.4/-1",
-			     "[1.2.3.4", "127.0.0.0/8,,foo"};
+	const char *bad[] = {"127.0.0.0/33", "::1/129",    "1.2.3/8",  "x",
+	                     "1.2.3.4/",     "1.2.3.4/-1", "[1.2.3.4", "127.0.0.0/8,,foo"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (cidr_list_parse(&l, bad[i], &error) == 0)
 			fail_msg("cidr \"%s\" accepted", bad[i]);
@@ -252,10 +265,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_duration), cmocka_unit_test(test_size),
-		cmocka_unit_test(test_hostport), cmocka_unit_test(test_hostname),
-		cmocka_unit_test(test_listen),   cmocka_unit_test(test_cidr),
-		cmocka_unit_test(test_split_list),
+	    cmocka_unit_test(test_duration),   cmocka_unit_test(test_size),
+	    cmocka_unit_test(test_hostport),   cmocka_unit_test(test_hostname),
+	    cmocka_unit_test(test_listen),     cmocka_unit_test(test_cidr),
+	    cmocka_unit_test(test_split_list),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -303,6 +303,53 @@ test_replay_repairs_file(void **state)
 	free(dir);
 }
 
+static size_t
+count_journal_files(const char *dir)
+{
+	char *path = xasprintf("%s/journal", dir);
+	struct dirent *de;
+	DIR *d = opendir(path);
+	size_t n = 0;
+
+	free(path);
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		n += strstr(de->d_name, ".jnl") != NULL;
+	closedir(d);
+	return n;
+}
+
+/* Past 64 MiB the journal rotates, and once applied and synced the old file goes. */
+static void
+test_checkpoint_by_size(void **state)
+{
+	char *dir = setup_dir();
+	struct store_target t = {"a@example.test", NULL, NULL, 0};
+	struct store *store = test_store_open(dir);
+	struct store_stats stats;
+	const char *error;
+	size_t len;
+	char *msg = test_make_msg(5 << 20, 3, &len);
+
+	(void)state;
+	for (int i = 0; i < 14; i++)
+		assert_int_equal(store_deliver_sync(store, &t, 1, msg, len, 0, &error), 0);
+	store_get_stats(store, &stats);
+	assert_int_equal(stats.checkpoints, 1);
+	assert_true(stats.syncfs >= 1);
+	assert_int_equal(count_journal_files(dir), 1);
+	assert_int_equal(count_msgs(store, "a@example.test", NULL), 14);
+	store_close(&store);
+	/* a clean close leaves one empty journal file and nothing to replay */
+	assert_int_equal(count_journal_files(dir), 1);
+	store = test_store_open(dir);
+	assert_int_equal(count_msgs(store, "a@example.test", NULL), 14);
+	store_close(&store);
+	free(msg);
+	test_rmrf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -311,6 +358,7 @@ main(void)
 		cmocka_unit_test(test_record_roundtrip),
 		cmocka_unit_test(test_replay),
 		cmocka_unit_test(test_replay_repairs_file),
+		cmocka_unit_test(test_checkpoint_by_size),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
