@@ -8,7 +8,7 @@ import pwd
 import grp
 import time
 
-from benchutil import BenchError, log, run, stop_pid, pid_alive, wait_port, wait_until
+from benchutil import log, run, stop_pid, pid_alive, wait_port, wait_until
 
 
 class Dovecot:

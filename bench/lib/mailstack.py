@@ -7,7 +7,7 @@ last_delivery_time(), describe()."""
 import os
 import re
 
-from benchutil import free_ports, log, pss_kib, process_tree, vm_hwm_kib
+from benchutil import free_ports, pss_kib, process_tree, vm_hwm_kib
 from dovecot import Dovecot
 from postfix import Postfix
 from yubin import Yubin
@@ -77,10 +77,10 @@ class PostfixDovecot:
 class YubinServer:
     name = 'yubin'
 
-    def __init__(self, root, users, binary, domain='bench.test', wrapper=None):
+    def __init__(self, root, users, binary, domain='bench.test'):
         self.root = root
         self.smtp_port = free_ports(1)[0]
-        self.yubin = Yubin(binary, root, users, domain, smtp_port=self.smtp_port, wrapper=wrapper)
+        self.yubin = Yubin(binary, root, users, domain, smtp_port=self.smtp_port)
 
     def start(self):
         os.makedirs(self.root, exist_ok=True)

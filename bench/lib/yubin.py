@@ -6,10 +6,8 @@ the benchmark runs yubin exactly as a user would, only on loopback ports."""
 import glob
 import os
 import pwd
-import shutil
 import sqlite3
 import subprocess
-import time
 
 from benchutil import (BenchError, log, run, stop_pid, pid_alive, smtp_greets, wait_port,
                        wait_until)
@@ -53,7 +51,7 @@ class Yubin:
     def __init__(self, binary, root, users, domain='bench.test', password='pw', smtp_port=0,
                  submission_port=0, submissions_port=0, pop3_port=0, pop3s_port=0, imap_port=0,
                  imaps_port=0, mynetworks='127.0.0.0/8', message_size_limit=26214400,
-                 run_as_user='nobody', extra=None, wrapper=None):
+                 run_as_user='nobody', extra=None):
         self.binary = binary
         self.root = root
         self.users = list(users)
@@ -67,7 +65,6 @@ class Yubin:
         self.message_size_limit = message_size_limit
         self.run_as_user = run_as_user
         self.extra = dict(extra or {})
-        self.wrapper = list(wrapper or [])     # e.g. ['strace', '-f', ...]
         self.data_dir = os.path.join(root, 'data')
         self.conf = os.path.join(root, 'yubin.conf')
         self.log_path = os.path.join(root, 'yubin.log')
@@ -120,13 +117,11 @@ class Yubin:
     def start(self, timeout=20):
         self.setup()
         out = open(self.log_path, 'ab')
-        self.proc = subprocess.Popen(self.wrapper + [self.binary, '-c', self.conf, 'serve'],
+        self.proc = subprocess.Popen([self.binary, '-c', self.conf, 'serve'],
                                      stdin=subprocess.DEVNULL, stdout=out, stderr=out)
         out.close()
         self.pid = self.proc.pid
         try:
-            if self.wrapper:
-                self.pid = self._traced_child(timeout)
             if self.ports['smtp_listen']:
                 wait_until(self._smtp_ready, timeout, 'yubin SMTP greeting', interval=0.1)
             for k in ('pop3_listen', 'imap_listen'):
@@ -141,22 +136,6 @@ class Yubin:
         if self.proc.poll() is not None:
             raise BenchError('yubin serve exited with status %s' % self.proc.returncode)
         return smtp_greets('127.0.0.1', self.ports['smtp_listen'])
-
-    def _traced_child(self, timeout):
-        """With a wrapper (strace), the server is the wrapper's child: find its PID."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                with open('/proc/%d/task/%d/children' % (self.proc.pid, self.proc.pid)) as f:
-                    kids = f.read().split()
-                if kids:
-                    return int(kids[0])
-            except OSError:
-                pass
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.02)
-        raise BenchError('server under %s did not start' % self.wrapper[0])
 
     def log_tail(self, n=2000):
         try:

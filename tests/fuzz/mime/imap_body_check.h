@@ -9,13 +9,15 @@
 #include <string.h>
 #include <strings.h>
 
+#define IBC_FN static inline __attribute__((unused))
+
 struct ibc {
 	const char *p, *end;
 	int depth;
 	char last[64]; /* last string read, truncated */
 };
 
-static bool
+IBC_FN bool
 ibc_lit(struct ibc *c, const char *s)
 {
 	size_t n = strlen(s);
@@ -26,7 +28,7 @@ ibc_lit(struct ibc *c, const char *s)
 	return true;
 }
 
-static bool
+IBC_FN bool
 ibc_string(struct ibc *c)
 {
 	size_t n = 0, k = 0;
@@ -60,7 +62,7 @@ ibc_string(struct ibc *c)
 	return true;
 }
 
-static bool
+IBC_FN bool
 ibc_nstring(struct ibc *c)
 {
 	if (ibc_lit(c, "NIL")) {
@@ -70,7 +72,7 @@ ibc_nstring(struct ibc *c)
 	return ibc_string(c);
 }
 
-static bool
+IBC_FN bool
 ibc_number(struct ibc *c)
 {
 	const char *s = c->p;
@@ -80,7 +82,7 @@ ibc_number(struct ibc *c)
 	return c->p > s;
 }
 
-static bool
+IBC_FN bool
 ibc_addr_list(struct ibc *c)
 {
 	int n = 0;
@@ -98,7 +100,7 @@ ibc_addr_list(struct ibc *c)
 	return n > 0 && ibc_lit(c, ")");
 }
 
-static bool
+IBC_FN bool
 ibc_envelope(struct ibc *c)
 {
 	int i;
@@ -113,7 +115,7 @@ ibc_envelope(struct ibc *c)
 }
 
 /* body-fld-param */
-static bool
+IBC_FN bool
 ibc_params(struct ibc *c)
 {
 	if (ibc_lit(c, "NIL"))
@@ -127,7 +129,7 @@ ibc_params(struct ibc *c)
 }
 
 /* SP body-fld-dsp SP body-fld-lang SP body-fld-loc (always all written by yubin) */
-static bool
+IBC_FN bool
 ibc_ext_common(struct ibc *c)
 {
 	if (!ibc_lit(c, " "))
@@ -151,9 +153,9 @@ ibc_ext_common(struct ibc *c)
 	return ibc_lit(c, " ") && ibc_nstring(c);
 }
 
-static bool ibc_body(struct ibc *c, bool ext);
+IBC_FN bool ibc_body(struct ibc *c, bool ext);
 
-static bool
+IBC_FN bool
 ibc_1part(struct ibc *c, bool ext)
 {
 	bool text, msg;
@@ -181,7 +183,7 @@ ibc_1part(struct ibc *c, bool ext)
 	return ibc_lit(c, " ") && ibc_nstring(c) && ibc_ext_common(c);
 }
 
-static bool
+IBC_FN bool
 ibc_mpart(struct ibc *c, bool ext)
 {
 	int n = 0;
@@ -198,7 +200,7 @@ ibc_mpart(struct ibc *c, bool ext)
 	return ibc_lit(c, " ") && ibc_params(c) && ibc_ext_common(c);
 }
 
-static bool
+IBC_FN bool
 ibc_body(struct ibc *c, bool ext)
 {
 	bool ok;
@@ -214,7 +216,7 @@ ibc_body(struct ibc *c, bool ext)
 }
 
 /* Whether s[0..len) is exactly one RFC 3501 body (extended: BODYSTRUCTURE form). */
-static bool
+IBC_FN bool
 imap_body_check(const char *s, size_t len, bool ext)
 {
 	struct ibc c = {s, s + len, 0, {0}};
@@ -222,7 +224,7 @@ imap_body_check(const char *s, size_t len, bool ext)
 	return ibc_body(&c, ext) && c.p == c.end;
 }
 
-static bool
+IBC_FN bool
 imap_envelope_check(const char *s, size_t len)
 {
 	struct ibc c = {s, s + len, 0, {0}};
