@@ -19,6 +19,7 @@ struct auth_login_job {
 	struct sockaddr_storage peer;
 	char *user;
 	char *password;
+	char *account; /* the canonical account name on success */
 	int result;
 	struct event *delay_ev;
 	auth_login_cb *cb;
@@ -28,8 +29,9 @@ struct auth_login_job {
 static void
 auth_login_finish(struct auth_login_job *job)
 {
-	job->cb(job->ctx, job->result, job->user);
+	job->cb(job->ctx, job->result, job->account != NULL ? job->account : job->user);
 	free(job->user);
+	free(job->account);
 	sasl_secret_free(&job->password);
 	if (job->delay_ev != NULL)
 		event_free(job->delay_ev);
@@ -49,7 +51,8 @@ auth_login_work(void *arg)
 {
 	struct auth_login_job *job = arg;
 
-	job->result = accounts_check_password(job->deps.accounts, job->user, job->password);
+	job->result = accounts_authenticate(job->deps.accounts, job->user, job->password,
+					    &job->account);
 	sasl_secret_free(&job->password);
 }
 

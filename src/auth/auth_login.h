@@ -20,7 +20,8 @@ struct auth_login_deps {
 };
 
 /* result: 1 ok, 0 wrong user or password (after the delay), -1 internal error. user is
- * the name that was checked; it stays valid only during the call. */
+ * the canonical account name on success (the name as typed otherwise); it stays valid
+ * only during the call. */
 typedef void auth_login_cb(void *ctx, int result, const char *user);
 
 /* Takes ownership of user and password (the password is wiped when done). peer is

@@ -272,6 +272,16 @@ serve(struct settings *settings, int argc, char **argv)
 		serve_free(&sv);
 		return EX_OSERR;
 	}
+	/* handlers first: a SIGTERM that comes as soon as the ports accept must stop us
+	 * gracefully, not kill us */
+	sv.sig_term = evsignal_new(sv.base, SIGTERM, serve_on_signal, &sv);
+	sv.sig_int = evsignal_new(sv.base, SIGINT, serve_on_signal, &sv);
+	sv.sig_hup = evsignal_new(sv.base, SIGHUP, serve_on_signal, &sv);
+	sv.sig_usr1 = evsignal_new(sv.base, SIGUSR1, serve_on_signal, &sv);
+	evsignal_add(sv.sig_term, NULL);
+	evsignal_add(sv.sig_int, NULL);
+	evsignal_add(sv.sig_hup, NULL);
+	evsignal_add(sv.sig_usr1, NULL);
 	sv.tls = serve_load_tls(settings, &error);
 	if (sv.tls == NULL) {
 		log_error("serve: TLS: %s", error);
@@ -300,14 +310,6 @@ serve(struct settings *settings, int argc, char **argv)
 		serve_free(&sv);
 		return EX_UNAVAILABLE;
 	}
-	sv.sig_term = evsignal_new(sv.base, SIGTERM, serve_on_signal, &sv);
-	sv.sig_int = evsignal_new(sv.base, SIGINT, serve_on_signal, &sv);
-	sv.sig_hup = evsignal_new(sv.base, SIGHUP, serve_on_signal, &sv);
-	sv.sig_usr1 = evsignal_new(sv.base, SIGUSR1, serve_on_signal, &sv);
-	evsignal_add(sv.sig_term, NULL);
-	evsignal_add(sv.sig_int, NULL);
-	evsignal_add(sv.sig_hup, NULL);
-	evsignal_add(sv.sig_usr1, NULL);
 	serve_write_pid(&sv);
 	log_info("serve: yubin ready: myhostname=%s data_directory=%s", settings->myhostname,
 		 settings->data_directory);

@@ -35,7 +35,7 @@ store_parse(struct imap_session *s, const struct imap_arg *args, size_t n,
 			return -1;
 		}
 		sa->unchangedsince = v;
-		s->condstore = true; /* RFC 7162 3.1: a CONDSTORE-enabling command */
+		imap_condstore_enable(s); /* RFC 7162 3.1 */
 		args++;
 		n--;
 	}

@@ -296,8 +296,8 @@ imap_cmd_fetch(struct imap_session *s, const struct imap_command *cmd)
 		return;
 	}
 	/* RFC 7162 3.1: MODSEQ and CHANGEDSINCE switch CONDSTORE on */
-	if (plan.items & IMAP_FETCH_MODSEQ)
-		s->condstore = true;
+	if ((plan.items & IMAP_FETCH_MODSEQ) || plan.has_changedsince)
+		imap_condstore_enable(s);
 	if (cmd->uid)
 		plan.items |= IMAP_FETCH_UID;
 	memset(&r, 0, sizeof(r));

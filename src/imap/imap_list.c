@@ -199,7 +199,7 @@ list_write_attrs(struct buf *b, const struct list_opts *o, unsigned attrs)
 
 static void
 list_one(struct imap_session *s, const struct list_opts *o, const struct store_mailbox_info *mb,
-	 struct buf *b)
+	 bool childinfo, struct buf *b)
 {
 	struct store_status st;
 	const char *error;
@@ -208,6 +208,9 @@ list_one(struct imap_session *s, const struct list_opts *o, const struct store_m
 	list_write_attrs(b, o, mb->attrs);
 	buf_appends(b, " \"/\" ");
 	imap_write_mailbox(b, mb->name);
+	/* RFC 5258 3.5: a parent listed for its subscribed children */
+	if (childinfo)
+		buf_appends(b, " (\"CHILDINFO\" (\"SUBSCRIBED\"))");
 	buf_appends(b, "\r\n");
 	if (o->status_items == NULL ||
 	    (mb->attrs & (STORE_MAILBOX_NOSELECT | STORE_MAILBOX_NONEXISTENT)) ||
@@ -222,8 +225,9 @@ list_one(struct imap_session *s, const struct list_opts *o, const struct store_m
 	buf_appends(b, "\r\n");
 }
 
+/* The selection criteria without the patterns. */
 static bool
-list_selected(const struct list_opts *o, const struct store_mailbox_info *mb)
+list_meets_criteria(const struct list_opts *o, const struct store_mailbox_info *mb)
 {
 	if (o->lsub || o->sel_subscribed) {
 		if (!(mb->attrs & STORE_MAILBOX_SUBSCRIBED))
@@ -231,9 +235,112 @@ list_selected(const struct list_opts *o, const struct store_mailbox_info *mb)
 	} else if (mb->attrs & STORE_MAILBOX_NONEXISTENT) {
 		return false; /* only subscribed, never created */
 	}
-	if (o->sel_special_use && !(mb->attrs & STORE_MAILBOX_SPECIAL_USE_MASK))
+	return !o->sel_special_use || (mb->attrs & STORE_MAILBOX_SPECIAL_USE_MASK);
+}
+
+static bool
+list_selected(const struct list_opts *o, const struct store_mailbox_info *mb)
+{
+	return list_meets_criteria(o, mb) && list_matches_any(o, mb->name);
+}
+
+static bool
+list_is_descendant(const char *parent, const char *name)
+{
+	size_t n = strlen(parent);
+
+	return strncmp(parent, name, n) == 0 && name[n] == '/';
+}
+
+/* RFC 5258 3.5 RECURSIVEMATCH, RFC 3501 6.3.9 LSUB: a name matching the patterns that does
+ * not meet the selection criteria itself is still listed when one of its descendants
+ * meets them without being listed itself (as Dovecot does: "LSUB "" %" shows the parent
+ * "foo" of a subscribed "foo/bar", as \Noselect). */
+static bool
+list_parent_wanted(const struct list_opts *o, const char *name,
+		   const struct store_mailbox_info *list, size_t n)
+{
+	if (!(o->recursive && o->sel_subscribed) && !o->lsub)
 		return false;
-	return list_matches_any(o, mb->name);
+	if (!list_matches_any(o, name))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (list_is_descendant(name, list[i].name) && list_meets_criteria(o, &list[i]) &&
+		    !list_matches_any(o, list[i].name))
+			return true;
+	}
+	return false;
+}
+
+static bool
+list_has_name(const struct store_mailbox_info *list, size_t n, const char *name, size_t len)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strlen(list[i].name) == len && strncmp(list[i].name, name, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Ancestors of names meeting the criteria that are not mailboxes themselves ("a" and
+ * "a/b" of a subscribed "a/b/c" when they do not exist). */
+static void
+list_missing_parents(const struct list_opts *o, const struct store_mailbox_info *list, size_t n,
+		     struct store_mailbox_info **extra_r, size_t *n_extra_r)
+{
+	struct store_mailbox_info *extra = NULL;
+	size_t n_extra = 0, cap = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *name = list[i].name;
+
+		if (!list_meets_criteria(o, &list[i]))
+			continue;
+		for (const char *p = strchr(name, '/'); p != NULL; p = strchr(p + 1, '/')) {
+			size_t len = (size_t)(p - name);
+
+			if (list_has_name(list, n, name, len) || list_has_name(extra, n_extra, name, len))
+				continue;
+			if (n_extra == cap) {
+				cap = cap == 0 ? 8 : cap * 2;
+				extra = xrealloc(extra, cap * sizeof(*extra));
+			}
+			extra[n_extra].name = xstrndup(name, len);
+			extra[n_extra++].attrs = (o->lsub ? STORE_MAILBOX_NOSELECT
+							  : STORE_MAILBOX_NONEXISTENT) |
+						 STORE_MAILBOX_HAS_CHILDREN;
+		}
+	}
+	*extra_r = extra;
+	*n_extra_r = n_extra;
+}
+
+static void
+list_entries(struct imap_session *s, const struct list_opts *o,
+	     const struct store_mailbox_info *list, size_t n, struct buf *b)
+{
+	struct store_mailbox_info *extra;
+	size_t n_extra;
+
+	for (size_t i = 0; i < n; i++) {
+		struct store_mailbox_info parent = list[i];
+
+		if (list_selected(o, &list[i])) {
+			list_one(s, o, &list[i], false, b);
+		} else if (list_parent_wanted(o, list[i].name, list, n)) {
+			if (o->lsub)
+				parent.attrs |= STORE_MAILBOX_NOSELECT;
+			list_one(s, o, &parent, !o->lsub, b);
+		}
+	}
+	if (!(o->recursive && o->sel_subscribed) && !o->lsub)
+		return;
+	list_missing_parents(o, list, n, &extra, &n_extra);
+	for (size_t i = 0; i < n_extra; i++) {
+		if (list_parent_wanted(o, extra[i].name, list, n))
+			list_one(s, o, &extra[i], !o->lsub, b);
+	}
+	store_mailbox_list_free(&extra, n_extra);
 }
 
 static void
@@ -254,10 +361,7 @@ list_run(struct imap_session *s, const struct imap_command *cmd, struct list_opt
 		imap_no_store(s, cmd->tag, cmd->name, error);
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (list_selected(o, &list[i]))
-			list_one(s, o, &list[i], &b);
-	}
+	list_entries(s, o, list, n, &b);
 	store_mailbox_list_free(&list, n);
 	imap_send_raw(s, b.data, b.len);
 	buf_free(&b);

@@ -8,6 +8,7 @@
 #include "imap/imap_date.h"
 #include "imap/imap_flags.h"
 #include "imap/imap_parser.h"
+#include "mail/mime_text.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
@@ -93,6 +94,10 @@ key_free(struct imap_search_key *k)
 	free(k->field);
 	free(k->value);
 	imap_seqset_free(&k->set);
+	if (k->matcher != NULL) {
+		mime_text_matcher_free(k->matcher);
+		free(k->matcher);
+	}
 	memset(k, 0, sizeof(*k));
 }
 

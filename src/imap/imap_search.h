@@ -10,6 +10,7 @@
 #include "imap/imap_seqset.h"
 
 struct imap_arg;
+struct mime_text_matcher;
 
 enum imap_search_type {
 	IMAP_SEARCH_ALL,
@@ -49,6 +50,8 @@ struct imap_search_key {
 	struct imap_seqset set; /* unresolved: "*" is IMAP_SEQ_STAR */
 	struct imap_search_key *children;
 	size_t count;
+	/* the evaluator's compiled value (NULL from the parser; freed with the query) */
+	struct mime_text_matcher *matcher;
 };
 
 /* RETURN options (RFC 4731 3.1, RFC 5182 2) */

@@ -30,8 +30,8 @@ struct search_msg {
 
 struct search_ctx {
 	struct imap_session *s;
-	struct mime_text_matcher matcher;
 	unsigned fields;   /* enum store_msg_field to read */
+	struct buf addrs;  /* scratch: an address field in normalized form */
 };
 
 static const struct buf *
@@ -47,41 +47,85 @@ msg_raw(struct search_ctx *c, struct search_msg *m)
 	return &m->raw;
 }
 
-static bool
-match_text(struct search_ctx *c, const char *needle, const char *text, size_t len)
+/* An address field as "Name <local@domain>, ..." with groups as "group: ...;", so
+ * that a search for "user@domain.org" finds "<user (comment)@ domain.org>" too. */
+static void
+addr_normalize(struct buf *out, const char *value, size_t len)
 {
-	bool ret;
+	struct rfc5322_addr_list l;
 
-	mime_text_matcher_init(&c->matcher, needle, strlen(needle));
-	ret = mime_text_match(&c->matcher, text != NULL ? text : "", len);
-	mime_text_matcher_free(&c->matcher);
-	return ret;
+	buf_reset(out);
+	rfc5322_addr_list_parse(value, len, &l);
+	for (size_t i = 0; i < l.count; i++) {
+		const struct rfc5322_addr *a = &l.addrs[i];
+
+		if (a->group_end) {
+			buf_appends(out, "; ");
+			continue;
+		}
+		if (a->group_start) {
+			buf_printf(out, "%s: ", a->mailbox != NULL ? a->mailbox : "");
+			continue;
+		}
+		if (a->name != NULL)
+			buf_printf(out, "%s ", a->name);
+		buf_printf(out, "<%s@%s>, ", a->mailbox != NULL ? a->mailbox : "",
+			   a->domain != NULL ? a->domain : "");
+	}
+	rfc5322_addr_list_free(&l);
+}
+
+/* FROM, TO, CC (decoded field from the index) and BCC: the text as it is, or its
+ * addresses in normalized form (RFC 3501 6.4.4: substring of the field). */
+static bool
+match_addr(struct search_ctx *c, const struct imap_search_key *k, const char *text,
+	   size_t len, bool encoded)
+{
+	if (text == NULL) {
+		text = "";
+		len = 0;
+	}
+	if (encoded ? mime_text_match_header(k->matcher, text, len)
+		    : mime_text_match(k->matcher, text, len))
+		return true;
+	addr_normalize(&c->addrs, text, len);
+	return encoded ? mime_text_match_header(k->matcher, c->addrs.data, c->addrs.len)
+		       : mime_text_match(k->matcher, c->addrs.data, c->addrs.len);
+}
+
+static bool
+match_text(const struct imap_search_key *k, const char *text, size_t len)
+{
+	return mime_text_match(k->matcher, text != NULL ? text : "", len);
 }
 
 /* HEADER name value (RFC 3501 6.4.4): any field of that name containing value. */
 static bool
-match_header(struct search_ctx *c, struct search_msg *m, const char *name, const char *value)
+match_header(struct search_ctx *c, struct search_msg *m, const char *name,
+	     const struct imap_search_key *k)
 {
 	const struct buf *raw = msg_raw(c, m);
 	struct rfc5322_header_iter it;
 	struct rfc5322_field f;
-	bool found = false;
+	bool addr = k->type == IMAP_SEARCH_BCC;
 
 	rfc5322_header_iter_init(&it, raw->data != NULL ? raw->data : "",
 				 rfc5322_header_size(raw->data != NULL ? raw->data : "", raw->len));
-	mime_text_matcher_init(&c->matcher, value, strlen(value));
-	while (!found && rfc5322_header_iter_next(&it, &f)) {
+	while (rfc5322_header_iter_next(&it, &f)) {
 		if (!f.has_colon || f.name_len != strlen(name) ||
 		    str_ncasecmp(f.name, name, f.name_len) != 0)
 			continue;
-		found = *value == '\0' || mime_text_match_header(&c->matcher, f.value, f.value_len);
+		if (k->value[0] == '\0')
+			return true;
+		if (addr ? match_addr(c, k, f.value, f.value_len, true)
+			 : mime_text_match_header(k->matcher, f.value, f.value_len))
+			return true;
 	}
-	mime_text_matcher_free(&c->matcher);
-	return found;
+	return false;
 }
 
 static bool
-match_body(struct search_ctx *c, struct search_msg *m, const char *value, bool text)
+match_body(struct search_ctx *c, struct search_msg *m, const struct imap_search_key *k)
 {
 	const struct buf *raw = msg_raw(c, m);
 	const char *data = raw->data != NULL ? raw->data : "";
@@ -94,15 +138,13 @@ match_body(struct search_ctx *c, struct search_msg *m, const char *value, bool t
 		    mime_parts_decode(m->meta->parts.data, m->meta->parts.len, &m->parts) < 0)
 			memset(&m->parts, 0, sizeof(m->parts));
 	}
-	mime_text_matcher_init(&c->matcher, value, strlen(value));
 	/* TEXT: the header too (RFC 3501 6.4.4) */
-	if (text)
-		found = mime_text_match_header(&c->matcher, data, hsize);
+	if (k->type == IMAP_SEARCH_TEXT)
+		found = mime_text_match_header(k->matcher, data, hsize);
 	if (!found && m->parts.count > 0)
-		found = mime_text_match_body(&c->matcher, &m->parts, data, raw->len);
+		found = mime_text_match_body(k->matcher, &m->parts, data, raw->len);
 	else if (!found)
-		found = mime_text_match(&c->matcher, data + hsize, raw->len - hsize);
-	mime_text_matcher_free(&c->matcher);
+		found = mime_text_match(k->matcher, data + hsize, raw->len - hsize);
 	return found;
 }
 
@@ -173,20 +215,20 @@ eval(struct search_ctx *c, const struct imap_search_key *k, struct search_msg *m
 	case IMAP_SEARCH_SMALLER:
 		return meta->size < k->number;
 	case IMAP_SEARCH_FROM:
-		return match_text(c, k->value, meta->from.data, meta->from.len);
+		return match_addr(c, k, meta->from.data, meta->from.len, false);
 	case IMAP_SEARCH_TO:
-		return match_text(c, k->value, meta->to.data, meta->to.len);
+		return match_addr(c, k, meta->to.data, meta->to.len, false);
 	case IMAP_SEARCH_CC:
-		return match_text(c, k->value, meta->cc.data, meta->cc.len);
+		return match_addr(c, k, meta->cc.data, meta->cc.len, false);
 	case IMAP_SEARCH_SUBJECT:
-		return match_text(c, k->value, meta->subject.data, meta->subject.len);
+		return match_text(k, meta->subject.data, meta->subject.len);
 	case IMAP_SEARCH_BCC:
-		return match_header(c, m, "Bcc", k->value);
+		return match_header(c, m, "Bcc", k);
 	case IMAP_SEARCH_HEADER:
-		return match_header(c, m, k->field, k->value);
+		return match_header(c, m, k->field, k);
 	case IMAP_SEARCH_BODY:
 	case IMAP_SEARCH_TEXT:
-		return match_body(c, m, k->value, k->type == IMAP_SEARCH_TEXT);
+		return match_body(c, m, k);
 	case IMAP_SEARCH_MODSEQ:
 		return m->vm->modseq >= k->number;
 	}
@@ -239,6 +281,11 @@ prepare(struct search_ctx *c, struct imap_search_key *k)
 	default:
 		break;
 	}
+	/* the needle is folded once per command, not once per message */
+	if (k->type >= IMAP_SEARCH_FROM && k->type <= IMAP_SEARCH_TEXT && k->matcher == NULL) {
+		k->matcher = xmalloc(sizeof(*k->matcher));
+		mime_text_matcher_init(k->matcher, k->value, strlen(k->value));
+	}
 	for (size_t i = 0; i < k->count; i++)
 		prepare(c, &k->children[i]);
 }
@@ -290,6 +337,25 @@ search_run(struct search_ctx *c, struct imap_search_query *q, struct search_resu
 	return ret < 0 ? -1 : 0;
 }
 
+/* RFC 7162 3.1.5 / RFC 4731: with only MIN and/or MAX, MODSEQ is the highest of the
+ * messages returned; otherwise of all the messages found. */
+static uint64_t
+esearch_modseq(struct imap_session *s, const struct imap_search_query *q,
+	       const struct search_result *res)
+{
+	const struct store_view_msg *msgs = store_view_msgs(s->view);
+	uint64_t a = 0, b = 0;
+
+	if ((q->ret & (IMAP_SEARCH_RET_ALL | IMAP_SEARCH_RET_COUNT)) ||
+	    !(q->ret & (IMAP_SEARCH_RET_MIN | IMAP_SEARCH_RET_MAX)))
+		return res->max_modseq;
+	if (q->ret & IMAP_SEARCH_RET_MIN)
+		a = msgs[res->seqs[0] - 1].modseq;
+	if (q->ret & IMAP_SEARCH_RET_MAX)
+		b = msgs[res->seqs[res->n - 1] - 1].modseq;
+	return a > b ? a : b;
+}
+
 static void
 search_reply(struct imap_session *s, const struct imap_command *cmd,
 	     const struct imap_search_query *q, const struct search_result *res)
@@ -321,7 +387,8 @@ search_reply(struct imap_session *s, const struct imap_command *cmd,
 			imap_seqset_write_list(&b, ids, res->n);
 		}
 		if (q->has_modseq && res->n > 0)
-			buf_printf(&b, " MODSEQ %llu", (unsigned long long)res->max_modseq);
+			buf_printf(&b, " MODSEQ %llu",
+				   (unsigned long long)esearch_modseq(s, q, res));
 	}
 	if (b.len > 0) {
 		buf_appends(&b, "\r\n");
@@ -349,7 +416,7 @@ imap_cmd_search(struct imap_session *s, const struct imap_command *cmd)
 	memset(&c, 0, sizeof(c));
 	c.s = s;
 	if (q.has_modseq)
-		s->condstore = true; /* RFC 7162 3.1 */
+		imap_condstore_enable(s); /* RFC 7162 3.1 */
 	prepare(&c, &q.root);
 	if (search_run(&c, &q, &res) < 0) {
 		imap_no(s, cmd->tag, "[SERVERBUG] SEARCH failed");
@@ -366,5 +433,6 @@ imap_cmd_search(struct imap_session *s, const struct imap_command *cmd)
 	}
 	free(res.seqs);
 	free(res.uids);
+	buf_free(&c.addrs);
 	imap_search_query_free(&q);
 }

@@ -467,6 +467,17 @@ imap_session_notify(struct imap_session *s)
 }
 
 void
+imap_condstore_enable(struct imap_session *s)
+{
+	if (s->condstore)
+		return;
+	s->condstore = true;
+	if (s->view != NULL)
+		imap_send(s, "* OK [HIGHESTMODSEQ %llu] Highest",
+			  (unsigned long long)store_view_highestmodseq(s->view));
+}
+
+void
 imap_session_login(struct imap_session *s, const char *tag, const char *account)
 {
 	const struct imap_server_deps *deps = imap_server_deps(s->server);

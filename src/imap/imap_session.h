@@ -117,6 +117,11 @@ uint32_t imap_flags_to_store(unsigned imap_flags);
 /* "* FLAGS (...)" and "* OK [PERMANENTFLAGS (...)]" for the selected mailbox. */
 void imap_send_flags(struct imap_session *s);
 
+/* RFC 7162 3.1: a CONDSTORE-enabling command (FETCH MODSEQ, SEARCH MODSEQ, STORE
+ * UNCHANGEDSINCE ...) switches CONDSTORE on; the first one in the selected state sends
+ * "* OK [HIGHESTMODSEQ n]". */
+void imap_condstore_enable(struct imap_session *s);
+
 /* Whether LOGIN / AUTHENTICATE PLAIN are allowed: over TLS or from loopback. */
 bool imap_plaintext_allowed(const struct imap_session *s);
 

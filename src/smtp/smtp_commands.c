@@ -155,13 +155,15 @@ cmd_rcpt(struct smtp_session *s, struct smtp_cmd *cmd)
 		smtp_reply_error(s, "503 5.5.1 Error: need MAIL command");
 		return;
 	}
+	s->rcpt_attempted = true;
 	if (smtp_params_rcpt(cmd, smtp_advertised_exts(s), &params, &error) < 0) {
 		smtp_reply_error(s, "%s", error);
 		return;
 	}
 	smtp_rcpt_params_clear(&params);
 	if (s->n_rcpts >= set->smtp_max_recipients) {
-		smtp_reply_error(s, "452 4.5.3 Error: too many recipients");
+		/* RFC 5321 4.5.3.1.10: the client sends the rest later; not a client error */
+		smtp_reply(s, "452 4.5.3 Error: too many recipients");
 		return;
 	}
 	if (!s->mail_params.smtputf8 && !smtp_is_ascii(cmd->path)) {
@@ -236,7 +238,7 @@ cmd_data(struct smtp_session *s, struct smtp_cmd *cmd)
 		return;
 	}
 	if (s->state != SMTP_STATE_RCPT) {
-		smtp_reply_error(s, s->state == SMTP_STATE_MAIL
+		smtp_reply_error(s, s->state == SMTP_STATE_MAIL && s->rcpt_attempted
 					    ? "554 5.5.1 Error: no valid recipients"
 					    : "503 5.5.1 Error: need RCPT command");
 		return;

@@ -28,7 +28,7 @@ struct smtp_delivery {
 	size_t n_remote;
 	unsigned pending; /* store and queue callbacks still to come */
 	bool failed;
-	const char *error;
+	char *error; /* copied: the callback's text may live in another thread's buffer */
 };
 
 void
@@ -55,8 +55,9 @@ smtp_message_start_bdat(struct smtp_session *s, unsigned long long size, bool la
 	 * given once the chunk has been read (and thrown away) */
 	if (s->state != SMTP_STATE_RCPT) {
 		s->bdat_discard = true;
-		s->bdat_error = s->state == SMTP_STATE_MAIL ? "554 5.5.1 Error: no valid recipients"
-							   : "503 5.5.1 Error: need RCPT command";
+		s->bdat_error = s->state == SMTP_STATE_MAIL && s->rcpt_attempted
+					? "554 5.5.1 Error: no valid recipients"
+					: "503 5.5.1 Error: need RCPT command";
 	} else if (!s->bdat_started) {
 		s->bdat_started = true;
 		buf_reset(&s->msg);
@@ -120,6 +121,7 @@ smtp_message_reply(struct smtp_delivery *d)
 	struct smtp_session *s = d->session;
 
 	if (!smtp_session_async_done(s)) {
+		free(d->error);
 		free(d);
 		return;
 	}
@@ -133,6 +135,7 @@ smtp_message_reply(struct smtp_delivery *d)
 		log_error("smtp: %s: from=<%s> not stored: %s", s->qid, s->mail_from, d->error);
 		smtp_reply_error(s, "451 4.3.0 Error: local storage failure, try again later");
 	}
+	free(d->error);
 	free(d);
 	smtp_session_reset_transaction(s);
 	if (s->state == SMTP_STATE_WAIT)
@@ -145,9 +148,9 @@ smtp_message_delivered(void *ctx, int result, const char *error)
 {
 	struct smtp_delivery *d = ctx;
 
-	if (result < 0) {
+	if (result < 0 && !d->failed) {
 		d->failed = true;
-		d->error = error;
+		d->error = xstrdup(error != NULL ? error : "unknown error");
 	}
 	if (--d->pending == 0)
 		smtp_message_reply(d);
@@ -198,6 +201,19 @@ smtp_message_deliver(struct smtp_session *s)
 	}
 	d->n_local = n_targets;
 	d->n_remote = n_remote;
+	if (n_targets == 0 && n_remote == 0) {
+		/* every recipient expanded to nothing (an alias loop): never 250 for nothing */
+		free(d);
+		free(targets);
+		free(remote);
+		buf_free(&received);
+		log_warn("smtp: %s: from=<%s> no deliverable recipient after expansion", s->qid,
+			 s->mail_from);
+		smtp_session_reset_transaction(s);
+		smtp_session_enter_state(s, SMTP_STATE_READY);
+		smtp_reply_error(s, "550 5.1.1 Error: no deliverable recipient");
+		return;
+	}
 	prefixes = xcalloc(n_targets ? n_targets : 1, sizeof(*prefixes));
 	for (i = 0; i < n_targets; i++) {
 		/* RFC 5321 4.4: Return-Path at final delivery; Delivered-To as Postfix does */
@@ -234,30 +250,40 @@ static char *
 smtp_message_foreign_from(struct smtp_session *s)
 {
 	struct accounts *accounts = smtp_server_deps(s->server)->accounts;
-	struct rfc5322_addr_list list;
+	struct rfc5322_header_iter it;
 	struct rfc5322_field f;
 	char *foreign = NULL;
-	size_t hlen, i;
+	unsigned n_from = 0;
+	size_t i;
 
 	if (s->auth_user == NULL)
 		return NULL;
-	hlen = rfc5322_header_size(s->msg.data, s->msg.len);
-	if (!rfc5322_header_find(s->msg.data, hlen, "From", &f))
-		return NULL;
-	rfc5322_addr_list_parse(f.value, f.value_len, &list);
-	for (i = 0; i < list.count && foreign == NULL; i++) {
-		const struct rfc5322_addr *a = &list.addrs[i];
-		char *addr;
+	rfc5322_header_iter_init(&it, s->msg.data, rfc5322_header_size(s->msg.data, s->msg.len));
+	while (foreign == NULL && rfc5322_header_iter_next(&it, &f)) {
+		struct rfc5322_addr_list list;
 
-		if (a->group_start || a->group_end || a->mailbox == NULL)
+		if (!f.has_colon || f.name_len != 4 || str_ncasecmp(f.name, "From", 4) != 0)
 			continue;
-		addr = xasprintf("%s@%s", a->mailbox, a->domain ? a->domain : "");
-		if (!accounts_owns_address(accounts, s->auth_user, addr))
-			foreign = addr;
-		else
-			free(addr);
+		/* RFC 5322 3.6: exactly one From:; a second one could hide a spoofed sender */
+		if (++n_from > 1) {
+			foreign = xstrdup("(a second From: header)");
+			break;
+		}
+		rfc5322_addr_list_parse(f.value, f.value_len, &list);
+		for (i = 0; i < list.count && foreign == NULL; i++) {
+			const struct rfc5322_addr *a = &list.addrs[i];
+			char *addr;
+
+			if (a->group_start || a->group_end || a->mailbox == NULL)
+				continue;
+			addr = xasprintf("%s@%s", a->mailbox, a->domain ? a->domain : "");
+			if (!accounts_owns_address(accounts, s->auth_user, addr))
+				foreign = addr;
+			else
+				free(addr);
+		}
+		rfc5322_addr_list_free(&list);
 	}
-	rfc5322_addr_list_free(&list);
 	return foreign;
 }
 

@@ -43,6 +43,12 @@ smtp_server_tls(const struct smtp_server *server)
 	return server->deps->tls;
 }
 
+bool
+smtp_server_shutting_down(const struct smtp_server *server)
+{
+	return server->shutting_down;
+}
+
 void
 smtp_server_session_closed(struct smtp_server *server, struct smtp_session *s)
 {

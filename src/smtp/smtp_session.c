@@ -143,7 +143,7 @@ smtp_session_reset_transaction(struct smtp_session *s)
 		buf_reset(&s->msg);
 	s->qid[0] = '\0';
 	s->bdat_left = 0;
-	s->bdat_last = s->bdat_discard = s->bdat_started = false;
+	s->bdat_last = s->bdat_discard = s->bdat_started = s->rcpt_attempted = false;
 	s->bdat_error = NULL;
 }
 
@@ -256,5 +256,12 @@ smtp_session_on_timeout(struct conn *conn, void *ctx)
 void
 smtp_session_async_reply_done(struct smtp_session *s)
 {
+	/* a shutdown skipped us while we waited: finish now that the reply is out */
+	if (smtp_server_shutting_down(s->server) && s->state != SMTP_STATE_CLOSING) {
+		smtp_reply(s, "421 4.3.2 %s Service shutting down",
+			   smtp_server_deps(s->server)->settings->myhostname);
+		smtp_session_close(s);
+		return;
+	}
 	smtp_session_resume(s);
 }

@@ -70,6 +70,7 @@ struct smtp_session {
 	bool bdat_discard;      /* the chunk is read and thrown away (error already decided) */
 	const char *bdat_error; /* reply for a discarded chunk */
 	bool bdat_started;      /* the transaction uses BDAT (DATA is then out of sequence) */
+	bool rcpt_attempted;    /* a RCPT was tried (DATA then says "no valid recipients") */
 
 	/* lifetime: the session outlives its connection while an async step runs */
 	bool conn_gone;
@@ -81,6 +82,7 @@ const struct smtp_server_deps *smtp_server_deps(const struct smtp_server *server
 SSL_CTX *smtp_server_tls(const struct smtp_server *server);
 /* The session's connection closed: forget it in the limits and the session list. */
 void smtp_server_session_closed(struct smtp_server *server, struct smtp_session *s);
+bool smtp_server_shutting_down(const struct smtp_server *server);
 void smtp_session_free(struct smtp_session *s);
 
 struct smtp_session *smtp_session_new(struct smtp_server *server, struct conn *conn,

@@ -87,8 +87,7 @@ clean_mail_dir(const char *mail_dir)
 static int
 open_dirs(struct store *store, const char **error_r)
 {
-	if (file_mkdir_p(store->mail_dir, 0700) < 0 ||
-	    file_mkdir_p(store->journal_dir, 0700) < 0) {
+	if (file_mkdir_p(store->mail_dir, 0700) < 0 || file_mkdir_p(store->journal_dir, 0700) < 0) {
 		*error_r = "cannot create the store directories";
 		return -1;
 	}
@@ -145,11 +144,11 @@ store_open(const char *data_dir, struct event_base *base, const char **error_r)
 		if (store_replay(store, error_r) < 0)
 			goto fail;
 		if (base != NULL && (store_sync_start(store, error_r) < 0 ||
-				     store_checkpoint_init(store, error_r) < 0))
+		                     store_checkpoint_init(store, error_r) < 0))
 			goto fail;
 	} else {
 		log_info("store: %s is in use by another process: deliveries disabled here",
-			 data_dir);
+		         data_dir);
 	}
 	return store;
 fail:
@@ -261,8 +260,7 @@ store_account_create(struct store *store, const char *account, const char **erro
 	staging = xasprintf("%s/.new-%s", store->mail_dir, guid);
 	if (!store_account_exists(store, name)) {
 		ret = build_staging(staging, error_r);
-		if (ret == 0 && rename(staging, dir) < 0 && errno != EEXIST &&
-		    errno != ENOTEMPTY) {
+		if (ret == 0 && rename(staging, dir) < 0 && errno != EEXIST && errno != ENOTEMPTY) {
 			*error_r = "cannot create the account";
 			ret = -1;
 		}

@@ -35,7 +35,7 @@ struct store_target {
 	const char *account;
 	const char *mailbox; /* NULL = INBOX */
 	const char *prefix;  /* bytes written before the message in this target's copy
-				(Return-Path:, Delivered-To: lines, CRLF ended); may be NULL */
+	                        (Return-Path:, Delivered-To: lines, CRLF ended); may be NULL */
 	size_t prefix_len;
 };
 
@@ -46,16 +46,19 @@ typedef void store_deliver_cb(void *ctx, int result, const char *error);
 /* Stores msg (CRLF line ends) in every target durably; cb(ctx, 0, NULL) on the loop thread
  * once the message and its index entries are durable everywhere, cb(ctx, -1, why) if it
  * failed (then nothing is visible anywhere). cb may be called before store_deliver returns
- * only if it fails. A target mailbox that does not exist falls back to INBOX; an account
- * that does not exist fails the whole delivery. msg and targets are copied: the caller may
- * free them as soon as this returns. */
+ * only if it fails (or if the store was opened without an event base: then it all happens
+ * inline). A target mailbox that does not exist falls back to INBOX; an account that does
+ * not exist fails the whole delivery. msg and targets are copied: the caller may free them
+ * as soon as this returns. internaldate 0 = now. Callbacks of several deliveries run in
+ * the order they were submitted. */
 void store_deliver(struct store *store, const struct store_target *targets, size_t n_targets,
-		   const char *msg, size_t len, time_t internaldate, store_deliver_cb *cb, void *ctx);
-/* The same, blocking: returns once durable (0) or failed (-1, *error_r). Usable with or
- * without a base (with one, it must not be called while async deliveries are pending
- * callbacks that the caller waits on). */
+                   const char *msg, size_t len, time_t internaldate, store_deliver_cb *cb,
+                   void *ctx);
+/* The same, blocking: returns once durable (0) or failed (-1, *error_r), with its own
+ * inline fdatasync. Usable with or without a base; with one, it also completes (and calls
+ * back) the asynchronous deliveries submitted before it. */
 int store_deliver_sync(struct store *store, const struct store_target *targets, size_t n_targets,
-		       const char *msg, size_t len, time_t internaldate, const char **error_r);
+                       const char *msg, size_t len, time_t internaldate, const char **error_r);
 
 /* Counters for benchmarks and tests: journal records written, fdatasync() and syncfs()
  * calls made by the store, checkpoints completed. */

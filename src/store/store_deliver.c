@@ -36,7 +36,7 @@ pending_free(struct store_pending *p)
 
 static struct store_pending *
 pending_new(enum store_record_type type, const struct store_target *targets, size_t n,
-	    const char *msg, size_t len, time_t internaldate, const char **error_r)
+            const char *msg, size_t len, time_t internaldate, const char **error_r)
 {
 	struct store_pending *p = xcalloc(1, sizeof(*p));
 	struct store_rec *rec = &p->rec;
@@ -88,7 +88,8 @@ build_summaries(struct store_pending *p)
 			const struct store_rec_target *u = &rec->targets[j];
 
 			if (u->prefix_len == t->prefix_len &&
-			    (t->prefix_len == 0 || memcmp(u->prefix, t->prefix, t->prefix_len) == 0))
+			    (t->prefix_len == 0 ||
+			     memcmp(u->prefix, t->prefix, t->prefix_len) == 0))
 				p->summaries[i] = p->summaries[j];
 		}
 		if (p->summaries[i] != NULL)
@@ -113,7 +114,7 @@ pending_finish(struct store_pending *p)
 		p->deliver_cb(p->ctx, p->result, p->result == 0 ? NULL : p->error);
 	else if (p->append_cb != NULL)
 		p->append_cb(p->ctx, p->result, p->uidvalidity, p->uid,
-			     p->result == 0 ? NULL : p->error);
+		             p->result == 0 ? NULL : p->error);
 	pending_free(p);
 }
 
@@ -147,7 +148,7 @@ pending_submit(struct store *store, struct store_pending *p, bool sync, const ch
 
 static int
 check_targets(struct store *store, const struct store_target *targets, size_t n,
-	      const char **error_r)
+              const char **error_r)
 {
 	if (n == 0) {
 		*error_r = "no delivery targets";
@@ -182,14 +183,14 @@ sync_deliver_cb(void *ctx, int result, const char *error)
 
 void
 store_deliver(struct store *store, const struct store_target *targets, size_t n_targets,
-	      const char *msg, size_t len, time_t internaldate, store_deliver_cb *cb, void *ctx)
+              const char *msg, size_t len, time_t internaldate, store_deliver_cb *cb, void *ctx)
 {
 	struct store_pending *p;
 	const char *error;
 
 	if (check_targets(store, targets, n_targets, &error) < 0 ||
 	    (p = pending_new(STORE_RECORD_DELIVER, targets, n_targets, msg, len, internaldate,
-			     &error)) == NULL) {
+	                     &error)) == NULL) {
 		cb(ctx, -1, error);
 		return;
 	}
@@ -200,15 +201,14 @@ store_deliver(struct store *store, const struct store_target *targets, size_t n_
 
 int
 store_deliver_sync(struct store *store, const struct store_target *targets, size_t n_targets,
-		   const char *msg, size_t len, time_t internaldate, const char **error_r)
+                   const char *msg, size_t len, time_t internaldate, const char **error_r)
 {
 	struct sync_wait w = {0};
 	struct store_pending *p;
 
 	if (check_targets(store, targets, n_targets, error_r) < 0)
 		return -1;
-	p = pending_new(STORE_RECORD_DELIVER, targets, n_targets, msg, len, internaldate,
-			error_r);
+	p = pending_new(STORE_RECORD_DELIVER, targets, n_targets, msg, len, internaldate, error_r);
 	if (p == NULL)
 		return -1;
 	p->deliver_cb = sync_deliver_cb;
@@ -224,8 +224,8 @@ store_deliver_sync(struct store *store, const struct store_target *targets, size
 
 static struct store_pending *
 append_new(struct store_account *acct, const char *mailbox, uint32_t flags,
-	   const char *const *keywords, size_t n_keywords, const char *msg, size_t len,
-	   time_t internaldate, const char **error_r)
+           const char *const *keywords, size_t n_keywords, const char *msg, size_t len,
+           time_t internaldate, const char **error_r)
 {
 	struct store_target target = {acct->name, mailbox, NULL, 0};
 	struct store_mailbox_row row;
@@ -246,7 +246,7 @@ append_new(struct store_account *acct, const char *mailbox, uint32_t flags,
 	if (found <= 0) {
 		free(name);
 		store_account_fail(acct, found < 0 ? STORE_ERR_TEMP : STORE_ERR_NONEXISTENT,
-				   found < 0 ? "index error" : "no such mailbox", error_r);
+		                   found < 0 ? "index error" : "no such mailbox", error_r);
 		return NULL;
 	}
 	target.mailbox = name;
@@ -266,14 +266,13 @@ append_new(struct store_account *acct, const char *mailbox, uint32_t flags,
 
 void
 store_append(struct store_account *acct, const char *mailbox, uint32_t flags,
-	     const char *const *keywords, size_t n_keywords, time_t internaldate,
-	     const char *msg, size_t len, store_append_cb *cb, void *ctx)
+             const char *const *keywords, size_t n_keywords, time_t internaldate, const char *msg,
+             size_t len, store_append_cb *cb, void *ctx)
 {
 	struct store_pending *p;
 	const char *error;
 
-	p = append_new(acct, mailbox, flags, keywords, n_keywords, msg, len, internaldate,
-		       &error);
+	p = append_new(acct, mailbox, flags, keywords, n_keywords, msg, len, internaldate, &error);
 	if (p == NULL) {
 		cb(ctx, -1, 0, 0, error);
 		return;
@@ -297,15 +296,14 @@ sync_append_cb(void *ctx, int result, uint32_t uidvalidity, uint32_t uid, const 
 
 int
 store_append_sync(struct store_account *acct, const char *mailbox, uint32_t flags,
-		  const char *const *keywords, size_t n_keywords, time_t internaldate,
-		  const char *msg, size_t len, uint32_t *uidvalidity_r, uint32_t *uid_r,
-		  const char **error_r)
+                  const char *const *keywords, size_t n_keywords, time_t internaldate,
+                  const char *msg, size_t len, uint32_t *uidvalidity_r, uint32_t *uid_r,
+                  const char **error_r)
 {
 	struct sync_wait w = {0};
 	struct store_pending *p;
 
-	p = append_new(acct, mailbox, flags, keywords, n_keywords, msg, len, internaldate,
-		       error_r);
+	p = append_new(acct, mailbox, flags, keywords, n_keywords, msg, len, internaldate, error_r);
 	if (p == NULL)
 		return -1;
 	p->append_cb = sync_append_cb;

@@ -15,10 +15,10 @@ static const struct {
 	unsigned bit;
 	const char *name;
 } special_uses[] = {
-	{STORE_MAILBOX_SENT, "\\Sent"},       {STORE_MAILBOX_DRAFTS, "\\Drafts"},
-	{STORE_MAILBOX_TRASH, "\\Trash"},     {STORE_MAILBOX_JUNK, "\\Junk"},
-	{STORE_MAILBOX_ARCHIVE, "\\Archive"}, {STORE_MAILBOX_ALL, "\\All"},
-	{STORE_MAILBOX_FLAGGED, "\\Flagged"},
+    {STORE_MAILBOX_SENT, "\\Sent"},       {STORE_MAILBOX_DRAFTS, "\\Drafts"},
+    {STORE_MAILBOX_TRASH, "\\Trash"},     {STORE_MAILBOX_JUNK, "\\Junk"},
+    {STORE_MAILBOX_ARCHIVE, "\\Archive"}, {STORE_MAILBOX_ALL, "\\All"},
+    {STORE_MAILBOX_FLAGGED, "\\Flagged"},
 };
 
 const char *
@@ -120,7 +120,7 @@ row_get(sqlite3_stmt *st, struct store_mailbox_row *row)
 
 int
 store_mailbox_row_by_name(struct store_account *acct, const char *name,
-			  struct store_mailbox_row *row)
+                          struct store_mailbox_row *row)
 {
 	sqlite3_stmt *st = store_stmt(acct, STORE_STMT_MAILBOX_BY_NAME);
 
@@ -180,8 +180,7 @@ keyword_valid(const char *s)
 }
 
 static int
-save_keywords(struct store_account *acct, struct store_mailbox_row *row, char **list,
-	      size_t n)
+save_keywords(struct store_account *acct, struct store_mailbox_row *row, char **list, size_t n)
 {
 	struct buf b = BUF_INIT;
 	sqlite3_stmt *st;
@@ -204,7 +203,7 @@ save_keywords(struct store_account *acct, struct store_mailbox_row *row, char **
 
 int
 store_mailbox_keyword_bits(struct store_account *acct, struct store_mailbox_row *row,
-			   const char *const *names, size_t n, uint64_t *bits_r)
+                           const char *const *names, size_t n, uint64_t *bits_r)
 {
 	size_t count, cap;
 	char **list = store_mailbox_keyword_list(row, &count);

@@ -23,19 +23,19 @@ static char *
 select_sql(unsigned fields, bool range)
 {
 	return xasprintf(
-		"SELECT m.uid, m.flags, m.keywords, m.modseq, m.internaldate, m.size,"
-		" d.header_size, d.body_lines, d.sent_date, d.sent_tz, %s, %s, %s, %s, %s, %s, %s,"
-		" %s, %s FROM messages m JOIN msgdata d ON d.id = m.data WHERE m.mailbox = ?1 AND %s",
-		fields & STORE_MSG_ENVELOPE ? "d.envelope" : "NULL",
-		fields & STORE_MSG_BODY ? "d.body" : "NULL",
-		fields & STORE_MSG_BODYSTRUCTURE ? "d.bodystructure" : "NULL",
-		fields & STORE_MSG_PARTS ? "d.parts" : "NULL",
-		fields & STORE_MSG_SEARCH ? "d.subject" : "NULL",
-		fields & STORE_MSG_SEARCH ? "d.from_" : "NULL",
-		fields & STORE_MSG_SEARCH ? "d.to_" : "NULL",
-		fields & STORE_MSG_SEARCH ? "d.cc" : "NULL",
-		fields & STORE_MSG_SEARCH ? "d.message_id" : "NULL",
-		range ? "m.uid BETWEEN ?2 AND ?3 ORDER BY m.uid" : "m.uid = ?2");
+	    "SELECT m.uid, m.flags, m.keywords, m.modseq, m.internaldate, m.size,"
+	    " d.header_size, d.body_lines, d.sent_date, d.sent_tz, %s, %s, %s, %s, %s, %s, %s,"
+	    " %s, %s FROM messages m JOIN msgdata d ON d.id = m.data WHERE m.mailbox = ?1 AND %s",
+	    fields & STORE_MSG_ENVELOPE ? "d.envelope" : "NULL",
+	    fields & STORE_MSG_BODY ? "d.body" : "NULL",
+	    fields & STORE_MSG_BODYSTRUCTURE ? "d.bodystructure" : "NULL",
+	    fields & STORE_MSG_PARTS ? "d.parts" : "NULL",
+	    fields & STORE_MSG_SEARCH ? "d.subject" : "NULL",
+	    fields & STORE_MSG_SEARCH ? "d.from_" : "NULL",
+	    fields & STORE_MSG_SEARCH ? "d.to_" : "NULL",
+	    fields & STORE_MSG_SEARCH ? "d.cc" : "NULL",
+	    fields & STORE_MSG_SEARCH ? "d.message_id" : "NULL",
+	    range ? "m.uid BETWEEN ?2 AND ?3 ORDER BY m.uid" : "m.uid = ?2");
 }
 
 static struct store_blob
@@ -56,8 +56,8 @@ static void
 keep_blobs(struct store_account *acct, struct store_msg_meta *m)
 {
 	struct store_blob *blobs[] = {&m->envelope, &m->body,    &m->bodystructure,
-				      &m->parts,    &m->subject, &m->from,
-				      &m->to,       &m->cc,      &m->message_id};
+	                              &m->parts,    &m->subject, &m->from,
+	                              &m->to,       &m->cc,      &m->message_id};
 	size_t total = 0, off = 0;
 
 	for (size_t i = 0; i < sizeof(blobs) / sizeof(blobs[0]); i++)
@@ -99,8 +99,8 @@ read_meta(sqlite3_stmt *st, struct store_msg_meta *m)
 }
 
 int
-store_msg_get(struct store_view *view, uint32_t uid, unsigned fields,
-	      struct store_msg_meta *meta_r, const char **error_r)
+store_msg_get(struct store_view *view, uint32_t uid, unsigned fields, struct store_msg_meta *meta_r,
+              const char **error_r)
 {
 	struct store_account *acct = view->acct;
 	sqlite3_stmt *st;
@@ -147,7 +147,7 @@ store_msg_cursor_open(struct store_view *view, uint32_t uid_lo, uint32_t uid_hi,
 
 int
 store_msg_cursor_next(struct store_msg_cursor *cur, struct store_msg_meta *meta_r,
-		      const char **error_r)
+                      const char **error_r)
 {
 	int rc = sqlite3_step(cur->st);
 
@@ -188,14 +188,14 @@ store_msg_open(struct store_view *view, uint32_t uid, uint64_t *size_r, const ch
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return store_account_fail(acct, STORE_ERR_TEMP, "cannot open the message file",
-					  error_r);
+		                          error_r);
 	acct->errcode = STORE_ERR_NONE;
 	return fd;
 }
 
 int
 store_msg_read(struct store_view *view, uint32_t uid, uint64_t offset, uint64_t len,
-	       struct buf *out, const char **error_r)
+               struct buf *out, const char **error_r)
 {
 	uint64_t size;
 	int fd = store_msg_open(view, uid, &size, error_r);
@@ -215,7 +215,7 @@ store_msg_read(struct store_view *view, uint32_t uid, uint64_t offset, uint64_t 
 		if (n <= 0) {
 			close(fd);
 			return store_account_fail(view->acct, STORE_ERR_TEMP,
-						  "cannot read the message file", error_r);
+			                          "cannot read the message file", error_r);
 		}
 		out->len += (size_t)n;
 		out->data[out->len] = '\0';

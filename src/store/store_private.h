@@ -49,7 +49,9 @@ struct store_sync {
 	size_t n_req_fds;
 	uint64_t done_seq;   /* records <= done_seq were covered by a finished fdatasync */
 	uint64_t failed_seq; /* records <= failed_seq may not be durable (fdatasync failed) */
-	bool syncfs_req, syncfs_done;
+	pthread_t syncfs_thread; /* the checkpoint's syncfs(), loop-owned */
+	bool syncfs_running;
+	bool syncfs_done; /* set by the syncfs thread */
 	int syncfs_error;
 	bool quit;
 	uint64_t n_fdatasync, n_syncfs; /* statistics */
@@ -60,16 +62,16 @@ struct store_pending {
 	struct store_pending *next;
 	uint64_t seq;
 	uint64_t jnum;
-	struct store_rec rec;    /* strings and msg owned by this struct */
+	struct store_rec rec;           /* strings and msg owned by this struct */
 	struct msg_summary **summaries; /* per target, built while the fdatasync runs */
 	char *msg_copy;
 	store_deliver_cb *deliver_cb;
 	store_append_cb *append_cb;
 	void *ctx;
-	int result;         /* 0 ok, -1 failed */
-	const char *error;  /* static text when failed */
-	uint32_t uidvalidity, uid; /* of target 0, for APPENDUID */
-	bool *target_done;  /* per target: applied in its account's open transaction */
+	int result;                   /* 0 ok, -1 failed */
+	const char *error;            /* static text when failed */
+	uint32_t uidvalidity, uid;    /* of target 0, for APPENDUID */
+	bool *target_done;            /* per target: applied in its account's open transaction */
 	struct store_account **accts; /* per target, during the apply */
 	struct store_apply_result *results; /* per target, during the apply */
 };
@@ -100,8 +102,8 @@ struct store_account {
 	char *dir; /* mail_dir/name */
 	sqlite3 *db;
 	int refs;
-	bool cached;           /* in store->accounts (false once deleted/replaced) */
-	dev_t dev;             /* of index.db, to notice a delete + re-create by another process */
+	bool cached; /* in store->accounts (false once deleted/replaced) */
+	dev_t dev;   /* of index.db, to notice a delete + re-create by another process */
 	ino_t ino;
 	struct store_account *lru_prev, *lru_next; /* idle list (refs == 0) */
 	enum store_error errcode;
@@ -158,7 +160,7 @@ sqlite3_stmt *store_stmt(struct store_account *acct, enum store_stmt_id id);
 void store_account_cache_close_all(struct store *store);
 void store_account_forget(struct store *store, const char *name);
 int store_account_fail(struct store_account *acct, enum store_error code, const char *msg,
-		       const char **error_r);
+                       const char **error_r);
 /* Allocates a new UIDVALIDITY (unique in the account, time-based). Inside a transaction. */
 int store_account_new_uidvalidity(struct store_account *acct, uint32_t *uidvalidity_r);
 
@@ -167,7 +169,7 @@ int store_journal_open(struct store *store, const char **error_r);
 int store_journal_rotate(struct store *store, const char **error_r);
 /* Writes rec as the next record; 0 with *seq_r, or -1 (nothing is left in the journal). */
 int store_journal_write(struct store *store, const struct store_rec *rec, uint64_t *seq_r,
-			const char **error_r);
+                        const char **error_r);
 void store_journal_close(struct store *store);
 /* Removes jfiles with num < below (they must be synced and applied). */
 void store_journal_retire(struct store *store, uint64_t below);
@@ -202,19 +204,19 @@ struct store_apply_result {
 	uint64_t modseq;
 };
 int store_apply_target(struct store_account *acct, const struct store_rec *rec, size_t ti,
-		       uint64_t jnum, struct msg_summary *summary, struct store_apply_result *res,
-		       const char **error_r);
+                       uint64_t jnum, struct msg_summary *summary, struct store_apply_result *res,
+                       const char **error_r);
 /* Before the first apply in a transaction: drops stale delivered rows. */
 void store_apply_prune(struct store_account *acct);
 /* Replay: rewrites the file of an already applied target in place if its row exists. */
 int store_apply_repair(struct store_account *acct, const struct store_rec *rec, size_t ti,
-		       const char **error_r);
+                       const char **error_r);
 /* Undoes an applied target (compensation after another target failed). */
 void store_apply_undo(struct store_account *acct, const uint8_t id[16], size_t ti);
 /* Message file names. */
 void store_apply_file_name(const uint8_t id[16], size_t ti, char out[48]);
 int store_apply_write_file(struct store_account *acct, const char *file, const char *prefix,
-			   size_t prefix_len, const char *msg, size_t len, const char **error_r);
+                           size_t prefix_len, const char *msg, size_t len, const char **error_r);
 
 /* store_replay.c */
 int store_replay(struct store *store, const char **error_r);
@@ -230,7 +232,7 @@ int store_checkpoint_full(struct store *store);
 
 /* store_notify.c */
 void store_notify_emit(struct store *store, enum store_event_type type, const char *account,
-		       uint64_t mailbox_id, const char *mailbox, uint64_t modseq);
+                       uint64_t mailbox_id, const char *mailbox, uint64_t modseq);
 void store_notify_free_all(struct store *store);
 
 /* store_mailbox.c */
@@ -245,16 +247,15 @@ struct store_mailbox_row {
 };
 /* 1 found, 0 not, -1 error. */
 int store_mailbox_row_by_name(struct store_account *acct, const char *name,
-			      struct store_mailbox_row *row);
-int store_mailbox_row_by_id(struct store_account *acct, uint64_t id,
-			    struct store_mailbox_row *row);
+                              struct store_mailbox_row *row);
+int store_mailbox_row_by_id(struct store_account *acct, uint64_t id, struct store_mailbox_row *row);
 void store_mailbox_row_free(struct store_mailbox_row *row);
 int store_mailbox_set_next(struct store_account *acct, uint64_t id, uint32_t uidnext,
-			   uint64_t modseq);
+                           uint64_t modseq);
 /* Keyword bits for names, adding missing ones to the row (and the index). 0 all mapped,
  * 1 some did not fit (64 per mailbox; *bits_r has the others), -1 index error. */
 int store_mailbox_keyword_bits(struct store_account *acct, struct store_mailbox_row *row,
-			       const char *const *names, size_t n, uint64_t *bits_r);
+                               const char *const *names, size_t n, uint64_t *bits_r);
 /* store_mailbox_ops.c helpers (inside a transaction) */
 char *store_mailbox_normalized(struct store_account *acct, const char *name, const char **error_r);
 int store_mailbox_insert(struct store_account *acct, const char *name, unsigned special_use);
@@ -262,9 +263,9 @@ int store_mailbox_create_parents(struct store_account *acct, const char *name);
 bool store_mailbox_has_children(struct store_account *acct, const char *name);
 /* fsynced commit + STORE_EVENT_MAILBOX; rolls back on failure. */
 int store_mailbox_finish(struct store_account *acct, uint64_t id, const char *name,
-			 const char **error_r);
+                         const char **error_r);
 int store_mailbox_fail_tx(struct store_account *acct, enum store_error code, const char *msg,
-			  const char **error_r);
+                          const char **error_r);
 /* Splits row->keywords into an array (free with str_array_free). */
 char **store_mailbox_keyword_list(const struct store_mailbox_row *row, size_t *n_r);
 
@@ -285,8 +286,8 @@ struct store_view {
 void store_view_set_keywords(struct store_view *view, const char *raw);
 void store_view_claim_recent(struct store_view *view, const struct store_mailbox_row *row);
 void store_view_mark_expunged(struct store_view *view, const uint32_t *uids, size_t n);
-void store_view_update_msg(struct store_view *view, uint32_t uid, uint32_t flags,
-			   uint64_t keywords, uint64_t modseq);
+void store_view_update_msg(struct store_view *view, uint32_t uid, uint32_t flags, uint64_t keywords,
+                           uint64_t modseq);
 uint64_t store_view_mailbox_id(const struct store_view *view);
 
 /* store_files.c */
@@ -298,6 +299,6 @@ void store_files_unlink_pending(struct store_account *acct);
 
 /* store_copy.c */
 int store_expunged_add(struct store_account *acct, uint64_t mailbox_id, const uint32_t *uids,
-		       size_t n, uint64_t modseq);
+                       size_t n, uint64_t modseq);
 
 #endif

@@ -1,7 +1,8 @@
 /* The journal sync thread (group commit): it fdatasync()s the journal files that have new
  * records, then tells the loop (an eventfd) which records are durable; every record written
  * before an fdatasync started is covered by it, so while one runs, the next batch gathers.
- * It also runs the checkpoint's syncfs() off the loop. */
+ * A checkpoint's syncfs() runs on a thread of its own, so a slow one never holds up the
+ * fdatasyncs that acknowledge deliveries. */
 #include <errno.h>
 #include <event2/event.h>
 #include <signal.h>
@@ -75,26 +76,42 @@ sync_main(void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	pthread_mutex_lock(&s->mu);
 	while (!s->quit) {
-		if (s->req_seq > s->done_seq && !s->syncfs_req) {
+		if (s->req_seq > s->done_seq)
 			sync_round(s);
-		} else if (s->syncfs_req) {
-			/* first: a steady stream of deliveries must not starve a checkpoint */
-			int err;
-
-			s->syncfs_req = false;
-			pthread_mutex_unlock(&s->mu);
-			err = do_syncfs(store);
-			pthread_mutex_lock(&s->mu);
-			s->n_syncfs++;
-			s->syncfs_done = true;
-			s->syncfs_error = err;
-			wake_loop(s);
-		} else {
+		else
 			pthread_cond_wait(&s->cond, &s->mu);
-		}
 	}
 	pthread_mutex_unlock(&s->mu);
 	return NULL;
+}
+
+static void *
+syncfs_main(void *arg)
+{
+	struct store *store = arg;
+	struct store_sync *s = &store->sync;
+	sigset_t all;
+	int err;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	err = do_syncfs(store);
+	pthread_mutex_lock(&s->mu);
+	s->n_syncfs++;
+	s->syncfs_done = true;
+	s->syncfs_error = err;
+	wake_loop(s);
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+static void
+syncfs_join(struct store_sync *s)
+{
+	if (s->syncfs_running) {
+		pthread_join(s->syncfs_thread, NULL);
+		s->syncfs_running = false;
+	}
 }
 
 static void
@@ -117,8 +134,10 @@ sync_event(evutil_socket_t fd, short what, void *arg)
 	s->syncfs_done = false;
 	pthread_mutex_unlock(&s->mu);
 	store_deliver_complete(store, done, failed);
-	if (syncfs_done)
+	if (syncfs_done) {
+		syncfs_join(s);
 		store_checkpoint_syncfs_done(store, syncfs_error);
+	}
 }
 
 int
@@ -157,6 +176,7 @@ store_sync_stop(struct store *store)
 		pthread_join(s->thread, NULL);
 		s->started = false;
 	}
+	syncfs_join(s);
 	if (s->ev != NULL) {
 		event_free(s->ev);
 		s->ev = NULL;
@@ -227,10 +247,13 @@ store_sync_request_syncfs(struct store *store)
 {
 	struct store_sync *s = &store->sync;
 
-	pthread_mutex_lock(&s->mu);
-	s->syncfs_req = true;
-	pthread_cond_signal(&s->cond);
-	pthread_mutex_unlock(&s->mu);
+	if (s->syncfs_running) /* the checkpoint state machine runs one at a time */
+		return;
+	if (pthread_create(&s->syncfs_thread, NULL, syncfs_main, store) != 0) {
+		store_checkpoint_syncfs_done(store, store_sync_syncfs_inline(store) < 0 ? EIO : 0);
+		return;
+	}
+	s->syncfs_running = true;
 }
 
 int

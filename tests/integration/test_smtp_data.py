@@ -10,6 +10,10 @@ from smtpraw import data_payload
 SMUGGLE = (b"MAIL FROM:<evil@remote.example>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n"
            b"Subject: injected\r\n\r\nsmuggled body\r\n")
 
+# every byte value but NUL, CR and LF (mapped to other 8-bit values)
+_NO_CRLF = bytes(b if b not in (0, 10, 13) else 0x80 | b for b in range(256))
+
+
 # Sequences that a careless server takes for <CRLF>.<CRLF> (the 2023 "SMTP smuggling" class).
 SMUGGLING_ENDS = [
     b"\n.\n", b"\r\n.\n", b"\n.\r\n", b"\r.\r\n", b"\r\n.\r", b"\n.\r", b"\r.\n", b"\r.\r",
@@ -125,7 +129,7 @@ def test_one_byte_at_a_time(server):
 
 
 def test_100k_line_byte_exact(server):
-    line = bytes(random.Random(1).choice(b"abcdefghij .:-_0123456789") for _ in range(100_000))
+    line = random.Random(1).randbytes(100_000).translate(_NO_CRLF)
     msg = make_msg(body=b"short\r\n" + line + b"\r\nafter\r\n")
     with open_data(server) as c:
         c.send(data_payload(msg))
@@ -135,12 +139,11 @@ def test_100k_line_byte_exact(server):
 
 def eight_bit_message(size, seed=5):
     rnd = random.Random(seed)
-    alphabet = bytes(b for b in range(1, 256) if b not in (10, 13))
     lines = []
     total = 0
     while total < size:
         n = rnd.choice((0, 1, 5, 76, 77, 998, 999, 1000, 4000, rnd.randrange(1, 3000)))
-        line = bytes(rnd.choice(alphabet) for _ in range(n))
+        line = rnd.randbytes(n).translate(_NO_CRLF)
         if rnd.random() < 0.05:
             line = b"." + line
         lines.append(line)

@@ -255,3 +255,34 @@ def test_log_has_queue_line_but_no_body(server):
     log = server.log()
     assert secret not in log
     assert re.search(r"from=<sender@client\.example\.test>", log), log[-2000:]
+
+
+def test_store_failure_gives_451(server):
+    """When the store cannot write (here: the account's msg/ directory replaced by a file),
+    the client gets 451 4.3.0, nothing is visible, and the session and server go on."""
+    import os
+    import shutil
+    msgdir = os.path.join(server.store.account_dir("alice@example.test"), "msg")
+    if os.path.isdir(msgdir):
+        shutil.rmtree(msgdir)
+    with open(msgdir, "w") as f:
+        f.write("not a directory")
+    try:
+        with server.raw() as c:
+            c.greet()
+            c.expect("MAIL FROM:<sender@client.example.test>", 250)
+            c.expect("RCPT TO:<alice@example.test>", 250)
+            c.expect("DATA", 354)
+            c.send(make_msg(subject="store fails") + b".\r\n")
+            r = c.reply()
+            assert r.code == 451 and r.enhanced == "4.3.0", r
+            ok = make_msg(subject="other account")
+            assert send_raw_message(c, "sender@client.example.test", ["bob@example.test"],
+                                    ok).code == 250
+        assert server.count("alice@example.test") == 0
+        split_prefix(server.messages("bob@example.test")[0], ok)
+    finally:
+        os.remove(msgdir)
+        os.mkdir(msgdir)
+    deliver(server, ["alice@example.test"], make_msg(subject="after repair"))
+    assert server.count("alice@example.test") >= 1

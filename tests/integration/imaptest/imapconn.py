@@ -7,7 +7,7 @@ import socket
 import ssl
 import time
 
-from imapargs import LIST, args_to_str, get_atom, parse_args
+from imapargs import LIST, NIL, args_to_str, get_atom, parse_args
 
 _LIT_END = re.compile(r"~?\{(\d+)\+?\}\r?\n$")
 
@@ -206,7 +206,8 @@ class Conn:
             else:
                 recent = False
                 for f in fl.val:
-                    s = get_atom(f)
+                    # a keyword "NIL" is a valid flag atom (the "nil" group stores one)
+                    s = "NIL" if f.type == NIL else get_atom(f)
                     if s is None:
                         problems.append((True, "Flags list contains non-atoms."))
                         continue

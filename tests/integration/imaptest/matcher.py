@@ -2,7 +2,7 @@
 $variables bind on first use and must then match (case-sensitively for the bound value),
 "$" matches anything (also a list), "$]" skips to the atom holding "]", $N expands to the
 current sequence of the group's initial sequence N, ${case:x} forces case-sensitive compare,
-$modseqN must grow at least by the index gap, and the $! list directives (unordered[=n],
+optionally $modseqN must grow by the index gap (off: see modseq_rule), and the $! list directives (unordered[=n],
 ordered, extra, noextra, ignore=, ban=)."""
 import re
 
@@ -20,6 +20,9 @@ class Matcher:
         self.highest_modseq_idx = 0
         self.highest_modseq_value = 0
         self.errors = []           # script errors (modseq order)
+        # later imaptest versions check "$modseqN" ordering; the imaptest the test files
+        # come from (2022-03) binds them as plain variables (esearch-condstore relies on it)
+        self.modseq_rule = False
 
     # -- $N relative sequences ---------------------------------------------------------
     def relative_seq(self, seq):
@@ -154,7 +157,7 @@ class Matcher:
                     else:
                         while p < len(inp) and inp[p] != stop:
                             p += 1
-                    m = re.fullmatch(r"modseq(\d+)", name)
+                    m = re.fullmatch(r"modseq(\d+)", name) if self.modseq_rule else None
                     if name == "":
                         value = inp[j:p]
                     elif m:

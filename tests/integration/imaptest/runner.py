@@ -207,12 +207,8 @@ class Executor:
             c.reset_view()
             box = get_astring((parse_args(line)[1:2] or [None])[0])
             c.selected = box
-        chunks = _split_literals(tagstr + " " + line, c.has_cap("LITERAL+"))
-        if body is not None:
-            chunks[-1] = (chunks[-1][0], True)
-            chunks.append((body + "\r\n", False))
-        else:
-            chunks[-1] = (chunks[-1][0] + "\r\n", False)
+        data = tagstr + " " + line + ("" if body is None else "\r\n" + body) + "\r\n"
+        chunks = _split_literals(data, c.has_cap("LITERAL+"))
         for text, sync in chunks:
             c.send(text)
             if sync and not self.wait_continuation(c, tagstr, pending):

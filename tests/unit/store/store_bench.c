@@ -93,14 +93,24 @@ main(int argc, char **argv)
 	b.n_accounts = 100;
 	while ((opt = getopt(argc, argv, "n:a:s:i:d:")) != -1) {
 		switch (opt) {
-		case 'n': b.total = atol(optarg); break;
-		case 'a': b.n_accounts = atoi(optarg); break;
-		case 's': size = (size_t)atol(optarg); break;
-		case 'i': inflight = atol(optarg); break;
-		case 'd': dir = optarg; break;
+		case 'n':
+			b.total = atol(optarg);
+			break;
+		case 'a':
+			b.n_accounts = atoi(optarg);
+			break;
+		case 's':
+			size = (size_t)atol(optarg);
+			break;
+		case 'i':
+			inflight = atol(optarg);
+			break;
+		case 'd':
+			dir = optarg;
+			break;
 		default:
 			fprintf(stderr, "usage: store-bench [-n N] [-a ACCOUNTS] [-s SIZE]"
-					" [-i INFLIGHT] [-d DIR]\n");
+			                " [-i INFLIGHT] [-d DIR]\n");
 			return 64;
 		}
 	}
@@ -128,7 +138,8 @@ main(int argc, char **argv)
 	for (int i = 0; i < b.n_accounts; i++) {
 		b.accounts[i] = xasprintf("bench%d@example.test", i);
 		b.prefixes[i] = xasprintf("Return-Path: <sender@example.org>\r\n"
-					  "Delivered-To: %s\r\n", b.accounts[i]);
+		                          "Delivered-To: %s\r\n",
+		                          b.accounts[i]);
 		if (store_account_create(b.store, b.accounts[i], &error) < 0) {
 			fprintf(stderr, "store-bench: %s\n", error);
 			return 1;
@@ -144,8 +155,8 @@ main(int argc, char **argv)
 	t1 = now();
 	c1 = cpu();
 	store_get_stats(b.store, &after);
-	printf("store-bench: %ld deliveries of %zu bytes to %d accounts, %ld in flight\n",
-	       b.done, b.len, b.n_accounts, inflight);
+	printf("store-bench: %ld deliveries of %zu bytes to %d accounts, %ld in flight\n", b.done,
+	       b.len, b.n_accounts, inflight);
 	printf("store-bench: %.0f deliveries/s (%.3f s), %llu fdatasyncs, %llu syncfs, "
 	       "%llu checkpoints, %ld failed\n",
 	       (double)b.done / (t1 - t0), t1 - t0, after.fdatasyncs - before.fdatasyncs,

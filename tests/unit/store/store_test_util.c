@@ -1,7 +1,8 @@
 /* Helpers for the store tests (see store_test_util.h). */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
+
 #include <cmocka.h>
 
 #include <ftw.h>
@@ -68,10 +69,11 @@ test_make_msg(size_t size, unsigned tag, size_t *len_r)
 	struct buf b = BUF_INIT;
 	size_t line = 0;
 
-	buf_printf(&b, "From: Alice <alice@example.test>\r\nTo: bob@example.test\r\n"
-		       "Subject: test %u\r\nMessage-ID: <%u@example.test>\r\n"
-		       "Date: Mon, 1 Jan 2024 10:00:00 +0000\r\n\r\n",
-		   tag, tag);
+	buf_printf(&b,
+	           "From: Alice <alice@example.test>\r\nTo: bob@example.test\r\n"
+	           "Subject: test %u\r\nMessage-ID: <%u@example.test>\r\n"
+	           "Date: Mon, 1 Jan 2024 10:00:00 +0000\r\n\r\n",
+	           tag, tag);
 	while (b.len < size) {
 		buf_printf(&b, "line %zu of message %u: ", line++, tag);
 		for (unsigned i = 0; i < (line * 7 + tag) % 60; i++)

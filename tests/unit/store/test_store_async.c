@@ -1,9 +1,10 @@
 /* Store tests with an event loop: group-committed asynchronous deliveries and appends
  * (callbacks on the loop, after the covering fdatasync), notify events before the
  * callbacks, a checkpoint, and a close with deliveries still in flight. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
+
 #include <cmocka.h>
 
 #include <event2/event.h>
@@ -84,7 +85,7 @@ test_async(void **state)
 	sub = store_notify_subscribe(r.store, "x@example.test", on_event, &r);
 	for (int i = 0; i < N; i++) {
 		struct store_target t[2] = {{"x@example.test", NULL, "P: 1\r\n", 6},
-					    {"y@example.test", NULL, NULL, 0}};
+		                            {"y@example.test", NULL, NULL, 0}};
 		char msg[64];
 
 		snprintf(msg, sizeof(msg), "Subject: %d\r\n\r\nbody\r\n", i);
@@ -94,7 +95,7 @@ test_async(void **state)
 	assert_int_equal(r.done, 0);
 	acct = store_account_open(r.store, "x@example.test", &error);
 	store_append(acct, "Sent", STORE_FLAG_SEEN, NULL, 0, 0, "Subject: a\r\n\r\n", 14,
-		     on_appended, &r);
+	             on_appended, &r);
 	assert_int_equal(r.done, 0);
 	event_base_dispatch(r.base);
 	assert_int_equal(r.done, N + 1);
@@ -133,11 +134,78 @@ test_async(void **state)
 	free(dir);
 }
 
+struct ckpt_wait {
+	struct store *store;
+	struct event_base *base;
+	int done, polls;
+};
+
+static void
+big_delivered(void *ctx, int result, const char *error)
+{
+	struct ckpt_wait *w = ctx;
+
+	(void)error;
+	assert_int_equal(result, 0);
+	w->done++;
+}
+
+static void
+poll_ckpt(evutil_socket_t fd, short what, void *arg)
+{
+	struct ckpt_wait *w = arg;
+	struct store_stats st;
+
+	(void)fd;
+	(void)what;
+	store_get_stats(w->store, &st);
+	if ((w->done == 14 && st.checkpoints >= 1) || ++w->polls > 300)
+		event_base_loopexit(w->base, NULL);
+}
+
+/* Past 64 MiB of journal: rotation, then syncfs on its own thread, then the old file goes,
+ * while deliveries go on. */
+static void
+test_async_checkpoint(void **state)
+{
+	char *dir = test_tmpdir();
+	struct ckpt_wait w = {0};
+	struct store_target t = {"x@example.test", NULL, NULL, 0};
+	struct timeval tv = {0, 50000};
+	struct store_stats st;
+	struct event *ev;
+	const char *error;
+	size_t len;
+	char *msg = test_make_msg(5 << 20, 9, &len);
+
+	(void)state;
+	w.base = event_base_new();
+	w.store = store_open(dir, w.base, &error);
+	assert_non_null(w.store);
+	assert_int_equal(store_account_create(w.store, "x@example.test", &error), 0);
+	for (int i = 0; i < 14; i++)
+		store_deliver(w.store, &t, 1, msg, len, 0, big_delivered, &w);
+	ev = event_new(w.base, -1, EV_PERSIST, poll_ckpt, &w);
+	event_add(ev, &tv);
+	event_base_dispatch(w.base);
+	event_free(ev);
+	store_get_stats(w.store, &st);
+	assert_int_equal(w.done, 14);
+	assert_int_equal(st.checkpoints, 1);
+	assert_int_equal(st.syncfs, 1); /* the checkpoint (a fresh store needs none at open) */
+	store_close(&w.store);
+	event_base_free(w.base);
+	free(msg);
+	test_rmrf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_async),
+	    cmocka_unit_test(test_async),
+	    cmocka_unit_test(test_async_checkpoint),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,15 +1,19 @@
 /* Crash safety: a child process delivers messages (random sizes up to a few MB, one to
- * three accounts each, with copies and expunges in between) and reports each acknowledged
- * one on a pipe; the parent SIGKILLs it at a random moment, reopens the store (replaying
+ * three accounts each, with copies and expunges in between; every other round from an
+ * event loop with 32 in flight, like the server) and reports each acknowledged one on a
+ * pipe; the parent SIGKILLs it at a random moment, reopens the store (replaying
  * the journal) and checks that every acknowledged message is there byte-exact, that every
  * row's file is complete, that no file lacks a row and no temporary file is visible. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
+
 #include <cmocka.h>
 
 #include <dirent.h>
 #include <errno.h>
+#include <event2/event.h>
+#include <event2/thread.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -34,7 +38,7 @@
 #define TIME_BUDGET 35.0
 
 static const char *const accounts[N_ACCOUNTS] = {"c0@example.test", "c1@example.test",
-						 "c2@example.test", "c3@example.test"};
+                                                 "c2@example.test", "c3@example.test"};
 
 struct ack {
 	uint64_t id;
@@ -56,7 +60,7 @@ gen_msg(uint64_t id, size_t *len_r)
 {
 	uint64_t s = id * 0x9E3779B97F4A7C15ULL + 1;
 	size_t size = next_rand(&s) % 40 == 0 ? 1000000 + next_rand(&s) % 1500000
-					      : 100 + next_rand(&s) % 20000;
+	                                      : 100 + next_rand(&s) % 20000;
 	struct buf b = BUF_INIT;
 
 	buf_printf(&b, "X-Test-Id: %" PRIu64 "\r\nSubject: crash %" PRIu64 "\r\n\r\n", id, id);
@@ -106,7 +110,7 @@ child_shuffle(struct store *store, uint64_t *s)
 
 		if (n > 3) {
 			uint32_t uids[2] = {store_view_msgs(arch)[0].uid,
-					    store_view_msgs(arch)[1].uid};
+			                    store_view_msgs(arch)[1].uid};
 
 			store_view_expunge(arch, uids, 2, &error);
 		}
@@ -115,8 +119,43 @@ child_shuffle(struct store *store, uint64_t *s)
 	store_account_unref(&acct);
 }
 
-static void __attribute__((noreturn))
-child(const char *dir, int wfd, uint64_t round)
+/* One delivery of the next id to one to three accounts; *ack is what to report. */
+static int
+deliver_next(struct store *store, uint64_t *s, uint64_t *id, struct ack *ack, store_deliver_cb *cb,
+             void *ctx)
+{
+	struct store_target t[N_ACCOUNTS];
+	char *prefixes[N_ACCOUNTS];
+	const char *error;
+	size_t nt = 0, len;
+	char *msg;
+	int ret = 0;
+
+	ack->id = ++*id;
+	ack->mask = 0;
+	msg = gen_msg(ack->id, &len);
+	for (int a = 0; a < N_ACCOUNTS; a++) {
+		if (next_rand(s) % 3 == 0 || (a == N_ACCOUNTS - 1 && nt == 0)) {
+			prefixes[nt] = gen_prefix(a);
+			t[nt].account = accounts[a];
+			t[nt].mailbox = NULL;
+			t[nt].prefix = prefixes[nt];
+			t[nt].prefix_len = strlen(prefixes[nt]);
+			nt++;
+			ack->mask |= 1u << a;
+		}
+	}
+	if (cb != NULL)
+		store_deliver(store, t, nt, msg, len, 0, cb, ctx);
+	else
+		ret = store_deliver_sync(store, t, nt, msg, len, 0, &error);
+	for (size_t i = 0; i < nt; i++)
+		free(prefixes[i]);
+	free(msg);
+	return ret;
+}
+
+static void __attribute__((noreturn)) child(const char *dir, int wfd, uint64_t round)
 {
 	const char *error;
 	struct store *store = store_open(dir, NULL, &error);
@@ -125,33 +164,71 @@ child(const char *dir, int wfd, uint64_t round)
 	if (store == NULL)
 		_exit(2);
 	for (int n = 0; n < 100000; n++) {
-		struct store_target t[N_ACCOUNTS];
-		char *prefixes[N_ACCOUNTS];
-		struct ack ack = {++id, 0};
-		size_t nt = 0, len;
-		char *msg = gen_msg(id, &len);
+		struct ack ack;
 
-		for (int a = 0; a < N_ACCOUNTS; a++) {
-			if (next_rand(&s) % 3 == 0 || (a == N_ACCOUNTS - 1 && nt == 0)) {
-				prefixes[nt] = gen_prefix(a);
-				t[nt].account = accounts[a];
-				t[nt].mailbox = NULL;
-				t[nt].prefix = prefixes[nt];
-				t[nt].prefix_len = strlen(prefixes[nt]);
-				nt++;
-				ack.mask |= 1u << a;
-			}
-		}
-		if (store_deliver_sync(store, t, nt, msg, len, 0, &error) == 0 &&
+		if (deliver_next(store, &s, &id, &ack, NULL, NULL) == 0 &&
 		    write(wfd, &ack, sizeof(ack)) != sizeof(ack))
 			_exit(3);
-		for (size_t i = 0; i < nt; i++)
-			free(prefixes[i]);
-		free(msg);
 		if (n % 7 == 3)
 			child_shuffle(store, &s);
 	}
 	store_close(&store);
+	_exit(0);
+}
+
+/* The server's way: an event loop, the sync thread, many deliveries in flight. */
+struct async_child {
+	struct store *store;
+	uint64_t s, id;
+	int wfd, started;
+};
+
+struct async_one {
+	struct async_child *c;
+	struct ack ack;
+};
+
+static void start_async(struct async_child *c);
+
+static void
+async_done(void *ctx, int result, const char *error)
+{
+	struct async_one *one = ctx;
+	struct async_child *c = one->c;
+
+	(void)error;
+	if (result == 0 && write(c->wfd, &one->ack, sizeof(one->ack)) != sizeof(one->ack))
+		_exit(3);
+	free(one);
+	if (c->started % 11 == 5)
+		child_shuffle(c->store, &c->s);
+	start_async(c);
+}
+
+static void
+start_async(struct async_child *c)
+{
+	struct async_one *one = xcalloc(1, sizeof(*one));
+
+	one->c = c;
+	c->started++;
+	deliver_next(c->store, &c->s, &c->id, &one->ack, async_done, one);
+}
+
+static void __attribute__((noreturn)) child_async(const char *dir, int wfd, uint64_t round)
+{
+	struct async_child c = {.s = round * 7919 + 17, .id = round * 1000000, .wfd = wfd};
+	struct event_base *base;
+	const char *error;
+
+	evthread_use_pthreads();
+	base = event_base_new();
+	c.store = store_open(dir, base, &error);
+	if (c.store == NULL)
+		_exit(2);
+	for (int i = 0; i < 32; i++)
+		start_async(&c);
+	event_base_dispatch(base);
 	_exit(0);
 }
 
@@ -166,7 +243,7 @@ cmp_ack(const void *a, const void *b)
 /* Checks every message of mailbox: complete and byte-exact. Marks INBOX ids in found. */
 static void
 check_mailbox(struct store_account *acct, int a, const char *mailbox, const struct ack *acks,
-	      size_t n_acks, uint64_t *found)
+              size_t n_acks, uint64_t *found)
 {
 	struct store_view *v;
 	struct buf got = BUF_INIT;
@@ -193,7 +270,7 @@ check_mailbox(struct store_account *acct, int a, const char *mailbox, const stru
 		want = gen_msg(id, &len);
 		if (got.len != plen + len || memcmp(got.data + plen, want, len) != 0)
 			fail_msg("%s %s uid %u: id %" PRIu64 " not byte-exact (%zu vs %zu)",
-				 accounts[a], mailbox, uid, id, got.len, plen + len);
+			         accounts[a], mailbox, uid, id, got.len, plen + len);
 		free(want);
 		if (strcmp(mailbox, "INBOX") == 0) {
 			struct ack key = {id, 0};
@@ -233,9 +310,9 @@ check_files(const char *dir, int a)
 	size_t rows;
 
 	assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(DISTINCT file) FROM messages", -1,
-					    &st, NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db, "SELECT count(DISTINCT file) FROM messages", -1, &st, NULL),
+	    SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	rows = (size_t)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
@@ -270,8 +347,8 @@ verify(const char *dir, struct ack *acks, size_t n_acks, uint64_t round)
 	for (size_t i = 0; i < n_acks; i++) {
 		if (acks[i].mask & ~found[i])
 			fail_msg("round %" PRIu64 ": acknowledged id %" PRIu64
-				 " missing in accounts %#" PRIx64,
-				 round, acks[i].id, acks[i].mask & ~found[i]);
+			         " missing in accounts %#" PRIx64,
+			         round, acks[i].id, acks[i].mask & ~found[i]);
 	}
 	free(found);
 	store_close(&store);
@@ -312,6 +389,8 @@ test_crash(void **state)
 		assert_true(pid >= 0);
 		if (pid == 0) {
 			close(fds[0]);
+			if (round % 2 == 0)
+				child_async(dir, fds[1], round);
 			child(dir, fds[1], round);
 		}
 		close(fds[1]);
@@ -329,12 +408,12 @@ test_crash(void **state)
 			verify(dir, acks, n_acks, round);
 			if (getenv("STORE_CRASH_VERBOSE") != NULL)
 				print_message("round %" PRIu64 ": %zu acks, verify %.2f s\n", round,
-					      n_acks, now() - t0);
+				              n_acks, now() - t0);
 		}
 		rounds++;
 	}
 	print_message("crash test: %d rounds, %zu acknowledged deliveries, %.1f s\n", rounds,
-		      n_acks, now() - start);
+	              n_acks, now() - start);
 	assert_true(rounds >= 10);
 	assert_true(n_acks > 0);
 	free(acks);
@@ -346,7 +425,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_crash),
+	    cmocka_unit_test(test_crash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

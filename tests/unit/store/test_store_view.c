@@ -1,9 +1,10 @@
 /* Store tests: views and their refresh (new mail, flag changes, expunges at the caller's
  * pace), flags and keywords with UNCHANGEDSINCE, expunge and VANISHED, copy and move
  * (COPYUID mapping), and the notify bus. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
+
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -61,9 +62,9 @@ append(struct store_account *acct, const char *mailbox, unsigned tag)
 	size_t len;
 	char *msg = test_make_msg(200, tag, &len);
 
-	assert_int_equal(store_append_sync(acct, mailbox, 0, NULL, 0, 0, msg, len, &uidvalidity,
-					   &uid, &error),
-			 0);
+	assert_int_equal(
+	    store_append_sync(acct, mailbox, 0, NULL, 0, 0, msg, len, &uidvalidity, &uid, &error),
+	    0);
 	free(msg);
 	return uid;
 }
@@ -80,14 +81,14 @@ view(struct store_account *acct, const char *name)
 
 static void
 store_flags(struct store_view *v, uint32_t uid, enum store_flags_mode mode, uint32_t flags,
-	    const char *kw, uint64_t unchangedsince, struct store_flags_result *res)
+            const char *kw, uint64_t unchangedsince, struct store_flags_result *res)
 {
 	const char *error;
 	const char *kws[1] = {kw};
 
 	assert_int_equal(store_view_store_flags(v, &uid, 1, mode, flags, kws, kw != NULL,
-						unchangedsince, res, &error),
-			 0);
+	                                        unchangedsince, res, &error),
+	                 0);
 }
 
 static void
@@ -123,7 +124,7 @@ test_refresh_new_and_flags(void **state)
 	assert_int_equal(res.n_changed, 1);
 	assert_true(res.keywords_changed);
 	assert_int_equal(store_view_msgs(b)[0].flags & STORE_FLAGS_STORABLE,
-			 STORE_FLAG_SEEN | STORE_FLAG_FLAGGED);
+	                 STORE_FLAG_SEEN | STORE_FLAG_FLAGGED);
 	assert_int_equal(store_view_msgs(b)[0].modseq, res.modseq);
 	store_flags_result_free(&res);
 	/* the own change is not reported again */
@@ -138,7 +139,7 @@ test_refresh_new_and_flags(void **state)
 	assert_true(ch.keywords_changed);
 	assert_int_equal(store_view_msgs(a)[0].keywords, 1);
 	assert_int_equal(store_view_msgs(a)[0].flags & STORE_FLAGS_STORABLE,
-			 STORE_FLAG_SEEN | STORE_FLAG_FLAGGED);
+	                 STORE_FLAG_SEEN | STORE_FLAG_FLAGGED);
 	assert_true(store_view_msgs(a)[0].flags & STORE_FLAG_RECENT);
 	store_view_changes_free(&ch);
 
@@ -178,8 +179,8 @@ test_unchangedsince(void **state)
 	uids[1] = 2;
 	/* RFC 7162 3.1.3: message 2 changed since: it fails, 1 is stored */
 	assert_int_equal(store_view_store_flags(a, uids, 2, STORE_FLAGS_ADD, STORE_FLAG_SEEN, NULL,
-						0, store_view_highestmodseq(a), &res, &error),
-			 0);
+	                                        0, store_view_highestmodseq(a), &res, &error),
+	                 0);
 	assert_int_equal(res.n_failed, 1);
 	assert_int_equal(res.failed_uids[0], 2);
 	assert_int_equal(res.n_changed, 1);
@@ -206,18 +207,18 @@ test_keyword_limit(void **state)
 		const char *kw = name;
 
 		snprintf(name, sizeof(name), "k%d", i);
-		assert_int_equal(store_view_store_flags(a, &uid, 1, STORE_FLAGS_ADD, 0, &kw, 1, 0,
-							&res, &error),
-				 0);
+		assert_int_equal(
+		    store_view_store_flags(a, &uid, 1, STORE_FLAGS_ADD, 0, &kw, 1, 0, &res, &error),
+		    0);
 		store_flags_result_free(&res);
 	}
 	assert_int_equal(store_view_msgs(a)[0].keywords, UINT64_MAX);
 	{
 		const char *kw = "one-too-many";
 
-		assert_int_equal(store_view_store_flags(a, &uid, 1, STORE_FLAGS_ADD, 0, &kw, 1, 0,
-							&res, &error),
-				 -1);
+		assert_int_equal(
+		    store_view_store_flags(a, &uid, 1, STORE_FLAGS_ADD, 0, &kw, 1, 0, &res, &error),
+		    -1);
 		assert_int_equal(store_account_errcode(f->acct), STORE_ERR_LIMIT);
 	}
 	store_view_close(&a);
@@ -266,7 +267,7 @@ test_expunge_vanished(void **state)
 	store_view_changes_free(&ch);
 	/* VANISHED (EARLIER) since the old modseq; none since now */
 	assert_int_equal(store_view_vanished_since(a, before, 1, UINT32_MAX, &vanished, &n, &error),
-			 0);
+	                 0);
 	assert_int_equal(n, 3);
 	assert_int_equal(vanished[0], 2);
 	assert_int_equal(vanished[1], 3);
@@ -277,8 +278,8 @@ test_expunge_vanished(void **state)
 	assert_int_equal(vanished[0], 3);
 	free(vanished);
 	assert_int_equal(store_view_vanished_since(a, store_view_highestmodseq(a), 1, UINT32_MAX,
-						   &vanished, &n, &error),
-			 0);
+	                                           &vanished, &n, &error),
+	                 0);
 	assert_int_equal(n, 0);
 	free(vanished);
 	/* UIDs are never reused */
@@ -316,8 +317,7 @@ test_copy_move(void **state)
 	store_copy_result_free(&res);
 	assert_int_equal(store_view_count(arch), 4);
 	/* flags and keywords by name, \Recent for the destination's first session */
-	assert_int_equal(store_view_msgs(arch)[2].flags,
-			 STORE_FLAG_FLAGGED | STORE_FLAG_RECENT);
+	assert_int_equal(store_view_msgs(arch)[2].flags, STORE_FLAG_FLAGGED | STORE_FLAG_RECENT);
 	assert_int_equal(store_view_msgs(arch)[2].keywords, 1);
 	assert_string_equal(store_view_keywords(arch, &n)[0], "Important");
 	test_read_msg(in, 2, &b1);
@@ -474,14 +474,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_refresh_new_and_flags, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unchangedsince, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_keyword_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_expunge_vanished, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_copy_move, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_notify, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_deleted_mailbox_view, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rename_seen_by_view, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refresh_new_and_flags, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unchangedsince, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_keyword_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_expunge_vanished, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_copy_move, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_notify, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_deleted_mailbox_view, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rename_seen_by_view, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
