@@ -30,6 +30,7 @@ static int opt_port = 110;
 static const char *opt_pass = "pw";
 static unsigned opt_window = 64;	/* commands in flight (RETR and DELE each count) */
 static long opt_expect = -1;		/* messages each mailbox must hold (-1: any) */
+static int opt_rset;			/* RSET before QUIT: keep the mail (for profiling) */
 
 static double
 now(void)
@@ -184,14 +185,15 @@ login(struct conn *c)
 	expect_ok(c, "PASS");
 }
 
-/* One account: returns 0 and prints "user messages bytes login_s transfer_s". */
+/* One account: returns 0 and prints "user messages bytes login_s transfer_s quit_s":
+ * connect..PASS +OK, STAT..last DELE reply (RSET included with -r), QUIT..+OK. */
 static int
 run_client(const char *user)
 {
 	struct conn c = {.fd = -1, .user = user};
 	unsigned long long *sizes, total = 0;
 	unsigned long count, sent = 0, done = 0;
-	double t0, t1, t2;
+	double t0, t1, t2, t3;
 	size_t len;
 	char *line, wbuf[64 * 32];
 	size_t wlen;
@@ -252,11 +254,16 @@ run_client(const char *user)
 			done++;
 		} while (done < sent && (sent - done > opt_window / 2 || sent == 2 * count));
 	}
+	if (opt_rset) {
+		command(&c, "RSET\r\n");
+		expect_ok(&c, "RSET");
+	}
+	t2 = now();
 	command(&c, "QUIT\r\n");
 	expect_ok(&c, "QUIT");
-	t2 = now();
+	t3 = now();
 	close(c.fd);
-	printf("%s %lu %llu %.6f %.6f\n", user, count, total, t1 - t0, t2 - t1);
+	printf("%s %lu %llu %.6f %.6f %.6f\n", user, count, total, t1 - t0, t2 - t1, t3 - t2);
 	fflush(stdout);
 	return 0;
 }
@@ -265,7 +272,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: pop3load [-h host] [-p port] [-P password] [-w window] "
-			"[-n expected-messages] user...\n");
+			"[-n expected-messages] [-r] user...\n");
 	exit(2);
 }
 
@@ -275,13 +282,14 @@ main(int argc, char **argv)
 	double t0, t1;
 	int opt, i, failed = 0;
 
-	while ((opt = getopt(argc, argv, "h:p:P:w:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "h:p:P:w:n:r")) != -1) {
 		switch (opt) {
 		case 'h': opt_host = optarg; break;
 		case 'p': opt_port = atoi(optarg); break;
 		case 'P': opt_pass = optarg; break;
 		case 'w': opt_window = (unsigned)atoi(optarg); break;
 		case 'n': opt_expect = atol(optarg); break;
+		case 'r': opt_rset = 1; break;
 		default: usage();
 		}
 	}

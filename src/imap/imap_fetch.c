@@ -18,11 +18,20 @@
 
 /* Ranges past this are sent from the file instead of through memory. */
 #define FETCH_STREAM_MIN (256 * 1024)
+/* Responses are handed to the connection in chunks of about this size... */
+#define FETCH_CHUNK (64 * 1024)
+/* ...and producing pauses while more than this waits to be sent (STYLE.md practice 6):
+ * "FETCH 1:* BODY[]" on a big mailbox never sits in memory whole. */
+#define FETCH_OUTPUT_HIGH (512 * 1024)
 
-struct fetch_run {
+/* One FETCH in progress; it outlives imap_cmd_fetch() when paused for output. */
+struct imap_fetch_run {
 	struct imap_session *s;
-	const struct imap_command *cmd;
-	struct imap_fetch_plan *plan;
+	char *tag;
+	struct imap_fetch_plan plan;
+	uint32_t *uids;     /* what to send, ascending */
+	size_t n_uids;
+	size_t next;        /* index in uids of the next message */
 	struct buf out;
 	uint32_t *seen_set; /* UIDs whose \Seen this FETCH set (sorted) */
 	size_t n_seen_set;
@@ -48,14 +57,14 @@ uid_in(const uint32_t *uids, size_t n, uint32_t uid)
 
 /* The space before an item, none right after "FETCH (". */
 static void
-fetch_sep(struct fetch_run *r)
+fetch_sep(struct imap_fetch_run *r)
 {
 	if (r->out.len == 0 || r->out.data[r->out.len - 1] != '(')
 		buf_appendc(&r->out, ' ');
 }
 
 static void
-fetch_flush(struct fetch_run *r)
+fetch_flush(struct imap_fetch_run *r)
 {
 	imap_send_raw(r->s, r->out.data, r->out.len);
 	buf_reset(&r->out);
@@ -63,7 +72,7 @@ fetch_flush(struct fetch_run *r)
 
 /* Sends [offset, offset+len) of the message as a literal's data. */
 static void
-fetch_range(struct fetch_run *r, uint32_t uid, uint64_t offset, uint64_t len)
+fetch_range(struct imap_fetch_run *r, uint32_t uid, uint64_t offset, uint64_t len)
 {
 	const char *error;
 	uint64_t size;
@@ -82,7 +91,7 @@ fetch_range(struct fetch_run *r, uint32_t uid, uint64_t offset, uint64_t len)
 }
 
 static void
-fetch_section(struct fetch_run *r, const struct store_msg_meta *meta,
+fetch_section(struct imap_fetch_run *r, const struct store_msg_meta *meta,
 	      const struct mime_parts *parts, const struct imap_fetch_section *sec)
 {
 	struct mime_section_range range;
@@ -123,10 +132,10 @@ fetch_section(struct fetch_run *r, const struct store_msg_meta *meta,
 }
 
 static void
-fetch_one(struct fetch_run *r, uint32_t seq, const struct store_view_msg *vm,
+fetch_one(struct imap_fetch_run *r, uint32_t seq, const struct store_view_msg *vm,
 	  const struct store_msg_meta *meta)
 {
-	const struct imap_fetch_plan *p = r->plan;
+	const struct imap_fetch_plan *p = &r->plan;
 	struct mime_parts parts = {NULL, 0};
 	bool have_parts = false;
 
@@ -176,13 +185,13 @@ fetch_one(struct fetch_run *r, uint32_t seq, const struct store_view_msg *vm,
 	if (have_parts)
 		mime_parts_free(&parts);
 	buf_appends(&r->out, ")\r\n");
-	if (r->out.len >= FETCH_STREAM_MIN)
+	if (r->out.len >= FETCH_CHUNK)
 		fetch_flush(r);
 }
 
 /* RFC 3501 6.4.5: non-PEEK body items set \Seen (not in a read-only mailbox). */
 static void
-fetch_set_seen(struct fetch_run *r, const uint32_t *uids, size_t n)
+fetch_set_seen(struct imap_fetch_run *r, const uint32_t *uids, size_t n)
 {
 	const struct store_view_msg *msgs = store_view_msgs(r->s->view);
 	struct store_flags_result res;
@@ -208,7 +217,7 @@ fetch_set_seen(struct fetch_run *r, const uint32_t *uids, size_t n)
 }
 
 static void
-fetch_vanished(struct fetch_run *r, const uint32_t *uids, size_t n, const char *setstr)
+fetch_vanished(struct imap_fetch_run *r, const uint32_t *uids, size_t n, const char *setstr)
 {
 	struct imap_seqset parsed, set;
 	struct buf b = BUF_INIT;
@@ -222,7 +231,7 @@ fetch_vanished(struct fetch_run *r, const uint32_t *uids, size_t n, const char *
 	imap_seqset_init(&set);
 	if (imap_seqset_parse(&parsed, setstr, false, &error) == 0) {
 		imap_seqset_resolve(&parsed, store_view_uidnext(r->s->view) - 1, &set);
-		if (store_view_vanished_since(r->s->view, r->plan->changedsince,
+		if (store_view_vanished_since(r->s->view, r->plan.changedsince,
 					      imap_seqset_min(&set), imap_seqset_max(&set), &gone,
 					      &n_gone, &error) == 0) {
 			for (size_t i = 0; i < n_gone; i++) {
@@ -243,8 +252,32 @@ fetch_vanished(struct fetch_run *r, const uint32_t *uids, size_t n, const char *
 	imap_seqset_free(&set);
 }
 
-static void
-fetch_run(struct fetch_run *r, const uint32_t *uids, size_t n)
+/* Index of the first of uids[from..n) that is >= uid. */
+static size_t
+uid_lower_bound(const uint32_t *uids, size_t from, size_t n, uint32_t uid)
+{
+	size_t lo = from, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (uids[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool
+fetch_output_full(struct imap_fetch_run *r)
+{
+	return r->s->conn != NULL && conn_output_len(r->s->conn) > FETCH_OUTPUT_HIGH;
+}
+
+/* Sends messages from r->next on. 1 all sent, 0 paused until the output drains. */
+static int
+fetch_step(struct imap_fetch_run *r)
 {
 	const struct store_view_msg *msgs = store_view_msgs(r->s->view);
 	struct store_msg_cursor *cur;
@@ -252,28 +285,94 @@ fetch_run(struct fetch_run *r, const uint32_t *uids, size_t n)
 	const char *error;
 	int ret;
 
-	if (n == 0)
-		return;
-	cur = store_msg_cursor_open(r->s->view, uids[0], uids[n - 1], r->plan->fields);
+	if (r->next >= r->n_uids)
+		return 1;
+	cur = store_msg_cursor_open(r->s->view, r->uids[r->next], r->uids[r->n_uids - 1],
+				    r->plan.fields);
 	while ((ret = store_msg_cursor_next(cur, &meta, &error)) == 1) {
 		uint32_t seq;
 
-		if (!uid_in(uids, n, meta.uid) || (seq = store_view_seq(r->s->view, meta.uid)) == 0)
+		r->next = uid_lower_bound(r->uids, r->next, r->n_uids, meta.uid);
+		if (r->next >= r->n_uids || r->uids[r->next] != meta.uid)
 			continue;
-		if (r->plan->has_changedsince && msgs[seq - 1].modseq <= r->plan->changedsince)
+		r->next++;
+		if ((seq = store_view_seq(r->s->view, meta.uid)) == 0)
+			continue;
+		if (r->plan.has_changedsince && msgs[seq - 1].modseq <= r->plan.changedsince)
 			continue;
 		fetch_one(r, seq, &msgs[seq - 1], &meta);
+		if (r->out.len > 0 && fetch_output_full(r))
+			fetch_flush(r);
+		if (fetch_output_full(r) && r->next < r->n_uids) {
+			store_msg_cursor_close(&cur);
+			return 0;
+		}
 	}
 	if (ret < 0)
 		log_error("imap: %s: user=%s fetch failed: %s", r->s->id, r->s->account, error);
 	store_msg_cursor_close(&cur);
+	r->next = r->n_uids;
+	return 1;
+}
+
+static void
+fetch_run_free(struct imap_fetch_run **rp)
+{
+	struct imap_fetch_run *r = *rp;
+
+	if (r == NULL)
+		return;
+	buf_free(&r->out);
+	free(r->seen_set);
+	free(r->uids);
+	free(r->tag);
+	imap_fetch_plan_free(&r->plan);
+	free(r);
+	*rp = NULL;
+}
+
+/* Runs r until it is done (the tagged OK sent, r freed: 1) or paused (0). */
+static int
+fetch_continue(struct imap_fetch_run *r)
+{
+	struct imap_session *s = r->s;
+
+	if (fetch_step(r) == 0) {
+		fetch_flush(r);
+		s->fetch = r;
+		conn_want_drain(s->conn);
+		return 0;
+	}
+	fetch_flush(r);
+	s->fetch = NULL;
+	imap_ok(s, r->tag, "FETCH completed");
+	fetch_run_free(&r);
+	return 1;
+}
+
+void
+imap_fetch_on_drain(struct imap_session *s)
+{
+	if (s->fetch == NULL || s->conn == NULL)
+		return;
+	if (fetch_continue(s->fetch) == 1 && imap_session_async_done(s))
+		imap_session_resume(s);
+}
+
+void
+imap_fetch_abort(struct imap_session *s)
+{
+	if (s->fetch == NULL)
+		return;
+	fetch_run_free(&s->fetch);
+	s->pending--;
 }
 
 void
 imap_cmd_fetch(struct imap_session *s, const struct imap_command *cmd)
 {
+	struct imap_fetch_run *r;
 	struct imap_fetch_plan plan;
-	struct fetch_run r;
 	const char *setstr, *error;
 	uint32_t *uids;
 	size_t n;
@@ -300,19 +399,17 @@ imap_cmd_fetch(struct imap_session *s, const struct imap_command *cmd)
 		imap_condstore_enable(s);
 	if (cmd->uid)
 		plan.items |= IMAP_FETCH_UID;
-	memset(&r, 0, sizeof(r));
-	r.s = s;
-	r.cmd = cmd;
-	r.plan = &plan;
+	r = xcalloc(1, sizeof(*r));
+	r->s = s;
+	r->tag = xstrdup(cmd->tag);
+	r->plan = plan;
+	r->uids = uids;
+	r->n_uids = n;
 	if (plan.set_seen && !s->readonly)
-		fetch_set_seen(&r, uids, n);
+		fetch_set_seen(r, uids, n);
 	if (plan.vanished)
-		fetch_vanished(&r, uids, n, setstr);
-	fetch_run(&r, uids, n);
-	fetch_flush(&r);
-	buf_free(&r.out);
-	free(r.seen_set);
-	free(uids);
-	imap_fetch_plan_free(&plan);
-	imap_ok(s, cmd->tag, "FETCH completed");
+		fetch_vanished(r, uids, n, setstr);
+	/* paused: no other command runs until this one is answered */
+	if (fetch_continue(r) == 0)
+		imap_session_async_begin(s);
 }

@@ -69,10 +69,12 @@ static const struct imap_command_def commands[] = {
 static void imap_session_on_input(struct conn *conn, void *ctx);
 static void imap_session_on_close(struct conn *conn, void *ctx, enum conn_close_reason why);
 static void imap_session_on_tls_ready(struct conn *conn, void *ctx);
+static void imap_session_on_drain(struct conn *conn, void *ctx);
 
 static const struct conn_ops imap_conn_ops = {
 	.on_input = imap_session_on_input,
 	.on_close = imap_session_on_close,
+	.on_drain = imap_session_on_drain,
 	.on_tls_ready = imap_session_on_tls_ready,
 };
 
@@ -103,6 +105,7 @@ imap_session_new(struct imap_server *server, struct conn *conn, enum imap_listen
 void
 imap_session_free(struct imap_session *s)
 {
+	imap_fetch_abort(s);
 	store_notify_unsubscribe(&s->notify);
 	store_view_close(&s->view);
 	store_account_unref(&s->acct);
@@ -412,6 +415,13 @@ imap_session_on_input(struct conn *conn, void *ctx)
 }
 
 static void
+imap_session_on_drain(struct conn *conn, void *ctx)
+{
+	(void)conn;
+	imap_fetch_on_drain(ctx);
+}
+
+static void
 imap_session_on_tls_ready(struct conn *conn, void *ctx)
 {
 	struct imap_session *s = ctx;
@@ -440,6 +450,7 @@ imap_session_on_close(struct conn *conn, void *ctx, enum conn_close_reason why)
 	imap_server_session_closed(s->server, s);
 	conn_free(&s->conn);
 	store_notify_unsubscribe(&s->notify);
+	imap_fetch_abort(s);
 	if (s->pending > 0) {
 		s->conn_gone = true;
 		return;

@@ -12,6 +12,7 @@
 #include "util/buf.h"
 
 struct conn;
+struct imap_fetch_run;
 struct store_account;
 struct store_notify;
 struct store_view;
@@ -63,6 +64,8 @@ struct imap_session {
 	bool qresync;
 	/* RFC 5182 SEARCHRES: UIDs of the last SEARCH ... RETURN (SAVE) */
 	struct imap_seqset saved;
+	/* a FETCH paused until its output drains (counted in pending) */
+	struct imap_fetch_run *fetch;
 	/* async */
 	bool processing;  /* inside imap_session_process(): resume must not re-enter it */
 	unsigned pending;
@@ -151,6 +154,10 @@ imap_command_fn imap_cmd_capability, imap_cmd_noop, imap_cmd_logout, imap_cmd_id
 	imap_cmd_lsub, imap_cmd_status, imap_cmd_append, imap_cmd_check, imap_cmd_close,
 	imap_cmd_unselect, imap_cmd_expunge, imap_cmd_store, imap_cmd_copy, imap_cmd_fetch,
 	imap_cmd_search, imap_cmd_idle;
+/* A paused FETCH: the output drained, go on (imap_fetch.c); the connection is gone,
+ * drop it. */
+void imap_fetch_on_drain(struct imap_session *s);
+void imap_fetch_abort(struct imap_session *s);
 /* Continuation lines of AUTHENTICATE and IDLE. */
 void imap_auth_continue(struct imap_session *s, const char *line);
 void imap_idle_line(struct imap_session *s, const char *line);

@@ -17,6 +17,9 @@
 #include "util/buf.h"
 #include "util/xmalloc.h"
 
+/* on_drain fires once the output is down to this: refill before the pipe runs dry */
+#define CONN_DRAIN_LOW (64 * 1024)
+
 struct conn {
 	struct event_base *base;
 	struct bufferevent *bev; /* the top of the stack: the TLS filter after STARTTLS */
@@ -98,13 +101,12 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *conn = arg;
 
-	if (evbuffer_get_length(bufferevent_get_output(bev)) != 0)
-		return;
 	if (conn->closing) {
 		conn_close_progress(conn);
 		return;
 	}
-	if (conn->want_drain && conn->ops->on_drain != NULL) {
+	if (conn->want_drain && conn->ops->on_drain != NULL &&
+	    conn_output_len(conn) <= CONN_DRAIN_LOW) {
 		conn->want_drain = false;
 		conn->ops->on_drain(conn, conn->ctx);
 	}
@@ -148,7 +150,7 @@ conn_defer_ev_cb(evutil_socket_t fd, short what, void *arg)
 		conn_close_progress(conn);
 		return;
 	}
-	if (conn_output_len(conn) != 0 || conn->close_reported)
+	if (conn_output_len(conn) > CONN_DRAIN_LOW || conn->close_reported)
 		return;
 	if (conn->want_drain && conn->ops->on_drain != NULL) {
 		conn->want_drain = false;
@@ -226,6 +228,7 @@ conn_setup_bev(struct conn *conn)
 	if (bufferevent_openssl_get_ssl(conn->bev) != NULL)
 		bufferevent_openssl_set_allow_dirty_shutdown(conn->bev, 1);
 	bufferevent_setcb(conn->bev, conn_read_cb, conn_write_cb, conn_event_cb, conn);
+	bufferevent_setwatermark(conn->bev, EV_WRITE, CONN_DRAIN_LOW, 0);
 	bufferevent_set_timeouts(conn->bev, conn->timeout ? &tv : NULL,
 				 conn->timeout ? &tv : NULL);
 	bufferevent_enable(conn->bev, conn->paused ? EV_WRITE : EV_READ | EV_WRITE);
@@ -371,7 +374,7 @@ void
 conn_want_drain(struct conn *conn)
 {
 	conn->want_drain = true;
-	if (conn_output_len(conn) == 0)
+	if (conn_output_len(conn) <= CONN_DRAIN_LOW)
 		event_active(conn->defer_ev, 0, 0);
 }
 
@@ -408,8 +411,9 @@ conn_under_output_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
 {
 	struct conn *conn = arg;
 
-	if (info->n_deleted > 0 && evbuffer_get_length(buf) == 0 &&
-	    (conn->closing || conn->want_drain))
+	if (info->n_deleted > 0 && (conn->closing ? evbuffer_get_length(buf) == 0
+						  : conn->want_drain &&
+							    conn_output_len(conn) <= CONN_DRAIN_LOW))
 		event_active(conn->defer_ev, 0, 0);
 }
 

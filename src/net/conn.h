@@ -29,7 +29,7 @@ struct conn_ops {
 	void (*on_input)(struct conn *conn, void *ctx);
 	/* The connection is finished; the owner must conn_free() it (now or later). */
 	void (*on_close)(struct conn *conn, void *ctx, enum conn_close_reason reason);
-	/* Output fell to zero after conn_want_drain() was called (optional). */
+	/* The output fell to its low-water mark (64 KiB) after conn_want_drain() (optional). */
 	void (*on_drain)(struct conn *conn, void *ctx);
 	/* The TLS handshake of conn_new(tls) or conn_starttls() completed (optional). */
 	void (*on_tls_ready)(struct conn *conn, void *ctx);
@@ -61,7 +61,8 @@ void conn_write_evbuffer(struct conn *conn, struct evbuffer *evb);
  * Takes ownership of fd (closed when sent or on error). 0 ok, -1 error. */
 int conn_write_file(struct conn *conn, int fd, off_t offset, size_t len);
 size_t conn_output_len(struct conn *conn);
-/* Ask for one on_drain when the output is fully written. */
+/* Ask for one on_drain when the output is down to the low-water mark: time to produce
+ * more (backpressure for big RETR/FETCH output). */
 void conn_want_drain(struct conn *conn);
 
 /* Stop / restart delivering on_input (backpressure, or while an async step runs). */

@@ -191,7 +191,9 @@ cmd_list(struct pop3_session *s, struct pop3_cmd *cmd)
 			pop3_reply(s, "+OK %u %llu", num, (unsigned long long)m->size);
 		return;
 	}
-	pop3_reply(s, "+OK %u messages", s->n_msgs);
+	for (i = 0, num = 0; i < s->n_msgs; i++)
+		num += !s->msgs[i].deleted;
+	pop3_reply(s, "+OK %u messages", num);
 	for (i = 0; i < s->n_msgs; i++)
 		if (!s->msgs[i].deleted)
 			pop3_reply(s, "%u %llu", i + 1, (unsigned long long)s->msgs[i].size);

@@ -34,6 +34,12 @@ pop3_server_deps(const struct pop3_server *server)
 	return server->deps;
 }
 
+bool
+pop3_server_shutting_down(const struct pop3_server *server)
+{
+	return server->shutting_down;
+}
+
 void
 pop3_server_session_closed(struct pop3_server *server, struct pop3_session *s)
 {
@@ -115,7 +121,8 @@ pop3_server_shutdown(struct pop3_server *server)
 	server->shutting_down = true;
 	listener_free_all(&server->listeners, &server->n_listeners);
 	TAILQ_FOREACH(s, &server->sessions, entry) {
-		if (s->state == POP3_STATE_CLOSING)
+		/* a session in WAIT is mid-reply (RETR) or mid-login: it closes when done */
+		if (s->state == POP3_STATE_CLOSING || s->state == POP3_STATE_WAIT)
 			continue;
 		pop3_reply(s, "-ERR [SYS/TEMP] Server shutting down");
 		pop3_session_close(s);

@@ -137,6 +137,12 @@ pop3_session_async_done(struct pop3_session *s)
 void
 pop3_session_resume(struct pop3_session *s)
 {
+	if (s->conn != NULL && s->state != POP3_STATE_CLOSING &&
+	    pop3_server_shutting_down(s->server)) {
+		pop3_reply(s, "-ERR [SYS/TEMP] Server shutting down");
+		pop3_session_close(s);
+		return;
+	}
 	if (s->conn != NULL && s->state != POP3_STATE_CLOSING && s->state != POP3_STATE_WAIT)
 		conn_resume_read(s->conn);
 }

@@ -68,6 +68,7 @@ struct pop3_session {
 
 const struct pop3_server_deps *pop3_server_deps(const struct pop3_server *server);
 void pop3_server_session_closed(struct pop3_server *server, struct pop3_session *s);
+bool pop3_server_shutting_down(const struct pop3_server *server);
 
 struct pop3_session *pop3_session_new(struct pop3_server *server, struct conn *conn);
 void pop3_session_free(struct pop3_session *s);
