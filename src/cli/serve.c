@@ -50,6 +50,7 @@ struct serve {
 	struct event *sig_term, *sig_int, *sig_hup, *sig_usr1;
 	char *pid_file;
 	bool stopping;
+	unsigned stop_ticks;
 };
 
 static void
@@ -92,13 +93,20 @@ serve_load_tls(const struct settings *s, const char **error_r)
 	return tls_server_ctx_new(cert, key, error_r);
 }
 
+/* After a stop signal: keep the loop running while SMTP sessions still wait for their
+ * delivery or flush a last reply, checking every 20 ms, for at most 5 s. */
 static void
 serve_stop_loop(evutil_socket_t fd, short what, void *arg)
 {
 	struct serve *sv = arg;
+	struct timeval tick = {0, 20000};
 
 	(void)fd;
 	(void)what;
+	if (smtp_server_busy(sv->smtp) && ++sv->stop_ticks < 250) {
+		event_base_once(sv->base, -1, EV_TIMEOUT, serve_stop_loop, sv, &tick);
+		return;
+	}
 	event_base_loopexit(sv->base, NULL);
 }
 
@@ -106,7 +114,7 @@ static void
 serve_on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct serve *sv = arg;
-	struct timeval grace = {1, 0};
+	struct timeval grace = {0, 20000};
 
 	(void)what;
 	if (sig == SIGUSR1) {
@@ -148,7 +156,7 @@ serve_on_signal(evutil_socket_t sig, short what, void *arg)
 	imap_server_shutdown(sv->imap);
 	if (sv->queue != NULL)
 		queue_shutdown(sv->queue);
-	/* let the 421s go out and in-flight deliveries finish */
+	/* let the 421s go out and in-flight deliveries finish (serve_stop_loop) */
 	event_base_once(sv->base, -1, EV_TIMEOUT, serve_stop_loop, sv, &grace);
 }
 

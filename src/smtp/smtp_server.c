@@ -44,6 +44,17 @@ smtp_server_tls(const struct smtp_server *server)
 }
 
 bool
+smtp_server_busy(const struct smtp_server *server)
+{
+	const struct smtp_session *s;
+
+	TAILQ_FOREACH(s, &server->sessions, entry)
+		if (s->state == SMTP_STATE_WAIT || s->state == SMTP_STATE_CLOSING)
+			return true;
+	return false;
+}
+
+bool
 smtp_server_shutting_down(const struct smtp_server *server)
 {
 	return server->shutting_down;

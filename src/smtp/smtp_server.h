@@ -5,6 +5,7 @@
 #ifndef SMTP_SMTP_SERVER_H
 #define SMTP_SMTP_SERVER_H
 #include <openssl/ssl.h>
+#include <stdbool.h>
 
 struct accounts;
 struct event_base;
@@ -35,6 +36,9 @@ struct smtp_server_deps {
 struct smtp_server *smtp_server_new(const struct smtp_server_deps *deps, const char **error_r);
 /* Stops accepting; sessions still delivering finish first, the others are closed with 421. */
 void smtp_server_shutdown(struct smtp_server *server);
+/* Whether a session still waits for a delivery or flushes its last reply: serve lets
+ * the loop run until this is false (bounded) so no acknowledged reply is cut off. */
+bool smtp_server_busy(const struct smtp_server *server);
 /* Frees the server (after shutdown, once the loop has ended). */
 void smtp_server_free(struct smtp_server **server);
 
