@@ -1,37 +1,20 @@
 /* Commands valid in any state (RFC 3501 6.1: CAPABILITY, NOOP, LOGOUT), ID (RFC 2971),
  * ENABLE (RFC 5161), NAMESPACE (RFC 2342), STARTTLS (RFC 3501 6.2.1) and CHECK. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/auth_login.h"
 #include "conf/settings.h"
 #include "imap/imap_session.h"
 #include "log/log.h"
 #include "net/conn.h"
 #include "util/str.h"
 
-static bool
-imap_peer_is_loopback(const struct sockaddr *sa)
-{
-	if (sa == NULL)
-		return false;
-	if (sa->sa_family == AF_INET)
-		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
-	if (sa->sa_family == AF_INET6) {
-		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-		if (IN6_IS_ADDR_LOOPBACK(a))
-			return true;
-		return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
-	}
-	return false;
-}
-
 /* Passwords travel in clear only over TLS or from loopback (issue: LOGINDISABLED). */
 bool
 imap_plaintext_allowed(const struct imap_session *s)
 {
-	return conn_is_tls(s->conn) || imap_peer_is_loopback(conn_peer(s->conn));
+	return auth_plaintext_allowed(conn_is_tls(s->conn), conn_peer(s->conn));
 }
 
 void
