@@ -60,6 +60,7 @@ static const char *const queue_db_sql[QDB_COUNT] = {
 struct queue_db {
 	sqlite3 *db;
 	sqlite3_stmt *st[QDB_COUNT];
+	bool sync_full; /* PRAGMA synchronous is FULL (db_open sets NORMAL) */
 };
 
 struct queue_db *
@@ -113,6 +114,18 @@ void
 queue_db_rollback(struct queue_db *db)
 {
 	db_rollback(db->db);
+}
+
+int
+queue_db_set_synchronous(struct queue_db *db, bool full)
+{
+	/* WAL mode: FULL fsyncs the WAL at every commit, NORMAL only at checkpoints */
+	if (db->sync_full == full)
+		return 0;
+	if (db_exec(db->db, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") < 0)
+		return -1;
+	db->sync_full = full;
+	return 0;
 }
 
 int

@@ -46,6 +46,9 @@ int queue_db_begin(struct queue_db *db);
 int queue_db_commit(struct queue_db *db);
 void queue_db_rollback(struct queue_db *db);
 /* Nested savepoint inside a transaction: one failing part rolls back alone. */
+/* Whether the next commits fsync the WAL themselves (FULL) or leave it to the next
+ * checkpoint (NORMAL, the default). Not inside a transaction. */
+int queue_db_set_synchronous(struct queue_db *db, bool full);
 int queue_db_savepoint(struct queue_db *db);
 void queue_db_release_savepoint(struct queue_db *db);
 void queue_db_rollback_savepoint(struct queue_db *db);

@@ -68,6 +68,7 @@ queue_spool_txn_new(queue_spool_done_cb *done, void *ctx)
 
 	txn->done = done;
 	txn->ctx = ctx;
+	txn->fd = -1;
 	return txn;
 }
 
@@ -118,42 +119,40 @@ queue_spool_txn_delete(struct queue_spool_txn *txn, const char *qid)
 	txn->deletes[txn->n_deletes++] = xstrdup(qid);
 }
 
-/* Writes the new message's file under a temporary name and renames it into place without
- * replacing an existing file (a qid collision picks a new qid). Not synced: the batch's
- * syncfs() covers it. */
+/* Creates the new message's file under its final name (O_EXCL: a qid collision picks a
+ * new qid) and starts its write-back; the fd stays open for the batch's fdatasync. A file
+ * that a crash leaves without its index row is an orphan, removed at start-up. */
 static int
 queue_spool_write_file(struct queue_spool *sp, struct queue_spool_txn *txn)
 {
-	char tmp[64], final[64];
-	int fd, tries;
+	int fd = -1, tries;
 
-	snprintf(tmp, sizeof(tmp), "tmp.%s", txn->msg.qid);
-	fd = openat(sp->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	for (tries = 0; tries < 10 && fd < 0; tries++) {
+		fd = openat(sp->dir_fd, txn->msg.qid, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			    0600);
+		if (fd < 0 && errno == EEXIST) {
+			log_info("queue: %s: queue id in use, renamed", txn->msg.qid);
+			rand_queue_id(txn->msg.qid);
+		} else if (fd < 0) {
+			break;
+		}
+	}
 	if (fd < 0) {
-		log_error("queue: %s: open(%s/%s) failed: %s", txn->msg.qid, sp->dir, tmp,
-			  strerror(errno));
+		log_error("queue: %s: open(%s/%s) failed: %s", txn->msg.qid, sp->dir,
+			  txn->msg.qid, strerror(errno));
 		return -1;
 	}
 	if (file_write_full(fd, txn->data.data, txn->data.len) < 0) {
-		log_error("queue: %s: write(%s/%s) failed: %s", txn->msg.qid, sp->dir, tmp,
-			  strerror(errno));
+		log_error("queue: %s: write(%s/%s) failed: %s", txn->msg.qid, sp->dir,
+			  txn->msg.qid, strerror(errno));
 		close(fd);
-		unlinkat(sp->dir_fd, tmp, 0);
+		unlinkat(sp->dir_fd, txn->msg.qid, 0);
 		return -1;
 	}
-	close(fd);
-	for (tries = 0; tries < 10; tries++) {
-		snprintf(final, sizeof(final), "%s", txn->msg.qid);
-		if (renameat2(sp->dir_fd, tmp, sp->dir_fd, final, RENAME_NOREPLACE) == 0)
-			return 0;
-		if (errno != EEXIST)
-			break;
-		log_info("queue: %s: queue id in use, renamed", txn->msg.qid);
-		rand_queue_id(txn->msg.qid);
-	}
-	log_error("queue: %s: rename(%s) failed: %s", txn->msg.qid, tmp, strerror(errno));
-	unlinkat(sp->dir_fd, tmp, 0);
-	return -1;
+	/* write-back starts now, so the fdatasync after the commit mostly waits for it */
+	(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	txn->fd = fd;
+	return 0;
 }
 
 static void
@@ -197,6 +196,9 @@ queue_spool_fail(struct queue_spool *sp, struct queue_spool_txn *txn, const char
 {
 	if (txn->result == 0 && txn->has_msg)
 		unlinkat(sp->dir_fd, txn->msg.qid, 0);
+	if (txn->fd >= 0)
+		close(txn->fd);
+	txn->fd = -1;
 	txn->result = -1;
 	txn->error = error;
 }
@@ -231,31 +233,63 @@ queue_spool_batch_db(struct queue_spool *sp)
 	}
 }
 
-/* On the spool thread: files, one commit, one syncfs, then the deleted files. */
+/* A durable batch's sync: each new file's data and size, then the directory (their
+ * names). The commit itself already fsynced the WAL (synchronous=FULL). */
+static void
+queue_spool_sync_files(struct queue_spool *sp)
+{
+	struct queue_spool_txn *txn;
+	bool dir_ok = fsync(sp->dir_fd) == 0;
+
+	if (!dir_ok)
+		log_error("queue: fsync(%s) failed: %s", sp->dir, strerror(errno));
+	for (txn = sp->batch; txn != NULL; txn = txn->next) {
+		if (txn->fd < 0)
+			continue;
+		if (txn->result == 0 && (!dir_ok || fdatasync(txn->fd) < 0)) {
+			if (dir_ok)
+				log_error("queue: %s: fdatasync failed: %s", txn->msg.qid,
+					  strerror(errno));
+			queue_spool_fail(sp, txn, "cannot sync the queue file");
+		}
+		if (txn->fd >= 0)
+			close(txn->fd);
+		txn->fd = -1;
+	}
+}
+
+/* On the spool thread. A batch with a new message (an SMTP client waits for its 250) is
+ * made durable: files written, one SQLite commit that fsyncs the WAL, fdatasync of those
+ * files and of the directory. A batch of recipient updates and deletions alone commits
+ * without any sync: the next durable batch (or a checkpoint) carries it to the disk, and a
+ * crash before that only repeats deliveries (at-least-once, see README.md). Deleted
+ * messages' files go after the commit. */
 static void
 queue_spool_work(void *arg)
 {
 	struct queue_spool *sp = arg;
 	struct queue_spool_txn *txn;
+	bool durable = false;
 	size_t i;
 
 	for (txn = sp->batch; txn != NULL; txn = txn->next) {
 		txn->result = 0;
-		if (txn->has_msg && queue_spool_write_file(sp, txn) < 0) {
+		txn->fd = -1;
+		if (!txn->has_msg)
+			continue;
+		durable = true;
+		if (queue_spool_write_file(sp, txn) < 0) {
 			txn->result = -1;
 			txn->error = "cannot write the queue file";
 		}
 	}
-	queue_spool_batch_db(sp);
-	/* one flush of the file system makes the files, their names and the WAL durable */
-	if (syncfs(sp->dir_fd) < 0) {
-		log_error("queue: syncfs(%s) failed: %s", sp->dir, strerror(errno));
+	if (queue_db_set_synchronous(sp->db, durable) < 0) {
 		for (txn = sp->batch; txn != NULL; txn = txn->next)
-			if (txn->result == 0) {
-				txn->result = -1;
-				txn->error = "cannot sync the queue";
-			}
+			queue_spool_fail(sp, txn, "queue database error");
 	}
+	queue_spool_batch_db(sp);
+	if (durable)
+		queue_spool_sync_files(sp);
 	for (txn = sp->batch; txn != NULL; txn = txn->next)
 		for (i = 0; txn->result == 0 && i < txn->n_deletes; i++)
 			if (unlinkat(sp->dir_fd, txn->deletes[i], 0) < 0 && errno != ENOENT)

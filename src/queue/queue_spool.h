@@ -1,8 +1,10 @@
 /* The spool thread: every change to the queue (a new message file plus its index rows,
  * recipient state updates, deletions) is a transaction handed to one worker thread, which
  * group-commits whatever has accumulated: it writes the new files, commits one SQLite
- * transaction and makes it all durable with one syncfs() of the queue's file system, then
- * reports each transaction back on the loop thread. Private to src/queue. */
+ * transaction and, when the batch holds a new message, makes it durable (WAL fsync at the
+ * commit, fdatasync of each new file, fsync of the directory), then reports each
+ * transaction back on the loop thread. Recipient updates and deletions alone are committed
+ * without a sync (at-least-once). Private to src/queue. */
 #ifndef QUEUE_QUEUE_SPOOL_H
 #define QUEUE_QUEUE_SPOOL_H
 #include <stdbool.h>
@@ -47,6 +49,7 @@ struct queue_spool_txn {
 	/* result: 0 durable, -1 failed (error: static text) and nothing of it applied */
 	int result;
 	const char *error;
+	int fd; /* the spool thread's: the new file, open until the batch is synced */
 	queue_spool_done_cb *done;
 	void *ctx;
 	struct queue_spool_txn *next;

@@ -45,7 +45,8 @@ pending_new(enum store_record_type type, const struct store_target *targets, siz
 	rand_bytes(rec->id, sizeof(rec->id));
 	rec->internaldate = internaldate != 0 ? internaldate : time(NULL);
 	p->msg_copy = xmalloc(len + 1);
-	memcpy(p->msg_copy, msg, len);
+	if (len > 0)
+		memcpy(p->msg_copy, msg, len);
 	rec->msg = p->msg_copy;
 	rec->msg_len = len;
 	rec->targets = xcalloc(n, sizeof(*rec->targets));

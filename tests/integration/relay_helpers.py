@@ -293,6 +293,24 @@ def wait_queue_empty(server, timeout=20):
     return wait_until(lambda: queue_rows(server) == {}, timeout=timeout, step=0.1)
 
 
+def wait_progress(done, progress, stall=60, cap=300, step=0.2):
+    """Waits until done() is true, for as long as progress() (any comparable value, e.g. a
+    count of delivered messages) keeps changing: gives up after `stall` seconds without a
+    change or `cap` seconds in all. For waits whose length depends on how loaded the machine
+    is (a full test run, a sanitizer build) without letting a real hang run forever."""
+    start = last_change = time.monotonic()
+    last = progress()
+    while not done():
+        now = time.monotonic()
+        if now - last_change > stall or now - start > cap:
+            return done()
+        time.sleep(step)
+        cur = progress()
+        if cur != last:
+            last, last_change = cur, time.monotonic()
+    return True
+
+
 def wait_log(server, text, timeout=20):
     return wait_until(lambda: text in server.log(), timeout=timeout, step=0.1)
 

@@ -286,3 +286,14 @@ def test_store_failure_gives_451(server):
         os.mkdir(msgdir)
     deliver(server, ["alice@example.test"], make_msg(subject="after repair"))
     assert server.count("alice@example.test") >= 1
+
+
+def test_new_account_has_special_use_mailboxes(server):
+    """An account made by `yubin user add` has INBOX and the RFC 6154 folders; delivery goes
+    to INBOX only."""
+    deliver(server, ["carol@example.test"], make_msg())
+    names = set(server.store.mailboxes("carol@example.test"))
+    assert {"INBOX", "Sent", "Drafts", "Trash", "Junk", "Archive"} <= names, names
+    for mb in ("Sent", "Drafts", "Trash", "Junk", "Archive"):
+        assert server.count("carol@example.test", mb) == 0
+    assert server.count("carol@example.test") == 1
