@@ -278,7 +278,8 @@ class Bench:
             out.append('load average before: %.2f %.2f %.2f, after: %.2f %.2f %.2f (2 cores, '
                        'shared machine)' % (self.loadavg_before + self.loadavg_after))
         rows = [[r['round'], r['system'], r['load'], r['messages'], '%.3f' % r['seconds'],
-                 '%.0f' % r['rate'], '%.0f' % r['xfer_rate'], '%.0f' % r['bytes_per_msg'],
+                 '%.0f' % r['rate'], ('%.0f' % r['xfer_rate']) if r['load'] == 'single' else '-',
+                 '%.0f' % r['bytes_per_msg'],
                  '%.3f' % r['login_max'], '%.3f' % r['quit_max'],
                  '%.3f' % r['cpu_ms_per_msg'], '%.3f' % r['client_ms_per_msg'],
                  '%.3f' % r['busy_ms_per_msg'], '%.2f' % r['loadavg'],
@@ -299,10 +300,11 @@ class Bench:
                      ('rate', 'xfer_rate', 'seconds', 'cpu_ms_per_msg', 'busy_ms_per_msg',
                       'client_ms_per_msg')}
                 med[(load, name)] = m
-                out.append('median %-6s %-8s %7.0f msg/s (%.3f s; %.0f msg/s STAT..last DELE), '
-                           'server CPU %.3f ms/msg, client CPU %.3f ms/msg'
-                           % (load, name, m['rate'], m['seconds'], m['xfer_rate'],
-                              m['cpu_ms_per_msg'], m['client_ms_per_msg']))
+                xfer = ('; %.0f msg/s STAT..last DELE' % m['xfer_rate']) if load == 'single' else ''
+                out.append('median %-6s %-8s %7.0f msg/s (%.3f s%s), server CPU %.3f ms/msg, '
+                           'client CPU %.3f ms/msg'
+                           % (load, name, m['rate'], m['seconds'], xfer, m['cpu_ms_per_msg'],
+                              m['client_ms_per_msg']))
             if (load, 'yubin') in med and (load, 'dovecot') in med:
                 y, d = med[(load, 'yubin')], med[(load, 'dovecot')]
                 out.append('ratio %-6s yubin / dovecot: %.2fx msg/s (goal >= 2x); dovecot uses '

@@ -93,3 +93,24 @@ queue_maildrop_parse(const char *data, size_t len, struct queue_maildrop *md,
 	queue_maildrop_clear(md);
 	return -1;
 }
+
+void
+queue_maildrop_crlf(struct buf *out, const char *msg, size_t len)
+{
+	size_t i, start = 0;
+
+	buf_reserve(out, len + len / 32 + 2);
+	for (i = 0; i < len; i++) {
+		if (msg[i] == '\r' && i + 1 < len && msg[i + 1] == '\n') {
+			i++;
+			continue;
+		}
+		if (msg[i] != '\r' && msg[i] != '\n')
+			continue;
+		/* a bare CR or LF: copy up to it, then a CRLF instead */
+		buf_append(out, msg + start, i - start);
+		buf_append(out, "\r\n", 2);
+		start = i + 1;
+	}
+	buf_append(out, msg + start, len - start);
+}

@@ -29,5 +29,9 @@ void queue_maildrop_format(struct buf *out, const char *sender, const char *cons
 int queue_maildrop_parse(const char *data, size_t len, struct queue_maildrop *md,
 			 const char **error_r);
 void queue_maildrop_clear(struct queue_maildrop *md);
+/* Appends msg to out with every line ending in CRLF: a bare LF or bare CR (which anyone
+ * writing the maildrop could put there) becomes CRLF, so that nothing queued can end the
+ * SMTP DATA early at a remote server (RFC 5321 2.3.8, "SMTP smuggling"). */
+void queue_maildrop_crlf(struct buf *out, const char *msg, size_t len);
 
 #endif

@@ -159,7 +159,7 @@ static void
 pickup_file(struct queue_pickup *p, const char *name)
 {
 	char *path = xasprintf("%s/%s", p->dir, name);
-	struct buf data = BUF_INIT, prefix = BUF_INIT;
+	struct buf data = BUF_INIT, prefix = BUF_INIT, body = BUF_INIT;
 	struct queue_maildrop md;
 	struct queue_db_rcpt *rcpts = NULL;
 	struct pickup_submit *ps;
@@ -194,8 +194,11 @@ pickup_file(struct queue_pickup *p, const char *name)
 	pickup_received(p->q, st.st_uid, qid, &prefix);
 	log_info("queue: %s: pickup from=<%s> uid=%u nrcpt=%zu", qid, md.sender,
 		 (unsigned)st.st_uid, n);
-	queue_submit_rcpts(p->q, qid, md.sender, rcpts, n, prefix.data, prefix.len, md.msg,
-			   md.msg_len, pickup_submitted, ps);
+	/* the file is untrusted: every line end becomes CRLF */
+	queue_maildrop_crlf(&body, md.msg, md.msg_len);
+	queue_submit_rcpts(p->q, qid, md.sender, rcpts, n, prefix.data, prefix.len, body.data,
+			   body.len, pickup_submitted, ps);
+	buf_free(&body);
 	for (i = 0; i < n; i++)
 		free(rcpts[i].address);
 	free(rcpts);

@@ -14,6 +14,7 @@
 
 #include "db/db.h"
 #include "log/log.h"
+#include "net/workers.h"
 #include "store/store_private.h"
 #include "util/file.h"
 #include "util/rand.h"
@@ -146,6 +147,8 @@ store_open(const char *data_dir, struct event_base *base, const char **error_r)
 		if (base != NULL && (store_sync_start(store, error_r) < 0 ||
 		                     store_checkpoint_init(store, error_r) < 0))
 			goto fail;
+		if (base != NULL)
+			store->unlinker = workers_new(base, 1);
 	} else {
 		log_info("store: %s is in use by another process: deliveries disabled here",
 		         data_dir);
@@ -164,6 +167,8 @@ store_close(struct store **storep)
 	if (store == NULL)
 		return;
 	*storep = NULL;
+	/* finishes the unlinks in flight; their callbacks still use the accounts */
+	workers_free(&store->unlinker);
 	if (store->primary && store->jfiles != NULL) {
 		store_sync_now(store);
 		store_sync_stop(store);

@@ -144,6 +144,9 @@ struct store {
 	bool dirty;
 	struct event *ckpt_timer;
 	uint64_t n_records, n_checkpoints;
+	/* unlinks of released message files, off the loop (store_files.c); NULL without
+	 * a base: then they are done inline */
+	struct workers *unlinker;
 };
 
 /* store.c */

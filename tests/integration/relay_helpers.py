@@ -153,6 +153,11 @@ class FakeSMTP:
         class Server(socketserver.ThreadingTCPServer):
             allow_reuse_address = True
             daemon_threads = True
+            # socketserver's default listen backlog is 5: yubin opens up to 20 connections
+            # per destination at once (e.g. a full queue after a restart), and a SYN that
+            # overflows the backlog leaves the client "connected" to a server that never
+            # greets it (it waits the RFC 5321 greeting timeout, 5 minutes)
+            request_queue_size = 128
 
         self.server = Server((host, port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

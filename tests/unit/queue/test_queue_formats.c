@@ -36,6 +36,31 @@ test_maildrop_roundtrip(void **state)
 	buf_free(&b);
 }
 
+/* the pickup turns every bare CR or LF of an (untrusted) maildrop file into CRLF */
+static void
+test_maildrop_crlf(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{"", ""},
+		{"a\r\nb\r\n", "a\r\nb\r\n"},
+		{"a\nb\n", "a\r\nb\r\n"},
+		{"a\rb", "a\r\nb"},
+		{"x\n.\r\nMAIL FROM:<e@vil>\r\n", "x\r\n.\r\nMAIL FROM:<e@vil>\r\n"},
+		{"\r\r\n\n\r", "\r\n\r\n\r\n\r\n"},
+		{"no end", "no end"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf b = BUF_INIT;
+		queue_maildrop_crlf(&b, cases[i].in, strlen(cases[i].in));
+		assert_string_equal(buf_cstr(&b), cases[i].out);
+		buf_free(&b);
+	}
+}
+
 static void
 test_maildrop_null_sender_and_errors(void **state)
 {
@@ -196,6 +221,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_maildrop_roundtrip),
 		cmocka_unit_test(test_maildrop_null_sender_and_errors),
+		cmocka_unit_test(test_maildrop_crlf),
 		cmocka_unit_test(test_maildrop_every_prefix_is_safe),
 		cmocka_unit_test(test_dot_stuff),
 		cmocka_unit_test(test_backoff),

@@ -17,6 +17,7 @@
 #include "conf/settings.h"
 #include "queue/queue.h"
 #include "queue/queue_db.h"
+#include "queue/queue_spool.h"
 #include "util/file.h"
 #include "util/xmalloc.h"
 
@@ -173,12 +174,87 @@ test_qid_collision_gets_new_id(void **state)
 	assert_int_equal(count_messages(f), 2);
 }
 
+static void
+spool_done(struct queue_spool_txn *txn, void *ctx)
+{
+	struct fixture *f = ctx;
+
+	f->done++;
+	if (txn->result < 0)
+		f->failed++;
+	queue_spool_txn_free(&txn);
+}
+
+static void
+state_cb(void *ctx, const struct queue_db_msg *m)
+{
+	*(int *)ctx = m->n_rcpts == 2 ? (int)(m->rcpts[0].state * 10 + m->rcpts[1].state) : -1;
+}
+
+/* The spool directly: a new message (durable batch), then recipient updates alone (a batch
+ * committed without a sync), then the deletion; the index and the files follow. */
+static void
+test_spool_updates_and_delete(void **state)
+{
+	struct fixture *f = *state;
+	char *dir = xasprintf("%s/queue", f->dir), *path = xasprintf("%s/ABCDEF0123", dir);
+	const char *error = NULL;
+	struct queue_db_rcpt rcpts[2] = {{.address = (char *)"a@x.test"},
+					 {.address = (char *)"b@x.test"}};
+	struct queue_db_rcpt sent = {.state = QUEUE_RCPT_SENT};
+	struct queue_spool *sp;
+	struct queue_spool_txn *txn;
+	struct queue_db *db;
+	int st = -1;
+
+	assert_int_equal(file_mkdir_p(dir, 0700), 0);
+	evthread_use_pthreads();
+	sp = queue_spool_new(f->base, dir, &error);
+	assert_non_null(sp);
+	txn = queue_spool_txn_new(spool_done, f);
+	txn->has_msg = true;
+	strcpy(txn->msg.qid, "ABCDEF0123");
+	txn->msg.sender = xstrdup("s@x.test");
+	txn->msg.rcpts = xcalloc(2, sizeof(*txn->msg.rcpts));
+	txn->msg.rcpts[0].address = xstrdup(rcpts[0].address);
+	txn->msg.rcpts[1].address = xstrdup(rcpts[1].address);
+	txn->msg.n_rcpts = 2;
+	buf_appends(&txn->data, "Subject: x\r\n\r\nbody\r\n");
+	txn->msg.size = txn->data.len;
+	queue_spool_commit(sp, txn);
+	run_until(f, 1);
+	assert_true(file_exists(path));
+
+	txn = queue_spool_txn_new(spool_done, f);
+	queue_spool_txn_update(txn, "ABCDEF0123", 1, &sent);
+	queue_spool_commit(sp, txn);
+	run_until(f, 2);
+	db = queue_db_open(dir, &error);
+	assert_non_null(db);
+	assert_int_equal(queue_db_load(db, "ABCDEF0123", state_cb, &st), 0);
+	assert_int_equal(st, QUEUE_RCPT_PENDING * 10 + QUEUE_RCPT_SENT);
+	queue_db_close(&db);
+
+	txn = queue_spool_txn_new(spool_done, f);
+	queue_spool_txn_update(txn, "ABCDEF0123", 0, &sent);
+	queue_spool_txn_delete(txn, "ABCDEF0123");
+	queue_spool_commit(sp, txn);
+	run_until(f, 3);
+	assert_int_equal(f->failed, 0);
+	assert_false(file_exists(path));
+	queue_spool_free(&sp);
+	assert_int_equal(count_messages(f), 0);
+	free(path);
+	free(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_submit_many_then_recover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qid_collision_gets_new_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spool_updates_and_delete, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
