@@ -275,6 +275,39 @@ fetch_output_full(struct imap_fetch_run *r)
 	return r->s->conn != NULL && conn_output_len(r->s->conn) > FETCH_OUTPUT_HIGH;
 }
 
+/* FLAGS, UID and MODSEQ come from the view in memory: no index query at all (the
+ * "FETCH 1:* (FLAGS)" of every client resync, and the cheapest single FETCH). */
+static bool
+fetch_view_only(const struct imap_fetch_plan *p)
+{
+	return (p->items & ~(unsigned)(IMAP_FETCH_FLAGS | IMAP_FETCH_UID | IMAP_FETCH_MODSEQ)) ==
+		       0 && p->n_sections == 0;
+}
+
+static int
+fetch_step_view(struct imap_fetch_run *r)
+{
+	const struct store_view_msg *msgs = store_view_msgs(r->s->view);
+	struct store_msg_meta meta;
+
+	memset(&meta, 0, sizeof(meta));
+	while (r->next < r->n_uids) {
+		uint32_t uid = r->uids[r->next++];
+		uint32_t seq = store_view_seq(r->s->view, uid);
+
+		if (seq == 0 || (r->plan.has_changedsince &&
+				 msgs[seq - 1].modseq <= r->plan.changedsince))
+			continue;
+		meta.uid = uid;
+		fetch_one(r, seq, &msgs[seq - 1], &meta);
+		if (r->out.len > 0 && fetch_output_full(r))
+			fetch_flush(r);
+		if (fetch_output_full(r) && r->next < r->n_uids)
+			return 0;
+	}
+	return 1;
+}
+
 /* Sends messages from r->next on. 1 all sent, 0 paused until the output drains. */
 static int
 fetch_step(struct imap_fetch_run *r)
@@ -287,6 +320,8 @@ fetch_step(struct imap_fetch_run *r)
 
 	if (r->next >= r->n_uids)
 		return 1;
+	if (fetch_view_only(&r->plan))
+		return fetch_step_view(r);
 	cur = store_msg_cursor_open(r->s->view, r->uids[r->next], r->uids[r->n_uids - 1],
 				    r->plan.fields);
 	while ((ret = store_msg_cursor_next(cur, &meta, &error)) == 1) {
