@@ -55,18 +55,11 @@ imap_server_accept(int fd, const struct sockaddr *peer, int peerlen, void *ctx)
 	enum conn_limits_result limit;
 	struct buf caps = BUF_INIT;
 
+	(void)peer;
 	(void)peerlen;
 	if (server->shutting_down) {
 		close(fd);
 		return;
-	}
-	/* Untagged responses to an idle client ("* 3 EXISTS") are small writes after the
-	 * client's last segment: without TCP_NODELAY, Nagle holds them until the client's
-	 * delayed ACK (40 ms on Linux). Output is already coalesced per loop iteration. */
-	if (peer->sa_family == AF_INET || peer->sa_family == AF_INET6) {
-		int one = 1;
-
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
 	conn = conn_new(server->deps->base, fd,
 			l->kind == IMAP_LISTENER_TLS ? server->deps->tls : NULL, false, NULL, NULL);

@@ -9,6 +9,7 @@
 #include <event2/event.h>
 #include <openssl/err.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +202,14 @@ conn_new(struct event_base *base, int fd, SSL_CTX *tls, bool client_tls,
 	conn->ctx = ctx;
 	evutil_make_socket_nonblocking(fd);
 	conn_fill_addrs(conn, fd);
+	/* Replies are already coalesced per loop iteration; what Nagle would hold back are
+	 * the small unsolicited ones ("* 3 EXISTS" to an IDLE client), until the peer's
+	 * delayed ACK (40 ms on Linux). */
+	if (conn->peer.ss_family == AF_INET || conn->peer.ss_family == AF_INET6) {
+		int one = 1;
+
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
 	if (tls != NULL) {
 		SSL *ssl = SSL_new(tls);
 		conn->bev = bufferevent_openssl_socket_new(
