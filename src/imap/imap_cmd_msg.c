@@ -127,7 +127,8 @@ imap_cmd_store(struct imap_session *s, const struct imap_command *cmd)
 				   sa.unchangedsince, &res, &error) < 0) {
 		imap_no_store(s, cmd->tag, "STORE", error);
 	} else {
-		qsort(res.changed_uids, res.n_changed, sizeof(uint32_t), uid_cmp);
+		if (res.n_changed > 1)
+			qsort(res.changed_uids, res.n_changed, sizeof(uint32_t), uid_cmp);
 		store_reply(s, cmd, &sa, uids, n, &res);
 		if (res.n_failed > 0) {
 			/* RFC 7162 3.1.3: the messages that failed UNCHANGEDSINCE */
