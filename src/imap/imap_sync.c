@@ -155,4 +155,9 @@ imap_sync(struct imap_session *s, bool allow_expunge)
 	if (ch.n_changed > 0)
 		imap_sync_changed(s, &ch);
 	store_view_changes_free(&ch);
+	/* An IDLE session may sit for hours: its view need not hold one entry per message
+	 * meanwhile (thousands of IDLE phones on big mailboxes); the store rebuilds it on
+	 * the next use. New mail alone does not wake it. */
+	if (s->wait == IMAP_WAIT_IDLE)
+		store_view_hibernate(s->view);
 }

@@ -104,6 +104,8 @@ store_view_expunge(struct store_view *view, const uint32_t *uids, size_t n_uids,
 		                          error_r);
 	if (n_uids == 0)
 		return 0;
+	if (store_view_wake(view, error_r) < 0) /* before the index moves on */
+		return -1;
 	if (db_begin(acct->db) < 0)
 		return store_account_fail(acct, STORE_ERR_TEMP, "index busy", error_r);
 	if (store_mailbox_row_by_id(acct, view->mailbox_id, &row) <= 0) {

@@ -210,6 +210,8 @@ store_view_copy(struct store_view *view, const uint32_t *uids, size_t n_uids, co
 	if (move && view->readonly)
 		return store_account_fail(acct, STORE_ERR_NOT_ALLOWED, "mailbox is read-only",
 		                          error_r);
+	if (move && store_view_wake(view, error_r) < 0) /* before the index moves on */
+		return -1;
 	if (db_begin(acct->db) < 0)
 		return store_account_fail(acct, STORE_ERR_TEMP, "index busy", error_r);
 	if (load_rows(&c, dest, error_r) < 0) {

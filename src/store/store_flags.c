@@ -122,6 +122,8 @@ store_view_store_flags(struct store_view *view, const uint32_t *uids, size_t n_u
 	if (view->readonly)
 		return store_account_fail(acct, STORE_ERR_NOT_ALLOWED, "mailbox is read-only",
 		                          error_r);
+	if (store_view_wake(view, error_r) < 0) /* before the index moves on */
+		return -1;
 	if (db_begin(acct->db) < 0)
 		return store_account_fail(acct, STORE_ERR_TEMP, "index busy", error_r);
 	found = store_mailbox_row_by_id(acct, view->mailbox_id, &row);

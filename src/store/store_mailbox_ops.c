@@ -216,6 +216,8 @@ store_mailbox_delete(struct store_account *acct, const char *name, const char **
 		                 : STORE_ERR_NOT_ALLOWED,
 		    found == 0 ? "no such mailbox" : "mailbox has children", error_r);
 	}
+	/* hibernated views rebuild from the index: they need it before it forgets */
+	store_view_wake_mailbox(acct, row.id);
 	rc = delete_messages(acct, row.id, &files, &n_files);
 	if (store_files_release(acct, files, n_files) < 0)
 		rc = -1;

@@ -115,6 +115,7 @@ struct store_account {
 	/* apply batching (store_apply.c) */
 	struct store_account *apply_next;
 	bool in_batch;
+	struct store_view *hibernated; /* views of this handle that are hibernated */
 };
 
 struct store {
@@ -285,6 +286,16 @@ struct store_view {
 	char *keywords_raw;
 	char **keywords;
 	size_t n_keywords;
+	/* hibernation (store_view_hibernate.c): msgs is NULL while hibernated */
+	bool hibernated;
+	struct store_view_msg *kept; /* entries the index cannot give back, by UID */
+	size_t n_kept;
+	uint32_t *recent; /* [first, last] UID pairs: the runs of \Recent entries */
+	size_t n_recent;
+	uint32_t *stale; /* woken: UIDs changed by others while asleep, ascending */
+	size_t n_stale;
+	struct store_view_msg *dummy; /* stand-in after a failed implicit wake */
+	struct store_view *hib_prev, *hib_next; /* acct->hibernated */
 };
 void store_view_set_keywords(struct store_view *view, const char *raw);
 void store_view_claim_recent(struct store_view *view, const struct store_mailbox_row *row);
@@ -292,6 +303,24 @@ void store_view_mark_expunged(struct store_view *view, const uint32_t *uids, siz
 void store_view_update_msg(struct store_view *view, uint32_t uid, uint32_t flags, uint64_t keywords,
                            uint64_t modseq);
 uint64_t store_view_mailbox_id(const struct store_view *view);
+/* Sequence number of uid in an awake view. */
+uint32_t store_view_seq_awake(const struct store_view *view, uint32_t uid);
+
+/* store_view_hibernate.c */
+/* For accessors that cannot fail: true awake; false the wake failed (logged; view->dummy
+ * stands in for the messages). */
+bool store_view_wake_implicit(struct store_view *view);
+/* Wakes the hibernated views of mailbox_id (before its messages go for good). */
+void store_view_wake_mailbox(struct store_account *acct, uint64_t mailbox_id);
+/* Refresh of a hibernated view (row read, mailbox alive): 1 done while staying
+ * hibernated (ch filled), 0 the caller must wake it and refresh normally, -1 error. */
+int store_view_refresh_asleep(struct store_view *view, const struct store_mailbox_row *row,
+                              struct store_view_changes *ch);
+bool store_view_is_stale(const struct store_view *view, uint32_t uid);
+void store_view_unstale(struct store_view *view, uint32_t uid);
+void store_view_hib_free(struct store_view *view);
+/* A hibernated view whose mailbox is gone and cannot be woken: it becomes an empty view. */
+void store_view_hib_drop(struct store_view *view);
 
 /* store_files.c */
 /* Inside a transaction: of files (freed here), those no message references any more are

@@ -113,6 +113,7 @@ store_view_close(struct store_view **viewp)
 	if (view == NULL)
 		return;
 	*viewp = NULL;
+	store_view_hib_free(view);
 	store_account_unref(&view->acct);
 	free(view->name);
 	free(view->msgs);
@@ -170,8 +171,10 @@ store_view_count(const struct store_view *view)
 }
 
 const struct store_view_msg *
-store_view_msgs(const struct store_view *view)
+store_view_msgs(struct store_view *view)
 {
+	if (!store_view_wake_implicit(view))
+		return view->dummy;
 	return view->msgs;
 }
 
@@ -193,11 +196,19 @@ lower_bound(const struct store_view *view, uint32_t uid)
 }
 
 uint32_t
-store_view_seq(const struct store_view *view, uint32_t uid)
+store_view_seq_awake(const struct store_view *view, uint32_t uid)
 {
 	size_t i = lower_bound(view, uid);
 
 	return i < view->count && view->msgs[i].uid == uid ? (uint32_t)(i + 1) : 0;
+}
+
+uint32_t
+store_view_seq(struct store_view *view, uint32_t uid)
+{
+	if (!store_view_wake_implicit(view))
+		return 0;
+	return store_view_seq_awake(view, uid);
 }
 
 uint32_t
@@ -227,7 +238,7 @@ void
 store_view_mark_expunged(struct store_view *view, const uint32_t *uids, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		uint32_t seq = store_view_seq(view, uids[i]);
+		uint32_t seq = store_view_seq_awake(view, uids[i]);
 
 		if (seq > 0)
 			view->msgs[seq - 1].flags |= STORE_FLAG_EXPUNGED;
@@ -238,8 +249,9 @@ void
 store_view_update_msg(struct store_view *view, uint32_t uid, uint32_t flags, uint64_t keywords,
                       uint64_t modseq)
 {
-	uint32_t seq = store_view_seq(view, uid);
+	uint32_t seq = store_view_seq_awake(view, uid);
 
+	store_view_unstale(view, uid); /* the view now has what the index has */
 	if (seq > 0) {
 		struct store_view_msg *m = &view->msgs[seq - 1];
 

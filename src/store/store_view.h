@@ -53,11 +53,14 @@ uint32_t store_view_uidvalidity(const struct store_view *view);
 uint32_t store_view_uidnext(const struct store_view *view);
 uint64_t store_view_highestmodseq(const struct store_view *view);
 
+/* Cheap also while hibernated. */
 size_t store_view_count(const struct store_view *view);
-/* The messages, in sequence order; valid until the next refresh/operation on this view. */
-const struct store_view_msg *store_view_msgs(const struct store_view *view);
-/* Sequence number (1-based) of uid, 0 if it is not in the view. O(log n). */
-uint32_t store_view_seq(const struct store_view *view, uint32_t uid);
+/* The messages, in sequence order; valid until the next refresh/operation on this view
+ * (or store_view_hibernate). Wakes a hibernated view (see below). */
+const struct store_view_msg *store_view_msgs(struct store_view *view);
+/* Sequence number (1-based) of uid, 0 if it is not in the view. O(log n). Wakes a
+ * hibernated view. */
+uint32_t store_view_seq(struct store_view *view, uint32_t uid);
 /* Number of \Recent messages in the view. */
 uint32_t store_view_recent_count(const struct store_view *view);
 /* Keyword names of the mailbox, by bit (FLAGS / PERMANENTFLAGS); at most 64. */
@@ -100,5 +103,26 @@ void store_view_changes_free(struct store_view_changes *ch);
 int store_view_vanished_since(struct store_view *view, uint64_t modseq, uint32_t uid_lo,
                               uint32_t uid_hi, uint32_t **uids_r, size_t *count_r,
                               const char **error_r);
+
+/* Hibernation, for idle sessions (IMAP IDLE): frees the per-message array (24 bytes a
+ * message) and keeps what rebuilds the same view from the index later: count, UIDNEXT,
+ * the MODSEQ it is synced to, its \Recent UID runs, and the few entries the index cannot
+ * give back (expunged ones still in the view, ones this view changed since its last
+ * refresh). Transparent to callers: store_view_msgs(), store_view_seq() and the store
+ * operations on the view wake it first; store_view_count(), store_view_recent_count(),
+ * the mailbox accessors and store_msg_* do not need to. A refresh of a hibernated view
+ * that only finds new messages (or nothing) stays hibernated; otherwise it wakes the view
+ * and reports exactly what it would have without hibernation. Two things a woken view
+ * cannot know, visible only before its next refresh: a message another session changed
+ * while it slept shows its new flags (the refresh still reports it as changed), and a
+ * message another session expunged shows STORE_FLAG_EXPUNGED (+ \Recent) and no stored
+ * flags (the refresh reports it as expunged at its sequence number as usual; with no
+ * STORE_REFRESH_EXPUNGE it stays like that). Hibernating a hibernated view does nothing. */
+void store_view_hibernate(struct store_view *view);
+/* Wakes a hibernated view now (the implicit wake-ups above cannot report an error: they
+ * log it, and the view then looks empty of readable messages until a wake succeeds).
+ * 0 ok (also when not hibernated), -1 with *error_r (the view stays hibernated). */
+int store_view_wake(struct store_view *view, const char **error_r);
+bool store_view_is_hibernated(const struct store_view *view);
 
 #endif

@@ -32,15 +32,16 @@ read_changed(struct store_view *view, uint32_t recent_uid, struct refresh *r)
 		uint32_t flags = (uint32_t)sqlite3_column_int64(st, 1) & STORE_FLAGS_STORABLE;
 		uint64_t kw = (uint64_t)sqlite3_column_int64(st, 2);
 		uint64_t modseq = (uint64_t)sqlite3_column_int64(st, 3);
-		uint32_t seq = store_view_seq(view, uid);
+		uint32_t seq = store_view_seq_awake(view, uid);
 
 		if (seq > 0) {
 			struct store_view_msg *m = &view->msgs[seq - 1];
 
 			if (m->flags & STORE_FLAG_EXPUNGED)
 				continue;
+			/* stale: changed by another session while the view was hibernated */
 			if ((m->flags & STORE_FLAGS_STORABLE) != flags || m->keywords != kw ||
-			    m->modseq != modseq) {
+			    m->modseq != modseq || store_view_is_stale(view, uid)) {
 				m->flags =
 				    (m->flags & ~STORE_FLAGS_STORABLE) | flags | VIEW_CHANGED;
 				m->keywords = kw;
@@ -149,6 +150,33 @@ update_meta(struct store_view *view, struct store_mailbox_row *row, struct store
 	view->modseq = row->highestmodseq;
 }
 
+/* A hibernated view: 1 refreshed while staying asleep (only new messages, or nothing),
+ * 0 woken (the normal refresh follows), -1 error. */
+static int
+refresh_hibernated(struct store_view *view, int found, struct store_mailbox_row *row,
+                   struct store_view_changes *ch, const char **error_r)
+{
+	bool gone = found == 0 || row->noselect || row->uidvalidity != view->uidvalidity;
+	int rc = gone ? 0 : store_view_refresh_asleep(view, row, ch);
+
+	if (rc < 0)
+		return store_account_fail(view->acct, STORE_ERR_TEMP, "index read failed", error_r);
+	if (rc > 0) {
+		if (ch->new_count > ch->old_count)
+			store_view_claim_recent(view, row);
+		update_meta(view, row, ch);
+		view->acct->errcode = STORE_ERR_NONE;
+		return 1;
+	}
+	if (store_view_wake(view, error_r) < 0) {
+		if (!gone)
+			return -1;
+		/* its messages went with the mailbox (deleted by another process) */
+		store_view_hib_drop(view);
+	}
+	return 0;
+}
+
 int
 store_view_refresh(struct store_view *view, unsigned flags, struct store_view_changes *ch,
                    const char **error_r)
@@ -161,6 +189,15 @@ store_view_refresh(struct store_view *view, unsigned flags, struct store_view_ch
 	found = store_mailbox_row_by_id(view->acct, view->mailbox_id, &row);
 	if (found < 0)
 		return store_account_fail(view->acct, STORE_ERR_TEMP, "index read failed", error_r);
+	if (view->hibernated) {
+		int rc = refresh_hibernated(view, found, &row, ch, error_r);
+
+		if (rc != 0) {
+			if (found > 0)
+				store_mailbox_row_free(&row);
+			return rc < 0 ? -1 : 0;
+		}
+	}
 	if (found == 0 || row.noselect || row.uidvalidity != view->uidvalidity) {
 		/* deleted (or deleted and re-created): everything is gone */
 		ch->mailbox_deleted = true;
@@ -188,6 +225,9 @@ store_view_refresh(struct store_view *view, unsigned flags, struct store_view_ch
 	}
 	free(r.added);
 	store_mailbox_row_free(&row);
+	free(view->stale);
+	view->stale = NULL;
+	view->n_stale = 0;
 	view->acct->errcode = STORE_ERR_NONE;
 	return 0;
 }

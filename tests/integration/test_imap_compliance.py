@@ -2,7 +2,7 @@
 per group (test id = group name), run by our interpreter tests/integration/imaptest/runner.py.
 Groups whose `capabilities:` yubin does not announce are skipped, as imaptest does.
 
-Runs only with YUBIN_IMAPTEST=1 until the lead enables it for good; the test files come from
+Part of `make test`; the test files come from
 $IMAPTEST_TESTS (default <repo>/../shared/imaptest-tests/tests) and the cases are skipped
 with a reason when they are absent. A server without IMAP (no listener) FAILS."""
 import os
@@ -21,8 +21,6 @@ USER = "alice@example.test"
 TESTS_DIR = runner.tests_dir()
 GROUPS = list_tests(TESTS_DIR) if os.path.isdir(TESTS_DIR) else ["(no imaptest tests)"]
 
-pytestmark = pytest.mark.skipif(os.environ.get("YUBIN_IMAPTEST") != "1",
-                                reason="imaptest compliance suite runs with YUBIN_IMAPTEST=1")
 
 
 def _wait_imap(host, port, timeout=10.0):
