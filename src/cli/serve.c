@@ -172,6 +172,10 @@ serve_open_services(struct serve *sv, const char **error_r)
 	sv->store = store_open(s->data_directory, sv->base, error_r);
 	if (sv->store == NULL)
 		return -1;
+	if (!store_owns_journal(sv->store)) {
+		*error_r = "another yubin serve is already running on this data_directory";
+		return -1;
+	}
 	sv->workers = workers_new(sv->base, 2);
 	sv->penalty = penalty_new(s->auth_failure_delay, PENALTY_MAX_DELAY_MS,
 				  PENALTY_DEFAULT_ENTRIES, PENALTY_DEFAULT_EXPIRE);

@@ -323,3 +323,9 @@ store_get_stats(struct store *store, struct store_stats *stats)
 	stats->records = store->n_records;
 	stats->checkpoints = store->n_checkpoints;
 }
+
+bool
+store_owns_journal(const struct store *store)
+{
+	return store->primary;
+}

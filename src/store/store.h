@@ -69,5 +69,8 @@ struct store_stats {
 	unsigned long long checkpoints;
 };
 void store_get_stats(struct store *store, struct store_stats *stats);
+/* Whether this process owns the journal (deliveries and APPEND work); false when another
+ * process (a running serve) already does: then only account and mailbox management works. */
+bool store_owns_journal(const struct store *store);
 
 #endif
