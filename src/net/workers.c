@@ -18,7 +18,7 @@ struct workers_job {
 struct workers {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct workers_job *todo_head, *todo_tail;
+	struct workers_job *queued_head, *queued_tail;
 	struct workers_job *done_head, *done_tail;
 	struct event *done_ev;
 	pthread_t *threads;
@@ -46,14 +46,14 @@ workers_thread(void *arg)
 	for (;;) {
 		struct workers_job *job;
 
-		while (w->todo_head == NULL && !w->stopping)
+		while (w->queued_head == NULL && !w->stopping)
 			pthread_cond_wait(&w->cond, &w->lock);
-		if (w->todo_head == NULL)
+		if (w->queued_head == NULL)
 			break;
-		job = w->todo_head;
-		w->todo_head = job->next;
-		if (w->todo_head == NULL)
-			w->todo_tail = NULL;
+		job = w->queued_head;
+		w->queued_head = job->next;
+		if (w->queued_head == NULL)
+			w->queued_tail = NULL;
 		pthread_mutex_unlock(&w->lock);
 		job->work(job->arg);
 		pthread_mutex_lock(&w->lock);
@@ -133,7 +133,7 @@ workers_submit(struct workers *w, workers_fn *work, workers_fn *done, void *arg)
 	job->done = done;
 	job->arg = arg;
 	pthread_mutex_lock(&w->lock);
-	job_push(&w->todo_head, &w->todo_tail, job);
+	job_push(&w->queued_head, &w->queued_tail, job);
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
 }
