@@ -141,7 +141,8 @@ read_gone(const struct store_view *view, struct wake *w)
 		    find_msg(w->rows, w->n_rows, k->uid) == NULL)
 			push_gone(w, view, k->uid);
 	}
-	qsort(w->gone, w->n_gone, sizeof(*w->gone), cmp_msg_uid);
+	if (w->n_gone > 1)
+		qsort(w->gone, w->n_gone, sizeof(*w->gone), cmp_msg_uid);
 	return 0;
 }
 
@@ -209,6 +210,7 @@ wake(struct store_view *view)
 	store_view_hib_free(view);
 	view->msgs = msgs;
 	view->cap = view->count + 1;
+	view->marked = w.n_gone > 0;
 	view->stale = w.stale;
 	view->n_stale = w.n_stale;
 	return 0;
