@@ -23,8 +23,18 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
 DEFAULT_TESTS = os.path.join(os.path.dirname(REPO), "shared", "imaptest-tests", "tests")
 
 
+# Where the shared test data may be: beside the repository (../shared) or at the team's
+# shared folder, for a checkout that lives elsewhere (a CI clone).
+FALLBACK_TESTS = ["/work/shared/imaptest-tests/tests"]
+
+
 def tests_dir():
-    return os.environ.get("IMAPTEST_TESTS", DEFAULT_TESTS)
+    if "IMAPTEST_TESTS" in os.environ:
+        return os.environ["IMAPTEST_TESTS"]
+    for d in [DEFAULT_TESTS] + FALLBACK_TESTS:
+        if os.path.isdir(d):
+            return d
+    return DEFAULT_TESTS
 
 
 class TestResult:
