@@ -90,6 +90,7 @@ settings_defaults(struct settings *s)
 	set_listen(&s->pop3_listen, ":110");
 	set_listen(&s->pop3s_listen, ":995");
 	s->message_size_limit = 26214400;
+	s->smtp_memory_limit = 1ULL << 30;
 	if (cidr_list_parse(&s->mynetworks, "127.0.0.0/8, ::1/128", &error) < 0)
 		abort();
 	s->smtp_delivery_port = 25;

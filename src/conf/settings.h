@@ -77,6 +77,7 @@ struct settings {
 	char *tls_cert_file, *tls_key_file; /* NULL = generated into data_directory on first start
 	                                       (by serve) */
 	unsigned long long message_size_limit; /* 26214400 */
+	unsigned long long smtp_memory_limit;  /* 1 GiB: message data held by all SMTP sessions */
 	struct cidr_list mynetworks;           /* 127.0.0.0/8, ::1/128 */
 	char **dns_resolvers;                  /* NULL-terminated "addr[:port]"; NULL =
 	                                          /etc/resolv.conf */

@@ -67,6 +67,32 @@ smtp_message_start_bdat(struct smtp_session *s, unsigned long long size, bool la
 	smtp_session_enter_state(s, SMTP_STATE_BDAT);
 }
 
+/* Counts the growth of s->msg against smtp_memory_limit; past it, stops keeping the
+ * message. */
+static void
+smtp_message_account(struct smtp_session *s)
+{
+	const struct settings *set = smtp_server_deps(s->server)->settings;
+	unsigned long long total;
+
+	if (s->msg.len == s->mem_counted || s->over_memory)
+		return;
+	total = smtp_server_memory_add(s->server, (long long)s->msg.len - (long long)s->mem_counted);
+	s->mem_counted = s->msg.len;
+	if (total <= set->smtp_memory_limit)
+		return;
+	/* Too many large messages arrive at once: read this one to its end (the client is
+	 * mid-transfer) but keep nothing, and answer 452 so the client retries later. */
+	log_warn("smtp: %s: client=[%s] smtp_memory_limit reached (%llu bytes held): message "
+		 "deferred", s->qid, s->ip, total);
+	s->over_memory = true;
+	s->data.max_size = 1;
+	crlf_normalizer_set_max_size(&s->bdat_norm, 1);
+	smtp_server_memory_add(s->server, -(long long)s->mem_counted);
+	s->mem_counted = 0;
+	buf_free(&s->msg);
+}
+
 static size_t
 count_received_headers(const struct buf *msg)
 {
@@ -292,6 +318,13 @@ smtp_message_end(struct smtp_session *s, bool too_big)
 {
 	char *foreign;
 
+	if (s->over_memory) {
+		smtp_session_reset_transaction(s);
+		smtp_session_enter_state(s, SMTP_STATE_READY);
+		smtp_reply_error(s, "452 4.3.1 Error: insufficient system storage, try again later");
+		return;
+	}
+
 	if (too_big) {
 		log_info("smtp: %s: reject: message from [%s] exceeds the size limit", s->qid,
 			 s->ip);
@@ -335,6 +368,7 @@ smtp_message_data_input(struct smtp_session *s)
 			break;
 		ret = smtp_data_reader_feed(&s->data, v.iov_base, v.iov_len, &used);
 		evbuffer_drain(in, used);
+		smtp_message_account(s);
 		if (ret == 1) {
 			smtp_message_end(s, smtp_data_reader_too_big(&s->data));
 			return s->state != SMTP_STATE_WAIT;
@@ -375,8 +409,10 @@ smtp_message_bdat_input(struct smtp_session *s)
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
 			break;
 		n = v.iov_len < s->bdat_left ? v.iov_len : (size_t)s->bdat_left;
-		if (!s->bdat_discard)
+		if (!s->bdat_discard) {
 			crlf_normalize_append(&s->bdat_norm, &s->msg, v.iov_base, n);
+			smtp_message_account(s);
+		}
 		evbuffer_drain(in, n);
 		s->bdat_left -= n;
 	}

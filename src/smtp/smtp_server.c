@@ -27,6 +27,7 @@ struct smtp_server {
 	size_t n_listeners;
 	struct smtp_listener_ctx kinds[3]; /* accept context per enum smtp_listener_kind */
 	struct conn_limits *limits;
+	unsigned long long msg_memory; /* message data held by the sessions */
 	TAILQ_HEAD(, smtp_session) sessions;
 	bool shutting_down;
 };
@@ -41,6 +42,13 @@ SSL_CTX *
 smtp_server_tls(const struct smtp_server *server)
 {
 	return server->deps->tls;
+}
+
+unsigned long long
+smtp_server_memory_add(struct smtp_server *server, long long delta)
+{
+	server->msg_memory = (unsigned long long)((long long)server->msg_memory + delta);
+	return server->msg_memory;
 }
 
 bool

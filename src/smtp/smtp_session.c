@@ -136,6 +136,9 @@ smtp_session_reset_transaction(struct smtp_session *s)
 	free(s->mail_from);
 	s->mail_from = NULL;
 	smtp_mail_params_clear(&s->mail_params);
+	smtp_server_memory_add(s->server, -(long long)s->mem_counted);
+	s->mem_counted = 0;
+	s->over_memory = false;
 	/* a big message's memory is not kept for an idle session */
 	if (s->msg.cap > 65536)
 		buf_free(&s->msg);

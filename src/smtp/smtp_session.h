@@ -71,6 +71,8 @@ struct smtp_session {
 	const char *bdat_error; /* reply for a discarded chunk */
 	bool bdat_started;      /* the transaction uses BDAT (DATA is then out of sequence) */
 	bool rcpt_attempted;    /* a RCPT was tried (DATA then says "no valid recipients") */
+	size_t mem_counted;     /* bytes of msg counted in the server's memory total */
+	bool over_memory;       /* smtp_memory_limit was hit: the message is read, not kept */
 
 	/* lifetime: the session outlives its connection while an async step runs */
 	bool conn_gone;
@@ -83,6 +85,9 @@ SSL_CTX *smtp_server_tls(const struct smtp_server *server);
 /* The session's connection closed: forget it in the limits and the session list. */
 void smtp_server_session_closed(struct smtp_server *server, struct smtp_session *s);
 bool smtp_server_shutting_down(const struct smtp_server *server);
+/* Adds delta bytes to the message data all sessions hold; returns the new total. */
+unsigned long long smtp_server_memory_add(struct smtp_server *server, long long delta);
+
 void smtp_session_free(struct smtp_session *s);
 
 struct smtp_session *smtp_session_new(struct smtp_server *server, struct conn *conn,

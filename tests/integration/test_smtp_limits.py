@@ -203,3 +203,33 @@ def _greets(srv):
         return c.reply().code == 220
     finally:
         c.close()
+
+
+def test_memory_limit_defers_and_session_goes_on(yubin_factory):
+    """smtp_memory_limit bounds the message data all sessions hold: a message that would
+    pass it is read to its end, not stored, and answered 452 4.3.1; the session goes on."""
+    import smtplib
+    srv = yubin_factory(config={"smtp_memory_limit": "1m"})
+    big = make_msg(subject="big", body=b"x" * 76 + b"\r\n" * 1 + (b"y" * 78 + b"\r\n") * 30000)
+    with srv.smtp() as s:
+        try:
+            s.sendmail("sender@client.example.test", ["alice@example.test"], big)
+            raise AssertionError("a 2.4 MB message passed a 1 MB memory limit")
+        except smtplib.SMTPDataError as e:
+            assert e.smtp_code == 452 and b"4.3.1" in e.smtp_error, e
+        s.sendmail("sender@client.example.test", ["alice@example.test"],
+                   make_msg(subject="small"))
+    msgs = srv.messages("alice@example.test")
+    assert len(msgs) == 1 and b"Subject: small" in msgs[0]
+    # BDAT is bounded the same way
+    with srv.raw() as c:
+        c.greet()
+        c.expect("EHLO client.example.test", 250)
+        c.expect("MAIL FROM:<a@client.example.test>", 250)
+        c.expect("RCPT TO:<alice@example.test>", 250)
+        chunk = b"z" * (1536 * 1024)
+        c.send(b"BDAT %d LAST\r\n" % len(chunk) + chunk)
+        r = c.reply()
+        assert r.code == 452, r
+        c.expect("NOOP", 250)
+    assert srv.count("alice@example.test") == 1
