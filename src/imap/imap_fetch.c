@@ -21,8 +21,9 @@
 /* Responses are handed to the connection in chunks of about this size... */
 #define FETCH_CHUNK (64 * 1024)
 /* ...and producing pauses while more than this waits to be sent (STYLE.md practice 6):
- * "FETCH 1:* BODY[]" on a big mailbox never sits in memory whole. */
-#define FETCH_OUTPUT_HIGH (512 * 1024)
+ * "FETCH 1:* BODY[]" on a big mailbox never sits in memory whole. Small enough that the
+ * first bytes leave early (the client parses while the rest is produced). */
+#define FETCH_OUTPUT_HIGH (128 * 1024)
 
 /* One FETCH in progress; it outlives imap_cmd_fetch() when paused for output. */
 struct imap_fetch_run {
@@ -53,6 +54,21 @@ uid_in(const uint32_t *uids, size_t n, uint32_t uid)
 			hi = mid;
 	}
 	return false;
+}
+
+/* A number in decimal: FETCH 1:* writes two or three per message, printf costs more than
+ * the rest of the line. */
+static void
+fetch_num(struct buf *out, uint64_t n)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n > 0);
+	buf_append(out, tmp + i, sizeof(tmp) - i);
 }
 
 /* The space before an item, none right after "FETCH (". */
@@ -139,10 +155,13 @@ fetch_one(struct imap_fetch_run *r, uint32_t seq, const struct store_view_msg *v
 	struct mime_parts parts = {NULL, 0};
 	bool have_parts = false;
 
-	buf_printf(&r->out, "* %u FETCH (", seq);
+	buf_appends(&r->out, "* ");
+	fetch_num(&r->out, seq);
+	buf_appends(&r->out, " FETCH (");
 	if (p->items & IMAP_FETCH_UID) {
 		fetch_sep(r);
-		buf_printf(&r->out, "UID %u", vm->uid);
+		buf_appends(&r->out, "UID ");
+		fetch_num(&r->out, vm->uid);
 	}
 	if ((p->items & IMAP_FETCH_FLAGS) || uid_in(r->seen_set, r->n_seen_set, vm->uid)) {
 		fetch_sep(r);
@@ -156,7 +175,8 @@ fetch_one(struct imap_fetch_run *r, uint32_t seq, const struct store_view_msg *v
 	}
 	if (p->items & IMAP_FETCH_SIZE) {
 		fetch_sep(r);
-		buf_printf(&r->out, "RFC822.SIZE %llu", (unsigned long long)meta->size);
+		buf_appends(&r->out, "RFC822.SIZE ");
+		fetch_num(&r->out, meta->size);
 	}
 	if (p->items & IMAP_FETCH_ENVELOPE) {
 		fetch_sep(r);
@@ -313,6 +333,7 @@ static int
 fetch_step(struct imap_fetch_run *r)
 {
 	const struct store_view_msg *msgs = store_view_msgs(r->s->view);
+	size_t n_msgs = store_view_count(r->s->view), seq_hint = n_msgs;
 	struct store_msg_cursor *cur;
 	struct store_msg_meta meta;
 	const char *error;
@@ -327,12 +348,17 @@ fetch_step(struct imap_fetch_run *r)
 	while ((ret = store_msg_cursor_next(cur, &meta, &error)) == 1) {
 		uint32_t seq;
 
-		r->next = uid_lower_bound(r->uids, r->next, r->n_uids, meta.uid);
+		/* both walk in UID order: usually the next one is the one (FETCH 1:*) */
+		if (r->next < r->n_uids && r->uids[r->next] != meta.uid)
+			r->next = uid_lower_bound(r->uids, r->next, r->n_uids, meta.uid);
 		if (r->next >= r->n_uids || r->uids[r->next] != meta.uid)
 			continue;
 		r->next++;
-		if ((seq = store_view_seq(r->s->view, meta.uid)) == 0)
+		if (seq_hint < n_msgs && msgs[seq_hint].uid == meta.uid)
+			seq = seq_hint + 1;
+		else if ((seq = store_view_seq(r->s->view, meta.uid)) == 0)
 			continue;
+		seq_hint = seq;
 		if (r->plan.has_changedsince && msgs[seq - 1].modseq <= r->plan.changedsince)
 			continue;
 		fetch_one(r, seq, &msgs[seq - 1], &meta);

@@ -278,6 +278,11 @@ prepare(struct search_ctx *c, struct imap_search_key *k)
 	case IMAP_SEARCH_TEXT:
 		c->fields |= STORE_MSG_PARTS;
 		break;
+	case IMAP_SEARCH_SENTBEFORE:
+	case IMAP_SEARCH_SENTON:
+	case IMAP_SEARCH_SENTSINCE:
+		c->fields |= STORE_MSG_HEADER_INFO; /* the Date: header's day */
+		break;
 	default:
 		break;
 	}

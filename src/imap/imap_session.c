@@ -548,6 +548,23 @@ imap_mailbox_arg(struct imap_session *s, const char *tag, const struct imap_arg 
 	return out;
 }
 
+/* Index of the first of msgs[0..count) (UID order) with UID >= uid. */
+static size_t
+msgs_lower_bound(const struct store_view_msg *msgs, size_t count, uint32_t uid)
+{
+	size_t lo = 0, hi = count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (msgs[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 int
 imap_uids_from_set(struct imap_session *s, const char *tag, const char *setstr, bool uid,
 		   uint32_t **uids_r, size_t *n_r)
@@ -557,6 +574,7 @@ imap_uids_from_set(struct imap_session *s, const char *tag, const char *setstr, 
 	struct imap_seqset parsed, set;
 	const char *error;
 	uint32_t *uids;
+	size_t *slices; /* per range: [first, end) indexes in msgs */
 
 	imap_seqset_init(&parsed);
 	imap_seqset_init(&set);
@@ -586,11 +604,31 @@ imap_uids_from_set(struct imap_session *s, const char *tag, const char *setstr, 
 		}
 	}
 	imap_seqset_free(&parsed);
-	uids = xmalloc((count > 0 ? count : 1) * sizeof(*uids));
-	for (size_t i = 0; i < count; i++) {
-		if (imap_seqset_contains(&set, uid ? msgs[i].uid : (uint32_t)(i + 1)))
+	/* the set's ranges are sorted and disjoint, the view is in UID order: one slice of
+	 * the view per range (a single-message command costs nothing per message) */
+	slices = xmalloc((set.count > 0 ? set.count : 1) * 2 * sizeof(*slices));
+	for (size_t r = 0; r < set.count; r++) {
+		const struct imap_seq_range *sr = &set.ranges[r];
+		size_t lo, hi;
+
+		if (uid) {
+			lo = msgs_lower_bound(msgs, count, sr->lo);
+			hi = sr->hi == UINT32_MAX ? count : msgs_lower_bound(msgs, count, sr->hi + 1);
+		} else {
+			lo = sr->lo > 0 ? sr->lo - 1 : 0;
+			hi = sr->hi < count ? sr->hi : count;
+		}
+		slices[2 * r] = lo;
+		slices[2 * r + 1] = hi > lo ? hi : lo;
+		n += slices[2 * r + 1] - lo;
+	}
+	uids = xmalloc((n > 0 ? n : 1) * sizeof(*uids));
+	n = 0;
+	for (size_t r = 0; r < set.count; r++) {
+		for (size_t i = slices[2 * r]; i < slices[2 * r + 1]; i++)
 			uids[n++] = msgs[i].uid;
 	}
+	free(slices);
 	imap_seqset_free(&set);
 	*uids_r = uids;
 	*n_r = n;

@@ -54,6 +54,13 @@ static const char *const stmt_sql[STORE_STMT_COUNT] = {
         "INSERT INTO expunged (mailbox, uid_first, uid_last, modseq) VALUES (?, ?, ?, ?)",
     [STORE_STMT_MAILBOX_SET_MODSEQ] = "UPDATE mailboxes SET highestmodseq = ? WHERE id = ?",
     [STORE_STMT_MAILBOX_SET_KEYWORDS] = "UPDATE mailboxes SET keywords = ? WHERE id = ?",
+    /* INDEXED BY: without statistics the planner walks the primary key for ORDER BY uid,
+     * i.e. every message of the mailbox on every refresh after a change */
+    [STORE_STMT_VIEW_CHANGED] = "SELECT uid, flags, keywords, modseq FROM messages"
+                                " INDEXED BY messages_modseq"
+                                " WHERE mailbox = ? AND modseq > ? ORDER BY uid",
+    [STORE_STMT_VIEW_EXPUNGED] = "SELECT uid_first, uid_last FROM expunged"
+                                 " WHERE mailbox = ? AND modseq > ?",
 };
 
 sqlite3_stmt *
@@ -85,8 +92,10 @@ account_free(struct store_account *acct)
 {
 	for (size_t i = 0; i < STORE_STMT_COUNT; i++)
 		sqlite3_finalize(acct->stmts[i]);
-	for (size_t i = 0; i < 32; i++)
+	for (size_t i = 0; i <= STORE_MSG_FIELDS_ALL; i++) {
 		sqlite3_finalize(acct->get_stmts[i]);
+		sqlite3_finalize(acct->range_stmts[i]);
+	}
 	db_close(&acct->db);
 	buf_free(&acct->get_buf);
 	free(acct->name);

@@ -17,25 +17,43 @@
 struct store_msg_cursor {
 	struct store_view *view;
 	sqlite3_stmt *st;
+	unsigned fields;
+	bool cached; /* st is view->acct->range_stmts[fields]: reset, not finalized */
 };
 
+/* The blobs a field mask selects, in column order after the fixed columns (and the
+ * STORE_MSG_HEADER_INFO ones). */
+#define FIXED_COLUMNS 6
+#define INFO_COLUMNS 4
+static const struct {
+	unsigned field;
+	const char *column;
+} blob_columns[] = {
+	{STORE_MSG_ENVELOPE, "d.envelope"}, {STORE_MSG_BODY, "d.body"},
+	{STORE_MSG_BODYSTRUCTURE, "d.bodystructure"}, {STORE_MSG_PARTS, "d.parts"},
+	{STORE_MSG_SEARCH, "d.subject"}, {STORE_MSG_SEARCH, "d.from_"},
+	{STORE_MSG_SEARCH, "d.to_"}, {STORE_MSG_SEARCH, "d.cc"},
+	{STORE_MSG_SEARCH, "d.message_id"},
+};
+#define N_BLOBS (sizeof(blob_columns) / sizeof(blob_columns[0]))
+
+/* Only the blobs asked for are columns: every column costs per row (FETCH 1:*). */
 static char *
 select_sql(unsigned fields, bool range)
 {
-	return xasprintf(
-	    "SELECT m.uid, m.flags, m.keywords, m.modseq, m.internaldate, m.size,"
-	    " d.header_size, d.body_lines, d.sent_date, d.sent_tz, %s, %s, %s, %s, %s, %s, %s,"
-	    " %s, %s FROM messages m JOIN msgdata d ON d.id = m.data WHERE m.mailbox = ?1 AND %s",
-	    fields & STORE_MSG_ENVELOPE ? "d.envelope" : "NULL",
-	    fields & STORE_MSG_BODY ? "d.body" : "NULL",
-	    fields & STORE_MSG_BODYSTRUCTURE ? "d.bodystructure" : "NULL",
-	    fields & STORE_MSG_PARTS ? "d.parts" : "NULL",
-	    fields & STORE_MSG_SEARCH ? "d.subject" : "NULL",
-	    fields & STORE_MSG_SEARCH ? "d.from_" : "NULL",
-	    fields & STORE_MSG_SEARCH ? "d.to_" : "NULL",
-	    fields & STORE_MSG_SEARCH ? "d.cc" : "NULL",
-	    fields & STORE_MSG_SEARCH ? "d.message_id" : "NULL",
-	    range ? "m.uid BETWEEN ?2 AND ?3 ORDER BY m.uid" : "m.uid = ?2");
+	struct buf sql = BUF_INIT;
+
+	buf_appends(&sql, "SELECT m.uid, m.flags, m.keywords, m.modseq, m.internaldate, m.size");
+	if (fields & STORE_MSG_HEADER_INFO)
+		buf_appends(&sql, ", d.header_size, d.body_lines, d.sent_date, d.sent_tz");
+	for (size_t i = 0; i < N_BLOBS; i++) {
+		if (fields & blob_columns[i].field)
+			buf_printf(&sql, ", %s", blob_columns[i].column);
+	}
+	buf_printf(&sql, " FROM messages m JOIN msgdata d ON d.id = m.data"
+	                 " WHERE m.mailbox = ?1 AND %s",
+	           range ? "m.uid BETWEEN ?2 AND ?3 ORDER BY m.uid" : "m.uid = ?2");
+	return buf_steal(&sql);
 }
 
 static struct store_blob
@@ -75,27 +93,36 @@ keep_blobs(struct store_account *acct, struct store_msg_meta *m)
 }
 
 static void
-read_meta(sqlite3_stmt *st, struct store_msg_meta *m)
+read_meta(sqlite3_stmt *st, unsigned fields, struct store_msg_meta *m)
 {
+	struct store_blob *blobs[N_BLOBS] = {&m->envelope, &m->body,    &m->bodystructure,
+	                                     &m->parts,    &m->subject, &m->from,
+	                                     &m->to,       &m->cc,      &m->message_id};
+	int col = FIXED_COLUMNS;
+
 	m->uid = (uint32_t)sqlite3_column_int64(st, 0);
 	m->flags = (uint32_t)sqlite3_column_int64(st, 1) & STORE_FLAGS_STORABLE;
 	m->keywords = (uint64_t)sqlite3_column_int64(st, 2);
 	m->modseq = (uint64_t)sqlite3_column_int64(st, 3);
 	m->internaldate = (time_t)sqlite3_column_int64(st, 4);
 	m->size = (uint64_t)sqlite3_column_int64(st, 5);
-	m->header_size = (uint64_t)sqlite3_column_int64(st, 6);
-	m->body_lines = (uint64_t)sqlite3_column_int64(st, 7);
-	m->sent_date = (time_t)sqlite3_column_int64(st, 8);
-	m->sent_tz = (long)sqlite3_column_int64(st, 9);
-	m->envelope = blob(st, 10);
-	m->body = blob(st, 11);
-	m->bodystructure = blob(st, 12);
-	m->parts = blob(st, 13);
-	m->subject = blob(st, 14);
-	m->from = blob(st, 15);
-	m->to = blob(st, 16);
-	m->cc = blob(st, 17);
-	m->message_id = blob(st, 18);
+	if (fields & STORE_MSG_HEADER_INFO) {
+		m->header_size = (uint64_t)sqlite3_column_int64(st, 6);
+		m->body_lines = (uint64_t)sqlite3_column_int64(st, 7);
+		m->sent_date = (time_t)sqlite3_column_int64(st, 8);
+		m->sent_tz = (long)sqlite3_column_int64(st, 9);
+		col += INFO_COLUMNS;
+	} else {
+		m->header_size = m->body_lines = 0;
+		m->sent_date = 0;
+		m->sent_tz = 0;
+	}
+	for (size_t i = 0; i < N_BLOBS; i++) {
+		if (fields & blob_columns[i].field)
+			*blobs[i] = blob(st, col++);
+		else
+			*blobs[i] = (struct store_blob){NULL, 0};
+	}
 }
 
 int
@@ -106,7 +133,7 @@ store_msg_get(struct store_view *view, uint32_t uid, unsigned fields, struct sto
 	sqlite3_stmt *st;
 	int rc;
 
-	fields &= 31;
+	fields &= STORE_MSG_FIELDS_ALL;
 	st = acct->get_stmts[fields];
 	if (st == NULL) {
 		char *sql = select_sql(fields, false);
@@ -119,7 +146,7 @@ store_msg_get(struct store_view *view, uint32_t uid, unsigned fields, struct sto
 	sqlite3_bind_int64(st, 2, uid);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		read_meta(st, meta_r);
+		read_meta(st, fields, meta_r);
 		keep_blobs(acct, meta_r);
 	}
 	sqlite3_reset(st);
@@ -130,15 +157,33 @@ store_msg_get(struct store_view *view, uint32_t uid, unsigned fields, struct sto
 	return store_account_fail(acct, STORE_ERR_TEMP, "index read failed", error_r);
 }
 
+/* The statement of an open cursor: the account's cached one for the field mask, or (when
+ * another cursor with the same mask is open on this account) a new one. */
 struct store_msg_cursor *
 store_msg_cursor_open(struct store_view *view, uint32_t uid_lo, uint32_t uid_hi, unsigned fields)
 {
+	struct store_account *acct = view->acct;
 	struct store_msg_cursor *cur = xcalloc(1, sizeof(*cur));
-	char *sql = select_sql(fields & 31, true);
+	uint64_t bit;
+	char *sql;
 
+	fields &= STORE_MSG_FIELDS_ALL;
+	bit = (uint64_t)1 << fields;
 	cur->view = view;
-	cur->st = db_prepare(view->acct->db, sql);
-	free(sql);
+	cur->fields = fields;
+	if (!(acct->range_busy & bit) && acct->range_stmts[fields] != NULL) {
+		cur->st = acct->range_stmts[fields];
+	} else {
+		sql = select_sql(fields, true);
+		cur->st = db_prepare(acct->db, sql);
+		free(sql);
+		if (!(acct->range_busy & bit))
+			acct->range_stmts[fields] = cur->st;
+	}
+	if (cur->st == acct->range_stmts[fields]) {
+		acct->range_busy |= bit;
+		cur->cached = true;
+	}
 	sqlite3_bind_int64(cur->st, 1, (sqlite3_int64)view->mailbox_id);
 	sqlite3_bind_int64(cur->st, 2, uid_lo);
 	sqlite3_bind_int64(cur->st, 3, uid_hi);
@@ -152,7 +197,7 @@ store_msg_cursor_next(struct store_msg_cursor *cur, struct store_msg_meta *meta_
 	int rc = sqlite3_step(cur->st);
 
 	if (rc == SQLITE_ROW) {
-		read_meta(cur->st, meta_r);
+		read_meta(cur->st, cur->fields, meta_r);
 		return 1;
 	}
 	if (rc == SQLITE_DONE)
@@ -163,10 +208,19 @@ store_msg_cursor_next(struct store_msg_cursor *cur, struct store_msg_meta *meta_
 void
 store_msg_cursor_close(struct store_msg_cursor **curp)
 {
-	if (*curp == NULL)
+	struct store_msg_cursor *cur = *curp;
+
+	if (cur == NULL)
 		return;
-	sqlite3_finalize((*curp)->st);
-	free(*curp);
+	if (cur->cached) {
+		/* reset: the read transaction ends here, as with finalize */
+		sqlite3_reset(cur->st);
+		sqlite3_clear_bindings(cur->st);
+		cur->view->acct->range_busy &= ~((uint64_t)1 << cur->fields);
+	} else {
+		sqlite3_finalize(cur->st);
+	}
+	free(cur);
 	*curp = NULL;
 }
 

@@ -18,14 +18,17 @@ struct store_blob {
 	size_t len;
 };
 
-/* What to read besides the always-present fixed fields. */
+/* What to read besides the always-present fixed fields (uid, flags, keywords, modseq,
+ * internaldate, size). Ask only for what is used: every column costs per message. */
 enum store_msg_field {
 	STORE_MSG_ENVELOPE = 1 << 0,
 	STORE_MSG_BODY = 1 << 1, /* BODY (no extension data) */
 	STORE_MSG_BODYSTRUCTURE = 1 << 2,
 	STORE_MSG_PARTS = 1 << 3,  /* msg_summary parts blob (mime_parts) */
 	STORE_MSG_SEARCH = 1 << 4, /* subject, from, to, cc, message_id */
+	STORE_MSG_HEADER_INFO = 1 << 5, /* header_size, body_lines, sent_date, sent_tz */
 };
+#define STORE_MSG_FIELDS_ALL 63
 
 struct store_msg_meta {
 	uint32_t uid;
@@ -34,6 +37,7 @@ struct store_msg_meta {
 	uint64_t modseq;
 	time_t internaldate;
 	uint64_t size;        /* RFC822.SIZE = file size, CRLF line ends */
+	/* STORE_MSG_HEADER_INFO (else 0) */
 	uint64_t header_size; /* top-level header incl. the blank line */
 	uint64_t body_lines;
 	time_t sent_date; /* Date: header, UTC; 0 if none */

@@ -93,6 +93,8 @@ enum store_stmt_id {
 	STORE_STMT_EXPUNGED_INSERT,
 	STORE_STMT_MAILBOX_SET_MODSEQ,
 	STORE_STMT_MAILBOX_SET_KEYWORDS,
+	STORE_STMT_VIEW_CHANGED,
+	STORE_STMT_VIEW_EXPUNGED,
 	STORE_STMT_COUNT,
 };
 
@@ -110,8 +112,10 @@ struct store_account {
 	bool pop3_locked;
 	uint64_t pruned_below; /* delivered rows with jnum below this are gone */
 	sqlite3_stmt *stmts[STORE_STMT_COUNT];
-	sqlite3_stmt *get_stmts[32]; /* store_msg_get by field mask */
+	sqlite3_stmt *get_stmts[STORE_MSG_FIELDS_ALL + 1]; /* store_msg_get by field mask */
 	struct buf get_buf;          /* the blobs store_msg_get returned last */
+	sqlite3_stmt *range_stmts[STORE_MSG_FIELDS_ALL + 1]; /* store_msg_cursor_open by mask... */
+	uint64_t range_busy; /* ...bit i: range_stmts[i] is in an open cursor */
 	/* apply batching (store_apply.c) */
 	struct store_account *apply_next;
 	bool in_batch;
@@ -279,6 +283,9 @@ struct store_view {
 	uint64_t mailbox_id;
 	char *name;
 	bool readonly;
+	/* some entry of msgs may carry STORE_FLAG_EXPUNGED or a refresh mark: the next refresh
+	 * walks msgs (without it a refresh costs nothing per message) */
+	bool marked;
 	uint32_t uidvalidity, uidnext, recent_count;
 	uint64_t modseq; /* HIGHESTMODSEQ the view is synced to */
 	struct store_view_msg *msgs;

@@ -240,8 +240,10 @@ store_view_mark_expunged(struct store_view *view, const uint32_t *uids, size_t n
 	for (size_t i = 0; i < n; i++) {
 		uint32_t seq = store_view_seq_awake(view, uids[i]);
 
-		if (seq > 0)
+		if (seq > 0) {
 			view->msgs[seq - 1].flags |= STORE_FLAG_EXPUNGED;
+			view->marked = true;
+		}
 	}
 }
 

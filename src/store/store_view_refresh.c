@@ -20,9 +20,7 @@ struct refresh {
 static int
 read_changed(struct store_view *view, uint32_t recent_uid, struct refresh *r)
 {
-	sqlite3_stmt *st =
-	    db_prepare(view->acct->db, "SELECT uid, flags, keywords, modseq FROM messages"
-	                               " WHERE mailbox = ? AND modseq > ? ORDER BY uid");
+	sqlite3_stmt *st = store_stmt(view->acct, STORE_STMT_VIEW_CHANGED);
 	int rc;
 
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)view->mailbox_id);
@@ -46,6 +44,7 @@ read_changed(struct store_view *view, uint32_t recent_uid, struct refresh *r)
 				    (m->flags & ~STORE_FLAGS_STORABLE) | flags | VIEW_CHANGED;
 				m->keywords = kw;
 				m->modseq = modseq;
+				view->marked = true;
 			}
 		} else if (uid >= view->uidnext) {
 			struct store_view_msg *m;
@@ -58,13 +57,14 @@ read_changed(struct store_view *view, uint32_t recent_uid, struct refresh *r)
 			m->modseq = modseq;
 		}
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 static void
 mark_range(struct store_view *view, uint32_t first, uint32_t last)
 {
+	view->marked = true;
 	for (size_t i = 0; i < view->count; i++) {
 		struct store_view_msg *m = &view->msgs[i];
 
@@ -78,8 +78,7 @@ mark_range(struct store_view *view, uint32_t first, uint32_t last)
 static int
 read_expunged(struct store_view *view)
 {
-	sqlite3_stmt *st = db_prepare(view->acct->db, "SELECT uid_first, uid_last FROM expunged"
-	                                              " WHERE mailbox = ? AND modseq > ?");
+	sqlite3_stmt *st = store_stmt(view->acct, STORE_STMT_VIEW_EXPUNGED);
 	int rc;
 
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)view->mailbox_id);
@@ -87,17 +86,21 @@ read_expunged(struct store_view *view)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		mark_range(view, (uint32_t)sqlite3_column_int64(st, 0),
 		           (uint32_t)sqlite3_column_int64(st, 1));
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* Drops the STORE_FLAG_EXPUNGED messages if expunge, reporting them; collects (and
- * unmarks) the changed UIDs. */
+ * unmarks) the changed UIDs. Nothing to do unless the view is marked (the usual case: a
+ * refresh after every command must not walk 10,000 entries). */
 static void
 compact(struct store_view *view, bool expunge, struct store_view_changes *ch)
 {
 	size_t out = 0, cap_e = 0, cap_c = 0;
+	bool kept_expunged = false;
 
+	if (!view->marked)
+		return;
 	for (size_t i = 0; i < view->count; i++) {
 		struct store_view_msg m = view->msgs[i];
 
@@ -111,6 +114,7 @@ compact(struct store_view *view, bool expunge, struct store_view_changes *ch)
 				view->recent_count--;
 			continue;
 		}
+		kept_expunged |= (m.flags & STORE_FLAG_EXPUNGED) != 0;
 		if (m.flags & VIEW_CHANGED) {
 			m.flags &= ~VIEW_CHANGED;
 			ch->changed_uids =
@@ -120,6 +124,7 @@ compact(struct store_view *view, bool expunge, struct store_view_changes *ch)
 		view->msgs[out++] = m;
 	}
 	view->count = out;
+	view->marked = kept_expunged;
 }
 
 static void

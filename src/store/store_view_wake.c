@@ -210,6 +210,7 @@ wake(struct store_view *view)
 	store_view_hib_free(view);
 	view->msgs = msgs;
 	view->cap = view->count + 1;
+	view->marked = w.n_gone > 0;
 	view->stale = w.stale;
 	view->n_stale = w.n_stale;
 	return 0;

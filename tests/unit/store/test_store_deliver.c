@@ -304,6 +304,64 @@ test_append(void **state)
 	store_account_unref(&acct);
 }
 
+/* Cursors reuse the account's statement per field mask; a second cursor with the same mask
+ * open at the same time gets its own; only the asked-for columns are filled. */
+static void
+test_cursor_cache(void **state)
+{
+	struct fixture *f = *state;
+	static const char msg[] = "From: x@y\r\nDate: Mon, 4 Mar 2024 10:00:00 +0100\r\n"
+	                          "Subject: dated\r\n\r\nhi\r\n";
+	const unsigned mask = STORE_MSG_BODYSTRUCTURE | STORE_MSG_HEADER_INFO;
+	struct store_msg_cursor *a, *b;
+	struct store_msg_meta meta;
+	struct store_account *acct;
+	struct store_view *v;
+	uint32_t uidvalidity, uid;
+	const char *error;
+
+	acct = store_account_open(f->store, "a@example.test", &error);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(store_append_sync(acct, "INBOX", 0, NULL, 0, 0, msg,
+		                                   sizeof(msg) - 1, &uidvalidity, &uid, &error),
+		                 0);
+	assert_int_equal(store_view_open(acct, "INBOX", false, &v, &error), 0);
+	for (int round = 0; round < 2; round++) {
+		a = store_msg_cursor_open(v, 1, UINT32_MAX, mask);
+		assert_int_equal(store_msg_cursor_next(a, &meta, &error), 1);
+		assert_int_equal(meta.uid, 1);
+		assert_int_equal(meta.sent_date, 1709542800);
+		assert_int_equal(meta.sent_tz, 3600);
+		assert_true(meta.header_size > 0);
+		assert_true(meta.bodystructure.len > 0);
+		assert_null(meta.envelope.data);
+		b = store_msg_cursor_open(v, 2, 3, mask);
+		assert_int_equal(store_msg_cursor_next(b, &meta, &error), 1);
+		assert_int_equal(meta.uid, 2);
+		assert_int_equal(store_msg_cursor_next(b, &meta, &error), 1);
+		assert_int_equal(meta.uid, 3);
+		assert_int_equal(store_msg_cursor_next(b, &meta, &error), 0);
+		store_msg_cursor_close(&b);
+		assert_int_equal(store_msg_cursor_next(a, &meta, &error), 1);
+		assert_int_equal(meta.uid, 2);
+		store_msg_cursor_close(&a); /* before the end: reset for the next round */
+	}
+	/* without STORE_MSG_HEADER_INFO the integers stay 0 */
+	a = store_msg_cursor_open(v, 3, 3, STORE_MSG_ENVELOPE);
+	assert_int_equal(store_msg_cursor_next(a, &meta, &error), 1);
+	assert_int_equal(meta.uid, 3);
+	assert_int_equal(meta.sent_date, 0);
+	assert_int_equal(meta.header_size, 0);
+	assert_true(meta.envelope.len > 0);
+	assert_null(meta.bodystructure.data);
+	assert_int_equal(store_msg_cursor_next(a, &meta, &error), 0);
+	store_msg_cursor_close(&a);
+	assert_int_equal(store_msg_get(v, 2, STORE_MSG_HEADER_INFO, &meta, &error), 1);
+	assert_int_equal(meta.sent_date, 1709542800);
+	store_view_close(&v);
+	store_account_unref(&acct);
+}
+
 static void
 test_big_message(void **state)
 {
@@ -339,6 +397,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_deliver_async_no_base, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_uids_modseq, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_append, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cursor_cache, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_big_message, setup, teardown),
 	};
 
