@@ -1,121 +1,53 @@
 /* IMAP logins: LOGIN (RFC 3501 6.2.3) and AUTHENTICATE PLAIN with SASL-IR (RFC 4959,
- * RFC 4616), the password check on a worker thread, and the growing delay per client
- * address after a failure (auth/penalty.h). */
-#include <event2/event.h>
+ * RFC 4616), through the shared login flow of auth/auth_login.h (worker thread, growing
+ * delay per client address after a failure). */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "auth/accounts.h"
-#include "auth/penalty.h"
+#include "auth/auth_login.h"
 #include "auth/sasl.h"
 #include "imap/imap_session.h"
 #include "log/log.h"
 #include "net/conn.h"
-#include "net/workers.h"
 #include "store/store.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
+/* What the login callback needs: the session (kept alive by async_begin) and the tag. */
 struct imap_auth_job {
 	struct imap_session *session;
-	struct accounts *accounts;
 	char *tag;
-	char *user;
-	char *password;
-	int result;
-	struct event *delay_ev;
 };
 
 static void
-imap_auth_job_free(struct imap_auth_job *job)
+imap_auth_done(void *ctx, int result, const char *user)
 {
-	free(job->tag);
-	free(job->user);
-	sasl_secret_free(&job->password);
-	if (job->delay_ev != NULL)
-		event_free(job->delay_ev);
-	free(job);
-}
-
-/* The store names accounts by address with the domain lower-cased (auth/accounts.h). */
-static void
-imap_auth_canonical(char *user)
-{
-	char *at = strrchr(user, '@');
-
-	if (at != NULL)
-		str_lower(at + 1);
-}
-
-static void
-imap_auth_finish(struct imap_auth_job *job)
-{
+	struct imap_auth_job *job = ctx;
 	struct imap_session *s = job->session;
 	const struct imap_server_deps *deps = imap_server_deps(s->server);
 	const char *error;
 
 	if (!imap_session_async_done(s)) {
-		imap_auth_job_free(job);
+		free(job->tag);
+		free(job);
 		return;
 	}
-	if (job->result == 1) {
-		imap_auth_canonical(job->user);
-		if (!store_account_exists(deps->store, job->user) &&
-		    store_account_create(deps->store, job->user, &error) < 0)
-			log_error("imap: %s: user=%s cannot create the mailboxes: %s", s->id,
-				  job->user, error);
-		imap_session_login(s, job->tag, job->user);
-	} else if (job->result == 0) {
-		log_info("imap: %s: client=[%s] authentication failed user=%s", s->id, s->ip,
-			 job->user);
+	if (result == 1) {
+		/* user is the canonical account name here (auth_login.h) */
+		if (!store_account_exists(deps->store, user) &&
+		    store_account_create(deps->store, user, &error) < 0)
+			log_error("imap: %s: user=%s cannot create the mailboxes: %s", s->id, user,
+				  error);
+		imap_session_login(s, job->tag, user);
+	} else if (result == 0) {
+		log_info("imap: %s: client=[%s] authentication failed user=%s", s->id, s->ip, user);
 		imap_no(s, job->tag, "[AUTHENTICATIONFAILED] Authentication failed");
 	} else {
 		imap_no(s, job->tag, "[UNAVAILABLE] Temporary authentication failure");
 	}
-	imap_auth_job_free(job);
+	free(job->tag);
+	free(job);
 	imap_session_resume(s);
-}
-
-static void
-imap_auth_delay_done(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	imap_auth_finish(arg);
-}
-
-static void
-imap_auth_work(void *arg)
-{
-	struct imap_auth_job *job = arg;
-
-	job->result = accounts_check_password(job->accounts, job->user, job->password);
-}
-
-static void
-imap_auth_work_done(void *arg)
-{
-	struct imap_auth_job *job = arg;
-	struct imap_session *s = job->session;
-	const struct imap_server_deps *deps = imap_server_deps(s->server);
-	struct timeval tv;
-	unsigned delay = 0;
-
-	if (s->conn != NULL && deps->penalty != NULL) {
-		if (job->result == 1)
-			penalty_success(deps->penalty, conn_peer(s->conn));
-		else if (job->result == 0)
-			delay = penalty_fail(deps->penalty, conn_peer(s->conn), time(NULL));
-	}
-	if (delay == 0) {
-		imap_auth_finish(job);
-		return;
-	}
-	tv.tv_sec = delay / 1000;
-	tv.tv_usec = (delay % 1000) * 1000;
-	job->delay_ev = evtimer_new(deps->base, imap_auth_delay_done, job);
-	evtimer_add(job->delay_ev, &tv);
 }
 
 /* Takes user and password. */
@@ -123,15 +55,13 @@ static void
 imap_auth_check(struct imap_session *s, const char *tag, char *user, char *password)
 {
 	const struct imap_server_deps *deps = imap_server_deps(s->server);
+	struct auth_login_deps login = {deps->base, deps->accounts, deps->workers, deps->penalty};
 	struct imap_auth_job *job = xcalloc(1, sizeof(*job));
 
 	job->session = s;
-	job->accounts = deps->accounts;
 	job->tag = xstrdup(tag);
-	job->user = user;
-	job->password = password;
 	imap_session_async_begin(s);
-	workers_submit(deps->workers, imap_auth_work, imap_auth_work_done, job);
+	auth_login_check(&login, conn_peer(s->conn), user, password, imap_auth_done, job);
 }
 
 void

@@ -152,3 +152,17 @@ rfc5322_header_filter(const char *hdr, size_t len, const char *const *names, siz
 	}
 	buf_append(out, "\r\n", 2);
 }
+
+size_t
+rfc5322_count_fields(const char *msg, size_t len, const char *name)
+{
+	struct rfc5322_header_iter it;
+	struct rfc5322_field f;
+	size_t nlen = strlen(name), n = 0;
+
+	rfc5322_header_iter_init(&it, msg, rfc5322_header_size(msg, len));
+	while (rfc5322_header_iter_next(&it, &f))
+		if (f.has_colon && f.name_len == nlen && str_ncasecmp(f.name, name, nlen) == 0)
+			n++;
+	return n;
+}

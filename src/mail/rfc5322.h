@@ -38,6 +38,10 @@ void rfc5322_header_iter_init(struct rfc5322_header_iter *it, const char *hdr, s
 /* 1 and fills *f with the next field, 0 at the end. */
 bool rfc5322_header_iter_next(struct rfc5322_header_iter *it, struct rfc5322_field *f);
 
+/* Counts the fields named name (ASCII case-insensitive) in the header of msg (up to the
+ * first empty line); e.g. Received: for loop detection (RFC 5321 6.3). */
+size_t rfc5322_count_fields(const char *msg, size_t len, const char *name);
+
 /* Finds the first field named name (ASCII case-insensitive). true if found. */
 bool rfc5322_header_find(const char *hdr, size_t len, const char *name,
 			 struct rfc5322_field *f);

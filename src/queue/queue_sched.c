@@ -13,6 +13,7 @@
 #include "conf/settings.h"
 #include "dns/dns.h"
 #include "log/log.h"
+#include "mail/rfc5322.h"
 #include "queue/queue_client.h"
 #include "queue/queue_local.h"
 #include "queue/queue_result.h"
@@ -217,28 +218,6 @@ queue_dest_name(struct queue *q, const char *address, char *out, size_t size)
 	str_lower(out);
 }
 
-/* Counts Received: fields in the header (RFC 5321 6.3 loop detection). */
-static size_t
-queue_count_received(const struct buf *data)
-{
-	const char *p = data->data, *end = data->data + data->len;
-	size_t n = 0;
-
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		size_t len = eol ? (size_t)(eol - p) : (size_t)(end - p);
-
-		if (len == 0 || (len == 1 && p[0] == '\r'))
-			break;
-		if (len >= 9 && str_ncasecmp(p, "Received:", 9) == 0)
-			n++;
-		if (eol == NULL)
-			break;
-		p = eol + 1;
-	}
-	return n;
-}
-
 /* Groups the due recipients into one job per destination. */
 static void
 queue_sched_group(struct queue *q, struct queue_msg *msg, struct queue_job *local,
@@ -315,7 +294,7 @@ queue_sched_msg(struct queue *q, struct queue_msg *msg)
 	}
 	local = queue_job_new(msg);
 	if (queue_msg_load_data(q, msg) < 0 ||
-	    queue_count_received(&msg->data) > QUEUE_MAX_RECEIVED) {
+	    rfc5322_count_fields(msg->data.data, msg->data.len, "Received") > QUEUE_MAX_RECEIVED) {
 		bool loop = msg->data_loaded;
 		memcpy(local->rcpts, due, n_due * sizeof(*due));
 		local->n_rcpts = n_due;

@@ -93,28 +93,6 @@ smtp_message_account(struct smtp_session *s)
 	buf_free(&s->msg);
 }
 
-static size_t
-count_received_headers(const struct buf *msg)
-{
-	const char *p = msg->data, *end = msg->data + msg->len;
-	size_t n = 0;
-
-	/* only the header: it ends at the first empty line */
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		size_t len = eol ? (size_t)(eol - p) : (size_t)(end - p);
-
-		if (len == 0 || (len == 1 && p[0] == '\r'))
-			break;
-		if (len >= 9 && str_ncasecmp(p, "Received:", 9) == 0)
-			n++;
-		if (eol == NULL)
-			break;
-		p = eol + 1;
-	}
-	return n;
-}
-
 static void
 smtp_received_header(struct smtp_session *s, struct buf *out)
 {
@@ -333,7 +311,7 @@ smtp_message_end(struct smtp_session *s, bool too_big)
 		smtp_reply_error(s, "552 5.3.4 Error: message file too big");
 		return;
 	}
-	if (count_received_headers(&s->msg) > SMTP_MAX_RECEIVED) {
+	if (rfc5322_count_fields(s->msg.data, s->msg.len, "Received") > SMTP_MAX_RECEIVED) {
 		log_info("smtp: %s: reject: message from [%s] is looping (too many Received: "
 			 "headers)", s->qid, s->ip);
 		smtp_session_reset_transaction(s);
