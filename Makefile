@@ -27,7 +27,7 @@ test:
 	@scripts/test.sh
 
 fuzz:
-	@scripts/deps.sh test
+	@scripts/deps.sh fuzz
 	@[ -f $(FUZZ_BUILD)/build.ninja ] || CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Db_lundef=false >/dev/null
 	@ninja -C $(FUZZ_BUILD)
 	@scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_TIME)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages yubin needs to build, run and test.
-# Usage: scripts/deps.sh [build|test|bench]  (each level includes the ones before)
+# Usage: scripts/deps.sh [build|test|fuzz|bench]  (fuzz and bench include build and test)
 # Idempotent: only missing packages are installed; apt-get update runs at most once.
 set -eu
 level=${1:-test}
@@ -8,15 +8,17 @@ level=${1:-test}
 build_pkgs="build-essential meson ninja-build pkg-config libevent-dev libssl-dev
 	libc-ares-dev libsqlite3-dev libcrypt-dev openssl"
 test_pkgs="libcmocka-dev python3 python3-pytest swaks libnet-ssleay-perl libauthen-sasl-perl curl isync fetchmail dnsmasq-base
-	clang libclang-rt-14-dev cppcheck procps"
+	cppcheck procps"
+fuzz_pkgs="clang libclang-rt-14-dev"
 bench_pkgs="postfix dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd"
 
 pkgs=$build_pkgs
 case $level in
 build) ;;
 test) pkgs="$pkgs $test_pkgs" ;;
-bench) pkgs="$pkgs $test_pkgs $bench_pkgs" ;;
-*) echo "usage: $0 [build|test|bench]" >&2; exit 64 ;;
+fuzz) pkgs="$pkgs $test_pkgs $fuzz_pkgs" ;;
+bench) pkgs="$pkgs $test_pkgs $bench_pkgs strace sqlite3" ;;
+*) echo "usage: $0 [build|test|fuzz|bench]" >&2; exit 64 ;;
 esac
 
 missing=
