@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "store/store.h"
+#include "store/store_account.h"
 #include "store/store_msg.h"
 #include "store/store_view.h"
 #include "store_test_util.h"
@@ -82,4 +83,47 @@ test_make_msg(size_t size, unsigned tag, size_t *len_r)
 	}
 	*len_r = b.len;
 	return buf_steal(&b);
+}
+
+int
+test_account_setup(void **state)
+{
+	struct test_account *f = xcalloc(1, sizeof(*f));
+	const char *error;
+
+	f->dir = test_tmpdir();
+	f->store = test_store_open(f->dir);
+	assert_int_equal(store_account_create(f->store, TEST_ACCOUNT, &error), 0);
+	f->acct = store_account_open(f->store, TEST_ACCOUNT, &error);
+	assert_non_null(f->acct);
+	*state = f;
+	return 0;
+}
+
+int
+test_account_teardown(void **state)
+{
+	struct test_account *f = *state;
+
+	store_account_unref(&f->acct);
+	store_close(&f->store);
+	test_rmrf(f->dir);
+	free(f->dir);
+	free(f);
+	return 0;
+}
+
+uint32_t
+test_append_msg(struct store_account *acct, const char *mailbox, size_t size, unsigned tag)
+{
+	uint32_t uidvalidity, uid;
+	const char *error;
+	size_t len;
+	char *msg = test_make_msg(size, tag, &len);
+
+	assert_int_equal(
+	    store_append_sync(acct, mailbox, 0, NULL, 0, 0, msg, len, &uidvalidity, &uid, &error),
+	    0);
+	free(msg);
+	return uid;
 }

@@ -6,7 +6,23 @@
 
 struct buf;
 struct store;
+struct store_account;
 struct store_view;
+
+#define TEST_ACCOUNT "u@example.test"
+
+/* One store in a fresh directory with the account TEST_ACCOUNT open: the fixture most
+ * tests share. test_account_setup/teardown fit cmocka's setup/teardown (*state is the
+ * struct test_account). */
+struct test_account {
+	char *dir;
+	struct store *store;
+	struct store_account *acct;
+};
+int test_account_setup(void **state);
+int test_account_teardown(void **state);
+/* Appends a message of about size bytes tagged tag to mailbox; returns its UID. */
+uint32_t test_append_msg(struct store_account *acct, const char *mailbox, size_t size, unsigned tag);
 
 /* mkdtemp under $TMPDIR (or /tmp); returns a malloc'ed path. */
 char *test_tmpdir(void);

@@ -368,59 +368,18 @@ test_random_readonly(void **state)
 	scenarios(true, 100, 4);
 }
 
-struct fixture {
-	char *dir;
-	struct store *store;
-	struct store_account *acct;
-};
-
-static int
-setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	const char *error;
-
-	f->dir = test_tmpdir();
-	f->store = test_store_open(f->dir);
-	assert_int_equal(store_account_create(f->store, ACCOUNT, &error), 0);
-	f->acct = store_account_open(f->store, ACCOUNT, &error);
-	assert_non_null(f->acct);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	store_account_unref(&f->acct);
-	store_close(&f->store);
-	test_rmrf(f->dir);
-	free(f->dir);
-	free(f);
-	return 0;
-}
 
 static void
 append_to(struct store_account *acct, const char *mailbox, unsigned tag)
 {
-	uint32_t uidvalidity, uid;
-	const char *error;
-	size_t len;
-	char *msg = test_make_msg(100, tag, &len);
-
-	assert_int_equal(
-	    store_append_sync(acct, mailbox, 0, NULL, 0, 0, msg, len, &uidvalidity, &uid, &error),
-	    0);
-	free(msg);
+	test_append_msg(acct, mailbox, 100, tag);
 }
 
 /* New mail keeps a hibernated view asleep; a flag change by another session wakes it. */
 static void
 test_stays_asleep(void **state)
 {
-	struct fixture *f = *state;
+	struct test_account *f = *state;
 	struct store_view *a, *b;
 	struct store_view_changes ch;
 	struct store_flags_result res;
@@ -465,7 +424,7 @@ test_stays_asleep(void **state)
 static void
 test_mailbox_deleted(void **state)
 {
-	struct fixture *f = *state;
+	struct test_account *f = *state;
 	struct store_view *a, *a2, *b;
 	struct store_view_changes ch, ch2;
 	uint32_t uid = 2;
@@ -540,7 +499,7 @@ now_ms(void)
 static void
 test_memory_and_time(void **state)
 {
-	struct fixture *f = *state;
+	struct test_account *f = *state;
 	struct store_view *views[100], *v;
 	const char *error;
 	double t0, t_hib = 0, t_wake = 0;
@@ -584,9 +543,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_random_readwrite),
 	    cmocka_unit_test(test_random_readonly),
-	    cmocka_unit_test_setup_teardown(test_stays_asleep, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_mailbox_deleted, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_memory_and_time, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stays_asleep, test_account_setup, test_account_teardown),
+	    cmocka_unit_test_setup_teardown(test_mailbox_deleted, test_account_setup, test_account_teardown),
+	    cmocka_unit_test_setup_teardown(test_memory_and_time, test_account_setup, test_account_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,39 +17,6 @@
 #include "store_test_util.h"
 #include "util/buf.h"
 
-struct fixture {
-	char *dir;
-	struct store *store;
-	struct store_account *acct;
-};
-
-static int
-setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	const char *error;
-
-	f->dir = test_tmpdir();
-	f->store = test_store_open(f->dir);
-	assert_int_equal(store_account_create(f->store, "u@example.test", &error), 0);
-	f->acct = store_account_open(f->store, "u@example.test", &error);
-	assert_non_null(f->acct);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	store_account_unref(&f->acct);
-	store_close(&f->store);
-	test_rmrf(f->dir);
-	free(f->dir);
-	free(f);
-	return 0;
-}
 
 /* attrs of name in the list, or -1 if not listed */
 static int
@@ -118,7 +85,7 @@ test_names(void **state)
 static void
 test_create(void **state)
 {
-	struct fixture *f = *state;
+	struct test_account *f = *state;
 	const char *error;
 	int a;
 
@@ -147,7 +114,7 @@ test_create(void **state)
 static void
 test_delete(void **state)
 {
-	struct fixture *f = *state;
+	struct test_account *f = *state;
 	struct store_status st;
 	const char *error;
 	uint32_t old;
@@ -183,7 +150,7 @@ test_delete(void **state)
 static void
 test_noselect_recreate(void **state)
 {
-	struct fixture *f = *state;
+	struct test_account *f = *state;
 	const char *error;
 	uint32_t old;
 
@@ -198,7 +165,7 @@ test_noselect_recreate(void **state)
 static void
 test_rename(void **state)
 {
-	struct fixture *f = *state;
+	struct test_account *f = *state;
 	struct store_status st;
 	const char *error;
 	uint32_t v1, v2;
@@ -233,7 +200,7 @@ test_rename(void **state)
 static void
 test_rename_inbox(void **state)
 {
-	struct fixture *f = *state;
+	struct test_account *f = *state;
 	struct store_status st;
 	struct store_view *v;
 	struct buf b = BUF_INIT;
@@ -279,7 +246,7 @@ test_rename_inbox(void **state)
 static void
 test_subscriptions(void **state)
 {
-	struct fixture *f = *state;
+	struct test_account *f = *state;
 	const char *error;
 
 	assert_int_equal(store_mailbox_subscribe(f->acct, "Ghost/Box", &error), 0);
@@ -299,7 +266,7 @@ test_subscriptions(void **state)
 static void
 test_status(void **state)
 {
-	struct fixture *f = *state;
+	struct test_account *f = *state;
 	struct store_status st, st2;
 	struct store_view *v;
 	struct store_flags_result res;
@@ -338,13 +305,13 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_names),
-	    cmocka_unit_test_setup_teardown(test_create, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_noselect_recreate, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_rename, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_rename_inbox, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_subscriptions, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_status, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_create, test_account_setup, test_account_teardown),
+	    cmocka_unit_test_setup_teardown(test_delete, test_account_setup, test_account_teardown),
+	    cmocka_unit_test_setup_teardown(test_noselect_recreate, test_account_setup, test_account_teardown),
+	    cmocka_unit_test_setup_teardown(test_rename, test_account_setup, test_account_teardown),
+	    cmocka_unit_test_setup_teardown(test_rename_inbox, test_account_setup, test_account_teardown),
+	    cmocka_unit_test_setup_teardown(test_subscriptions, test_account_setup, test_account_teardown),
+	    cmocka_unit_test_setup_teardown(test_status, test_account_setup, test_account_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

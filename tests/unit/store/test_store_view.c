@@ -20,53 +20,11 @@
 #include "store_test_util.h"
 #include "util/buf.h"
 
-struct fixture {
-	char *dir;
-	struct store *store;
-	struct store_account *acct;
-};
-
-static int
-setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	const char *error;
-
-	f->dir = test_tmpdir();
-	f->store = test_store_open(f->dir);
-	assert_int_equal(store_account_create(f->store, "u@example.test", &error), 0);
-	f->acct = store_account_open(f->store, "u@example.test", &error);
-	assert_non_null(f->acct);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	store_account_unref(&f->acct);
-	store_close(&f->store);
-	test_rmrf(f->dir);
-	free(f->dir);
-	free(f);
-	return 0;
-}
 
 static uint32_t
 append(struct store_account *acct, const char *mailbox, unsigned tag)
 {
-	uint32_t uidvalidity, uid;
-	const char *error;
-	size_t len;
-	char *msg = test_make_msg(200, tag, &len);
-
-	assert_int_equal(
-	    store_append_sync(acct, mailbox, 0, NULL, 0, 0, msg, len, &uidvalidity, &uid, &error),
-	    0);
-	free(msg);
-	return uid;
+	return test_append_msg(acct, mailbox, 200, tag);
 }
 
 static struct store_view *
@@ -94,7 +52,7 @@ store_flags(struct store_view *v, uint32_t uid, enum store_flags_mode mode, uint
 static void
 test_refresh_new_and_flags(void **state)
 {
-	struct fixture *f = *state;
+	struct test_account *f = *state;
 	struct store_view *a, *b;
 	struct store_view_changes ch;
 	struct store_flags_result res;
@@ -161,7 +119,7 @@ test_refresh_new_and_flags(void **state)
 static void
 test_unchangedsince(void **state)
 {
-	struct fixture *f = *state;
+	struct test_account *f = *state;
 	struct store_flags_result res;
 	struct store_view *a, *b;
 	uint32_t uids[2];
@@ -194,7 +152,7 @@ test_unchangedsince(void **state)
 static void
 test_keyword_limit(void **state)
 {
-	struct fixture *f = *state;
+	struct test_account *f = *state;
 	struct store_flags_result res;
 	struct store_view *a;
 	uint32_t uid = 1;
@@ -227,7 +185,7 @@ test_keyword_limit(void **state)
 static void
 test_expunge_vanished(void **state)
 {
-	struct fixture *f = *state;
+	struct test_account *f = *state;
 	struct store_view *a, *b;
 	struct store_view_changes ch;
 	uint32_t uids[3] = {2, 3, 5}, *vanished;
@@ -291,7 +249,7 @@ test_expunge_vanished(void **state)
 static void
 test_copy_move(void **state)
 {
-	struct fixture *f = *state;
+	struct test_account *f = *state;
 	struct store_copy_result res;
 	struct store_flags_result fres;
 	struct store_view *in, *arch;
@@ -393,7 +351,7 @@ on_event(void *ctx, const struct store_event *ev)
 static void
 test_notify(void **state)
 {
-	struct fixture *f = *state;
+	struct test_account *f = *state;
 	struct events e = {0}, once = {0};
 	struct store_target t = {"U@example.test", NULL, NULL, 0};
 	struct store_flags_result fres;
@@ -430,7 +388,7 @@ test_notify(void **state)
 static void
 test_deleted_mailbox_view(void **state)
 {
-	struct fixture *f = *state;
+	struct test_account *f = *state;
 	struct store_view *v;
 	struct store_view_changes ch;
 	const char *error;
@@ -451,7 +409,7 @@ test_deleted_mailbox_view(void **state)
 static void
 test_rename_seen_by_view(void **state)
 {
-	struct fixture *f = *state;
+	struct test_account *f = *state;
 	struct store_view *v;
 	struct store_view_changes ch;
 	const char *error;
@@ -474,14 +432,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_refresh_new_and_flags, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_unchangedsince, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_keyword_limit, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_expunge_vanished, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_copy_move, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_notify, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_deleted_mailbox_view, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_rename_seen_by_view, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refresh_new_and_flags, test_account_setup, test_account_teardown),
+	    cmocka_unit_test_setup_teardown(test_unchangedsince, test_account_setup, test_account_teardown),
+	    cmocka_unit_test_setup_teardown(test_keyword_limit, test_account_setup, test_account_teardown),
+	    cmocka_unit_test_setup_teardown(test_expunge_vanished, test_account_setup, test_account_teardown),
+	    cmocka_unit_test_setup_teardown(test_copy_move, test_account_setup, test_account_teardown),
+	    cmocka_unit_test_setup_teardown(test_notify, test_account_setup, test_account_teardown),
+	    cmocka_unit_test_setup_teardown(test_deleted_mailbox_view, test_account_setup, test_account_teardown),
+	    cmocka_unit_test_setup_teardown(test_rename_seen_by_view, test_account_setup, test_account_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
