@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make test`: build (normal and ASan+UBSan), unit tests in both, the layering and
-# cppcheck checks, then the integration tests against both binaries.
+# `make test`: build (normal and ASan+UBSan, which also links the layer-check programs of
+# meson.build), the layering, cppcheck and clang-format checks, unit tests in both builds, then
+# the integration tests against both binaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -15,6 +16,7 @@ make --no-print-directory build asan
 step "layering and static checks"
 scripts/check-layers.sh
 scripts/cppcheck.sh
+scripts/check-format.sh
 
 step "unit tests"
 meson test -C "$BUILD" --print-errorlogs --num-processes 2
