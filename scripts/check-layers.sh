@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks the layering of DESIGN.md/STYLE.md: a folder of src/ includes only headers of
+# Checks the layering of docs/design.md "Layers": a folder of src/ includes only headers of
 # folders of a lower rank (or its own); smtp, pop3 and imap never include each other.
 set -euo pipefail
 cd "$(dirname "$0")/.."

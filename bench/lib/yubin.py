@@ -1,5 +1,5 @@
-"""Starts and stops `yubin serve` for benchmarks with a generated config (the keys of DESIGN.md's
-config contract), creates accounts with `yubin user add`, and counts what reached the store
+"""Starts and stops `yubin serve` for benchmarks with a generated config (the contract keys of
+docs/design.md "Configuration"), creates accounts with `yubin user add`, and counts what reached the store
 (data_directory/mail/<account>/index.db, read-only). Nothing in the config weakens durability:
 the benchmark runs yubin exactly as a user would, only on loopback ports."""
 

@@ -1,4 +1,4 @@
-/* yubin: one binary, subcommands (DESIGN.md "Command line"). Parses -c FILE (or
+/* yubin: one binary, subcommands (docs/design.md "Command line"). Parses -c FILE (or
  * YUBIN_CONFIG), loads and validates the config, and dispatches. */
 #include <libgen.h>
 #include <stdio.h>

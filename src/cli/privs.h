@@ -7,8 +7,8 @@ struct settings;
 
 /* When running as root and run_as_user names an existing user: makes data_directory
  * (created if missing) owned by that user, then switches uid/gid/groups, each step
- * checked (STYLE.md 10). When the user does not exist, logs a warning and stays root.
- * 0 ok, -1 with *error_r. */
+ * checked (docs/style.md "Privileges"). When the user does not exist, logs a warning and
+ * stays root. 0 ok, -1 with *error_r. */
 int privs_drop(const struct settings *s, const char **error_r);
 
 #endif

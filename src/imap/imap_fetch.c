@@ -20,7 +20,7 @@
 #define FETCH_STREAM_MIN (256 * 1024)
 /* Responses are handed to the connection in chunks of about this size... */
 #define FETCH_CHUNK (64 * 1024)
-/* ...and producing pauses while more than this waits to be sent (STYLE.md practice 6):
+/* ...and producing pauses while more than this waits to be sent (docs/style.md "Memory"):
  * "FETCH 1:* BODY[]" on a big mailbox never sits in memory whole. Small enough that the
  * first bytes leave early (the client parses while the rest is produced). */
 #define FETCH_OUTPUT_HIGH (128 * 1024)

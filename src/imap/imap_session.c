@@ -285,7 +285,7 @@ find_command(const char *name)
 	return NULL;
 }
 
-/* Check, then proceed (STYLE.md practice 2): syntax is checked by the handlers. */
+/* Check, then proceed (docs/style.md "The event loop"): syntax is checked by the handlers. */
 static void
 imap_session_dispatch(struct imap_session *s, const struct imap_command *cmd)
 {

@@ -1,4 +1,4 @@
-/* Durable file writes, done one way only (STYLE.md practice 7): write to a temporary
+/* Durable file writes, done one way only (docs/style.md "Durable writes"): write to a temporary
  * name, fsync, rename into place, fsync the directory. And small file helpers. */
 #ifndef UTIL_FILE_H
 #define UTIL_FILE_H
