@@ -120,6 +120,23 @@ def test_store_announces_new_keyword_to_every_session(imap):
     b.logout()
 
 
+def test_store_after_another_session_added_a_keyword(imap):
+    """b's own STORE brings its view the keyword a added meanwhile: b must be told before
+    its sync reports a's change."""
+    deliver(imap, subject="one")
+    deliver(imap, subject="two")
+    a, b = Client(imap.imap_port), Client(imap.imap_port)
+    ok(a.select("INBOX"))
+    ok(b.select("INBOX"))
+    ok(a.store("1", "+FLAGS", "($fromA)"))
+    ok(b.store("2", "+FLAGS", "(\\Seen)"))
+    ok(b.fetch("1:*", "(FLAGS)"))
+    assert b"$froma" in b.seen.used
+    check(b, a)
+    a.logout()
+    b.logout()
+
+
 def test_keyword_nil(imap):
     deliver(imap)
     a, b = Client(imap.imap_port), Client(imap.imap_port)
