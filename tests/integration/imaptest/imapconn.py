@@ -41,6 +41,7 @@ class Conn:
         # announced by "* FLAGS" (lower-cased -> as sent), and per sequence the keywords
         # the last FETCH FLAGS gave (None = not known yet)
         self.keywords = {}
+        self.last_flags = set()   # the keywords of the last "* FLAGS"
         self.msg_keywords = []
         self.input_stopped = False
 
@@ -131,6 +132,7 @@ class Conn:
     def reset_view(self):
         self.uids = []
         self.keywords = {}
+        self.last_flags = set()
         self.msg_keywords = []
 
     def _handle_flags(self, args):
@@ -154,6 +156,7 @@ class Conn:
         # imaptest never forgets a keyword of the view
         for low, name in names.items():
             self.keywords.setdefault(low, name)
+        self.last_flags = set(names)
         return problems
 
     def _handle_permanentflags(self, args):
@@ -162,13 +165,20 @@ class Conn:
         if len(args) < 3 or args[2].type != LIST:
             return []
         problems = []
+        permanent = set()
         for f in args[2].val:
             s = "NIL" if f.type == NIL else get_atom(f)
             if s is None:
                 return [(True, "PERMANENTFLAGS list contains non-atoms")]
-            if not s.startswith("\\") and s.lower() not in self.keywords:
+            if s.startswith("\\"):
+                continue
+            permanent.add(s.lower())
+            if s.lower() not in self.keywords:
                 problems.append((True, "Keyword in PERMANENTFLAGS not introduced with "
                                  "FLAGS: %s" % s))
+        for low in sorted(self.last_flags - permanent):
+            problems.append((False, "Keyword not in PERMANENTFLAGS found: %s"
+                             % self.keywords[low]))
         return problems
 
     def handle_untagged(self, args, storage):
