@@ -238,9 +238,11 @@ queue_flush(struct queue *q)
 
 			if (r->state != QUEUE_RCPT_PENDING || msg->busy[i] || r->next_try <= now)
 				continue;
-			log_info("queue: %s: to=<%s> flush: retrying now (attempt %u, was due in "
-				 "%llds)%s", msg->m.qid, r->address, r->attempts + 1,
-				 (long long)(r->next_try - now), msg->m.hold ? ", but on hold" : "");
+			/* a held message stays held; it goes at once when released */
+			if (!msg->m.hold)
+				log_info("queue: %s: to=<%s> flush: retrying now (attempt %u, was due "
+					 "in %llds)", msg->m.qid, r->address, r->attempts + 1,
+					 (long long)(r->next_try - now));
 			r->next_try = now;
 			msg->next_due = 0;
 		}
