@@ -73,6 +73,7 @@ store_reply(struct imap_session *s, const struct imap_command *cmd, const struct
 	struct buf b = BUF_INIT;
 	size_t c = 0;
 
+	imap_flags_announce(s); /* the STORE may have added keywords to the mailbox */
 	for (size_t i = 0; i < n; i++) {
 		uint32_t seq = store_view_seq(s->view, uids[i]);
 		bool changed;

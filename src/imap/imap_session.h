@@ -59,6 +59,7 @@ struct imap_session {
 	bool readonly;
 	bool notified;    /* the mailbox changed since the last sync */
 	bool no_expunge;  /* current command is FETCH, STORE or SEARCH (RFC 3501 7.4.1) */
+	uint64_t kw_announced; /* fingerprint of the keyword list last sent in FLAGS */
 	/* RFC 5161 ENABLE */
 	bool condstore;   /* also switched on by a CONDSTORE-using command (RFC 7162 3.1) */
 	bool qresync;
@@ -117,8 +118,14 @@ void imap_write_msg_flags(struct imap_session *s, struct buf *out,
 			  const struct store_view_msg *msg);
 /* IMAP_FLAG_* bits <-> STORE_FLAG_* bits. */
 uint32_t imap_flags_to_store(unsigned imap_flags);
-/* "* FLAGS (...)" and "* OK [PERMANENTFLAGS (...)]" for the selected mailbox. */
+/* "* FLAGS (...)" and "* OK [PERMANENTFLAGS (...)]" for the selected mailbox; the
+ * session remembers the keyword list it announced. */
 void imap_send_flags(struct imap_session *s);
+/* RFC 3501 7.2.6, RFC 9051 7.3.5: a client learns a mailbox's keywords from FLAGS, so a
+ * FETCH FLAGS must not carry one it was not told of. Sends FLAGS and PERMANENTFLAGS again
+ * when the view's keyword list is not the one last announced; call it before writing
+ * FETCH FLAGS after anything that may have changed the view (a refresh, a STORE). */
+void imap_flags_announce(struct imap_session *s);
 
 /* RFC 7162 3.1: a CONDSTORE-enabling command (FETCH MODSEQ, SEARCH MODSEQ, STORE
  * UNCHANGEDSINCE ...) switches CONDSTORE on; the first one in the selected state sends

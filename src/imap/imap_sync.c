@@ -1,6 +1,7 @@
 /* Telling a session what changed in its selected mailbox, at the points RFC 3501 7.4.1
  * and 5.2 allow: EXPUNGE (or VANISHED under QRESYNC, RFC 7162 3.2.10), EXISTS, RECENT,
- * FLAGS, and FETCH (FLAGS) with MODSEQ under CONDSTORE. */
+ * FLAGS (again whenever the keyword list is not the one last announced), and FETCH (FLAGS)
+ * with MODSEQ under CONDSTORE. */
 #include <stdlib.h>
 
 #include "imap/imap_flags.h"
@@ -57,6 +58,23 @@ imap_write_msg_flags(struct imap_session *s, struct buf *out, const struct store
 	imap_write_flags(out, store_flags_to_imap(msg->flags), names, n);
 }
 
+/* FNV-1a over the names (each with its terminating NUL): what a session remembers of the
+ * keyword list it last announced, without keeping a copy. */
+static uint64_t
+keywords_fingerprint(const char *const *kw, size_t n)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (size_t i = 0; i < n; i++) {
+		for (const unsigned char *p = (const unsigned char *)kw[i];; p++) {
+			h = (h ^ *p) * 1099511628211ull;
+			if (*p == '\0')
+				break;
+		}
+	}
+	return h;
+}
+
 void
 imap_send_flags(struct imap_session *s)
 {
@@ -79,6 +97,20 @@ imap_send_flags(struct imap_session *s)
 	}
 	imap_send_raw(s, b.data, b.len);
 	buf_free(&b);
+	s->kw_announced = keywords_fingerprint(kw, n_kw);
+}
+
+void
+imap_flags_announce(struct imap_session *s)
+{
+	size_t n_kw;
+	const char *const *kw;
+
+	if (s->view == NULL)
+		return;
+	kw = store_view_keywords(s->view, &n_kw);
+	if (keywords_fingerprint(kw, n_kw) != s->kw_announced)
+		imap_send_flags(s);
 }
 
 static void
@@ -146,8 +178,8 @@ imap_sync(struct imap_session *s, bool allow_expunge)
 	}
 	if (ch.n_expunged > 0)
 		imap_sync_expunged(s, &ch);
-	if (ch.keywords_changed)
-		imap_send_flags(s);
+	/* before any FETCH that may use a new keyword (RFC 3501 7.2.6) */
+	imap_flags_announce(s);
 	if (ch.new_count > ch.old_count) {
 		imap_send(s, "* %zu EXISTS", ch.new_count);
 		imap_send(s, "* %u RECENT", store_view_recent_count(s->view));

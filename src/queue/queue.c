@@ -228,11 +228,26 @@ queue_flush(struct queue *q)
 	log_info("queue: flush requested");
 	/* `yubin queue hold/release/delete` changed the index: re-read it */
 	queue_sched_reload(q);
-	TAILQ_FOREACH(msg, &q->msgs, entry)
-		for (i = 0; i < msg->m.n_rcpts; i++)
-			if (msg->m.rcpts[i].state == QUEUE_RCPT_PENDING &&
-			    msg->m.rcpts[i].next_try > now)
-				msg->m.rcpts[i].next_try = now;
+	/* As Postfix's `postqueue -f`: every deferred recipient is due now, whatever its
+	 * backoff. The scheduler looks only at messages whose next_due has come, so that is
+	 * reset too; and the destinations forget their cached routes, so the attempt resolves
+	 * afresh (the destination may have moved while it was down). */
+	TAILQ_FOREACH(msg, &q->msgs, entry) {
+		for (i = 0; i < msg->m.n_rcpts; i++) {
+			struct queue_db_rcpt *r = &msg->m.rcpts[i];
+
+			if (r->state != QUEUE_RCPT_PENDING || msg->busy[i] || r->next_try <= now)
+				continue;
+			/* a held message stays held; it goes at once when released */
+			if (!msg->m.hold)
+				log_info("queue: %s: to=<%s> flush: retrying now (attempt %u, was due "
+					 "in %llds)", msg->m.qid, r->address, r->attempts + 1,
+					 (long long)(r->next_try - now));
+			r->next_try = now;
+			msg->next_due = 0;
+		}
+	}
+	queue_sched_forget_routes(q);
 	queue_sched_kick(q);
 }
 

@@ -334,6 +334,22 @@ queue_sched_kick(struct queue *q)
 }
 
 static void
+queue_dest_forget_route_cb(const char *key, void *value, void *ctx)
+{
+	struct queue_dest *dest = value;
+
+	if (dest->route_query == NULL)
+		dns_route_free(&dest->route);
+}
+
+void
+queue_sched_forget_routes(struct queue *q)
+{
+	if (q->dests != NULL)
+		strmap_foreach(q->dests, queue_dest_forget_route_cb, NULL);
+}
+
+static void
 queue_sched_tick(evutil_socket_t fd, short what, void *arg)
 {
 	queue_sched_kick(arg);

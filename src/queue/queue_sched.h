@@ -18,6 +18,9 @@ void queue_sched_free(struct queue *q);
 void queue_sched_msg(struct queue *q, struct queue_msg *msg);
 /* Look for due recipients now (after a flush). */
 void queue_sched_kick(struct queue *q);
+/* Drops every destination's cached route (not one being looked up): the next attempt
+ * resolves it again (flush). Clients keep their own copy. */
+void queue_sched_forget_routes(struct queue *q);
 /* The next job waiting for dest, or NULL (an idle client asks). */
 struct queue_job *queue_sched_take_job(struct queue *q, struct queue_dest *dest);
 /* Re-reads hold flags and deletions made by `yubin queue` from the index. */

@@ -37,6 +37,12 @@ class Conn:
         self.readwrite = False
         self.selected = None
         self.uids = []          # per sequence, 0 = not known yet
+        # keywords of the selected mailbox as imaptest's mailbox_view keeps them: names
+        # announced by "* FLAGS" (lower-cased -> as sent), and per sequence the keywords
+        # the last FETCH FLAGS gave (None = not known yet)
+        self.keywords = {}
+        self.last_flags = set()   # the keywords of the last "* FLAGS"
+        self.msg_keywords = []
         self.input_stopped = False
 
     # -- I/O ---------------------------------------------------------------------------
@@ -125,6 +131,55 @@ class Conn:
     # -- view tracking (imap_client_handle_untagged) -------------------------------------
     def reset_view(self):
         self.uids = []
+        self.keywords = {}
+        self.last_flags = set()
+        self.msg_keywords = []
+
+    def _handle_flags(self, args):
+        """"* FLAGS (...)" (mailbox_state_set_flags): the keywords it lists become known;
+        one dropped while a message still has it is an error."""
+        if len(args) < 2 or args[1].type != LIST:
+            return [(True, "FLAGS reply isn't a list")]
+        names = {}
+        for f in args[1].val:
+            s = "NIL" if f.type == NIL else get_atom(f)
+            if s is None:
+                return [(True, "FLAGS list contains non-atoms")]
+            if not s.startswith("\\"):
+                names[s.lower()] = s
+        problems = []
+        for low, name in self.keywords.items():
+            refs = sum(1 for kws in self.msg_keywords if kws and low in kws)
+            if low not in names and refs > 0:
+                problems.append((True, "Keyword '%s' dropped, but it still had %d "
+                                 "references" % (name, refs)))
+        # imaptest never forgets a keyword of the view
+        for low, name in names.items():
+            self.keywords.setdefault(low, name)
+        self.last_flags = set(names)
+        return problems
+
+    def _handle_permanentflags(self, args):
+        """"* OK [PERMANENTFLAGS (...)]" (mailbox_state_set_permanent_flags): every keyword
+        in it must have been introduced by FLAGS."""
+        if len(args) < 3 or args[2].type != LIST:
+            return []
+        problems = []
+        permanent = set()
+        for f in args[2].val:
+            s = "NIL" if f.type == NIL else get_atom(f)
+            if s is None:
+                return [(True, "PERMANENTFLAGS list contains non-atoms")]
+            if s.startswith("\\"):
+                continue
+            permanent.add(s.lower())
+            if s.lower() not in self.keywords:
+                problems.append((True, "Keyword in PERMANENTFLAGS not introduced with "
+                                 "FLAGS: %s" % s))
+        for low in sorted(self.last_flags - permanent):
+            problems.append((False, "Keyword not in PERMANENTFLAGS found: %s"
+                             % self.keywords[low]))
+        return problems
 
     def handle_untagged(self, args, storage):
         """Update the view; returns a list of (fatal, message) protocol problems."""
@@ -144,6 +199,8 @@ class Conn:
                                      % (len(self.uids), num)))
                     del self.uids[num:]
                 self.uids.extend([0] * (num - len(self.uids)))
+                del self.msg_keywords[num:]
+                self.msg_keywords.extend([None] * (num - len(self.msg_keywords)))
             elif num > len(self.uids):
                 problems.append((False, "seq too high (%d > %d)" % (num, len(self.uids))))
             elif kind == "EXPUNGE":
@@ -151,8 +208,12 @@ class Conn:
                     problems.append((True, "Tried to expunge sequence 0"))
                 else:
                     del self.uids[num - 1]
+                    if num <= len(self.msg_keywords):
+                        del self.msg_keywords[num - 1]
             elif kind == "FETCH":
                 problems += self._handle_fetch(num, args[2:], storage)
+        elif up == "FLAGS":
+            problems += self._handle_flags(args)
         elif up == "BYE":
             if not self.logout_sent or self.seen_bye:
                 problems.append((False, "Unexpected BYE"))
@@ -171,6 +232,8 @@ class Conn:
             problems.append((False, "BAD received"))
         elif up == "OK" and len(args) > 1:
             code = get_atom(args[1]) or ""
+            if code.upper() == "[PERMANENTFLAGS":
+                problems += self._handle_permanentflags(args)
             if code.upper().startswith("[CAPABILITY"):
                 caps = []
                 for a in args[2:]:
@@ -205,6 +268,7 @@ class Conn:
                 problems.append((True, "FLAGS reply isn't a list"))
             else:
                 recent = False
+                kws = set()
                 for f in fl.val:
                     # a keyword "NIL" is a valid flag atom (the "nil" group stores one)
                     s = "NIL" if f.type == NIL else get_atom(f)
@@ -217,6 +281,16 @@ class Conn:
                             problems.append((True, "Invalid system flag: %s" % s))
                         if s.lower() == "\\recent":
                             recent = True
+                    elif s.lower() not in self.keywords:
+                        # RFC 3501 7.2.6: FLAGS lists the keywords before any use
+                        problems.append((True, "Keyword used without being in FLAGS: %s"
+                                         % s))
+                        self.keywords[s.lower()] = s
+                        kws.add(s.lower())
+                    else:
+                        kws.add(s.lower())
+                if seq <= len(self.msg_keywords):
+                    self.msg_keywords[seq - 1] = kws
                 if recent and ms is not None and not storage.get("no_recent_tracking"):
                     owner = ms.get("recent")
                     if owner is None:
