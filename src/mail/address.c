@@ -250,12 +250,3 @@ address_canonical(const char *s, char delim)
 	address_clear(&addr);
 	return ret;
 }
-
-bool
-address_is_ascii(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s >= 0x80)
-			return false;
-	return true;
-}

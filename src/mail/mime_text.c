@@ -7,17 +7,7 @@
 #include "mail/charset.h"
 #include "mail/rfc2047.h"
 #include "util/base64.h"
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)(c | 0x20);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
+#include "util/str.h"
 
 void
 mime_text_qp_decode(const char *s, size_t len, struct buf *out)
@@ -35,8 +25,8 @@ mime_text_qp_decode(const char *s, size_t len, struct buf *out)
 			i++;
 		} else if (i + 2 < len && s[i + 1] == '\r' && s[i + 2] == '\n') {
 			i += 2;
-		} else if (i + 2 < len && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-			out->data[out->len++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+		} else if (i + 2 < len && str_hexval(s[i + 1]) >= 0 && str_hexval(s[i + 2]) >= 0) {
+			out->data[out->len++] = (char)(str_hexval(s[i + 1]) * 16 + str_hexval(s[i + 2]));
 			i += 2;
 		} else {
 			out->data[out->len++] = '=';
