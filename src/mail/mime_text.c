@@ -26,7 +26,8 @@ mime_text_qp_decode(const char *s, size_t len, struct buf *out)
 		} else if (i + 2 < len && s[i + 1] == '\r' && s[i + 2] == '\n') {
 			i += 2;
 		} else if (i + 2 < len && str_hexval(s[i + 1]) >= 0 && str_hexval(s[i + 2]) >= 0) {
-			out->data[out->len++] = (char)(str_hexval(s[i + 1]) * 16 + str_hexval(s[i + 2]));
+			out->data[out->len++] =
+			    (char)(str_hexval(s[i + 1]) * 16 + str_hexval(s[i + 2]));
 			i += 2;
 		} else {
 			out->data[out->len++] = '=';

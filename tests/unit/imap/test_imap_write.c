@@ -182,6 +182,12 @@ test_dates(void **state)
 	assert_int_equal(imap_date_time_parse("17-Jul-1996 24:00:00 +0000", &t, &tz), -1);
 	assert_int_equal(imap_date_time_parse("17-Jul-1996 02:44:25", &t, &tz), -1);
 	assert_int_equal(imap_date_time_parse("17-Jul-1996 02:44:25 0700", &t, &tz), -1);
+	assert_int_equal(imap_date_time_parse("17-Jul-1996 02:44:25 -0700x", &t, &tz), -1);
+	assert_int_equal(imap_date_time_parse("17-Jul-96 02:44:25 -0700", &t, &tz), -1);
+	assert_int_equal(imap_date_time_parse("17-Jul-1996 02:44:25 -0760", &t, &tz), -1);
+	buf_reset(&b);
+	imap_date_time_write(&b, 0, 0);
+	assert_string_equal(buf_cstr(&b), "\"01-Jan-1970 00:00:00 +0000\"");
 
 	/* 1996-07-17 02:44:25 -0700 is 09:44:25 UTC the same day; 23:30 -0700 is the next
 	 * day in UTC but the day in its own zone */

@@ -157,12 +157,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_address_good),
-		cmocka_unit_test(test_address_bad),
-		cmocka_unit_test(test_address_lengths),
-		cmocka_unit_test(test_address_canonical),
-		cmocka_unit_test(test_address_format),
-		cmocka_unit_test(test_address_domain),
+	    cmocka_unit_test(test_address_good),    cmocka_unit_test(test_address_bad),
+	    cmocka_unit_test(test_address_lengths), cmocka_unit_test(test_address_canonical),
+	    cmocka_unit_test(test_address_format),  cmocka_unit_test(test_address_domain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
