@@ -1,7 +1,7 @@
 /* RFC 5322 message headers: iterating header fields (with folding), finding fields,
  * unfolding values, filtering for IMAP HEADER.FIELDS; address lists (with groups and
- * display names) and dates (tolerant parse, Date:/Received: and IMAP INTERNALDATE
- * formatting). Pure functions over byte ranges that need not be NUL-terminated. */
+ * display names), dates (tolerant parse, Date:/Received: formatting) and CFWS. Pure
+ * functions over byte ranges that need not be NUL-terminated. */
 #ifndef MAIL_RFC5322_H
 #define MAIL_RFC5322_H
 #include <stdbool.h>
@@ -9,6 +9,12 @@
 #include <time.h>
 
 #include "util/buf.h"
+
+/* ---- lexical ---- */
+
+/* Skips CFWS (RFC 5322 3.2.2) at p: WSP, CR, LF and comments, which nest and may hold
+ * quoted-pairs; an unclosed comment runs to end. Returns where the CFWS ends (<= end). */
+const char *rfc5322_skip_cfws(const char *p, const char *end);
 
 /* ---- header fields ---- */
 

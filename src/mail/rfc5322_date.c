@@ -41,31 +41,6 @@ parts_to_time(const struct date_parts *d, time_t *t_r, long *tz_r)
 	return 0;
 }
 
-/* Skips whitespace and comments (RFC 5322 CFWS). */
-static void
-skip_cfws(struct date_scan *s)
-{
-	int depth = 0;
-
-	while (s->p < s->end) {
-		char c = *s->p;
-
-		if (depth > 0) {
-			if (c == '\\' && s->p + 1 < s->end)
-				s->p++;
-			else if (c == '(')
-				depth++;
-			else if (c == ')')
-				depth--;
-		} else if (c == '(') {
-			depth = 1;
-		} else if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
-			return;
-		}
-		s->p++;
-	}
-}
-
 static bool
 is_alpha(char c)
 {
@@ -156,7 +131,7 @@ parse_zone(struct date_scan *s, long *tz_r)
 	char sign;
 
 	*tz_r = 0;
-	skip_cfws(s);
+	s->p = rfc5322_skip_cfws(s->p, s->end);
 	if (s->p < s->end && (*s->p == '+' || *s->p == '-')) {
 		sign = *s->p++;
 		n = read_num(s, 2, &hh);
@@ -177,7 +152,7 @@ parse_zone(struct date_scan *s, long *tz_r)
 static int
 parse_time(struct date_scan *s, struct date_parts *d)
 {
-	skip_cfws(s);
+	s->p = rfc5322_skip_cfws(s->p, s->end);
 	if (read_num(s, 2, &d->hour) == 0 || !accept(s, ':'))
 		return -1;
 	if (read_num(s, 2, &d->min) == 0)
@@ -206,10 +181,10 @@ parse_asctime(struct date_scan *s, struct date_parts *d, int mon)
 	int n;
 
 	d->mon = mon;
-	skip_cfws(s);
+	s->p = rfc5322_skip_cfws(s->p, s->end);
 	if (read_num(s, 2, &d->day) == 0 || parse_time(s, d) < 0)
 		return -1;
-	skip_cfws(s);
+	s->p = rfc5322_skip_cfws(s->p, s->end);
 	n = read_num(s, 4, &d->year);
 	if (n < 2)
 		return -1;
@@ -227,7 +202,7 @@ rfc5322_date_parse(const char *str, size_t len, time_t *t_r, long *tz_r)
 	size_t wlen;
 	int n;
 
-	skip_cfws(&s);
+	s.p = rfc5322_skip_cfws(s.p, s.end);
 	wlen = read_word(&s, &w);
 	if (wlen > 0) {
 		/* a day name ("Thu", "Thursday"), or asctime's month after it */
@@ -235,9 +210,9 @@ rfc5322_date_parse(const char *str, size_t len, time_t *t_r, long *tz_r)
 
 		if (mon > 0 && wlen <= 3 && (s.p >= s.end || *s.p != ','))
 			return parse_asctime(&s, &d, mon) < 0 ? -1 : parts_to_time(&d, t_r, tz_r);
-		skip_cfws(&s);
+		s.p = rfc5322_skip_cfws(s.p, s.end);
 		accept(&s, ',');
-		skip_cfws(&s);
+		s.p = rfc5322_skip_cfws(s.p, s.end);
 		if (s.p < s.end && is_alpha(*s.p)) {
 			wlen = read_word(&s, &w);
 			mon = month_from(w, wlen);
@@ -248,16 +223,16 @@ rfc5322_date_parse(const char *str, size_t len, time_t *t_r, long *tz_r)
 	}
 	if (read_num(&s, 2, &d.day) == 0)
 		return -1;
-	skip_cfws(&s);
+	s.p = rfc5322_skip_cfws(s.p, s.end);
 	accept(&s, '-');
-	skip_cfws(&s);
+	s.p = rfc5322_skip_cfws(s.p, s.end);
 	wlen = read_word(&s, &w);
 	d.mon = month_from(w, wlen);
 	if (d.mon == 0)
 		return -1;
-	skip_cfws(&s);
+	s.p = rfc5322_skip_cfws(s.p, s.end);
 	accept(&s, '-');
-	skip_cfws(&s);
+	s.p = rfc5322_skip_cfws(s.p, s.end);
 	n = read_num(&s, 4, &d.year);
 	if (n < 2)
 		return -1;

@@ -173,6 +173,34 @@ test_dates(void **state)
 	check_bad_date("Thu, 15 Feb 2007");
 }
 
+/* Where rfc5322_skip_cfws stops in s, as an offset. */
+static size_t
+cfws_end(const char *s)
+{
+	return (size_t)(rfc5322_skip_cfws(s, s + strlen(s)) - s);
+}
+
+static void
+test_cfws(void **state)
+{
+	static const char sp[] = "  x";
+
+	(void)state;
+	assert_int_equal(cfws_end(""), 0);
+	assert_int_equal(cfws_end("x"), 0);
+	assert_int_equal(cfws_end(" \t\r\n x"), 5);
+	assert_int_equal(cfws_end("(comment) x"), 10);
+	assert_int_equal(cfws_end("(a (nested) comment)x"), 20);
+	assert_int_equal(cfws_end("(a \\) still comment)x"), 20); /* quoted-pair */
+	assert_int_equal(cfws_end("(a \\( b)x"), 8);
+	assert_int_equal(cfws_end("(unclosed (x) y"), 15); /* runs to the end */
+	assert_int_equal(cfws_end("(a\\"), 3);              /* a trailing backslash */
+	assert_int_equal(cfws_end(") x"), 0);               /* not a comment */
+	assert_int_equal(cfws_end("(a)(b) (c)\r\n\tx"), 13);
+	/* the end bound is honoured: nothing past it is read */
+	assert_true(rfc5322_skip_cfws(sp, sp + 1) == sp + 1);
+}
+
 static void
 test_date_format(void **state)
 {
@@ -191,7 +219,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_header_size),   cmocka_unit_test(test_header_iter),
 	    cmocka_unit_test(test_header_filter), cmocka_unit_test(test_addresses),
-	    cmocka_unit_test(test_dates),         cmocka_unit_test(test_date_format),
+	    cmocka_unit_test(test_dates),         cmocka_unit_test(test_date_format), cmocka_unit_test(test_cfws),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
