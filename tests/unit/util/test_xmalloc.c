@@ -50,11 +50,12 @@ grow_elem_overflow(void)
 static void
 grow_doubling_overflow(void)
 {
-	/* doubling from 8 passes SIZE_MAX/2: it used to wrap to 0 and loop forever */
+	/* doubling from 8 passes SIZE_MAX/2: it used to wrap to 0 and loop forever; now the
+	 * capacity is want itself, and want * 2 bytes does not fit */
 	size_t cap = 8;
-	void *p = xmalloc(8);
+	void *p = xmalloc(16);
 
-	p = xgrow(p, &cap, SIZE_MAX / 2 + 2, 1);
+	p = xgrow(p, &cap, SIZE_MAX / 2 + 2, 2);
 	free(p);
 }
 
