@@ -113,9 +113,9 @@ mime_text_fold(const char *s, size_t len, struct buf *out)
 			/* not UTF-8 (RFC 3629 4: an overlong form is not an ASCII letter): as is */
 			out->data[out->len++] = (char)*p++;
 		} else {
-			/* no folding maps across the 3/4-byte boundary: utf8_encode stays in the
-			 * room reserved above */
-			utf8_encode(out, fold_cp(cp));
+			/* no folding maps across the 3/4-byte boundary: this stays in the room
+			 * reserved above */
+			out->len += utf8_put(out->data + out->len, fold_cp(cp));
 			p += n;
 		}
 	}
