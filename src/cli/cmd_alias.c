@@ -80,15 +80,8 @@ cmd_alias(struct settings *s, int argc, char **argv)
 		return usage();
 	if (strcmp(verb, "add") != 0 && strcmp(verb, "del") != 0 && strcmp(verb, "list") != 0)
 		return usage();
-	/* As root, work as run_as_user so that serve can use what is created here. */
-	if (privs_drop(s, &error) < 0) {
-		fprintf(stderr, "yubin: %s\n", error);
-		return EX_NOPERM;
-	}
-	if ((a = accounts_open(s, &error)) == NULL) {
-		fprintf(stderr, "yubin: %s\n", error);
-		return EX_IOERR;
-	}
+	if ((ret = privs_open_accounts(s, &a)) != EX_OK)
+		return ret;
 	if (strcmp(verb, "add") == 0) {
 		ret = alias_add(a, argv[2], argc - 3, argv + 3);
 	} else if (strcmp(verb, "del") == 0) {

@@ -201,20 +201,12 @@ int
 cmd_user(struct settings *s, int argc, char **argv)
 {
 	int flag = parse_args(argc, argv), ret;
-	const char *error;
 	struct accounts *a;
 
 	if (flag < 0)
 		return usage();
-	/* As root, work as run_as_user so that serve can use what is created here. */
-	if (privs_drop(s, &error) < 0) {
-		fprintf(stderr, "yubin: %s\n", error);
-		return EX_NOPERM;
-	}
-	if ((a = accounts_open(s, &error)) == NULL) {
-		fprintf(stderr, "yubin: %s\n", error);
-		return EX_IOERR;
-	}
+	if ((ret = privs_open_accounts(s, &a)) != EX_OK)
+		return ret;
 	if (strcmp(argv[1], "add") == 0)
 		ret = user_add(s, a, argv[2], flag == 1);
 	else if (strcmp(argv[1], "passwd") == 0)

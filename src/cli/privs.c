@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sysexits.h>
 #include <unistd.h>
 
+#include "auth/accounts.h"
 #include "conf/settings.h"
 #include "log/log.h"
 #include "util/file.h"
@@ -63,4 +65,20 @@ privs_drop(const struct settings *s, const char **error_r)
 		return -1;
 	}
 	return 0;
+}
+
+int
+privs_open_accounts(const struct settings *s, struct accounts **a_r)
+{
+	const char *error;
+
+	if (privs_drop(s, &error) < 0) {
+		fprintf(stderr, "yubin: %s\n", error);
+		return EX_NOPERM;
+	}
+	if ((*a_r = accounts_open(s, &error)) == NULL) {
+		fprintf(stderr, "yubin: %s\n", error);
+		return EX_IOERR;
+	}
+	return EX_OK;
 }

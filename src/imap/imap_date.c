@@ -7,33 +7,12 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/calendar.h"
 #include "util/str.h"
 
 static const char *const months[12] = {
 	"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 };
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
-static long
-days_from_civil(long y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	long era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-	return era * 146097 + (long)doe - 719468;
-}
-
-static unsigned
-days_in_month(long y, unsigned m)
-{
-	static const unsigned dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	return m == 2 && leap ? 29 : dm[m - 1];
-}
 
 static int
 parse_digits(const char **s, unsigned n, unsigned *v_r)
@@ -75,9 +54,9 @@ parse_month_year(const char **s, unsigned *m_r, unsigned *y_r)
 static int
 make_day(unsigned y, unsigned m, unsigned d, long *day_r)
 {
-	if (y < 1 || d < 1 || d > days_in_month((long)y, m))
+	if (y < 1 || d < 1 || d > (unsigned)calendar_days_in_month(y, (int)m))
 		return -1;
-	*day_r = days_from_civil((long)y, m, d);
+	*day_r = (long)calendar_days_from_civil(y, (int)m, (int)d);
 	return 0;
 }
 

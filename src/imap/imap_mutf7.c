@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/utf8.h"
 
 static const char b64chars[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
@@ -19,66 +20,6 @@ b64_value(unsigned char c)
 	if (c == '\0' || (p = strchr(b64chars, c)) == NULL)
 		return -1;
 	return (int)(p - b64chars);
-}
-
-/* Decodes one UTF-8 sequence at s; returns its length, 0 if invalid. */
-static size_t
-utf8_next(const unsigned char *s, uint32_t *cp_r)
-{
-	uint32_t cp;
-	size_t n;
-
-	if (s[0] < 0x80) {
-		*cp_r = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	*cp_r = cp;
-	return n;
-}
-
-static void
-utf8_put(struct buf *out, uint32_t cp)
-{
-	char b[4];
-
-	if (cp < 0x80) {
-		buf_appendc(out, (char)cp);
-	} else if (cp < 0x800) {
-		b[0] = (char)(0xc0 | (cp >> 6));
-		b[1] = (char)(0x80 | (cp & 0x3f));
-		buf_append(out, b, 2);
-	} else if (cp < 0x10000) {
-		b[0] = (char)(0xe0 | (cp >> 12));
-		b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		b[2] = (char)(0x80 | (cp & 0x3f));
-		buf_append(out, b, 3);
-	} else {
-		b[0] = (char)(0xf0 | (cp >> 18));
-		b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		b[3] = (char)(0x80 | (cp & 0x3f));
-		buf_append(out, b, 4);
-	}
 }
 
 static bool
@@ -115,7 +56,7 @@ encode_shift(const unsigned char *s, struct buf *out)
 
 	buf_appendc(out, '&');
 	while (s[i] != '\0') {
-		if ((n = utf8_next(s + i, &cp)) == 0)
+		if ((n = utf8_decode(s + i, SIZE_MAX, &cp)) == 0)
 			return 0;
 		if (is_direct(cp))
 			break;
@@ -179,7 +120,7 @@ decode_shift(const char *s, struct buf *out)
 		if (high != 0) {
 			if (unit < 0xdc00 || unit > 0xdfff)
 				return NULL;
-			utf8_put(out, 0x10000 + ((high - 0xd800) << 10) + (unit - 0xdc00));
+			utf8_encode(out, 0x10000 + ((high - 0xd800) << 10) + (unit - 0xdc00));
 			high = 0;
 		} else if (unit >= 0xd800 && unit <= 0xdbff) {
 			high = unit;
@@ -188,7 +129,7 @@ decode_shift(const char *s, struct buf *out)
 		} else if (is_direct(unit) || unit == 0) {
 			return NULL; /* must have been written directly */
 		} else {
-			utf8_put(out, unit);
+			utf8_encode(out, unit);
 		}
 	}
 	/* leftover bits: fewer than 6 and all zero; no dangling high surrogate */

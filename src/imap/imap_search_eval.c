@@ -10,6 +10,7 @@
 #include "imap/imap_session.h"
 #include "imap/imap_write.h"
 #include "log/log.h"
+#include "mail/imap_quote.h"
 #include "mail/mime_parts.h"
 #include "mail/mime_text.h"
 #include "mail/rfc5322.h"
@@ -377,7 +378,7 @@ search_reply(struct imap_session *s, const struct imap_command *cmd,
 	} else if (q->ret != IMAP_SEARCH_RET_SAVE) {
 		/* RFC 4731 3.1; RFC 5182 2.4: SAVE alone gives no ESEARCH */
 		buf_appends(&b, "* ESEARCH (TAG ");
-		imap_write_str(&b, cmd->tag);
+		imap_quote_append_str(&b, cmd->tag);
 		buf_appendc(&b, ')');
 		if (cmd->uid)
 			buf_appends(&b, " UID");

@@ -1,16 +1,14 @@
-/* Response writing helpers (see imap_write.h). RFC 3501 4.3: a string is quoted or a
- * literal; quoted strings carry only 7-bit text without CR, LF or NUL. */
+/* Response writing helpers (see imap_write.h). Strings that are not atoms are written by
+ * mail/imap_quote.c, the one quoter of the ENVELOPE, BODYSTRUCTURE and response code. */
 #include "imap/imap_write.h"
 
 #include <string.h>
 
 #include "imap/imap_flags.h"
 #include "imap/imap_mutf7.h"
+#include "mail/imap_quote.h"
 #include "util/buf.h"
 #include "util/str.h"
-
-/* Longer strings go out as literals, which are cheaper for clients to scan. */
-#define QUOTED_MAX 1024
 
 static bool
 is_atom_char(unsigned char c)
@@ -33,47 +31,6 @@ imap_write_is_atom(const char *s, size_t len)
 	return true;
 }
 
-static bool
-can_quote(const char *s, size_t len)
-{
-	if (len > QUOTED_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '\0' || c == '\r' || c == '\n' || c >= 0x80)
-			return false;
-	}
-	return true;
-}
-
-void
-imap_write_string(struct buf *out, const char *s, size_t len)
-{
-	if (!can_quote(s, len)) {
-		buf_printf(out, "{%zu}\r\n", len);
-		buf_append(out, s, len);
-		return;
-	}
-	buf_reserve(out, len + 2);
-	buf_appendc(out, '"');
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '"' || s[i] == '\\')
-			buf_appendc(out, '\\');
-		buf_appendc(out, s[i]);
-	}
-	buf_appendc(out, '"');
-}
-
-void
-imap_write_nstring(struct buf *out, const char *s, size_t len)
-{
-	if (s == NULL)
-		buf_append(out, "NIL", 3);
-	else
-		imap_write_string(out, s, len);
-}
-
 void
 imap_write_astring(struct buf *out, const char *s, size_t len)
 {
@@ -85,19 +42,13 @@ imap_write_astring(struct buf *out, const char *s, size_t len)
 	if (atom)
 		buf_append(out, s, len);
 	else
-		imap_write_string(out, s, len);
+		imap_quote_append_string(out, s, len);
 }
 
 void
 imap_write_astr(struct buf *out, const char *s)
 {
 	imap_write_astring(out, s, strlen(s));
-}
-
-void
-imap_write_str(struct buf *out, const char *s)
-{
-	imap_write_string(out, s, strlen(s));
 }
 
 void

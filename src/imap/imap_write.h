@@ -1,5 +1,6 @@
-/* Response writing helpers (RFC 3501 4.3-4.5, 9): strings as atom, quoted or literal as
- * their content requires, NIL, flag lists and mailbox names, appended to a struct buf. */
+/* Response writing helpers (RFC 3501 4.3-4.5, 9): astrings as atom, quoted or literal as
+ * their content requires, flag lists and mailbox names, appended to a struct buf. Plain
+ * strings and nstrings: mail/imap_quote.h. */
 #ifndef IMAP_IMAP_WRITE_H
 #define IMAP_IMAP_WRITE_H
 #include <stdbool.h>
@@ -7,16 +8,11 @@
 
 struct buf;
 
-/* string: a quoted string when every byte is 7-bit, not NUL/CR/LF and len is modest,
- * else a literal {n}CRLF followed by the bytes. */
-void imap_write_string(struct buf *out, const char *s, size_t len);
-/* nstring: NIL for s == NULL, else string. */
-void imap_write_nstring(struct buf *out, const char *s, size_t len);
-/* astring: an atom when all bytes are ASTRING-CHAR (and it is not "NIL"), else string. */
+/* astring: an atom when all bytes are ASTRING-CHAR (and it is not "NIL"), else a string
+ * by imap_quote_append_string(). */
 void imap_write_astring(struct buf *out, const char *s, size_t len);
-/* C-string conveniences. */
+/* C-string convenience. */
 void imap_write_astr(struct buf *out, const char *s);
-void imap_write_str(struct buf *out, const char *s);
 /* A mailbox name kept in UTF-8: encoded in modified UTF-7 (RFC 3501 5.1.3), then written
  * as an astring. A name that is not valid UTF-8 is written as its raw bytes. */
 void imap_write_mailbox(struct buf *out, const char *utf8_name);

@@ -8,41 +8,11 @@
 
 #include "util/buf.h"
 #include "util/str.h"
+#include "util/utf8.h"
 #include "util/xmalloc.h"
 
 #define ADDRESS_DOMAIN_MAX 255 /* RFC 5321 4.5.3.1.2 */
 #define ADDRESS_LABEL_MAX 63   /* RFC 1035 2.3.4 */
-
-/* Length of the valid UTF-8 sequence (RFC 3629 4) starting at s, 0 if invalid. Overlong
- * forms, surrogates and code points past U+10FFFF are invalid. */
-static size_t
-address_utf8_len(const unsigned char *s)
-{
-	size_t n, i;
-	unsigned int cp;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
 
 /* RFC 5322 3.2.3 atext */
 static bool
@@ -77,7 +47,7 @@ address_dot_string_len(const char *s)
 		} else if (address_is_atext(*p)) {
 			atom_empty = false;
 			p++;
-		} else if (*p >= 0x80 && (n = address_utf8_len(p)) > 0) {
+		} else if (*p >= 0x80 && (n = utf8_decode(p, SIZE_MAX, NULL)) > 0) {
 			atom_empty = false;
 			p += n;
 		} else {
@@ -107,7 +77,7 @@ address_quoted_parse(const char *s, struct buf *out)
 		} else if (*p >= 32 && *p <= 126) {
 			buf_appendc(out, (char)*p);
 			p++;
-		} else if (*p >= 0x80 && (n = address_utf8_len(p)) > 0) {
+		} else if (*p >= 0x80 && (n = utf8_decode(p, SIZE_MAX, NULL)) > 0) {
 			buf_append(out, p, n);
 			p += n;
 		} else {
@@ -174,7 +144,7 @@ address_dns_domain_is_valid(const char *s)
 			p++;
 		} else if (*p == '-' && p != label) {
 			p++;
-		} else if (*p >= 0x80 && (n = address_utf8_len(p)) > 0) {
+		} else if (*p >= 0x80 && (n = utf8_decode(p, SIZE_MAX, NULL)) > 0) {
 			p += n;
 		} else {
 			return false;
@@ -279,13 +249,4 @@ address_canonical(const char *s, char delim)
 	ret = address_format(&addr);
 	address_clear(&addr);
 	return ret;
-}
-
-bool
-address_is_ascii(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s >= 0x80)
-			return false;
-	return true;
 }

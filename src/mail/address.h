@@ -30,7 +30,5 @@ char *address_format(const struct address *addr);
 char *address_canonical(const char *s, char delim);
 /* The domain grammar alone (also for EHLO/HELO arguments): a Domain or an address-literal. */
 bool address_domain_is_valid(const char *domain);
-/* True when s has no octet >= 0x80 (else the client must have given SMTPUTF8: RFC 6531 3.4). */
-bool address_is_ascii(const char *s);
 
 #endif

@@ -7,62 +7,7 @@
 #include <string.h>
 
 #include "util/str.h"
-
-static void
-put_cp(struct buf *out, unsigned cp)
-{
-	char b[4];
-	size_t n;
-
-	if (cp < 0x80) {
-		b[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		b[0] = (char)(0xc0 | (cp >> 6));
-		b[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else {
-		b[0] = (char)(0xe0 | (cp >> 12));
-		b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		b[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	}
-	buf_append(out, b, n);
-}
-
-/* Length of the valid UTF-8 sequence at p (RFC 3629 4), 0 if invalid. */
-static size_t
-utf8_seq_len(const unsigned char *p, size_t n)
-{
-	size_t len, i;
-	unsigned cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	if (len == 3) {
-		cp = ((p[0] & 0x0fu) << 12) | ((p[1] & 0x3fu) << 6);
-		if (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-	} else if (len == 4) {
-		cp = ((p[0] & 0x07u) << 18) | ((p[1] & 0x3fu) << 12);
-		if (cp < 0x10000 || cp > 0x10ffff)
-			return 0;
-	}
-	return len;
-}
+#include "util/utf8.h"
 
 void
 charset_utf8_sanitize(const char *in, size_t len, struct buf *out)
@@ -77,13 +22,13 @@ charset_utf8_sanitize(const char *in, size_t len, struct buf *out)
 			p++;
 			continue;
 		}
-		n = utf8_seq_len(p, (size_t)(end - p));
+		n = utf8_decode(p, (size_t)(end - p), NULL);
 		if (n > 0) {
 			p += n;
 			continue;
 		}
 		buf_append(out, run, (size_t)(p - run));
-		put_cp(out, *p);
+		utf8_encode(out, *p);
 		run = ++p;
 	}
 	buf_append(out, run, (size_t)(p - run));
@@ -96,7 +41,7 @@ latin1_to_utf8(const char *in, size_t len, struct buf *out)
 
 	buf_reserve(out, len * 2);
 	for (i = 0; i < len; i++)
-		put_cp(out, (unsigned char)in[i]);
+		utf8_encode(out, (unsigned char)in[i]);
 }
 
 bool

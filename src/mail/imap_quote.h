@@ -1,5 +1,7 @@
-/* IMAP string output for the ENVELOPE and BODYSTRUCTURE generators (RFC 3501 4.3,
- * 4.5): a quoted string when the text allows it, else a literal {n}\r\n... */
+/* IMAP string output (RFC 3501 4.3, 4.5; RFC 9051 4.3): a quoted string when the text
+ * allows it, else a literal {n}\r\n... The one quoter of yubin: the ENVELOPE and
+ * BODYSTRUCTURE generators here, and every IMAP response (imap/imap_write.c astrings,
+ * ESEARCH tags). */
 #ifndef MAIL_IMAP_QUOTE_H
 #define MAIL_IMAP_QUOTE_H
 #include <stddef.h>

@@ -29,34 +29,10 @@ is_token_char(unsigned char c)
 	return c > 0x20 && c < 0x7f && !is_tspecial(c);
 }
 
-/* Skips WSP, line ends and (nested) comments. */
-static void
-lex_cfws(struct lex *l)
-{
-	int depth = 0;
-
-	for (; l->p < l->end; l->p++) {
-		char c = *l->p;
-
-		if (depth > 0) {
-			if (c == '\\' && l->p + 1 < l->end)
-				l->p++;
-			else if (c == '(')
-				depth++;
-			else if (c == ')')
-				depth--;
-		} else if (c == '(') {
-			depth = 1;
-		} else if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
-			return;
-		}
-	}
-}
-
 static size_t
 lex_token(struct lex *l, const char **tok_r)
 {
-	lex_cfws(l);
+	l->p = rfc5322_skip_cfws(l->p, l->end);
 	*tok_r = l->p;
 	while (l->p < l->end && is_token_char((unsigned char)*l->p))
 		l->p++;
@@ -66,7 +42,7 @@ lex_token(struct lex *l, const char **tok_r)
 static bool
 lex_accept(struct lex *l, char c)
 {
-	lex_cfws(l);
+	l->p = rfc5322_skip_cfws(l->p, l->end);
 	if (l->p < l->end && *l->p == c) {
 		l->p++;
 		return true;
@@ -89,7 +65,7 @@ lex_value(struct mime_tree *t, struct lex *l)
 	struct mime_str s;
 	const char *start;
 
-	lex_cfws(l);
+	l->p = rfc5322_skip_cfws(l->p, l->end);
 	if (l->p < l->end && *l->p == '"') {
 		s.off = (uint32_t)t->strings.len;
 		for (l->p++; l->p < l->end && *l->p != '"'; l->p++) {
@@ -316,7 +292,7 @@ parse_encoding(struct mime_tree *t, struct mime_part *part, const char *v, size_
 	const char *tok;
 	size_t tlen = lex_token(&l, &tok), i;
 
-	lex_cfws(&l);
+	l.p = rfc5322_skip_cfws(l.p, l.end);
 	if (tlen == 0 || l.p != l.end)
 		return;
 	part->encoding = mime_tree_add_str(t, tok, tlen, false);

@@ -7,17 +7,8 @@
 #include "mail/charset.h"
 #include "mail/rfc2047.h"
 #include "util/base64.h"
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)(c | 0x20);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
+#include "util/str.h"
+#include "util/utf8.h"
 
 void
 mime_text_qp_decode(const char *s, size_t len, struct buf *out)
@@ -35,8 +26,9 @@ mime_text_qp_decode(const char *s, size_t len, struct buf *out)
 			i++;
 		} else if (i + 2 < len && s[i + 1] == '\r' && s[i + 2] == '\n') {
 			i += 2;
-		} else if (i + 2 < len && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-			out->data[out->len++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+		} else if (i + 2 < len && str_hexval(s[i + 1]) >= 0 && str_hexval(s[i + 2]) >= 0) {
+			out->data[out->len++] =
+			    (char)(str_hexval(s[i + 1]) * 16 + str_hexval(s[i + 2]));
 			i += 2;
 		} else {
 			out->data[out->len++] = '=';
@@ -64,8 +56,8 @@ mime_text_decode_body(const char *body, size_t len, enum mime_encoding enc,
 }
 
 /* Simple case folding (Unicode CaseFolding.txt, status C and S) for the common scripts. */
-static unsigned
-fold_cp(unsigned c)
+static uint32_t
+fold_cp(uint32_t c)
 {
 	if (c < 0x80)
 		return c >= 'A' && c <= 'Z' ? c + 32 : c;
@@ -102,21 +94,6 @@ fold_cp(unsigned c)
 	return c;
 }
 
-static void
-put_cp(struct buf *out, unsigned cp)
-{
-	if (cp < 0x80) {
-		out->data[out->len++] = (char)cp;
-	} else if (cp < 0x800) {
-		out->data[out->len++] = (char)(0xc0 | (cp >> 6));
-		out->data[out->len++] = (char)(0x80 | (cp & 0x3f));
-	} else {
-		out->data[out->len++] = (char)(0xe0 | (cp >> 12));
-		out->data[out->len++] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		out->data[out->len++] = (char)(0x80 | (cp & 0x3f));
-	}
-}
-
 void
 mime_text_fold(const char *s, size_t len, struct buf *out)
 {
@@ -126,22 +103,20 @@ mime_text_fold(const char *s, size_t len, struct buf *out)
 	 * at most for the few mapped up, so reserve 1.5x */
 	buf_reserve(out, len + len / 2 + 4);
 	while (p < end) {
-		unsigned cp;
+		uint32_t cp;
+		size_t n;
 
 		if (*p < 0x80) {
 			out->data[out->len++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
 			p++;
-		} else if ((*p & 0xe0) == 0xc0 && end - p >= 2 && (p[1] & 0xc0) == 0x80) {
-			cp = ((p[0] & 0x1fu) << 6) | (p[1] & 0x3fu);
-			put_cp(out, fold_cp(cp));
-			p += 2;
-		} else if ((*p & 0xf0) == 0xe0 && end - p >= 3 && (p[1] & 0xc0) == 0x80 &&
-			   (p[2] & 0xc0) == 0x80) {
-			cp = ((p[0] & 0x0fu) << 12) | ((p[1] & 0x3fu) << 6) | (p[2] & 0x3fu);
-			put_cp(out, fold_cp(cp));
-			p += 3;
-		} else {
+		} else if ((n = utf8_decode(p, (size_t)(end - p), &cp)) == 0) {
+			/* not UTF-8 (RFC 3629 4: an overlong form is not an ASCII letter): as is */
 			out->data[out->len++] = (char)*p++;
+		} else {
+			/* no folding maps across the 3/4-byte boundary: this stays in the room
+			 * reserved above */
+			out->len += utf8_put(out->data + out->len, fold_cp(cp));
+			p += n;
 		}
 	}
 	out->data[out->len] = '\0';

@@ -6,6 +6,7 @@
 
 #include "mail/charset.h"
 #include "util/base64.h"
+#include "util/str.h"
 
 #define CHARSET_MAX 64
 
@@ -67,17 +68,6 @@ parse_eword(const char *p, const char *end, struct eword *w)
 	return false;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)(c | 0x20);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* RFC 2047 4.2: "_" is space, "=XX" a byte */
 static void
 q_decode(const char *s, size_t n, struct buf *out)
@@ -87,9 +77,9 @@ q_decode(const char *s, size_t n, struct buf *out)
 	for (i = 0; i < n; i++) {
 		if (s[i] == '_') {
 			buf_appendc(out, ' ');
-		} else if (s[i] == '=' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
-			   hexval(s[i + 2]) >= 0) {
-			buf_appendc(out, (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2])));
+		} else if (s[i] == '=' && i + 2 < n && str_hexval(s[i + 1]) >= 0 &&
+		           str_hexval(s[i + 2]) >= 0) {
+			buf_appendc(out, (char)(str_hexval(s[i + 1]) * 16 + str_hexval(s[i + 2])));
 			i += 2;
 		} else {
 			buf_appendc(out, s[i]);

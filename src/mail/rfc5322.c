@@ -1,11 +1,35 @@
 /* RFC 5322 header fields: finding the end of a header, iterating folded fields,
- * unfolding values and filtering fields for IMAP HEADER.FIELDS. Line ends may be CRLF
+ * unfolding values and filtering fields for IMAP HEADER.FIELDS; CFWS. Line ends may be CRLF
  * or bare LF; nothing here allocates except into the caller's buffers. */
 #include "mail/rfc5322.h"
 
 #include <string.h>
 
 #include "util/str.h"
+
+const char *
+rfc5322_skip_cfws(const char *p, const char *end)
+{
+	int depth = 0;
+
+	for (; p < end; p++) {
+		char c = *p;
+
+		if (depth > 0) {
+			if (c == '\\' && p + 1 < end)
+				p++; /* quoted-pair: the next byte is literal */
+			else if (c == '(')
+				depth++;
+			else if (c == ')')
+				depth--;
+		} else if (c == '(') {
+			depth = 1;
+		} else if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+			break;
+		}
+	}
+	return p;
+}
 
 /* Offset just past the LF that ends the line at p, or end. */
 static const char *

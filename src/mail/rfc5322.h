@@ -1,7 +1,7 @@
 /* RFC 5322 message headers: iterating header fields (with folding), finding fields,
  * unfolding values, filtering for IMAP HEADER.FIELDS; address lists (with groups and
- * display names) and dates (tolerant parse, Date:/Received: and IMAP INTERNALDATE
- * formatting). Pure functions over byte ranges that need not be NUL-terminated. */
+ * display names), dates (tolerant parse, Date:/Received: formatting) and CFWS. Pure
+ * functions over byte ranges that need not be NUL-terminated. */
 #ifndef MAIL_RFC5322_H
 #define MAIL_RFC5322_H
 #include <stdbool.h>
@@ -9,6 +9,12 @@
 #include <time.h>
 
 #include "util/buf.h"
+
+/* ---- lexical ---- */
+
+/* Skips CFWS (RFC 5322 3.2.2) at p: WSP, CR, LF and comments, which nest and may hold
+ * quoted-pairs; an unclosed comment runs to end. Returns where the CFWS ends (<= end). */
+const char *rfc5322_skip_cfws(const char *p, const char *end);
 
 /* ---- header fields ---- */
 
@@ -83,22 +89,16 @@ void rfc5322_addr_list_free(struct rfc5322_addr_list *l);
 /* Number of real addresses (group markers not counted). */
 size_t rfc5322_addr_list_real_count(const struct rfc5322_addr_list *l);
 
-/* ---- dates (RFC 5322 3.3 and 4.3, IMAP date-time of RFC 3501) ---- */
+/* ---- dates (RFC 5322 3.3 and 4.3) ---- */
 
 /* Parses a Date: value leniently: optional day name, 2- and 3-digit years (4.3),
  * obsolete zone names (UT, GMT, EST..PDT; military letters as -0000), missing seconds,
  * missing zone (taken as +0000), "dd-Mon-yyyy" forms, trailing comments or junk.
  * 0 ok with *t_r = UTC seconds and *tz_r = offset east of UTC in seconds; -1 bad. */
 int rfc5322_date_parse(const char *s, size_t len, time_t *t_r, long *tz_r);
-/* Strict IMAP date-time "dd-Mon-yyyy hh:mm:ss +zzzz" (day may be " d"), no quotes. */
-int rfc5322_date_parse_imap(const char *s, size_t len, time_t *t_r, long *tz_r);
-/* IMAP date "d-Mon-yyyy" (SEARCH SINCE etc.): *t_r is 00:00:00 UTC of that day. */
-int rfc5322_date_parse_imap_day(const char *s, size_t len, time_t *t_r);
 
 #define RFC5322_DATE_MAX 40
 /* "Thu, 15 Feb 2007 01:02:03 +0200" (RFC 5322 3.3) in zone tz (seconds east). */
 void rfc5322_date_format(time_t t, long tz, char out[RFC5322_DATE_MAX]);
-/* IMAP INTERNALDATE "15-Feb-2007 01:02:03 +0200" (RFC 3501 date-time, without quotes). */
-void rfc5322_date_format_imap(time_t t, long tz, char out[RFC5322_DATE_MAX]);
 
 #endif

@@ -1,13 +1,14 @@
 /* RFC 5322 3.3 dates: a tolerant parser for the Date: values found in real mail
- * (obsolete zones and years of 4.3, missing parts, asctime order, trailing comments),
- * strict IMAP date-time / date parsers, and formatting for Date:, Received: and IMAP
- * INTERNALDATE. No locale and no TZ environment are involved anywhere. */
+ * (obsolete zones and years of 4.3, missing parts, asctime order, trailing comments)
+ * and formatting for Date: and Received:. The strict IMAP date grammar is imap/imap_date.c.
+ * No locale and no TZ environment are involved anywhere. */
 #include "mail/rfc5322.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/calendar.h"
 #include "util/str.h"
 
 static const char *const month_names[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -23,68 +24,21 @@ struct date_parts {
 	long tz;
 };
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-static long long
-days_from_civil(long long y, int m, int d)
-{
-	long long era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static int
-days_in_month(int y, int m)
-{
-	static const int dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	return m == 2 && leap ? 29 : dm[m - 1];
-}
-
 static int
 parts_to_time(const struct date_parts *d, time_t *t_r, long *tz_r)
 {
 	long long secs;
 
-	if (d->mon < 1 || d->mon > 12 || d->day < 1 || d->day > days_in_month(d->year, d->mon) ||
-	    d->hour > 23 || d->min > 59 || d->sec > 60 || d->year < 1 || d->year > 9999)
+	if (d->mon < 1 || d->mon > 12 || d->day < 1 ||
+	    d->day > calendar_days_in_month(d->year, d->mon) || d->hour > 23 || d->min > 59 ||
+	    d->sec > 60 || d->year < 1 || d->year > 9999)
 		return -1;
-	secs = days_from_civil(d->year, d->mon, d->day) * 86400LL + d->hour * 3600 +
+	secs = calendar_days_from_civil(d->year, d->mon, d->day) * 86400LL + d->hour * 3600 +
 	       d->min * 60 + d->sec - d->tz;
 	*t_r = (time_t)secs;
 	if (tz_r != NULL)
 		*tz_r = d->tz;
 	return 0;
-}
-
-/* Skips whitespace and comments (RFC 5322 CFWS). */
-static void
-skip_cfws(struct date_scan *s)
-{
-	int depth = 0;
-
-	while (s->p < s->end) {
-		char c = *s->p;
-
-		if (depth > 0) {
-			if (c == '\\' && s->p + 1 < s->end)
-				s->p++;
-			else if (c == '(')
-				depth++;
-			else if (c == ')')
-				depth--;
-		} else if (c == '(') {
-			depth = 1;
-		} else if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
-			return;
-		}
-		s->p++;
-	}
 }
 
 static bool
@@ -177,7 +131,7 @@ parse_zone(struct date_scan *s, long *tz_r)
 	char sign;
 
 	*tz_r = 0;
-	skip_cfws(s);
+	s->p = rfc5322_skip_cfws(s->p, s->end);
 	if (s->p < s->end && (*s->p == '+' || *s->p == '-')) {
 		sign = *s->p++;
 		n = read_num(s, 2, &hh);
@@ -198,7 +152,7 @@ parse_zone(struct date_scan *s, long *tz_r)
 static int
 parse_time(struct date_scan *s, struct date_parts *d)
 {
-	skip_cfws(s);
+	s->p = rfc5322_skip_cfws(s->p, s->end);
 	if (read_num(s, 2, &d->hour) == 0 || !accept(s, ':'))
 		return -1;
 	if (read_num(s, 2, &d->min) == 0)
@@ -227,10 +181,10 @@ parse_asctime(struct date_scan *s, struct date_parts *d, int mon)
 	int n;
 
 	d->mon = mon;
-	skip_cfws(s);
+	s->p = rfc5322_skip_cfws(s->p, s->end);
 	if (read_num(s, 2, &d->day) == 0 || parse_time(s, d) < 0)
 		return -1;
-	skip_cfws(s);
+	s->p = rfc5322_skip_cfws(s->p, s->end);
 	n = read_num(s, 4, &d->year);
 	if (n < 2)
 		return -1;
@@ -248,7 +202,7 @@ rfc5322_date_parse(const char *str, size_t len, time_t *t_r, long *tz_r)
 	size_t wlen;
 	int n;
 
-	skip_cfws(&s);
+	s.p = rfc5322_skip_cfws(s.p, s.end);
 	wlen = read_word(&s, &w);
 	if (wlen > 0) {
 		/* a day name ("Thu", "Thursday"), or asctime's month after it */
@@ -256,9 +210,9 @@ rfc5322_date_parse(const char *str, size_t len, time_t *t_r, long *tz_r)
 
 		if (mon > 0 && wlen <= 3 && (s.p >= s.end || *s.p != ','))
 			return parse_asctime(&s, &d, mon) < 0 ? -1 : parts_to_time(&d, t_r, tz_r);
-		skip_cfws(&s);
+		s.p = rfc5322_skip_cfws(s.p, s.end);
 		accept(&s, ',');
-		skip_cfws(&s);
+		s.p = rfc5322_skip_cfws(s.p, s.end);
 		if (s.p < s.end && is_alpha(*s.p)) {
 			wlen = read_word(&s, &w);
 			mon = month_from(w, wlen);
@@ -269,16 +223,16 @@ rfc5322_date_parse(const char *str, size_t len, time_t *t_r, long *tz_r)
 	}
 	if (read_num(&s, 2, &d.day) == 0)
 		return -1;
-	skip_cfws(&s);
+	s.p = rfc5322_skip_cfws(s.p, s.end);
 	accept(&s, '-');
-	skip_cfws(&s);
+	s.p = rfc5322_skip_cfws(s.p, s.end);
 	wlen = read_word(&s, &w);
 	d.mon = month_from(w, wlen);
 	if (d.mon == 0)
 		return -1;
-	skip_cfws(&s);
+	s.p = rfc5322_skip_cfws(s.p, s.end);
 	accept(&s, '-');
-	skip_cfws(&s);
+	s.p = rfc5322_skip_cfws(s.p, s.end);
 	n = read_num(&s, 4, &d.year);
 	if (n < 2)
 		return -1;
@@ -287,57 +241,6 @@ rfc5322_date_parse(const char *str, size_t len, time_t *t_r, long *tz_r)
 		return -1;
 	parse_zone(&s, &d.tz);
 	return parts_to_time(&d, t_r, tz_r);
-}
-
-/* "dd-Mon-yyyy" with a 1- or 2-digit day (leading space allowed when fixed is true). */
-static int
-parse_imap_day(struct date_scan *s, struct date_parts *d, bool fixed)
-{
-	if (fixed && s->p < s->end && *s->p == ' ')
-		s->p++;
-	if (read_num(s, 2, &d->day) == 0 || !accept(s, '-'))
-		return -1;
-	if (s->end - s->p < 4 || s->p[3] != '-')
-		return -1;
-	d->mon = month_from(s->p, 3);
-	s->p += 4;
-	if (d->mon == 0 || read_num(s, 4, &d->year) != 4)
-		return -1;
-	return 0;
-}
-
-int
-rfc5322_date_parse_imap(const char *str, size_t len, time_t *t_r, long *tz_r)
-{
-	struct date_scan s = {str, str + len};
-	struct date_parts d = {0, 0, 0, 0, 0, 0, 0};
-	int zone;
-	char sign;
-
-	/* RFC 3501 9: date-time = date-day-fixed "-" date-month "-" date-year SP time SP zone */
-	if (parse_imap_day(&s, &d, true) < 0 || !accept(&s, ' '))
-		return -1;
-	if (read_num(&s, 2, &d.hour) != 2 || !accept(&s, ':') || read_num(&s, 2, &d.min) != 2 ||
-	    !accept(&s, ':') || read_num(&s, 2, &d.sec) != 2 || !accept(&s, ' '))
-		return -1;
-	if (s.p >= s.end || (*s.p != '+' && *s.p != '-'))
-		return -1;
-	sign = *s.p++;
-	if (read_num(&s, 4, &zone) != 4 || s.p != s.end || zone % 100 > 59)
-		return -1;
-	d.tz = (sign == '-' ? -1 : 1) * ((zone / 100) * 3600L + (zone % 100) * 60L);
-	return parts_to_time(&d, t_r, tz_r);
-}
-
-int
-rfc5322_date_parse_imap_day(const char *str, size_t len, time_t *t_r)
-{
-	struct date_scan s = {str, str + len};
-	struct date_parts d = {0, 0, 0, 0, 0, 0, 0};
-
-	if (parse_imap_day(&s, &d, false) < 0 || s.p != s.end)
-		return -1;
-	return parts_to_time(&d, t_r, NULL);
 }
 
 static void
@@ -359,16 +262,4 @@ rfc5322_date_format(time_t t, long tz, char out[RFC5322_DATE_MAX])
 		 day_names[tm.tm_wday % 7], tm.tm_mday, month_names[tm.tm_mon % 12],
 		 tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, tz < 0 ? '-' : '+',
 		 (a / 60) % 100, a % 60);
-}
-
-void
-rfc5322_date_format_imap(time_t t, long tz, char out[RFC5322_DATE_MAX])
-{
-	struct tm tm;
-	long a = labs(tz) / 60;
-
-	split_time(t, tz, &tm);
-	snprintf(out, RFC5322_DATE_MAX, "%02d-%s-%04d %02d:%02d:%02d %c%02ld%02ld", tm.tm_mday,
-		 month_names[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-		 tm.tm_sec, tz < 0 ? '-' : '+', (a / 60) % 100, a % 60);
 }

@@ -39,7 +39,7 @@ struct smtp_cmd {
 	 * ("<@a,@b:u@c>" gives "u@c"), quoted local parts kept as written. "" for MAIL FROM:<>.
 	 * For RCPT it may be a bare "Postmaster" (any case, no domain: RFC 5321 4.1.1.3), which
 	 * address_parse() rejects, so check that case first. Non-ASCII (UTF-8) is accepted here;
-	 * the server decides whether SMTPUTF8 was requested (address_is_ascii()). */
+	 * the server decides whether SMTPUTF8 was requested (str_is_ascii()). */
 	char *path;
 	struct smtp_param *params; /* MAIL/RCPT ESMTP parameters, in order; see smtp_params.h */
 	size_t n_params;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "util/buf.h"
+#include "util/str.h"
 #include "util/xmalloc.h"
 
 static const char hexdigits[] = "0123456789ABCDEF";
@@ -21,11 +22,7 @@ xtext_is_xchar(unsigned char c)
 static int
 xtext_hexval(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return c >= 'a' && c <= 'f' ? -1 : str_hexval(c);
 }
 
 char *

@@ -11,6 +11,7 @@
 #include "log/log.h"
 #include "mail/address.h"
 #include "net/conn.h"
+#include "util/str.h"
 #include "util/xmalloc.h"
 
 void
@@ -109,14 +110,14 @@ qc_send_cmd(struct queue_client *c, size_t k)
 	if (k == 0) {
 		struct buf params = BUF_INIT;
 		const struct buf *data = &msg->data;
-		bool utf8 = !address_is_ascii(msg->m.sender);
+		bool utf8 = !str_is_ascii(msg->m.sender);
 		size_t i;
 
 		for (i = 0; i < n && !utf8; i++)
-			utf8 = !address_is_ascii(msg->m.rcpts[c->job->rcpts[i]].address);
+			utf8 = !str_is_ascii(msg->m.rcpts[c->job->rcpts[i]].address);
 		if (c->ext_size) /* RFC 1870 */
 			buf_printf(&params, " SIZE=%zu", data->len);
-		if (c->ext_8bitmime && !address_is_ascii(buf_cstr(data))) /* RFC 6152 */
+		if (c->ext_8bitmime && !str_is_ascii(buf_cstr(data))) /* RFC 6152 */
 			buf_appends(&params, " BODY=8BITMIME");
 		if (utf8) /* RFC 6531 3.4 */
 			buf_appends(&params, " SMTPUTF8");
@@ -135,7 +136,7 @@ static const char *
 qc_txn_precheck(struct queue_client *c, char *why, size_t size, const char **status_r)
 {
 	struct queue_msg *msg = c->job->msg;
-	bool utf8 = !address_is_ascii(msg->m.sender);
+	bool utf8 = !str_is_ascii(msg->m.sender);
 	size_t i;
 
 	if (c->ext_size && c->size_max > 0 && msg->data.len > c->size_max) {
@@ -145,7 +146,7 @@ qc_txn_precheck(struct queue_client *c, char *why, size_t size, const char **sta
 		return why;
 	}
 	for (i = 0; i < c->job->n_rcpts && !utf8; i++)
-		utf8 = !address_is_ascii(msg->m.rcpts[c->job->rcpts[i]].address);
+		utf8 = !str_is_ascii(msg->m.rcpts[c->job->rcpts[i]].address);
 	if (utf8 && !c->ext_smtputf8) {
 		*status_r = "5.6.7";
 		snprintf(why, size, "SMTPUTF8 is required, but was not offered by host %s",

@@ -75,15 +75,6 @@ smtp_advertised_exts(const struct smtp_session *s)
 	return s->esmtp ? exts : 0;
 }
 
-static bool
-smtp_is_ascii(const char *p)
-{
-	for (; *p != '\0'; p++)
-		if ((unsigned char)*p >= 0x80)
-			return false;
-	return true;
-}
-
 /* RFC 5321 4.1.1.2 */
 static void
 cmd_mail(struct smtp_session *s, struct smtp_cmd *cmd)
@@ -110,7 +101,7 @@ cmd_mail(struct smtp_session *s, struct smtp_cmd *cmd)
 		smtp_reply_error(s, "552 5.3.4 Message size exceeds fixed limit");
 		return;
 	}
-	if (!s->mail_params.smtputf8 && !smtp_is_ascii(cmd->path)) {
+	if (!s->mail_params.smtputf8 && !str_is_ascii(cmd->path)) {
 		smtp_reply_error(s, "553 5.6.7 Sender address needs SMTPUTF8");  /* RFC 6531 3.5 */
 		return;
 	}
@@ -166,7 +157,7 @@ cmd_rcpt(struct smtp_session *s, struct smtp_cmd *cmd)
 		smtp_reply(s, "452 4.5.3 Error: too many recipients");
 		return;
 	}
-	if (!s->mail_params.smtputf8 && !smtp_is_ascii(cmd->path)) {
+	if (!s->mail_params.smtputf8 && !str_is_ascii(cmd->path)) {
 		smtp_reply_error(s, "553 5.6.7 Recipient address needs SMTPUTF8");
 		return;
 	}

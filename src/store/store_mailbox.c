@@ -9,6 +9,7 @@
 #include "store/store_private.h"
 #include "util/buf.h"
 #include "util/str.h"
+#include "util/utf8.h"
 #include "util/xmalloc.h"
 
 static const struct {
@@ -41,32 +42,6 @@ store_mailbox_special_use_parse(const char *name)
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at s, 0 if invalid. */
-static size_t
-utf8_len(const unsigned char *s)
-{
-	size_t n;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	}
-	if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 4 && s[0] == 0xf0 && s[1] < 0x90) ||
-	    (n == 4 && s[0] == 0xf4 && s[1] > 0x8f) || (n == 3 && s[0] == 0xed && s[1] > 0x9f))
-		return 0;
-	return n;
-}
-
 int
 store_mailbox_name_normalize(char *name)
 {
@@ -77,7 +52,7 @@ store_mailbox_name_normalize(char *name)
 		return -1;
 	for (size_t i = 0; i < len;) {
 		unsigned char c = (unsigned char)name[i];
-		size_t n = utf8_len((const unsigned char *)name + i);
+		size_t n = utf8_decode(name + i, len - i, NULL);
 
 		if (c < 0x20 || c == 0x7f || c == '*' || c == '%' || n == 0)
 			return -1;

@@ -2,6 +2,7 @@
 #include "util/base64.h"
 
 #include "util/buf.h"
+#include "util/xmalloc.h"
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -27,7 +28,7 @@ base64_encode(struct buf *out, const void *data, size_t len)
 	const unsigned char *p = data;
 	size_t i;
 
-	buf_reserve(out, (len + 2) / 3 * 4);
+	buf_reserve(out, xsize_mul(len / 3 + 1, 4)); /* (len + 2) / 3 * 4 could wrap */
 	for (i = 0; i + 2 < len; i += 3) {
 		buf_appendc(out, b64[p[i] >> 2]);
 		buf_appendc(out, b64[((p[i] & 3) << 4) | (p[i + 1] >> 4)]);

@@ -32,14 +32,12 @@ buf_reset(struct buf *b)
 void
 buf_reserve(struct buf *b, size_t extra)
 {
-	size_t want = b->len + extra + 1;
+	size_t want = xsize_add(xsize_add(b->len, extra), 1);
 	size_t n;
 
 	if (want <= b->cap)
 		return;
-	n = b->cap ? b->cap : 64;
-	while (n < want)
-		n *= 2;
+	n = xsize_grow(b->cap, 64, want);
 	b->data = xrealloc(b->data, n);
 	b->cap = n;
 	b->data[b->len] = '\0'; /* a fresh allocation must read as the empty string */

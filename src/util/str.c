@@ -97,6 +97,27 @@ mem_casefind(const char *haystack, size_t len, const char *needle, size_t nlen)
 	return -1;
 }
 
+bool
+str_is_ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
+int
+str_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 int
 str_to_u64(const char *s, unsigned long long *value_r)
 {

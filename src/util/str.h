@@ -20,6 +20,11 @@ int str_to_u64(const char *s, unsigned long long *value_r);
 char **str_split(const char *s, char sep);
 void str_array_free(char ***arr);
 size_t str_array_len(char *const *arr);
+/* True when s has no byte >= 0x80 (is US-ASCII): for SMTPUTF8 (RFC 6531 3.4) and 8BITMIME
+ * (RFC 6152) decisions. */
+bool str_is_ascii(const char *s);
+/* The value 0-15 of a hexadecimal digit of either case, -1 if c is not one. */
+int str_hexval(char c);
 /* Copies with truncation and always NUL-terminates (dst must have size > 0). */
 size_t str_lcpy(char *dst, const char *src, size_t size);
 

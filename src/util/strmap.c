@@ -80,7 +80,7 @@ strmap_grow(struct strmap *map)
 	struct strmap_slot *old = map->slots;
 	size_t old_cap = map->cap, i;
 
-	map->cap *= 2;
+	map->cap = xsize_mul(map->cap, 2);
 	map->slots = xcalloc(map->cap, sizeof(*map->slots));
 	for (i = 0; i < old_cap; i++) {
 		if (old[i].key != NULL)

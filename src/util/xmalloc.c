@@ -2,6 +2,7 @@
 #include "util/xmalloc.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,50 @@ oom(size_t size)
 {
 	fprintf(stderr, "yubin: out of memory allocating %zu bytes\n", size);
 	abort();
+}
+
+/* A size that does not fit in size_t could never be allocated: treat it as running out
+ * of memory rather than letting it wrap to a small allocation that is then overrun. */
+static void
+oom_overflow(void)
+{
+	fprintf(stderr, "yubin: out of memory: allocation size overflows\n");
+	abort();
+}
+
+size_t
+xsize_mul(size_t a, size_t b)
+{
+	size_t r;
+
+	if (__builtin_mul_overflow(a, b, &r))
+		oom_overflow();
+	return r;
+}
+
+size_t
+xsize_add(size_t a, size_t b)
+{
+	size_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		oom_overflow();
+	return r;
+}
+
+size_t
+xsize_grow(size_t cap, size_t min_cap, size_t want)
+{
+	size_t n = cap ? cap : min_cap;
+
+	while (n < want) {
+		if (n > SIZE_MAX / 2) {
+			n = want; /* doubling would wrap: take exactly what is asked for */
+			break;
+		}
+		n *= 2;
+	}
+	return n;
 }
 
 void *
@@ -25,7 +70,10 @@ xmalloc(size_t size)
 void *
 xcalloc(size_t nmemb, size_t size)
 {
-	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+	void *p;
+
+	(void)xsize_mul(nmemb, size); /* calloc checks too, but report it as an overflow */
+	p = calloc(nmemb ? nmemb : 1, size ? size : 1);
 	if (p == NULL)
 		oom(nmemb * size);
 	return p;
@@ -43,14 +91,15 @@ xrealloc(void *ptr, size_t size)
 void *
 xgrow(void *ptr, size_t *cap, size_t want, size_t elem_size)
 {
-	size_t n = *cap ? *cap : 8;
+	size_t n, bytes;
 
 	if (want <= *cap)
 		return ptr;
-	while (n < want)
-		n *= 2;
+	n = xsize_grow(*cap, 8, want);
+	bytes = xsize_mul(n, elem_size);
+	ptr = xrealloc(ptr, bytes);
 	*cap = n;
-	return xrealloc(ptr, n * elem_size);
+	return ptr;
 }
 
 char *
@@ -62,7 +111,7 @@ xstrdup(const char *s)
 char *
 xstrndup(const char *s, size_t n)
 {
-	char *p = xmalloc(n + 1);
+	char *p = xmalloc(xsize_add(n, 1));
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return p;

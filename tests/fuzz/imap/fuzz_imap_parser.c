@@ -50,7 +50,18 @@ check_strings(const struct imap_arg *args, size_t count, unsigned depth)
 		}
 		buf_reset(&b);
 		(void)imap_date_parse(s, &day);
-		(void)imap_date_time_parse(s, &t, &tz);
+		if (imap_date_time_parse(s, &t, &tz) == 0) { /* a parsed date-time round-trips */
+			time_t t2;
+			long tz2;
+			size_t at = b.len;
+
+			imap_date_time_write(&b, t, tz);
+			b.data[b.len - 1] = '\0'; /* drop the quotes */
+			if (imap_date_time_parse(b.data + at + 1, &t2, &tz2) < 0 || t2 != t ||
+			    tz2 != tz)
+				__builtin_trap();
+			buf_reset(&b);
+		}
 		imap_write_astr(&b, s);
 		imap_write_mailbox(&b, s);
 		buf_reset(&b);

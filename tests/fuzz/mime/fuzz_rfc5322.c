@@ -26,16 +26,7 @@ check_date(const char *s, size_t n)
 		rfc5322_date_format(t, tz, out);
 		if (rfc5322_date_parse(out, strlen(out), &t2, &tz2) < 0 || t2 != t || tz2 != tz)
 			abort();
-		rfc5322_date_format_imap(t, tz, out);
-		if (rfc5322_date_parse_imap(out, strlen(out), &t2, &tz2) < 0 || t2 != t || tz2 != tz)
-			abort();
 	}
-	if (rfc5322_date_parse_imap(s, n, &t, &tz) == 0) {
-		rfc5322_date_format_imap(t, tz, out);
-		if (rfc5322_date_parse_imap(out, strlen(out), &t2, &tz2) < 0 || t2 != t)
-			abort();
-	}
-	(void)rfc5322_date_parse_imap_day(s, n, &t);
 }
 
 int

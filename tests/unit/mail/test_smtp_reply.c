@@ -131,6 +131,8 @@ test_xtext(void **state)
 	assert_false(xtext_is_valid("a+"));
 	assert_false(xtext_is_valid("a+2"));
 	assert_false(xtext_is_valid("a+2b"));
+	assert_null(xtext_decode("a+2b")); /* RFC 3461 4: hexchar digits are upper case */
+	assert_null(xtext_decode("a+e9"));
 	assert_false(xtext_is_valid("a+G0"));
 	assert_false(xtext_is_valid("a=b"));
 	assert_false(xtext_is_valid("a b"));

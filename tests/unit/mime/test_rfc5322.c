@@ -173,50 +173,53 @@ test_dates(void **state)
 	check_bad_date("Thu, 15 Feb 2007");
 }
 
-static void
-test_imap_dates(void **state)
+/* Where rfc5322_skip_cfws stops in s, as an offset. */
+static size_t
+cfws_end(const char *s)
 {
-	char out[RFC5322_DATE_MAX];
-	time_t t;
-	long tz;
-	const char *s;
+	return (size_t)(rfc5322_skip_cfws(s, s + strlen(s)) - s);
+}
+
+static void
+test_cfws(void **state)
+{
+	static const char sp[] = "  x";
 
 	(void)state;
-	s = "15-Feb-2007 01:02:03 +0200";
-	assert_int_equal(rfc5322_date_parse_imap(s, strlen(s), &t, &tz), 0);
-	assert_int_equal((long long)t, 1171494123);
-	assert_int_equal(tz, 7200);
-	s = " 5-Feb-2007 01:02:03 -0000";
-	assert_int_equal(rfc5322_date_parse_imap(s, strlen(s), &t, &tz), 0);
-	s = "15-Feb-2007 01:02:03 +0200x";
-	assert_int_equal(rfc5322_date_parse_imap(s, strlen(s), &t, &tz), -1);
-	s = "15-Feb-07 01:02:03 +0200";
-	assert_int_equal(rfc5322_date_parse_imap(s, strlen(s), &t, &tz), -1);
-	s = "1-Feb-1994";
-	assert_int_equal(rfc5322_date_parse_imap_day(s, strlen(s), &t), 0);
-	assert_int_equal((long long)t, 760060800);
-	s = "01-feb-1994";
-	assert_int_equal(rfc5322_date_parse_imap_day(s, strlen(s), &t), 0);
-	s = "1-Feb-1994 ";
-	assert_int_equal(rfc5322_date_parse_imap_day(s, strlen(s), &t), -1);
+	assert_int_equal(cfws_end(""), 0);
+	assert_int_equal(cfws_end("x"), 0);
+	assert_int_equal(cfws_end(" \t\r\n x"), 5);
+	assert_int_equal(cfws_end("(comment) x"), 10);
+	assert_int_equal(cfws_end("(a (nested) comment)x"), 20);
+	assert_int_equal(cfws_end("(a \\) still comment)x"), 20); /* quoted-pair */
+	assert_int_equal(cfws_end("(a \\( b)x"), 8);
+	assert_int_equal(cfws_end("(unclosed (x) y"), 15); /* runs to the end */
+	assert_int_equal(cfws_end("(a\\"), 3);              /* a trailing backslash */
+	assert_int_equal(cfws_end(") x"), 0);               /* not a comment */
+	assert_int_equal(cfws_end("(a)(b) (c)\r\n\tx"), 13);
+	/* the end bound is honoured: nothing past it is read */
+	assert_true(rfc5322_skip_cfws(sp, sp + 1) == sp + 1);
+}
 
+static void
+test_date_format(void **state)
+{
+	char out[RFC5322_DATE_MAX];
+
+	(void)state;
 	rfc5322_date_format(1171494123, 7200, out);
 	assert_string_equal(out, "Thu, 15 Feb 2007 01:02:03 +0200");
 	rfc5322_date_format(1171494123, -5400, out);
 	assert_string_equal(out, "Wed, 14 Feb 2007 21:32:03 -0130");
-	rfc5322_date_format_imap(1171494123, 7200, out);
-	assert_string_equal(out, "15-Feb-2007 01:02:03 +0200");
-	rfc5322_date_format_imap(0, 0, out);
-	assert_string_equal(out, "01-Jan-1970 00:00:00 +0000");
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_header_size),  cmocka_unit_test(test_header_iter),
-		cmocka_unit_test(test_header_filter), cmocka_unit_test(test_addresses),
-		cmocka_unit_test(test_dates),        cmocka_unit_test(test_imap_dates),
+	    cmocka_unit_test(test_header_size),   cmocka_unit_test(test_header_iter),
+	    cmocka_unit_test(test_header_filter), cmocka_unit_test(test_addresses),
+	    cmocka_unit_test(test_dates),         cmocka_unit_test(test_date_format), cmocka_unit_test(test_cfws),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -118,6 +118,29 @@ test_fold_and_match(void **state)
 }
 
 static void
+test_fold_invalid_utf8(void **state)
+{
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	/* RFC 3629 4: overlong forms are not characters; they must not fold to (or match)
+	 * the ASCII letter they would spell ("\xc1\x81" and "\xe0\x81\x81" spell 'A') */
+	mime_text_fold("\xc1\x81|\xe0\x81\x81", 6, &b);
+	assert_int_equal(b.len, 6);
+	assert_memory_equal(b.data, "\xc1\x81|\xe0\x81\x81", 6);
+	/* surrogates and truncated sequences are kept as they are */
+	buf_reset(&b);
+	mime_text_fold("\xed\xa0\x80\xc3", 4, &b);
+	assert_memory_equal(b.data, "\xed\xa0\x80\xc3", 4);
+	/* 4-byte characters pass unchanged, the rest still folds */
+	buf_reset(&b);
+	mime_text_fold("\xf0\x9f\x98\x80\xc3\x84Z", 7, &b);
+	assert_int_equal(b.len, 7);
+	assert_memory_equal(b.data, "\xf0\x9f\x98\x80\xc3\xa4z", 7);
+	buf_free(&b);
+}
+
+static void
 test_match_body(void **state)
 {
 	const char *msg = "Subject: s\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
@@ -152,7 +175,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rfc2047),        cmocka_unit_test(test_charset),
 		cmocka_unit_test(test_decode_body),    cmocka_unit_test(test_fold_and_match),
-		cmocka_unit_test(test_match_body),
+		cmocka_unit_test(test_match_body),     cmocka_unit_test(test_fold_invalid_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

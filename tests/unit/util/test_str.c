@@ -134,13 +134,50 @@ test_lcpy(void **state)
 	assert_string_equal(dst, "");
 }
 
+static void
+test_is_ascii(void **state)
+{
+	(void)state;
+	assert_true(str_is_ascii(""));
+	assert_true(str_is_ascii("a@b"));
+	assert_true(str_is_ascii("\x7f\x01 ~"));
+	assert_false(str_is_ascii("\xc3\xa9@b"));
+	assert_false(str_is_ascii("abc\x80"));
+	assert_false(str_is_ascii("\xff"));
+}
+
+static void
+test_hexval(void **state)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	(void)state;
+	for (int i = 0; i < 16; i++) {
+		assert_int_equal(str_hexval(digits[i]), i);
+		assert_int_equal(str_hexval((char)(digits[i] >= 'a' ? digits[i] - 32 : digits[i])),
+		                 i);
+	}
+	/* the neighbours of each range, and the bytes that alias them under | 0x20 */
+	assert_int_equal(str_hexval('/'), -1);
+	assert_int_equal(str_hexval(':'), -1);
+	assert_int_equal(str_hexval('@'), -1);
+	assert_int_equal(str_hexval('G'), -1);
+	assert_int_equal(str_hexval('`'), -1);
+	assert_int_equal(str_hexval('g'), -1);
+	assert_int_equal(str_hexval('\0'), -1);
+	assert_int_equal(str_hexval(' '), -1);
+	assert_int_equal(str_hexval('\x10'), -1); /* '0' & ~0x20 */
+	assert_int_equal(str_hexval((char)0xc1), -1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_case),     cmocka_unit_test(test_trim),
-		cmocka_unit_test(test_casefind), cmocka_unit_test(test_to_u64),
-		cmocka_unit_test(test_split),    cmocka_unit_test(test_lcpy),
+	    cmocka_unit_test(test_case),     cmocka_unit_test(test_trim),
+	    cmocka_unit_test(test_casefind), cmocka_unit_test(test_to_u64),
+	    cmocka_unit_test(test_split),    cmocka_unit_test(test_lcpy),
+	    cmocka_unit_test(test_is_ascii), cmocka_unit_test(test_hexval),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
