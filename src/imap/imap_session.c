@@ -10,6 +10,7 @@
 #include "conf/settings.h"
 #include "imap/imap_literal.h"
 #include "imap/imap_mutf7.h"
+#include "imap/imap_slice.h"
 #include "log/log.h"
 #include "net/conn.h"
 #include "store/store_account.h"
@@ -105,6 +106,7 @@ void
 imap_session_free(struct imap_session *s)
 {
 	imap_fetch_abort(s);
+	imap_slice_abort(s);
 	store_notify_unsubscribe(&s->notify);
 	store_view_close(&s->view);
 	store_account_unref(&s->acct);
@@ -455,6 +457,7 @@ imap_session_on_close(struct conn *conn, void *ctx, enum conn_close_reason why)
 	conn_free(&s->conn);
 	store_notify_unsubscribe(&s->notify);
 	imap_fetch_abort(s);
+	imap_slice_abort(s);
 	if (s->pending > 0) {
 		s->conn_gone = true;
 		return;

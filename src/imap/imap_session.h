@@ -13,6 +13,7 @@
 
 struct conn;
 struct imap_fetch_run;
+struct imap_slice;
 struct store_account;
 struct store_notify;
 struct store_view;
@@ -67,6 +68,8 @@ struct imap_session {
 	struct imap_seqset saved;
 	/* a FETCH paused until its output drains (counted in pending) */
 	struct imap_fetch_run *fetch;
+	/* a long command running in slices (imap_slice.h; counted in pending) */
+	struct imap_slice *slice;
 	/* async */
 	bool processing;  /* inside imap_session_process(): resume must not re-enter it */
 	unsigned pending;
