@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf/settings.h"
 #include "imap/imap_date.h"
 #include "imap/imap_search.h"
 #include "imap/imap_session.h"
 #include "imap/imap_slice.h"
 #include "imap/imap_write.h"
-#include "conf/settings.h"
 #include "log/log.h"
 #include "mail/mime_parts.h"
 #include "mail/mime_text.h"
