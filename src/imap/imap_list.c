@@ -1,10 +1,11 @@
 /* LIST and LSUB (RFC 3501 6.3.8-9) with LIST-EXTENDED (RFC 5258: selection and return
  * options, several patterns), LIST-STATUS (RFC 5819), CHILDREN (RFC 3348) and SPECIAL-USE
- * (RFC 6154) attributes. Names are matched in UTF-8; "*" matches anything, "%" anything
- * but the hierarchy delimiter "/". */
+ * (RFC 6154) attributes. Names are matched in UTF-8 (imap_list_match.h); "*" matches
+ * anything, "%" anything but the hierarchy delimiter "/". */
 #include <stdlib.h>
 #include <string.h>
 
+#include "imap/imap_list_match.h"
 #include "imap/imap_mutf7.h"
 #include "imap/imap_session.h"
 #include "imap/imap_write.h"
@@ -25,27 +26,6 @@ struct list_opts {
 	char *patterns[LIST_MAX_PATTERNS];
 	size_t n_patterns;
 };
-
-/* Wildcard match, bounded: "*" at most a few times per pattern in practice. */
-static bool
-list_match(const char *pat, const char *name, unsigned depth)
-{
-	if (depth > 32)
-		return false;
-	for (; *pat != '\0'; pat++, name++) {
-		if (*pat == '*' || *pat == '%') {
-			for (const char *n = name;; n++) {
-				if (list_match(pat + 1, n, depth + 1))
-					return true;
-				if (*n == '\0' || (*pat == '%' && *n == '/'))
-					return false;
-			}
-		}
-		if (*pat != *name)
-			return false;
-	}
-	return *name == '\0';
-}
 
 /* reference + pattern, modified UTF-7 decoded, INBOX upper-cased. */
 static char *
@@ -122,14 +102,7 @@ list_add_patterns(const char *ref, const struct imap_arg *a, struct list_opts *o
 	if (n == 0 || n > LIST_MAX_PATTERNS)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		size_t wild = 0;
-
 		if (!imap_arg_get_astring(&pats[i], &p))
-			return -1;
-		/* matching backtracks per wildcard: bound their number */
-		for (const char *c = p; *c != '\0'; c++)
-			wild += *c == '*' || *c == '%';
-		if (wild > 6)
 			return -1;
 		o->patterns[o->n_patterns++] = list_full_pattern(ref, p);
 	}
@@ -166,7 +139,7 @@ static bool
 list_matches_any(const struct list_opts *o, const char *name)
 {
 	for (size_t i = 0; i < o->n_patterns; i++) {
-		if (list_match(o->patterns[i], name, 0))
+		if (imap_list_match(o->patterns[i], name, '/'))
 			return true;
 	}
 	return false;

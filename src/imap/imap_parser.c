@@ -15,8 +15,10 @@ const struct imap_parser_limits imap_parser_default_limits = {
 	.max_line = 65536,
 	.max_literal = 65536,
 	.max_append = 64 * 1024 * 1024,
+	.max_literals_total = 64 * 1024 * 1024,
 	.max_depth = 32,
 	.max_args = 10000,
+	.nonsync_toobig_fatal = false,
 };
 
 enum ps {
@@ -69,6 +71,7 @@ struct imap_parser {
 	size_t nargs;
 	size_t line_len;
 	/* literal being read */
+	uint64_t lit_total; /* announced literal bytes of this command, the current one too */
 	uint64_t lit_size;
 	uint64_t lit_left;
 	bool lit_sync;
@@ -138,6 +141,7 @@ command_clear(struct imap_parser *p)
 	p->tag = p->name = NULL;
 	p->uid = p->fetch_mode = p->append_mode = false;
 	p->nargs = 0;
+	p->lit_total = 0;
 	p->line_len = 0;
 	p->error = NULL;
 	p->error_code = IMAP_PARSE_ERR_NONE;
@@ -383,8 +387,13 @@ start_literal(struct imap_parser *p, unsigned char c)
 
 	if (check_args(p, c) != STEP_OK)
 		return STEP_ERR;
-	if (p->lit_size > max) {
-		/* RFC 7888 4: a refused non-synchronizing literal is read and dropped */
+	/* one limit for each literal, one for all of the command's (the line holds thousands) */
+	if (p->lit_size > max || p->lit_total > p->limits.max_literals_total ||
+	    p->lit_size > p->limits.max_literals_total - p->lit_total) {
+		/* RFC 7888 4: a refused non-synchronizing literal is read and dropped, or the
+		 * connection closed (the client sends it anyway) */
+		if (!p->lit_sync && p->limits.nonsync_toobig_fatal)
+			return fail(p, c, IMAP_PARSE_ERR_FATAL, "[TOOBIG] Literal too large");
 		if (!p->lit_sync)
 			p->skip_literal = p->lit_size;
 		fail(p, c, IMAP_PARSE_ERR_TOOBIG, "Literal too large");
@@ -392,6 +401,7 @@ start_literal(struct imap_parser *p, unsigned char c)
 		return STEP_ERR;
 	}
 	buf_reset(&p->tok);
+	p->lit_total += p->lit_size;
 	p->lit_left = p->lit_size;
 	if (p->lit_sync) {
 		p->state = PS_LIT_WAIT;
@@ -809,6 +819,21 @@ enum imap_parse_error
 imap_parser_error_code(const struct imap_parser *p)
 {
 	return p->error_code;
+}
+
+void
+imap_parser_set_literal_limits(struct imap_parser *p, const struct imap_parser_limits *limits)
+{
+	p->limits.max_literal = limits->max_literal;
+	p->limits.max_append = limits->max_append;
+	p->limits.max_literals_total = limits->max_literals_total;
+	p->limits.nonsync_toobig_fatal = limits->nonsync_toobig_fatal;
+}
+
+uint64_t
+imap_parser_literal_bytes(const struct imap_parser *p)
+{
+	return p->lit_total;
 }
 
 bool

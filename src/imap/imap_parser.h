@@ -50,11 +50,16 @@ struct imap_parser_limits {
 	size_t max_line;           /* bytes of a command outside its literals */
 	uint64_t max_literal;      /* any literal except APPEND's message */
 	uint64_t max_append;       /* literals of APPEND (the APPENDLIMIT, RFC 7889) */
+	uint64_t max_literals_total; /* all literals of one command together */
 	unsigned max_depth;        /* nesting of lists and sections */
 	size_t max_args;           /* arguments in the whole tree */
+	/* a non-synchronizing literal over the limits is IMAP_PARSE_ERR_FATAL (close the
+	 * connection) instead of IMAP_PARSE_ERR_TOOBIG with its data skipped */
+	bool nonsync_toobig_fatal;
 };
 
-/* 64 KiB lines and literals, 32 levels, 10000 arguments, APPEND up to 64 MiB. */
+/* 64 KiB lines and literals, 32 levels, 10000 arguments, APPEND up to 64 MiB, 64 MiB of
+ * literals per command, too-big non-synchronizing literals skipped. */
 extern const struct imap_parser_limits imap_parser_default_limits;
 
 enum imap_parse_error {
@@ -93,6 +98,13 @@ const char *imap_parser_name(const struct imap_parser *p);
 /* After -1: the reason (static text) and its kind. */
 const char *imap_parser_error(const struct imap_parser *p);
 enum imap_parse_error imap_parser_error_code(const struct imap_parser *p);
+
+/* Replaces the literal limits (max_literal, max_append, max_literals_total,
+ * nonsync_toobig_fatal) from the next literal on; e.g. at login. */
+void imap_parser_set_literal_limits(struct imap_parser *p, const struct imap_parser_limits *limits);
+/* Literal bytes the current command has announced so far (those being read or waiting for
+ * their continuation included): what it will hold once they arrive. 0 between commands. */
+uint64_t imap_parser_literal_bytes(const struct imap_parser *p);
 
 /* True while a synchronizing literal {n} (within the limits) has been announced and the
  * parser waits: the caller sends "+ ..." and calls imap_parser_literal_continue(), or

@@ -108,6 +108,16 @@ imap_search_query_free(struct imap_search_query *q)
 	memset(q, 0, sizeof(*q));
 }
 
+size_t
+imap_search_count_keys(const struct imap_search_key *k)
+{
+	size_t n = k->count;
+
+	for (size_t i = 0; i < k->count; i++)
+		n += imap_search_count_keys(&k->children[i]);
+	return n;
+}
+
 static struct imap_search_key *
 add_child(struct imap_search_key *parent, enum imap_search_type type)
 {

@@ -52,6 +52,8 @@ struct imap_search_key {
 	size_t count;
 	/* the evaluator's compiled value (NULL from the parser; freed with the query) */
 	struct mime_text_matcher *matcher;
+	/* the evaluator's index of this key in its per-message cache of results */
+	unsigned slot;
 };
 
 /* RETURN options (RFC 4731 3.1, RFC 5182 2) */
@@ -77,5 +79,8 @@ struct imap_search_query {
 int imap_search_parse(const struct imap_arg *args, size_t count, struct imap_search_query *q,
 		      const char **error_r);
 void imap_search_query_free(struct imap_search_query *q);
+/* Number of search keys in the query (every key, those inside OR, NOT and parentheses too):
+ * what imap_search_max_keys bounds. */
+size_t imap_search_count_keys(const struct imap_search_key *k);
 
 #endif

@@ -1,13 +1,19 @@
 /* SEARCH and UID SEARCH (RFC 3501 6.4.4): the key tree of imap_search.h evaluated on the
  * selected mailbox from the index (flags, dates, sizes, decoded Subject/From/To/Cc),
  * reading message bytes only for BODY, TEXT, BCC and HEADER; results as SEARCH or
- * ESEARCH (RFC 4731), saved for "$" (RFC 5182), with MODSEQ (RFC 7162 3.1.5). */
+ * ESEARCH (RFC 4731), saved for "$" (RFC 5182), with MODSEQ (RFC 7162 3.1.5).
+ * A search over many (or big) messages runs in slices (imap_slice.h): between two keys
+ * that read message bytes, when the slice's time is up, the walk stops and goes on later
+ * from the same message, whose key results so far are kept. At most imap_search_max_keys
+ * keys: the work is keys x messages. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf/settings.h"
 #include "imap/imap_date.h"
 #include "imap/imap_search.h"
 #include "imap/imap_session.h"
+#include "imap/imap_slice.h"
 #include "imap/imap_write.h"
 #include "log/log.h"
 #include "mail/imap_quote.h"
@@ -18,6 +24,9 @@
 #include "store/store_view.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
+
+/* Results of a key on the current message (the cache kept across slices). */
+enum tri { TRI_NO = 0, TRI_YES = 1, TRI_LATER = 2, TRI_UNKNOWN = 3 };
 
 struct search_msg {
 	uint32_t seq;
@@ -33,6 +42,11 @@ struct search_ctx {
 	struct imap_session *s;
 	unsigned fields;   /* enum store_msg_field to read */
 	struct buf addrs;  /* scratch: an address field in normalized form */
+	/* slicing: keys that read message bytes are cached per message (slot) */
+	unsigned n_slots;
+	unsigned char *known; /* enum tri per slot, for the current message */
+	const struct imap_slice_budget *budget;
+	bool worked;       /* this slice has evaluated a costly key already */
 };
 
 static const struct buf *
@@ -149,23 +163,48 @@ match_body(struct search_ctx *c, struct search_msg *m, const struct imap_search_
 	return found;
 }
 
-static bool eval(struct search_ctx *c, const struct imap_search_key *k, struct search_msg *m);
+static enum tri eval(struct search_ctx *c, const struct imap_search_key *k,
+		     struct search_msg *m);
 
-static bool
+static enum tri
 eval_children(struct search_ctx *c, const struct imap_search_key *k, struct search_msg *m)
 {
+	enum tri r;
+
 	switch (k->type) {
 	case IMAP_SEARCH_AND:
 		for (size_t i = 0; i < k->count; i++) {
-			if (!eval(c, &k->children[i], m))
-				return false;
+			if ((r = eval(c, &k->children[i], m)) != TRI_YES)
+				return r;
 		}
-		return true;
+		return TRI_YES;
 	case IMAP_SEARCH_OR:
-		return eval(c, &k->children[0], m) || eval(c, &k->children[1], m);
+		if ((r = eval(c, &k->children[0], m)) != TRI_NO)
+			return r;
+		return eval(c, &k->children[1], m);
 	default: /* NOT */
-		return !eval(c, &k->children[0], m);
+		r = eval(c, &k->children[0], m);
+		return r == TRI_LATER ? r : r == TRI_NO ? TRI_YES : TRI_NO;
 	}
+}
+
+static bool eval_costly(struct search_ctx *c, const struct imap_search_key *k,
+			struct search_msg *m);
+
+/* A key that reads the message: its result is kept for the message, and when the slice's
+ * time is up (and it has done something) the evaluation stops here, to go on later. */
+static enum tri
+eval_cached(struct search_ctx *c, const struct imap_search_key *k, struct search_msg *m)
+{
+	unsigned char *known = &c->known[k->slot];
+
+	if (*known != TRI_UNKNOWN)
+		return (enum tri)*known;
+	if (c->budget != NULL && c->worked && imap_slice_expired(c->budget))
+		return TRI_LATER;
+	c->worked = true;
+	*known = eval_costly(c, k, m) ? TRI_YES : TRI_NO;
+	return (enum tri)*known;
 }
 
 static int
@@ -175,7 +214,45 @@ cmp_day(long a, long b)
 }
 
 static bool
+eval_costly(struct search_ctx *c, const struct imap_search_key *k, struct search_msg *m)
+{
+	switch (k->type) {
+	case IMAP_SEARCH_BCC:
+		return match_header(c, m, "Bcc", k);
+	case IMAP_SEARCH_HEADER:
+		return match_header(c, m, k->field, k);
+	default: /* BODY, TEXT */
+		return match_body(c, m, k);
+	}
+}
+
+static bool
+is_costly(enum imap_search_type type)
+{
+	return type == IMAP_SEARCH_BCC || type == IMAP_SEARCH_HEADER ||
+	       type == IMAP_SEARCH_BODY || type == IMAP_SEARCH_TEXT;
+}
+
+static bool eval_cheap(struct search_ctx *c, const struct imap_search_key *k,
+		       struct search_msg *m);
+
+static enum tri
 eval(struct search_ctx *c, const struct imap_search_key *k, struct search_msg *m)
+{
+	switch (k->type) {
+	case IMAP_SEARCH_AND:
+	case IMAP_SEARCH_OR:
+	case IMAP_SEARCH_NOT:
+		return eval_children(c, k, m);
+	default:
+		if (is_costly(k->type))
+			return eval_cached(c, k, m);
+		return eval_cheap(c, k, m) ? TRI_YES : TRI_NO;
+	}
+}
+
+static bool
+eval_cheap(struct search_ctx *c, const struct imap_search_key *k, struct search_msg *m)
 {
 	const struct store_msg_meta *meta = m->meta;
 	long iday = imap_date_day(meta->internaldate, 0);
@@ -184,12 +261,6 @@ eval(struct search_ctx *c, const struct imap_search_key *k, struct search_msg *m
 	int kw;
 
 	switch (k->type) {
-	case IMAP_SEARCH_ALL:
-		return true;
-	case IMAP_SEARCH_AND:
-	case IMAP_SEARCH_OR:
-	case IMAP_SEARCH_NOT:
-		return eval_children(c, k, m);
 	case IMAP_SEARCH_SEQSET:
 		return imap_seqset_contains(&k->set, m->seq);
 	case IMAP_SEARCH_UID:
@@ -223,17 +294,11 @@ eval(struct search_ctx *c, const struct imap_search_key *k, struct search_msg *m
 		return match_addr(c, k, meta->cc.data, meta->cc.len, false);
 	case IMAP_SEARCH_SUBJECT:
 		return match_text(k, meta->subject.data, meta->subject.len);
-	case IMAP_SEARCH_BCC:
-		return match_header(c, m, "Bcc", k);
-	case IMAP_SEARCH_HEADER:
-		return match_header(c, m, k->field, k);
-	case IMAP_SEARCH_BODY:
-	case IMAP_SEARCH_TEXT:
-		return match_body(c, m, k);
 	case IMAP_SEARCH_MODSEQ:
 		return m->vm->modseq >= k->number;
+	default: /* ALL */
+		return true;
 	}
-	return false;
 }
 
 /* Resolves the sets of the tree ("*", "$") and finds which fields are needed. */
@@ -287,6 +352,8 @@ prepare(struct search_ctx *c, struct imap_search_key *k)
 	default:
 		break;
 	}
+	if (is_costly(k->type))
+		k->slot = c->n_slots++;
 	/* the needle is folded once per command, not once per message */
 	if (k->type >= IMAP_SEARCH_FROM && k->type <= IMAP_SEARCH_TEXT && k->matcher == NULL) {
 		k->matcher = xmalloc(sizeof(*k->matcher));
@@ -303,44 +370,96 @@ struct search_result {
 	uint64_t max_modseq;
 };
 
-static int
-search_run(struct search_ctx *c, struct imap_search_query *q, struct search_result *res)
+/* A SEARCH in progress (across slices). */
+struct search_job {
+	char *tag;
+	bool uid;
+	struct imap_search_query q;
+	struct search_ctx c;
+	struct search_result res;
+	uint32_t next_uid;   /* where the walk goes on; 0 when it is done */
+	uint32_t last_uid;   /* the view's last UID when the command started */
+	struct search_msg m; /* the message whose evaluation was cut (m.vm != NULL) */
+};
+
+static void
+search_msg_clear(struct search_msg *m)
 {
-	struct imap_session *s = c->s;
-	size_t count = store_view_count(s->view);
+	buf_free(&m->raw);
+	if (m->parts_loaded)
+		mime_parts_free(&m->parts);
+	memset(m, 0, sizeof(*m));
+}
+
+/* One message: 1 evaluated, 0 cut (the slice's time is up; j->m keeps it). */
+static int
+search_one(struct search_job *j, struct search_msg *m)
+{
+	enum tri r = eval(&j->c, &j->q.root, m);
+
+	if (r == TRI_LATER)
+		return 0;
+	if (r == TRI_YES) {
+		j->res.seqs[j->res.n] = m->seq;
+		j->res.uids[j->res.n++] = m->vm->uid;
+		if (m->vm->modseq > j->res.max_modseq)
+			j->res.max_modseq = m->vm->modseq;
+	}
+	return 1;
+}
+
+/* Walks the messages from j->next_uid on until the end (1), the slice's time is up (0),
+ * or an index error (-1). The view does not change meanwhile (the session is paused), so
+ * its sequence numbers and flags are those of the command's start; the index gives the
+ * immutable parts (a message another session expunged since is not found: as if the
+ * expunge had come first). */
+static int
+search_walk(struct imap_session *s, struct search_job *j)
+{
 	const struct store_view_msg *msgs = store_view_msgs(s->view);
 	struct store_msg_cursor *cur;
 	struct store_msg_meta meta;
 	const char *error;
+	unsigned n = 0;
 	int ret;
 
-	res->seqs = xmalloc((count > 0 ? count : 1) * sizeof(uint32_t));
-	res->uids = xmalloc((count > 0 ? count : 1) * sizeof(uint32_t));
-	if (count == 0)
-		return 0;
-	cur = store_msg_cursor_open(s->view, msgs[0].uid, msgs[count - 1].uid, c->fields);
+	cur = store_msg_cursor_open(s->view, j->next_uid, j->last_uid, j->c.fields);
 	while ((ret = store_msg_cursor_next(cur, &meta, &error)) == 1) {
-		struct search_msg m = {.raw = BUF_INIT};
+		struct search_msg *m = &j->m;
 
-		m.seq = store_view_seq(s->view, meta.uid);
-		if (m.seq == 0 || (msgs[m.seq - 1].flags & STORE_FLAG_EXPUNGED))
-			continue;
-		m.vm = &msgs[m.seq - 1];
-		m.meta = &meta;
-		if (eval(c, &q->root, &m)) {
-			res->seqs[res->n] = m.seq;
-			res->uids[res->n++] = m.vm->uid;
-			if (m.vm->modseq > res->max_modseq)
-				res->max_modseq = m.vm->modseq;
+		if (m->vm != NULL && m->vm->uid != meta.uid)
+			search_msg_clear(m); /* the message being evaluated is gone */
+		if (m->vm == NULL) {
+			uint32_t seq = store_view_seq(s->view, meta.uid);
+
+			if (seq == 0 || (msgs[seq - 1].flags & STORE_FLAG_EXPUNGED))
+				continue;
+			m->seq = seq;
+			m->vm = &msgs[seq - 1];
+			memset(j->c.known, TRI_UNKNOWN, j->c.n_slots);
 		}
-		buf_free(&m.raw);
-		if (m.parts_loaded)
-			mime_parts_free(&m.parts);
+		m->meta = &meta;
+		if (search_one(j, m) == 0) {
+			j->next_uid = meta.uid;
+			store_msg_cursor_close(&cur);
+			return 0;
+		}
+		search_msg_clear(m);
+		j->next_uid = meta.uid + 1;
+		/* cheap keys only: look at the clock now and then */
+		if (++n % 64 == 0 && j->c.budget != NULL && imap_slice_expired(j->c.budget) &&
+		    meta.uid < j->last_uid) {
+			store_msg_cursor_close(&cur);
+			return 0;
+		}
 	}
 	store_msg_cursor_close(&cur);
-	if (ret < 0)
+	if (ret < 0) {
 		log_error("imap: %s: user=%s search failed: %s", s->id, s->account, error);
-	return ret < 0 ? -1 : 0;
+		return -1;
+	}
+	j->next_uid = 0;
+	return 1;
 }
 
 /* RFC 7162 3.1.5 / RFC 4731: with only MIN and/or MAX, MODSEQ is the highest of the
@@ -403,42 +522,94 @@ search_reply(struct imap_session *s, const struct imap_command *cmd,
 	buf_free(&b);
 }
 
+static void
+search_job_free(void *arg)
+{
+	struct search_job *j = arg;
+
+	search_msg_clear(&j->m);
+	free(j->res.seqs);
+	free(j->res.uids);
+	free(j->c.known);
+	buf_free(&j->c.addrs);
+	imap_search_query_free(&j->q);
+	free(j->tag);
+	free(j);
+}
+
+static void
+search_finish(struct imap_session *s, struct search_job *j)
+{
+	const struct imap_command cmd = {.tag = j->tag, .name = "SEARCH", .uid = j->uid};
+
+	if (j->q.ret & IMAP_SEARCH_RET_SAVE) {
+		/* RFC 5182 2.1: the result, as UIDs, for "$" */
+		imap_seqset_clear(&s->saved);
+		for (size_t i = 0; i < j->res.n; i++)
+			imap_seqset_add(&s->saved, j->res.uids[i], j->res.uids[i]);
+		imap_seqset_normalize(&s->saved);
+	}
+	search_reply(s, &cmd, &j->q, &j->res);
+	imap_ok(s, j->tag, "SEARCH completed");
+}
+
+static enum imap_slice_result
+search_step(struct imap_session *s, void *arg, const struct imap_slice_budget *budget)
+{
+	struct search_job *j = arg;
+	int ret = 1;
+
+	j->c.budget = budget;
+	j->c.worked = false;
+	if (j->next_uid != 0)
+		ret = search_walk(s, j);
+	if (ret == 0)
+		return IMAP_SLICE_MORE;
+	if (ret < 0)
+		imap_no(s, j->tag, "[SERVERBUG] SEARCH failed");
+	else
+		search_finish(s, j);
+	return IMAP_SLICE_DONE;
+}
+
 void
 imap_cmd_search(struct imap_session *s, const struct imap_command *cmd)
 {
-	struct imap_search_query q;
-	struct search_result res = {NULL, NULL, 0, 0};
-	struct search_ctx c;
+	const struct settings *set = imap_server_deps(s->server)->settings;
+	size_t count = store_view_count(s->view);
+	const struct store_view_msg *msgs = store_view_msgs(s->view);
+	struct search_job *j;
 	const char *error;
+	size_t n_keys;
 
-	if (imap_search_parse(cmd->args, cmd->count, &q, &error) < 0) {
-		if (q.bad_charset)
+	j = xcalloc(1, sizeof(*j));
+	if (imap_search_parse(cmd->args, cmd->count, &j->q, &error) < 0) {
+		if (j->q.bad_charset)
 			imap_no(s, cmd->tag, "[BADCHARSET (US-ASCII UTF-8)] %s", error);
 		else
 			imap_bad(s, cmd->tag, "%s", error);
-		imap_search_query_free(&q);
+		search_job_free(j);
 		return;
 	}
-	memset(&c, 0, sizeof(c));
-	c.s = s;
-	if (q.has_modseq)
-		imap_condstore_enable(s); /* RFC 7162 3.1 */
-	prepare(&c, &q.root);
-	if (search_run(&c, &q, &res) < 0) {
-		imap_no(s, cmd->tag, "[SERVERBUG] SEARCH failed");
-	} else {
-		if (q.ret & IMAP_SEARCH_RET_SAVE) {
-			/* RFC 5182 2.1: the result, as UIDs, for "$" */
-			imap_seqset_clear(&s->saved);
-			for (size_t i = 0; i < res.n; i++)
-				imap_seqset_add(&s->saved, res.uids[i], res.uids[i]);
-			imap_seqset_normalize(&s->saved);
-		}
-		search_reply(s, cmd, &q, &res);
-		imap_ok(s, cmd->tag, "SEARCH completed");
+	/* the work is keys x messages: bound the keys (RFC 5530 LIMIT) */
+	if ((n_keys = imap_search_count_keys(&j->q.root)) > set->imap_search_max_keys) {
+		imap_no(s, cmd->tag, "[LIMIT] Too many search keys (%zu, at most %u)", n_keys,
+			set->imap_search_max_keys);
+		search_job_free(j);
+		return;
 	}
-	free(res.seqs);
-	free(res.uids);
-	buf_free(&c.addrs);
-	imap_search_query_free(&q);
+	j->tag = xstrdup(cmd->tag);
+	j->uid = cmd->uid;
+	j->c.s = s;
+	if (j->q.has_modseq)
+		imap_condstore_enable(s); /* RFC 7162 3.1 */
+	prepare(&j->c, &j->q.root);
+	j->c.known = xmalloc(j->c.n_slots > 0 ? j->c.n_slots : 1);
+	j->res.seqs = xmalloc((count > 0 ? count : 1) * sizeof(uint32_t));
+	j->res.uids = xmalloc((count > 0 ? count : 1) * sizeof(uint32_t));
+	if (count > 0) {
+		j->next_uid = msgs[0].uid;
+		j->last_uid = msgs[count - 1].uid;
+	}
+	imap_slice_run(s, search_step, search_job_free, j);
 }

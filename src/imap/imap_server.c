@@ -29,12 +29,20 @@ struct imap_server {
 	struct conn_limits *limits;
 	TAILQ_HEAD(, imap_session) sessions;
 	bool shutting_down;
+	unsigned long long literal_memory; /* imap_literal.h */
 };
 
 const struct imap_server_deps *
 imap_server_deps(const struct imap_server *server)
 {
 	return server->deps;
+}
+
+unsigned long long
+imap_server_literal_memory_add(struct imap_server *server, long long delta)
+{
+	server->literal_memory = (unsigned long long)((long long)server->literal_memory + delta);
+	return server->literal_memory;
 }
 
 void

@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "conf/settings.h"
+#include "imap/imap_literal.h"
 #include "imap/imap_mutf7.h"
+#include "imap/imap_slice.h"
 #include "log/log.h"
 #include "net/conn.h"
 #include "store/store_account.h"
@@ -82,7 +84,6 @@ struct imap_session *
 imap_session_new(struct imap_server *server, struct conn *conn, enum imap_listener_kind kind)
 {
 	const struct imap_server_deps *deps = imap_server_deps(server);
-	struct imap_parser_limits lim = imap_parser_default_limits;
 	struct imap_session *s = xcalloc(1, sizeof(*s));
 
 	(void)kind;
@@ -91,9 +92,8 @@ imap_session_new(struct imap_server *server, struct conn *conn, enum imap_listen
 	s->state = IMAP_STATE_NOT_AUTH;
 	rand_queue_id(s->id);
 	s->ip = xstrdup(conn_peer_ip(conn));
-	/* RFC 7889: literals of APPEND up to the APPENDLIMIT, refused before they are sent */
-	lim.max_append = deps->settings->message_size_limit;
-	s->parser = imap_parser_new(&lim);
+	s->parser = imap_parser_new(NULL);
+	imap_literal_set_limits(s);
 	imap_seqset_init(&s->saved);
 	conn_set_ctx(conn, &imap_conn_ops, s);
 	/* RFC 3501 5.4: the autologout timer is at least 30 minutes */
@@ -106,10 +106,12 @@ void
 imap_session_free(struct imap_session *s)
 {
 	imap_fetch_abort(s);
+	imap_slice_abort(s);
 	store_notify_unsubscribe(&s->notify);
 	store_view_close(&s->view);
 	store_account_unref(&s->acct);
 	conn_free(&s->conn);
+	imap_literal_release(s);
 	imap_parser_free(&s->parser);
 	imap_seqset_free(&s->saved);
 	buf_free(&s->line);
@@ -366,13 +368,17 @@ imap_session_parse_step(struct imap_session *s)
 	if (ret == 1) {
 		imap_session_dispatch(s, imap_parser_command(s->parser));
 		imap_parser_next(s->parser);
+		imap_literal_account(s);
 		return 1;
 	}
 	if (ret < 0) {
 		imap_session_parse_error(s);
 		imap_parser_next(s->parser);
+		imap_literal_account(s);
 		return 1;
 	}
+	if (imap_literal_account(s) < 0)
+		return 1; /* refused (or closing: the loop stops) */
 	if (imap_parser_literal_pending(s->parser, NULL)) {
 		/* RFC 3501 7.5: the literal is within the limits, let the client send it */
 		imap_send(s, "+ Ready for literal data");
@@ -451,6 +457,7 @@ imap_session_on_close(struct conn *conn, void *ctx, enum conn_close_reason why)
 	conn_free(&s->conn);
 	store_notify_unsubscribe(&s->notify);
 	imap_fetch_abort(s);
+	imap_slice_abort(s);
 	if (s->pending > 0) {
 		s->conn_gone = true;
 		return;
@@ -504,6 +511,7 @@ imap_session_login(struct imap_session *s, const char *tag, const char *account)
 	s->account = xstrdup(account);
 	s->notify = store_notify_subscribe(deps->store, account, imap_session_on_notify, s);
 	imap_session_set_state(s, IMAP_STATE_AUTH);
+	imap_literal_set_limits(s);
 	log_info("imap: %s: login user=%s client=[%s]%s", s->id, account, s->ip,
 		 conn_is_tls(s->conn) ? " tls" : "");
 	imap_capabilities(s, &caps);

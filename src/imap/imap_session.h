@@ -13,6 +13,7 @@
 
 struct conn;
 struct imap_fetch_run;
+struct imap_slice;
 struct store_account;
 struct store_notify;
 struct store_view;
@@ -47,6 +48,7 @@ struct imap_session {
 	char *ip;
 	unsigned errors;
 	struct imap_parser *parser;
+	uint64_t literal_counted; /* literal bytes counted in imap_memory_limit (imap_literal.h) */
 	struct buf line;  /* IDLE / AUTHENTICATE continuation lines */
 	char *cont_tag;   /* tag of the IDLE or AUTHENTICATE in progress */
 	bool tls_pending; /* STARTTLS answered, handshake running */
@@ -67,6 +69,8 @@ struct imap_session {
 	struct imap_seqset saved;
 	/* a FETCH paused until its output drains (counted in pending) */
 	struct imap_fetch_run *fetch;
+	/* a long command running in slices (imap_slice.h; counted in pending) */
+	struct imap_slice *slice;
 	/* async */
 	bool processing;  /* inside imap_session_process(): resume must not re-enter it */
 	unsigned pending;
@@ -75,6 +79,8 @@ struct imap_session {
 
 const struct imap_server_deps *imap_server_deps(const struct imap_server *server);
 void imap_server_session_closed(struct imap_server *server, struct imap_session *s);
+/* Literal bytes held by all sessions (imap_memory_limit), after adding delta. */
+unsigned long long imap_server_literal_memory_add(struct imap_server *server, long long delta);
 
 struct imap_session *imap_session_new(struct imap_server *server, struct conn *conn,
 				      enum imap_listener_kind kind);

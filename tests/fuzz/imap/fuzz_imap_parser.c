@@ -103,6 +103,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		lim.max_literal = 8;
 	if (data[0] & 0x40)
 		lim.max_depth = 3;
+	if (data[0] & 0x80) {
+		/* the limits of a session before login */
+		lim.max_literals_total = 20;
+		lim.nonsync_toobig_fatal = true;
+	}
 	p = imap_parser_new(&lim);
 	data++;
 	size--;

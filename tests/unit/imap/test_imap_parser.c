@@ -289,6 +289,64 @@ test_append_limit(void **state)
 	imap_parser_free(&p);
 }
 
+/* All literals of a command share max_literals_total; the count is what is announced. */
+static void
+test_command_literal_total(void **state)
+{
+	struct imap_parser_limits lim = imap_parser_default_limits;
+	struct imap_parser *p;
+	const char *in = "a X {4+}\r\nabcd {4+}\r\nefgh {4+}\r\nijkl\r\nb NOOP\r\n";
+	size_t used;
+
+	(void)state;
+	lim.max_literal = 4;
+	lim.max_literals_total = 10;
+	p = imap_parser_new(&lim);
+	assert_int_equal(imap_parser_parse(p, in, 11, &used), 0);
+	assert_int_equal(used, 11);
+	assert_int_equal(imap_parser_literal_bytes(p), 4); /* announced, not received yet */
+	assert_int_equal(imap_parser_parse(p, in + 11, strlen(in) - 11, &used), -1);
+	assert_string_equal(imap_parser_error(p), "Literal too large");
+	assert_int_equal(imap_parser_error_code(p), IMAP_PARSE_ERR_TOOBIG);
+	imap_parser_next(p);
+	assert_int_equal(imap_parser_literal_bytes(p), 0);
+	imap_parser_free(&p);
+	/* the refused non-synchronizing literal is skipped: the next command is found */
+	check_recovery(&lim, in, "ERR a Literal too large", IMAP_PARSE_ERR_TOOBIG, "b NOOP");
+	/* before login a too big non-synchronizing literal closes the connection */
+	lim.nonsync_toobig_fatal = true;
+	p = imap_parser_new(&lim);
+	in = "a APPEND INBOX {25000000+}\r\n";
+	assert_int_equal(imap_parser_parse(p, in, strlen(in), &used), -1);
+	assert_string_equal(imap_parser_error(p), "[TOOBIG] Literal too large");
+	assert_int_equal(imap_parser_error_code(p), IMAP_PARSE_ERR_FATAL);
+	imap_parser_free(&p);
+}
+
+/* The literal limits change between commands (at login). */
+static void
+test_set_literal_limits(void **state)
+{
+	struct imap_parser_limits small = imap_parser_default_limits, big = small;
+	struct imap_parser *p;
+	struct run r;
+
+	(void)state;
+	small.max_literal = small.max_append = small.max_literals_total = 100;
+	p = imap_parser_new(&small);
+	run_one(p, "a APPEND INBOX {101}\r\n", 22, 0, &r);
+	assert_string_equal(buf_cstr(&r.dump), "ERR a Literal too large");
+	buf_free(&r.dump);
+	imap_parser_next(p);
+	imap_parser_set_literal_limits(p, &big);
+	run_one(p, "b APPEND INBOX {101}\r\n", 22, 0, &r);
+	assert_int_equal(r.ret, 0);
+	assert_int_equal(r.literals, 1); /* accepted: continued, waits for the data */
+	assert_int_equal(imap_parser_literal_bytes(p), 101);
+	buf_free(&r.dump);
+	imap_parser_free(&p);
+}
+
 static void
 test_pipelined(void **state)
 {
@@ -344,6 +402,8 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_recovery),
 		cmocka_unit_test(test_append_limit),
+		cmocka_unit_test(test_command_literal_total),
+		cmocka_unit_test(test_set_literal_limits),
 		cmocka_unit_test(test_pipelined),
 		cmocka_unit_test(test_arg_helpers),
 	};
