@@ -336,7 +336,7 @@ int store_files_release(struct store_account *acct, char **files, size_t n);
 /* After the commit, and when an account is opened: unlinks the queued files. */
 void store_files_unlink_pending(struct store_account *acct);
 
-/* store_copy.c */
+/* store_expunge.c */
 int store_expunged_add(struct store_account *acct, uint64_t mailbox_id, const uint32_t *uids,
                        size_t n, uint64_t modseq);
 
