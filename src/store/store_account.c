@@ -196,6 +196,8 @@ account_load(struct store *store, char *name, const struct stat *st, const char 
 	}
 	acct->dev = st->st_dev;
 	acct->ino = st->st_ino;
+	if (store->io != NULL && store->primary)
+		store_schema_loop_connection(acct->db, acct);
 	if (store->primary) {
 		clean_tmp(acct->dir);
 		store_files_unlink_pending(acct);

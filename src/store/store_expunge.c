@@ -128,7 +128,7 @@ store_view_expunge(struct store_view *view, const uint32_t *uids, size_t n_uids,
 	    (store_expunged_add(acct, row.id, gone, n_gone, row.highestmodseq + 1) < 0 ||
 	     set_modseq(acct, row.id, row.highestmodseq + 1) < 0))
 		rc = -1;
-	if (rc < 0 || db_sync_commit(acct->db) < 0) {
+	if (rc < 0 || db_commit(acct->db) < 0) {
 		db_rollback(acct->db);
 		rc = store_account_fail(acct, STORE_ERR_TEMP, "index write failed", error_r);
 	} else {

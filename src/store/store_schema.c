@@ -65,6 +65,14 @@ store_schema_open(const char *path, const char **error_r)
 	return db;
 }
 
+void
+store_schema_loop_connection(sqlite3 *db, struct store_account *acct)
+{
+	sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	/* replaces the automatic checkpoint, which is a wal_hook too */
+	sqlite3_wal_hook(db, store_durable_wal_hook, acct);
+}
+
 static int
 insert_default_mailbox(sqlite3 *db, const char *name, unsigned special_use, uint32_t uidvalidity)
 {
