@@ -173,6 +173,7 @@ store_durable_checkpoint_index(const char *path)
 	/* Everything copied: the next writer restarts the WAL from its start and fsyncs the
 	 * new WAL header (SQLite does so even with synchronous=NORMAL). Be that writer here,
 	 * so that fsync is not the loop's; if the loop is writing right now (busy), it is. */
+	sqlite3_busy_timeout(db, 1000); /* the loop's write transactions are short */
 	if (rc == SQLITE_OK && n_log > 0 && n_ckpt == n_log &&
 	    sqlite3_exec(db,
 	                 "BEGIN IMMEDIATE;"
@@ -209,6 +210,14 @@ ckpt_done(void *arg)
 	free(job);
 }
 
+static void
+sync_ignore(void *ctx, int result, const char *error)
+{
+	(void)ctx;
+	(void)result;
+	(void)error; /* logged by sync_finish */
+}
+
 int
 store_durable_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
@@ -217,6 +226,13 @@ store_durable_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 
 	(void)db;
 	(void)name;
+	/* This commit created or restarted the WAL (the first one this handle sees may
+	 * have): its header, not synced by a loop connection (synchronous=OFF), must not
+	 * stay unsynced while the new frames overwrite old ones, or a power loss could
+	 * leave old frames that look valid. Sync it now, off the loop. */
+	if (pages <= acct->wal_pages || acct->wal_pages == 0)
+		store_account_sync(acct, sync_ignore, acct->name);
+	acct->wal_pages = pages;
 	if (strmap_get(store->wal_dirty, acct->name) == NULL)
 		strmap_set(store->wal_dirty, acct->name, store);
 	store->dirty = true; /* the periodic checkpoint makes it durable, copies it */

@@ -9,9 +9,10 @@
  *   YUBIN_SLOWSYNC_LOG=path   every such call made on the main thread (the event loop) is
  *                             appended to path: the call, the file it syncs, a backtrace
  *   YUBIN_SLOWSYNC_DIR_EIO=1  fsync/fdatasync of a directory fails with EIO
- *   YUBIN_SLOWSYNC_CTL=path   if set, the delay and the EIO switch are read from this file
- *                             ("<ms> <dir_eio>") when it exists, so a running process can be
- *                             slowed down after its start-up
+ *   YUBIN_SLOWSYNC_CTL=path   if set, the three settings are read from this file when it
+ *                             exists ("<ms> <dir_eio> <log>", log 1: log to
+ *                             YUBIN_SLOWSYNC_LOG), so a test can slow a running process
+ *                             down after its start-up, and back
  * Under AddressSanitizer the binary needs ASAN_OPTIONS=verify_asan_link_order=0. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -31,6 +32,7 @@
 struct slowsync_conf {
 	long ms;
 	int dir_eio;
+	int log;
 };
 
 static void
@@ -41,11 +43,14 @@ read_conf(struct slowsync_conf *c)
 
 	c->ms = (v = getenv("YUBIN_SLOWSYNC_MS")) != NULL ? atol(v) : 0;
 	c->dir_eio = (v = getenv("YUBIN_SLOWSYNC_DIR_EIO")) != NULL && strcmp(v, "1") == 0;
+	c->log = getenv("YUBIN_SLOWSYNC_LOG") != NULL;
 	if (ctl != NULL) {
 		FILE *f = fopen(ctl, "re");
 
 		if (f != NULL) {
-			if (fscanf(f, "%ld %d", &c->ms, &c->dir_eio) < 1)
+			c->ms = 0;
+			c->dir_eio = c->log = 0;
+			if (fscanf(f, "%ld %d %d", &c->ms, &c->dir_eio, &c->log) < 1)
 				c->ms = 0;
 			fclose(f);
 		}
@@ -84,7 +89,8 @@ slow(const char *call, int fd, int may_fail)
 	struct stat st;
 
 	read_conf(&c);
-	log_main_thread(call, fd);
+	if (c.log)
+		log_main_thread(call, fd);
 	if (c.ms > 0) {
 		struct timespec ts = {c.ms / 1000, (c.ms % 1000) * 1000000L};
 
