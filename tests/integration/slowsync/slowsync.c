@@ -8,7 +8,9 @@
  *   YUBIN_SLOWSYNC_MS=500     fsync, fdatasync, syncfs and sync_file_range sleep this long
  *   YUBIN_SLOWSYNC_LOG=path   every such call made on the main thread (the event loop) is
  *                             appended to path: the call, the file it syncs, a backtrace
- *   YUBIN_SLOWSYNC_DIR_EIO=1  fsync/fdatasync of a directory fails with EIO
+ *   YUBIN_SLOWSYNC_DIR_EIO=n  fsync/fdatasync of a directory fails with EIO: 1 every one,
+ *                             n > 1 the n-th and later ones (the first n - 1 succeed;
+ *                             counted from when the setting became non-zero)
  *   YUBIN_SLOWSYNC_CTL=path   if set, the three settings are read from this file when it
  *                             exists ("<ms> <dir_eio> <log>", log 1: log to
  *                             YUBIN_SLOWSYNC_LOG), so a test can slow a running process
@@ -42,7 +44,7 @@ read_conf(struct slowsync_conf *c)
 	const char *v;
 
 	c->ms = (v = getenv("YUBIN_SLOWSYNC_MS")) != NULL ? atol(v) : 0;
-	c->dir_eio = (v = getenv("YUBIN_SLOWSYNC_DIR_EIO")) != NULL && strcmp(v, "1") == 0;
+	c->dir_eio = (v = getenv("YUBIN_SLOWSYNC_DIR_EIO")) != NULL ? atoi(v) : 0;
 	c->log = getenv("YUBIN_SLOWSYNC_LOG") != NULL;
 	if (ctl != NULL) {
 		FILE *f = fopen(ctl, "re");
@@ -81,6 +83,8 @@ log_main_thread(const char *call, int fd)
 	close(lfd);
 }
 
+static int dir_syncs; /* directory syncs seen since dir_eio became non-zero */
+
 /* Sleeps as configured; returns -1 with errno EIO when this call must fail. */
 static int
 slow(const char *call, int fd, int may_fail)
@@ -97,7 +101,12 @@ slow(const char *call, int fd, int may_fail)
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
 	}
-	if (may_fail && c.dir_eio && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (c.dir_eio <= 0) {
+		__atomic_store_n(&dir_syncs, 0, __ATOMIC_RELAXED);
+		return 0;
+	}
+	if (may_fail && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    __atomic_add_fetch(&dir_syncs, 1, __ATOMIC_RELAXED) >= c.dir_eio) {
 		errno = EIO;
 		return -1;
 	}
