@@ -164,6 +164,8 @@ store_durable_checkpoint_index(const char *path)
 	/* never wait for the loop's connections: a busy index is checkpointed next time */
 	sqlite3_busy_timeout(db, 0);
 	sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	/* a connection learns that the database is in WAL mode at its first read */
+	sqlite3_exec(db, "SELECT 1 FROM meta LIMIT 1", NULL, NULL, NULL);
 	rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &n_log, &n_ckpt);
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
 		log_error("store: checkpoint of %s failed: %s", path, sqlite3_errmsg(db));
