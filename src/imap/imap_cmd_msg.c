@@ -208,7 +208,8 @@ imap_cmd_expunge(struct imap_session *s, const struct imap_command *cmd)
 	if (ret < 0)
 		imap_no_store(s, cmd->tag, "EXPUNGE", error);
 	else if (ret > 0)
-		imap_reply_durable(s, cmd->tag, "EXPUNGE", NULL, xstrdup("EXPUNGE completed"), false);
+		imap_reply_durable(s, cmd->tag, "EXPUNGE", NULL, xstrdup("EXPUNGE completed"),
+				   false);
 	else
 		imap_ok(s, cmd->tag, "EXPUNGE completed");
 	free(uids);
@@ -282,8 +283,8 @@ imap_cmd_copy(struct imap_session *s, const struct imap_command *cmd)
 			buf_appends(&code, "] ");
 		}
 		/* RFC 6851 4.3: for MOVE, COPYUID in an untagged OK before the EXPUNGEs */
-		char *untagged = move && code.len > 0 ? xasprintf("* OK %sMoved", buf_cstr(&code))
-						      : NULL;
+		char *untagged =
+		    move && code.len > 0 ? xasprintf("* OK %sMoved", buf_cstr(&code)) : NULL;
 		char *ok = move ? xstrdup("MOVE completed")
 				: xasprintf("%sCOPY completed", buf_cstr(&code));
 

@@ -317,8 +317,7 @@ create_done(void *arg)
 }
 
 void
-store_account_create_async(struct store *store, const char *account, store_create_cb *cb,
-                           void *ctx)
+store_account_create_async(struct store *store, const char *account, store_create_cb *cb, void *ctx)
 {
 	struct create_job *job = xcalloc(1, sizeof(*job));
 

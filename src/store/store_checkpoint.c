@@ -95,8 +95,8 @@ rotate_work(void *arg)
 {
 	struct rotate_job *job = arg;
 
-	job->fd = store_journal_create(job->store->journal_dir, job->store->journal_dir_fd,
-	                               job->num);
+	job->fd =
+	    store_journal_create(job->store->journal_dir, job->store->journal_dir_fd, job->num);
 }
 
 static void

@@ -182,7 +182,8 @@ store_durable_checkpoint_index(const char *path)
 	                 " INSERT OR REPLACE INTO meta (key, value) VALUES ('wal_restarts',"
 	                 " coalesce((SELECT value FROM meta WHERE key = 'wal_restarts'), 0) + 1);"
 	                 " COMMIT;",
-	                 NULL, NULL, NULL) != SQLITE_OK && !sqlite3_get_autocommit(db))
+	                 NULL, NULL, NULL) != SQLITE_OK &&
+	    !sqlite3_get_autocommit(db))
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close(db);
 	return 0;

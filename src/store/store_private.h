@@ -129,7 +129,7 @@ struct store_account {
 	bool in_batch;
 	struct store_view *hibernated; /* views of this handle that are hibernated */
 	/* durability (store_durable.c) */
-	ino_t wal_ino;     /* the WAL whose directory entry is known durable (0: none yet) */
+	ino_t wal_ino;         /* the WAL whose directory entry is known durable (0: none yet) */
 	bool wal_ckpt_running; /* an early checkpoint of this index is on a store thread */
 	int wal_pages;         /* WAL size after the last commit seen (0: none yet) */
 };

@@ -435,8 +435,8 @@ verify_copies(const struct ack *copies, size_t n_copies, struct idlist *expunged
 }
 
 static void
-verify(const char *dir, struct ack *acks, size_t n_acks, const struct ack *copies,
-       size_t n_copies, struct idlist *expunged, uint64_t round)
+verify(const char *dir, struct ack *acks, size_t n_acks, const struct ack *copies, size_t n_copies,
+       struct idlist *expunged, uint64_t round)
 {
 	struct store *store = test_store_open(dir);
 	uint64_t *found = xcalloc(n_acks + 1, sizeof(*found));
