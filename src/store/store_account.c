@@ -241,7 +241,7 @@ store_account_open(struct store *store, const char *account, const char **error_
 	}
 	acct = account_load(store, name, &st, error_r);
 	if (acct != NULL)
-		acct->refs = 1;
+		acct->refs++; /* += : the load may have given a job a reference already */
 	return acct;
 }
 
