@@ -291,7 +291,7 @@ struct create_job {
 	struct store *store;
 	char *account;
 	int result;
-	const char *error;
+	char error[256]; /* a copy: the text may live in the worker's thread-local storage */
 	store_create_cb *cb;
 	void *ctx;
 };
@@ -302,8 +302,10 @@ static void
 create_work(void *arg)
 {
 	struct create_job *job = arg;
+	const char *error = NULL;
 
-	job->result = store_account_create(job->store, job->account, &job->error);
+	job->result = store_account_create(job->store, job->account, &error);
+	snprintf(job->error, sizeof(job->error), "%s", error != NULL ? error : "");
 }
 
 static void
