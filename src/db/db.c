@@ -6,7 +6,8 @@
 
 #include "log/log.h"
 
-static char db_error[512];
+/* per thread: accounts are created on store threads while the loop opens others */
+static _Thread_local char db_error[512];
 
 static int
 db_migrate(sqlite3 *db, const char *const *migrations, int n_migrations, const char **error_r)

@@ -24,7 +24,9 @@ int db_begin(sqlite3 *db);
 int db_commit(sqlite3 *db);
 void db_rollback(sqlite3 *db);
 /* Commits and makes the commit durable (a WAL checkpoint): for admin writes (user add)
- * that must survive power loss on their own. */
+ * that must survive power loss on their own. It waits for the disk on the calling thread:
+ * never on the event loop (the store makes loop commits durable on its own threads, see
+ * src/store/README.md "Threads"). */
 int db_sync_commit(sqlite3 *db);
 const char *db_errmsg(sqlite3 *db);
 

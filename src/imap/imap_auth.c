@@ -17,7 +17,27 @@
 struct imap_auth_job {
 	struct imap_session *session;
 	char *tag;
+	char *user; /* while its account is created */
 };
+
+/* A user who has no mailboxes yet logs in: they were created on a store thread. */
+static void
+imap_auth_created(void *ctx, int result, const char *error)
+{
+	struct imap_auth_job *job = ctx;
+	struct imap_session *s = job->session;
+
+	if (imap_session_async_done(s)) {
+		if (result < 0)
+			log_error("imap: %s: user=%s cannot create the mailboxes: %s", s->id,
+				  job->user, error);
+		imap_session_login(s, job->tag, job->user);
+		imap_session_resume(s);
+	}
+	free(job->user);
+	free(job->tag);
+	free(job);
+}
 
 static void
 imap_auth_done(void *ctx, int result, const char *user)
@@ -25,19 +45,21 @@ imap_auth_done(void *ctx, int result, const char *user)
 	struct imap_auth_job *job = ctx;
 	struct imap_session *s = job->session;
 	const struct imap_server_deps *deps = imap_server_deps(s->server);
-	const char *error;
 
 	if (!imap_session_async_done(s)) {
 		free(job->tag);
 		free(job);
 		return;
 	}
+	if (result == 1 && !store_account_exists(deps->store, user)) {
+		/* user is the canonical account name here (auth_login.h); the creation
+		 * fsyncs, so it runs on a store thread */
+		job->user = xstrdup(user);
+		imap_session_async_begin(s);
+		store_account_create_async(deps->store, user, imap_auth_created, job);
+		return;
+	}
 	if (result == 1) {
-		/* user is the canonical account name here (auth_login.h) */
-		if (!store_account_exists(deps->store, user) &&
-		    store_account_create(deps->store, user, &error) < 0)
-			log_error("imap: %s: user=%s cannot create the mailboxes: %s", s->id, user,
-				  error);
 		imap_session_login(s, job->tag, user);
 	} else if (result == 0) {
 		log_info("imap: %s: client=[%s] authentication failed user=%s", s->id, s->ip, user);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "imap/imap_durable.h"
 #include "imap/imap_session.h"
 #include "imap/imap_write.h"
 #include "log/log.h"
@@ -245,7 +246,7 @@ imap_cmd_create(struct imap_session *s, const struct imap_command *cmd)
 	else if (len == 0 || store_mailbox_create(s->acct, name, use, &error) < 0)
 		imap_no_store(s, cmd->tag, "CREATE", len == 0 ? "Invalid name" : error);
 	else
-		imap_ok(s, cmd->tag, "CREATE completed");
+		imap_reply_durable(s, cmd->tag, "CREATE", NULL, xstrdup("CREATE completed"), false);
 	free(name);
 }
 
@@ -270,7 +271,7 @@ imap_cmd_delete(struct imap_session *s, const struct imap_command *cmd)
 	if (store_mailbox_delete(s->acct, name, &error) < 0)
 		imap_no_store(s, cmd->tag, "DELETE", error);
 	else
-		imap_ok(s, cmd->tag, "DELETE completed");
+		imap_reply_durable(s, cmd->tag, "DELETE", NULL, xstrdup("DELETE completed"), false);
 	free(name);
 }
 
@@ -293,7 +294,7 @@ imap_cmd_rename(struct imap_session *s, const struct imap_command *cmd)
 	if (store_mailbox_rename(s->acct, from, to, &error) < 0)
 		imap_no_store(s, cmd->tag, "RENAME", error);
 	else
-		imap_ok(s, cmd->tag, "RENAME completed");
+		imap_reply_durable(s, cmd->tag, "RENAME", NULL, xstrdup("RENAME completed"), false);
 	free(from);
 	free(to);
 }
@@ -316,7 +317,8 @@ imap_subscription(struct imap_session *s, const struct imap_command *cmd, bool s
 	if (ret < 0)
 		imap_no_store(s, cmd->tag, cmd->name, error);
 	else
-		imap_ok(s, cmd->tag, "%s completed", cmd->name);
+		imap_reply_durable(s, cmd->tag, cmd->name, NULL,
+				   xasprintf("%s completed", cmd->name), false);
 	free(name);
 }
 

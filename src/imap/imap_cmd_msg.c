@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "imap/imap_durable.h"
 #include "imap/imap_flags.h"
 #include "imap/imap_session.h"
 #include "store/store_account.h"
@@ -153,7 +154,8 @@ imap_cmd_store(struct imap_session *s, const struct imap_command *cmd)
 	free(uids);
 }
 
-/* Expunges the \Deleted messages (of uids when given: UID EXPUNGE). */
+/* Expunges the \Deleted messages (of uids when given: UID EXPUNGE). 1 some were
+ * (durable once store_account_sync calls back), 0 none, -1 error. */
 static int
 expunge_deleted(struct imap_session *s, const uint32_t *only, size_t n_only,
 		const char **error_r)
@@ -175,7 +177,7 @@ expunge_deleted(struct imap_session *s, const uint32_t *only, size_t n_only,
 		uids[n++] = msgs[i].uid;
 	}
 	if (n > 0)
-		ret = store_view_expunge(s->view, uids, n, error_r);
+		ret = store_view_expunge(s->view, uids, n, error_r) < 0 ? -1 : 1;
 	free(uids);
 	return ret;
 }
@@ -186,6 +188,7 @@ imap_cmd_expunge(struct imap_session *s, const struct imap_command *cmd)
 	uint32_t *uids = NULL;
 	const char *setstr, *error;
 	size_t n = 0;
+	int ret;
 
 	if (cmd->uid && (cmd->count != 1 || !imap_arg_get_atom(&cmd->args[0], &setstr))) {
 		imap_bad(s, cmd->tag, "UID EXPUNGE needs a UID set");
@@ -201,10 +204,15 @@ imap_cmd_expunge(struct imap_session *s, const struct imap_command *cmd)
 	}
 	if (cmd->uid && imap_uids_from_set(s, cmd->tag, setstr, true, &uids, &n) < 0)
 		return;
-	if (expunge_deleted(s, uids, n, &error) < 0)
+	/* the sync before the tagged reply sends the EXPUNGEs */
+	ret = expunge_deleted(s, uids, n, &error);
+	if (ret < 0)
 		imap_no_store(s, cmd->tag, "EXPUNGE", error);
+	else if (ret > 0)
+		imap_reply_durable(s, cmd->tag, "EXPUNGE", NULL, xstrdup("EXPUNGE completed"),
+				   false);
 	else
-		imap_ok(s, cmd->tag, "EXPUNGE completed"); /* the sync sends the EXPUNGEs */
+		imap_ok(s, cmd->tag, "EXPUNGE completed");
 	free(uids);
 }
 
@@ -212,10 +220,15 @@ void
 imap_cmd_close(struct imap_session *s, const struct imap_command *cmd)
 {
 	const char *error;
+	int ret = s->readonly ? 0 : expunge_deleted(s, NULL, 0, &error);
 
 	/* RFC 3501 6.4.2: expunge silently, no EXPUNGE responses */
-	if (!s->readonly && expunge_deleted(s, NULL, 0, &error) < 0) {
+	if (ret < 0) {
 		imap_no_store(s, cmd->tag, "CLOSE", error);
+		return;
+	}
+	if (ret > 0) {
+		imap_reply_durable(s, cmd->tag, "CLOSE", NULL, xstrdup("CLOSE completed"), true);
 		return;
 	}
 	imap_session_unselect(s);
@@ -270,13 +283,17 @@ imap_cmd_copy(struct imap_session *s, const struct imap_command *cmd)
 			imap_seqset_write_list(&code, res.dst_uids, res.count);
 			buf_appends(&code, "] ");
 		}
-		if (move) {
-			/* RFC 6851 4.3: COPYUID in an untagged OK before the EXPUNGEs */
-			if (code.len > 0)
-				imap_send(s, "* OK %sMoved", buf_cstr(&code));
-			imap_ok(s, cmd->tag, "MOVE completed");
+		/* RFC 6851 4.3: for MOVE, COPYUID in an untagged OK before the EXPUNGEs */
+		char *untagged =
+		    move && code.len > 0 ? xasprintf("* OK %sMoved", buf_cstr(&code)) : NULL;
+		char *ok = move ? xstrdup("MOVE completed")
+				: xasprintf("%sCOPY completed", buf_cstr(&code));
+
+		if (res.count > 0) {
+			imap_reply_durable(s, cmd->tag, cmd->name, untagged, ok, false);
 		} else {
-			imap_ok(s, cmd->tag, "%sCOPY completed", buf_cstr(&code));
+			imap_ok(s, cmd->tag, "%s", ok);
+			free(ok);
 		}
 		store_copy_result_free(&res);
 	}

@@ -291,7 +291,26 @@ cmd_noop(struct pop3_session *s, struct pop3_cmd *cmd)
 	pop3_reply(s, "+OK");
 }
 
-/* RFC 1939 6: QUIT in TRANSACTION enters UPDATE: the marked messages are removed. */
+/* The expunge of QUIT is durable (or failed): the reply, then the end. */
+static void
+quit_synced(void *ctx, int result, const char *error)
+{
+	struct pop3_session *s = ctx;
+
+	if (!pop3_session_async_done(s))
+		return;
+	if (result < 0) {
+		log_error("pop3: %s: user=%s expunge failed: %s", s->id, s->account, error);
+		pop3_reply(s, "-ERR [SYS/TEMP] Could not delete the messages");
+	} else {
+		log_info("pop3: %s: logout user=%s deleted=%u", s->id, s->account, s->n_deleted);
+		pop3_reply(s, "+OK Logging out, %u messages deleted", s->n_deleted);
+	}
+	pop3_session_close(s);
+}
+
+/* RFC 1939 6: QUIT in TRANSACTION enters UPDATE: the marked messages are removed, durably
+ * before the +OK (a store thread syncs the index; other sessions go on meanwhile). */
 static void
 cmd_quit(struct pop3_session *s, struct pop3_cmd *cmd)
 {
@@ -312,6 +331,12 @@ cmd_quit(struct pop3_session *s, struct pop3_cmd *cmd)
 	if (n > 0 && store_view_expunge(s->view, uids, n, &error) < 0) {
 		log_error("pop3: %s: user=%s expunge failed: %s", s->id, s->account, error);
 		pop3_reply(s, "-ERR [SYS/TEMP] Could not delete the messages, they are kept");
+	} else if (n > 0) {
+		free(uids);
+		s->n_deleted = n;
+		pop3_session_async_begin(s);
+		store_account_sync(s->acct, quit_synced, s);
+		return;
 	} else {
 		log_info("pop3: %s: logout user=%s deleted=%u", s->id, s->account, n);
 		pop3_reply(s, "+OK Logging out, %u messages deleted", n);

@@ -59,6 +59,7 @@ struct pop3_session {
 	bool locked;
 	struct pop3_msg *msgs;
 	unsigned n_msgs;
+	unsigned n_deleted; /* QUIT: expunged, waiting for store_account_sync */
 	uint32_t uidvalidity;
 	struct pop3_stream stream;
 	bool streaming;

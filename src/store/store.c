@@ -136,6 +136,7 @@ store_open(const char *data_dir, struct event_base *base, const char **error_r)
 	store->next_seq = 1;
 	store->accounts = strmap_new();
 	store->notify = strmap_new();
+	store->wal_dirty = strmap_new();
 	pthread_mutex_init(&store->sync.mu, NULL);
 	pthread_cond_init(&store->sync.cond, NULL);
 	if (open_dirs(store, error_r) < 0 || take_lock(store, error_r) < 0)
@@ -147,12 +148,13 @@ store_open(const char *data_dir, struct event_base *base, const char **error_r)
 		if (base != NULL && (store_sync_start(store, error_r) < 0 ||
 		                     store_checkpoint_init(store, error_r) < 0))
 			goto fail;
-		if (base != NULL)
-			store->unlinker = workers_new(base, 1);
 	} else {
 		log_info("store: %s is in use by another process: deliveries disabled here",
 		         data_dir);
 	}
+	/* two: one index fdatasync need not wait for another account's */
+	if (base != NULL)
+		store->io = workers_new(base, 2);
 	return store;
 fail:
 	store_close(&store);
@@ -167,8 +169,9 @@ store_close(struct store **storep)
 	if (store == NULL)
 		return;
 	*storep = NULL;
-	/* finishes the unlinks in flight; their callbacks still use the accounts */
-	workers_free(&store->unlinker);
+	/* finishes the disk work in flight (unlinks, index syncs, account creations, a
+	 * journal file being created); their callbacks still use the accounts */
+	workers_free(&store->io);
 	if (store->primary && store->jfiles != NULL) {
 		store_sync_now(store);
 		store_sync_stop(store);
@@ -184,6 +187,7 @@ store_close(struct store **storep)
 	strmap_free(&store->accounts);
 	store_notify_free_all(store);
 	strmap_free(&store->notify);
+	strmap_free(&store->wal_dirty);
 	pthread_mutex_destroy(&store->sync.mu);
 	pthread_cond_destroy(&store->sync.cond);
 	if (store->lock_fd >= 0)
@@ -283,6 +287,54 @@ store_account_create(struct store *store, const char *account, const char **erro
 	return ret;
 }
 
+struct create_job {
+	struct store *store;
+	char *account;
+	int result;
+	char error[256]; /* a copy: the text may live in the worker's thread-local storage */
+	store_create_cb *cb;
+	void *ctx;
+};
+
+/* On a store thread: store_account_create touches only the file system, the store's
+ * immutable paths and a connection of its own to the new index. */
+static void
+create_work(void *arg)
+{
+	struct create_job *job = arg;
+	const char *error = NULL;
+
+	job->result = store_account_create(job->store, job->account, &error);
+	snprintf(job->error, sizeof(job->error), "%s", error != NULL ? error : "");
+}
+
+static void
+create_done(void *arg)
+{
+	struct create_job *job = arg;
+
+	job->cb(job->ctx, job->result, job->error);
+	free(job->account);
+	free(job);
+}
+
+void
+store_account_create_async(struct store *store, const char *account, store_create_cb *cb, void *ctx)
+{
+	struct create_job *job = xcalloc(1, sizeof(*job));
+
+	job->store = store;
+	job->account = xstrdup(account);
+	job->cb = cb;
+	job->ctx = ctx;
+	if (store->io != NULL) {
+		workers_submit(store->io, create_work, create_done, job);
+		return;
+	}
+	create_work(job);
+	create_done(job);
+}
+
 int
 store_account_delete(struct store *store, const char *account, const char **error_r)
 {
@@ -298,14 +350,20 @@ store_account_delete(struct store *store, const char *account, const char **erro
 	rand_hex_guid(guid);
 	trash = xasprintf("%s/.deleted-%s", store->mail_dir, guid);
 	if (rename(dir, trash) == 0) {
-		fsync(store->mail_dir_fd);
+		/* until the rename is durable the account may come back after a crash */
+		if (fsync(store->mail_dir_fd) < 0) {
+			log_error("store: fsync(%s) failed: %s", store->mail_dir, strerror(errno));
+			*error_r = "cannot sync the mail directory";
+			ret = -1;
+		} else {
+			log_info("store: account deleted: %s", name);
+		}
 		rm_rf(trash);
-		log_info("store: account deleted: %s", name);
 	} else if (errno != ENOENT) {
 		*error_r = "cannot delete the account";
 		ret = -1;
 	}
-	if (ret == 0)
+	if (ret == 0 || !file_exists(dir)) /* gone, even if not durably */
 		store_account_forget(store, name);
 	free(trash);
 	free(dir);

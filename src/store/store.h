@@ -2,7 +2,8 @@
  * message), made durable through a store-wide group-committed journal (src/store/README.md).
  * This header: opening the store, accounts, and delivery. Mailboxes, views, messages, flags
  * and the notify bus are in store_account.h, store_mailbox.h, store_view.h, store_msg.h and
- * store_notify.h. Every function is called from the loop thread only. */
+ * store_notify.h. Every function is called from the loop thread only; the store's own
+ * threads do the waiting for the disk (src/store/README.md "Threads"). */
 #ifndef STORE_STORE_H
 #define STORE_STORE_H
 #include <stdbool.h>
@@ -26,6 +27,11 @@ void store_close(struct store **store);
  * (RFC 6154), all subscribed. Idempotent: an existing account is left as it is (missing
  * default mailboxes are not recreated). 0 ok, -1 with *error_r (static text). */
 int store_account_create(struct store *store, const char *account, const char **error_r);
+/* The same on a store thread (it fsyncs the new files and directories): cb(ctx, result,
+ * error) on the loop thread; inline without an event base. account is copied. */
+typedef void store_create_cb(void *ctx, int result, const char *error);
+void store_account_create_async(struct store *store, const char *account, store_create_cb *cb,
+                                void *ctx);
 /* Removes the account and all its mail (open handles keep working until released, their
  * changes are lost). 0 ok (also if it did not exist), -1 with *error_r. */
 int store_account_delete(struct store *store, const char *account, const char **error_r);

@@ -196,6 +196,8 @@ account_load(struct store *store, char *name, const struct stat *st, const char 
 	}
 	acct->dev = st->st_dev;
 	acct->ino = st->st_ino;
+	if (store->io != NULL && store->primary)
+		store_schema_loop_connection(acct->db, acct);
 	if (store->primary) {
 		clean_tmp(acct->dir);
 		store_files_unlink_pending(acct);
@@ -239,7 +241,7 @@ store_account_open(struct store *store, const char *account, const char **error_
 	}
 	acct = account_load(store, name, &st, error_r);
 	if (acct != NULL)
-		acct->refs = 1;
+		acct->refs++; /* += : the load may have given a job a reference already */
 	return acct;
 }
 

@@ -32,6 +32,19 @@ struct store *store_account_store(const struct store_account *acct);
 /* The code of the last error reported by a store_* call on this account. */
 enum store_error store_account_errcode(const struct store_account *acct);
 
+/* Durability of the changes made outside the journal (src/store/README.md "Threads"):
+ * mailbox changes (create, delete, rename, subscribe), EXPUNGE, COPY and MOVE commit to
+ * the index without waiting for the disk, so they are visible when they return but not
+ * yet durable. store_account_sync() makes every change committed on acct before the call
+ * durable (an fdatasync of the index's WAL on a store thread) and then runs cb(ctx, 0,
+ * NULL) on the loop thread, or cb(ctx, -1, why) if the disk failed. A caller answers its
+ * client only from cb. Without an event base it runs inline, before it returns. The
+ * caller keeps ctx alive until cb runs (also across store_close, which runs it). */
+typedef void store_sync_cb(void *ctx, int result, const char *error);
+void store_account_sync(struct store_account *acct, store_sync_cb *cb, void *ctx);
+/* The same, blocking: 0 durable, -1 with *error_r (CLI tools, tests). */
+int store_account_sync_wait(struct store_account *acct, const char **error_r);
+
 /* POP3 RFC 2449 [IN-USE]: at most one holder per account in this process. true if this
  * caller now holds it; release exactly once. */
 bool store_account_pop3_lock(struct store_account *acct);

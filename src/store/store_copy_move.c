@@ -221,7 +221,7 @@ store_view_copy(struct store_view *view, const uint32_t *uids, size_t n_uids, co
 	c.moved = xmalloc((n_uids + 1) * sizeof(uint32_t));
 	for (size_t i = 0; i < n_uids && rc == 0; i++)
 		rc = copy_one(&c, uids[i]);
-	if (rc < 0 || finish_rows(&c) < 0 || db_sync_commit(acct->db) < 0) {
+	if (rc < 0 || finish_rows(&c) < 0 || db_commit(acct->db) < 0) {
 		db_rollback(acct->db);
 		copy_free(&c);
 		store_copy_result_free(res);

@@ -111,8 +111,8 @@ store_files_unlink_pending(struct store_account *acct)
 	}
 	job->acct = acct;
 	store_account_ref(acct);
-	if (acct->store->unlinker != NULL) {
-		workers_submit(acct->store->unlinker, unlink_job_work, unlink_job_done, job);
+	if (acct->store->io != NULL) {
+		workers_submit(acct->store->io, unlink_job_work, unlink_job_done, job);
 		return;
 	}
 	unlink_job_work(job);

@@ -21,32 +21,49 @@ store_journal_path(const struct store *store, uint64_t num)
 	return xasprintf("%s/%016llx.jnl", store->journal_dir, (unsigned long long)num);
 }
 
-/* A new empty journal file, durable (directory synced) before any record goes in. */
 int
-store_journal_rotate(struct store *store, const char **error_r)
+store_journal_create(const char *journal_dir, int journal_dir_fd, uint64_t num)
 {
-	struct store_jfile *jf, **tail;
-	char *path = store_journal_path(store, store->next_jnum);
-	int fd;
+	char *path = xasprintf("%s/%016llx.jnl", journal_dir, (unsigned long long)num);
+	int fd, err;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || fsync(store->journal_dir_fd) < 0) {
-		log_error("store: cannot create journal %s: %s", path, strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(path);
-		}
-		free(path);
-		*error_r = "cannot create a journal file";
-		return -1;
+	/* its directory entry is durable before any record goes in */
+	if (fd >= 0 && fsync(journal_dir_fd) < 0) {
+		err = errno;
+		close(fd);
+		unlink(path);
+		errno = err;
+		fd = -1;
 	}
+	if (fd < 0)
+		log_error("store: cannot create journal %s: %s", path, strerror(errno));
 	free(path);
-	jf = xcalloc(1, sizeof(*jf));
-	jf->num = store->next_jnum++;
+	return fd;
+}
+
+void
+store_journal_add(struct store *store, uint64_t num, int fd)
+{
+	struct store_jfile *jf = xcalloc(1, sizeof(*jf)), **tail;
+
+	jf->num = num;
 	jf->fd = fd;
 	for (tail = &store->jfiles; *tail != NULL; tail = &(*tail)->next)
 		;
 	*tail = jf;
+}
+
+int
+store_journal_rotate(struct store *store, const char **error_r)
+{
+	int fd = store_journal_create(store->journal_dir, store->journal_dir_fd, store->next_jnum);
+
+	if (fd < 0) {
+		*error_r = "cannot create a journal file";
+		return -1;
+	}
+	store_journal_add(store, store->next_jnum++, fd);
 	return 0;
 }
 
@@ -141,8 +158,39 @@ store_journal_write(struct store *store, const struct store_rec *rec, uint64_t *
 	return ret;
 }
 
+char **
+store_journal_retire_paths(const struct store *store, uint64_t below, size_t *n_r)
+{
+	char **paths = NULL;
+	size_t n = 0, cap = 0;
+
+	for (struct store_jfile *jf = store->jfiles; jf != NULL; jf = jf->next) {
+		if (jf->num < below && jf->next != NULL) {
+			paths = xgrow(paths, &cap, n + 1, sizeof(char *));
+			paths[n++] = store_journal_path(store, jf->num);
+		}
+	}
+	*n_r = n;
+	return paths;
+}
+
+int
+store_journal_unlink(int journal_dir_fd, char **paths, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (unlink(paths[i]) < 0 && errno != ENOENT)
+			log_warn("store: unlink(%s) failed: %s", paths[i], strerror(errno));
+	/* until the directory is synced the files may come back after a crash (and their
+	 * records be replayed again once their delivered rows are pruned) */
+	if (n > 0 && fsync(journal_dir_fd) < 0) {
+		log_error("store: fsync of the journal directory failed: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 void
-store_journal_retire(struct store *store, uint64_t below)
+store_journal_forget(struct store *store, uint64_t below)
 {
 	struct store_jfile **p = &store->jfiles;
 
@@ -150,11 +198,6 @@ store_journal_retire(struct store *store, uint64_t below)
 		struct store_jfile *jf = *p;
 
 		if (jf->num < below && jf->next != NULL) {
-			char *path = store_journal_path(store, jf->num);
-
-			if (unlink(path) < 0)
-				log_warn("store: unlink(%s) failed: %s", path, strerror(errno));
-			free(path);
 			close(jf->fd);
 			*p = jf->next;
 			free(jf);
@@ -162,7 +205,21 @@ store_journal_retire(struct store *store, uint64_t below)
 			p = &jf->next;
 		}
 	}
-	fsync(store->journal_dir_fd);
+}
+
+int
+store_journal_retire(struct store *store, uint64_t below)
+{
+	size_t n;
+	char **paths = store_journal_retire_paths(store, below, &n);
+	int ret = store_journal_unlink(store->journal_dir_fd, paths, n);
+
+	if (ret == 0)
+		store_journal_forget(store, below);
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+	return ret;
 }
 
 void

@@ -3,7 +3,8 @@
  * delimiter is '/', and "INBOX" is case-insensitive (any case is stored as "INBOX", also as
  * the first component of a child: "inbox/x" is "INBOX/x"). Names must be non-empty, at most
  * STORE_MAILBOX_NAME_MAX bytes, with no empty component, no control characters and no
- * '*' or '%'. All changes are durable (fsynced) when they return and notify subscribers. */
+ * '*' or '%'. Changes are committed (visible, subscribers notified) when they return and
+ * durable once store_account_sync() calls back: answer the client from there. */
 #ifndef STORE_STORE_MAILBOX_H
 #define STORE_STORE_MAILBOX_H
 #include <stddef.h>

@@ -1,6 +1,7 @@
 /* Mailbox operations (see store_mailbox.h): list, create with parents, delete (RFC 3501
  * 6.3.4 \Noselect rules), rename with children and the INBOX special case (6.3.5),
- * subscriptions (6.3.6), status (6.3.10). Structural changes commit with fsync. */
+ * subscriptions (6.3.6), status (6.3.10). Structural changes commit without waiting for the
+ * disk; the caller makes them durable with store_account_sync() before it answers. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -79,12 +80,12 @@ store_mailbox_has_children(struct store_account *acct, const char *name)
 	return ret;
 }
 
-/* Ends a structural change: fsynced commit, event. */
+/* Ends a structural change: commit (durable once store_account_sync calls back), event. */
 int
 store_mailbox_finish(struct store_account *acct, uint64_t id, const char *name,
                      const char **error_r)
 {
-	if (db_sync_commit(acct->db) < 0) {
+	if (db_commit(acct->db) < 0) {
 		db_rollback(acct->db);
 		return store_account_fail(acct, STORE_ERR_TEMP, "index write failed", error_r);
 	}

@@ -100,14 +100,16 @@ int store_view_store_flags(struct store_view *view, const uint32_t *uids, size_t
                            struct store_flags_result *res, const char **error_r);
 void store_flags_result_free(struct store_flags_result *res);
 
-/* Expunges uids (whatever their flags: the caller picks the \Deleted ones), durably. They
+/* Expunges uids (whatever their flags: the caller picks the \Deleted ones); durable once
+ * store_account_sync() calls back (answer the client from there). They
  * are remembered with their MODSEQ for VANISHED. Every view (this one too) reports them
  * on its next refresh with STORE_REFRESH_EXPUNGE. Needs a read-write view. */
 int store_view_expunge(struct store_view *view, const uint32_t *uids, size_t n_uids,
                        const char **error_r);
 
 /* COPY (RFC 3501 6.4.7) or MOVE (RFC 6851) of uids (ascending) to mailbox dest (may be the
- * same mailbox), with flags and keywords (not \Recent), durably, without copying bytes.
+ * same mailbox), with flags and keywords (not \Recent), without copying bytes; durable once
+ * store_account_sync() calls back.
  * The UIDs in the mailbox are mapped (src_uids[i] -> dst_uids[i]) for COPYUID (RFC 4315);
  * UIDs not in the mailbox are skipped. STORE_ERR_NONEXISTENT if dest does not exist
  * (TRYCREATE). Free with store_copy_result_free(). */

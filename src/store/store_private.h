@@ -26,6 +26,8 @@ struct strmap;
 #define STORE_ACCOUNT_CACHE 128                /* idle account handles kept open */
 #define STORE_MAX_KEYWORDS 64
 #define STORE_MAX_SYNC_FDS 8
+/* an index WAL past this many pages is checkpointed (off the loop) before the next timer */
+#define STORE_WAL_CHECKPOINT_PAGES 4096
 
 /* One journal file, journal/<num as 16 hex>.jnl. The last of store->jfiles takes writes. */
 struct store_jfile {
@@ -53,6 +55,12 @@ struct store_sync {
 	bool syncfs_running;
 	bool syncfs_done; /* set by the syncfs thread */
 	int syncfs_error;
+	/* the checkpoint's work list, set by the loop before the syncfs thread starts and
+	 * freed after it ends: indexes to checkpoint, journal files to delete after syncfs */
+	char **ckpt_indexes;
+	size_t n_ckpt_indexes;
+	char **retire_paths;
+	size_t n_retire_paths;
 	bool quit;
 	uint64_t n_fdatasync, n_syncfs; /* statistics */
 };
@@ -120,6 +128,10 @@ struct store_account {
 	struct store_account *apply_next;
 	bool in_batch;
 	struct store_view *hibernated; /* views of this handle that are hibernated */
+	/* durability (store_durable.c) */
+	ino_t wal_ino;         /* the WAL whose directory entry is known durable (0: none yet) */
+	bool wal_ckpt_running; /* an early checkpoint of this index is on a store thread */
+	int wal_pages;         /* WAL size after the last commit seen (0: none yet) */
 };
 
 struct store {
@@ -148,10 +160,13 @@ struct store {
 	uint64_t ckpt_retire_below; /* jfiles with num below are retired */
 	bool dirty;
 	struct event *ckpt_timer;
+	struct strmap *wal_dirty; /* names of accounts whose index changed since a checkpoint */
+	uint64_t ckpt_new_jnum;   /* the journal file a store thread is creating */
 	uint64_t n_records, n_checkpoints;
-	/* unlinks of released message files, off the loop (store_files.c); NULL without
-	 * a base: then they are done inline */
-	struct workers *unlinker;
+	/* the store's threads for disk work (unlinks of released message files, index
+	 * fdatasyncs, account creation, journal file creation); NULL without a base: then
+	 * that work is done inline */
+	struct workers *io;
 };
 
 /* store.c */
@@ -161,6 +176,9 @@ char *store_account_name_normalize(const char *account);
 
 /* store_schema.c */
 sqlite3 *store_schema_open(const char *path, const char **error_r);
+/* An index connection of the loop: no automatic checkpoint (it fsyncs; store threads
+ * checkpoint instead), none at close, and commits reported to store_durable_wal_hook. */
+void store_schema_loop_connection(sqlite3 *db, struct store_account *acct);
 int store_schema_init_account(sqlite3 *db, const char **error_r);
 
 /* store_account.c */
@@ -174,13 +192,27 @@ int store_account_new_uidvalidity(struct store_account *acct, uint32_t *uidvalid
 
 /* store_journal.c */
 int store_journal_open(struct store *store, const char **error_r);
+/* A new current journal file, created and its directory entry synced inline (start-up,
+ * close, write errors). */
 int store_journal_rotate(struct store *store, const char **error_r);
+/* Thread-safe half of a rotation: creates journal file num and fsyncs the directory. The
+ * fd, or -1 with errno. */
+int store_journal_create(const char *journal_dir, int journal_dir_fd, uint64_t num);
+/* Loop half: fd (from store_journal_create) becomes the current journal file num. */
+void store_journal_add(struct store *store, uint64_t num, int fd);
 /* Writes rec as the next record; 0 with *seq_r, or -1 (nothing is left in the journal). */
 int store_journal_write(struct store *store, const struct store_rec *rec, uint64_t *seq_r,
                         const char **error_r);
 void store_journal_close(struct store *store);
-/* Removes jfiles with num < below (they must be synced and applied). */
-void store_journal_retire(struct store *store, uint64_t below);
+/* Paths of the jfiles with num < below except the current one (for store_journal_unlink). */
+char **store_journal_retire_paths(const struct store *store, uint64_t below, size_t *n_r);
+/* Thread-safe: unlinks paths (a missing one is fine) and fsyncs the journal directory.
+ * 0 ok, -1 (logged): the files may come back after a crash. */
+int store_journal_unlink(int journal_dir_fd, char **paths, size_t n);
+/* Forgets (closes) the jfiles with num < below except the current one, once they are gone. */
+void store_journal_forget(struct store *store, uint64_t below);
+/* store_journal_retire_paths + store_journal_unlink + store_journal_forget, inline. */
+int store_journal_retire(struct store *store, uint64_t below);
 uint64_t store_journal_size(const struct store *store);
 char *store_journal_path(const struct store *store, uint64_t num);
 
@@ -229,13 +261,29 @@ int store_apply_write_file(struct store_account *acct, const char *file, const c
 /* store_replay.c */
 int store_replay(struct store *store, const char **error_r);
 
+/* store_durable.c */
+/* The commit hook of loop connections: notes the account for the next checkpoint and
+ * starts an early one when its WAL grew past STORE_WAL_CHECKPOINT_PAGES. */
+int store_durable_wal_hook(void *acct, sqlite3 *db, const char *name, int pages);
+/* Thread-safe: a PASSIVE checkpoint of the index at path through a connection of its own
+ * (it waits for no reader or writer of the loop), then, if the WAL is fully copied,
+ * restarts it with a small write so that the WAL header's fsync happens here and not in
+ * the next commit of the loop. 0 ok, -1 (logged). */
+int store_durable_checkpoint_index(const char *path);
+/* Moves the names in store->wal_dirty into a list of index paths (for the checkpoint). */
+char **store_durable_take_dirty(struct store *store, size_t *n_r);
+
 /* store_checkpoint.c */
 int store_checkpoint_init(struct store *store, const char **error_r);
 void store_checkpoint_deinit(struct store *store);
 /* After writes / applies: starts or advances a checkpoint when due. */
 void store_checkpoint_poll(struct store *store);
+/* The syncfs thread's part (also run inline): checkpoints the indexes, syncfs(), deletes
+ * the retired journal files, syncs the journal directory. 0 or an errno. */
+int store_checkpoint_io(struct store *store);
 void store_checkpoint_syncfs_done(struct store *store, int error);
-/* Everything applied: rotate, syncfs, drop old journal files. Blocking. */
+/* Everything applied: rotate, checkpoint the indexes, syncfs, drop old journal files.
+ * Blocking (close). */
 int store_checkpoint_full(struct store *store);
 
 /* store_notify.c */
@@ -269,7 +317,7 @@ char *store_mailbox_normalized(struct store_account *acct, const char *name, con
 int store_mailbox_insert(struct store_account *acct, const char *name, unsigned special_use);
 int store_mailbox_create_parents(struct store_account *acct, const char *name);
 bool store_mailbox_has_children(struct store_account *acct, const char *name);
-/* fsynced commit + STORE_EVENT_MAILBOX; rolls back on failure. */
+/* commit + STORE_EVENT_MAILBOX; rolls back on failure. */
 int store_mailbox_finish(struct store_account *acct, uint64_t id, const char *name,
                          const char **error_r);
 int store_mailbox_fail_tx(struct store_account *acct, enum store_error code, const char *msg,
@@ -336,7 +384,7 @@ int store_files_release(struct store_account *acct, char **files, size_t n);
 /* After the commit, and when an account is opened: unlinks the queued files. */
 void store_files_unlink_pending(struct store_account *acct);
 
-/* store_copy.c */
+/* store_expunge.c */
 int store_expunged_add(struct store_account *acct, uint64_t mailbox_id, const uint32_t *uids,
                        size_t n, uint64_t modseq);
 

@@ -209,13 +209,17 @@ store_replay(struct store *store, const char **error_r)
 			*error_r = "syncfs failed";
 			ret = -1;
 		} else {
-			for (size_t i = 0; i < r.n_nums; i++) {
-				char *path = store_journal_path(store, r.nums[i]);
+			char **paths = xmalloc(r.n_nums * sizeof(char *));
 
-				unlink(path);
-				free(path);
+			for (size_t i = 0; i < r.n_nums; i++)
+				paths[i] = store_journal_path(store, r.nums[i]);
+			if (store_journal_unlink(store->journal_dir_fd, paths, r.n_nums) < 0) {
+				*error_r = "cannot sync the journal directory";
+				ret = -1;
 			}
-			fsync(store->journal_dir_fd);
+			for (size_t i = 0; i < r.n_nums; i++)
+				free(paths[i]);
+			free(paths);
 		}
 	}
 	store->oldest_jnum = store->next_jnum - 1;

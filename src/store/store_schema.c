@@ -65,6 +65,19 @@ store_schema_open(const char *path, const char **error_r)
 	return db;
 }
 
+void
+store_schema_loop_connection(sqlite3 *db, struct store_account *acct)
+{
+	/* In WAL mode a commit syncs nothing with NORMAL either; what OFF removes is the
+	 * fsync of the WAL header when a writer creates or restarts the WAL. Restarts are
+	 * done by the checkpoint on a store thread (store_durable_checkpoint_index), and a
+	 * restart or creation the loop does anyway is synced at once by the WAL hook. */
+	db_exec(db, "PRAGMA synchronous=OFF");
+	sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	/* replaces the automatic checkpoint, which is a wal_hook too */
+	sqlite3_wal_hook(db, store_durable_wal_hook, acct);
+}
+
 static int
 insert_default_mailbox(sqlite3 *db, const char *name, unsigned special_use, uint32_t uidvalidity)
 {

@@ -1,8 +1,9 @@
 /* The journal sync thread (group commit): it fdatasync()s the journal files that have new
  * records, then tells the loop (an eventfd) which records are durable; every record written
  * before an fdatasync started is covered by it, so while one runs, the next batch gathers.
- * A checkpoint's syncfs() runs on a thread of its own, so a slow one never holds up the
- * fdatasyncs that acknowledge deliveries. */
+ * A checkpoint's disk work (index checkpoints, syncfs(), deleting the old journal files)
+ * runs on a thread of its own, so a slow one never holds up the fdatasyncs that
+ * acknowledge deliveries. */
 #include <errno.h>
 #include <event2/event.h>
 #include <signal.h>
@@ -95,9 +96,8 @@ syncfs_main(void *arg)
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	err = do_syncfs(store);
+	err = store_checkpoint_io(store);
 	pthread_mutex_lock(&s->mu);
-	s->n_syncfs++;
 	s->syncfs_done = true;
 	s->syncfs_error = err;
 	wake_loop(s);
@@ -250,7 +250,7 @@ store_sync_request_syncfs(struct store *store)
 	if (s->syncfs_running) /* the checkpoint state machine runs one at a time */
 		return;
 	if (pthread_create(&s->syncfs_thread, NULL, syncfs_main, store) != 0) {
-		store_checkpoint_syncfs_done(store, store_sync_syncfs_inline(store) < 0 ? EIO : 0);
+		store_checkpoint_syncfs_done(store, store_checkpoint_io(store));
 		return;
 	}
 	s->syncfs_running = true;

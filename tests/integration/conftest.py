@@ -66,6 +66,7 @@ class Server:
         }
         self.settings.update(config or {})
         self.proc = None
+        self.env = None  # the server's environment (None: this process's)
         self.log_file = None
         self.exit_codes = []
         self.problems = []
@@ -118,7 +119,7 @@ class Server:
         self.log_file = open(self.log_path, "ab")
         self.proc = subprocess.Popen([YUBIN_BIN, "-c", self.config_path, "serve"],
                                      stdin=subprocess.DEVNULL, stdout=self.log_file,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, env=self.env)
         deadline = time.monotonic() + START_TIMEOUT
         pending = self.ports()
         while pending:

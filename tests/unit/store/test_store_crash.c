@@ -3,7 +3,9 @@
  * event loop with 32 in flight, like the server) and reports each acknowledged one on a
  * pipe; the parent SIGKILLs it at a random moment, reopens the store (replaying
  * the journal) and checks that every acknowledged message is there byte-exact, that every
- * row's file is complete, that no file lacks a row and no temporary file is visible. */
+ * row's file is complete, that no file lacks a row and no temporary file is visible. Copies
+ * to Archive are made durable like IMAP does (store_account_sync: on a store thread in the
+ * event-loop rounds) and reported when it calls back: each must be there too. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -85,23 +87,81 @@ gen_prefix(int acct)
 	return xasprintf("Delivered-To: %s\r\n", accounts[acct]);
 }
 
+/* Reports on the pipe besides acknowledged deliveries (struct ack, mask = accounts): a
+ * copy to Archive whose store_account_sync called back (mask ACK_COPY | account), and an
+ * expunge from Archive about to be committed (ACK_EXPUNGE | account). */
+#define ACK_COPY (1ull << 63)
+#define ACK_EXPUNGE (1ull << 62)
+
+struct copy_sync {
+	int wfd;
+	struct ack ack;
+};
+
 static void
-child_shuffle(struct store *store, uint64_t *s)
+copy_synced(void *ctx, int result, const char *error)
+{
+	struct copy_sync *cs = ctx;
+
+	(void)error;
+	if (result == 0 && write(cs->wfd, &cs->ack, sizeof(cs->ack)) != sizeof(cs->ack))
+		_exit(3);
+	free(cs);
+}
+
+static int
+account_index(const struct store_account *acct)
+{
+	for (int a = 0; a < N_ACCOUNTS; a++)
+		if (strcmp(store_account_name(acct), accounts[a]) == 0)
+			return a;
+	abort();
+}
+
+/* The test id of uid in v (after the Delivered-To: prefix); 0 if unreadable. */
+static uint64_t
+msg_id(struct store_view *v, uint32_t uid)
+{
+	struct buf b = BUF_INIT;
+	const char *error, *p;
+	uint64_t id = 0;
+
+	if (store_msg_read(v, uid, 0, 300, &b, &error) == 0 &&
+	    (p = memmem(b.data, b.len, "X-Test-Id: ", 11)) != NULL)
+		sscanf(p, "X-Test-Id: %" SCNu64, &id);
+	buf_free(&b);
+	return id;
+}
+
+/* A copy and an expunge, made durable the server's way: store_account_sync (a store
+ * thread with an event base, inline without). */
+static void
+child_shuffle(struct store *store, uint64_t *s, int wfd)
 {
 	struct store_account *acct;
 	struct store_view *in, *arch;
 	struct store_copy_result res;
 	const char *error;
+	int a;
 
 	acct = store_account_open(store, accounts[next_rand(s) % N_ACCOUNTS], &error);
 	if (acct == NULL)
 		return;
+	a = account_index(acct);
 	if (store_view_open(acct, "INBOX", false, &in, &error) == 0) {
 		if (store_view_count(in) > 0) {
 			uint32_t uid = store_view_msgs(in)[store_view_count(in) - 1].uid;
+			uint64_t id = msg_id(in, uid);
 
-			if (store_view_copy(in, &uid, 1, "Archive", false, &res, &error) == 0)
+			if (store_view_copy(in, &uid, 1, "Archive", false, &res, &error) == 0) {
+				struct copy_sync *cs = xcalloc(1, sizeof(*cs));
+
+				cs->wfd = wfd;
+				cs->ack.id = id;
+				cs->ack.mask = ACK_COPY | (uint64_t)a;
 				store_copy_result_free(&res);
+				store_account_sync(acct, copy_synced, cs);
+			}
 		}
 		store_view_close(&in);
 	}
@@ -112,7 +172,14 @@ child_shuffle(struct store *store, uint64_t *s)
 			uint32_t uids[2] = {store_view_msgs(arch)[0].uid,
 			                    store_view_msgs(arch)[1].uid};
 
+			for (int i = 0; i < 2; i++) {
+				struct ack ex = {msg_id(arch, uids[i]), ACK_EXPUNGE | (uint64_t)a};
+
+				if (write(wfd, &ex, sizeof(ex)) != sizeof(ex))
+					_exit(3);
+			}
 			store_view_expunge(arch, uids, 2, &error);
+			store_account_sync_wait(acct, &error);
 		}
 		store_view_close(&arch);
 	}
@@ -170,7 +237,7 @@ static void __attribute__((noreturn)) child(const char *dir, int wfd, uint64_t r
 		    write(wfd, &ack, sizeof(ack)) != sizeof(ack))
 			_exit(3);
 		if (n % 7 == 3)
-			child_shuffle(store, &s);
+			child_shuffle(store, &s, wfd);
 	}
 	store_close(&store);
 	_exit(0);
@@ -201,7 +268,7 @@ async_done(void *ctx, int result, const char *error)
 		_exit(3);
 	free(one);
 	if (c->started % 11 == 5)
-		child_shuffle(c->store, &c->s);
+		child_shuffle(c->store, &c->s, c->wfd);
 	start_async(c);
 }
 
@@ -240,10 +307,32 @@ cmp_ack(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Checks every message of mailbox: complete and byte-exact. Marks INBOX ids in found. */
+struct idlist {
+	uint64_t *ids;
+	size_t n, cap;
+};
+
+static bool
+idlist_has(const struct idlist *l, uint64_t id)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->ids[i] == id)
+			return true;
+	return false;
+}
+
+static void
+idlist_add(struct idlist *l, uint64_t id)
+{
+	l->ids = xgrow(l->ids, &l->cap, l->n + 1, sizeof(*l->ids));
+	l->ids[l->n++] = id;
+}
+
+/* Checks every message of mailbox: complete and byte-exact. Marks INBOX ids in found;
+ * adds the ids seen to seen (if not NULL). */
 static void
 check_mailbox(struct store_account *acct, int a, const char *mailbox, const struct ack *acks,
-              size_t n_acks, uint64_t *found)
+              size_t n_acks, uint64_t *found, struct idlist *seen)
 {
 	struct store_view *v;
 	struct buf got = BUF_INIT;
@@ -272,6 +361,8 @@ check_mailbox(struct store_account *acct, int a, const char *mailbox, const stru
 			fail_msg("%s %s uid %u: id %" PRIu64 " not byte-exact (%zu vs %zu)",
 			         accounts[a], mailbox, uid, id, got.len, plen + len);
 		free(want);
+		if (seen != NULL)
+			idlist_add(seen, id);
 		if (strcmp(mailbox, "INBOX") == 0) {
 			struct ack key = {id, 0};
 			const struct ack *hit = bsearch(&key, acks, n_acks, sizeof(*acks), cmp_ack);
@@ -327,11 +418,29 @@ check_files(const char *dir, int a)
 	free(base);
 }
 
+/* Every copy whose sync called back is in Archive, unless an expunge may have taken it. */
 static void
-verify(const char *dir, struct ack *acks, size_t n_acks, uint64_t round)
+verify_copies(const struct ack *copies, size_t n_copies, struct idlist *expunged,
+              struct idlist *archive, uint64_t round)
+{
+	for (size_t i = 0; i < n_copies; i++) {
+		int a = (int)(copies[i].mask & 0xff);
+
+		if (copies[i].id != 0 && !idlist_has(&expunged[a], copies[i].id) &&
+		    !idlist_has(&archive[a], copies[i].id))
+			fail_msg("round %" PRIu64 ": synced copy of id %" PRIu64
+			         " missing in %s Archive",
+			         round, copies[i].id, accounts[a]);
+	}
+}
+
+static void
+verify(const char *dir, struct ack *acks, size_t n_acks, const struct ack *copies, size_t n_copies,
+       struct idlist *expunged, uint64_t round)
 {
 	struct store *store = test_store_open(dir);
 	uint64_t *found = xcalloc(n_acks + 1, sizeof(*found));
+	struct idlist archive[N_ACCOUNTS] = {0};
 	const char *error;
 
 	qsort(acks, n_acks, sizeof(*acks), cmp_ack);
@@ -339,11 +448,14 @@ verify(const char *dir, struct ack *acks, size_t n_acks, uint64_t round)
 		struct store_account *acct = store_account_open(store, accounts[a], &error);
 
 		assert_non_null(acct);
-		check_mailbox(acct, a, "INBOX", acks, n_acks, found);
-		check_mailbox(acct, a, "Archive", acks, n_acks, found);
+		check_mailbox(acct, a, "INBOX", acks, n_acks, found, NULL);
+		check_mailbox(acct, a, "Archive", acks, n_acks, found, &archive[a]);
 		store_account_unref(&acct);
 		check_files(dir, a);
 	}
+	verify_copies(copies, n_copies, expunged, archive, round);
+	for (int a = 0; a < N_ACCOUNTS; a++)
+		free(archive[a].ids);
 	for (size_t i = 0; i < n_acks; i++) {
 		if (acks[i].mask & ~found[i])
 			fail_msg("round %" PRIu64 ": acknowledged id %" PRIu64
@@ -368,8 +480,9 @@ test_crash(void **state)
 {
 	char *dir = test_tmpdir();
 	struct store *store = test_store_open(dir);
-	struct ack *acks = NULL;
-	size_t n_acks = 0, cap = 0;
+	struct ack *acks = NULL, *copies = NULL;
+	size_t n_acks = 0, cap = 0, n_copies = 0, cap_copies = 0;
+	struct idlist expunged[N_ACCOUNTS] = {0};
 	double start = now();
 	const char *error;
 	int rounds = 0;
@@ -398,25 +511,37 @@ test_crash(void **state)
 		kill(pid, SIGKILL);
 		assert_int_equal(waitpid(pid, &status, 0), pid);
 		while (read(fds[0], &ack, sizeof(ack)) == sizeof(ack)) {
-			acks = xgrow(acks, &cap, n_acks + 1, sizeof(*acks));
-			acks[n_acks++] = ack;
+			if (ack.mask & ACK_EXPUNGE) {
+				idlist_add(&expunged[ack.mask & 0xff], ack.id);
+			} else if (ack.mask & ACK_COPY) {
+				copies = xgrow(copies, &cap_copies, n_copies + 1, sizeof(*copies));
+				copies[n_copies++] = ack;
+			} else {
+				acks = xgrow(acks, &cap, n_acks + 1, sizeof(*acks));
+				acks[n_acks++] = ack;
+			}
 		}
 		close(fds[0]);
 		{
 			double t0 = now();
 
-			verify(dir, acks, n_acks, round);
+			verify(dir, acks, n_acks, copies, n_copies, expunged, round);
 			if (getenv("STORE_CRASH_VERBOSE") != NULL)
 				print_message("round %" PRIu64 ": %zu acks, verify %.2f s\n", round,
 				              n_acks, now() - t0);
 		}
 		rounds++;
 	}
-	print_message("crash test: %d rounds, %zu acknowledged deliveries, %.1f s\n", rounds,
-	              n_acks, now() - start);
+	print_message("crash test: %d rounds, %zu acknowledged deliveries, %zu synced copies,"
+	              " %.1f s\n",
+	              rounds, n_acks, n_copies, now() - start);
 	assert_true(rounds >= 10);
 	assert_true(n_acks > 0);
+	assert_true(n_copies > 0);
 	free(acks);
+	free(copies);
+	for (int a = 0; a < N_ACCOUNTS; a++)
+		free(expunged[a].ids);
 	test_rmrf(dir);
 	free(dir);
 }

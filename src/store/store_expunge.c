@@ -1,7 +1,8 @@
-/* EXPUNGE (RFC 3501 6.4.3, RFC 4315 UID EXPUNGE), COPY (6.4.7) and MOVE (RFC 6851).
- * Expunged UIDs are kept as ranges with their MODSEQ for VANISHED (RFC 7162). These commit
- * with fsync: UIDs they assign or retire must never come back after a crash. A copy
- * shares the message file (store_files.c); a move only changes the row. */
+/* EXPUNGE (RFC 3501 6.4.3, RFC 4315 UID EXPUNGE) and the expunged-UID ranges kept with their
+ * MODSEQ for VANISHED (RFC 7162), which MOVE (store_copy_move.c) and RENAME of INBOX also
+ * record. An expunge retires UIDs outside the journal: its caller makes it durable
+ * (store_account_sync) before it answers. A message file goes when the last row naming it
+ * goes (store_files.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -127,7 +128,7 @@ store_view_expunge(struct store_view *view, const uint32_t *uids, size_t n_uids,
 	    (store_expunged_add(acct, row.id, gone, n_gone, row.highestmodseq + 1) < 0 ||
 	     set_modseq(acct, row.id, row.highestmodseq + 1) < 0))
 		rc = -1;
-	if (rc < 0 || db_sync_commit(acct->db) < 0) {
+	if (rc < 0 || db_commit(acct->db) < 0) {
 		db_rollback(acct->db);
 		rc = store_account_fail(acct, STORE_ERR_TEMP, "index write failed", error_r);
 	} else {
