@@ -74,6 +74,7 @@ static const struct settings_key keys[] = {
     K(smtp_max_connections_per_ip, KEY_UINT, 1, 1000000),
     K(pop3_timeout, KEY_DURATION, 1, 86400),
     K(imap_timeout, KEY_DURATION, 1, 86400),
+    K(login_timeout, KEY_DURATION, 1, 86400),
     K(imap_max_connections, KEY_UINT, 1, 1000000),
     K(pop3_max_connections, KEY_UINT, 1, 1000000),
     K(max_connections_per_ip, KEY_UINT, 1, 1000000),

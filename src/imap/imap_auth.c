@@ -36,11 +36,11 @@ imap_auth_done(void *ctx, int result, const char *user)
 		/* user is the canonical account name here (auth_login.h) */
 		if (!store_account_exists(deps->store, user) &&
 		    store_account_create(deps->store, user, &error) < 0)
-			log_error("imap: %s: user=%s cannot create the mailboxes: %s", s->id, user,
+			log_error("imap: %s: user=%s cannot create the mailboxes: %s", s->base.id, user,
 				  error);
 		imap_session_login(s, job->tag, user);
 	} else if (result == 0) {
-		log_info("imap: %s: client=[%s] authentication failed user=%s", s->id, s->ip, user);
+		log_info("imap: %s: client=[%s] authentication failed user=%s", s->base.id, s->base.ip, user);
 		imap_no(s, job->tag, "[AUTHENTICATIONFAILED] Authentication failed");
 	} else {
 		imap_no(s, job->tag, "[UNAVAILABLE] Temporary authentication failure");
@@ -61,7 +61,7 @@ imap_auth_check(struct imap_session *s, const char *tag, char *user, char *passw
 	job->session = s;
 	job->tag = xstrdup(tag);
 	imap_session_async_begin(s);
-	auth_login_check(&login, conn_peer(s->conn), user, password, imap_auth_done, job);
+	auth_login_check(&login, conn_peer(s->base.conn), user, password, imap_auth_done, job);
 }
 
 void

@@ -42,7 +42,7 @@ msg_raw(struct search_ctx *c, struct search_msg *m)
 	if (!m->raw_loaded) {
 		m->raw_loaded = true;
 		if (store_msg_read(c->s->view, m->vm->uid, 0, m->meta->size, &m->raw, &error) < 0)
-			log_error("imap: %s: uid=%u read failed: %s", c->s->id, m->vm->uid, error);
+			log_error("imap: %s: uid=%u read failed: %s", c->s->base.id, m->vm->uid, error);
 	}
 	return &m->raw;
 }
@@ -338,7 +338,7 @@ search_run(struct search_ctx *c, struct imap_search_query *q, struct search_resu
 	}
 	store_msg_cursor_close(&cur);
 	if (ret < 0)
-		log_error("imap: %s: user=%s search failed: %s", s->id, s->account, error);
+		log_error("imap: %s: user=%s search failed: %s", s->base.id, s->account, error);
 	return ret < 0 ? -1 : 0;
 }
 

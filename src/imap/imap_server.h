@@ -4,6 +4,7 @@
 #ifndef IMAP_IMAP_SERVER_H
 #define IMAP_IMAP_SERVER_H
 #include <openssl/ssl.h>
+#include <stdbool.h>
 
 struct accounts;
 struct event_base;
@@ -27,8 +28,11 @@ struct imap_server_deps {
 
 /* Binds every listener of imap_listen and imaps_listen. NULL with *error_r. */
 struct imap_server *imap_server_new(const struct imap_server_deps *deps, const char **error_r);
-/* Stops accepting and closes the sessions with "* BYE". */
+/* Stops accepting and closes the sessions with "* BYE"; a session with a command in
+ * flight (an APPEND being read or stored) finishes it and sends its tagged reply first. */
 void imap_server_shutdown(struct imap_server *server);
+/* Whether a session still has a command in flight or a last reply to flush. */
+bool imap_server_busy(const struct imap_server *server);
 void imap_server_free(struct imap_server **server);
 
 #endif

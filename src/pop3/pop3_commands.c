@@ -20,7 +20,7 @@ typedef void pop3_handler(struct pop3_session *s, struct pop3_cmd *cmd);
 static bool
 pop3_tls_offered(const struct pop3_session *s)
 {
-	return pop3_server_deps(s->server)->tls != NULL && !conn_is_tls(s->conn);
+	return pop3_server_deps(s->server)->tls != NULL && !conn_is_tls(s->base.conn);
 }
 
 /* RFC 2449 5 */
@@ -129,12 +129,12 @@ cmd_stls(struct pop3_session *s, struct pop3_cmd *cmd)
 {
 	(void)cmd;
 	if (!pop3_tls_offered(s)) {
-		pop3_reply_err(s, conn_is_tls(s->conn) ? "-ERR TLS already active"
+		pop3_reply_err(s, conn_is_tls(s->base.conn) ? "-ERR TLS already active"
 						       : "-ERR STLS not available");
 		return;
 	}
 	pop3_reply(s, "+OK Begin TLS negotiation now");
-	if (conn_starttls(s->conn, pop3_server_deps(s->server)->tls, false) < 0) {
+	if (conn_starttls(s->base.conn, pop3_server_deps(s->server)->tls, false) < 0) {
 		pop3_session_close(s);
 		return;
 	}
@@ -310,10 +310,10 @@ cmd_quit(struct pop3_session *s, struct pop3_cmd *cmd)
 		if (s->msgs[i].deleted)
 			uids[n++] = s->msgs[i].uid;
 	if (n > 0 && store_view_expunge(s->view, uids, n, &error) < 0) {
-		log_error("pop3: %s: user=%s expunge failed: %s", s->id, s->account, error);
+		log_error("pop3: %s: user=%s expunge failed: %s", s->base.id, s->account, error);
 		pop3_reply(s, "-ERR [SYS/TEMP] Could not delete the messages, they are kept");
 	} else {
-		log_info("pop3: %s: logout user=%s deleted=%u", s->id, s->account, n);
+		log_info("pop3: %s: logout user=%s deleted=%u", s->base.id, s->account, n);
 		pop3_reply(s, "+OK Logging out, %u messages deleted", n);
 	}
 	free(uids);

@@ -4,6 +4,7 @@
 #ifndef POP3_POP3_SERVER_H
 #define POP3_POP3_SERVER_H
 #include <openssl/ssl.h>
+#include <stdbool.h>
 
 struct accounts;
 struct event_base;
@@ -26,8 +27,11 @@ struct pop3_server_deps {
 };
 
 struct pop3_server *pop3_server_new(const struct pop3_server_deps *deps, const char **error_r);
-/* Stops accepting and closes the sessions (without UPDATE: nothing is deleted). */
+/* Stops accepting and closes the sessions (without UPDATE: nothing is deleted); a
+ * session with a command in flight (RETR, a login) finishes it first. */
 void pop3_server_shutdown(struct pop3_server *server);
+/* Whether a session still has a command in flight or a last reply to flush. */
+bool pop3_server_busy(const struct pop3_server *server);
 void pop3_server_free(struct pop3_server **server);
 
 #endif

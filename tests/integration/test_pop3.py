@@ -317,3 +317,52 @@ def test_fetchmail(pop, tmp_path, mode):
     for b in bodies:
         assert b.encode().replace(b"\r\n", b"\n") in got.replace(b"\r\n", b"\n")
     assert pop.count(USER) == 0  # nokeep: deleted at QUIT
+
+
+def _raw_pop_login(srv, mode):
+    s = socket.create_connection((srv.host, srv.pop3s_port if mode == "pop3s"
+                                  else srv.pop3_port), timeout=30)
+    if mode == "pop3s":
+        s = tls_ctx().wrap_socket(s)
+    f = s.makefile("rb")
+    assert f.readline().startswith(b"+OK")
+    if mode == "stls":
+        s.sendall(b"STLS\r\n")
+        assert f.readline().startswith(b"+OK")
+        s = tls_ctx().wrap_socket(s)
+        f = s.makefile("rb")
+    s.sendall(b"USER %s\r\nPASS %s\r\n" % (USER.encode(), PASSWORD.encode()))
+    assert f.readline().startswith(b"+OK")
+    assert f.readline().startswith(b"+OK")
+    return s, f
+
+
+@pytest.mark.parametrize("mode", ["plain", "stls", "pop3s"])
+@pytest.mark.parametrize("how", ["after-dele", "mid-retr", "retr-unread", "pipelined"])
+def test_dropped_connection_releases_the_lock(pop, how, mode):
+    """Issue 11 fault 2: a client that sends DELE and loses its connection without QUIT
+    (also while a command is in flight) must be able to log in again one second later,
+    see every message (RFC 1939 6: no UPDATE without QUIT), and not get [IN-USE]."""
+    deliver(pop, "small\r\n")
+    deliver(pop, ("x" * 998 + "\r\n") * 8000)  # ~8 MB: streamed with backpressure
+    s, f = _raw_pop_login(pop, mode)
+    s.sendall(b"DELE 1\r\n")
+    assert f.readline().startswith(b"+OK")
+    if how == "mid-retr":
+        s.sendall(b"RETR 2\r\n")
+        assert f.readline().startswith(b"+OK")
+        f.read(100000)  # part of it, then the connection goes
+    elif how == "retr-unread":
+        s.sendall(b"RETR 2\r\n")
+        time.sleep(0.3)  # the server is blocked on our full receive window
+    elif how == "pipelined":
+        s.sendall(b"RETR 2\r\nDELE 2\r\nLIST\r\n")
+        time.sleep(0.3)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    f.close()
+    s.close()
+    time.sleep(1)
+    p = login(pop)
+    assert p.stat()[0] == 2
+    p.quit()
+    assert pop.count(USER) == 2

@@ -1,0 +1,103 @@
+/* struct session: what every protocol session (SMTP, POP3, IMAP) is made of, embedded as
+ * the FIRST member of smtp_session, pop3_session and imap_session: the connection, the
+ * id and client address for logs and limits, the error count, the lifetime across
+ * asynchronous steps, and the server's list entry. The protocol fills a session_ops
+ * table; the base does the rest the same way for all three:
+ *
+ *   accept -> limits -> ops->greeting        (server.c)
+ *   reply lines, error limit                 session_vprintf(), session_count_error()
+ *   async step: begin / done                 session_async_begin(), session_async_done()
+ *   idle timeout -> ops->timeout -> close    (one on_timeout, login timeout first)
+ *   connection gone -> ops->closed -> free   (one on_close, one set of reason names)
+ *   shutdown: busy sessions finish their command, then ops->shutdown says goodbye.
+ *
+ * Callbacks run from the loop only (see conn.h), never inside a session_* call. */
+#ifndef NET_SESSION_H
+#define NET_SESSION_H
+#include <stdarg.h>
+#include <stdbool.h>
+#include <sys/queue.h>
+
+#include "net/conn.h"
+
+struct server;
+struct session;
+
+struct session_ops {
+	const char *proto; /* "smtp", "pop3", "imap": log prefix */
+	/* Creates the protocol session around conn (calls session_init()); kind is the
+	 * listener kind given to server_listen(). */
+	struct session *(*create)(void *owner, struct conn *conn, unsigned kind);
+	/* Frees the protocol session (its part, then session_free_base()). */
+	void (*free)(struct session *s);
+	/* The greeting after the limits were checked. */
+	void (*greeting)(struct session *s);
+	/* The refusal line when a connection limit is reached (the base closes). */
+	void (*too_many)(struct session *s);
+	/* The goodbye line at server shutdown (the base closes). */
+	void (*shutdown)(struct session *s);
+	/* The goodbye line when the idle timeout fires (NULL: none; the base closes). */
+	void (*timeout)(struct session *s);
+	/* Whether a command is in flight (reading a command's data, a delivery, an append,
+	 * a reply being streamed): shutdown and timeouts wait for it to finish. */
+	bool (*busy)(const struct session *s);
+	/* The connection is gone: release what needs the connection (streams, subscriptions)
+	 * and return a note for the disconnect log line ("" for none). */
+	const char *(*closed)(struct session *s);
+	/* The state's name for logs. */
+	const char *(*state_name)(const struct session *s);
+};
+
+struct session {
+	TAILQ_ENTRY(session) entry; /* the server's list of sessions */
+	const struct session_ops *ops;
+	struct server *server;
+	struct conn *conn;          /* NULL once the connection is gone */
+	char id[17];                /* session id for logs */
+	char *ip;                   /* client address text, for limits and logs */
+	unsigned errors;            /* error replies so far (session_count_error) */
+	unsigned pending;           /* asynchronous steps in flight */
+	bool conn_gone;             /* freed when the last pending step completes */
+	bool closing;               /* session_close() was called */
+	bool timed_out;             /* closed by the idle timeout (for the log) */
+	bool listed;                /* in the server's list and counted in its limits */
+};
+
+/* Sets up the base: id, ip, ops; conn's ctx becomes s with conn_ops (whose on_close and
+ * on_timeout must be session_conn_on_close / session_conn_on_timeout). The idle timeout
+ * is timeout seconds (login_first: the shorter login_timeout until session_logged_in). */
+void session_init(struct session *s, struct server *server, struct conn *conn,
+		  const struct session_ops *ops, const struct conn_ops *conn_ops,
+		  unsigned timeout, bool login_first);
+/* Frees what session_init allocated and the connection. */
+void session_free_base(struct session *s);
+/* After login: the protocol's own idle timeout replaces the login timeout. */
+void session_logged_in(struct session *s, unsigned timeout);
+
+/* Writes prefix, the formatted text and CRLF; nothing once closing or gone. */
+void session_vprintf(struct session *s, const char *prefix, const char *fmt, va_list ap);
+void session_write(struct session *s, const void *data, size_t len);
+/* Counts an error reply; true (and logged) when the session passed max: the caller
+ * sends its goodbye and session_close()s. */
+bool session_count_error(struct session *s, unsigned max);
+/* Closes after the queued output is sent. */
+void session_close(struct session *s);
+/* Whether the session is closing or its connection is gone. */
+bool session_is_closing(const struct session *s);
+
+/* An asynchronous step starts: input is paused (the step's reply comes first). */
+void session_async_begin(struct session *s);
+/* The step completed. false: the connection went away meanwhile and, if this was the
+ * last step, the session is freed: the caller must not touch it. */
+bool session_async_done(struct session *s);
+/* At the end of a command (or after an async step's reply): if the server is shutting
+ * down, says goodbye and closes; true when it did (stop reading). */
+bool session_check_shutdown(struct session *s);
+/* In flight: an async step, ops->busy, or the last reply still flushing. */
+bool session_busy(const struct session *s);
+
+/* conn_ops members for every protocol. */
+void session_conn_on_close(struct conn *conn, void *ctx, enum conn_close_reason why);
+bool session_conn_on_timeout(struct conn *conn, void *ctx);
+
+#endif
