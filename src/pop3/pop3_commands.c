@@ -109,7 +109,7 @@ cmd_auth(struct pop3_session *s, struct pop3_cmd *cmd)
 	free(s->sasl_mech);
 	s->sasl_mech = xstrdup("PLAIN");
 	if (cmd->n_args == 2) {
-		pop3_auth_continue(s, cmd->args[1]);
+		pop3_auth_continue(s, cmd->response);
 		return;
 	}
 	pop3_reply(s, "+ ");
