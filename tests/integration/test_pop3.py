@@ -3,6 +3,7 @@ fetchmail: RFC 1939 commands and states, RFC 2449 CAPA and response codes, STLS 
 byte-exact retrieval, deletions only at QUIT, one session per maildrop."""
 import os
 import poplib
+import re
 import socket
 import ssl
 import subprocess
@@ -366,3 +367,25 @@ def test_dropped_connection_releases_the_lock(pop, how, mode):
     assert p.stat()[0] == 2
     p.quit()
     assert pop.count(USER) == 2
+
+
+def test_drop_noticed_while_a_command_is_in_flight(yubin_factory):
+    """Issue 11 fault 2: the end of a connection is noticed at once, also while a
+    command is in flight (here a login held by the failure delay), not only after the
+    command is done: the session is rolled back and its resources released then."""
+    srv = yubin_factory(config={"pop3_listen": "127.0.0.1:%d" % free_port(),
+                                "auth_failure_delay": "4000"})
+    port = int(srv.settings["pop3_listen"].rsplit(":", 1)[1])
+    s = socket.create_connection((srv.host, port), timeout=30)
+    f = s.makefile("rb")
+    assert f.readline().startswith(b"+OK")
+    s.sendall(b"USER %s\r\nPASS wrong\r\n" % USER.encode())
+    assert f.readline().startswith(b"+OK")
+    time.sleep(0.3)  # the check is in flight, held by the failure delay
+    f.close()
+    s.close()
+    t0 = time.monotonic()
+    while not re.search(r"pop3: \S+: disconnect from .* reason=eof", srv.log()):
+        assert time.monotonic() - t0 < 2.5, "drop not noticed during the command:\n" + \
+            srv.log_tail()
+        time.sleep(0.05)
