@@ -389,3 +389,62 @@ def test_drop_noticed_while_a_command_is_in_flight(yubin_factory):
         assert time.monotonic() - t0 < 2.5, "drop not noticed during the command:\n" + \
             srv.log_tail()
         time.sleep(0.05)
+
+
+SQLITE_FAULT_SHIM = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sqlite3.h>
+
+/* Fails the store's range cursor over the index while the flag file exists. */
+int
+sqlite3_step(sqlite3_stmt *st)
+{
+	static int (*real)(sqlite3_stmt *);
+	const char *flag = getenv("YUBIN_TEST_CURSOR_FAULT");
+	const char *sql = sqlite3_sql(st);
+
+	if (real == NULL)
+		real = (int (*)(sqlite3_stmt *))dlsym(RTLD_NEXT, "sqlite3_step");
+	if (flag != NULL && access(flag, F_OK) == 0 && sql != NULL &&
+	    strstr(sql, "BETWEEN ?2 AND ?3") != NULL)
+		return SQLITE_IOERR;
+	return real(st);
+}
+"""
+
+
+@pytest.mark.skipif(os.environ.get("YUBIN_SANITIZED") == "1",
+                    reason="an LD_PRELOAD shim does not mix with the ASan runtime")
+def test_login_fails_when_the_snapshot_cannot_be_read(yubin_factory, tmp_path, monkeypatch):
+    """The sizes of the maildrop snapshot come from a cursor over the index: when it
+    fails, the login must fail with -ERR [SYS/TEMP] (and release the maildrop), not
+    succeed with size 0 for the remaining messages."""
+    src = tmp_path / "shim.c"
+    src.write_text(SQLITE_FAULT_SHIM)
+    shim = tmp_path / "shim.so"
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(shim), str(src), "-ldl"], check=True)
+    flag = tmp_path / "fail-cursor"
+    monkeypatch.setenv("LD_PRELOAD", str(shim))
+    monkeypatch.setenv("YUBIN_TEST_CURSOR_FAULT", str(flag))
+    srv = yubin_factory(config={"pop3_listen": "127.0.0.1:%d" % free_port()}, start=False)
+    srv.start()
+    monkeypatch.delenv("LD_PRELOAD")
+    srv.pop3_port = int(srv.settings["pop3_listen"].rsplit(":", 1)[1])
+    deliver(srv, "one\r\n")
+    deliver(srv, "two\r\n")
+    flag.write_text("")
+    p = poplib.POP3(srv.host, srv.pop3_port, timeout=30)
+    p.user(USER)
+    with pytest.raises(poplib.error_proto) as e:
+        p.pass_(PASSWORD)
+    assert e.value.args[0].startswith(b"-ERR [SYS/TEMP]"), e.value.args[0]
+    p.close()
+    flag.unlink()
+    p = login(srv)  # the maildrop was not left locked
+    assert p.stat()[0] == 2
+    assert all(int(line.split()[1]) > 0 for line in p.list()[1])
+    p.quit()
