@@ -21,6 +21,7 @@
 #include "cli/privs.h"
 #include "conf/settings.h"
 #include "log/log.h"
+#include "net/server.h"
 #include "net/tls.h"
 #include "net/workers.h"
 #include "pop3/pop3_server.h"
@@ -47,11 +48,11 @@ struct serve {
 	SSL_CTX *tls;
 	SSL_CTX *client_tls;
 	struct smtp_server_deps smtp_deps;
-	struct smtp_server *smtp;
+	struct server *smtp;
 	struct pop3_server_deps pop3_deps;
-	struct pop3_server *pop3;
+	struct server *pop3;
 	struct imap_server_deps imap_deps;
-	struct imap_server *imap;
+	struct server *imap;
 	struct event *sig_term, *sig_int, *sig_hup, *sig_usr1;
 	char *pid_file;
 	bool stopping;
@@ -109,8 +110,8 @@ serve_stop_loop(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if ((smtp_server_busy(sv->smtp) || pop3_server_busy(sv->pop3) ||
-	     imap_server_busy(sv->imap)) && ++sv->stop_ticks < 250) {
+	if ((server_busy(sv->smtp) || server_busy(sv->pop3) || server_busy(sv->imap)) &&
+	    ++sv->stop_ticks < 250) {
 		event_base_once(sv->base, -1, EV_TIMEOUT, serve_stop_loop, sv, &tick);
 		return;
 	}
@@ -158,9 +159,9 @@ serve_on_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	sv->stopping = true;
 	log_info("serve: signal %d: shutting down", (int)sig);
-	smtp_server_shutdown(sv->smtp);
-	pop3_server_shutdown(sv->pop3);
-	imap_server_shutdown(sv->imap);
+	server_shutdown(sv->smtp);
+	server_shutdown(sv->pop3);
+	server_shutdown(sv->imap);
 	if (sv->queue != NULL)
 		queue_shutdown(sv->queue);
 	/* let the 421s go out and in-flight deliveries finish (serve_stop_loop) */
@@ -286,9 +287,9 @@ serve_free(struct serve *sv)
 	if (sv->queue != NULL)
 		queue_free(&sv->queue);
 	store_close(&sv->store);
-	smtp_server_free(&sv->smtp);
-	pop3_server_free(&sv->pop3);
-	imap_server_free(&sv->imap);
+	server_free(&sv->smtp);
+	server_free(&sv->pop3);
+	server_free(&sv->imap);
 	penalty_free(&sv->penalty);
 	accounts_close(&sv->accounts);
 	if (sv->sig_term != NULL) {

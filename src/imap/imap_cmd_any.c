@@ -26,7 +26,7 @@ imap_capabilities(struct imap_session *s, struct buf *out)
 			 "MOVE CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH SEARCHRES "
 			 "LIST-EXTENDED LIST-STATUS STATUS=SIZE");
 	buf_printf(out, " APPENDLIMIT=%llu", deps->settings->message_size_limit);
-	if (s->state != IMAP_STATE_NOT_AUTH)
+	if (s->base.state != IMAP_STATE_NOT_AUTH)
 		return;
 	if (!conn_is_tls(s->base.conn) && deps->tls != NULL)
 		buf_appends(out, " STARTTLS");

@@ -1,17 +1,14 @@
-/* The IMAP server object: imap_listen (STARTTLS) and imaps_listen (implicit TLS) on the
- * shared server base (listeners, connection limits, session list: net/server.h). */
+/* The IMAP server's own data on the shared server base (listeners, connection limits,
+ * session list, shutdown: net/server.h): imap_listen (STARTTLS) and imaps_listen
+ * (implicit TLS). */
 #include "imap/imap_server.h"
-
-#include <stdlib.h>
 
 #include "conf/settings.h"
 #include "imap/imap_session.h"
 #include "net/server.h"
-#include "util/xmalloc.h"
 
 struct imap_server {
 	const struct imap_server_deps *deps;
-	struct server *base;
 };
 
 const struct imap_server_deps *
@@ -21,61 +18,26 @@ imap_server_deps(const struct imap_server *server)
 }
 
 struct server *
-imap_server_base(const struct imap_server *server)
-{
-	return server->base;
-}
-
-struct imap_server *
 imap_server_new(const struct imap_server_deps *deps, const char **error_r)
 {
-	struct imap_server *server = xcalloc(1, sizeof(*server));
 	const struct settings *set = deps->settings;
-	struct server_params params = {
-		.base = deps->base,
-		.ops = &imap_session_ops,
-		.owner = server,
-		.max_connections = set->imap_max_connections,
-		.max_per_ip = set->max_connections_per_ip,
-		.login_timeout = set->login_timeout,
+	const struct server_params params = {
+	    .base = deps->base,
+	    .ops = &imap_session_ops,
+	    .owner_size = sizeof(struct imap_server),
+	    .max_connections = set->imap_max_connections,
+	    .max_per_ip = set->max_connections_per_ip,
+	    .login_timeout = set->login_timeout,
+	    .hostname = set->myhostname,
+	    .tls = &deps->tls,
 	};
+	const struct server_listen lists[] = {
+	    {&set->imap_listen, IMAP_LISTENER_PLAIN, false, "imap_listen"},
+	    {&set->imaps_listen, IMAP_LISTENER_TLS, true, "imaps_listen"},
+	};
+	struct server *srv = server_open(&params, lists, 2, error_r);
 
-	server->deps = deps;
-	server->base = server_new(&params);
-	if (set->imaps_listen.n > 0 && deps->tls == NULL) {
-		*error_r = "imaps_listen needs TLS, but no certificate is loaded";
-		imap_server_free(&server);
-		return NULL;
-	}
-	if (server_listen(server->base, &set->imap_listen, IMAP_LISTENER_PLAIN, NULL, error_r) < 0 ||
-	    server_listen(server->base, &set->imaps_listen, IMAP_LISTENER_TLS, &deps->tls,
-			  error_r) < 0) {
-		imap_server_free(&server);
-		return NULL;
-	}
-	return server;
-}
-
-bool
-imap_server_busy(const struct imap_server *server)
-{
-	return server != NULL && server_busy(server->base);
-}
-
-void
-imap_server_shutdown(struct imap_server *server)
-{
-	server_shutdown(server->base);
-}
-
-void
-imap_server_free(struct imap_server **serverp)
-{
-	struct imap_server *server = *serverp;
-
-	if (server == NULL)
-		return;
-	*serverp = NULL;
-	server_free(&server->base);
-	free(server);
+	if (srv != NULL)
+		((struct imap_server *)server_owner(srv))->deps = deps;
+	return srv;
 }

@@ -11,6 +11,7 @@
 #include "imap/imap_mutf7.h"
 #include "log/log.h"
 #include "net/conn.h"
+#include "net/server.h"
 #include "store/store_account.h"
 #include "store/store_mailbox.h"
 #include "store/store_notify.h"
@@ -67,16 +68,15 @@ static const struct imap_command_def commands[] = {
 	{"MOVE", IMAP_STATE_SELECTED, true, true, imap_cmd_copy, false},
 };
 
-static void imap_session_on_input(struct conn *conn, void *ctx);
-static void imap_session_on_tls_ready(struct conn *conn, void *ctx);
-static void imap_session_on_drain(struct conn *conn, void *ctx);
+static void imap_session_on_input(struct session *base);
+static void imap_session_on_tls_ready(struct session *base);
+static void imap_session_on_drain(struct session *base);
 
-static const struct conn_ops imap_conn_ops = {
-	.on_input = imap_session_on_input,
-	.on_close = session_conn_on_close,
-	.on_drain = imap_session_on_drain,
-	.on_tls_ready = imap_session_on_tls_ready,
-	.on_timeout = session_conn_on_timeout,
+static const char *const imap_state_names[] = {
+	[IMAP_STATE_NOT_AUTH] = "not-auth",
+	[IMAP_STATE_AUTH] = "auth",
+	[IMAP_STATE_SELECTED] = "selected",
+	[IMAP_STATE_LOGOUT] = "logout",
 };
 
 static struct imap_session *
@@ -86,23 +86,22 @@ imap_of(const struct session *base)
 }
 
 static struct session *
-imap_session_create(void *owner, struct conn *conn, unsigned kind)
+imap_session_create(struct server *srv, struct conn *conn, unsigned kind)
 {
-	struct imap_server *server = owner;
-	const struct imap_server_deps *deps = imap_server_deps(server);
+	const struct imap_server_deps *deps = imap_server_deps(server_owner(srv));
 	struct imap_parser_limits lim = imap_parser_default_limits;
 	struct imap_session *s = xcalloc(1, sizeof(*s));
 
 	(void)kind;
-	s->server = server;
-	s->state = IMAP_STATE_NOT_AUTH;
+	s->server = server_owner(srv);
+	s->base.state = IMAP_STATE_NOT_AUTH;
 	/* RFC 7889: literals of APPEND up to the APPENDLIMIT, refused before they are sent */
 	lim.max_append = deps->settings->message_size_limit;
 	s->parser = imap_parser_new(&lim);
 	imap_seqset_init(&s->saved);
 	/* RFC 3501 5.4: the autologout timer is at least 30 minutes once authenticated;
 	 * before login, login_timeout */
-	session_init(&s->base, imap_server_base(server), conn, &imap_session_ops, &imap_conn_ops,
+	session_init(&s->base, srv, conn, &imap_session_ops,
 		     deps->settings->imap_timeout < 1800 ? 1800 : deps->settings->imap_timeout,
 		     true);
 	return &s->base;
@@ -138,25 +137,6 @@ imap_greeting(struct session *base)
 	buf_free(&caps);
 }
 
-static void
-imap_too_many(struct session *base)
-{
-	imap_send(imap_of(base), "* BYE [UNAVAILABLE] Too many connections, try again later");
-}
-
-static void
-imap_shutdown(struct session *base)
-{
-	imap_send(imap_of(base), "* BYE [UNAVAILABLE] Server shutting down");
-}
-
-/* RFC 3501 5.4: autologout */
-static void
-imap_timeout(struct session *base)
-{
-	imap_send(imap_of(base), "* BYE Autologout; idle for too long");
-}
-
 /* Part of a command (an APPEND literal) read, or an async step (counted in pending). */
 static bool
 imap_busy(const struct session *base)
@@ -180,49 +160,22 @@ imap_closed(struct session *base)
 	return buf_cstr(&s->line);
 }
 
-static const char *
-imap_state_text(enum imap_state state)
-{
-	switch (state) {
-	case IMAP_STATE_NOT_AUTH:
-		return "not-auth";
-	case IMAP_STATE_AUTH:
-		return "auth";
-	case IMAP_STATE_SELECTED:
-		return "selected";
-	default:
-		return "logout";
-	}
-}
-
-static const char *
-imap_state_name(const struct session *base)
-{
-	return imap_state_text(imap_of(base)->state);
-}
-
 const struct session_ops imap_session_ops = {
 	.proto = "imap",
 	.create = imap_session_create,
 	.free = imap_session_free,
 	.greeting = imap_greeting,
-	.too_many = imap_too_many,
-	.shutdown = imap_shutdown,
-	.timeout = imap_timeout,
+	.too_many = "* BYE [UNAVAILABLE] Too many connections, try again later",
+	.shutdown = "* BYE [UNAVAILABLE] Server shutting down",
+	/* RFC 3501 5.4: autologout */
+	.timeout = "* BYE Autologout; idle for too long",
 	.busy = imap_busy,
 	.closed = imap_closed,
-	.state_name = imap_state_name,
+	.state_names = imap_state_names,
+	.input = imap_session_on_input,
+	.drain = imap_session_on_drain,
+	.tls_ready = imap_session_on_tls_ready,
 };
-
-void
-imap_session_enter_state(struct imap_session *s, enum imap_state state)
-{
-	if (s->state == state)
-		return;
-	log_debug("imap: %s: state %s -> %s", s->base.id, imap_state_text(s->state),
-		  imap_state_text(state));
-	s->state = state;
-}
 
 void
 imap_session_close(struct imap_session *s)
@@ -346,7 +299,7 @@ static void imap_session_process(struct imap_session *s);
 void
 imap_session_resume(struct imap_session *s)
 {
-	if (s->base.conn == NULL || s->state == IMAP_STATE_LOGOUT || s->wait == IMAP_WAIT_ASYNC)
+	if (s->base.conn == NULL || s->base.state == IMAP_STATE_LOGOUT || s->wait == IMAP_WAIT_ASYNC)
 		return;
 	conn_resume_read(s->base.conn);
 	if (!s->processing)
@@ -373,8 +326,8 @@ imap_session_dispatch(struct imap_session *s, const struct imap_command *cmd)
 		imap_bad(s, cmd->tag, "Unknown command");
 		return;
 	}
-	if ((def->states & s->state) == 0) {
-		if (s->state == IMAP_STATE_NOT_AUTH)
+	if ((def->states & s->base.state) == 0) {
+		if (s->base.state == IMAP_STATE_NOT_AUTH)
 			imap_bad(s, cmd->tag, "Log in first");
 		else if (def->states == IMAP_STATE_SELECTED)
 			imap_bad(s, cmd->tag, "No mailbox selected");
@@ -465,7 +418,7 @@ imap_session_process_loop(struct imap_session *s)
 {
 	for (unsigned guard = 0; guard < 1000000; guard++) {
 		if (s->base.conn == NULL || conn_is_closing(s->base.conn) ||
-		    s->state == IMAP_STATE_LOGOUT || s->wait == IMAP_WAIT_ASYNC || s->tls_pending)
+		    s->base.state == IMAP_STATE_LOGOUT || s->wait == IMAP_WAIT_ASYNC || s->tls_pending)
 			return;
 		/* a shutdown skipped us while a command was in flight: it is answered now */
 		if (session_check_shutdown(&s->base))
@@ -489,25 +442,22 @@ imap_session_process(struct imap_session *s)
 }
 
 static void
-imap_session_on_input(struct conn *conn, void *ctx)
+imap_session_on_input(struct session *base)
 {
-	(void)conn;
-	imap_session_process(ctx);
+	imap_session_process(imap_of(base));
 }
 
 static void
-imap_session_on_drain(struct conn *conn, void *ctx)
+imap_session_on_drain(struct session *base)
 {
-	(void)conn;
-	imap_fetch_on_drain(ctx);
+	imap_fetch_on_drain(imap_of(base));
 }
 
 static void
-imap_session_on_tls_ready(struct conn *conn, void *ctx)
+imap_session_on_tls_ready(struct session *base)
 {
-	struct imap_session *s = ctx;
+	struct imap_session *s = imap_of(base);
 
-	(void)conn;
 	if (!s->tls_pending)
 		return;
 	s->tls_pending = false;
@@ -576,7 +526,7 @@ imap_session_unselect(struct imap_session *s)
 	store_view_close(&s->view);
 	imap_seqset_clear(&s->saved);
 	s->readonly = false;
-	if (s->state == IMAP_STATE_SELECTED)
+	if (s->base.state == IMAP_STATE_SELECTED)
 		imap_session_enter_state(s, IMAP_STATE_AUTH);
 }
 

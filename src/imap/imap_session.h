@@ -41,7 +41,6 @@ enum imap_wait {
 struct imap_session {
 	struct session base; /* first: id, ip, conn, errors, async lifetime */
 	struct imap_server *server;
-	enum imap_state state;
 	enum imap_wait wait;
 	struct imap_parser *parser;
 	bool in_command;  /* part of a command (a literal) is read: it is in flight */
@@ -68,14 +67,18 @@ struct imap_session {
 	bool processing;  /* inside imap_session_process(): resume must not re-enter it */
 };
 
+struct imap_server;
 const struct imap_server_deps *imap_server_deps(const struct imap_server *server);
-struct server *imap_server_base(const struct imap_server *server);
 
 /* The session_ops of IMAP sessions (imap_session.c). */
 extern const struct session_ops imap_session_ops;
 void imap_session_close(struct imap_session *s);
 /* Every state change goes through here (logged at debug level). */
-void imap_session_enter_state(struct imap_session *s, enum imap_state state);
+static inline void
+imap_session_enter_state(struct imap_session *s, enum imap_state state)
+{
+	session_enter_state(&s->base, state);
+}
 
 /* Writes a response line (CRLF appended). */
 void imap_send(struct imap_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,12 +1,14 @@
 /* struct server: the part of the SMTP, POP3 and IMAP servers that is the same for all
  * three: the listeners (several lists, each of one kind, plain or implicit TLS), the
  * connection limits (total and per client IP), the list of live sessions, accept ->
- * limit check -> greeting, the graceful shutdown and the final free. The protocol
- * gives a session_ops table (session.h); its *_server.c keeps only its own. */
+ * limit check -> greeting, the graceful shutdown and the final free. The protocol gives
+ * a session_ops table (session.h) and the size of its own server data (the "owner",
+ * allocated and freed here); its *_server.c keeps only what is its protocol's own. */
 #ifndef NET_SERVER_H
 #define NET_SERVER_H
 #include <openssl/ssl.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 struct event_base;
 struct listen_list;
@@ -17,18 +19,30 @@ struct session_ops;
 struct server_params {
 	struct event_base *base;
 	const struct session_ops *ops;
-	void *owner;                /* the protocol server, passed to ops->create */
-	unsigned max_connections;   /* total, 0 = unlimited */
-	unsigned max_per_ip;        /* per client address, 0 = unlimited */
-	unsigned login_timeout;     /* idle seconds allowed before login (session_init) */
+	size_t owner_size;        /* the protocol's server data: server_owner() */
+	unsigned max_connections; /* total, 0 = unlimited */
+	unsigned max_per_ip;      /* per client address, 0 = unlimited */
+	unsigned login_timeout;   /* idle seconds allowed before login (session_init) */
+	const char *hostname;     /* the %s of the ops' reply lines (myhostname) */
+	SSL_CTX *const *tls;      /* for implicit TLS listeners, read at each accept (a
+	                           * reload may replace it); *tls NULL: none loaded */
 };
 
-struct server *server_new(const struct server_params *params);
-/* Binds every address of list; its connections are created with kind, and with TLS
- * from *tls at accept time when tls != NULL (implicit TLS; *tls may be replaced by a
- * reload). 0 ok, -1 with *error_r. */
-int server_listen(struct server *srv, const struct listen_list *list, unsigned kind,
-		  SSL_CTX *const *tls, const char **error_r);
+/* One listen list: its addresses accept connections of kind (the protocol's enum);
+ * implicit_tls starts TLS at once. key names the list in errors ("imaps_listen"). */
+struct server_listen {
+	const struct listen_list *list;
+	unsigned kind;
+	bool implicit_tls;
+	const char *key;
+};
+
+/* Creates the server and binds every address of the n lists. NULL with *error_r (static
+ * text) when one cannot be bound, or an implicit TLS list has no certificate. */
+struct server *server_open(const struct server_params *params, const struct server_listen *lists,
+                           size_t n, const char **error_r);
+/* The protocol's server data (owner_size bytes, zeroed at open). */
+void *server_owner(const struct server *srv);
 /* Stops accepting. Sessions with a command in flight (session_busy) finish it and then
  * say goodbye (session_check_shutdown); the others get ops->shutdown now and close. */
 void server_shutdown(struct server *srv);
@@ -37,7 +51,8 @@ bool server_shutting_down(const struct server *srv);
  * the loop until this is false (bounded) so no acknowledged reply is cut off. */
 bool server_busy(const struct server *srv);
 unsigned server_login_timeout(const struct server *srv);
-/* Frees the sessions still listed and the server (after the loop has ended). */
+const char *server_hostname(const struct server *srv);
+/* Frees the sessions still listed, the owner data and the server (after the loop). */
 void server_free(struct server **srv);
 
 /* For session.c: the session's connection is gone, forget it in the list and limits. */

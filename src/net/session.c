@@ -9,10 +9,23 @@
 #include "util/rand.h"
 #include "util/xmalloc.h"
 
+static void session_conn_on_input(struct conn *conn, void *ctx);
+static void session_conn_on_drain(struct conn *conn, void *ctx);
+static void session_conn_on_tls_ready(struct conn *conn, void *ctx);
+static void session_conn_on_close(struct conn *conn, void *ctx, enum conn_close_reason why);
+static bool session_conn_on_timeout(struct conn *conn, void *ctx);
+
+static const struct conn_ops session_conn_ops = {
+    .on_input = session_conn_on_input,
+    .on_close = session_conn_on_close,
+    .on_drain = session_conn_on_drain,
+    .on_tls_ready = session_conn_on_tls_ready,
+    .on_timeout = session_conn_on_timeout,
+};
+
 void
 session_init(struct session *s, struct server *server, struct conn *conn,
-	     const struct session_ops *ops, const struct conn_ops *conn_ops, unsigned timeout,
-	     bool login_first)
+             const struct session_ops *ops, unsigned timeout, bool login_first)
 {
 	unsigned login = server_login_timeout(server);
 
@@ -21,7 +34,7 @@ session_init(struct session *s, struct server *server, struct conn *conn,
 	s->conn = conn;
 	rand_queue_id(s->id);
 	s->ip = xstrdup(conn_peer_ip(conn));
-	conn_set_ctx(conn, conn_ops, s);
+	conn_set_ctx(conn, &session_conn_ops, s);
 	/* an idle client that has not logged in gets the short login_timeout (Dovecot:
 	 * 3 minutes), not the protocol's timeout for authenticated sessions */
 	conn_set_timeout(conn, login_first && login > 0 && login < timeout ? login : timeout);
@@ -40,6 +53,16 @@ session_logged_in(struct session *s, unsigned timeout)
 {
 	if (s->conn != NULL)
 		conn_set_timeout(s->conn, timeout);
+}
+
+void
+session_enter_state(struct session *s, unsigned state)
+{
+	if (s->state == state)
+		return;
+	log_debug("%s: %s: state %s -> %s", s->ops->proto, s->id, s->ops->state_names[s->state],
+	          s->ops->state_names[state]);
+	s->state = state;
 }
 
 void
@@ -65,13 +88,23 @@ session_vprintf(struct session *s, const char *prefix, const char *fmt, va_list 
 	buf_free(&b);
 }
 
+void
+session_printf(struct session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	session_vprintf(s, "", fmt, ap);
+	va_end(ap);
+}
+
 bool
 session_count_error(struct session *s, unsigned max)
 {
 	if (++s->errors <= max)
 		return false;
 	log_warn("%s: %s: client=[%s] too many errors (%u), disconnecting", s->ops->proto, s->id,
-		 s->ip, s->errors);
+	         s->ip, s->errors);
 	return true;
 }
 
@@ -126,19 +159,48 @@ session_check_shutdown(struct session *s)
 		return true;
 	if (s->pending > 0 || s->ops->busy(s))
 		return false;
-	s->ops->shutdown(s);
+	session_printf(s, s->ops->shutdown, server_hostname(s->server));
 	session_close(s);
 	return true;
 }
 
-void
+static void
+session_conn_on_input(struct conn *conn, void *ctx)
+{
+	struct session *s = ctx;
+
+	(void)conn;
+	s->ops->input(s);
+}
+
+static void
+session_conn_on_drain(struct conn *conn, void *ctx)
+{
+	struct session *s = ctx;
+
+	(void)conn;
+	if (s->ops->drain != NULL)
+		s->ops->drain(s);
+}
+
+static void
+session_conn_on_tls_ready(struct conn *conn, void *ctx)
+{
+	struct session *s = ctx;
+
+	(void)conn;
+	if (s->ops->tls_ready != NULL)
+		s->ops->tls_ready(s);
+}
+
+static void
 session_conn_on_close(struct conn *conn, void *ctx, enum conn_close_reason why)
 {
 	static const char *const why_names[] = {
-		[CONN_CLOSE_EOF] = "eof",
-		[CONN_CLOSE_ERROR] = "error",
-		[CONN_CLOSE_TIMEOUT] = "timeout",
-		[CONN_CLOSE_LOCAL] = "local",
+	    [CONN_CLOSE_EOF] = "eof",
+	    [CONN_CLOSE_ERROR] = "error",
+	    [CONN_CLOSE_TIMEOUT] = "timeout",
+	    [CONN_CLOSE_LOCAL] = "local",
 	};
 	struct session *s = ctx;
 	const char *note;
@@ -148,7 +210,7 @@ session_conn_on_close(struct conn *conn, void *ctx, enum conn_close_reason why)
 		why = CONN_CLOSE_TIMEOUT;
 	note = s->ops->closed(s);
 	log_info("%s: %s: disconnect from [%s] reason=%s%s", s->ops->proto, s->id, s->ip,
-		 why_names[why], note);
+	         why_names[why], note);
 	server_session_gone(s->server, s);
 	conn_free(&s->conn);
 	if (s->pending > 0) {
@@ -158,7 +220,7 @@ session_conn_on_close(struct conn *conn, void *ctx, enum conn_close_reason why)
 	s->ops->free(s);
 }
 
-bool
+static bool
 session_conn_on_timeout(struct conn *conn, void *ctx)
 {
 	struct session *s = ctx;
@@ -167,12 +229,12 @@ session_conn_on_timeout(struct conn *conn, void *ctx)
 	if (s->pending > 0 || s->closing)
 		return false; /* our own step is slow, not the client */
 	log_info("%s: %s: client=[%s] timeout after %s", s->ops->proto, s->id, s->ip,
-		 s->ops->state_name(s));
+	         s->ops->state_names[s->state]);
 	s->timed_out = true;
 	/* the goodbye is queued while writing is still on (RFC 3501 5.4 autologout BYE,
 	 * RFC 5321 4.5.3.2 421), then the connection closes after the flush */
 	if (s->ops->timeout != NULL)
-		s->ops->timeout(s);
+		session_printf(s, s->ops->timeout, server_hostname(s->server));
 	session_close(s);
 	return false;
 }

@@ -27,7 +27,7 @@ pop3_tls_offered(const struct pop3_session *s)
 static void
 cmd_capa(struct pop3_session *s, struct pop3_cmd *cmd)
 {
-	bool auth = s->state == POP3_STATE_AUTHORIZATION;
+	bool auth = s->base.state == POP3_STATE_AUTHORIZATION;
 
 	(void)cmd;
 	pop3_reply(s, "+OK Capability list follows");
@@ -300,7 +300,7 @@ cmd_quit(struct pop3_session *s, struct pop3_cmd *cmd)
 	unsigned i, n = 0;
 
 	(void)cmd;
-	if (s->state != POP3_STATE_TRANSACTION) {
+	if (s->base.state != POP3_STATE_TRANSACTION) {
 		pop3_reply(s, "+OK Logging out");
 		pop3_session_close(s);
 		return;
@@ -340,7 +340,7 @@ static const struct {
 void
 pop3_session_command(struct pop3_session *s, const char *line, size_t len)
 {
-	enum pop3_when now = s->state == POP3_STATE_TRANSACTION ? POP3_TRANS : POP3_AUTH;
+	enum pop3_when now = s->base.state == POP3_STATE_TRANSACTION ? POP3_TRANS : POP3_AUTH;
 	struct pop3_cmd cmd;
 	const char *error;
 	size_t i;

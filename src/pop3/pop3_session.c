@@ -8,6 +8,7 @@
 #include "conf/settings.h"
 #include "log/log.h"
 #include "net/conn.h"
+#include "net/server.h"
 #include "pop3/pop3_cmd.h"
 #include "store/store_account.h"
 #include "store/store_msg.h"
@@ -24,15 +25,8 @@ static const char *const state_names[] = {
 	[POP3_STATE_CLOSING] = "closing",
 };
 
-static void pop3_session_on_input(struct conn *conn, void *ctx);
-static void pop3_session_on_drain(struct conn *conn, void *ctx);
-
-static const struct conn_ops pop3_conn_ops = {
-	.on_input = pop3_session_on_input,
-	.on_close = session_conn_on_close,
-	.on_drain = pop3_session_on_drain,
-	.on_timeout = session_conn_on_timeout,
-};
+static void pop3_session_on_input(struct session *base);
+static void pop3_session_on_drain(struct session *base);
 
 static struct pop3_session *
 pop3_of(const struct session *base)
@@ -41,19 +35,18 @@ pop3_of(const struct session *base)
 }
 
 static struct session *
-pop3_session_create(void *owner, struct conn *conn, unsigned kind)
+pop3_session_create(struct server *srv, struct conn *conn, unsigned kind)
 {
-	struct pop3_server *server = owner;
 	struct pop3_session *s = xcalloc(1, sizeof(*s));
 
 	(void)kind;
-	s->server = server;
-	s->state = POP3_STATE_AUTHORIZATION;
+	s->server = server_owner(srv);
+	s->base.state = POP3_STATE_AUTHORIZATION;
 	s->stream.fd = -1;
 	/* RFC 1939 3: the autologout timer is at least 10 minutes (after login; before
 	 * it, login_timeout) */
-	session_init(&s->base, pop3_server_base(server), conn, &pop3_session_ops, &pop3_conn_ops,
-		     pop3_server_deps(server)->settings->pop3_timeout, true);
+	session_init(&s->base, srv, conn, &pop3_session_ops,
+		     pop3_server_deps(s->server)->settings->pop3_timeout, true);
 	return &s->base;
 }
 
@@ -82,30 +75,11 @@ pop3_greeting(struct session *base)
 	pop3_reply(pop3_of(base), "+OK yubin POP3 server ready");
 }
 
-static void
-pop3_too_many(struct session *base)
-{
-	pop3_reply(pop3_of(base), "-ERR [SYS/TEMP] Too many connections, try again later");
-}
-
-static void
-pop3_shutdown(struct session *base)
-{
-	pop3_reply(pop3_of(base), "-ERR [SYS/TEMP] Server shutting down");
-}
-
-/* RFC 1939 3: the autologout timer expired: close without entering UPDATE */
-static void
-pop3_timeout(struct session *base)
-{
-	pop3_reply(pop3_of(base), "-ERR Disconnected for inactivity");
-}
-
 /* A login check or a RETR/TOP being streamed. */
 static bool
 pop3_busy(const struct session *base)
 {
-	return pop3_of(base)->state == POP3_STATE_WAIT;
+	return base->state == POP3_STATE_WAIT;
 }
 
 static const char *
@@ -113,17 +87,11 @@ pop3_closed(struct session *base)
 {
 	struct pop3_session *s = pop3_of(base);
 	/* RFC 1939 6: without QUIT there is no UPDATE state: nothing is deleted */
-	const char *note = s->state == POP3_STATE_TRANSACTION || s->streaming
+	const char *note = s->base.state == POP3_STATE_TRANSACTION || s->streaming
 				   ? " (no QUIT: nothing deleted)" : "";
 
 	pop3_retr_abort(s);
 	return note;
-}
-
-static const char *
-pop3_state_name(const struct session *base)
-{
-	return state_names[pop3_of(base)->state];
 }
 
 const struct session_ops pop3_session_ops = {
@@ -131,23 +99,16 @@ const struct session_ops pop3_session_ops = {
 	.create = pop3_session_create,
 	.free = pop3_session_free,
 	.greeting = pop3_greeting,
-	.too_many = pop3_too_many,
-	.shutdown = pop3_shutdown,
-	.timeout = pop3_timeout,
+	.too_many = "-ERR [SYS/TEMP] Too many connections, try again later",
+	.shutdown = "-ERR [SYS/TEMP] Server shutting down",
+	/* RFC 1939 3: the autologout timer expired: close without entering UPDATE */
+	.timeout = "-ERR Disconnected for inactivity",
 	.busy = pop3_busy,
 	.closed = pop3_closed,
-	.state_name = pop3_state_name,
+	.state_names = state_names,
+	.input = pop3_session_on_input,
+	.drain = pop3_session_on_drain,
 };
-
-void
-pop3_session_enter_state(struct pop3_session *s, enum pop3_state state)
-{
-	if (s->state == state)
-		return;
-	log_debug("pop3: %s: state %s -> %s", s->base.id, state_names[s->state],
-		  state_names[state]);
-	s->state = state;
-}
 
 void
 pop3_reply(struct pop3_session *s, const char *fmt, ...)
@@ -183,8 +144,8 @@ pop3_session_close(struct pop3_session *s)
 void
 pop3_session_async_begin(struct pop3_session *s)
 {
-	if (s->state != POP3_STATE_WAIT)
-		s->resume_state = s->state;
+	if (s->base.state != POP3_STATE_WAIT)
+		s->resume_state = s->base.state;
 	pop3_session_enter_state(s, POP3_STATE_WAIT);
 	session_async_begin(&s->base);
 }
@@ -194,7 +155,7 @@ pop3_session_async_done(struct pop3_session *s)
 {
 	if (!session_async_done(&s->base))
 		return false;
-	if (s->state == POP3_STATE_WAIT)
+	if (s->base.state == POP3_STATE_WAIT)
 		pop3_session_enter_state(s, s->resume_state);
 	return true;
 }
@@ -202,10 +163,10 @@ pop3_session_async_done(struct pop3_session *s)
 void
 pop3_session_resume(struct pop3_session *s)
 {
-	if (s->base.conn == NULL || s->state == POP3_STATE_CLOSING ||
+	if (s->base.conn == NULL || s->base.state == POP3_STATE_CLOSING ||
 	    session_check_shutdown(&s->base))
 		return;
-	if (s->state != POP3_STATE_WAIT)
+	if (s->base.state != POP3_STATE_WAIT)
 		conn_resume_read(s->base.conn);
 }
 
@@ -290,11 +251,12 @@ pop3_session_login(struct pop3_session *s, const char *account)
 }
 
 static void
-pop3_session_on_input(struct conn *conn, void *ctx)
+pop3_session_on_input(struct session *base)
 {
-	struct pop3_session *s = ctx;
+	struct pop3_session *s = pop3_of(base);
+	struct conn *conn = base->conn;
 
-	while (s->base.conn != NULL && !conn_is_closing(conn) && s->state != POP3_STATE_WAIT) {
+	while (s->base.conn != NULL && !conn_is_closing(conn) && s->base.state != POP3_STATE_WAIT) {
 		int ret = conn_readline(conn, &s->line, POP3_LINE_MAX);
 
 		if (ret == 0)
@@ -308,11 +270,10 @@ pop3_session_on_input(struct conn *conn, void *ctx)
 }
 
 static void
-pop3_session_on_drain(struct conn *conn, void *ctx)
+pop3_session_on_drain(struct session *base)
 {
-	struct pop3_session *s = ctx;
+	struct pop3_session *s = pop3_of(base);
 
-	(void)conn;
 	if (s->streaming)
 		pop3_retr_continue(s);
 }

@@ -44,7 +44,6 @@ struct pop3_stream {
 struct pop3_session {
 	struct session base; /* first: id, ip, conn, errors, async lifetime */
 	struct pop3_server *server;
-	enum pop3_state state;
 	enum pop3_state resume_state; /* the state to return to after WAIT */
 	struct buf line;
 	char *user;            /* USER argument */
@@ -61,13 +60,17 @@ struct pop3_session {
 	bool streaming;
 };
 
+struct pop3_server;
 const struct pop3_server_deps *pop3_server_deps(const struct pop3_server *server);
-struct server *pop3_server_base(const struct pop3_server *server);
 
 /* The session_ops of POP3 sessions (pop3_session.c). */
 extern const struct session_ops pop3_session_ops;
 /* Every state change goes through here (logged at debug level). */
-void pop3_session_enter_state(struct pop3_session *s, enum pop3_state state);
+static inline void
+pop3_session_enter_state(struct pop3_session *s, enum pop3_state state)
+{
+	session_enter_state(&s->base, state);
+}
 void pop3_reply(struct pop3_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* -ERR reply counting towards the error limit; past it the session is closed. */
 void pop3_reply_err(struct pop3_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

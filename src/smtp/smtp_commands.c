@@ -239,7 +239,7 @@ cmd_rset(struct smtp_session *s, struct smtp_cmd *cmd)
 {
 	(void)cmd;
 	smtp_session_reset_transaction(s);
-	if (s->state != SMTP_STATE_CONNECTED)
+	if (s->base.state != SMTP_STATE_CONNECTED)
 		smtp_session_enter_state(s, SMTP_STATE_READY);
 	smtp_reply(s, "250 2.0.0 Ok");
 }
@@ -357,9 +357,9 @@ static const char *
 smtp_sequence_error(const struct smtp_session *s, const struct smtp_command_def *def)
 {
 	/* RFC 5321 3.3: DATA after MAIL whose every RCPT failed: "no valid recipients" */
-	if (def->verb == SMTP_VERB_DATA && s->state == SMTP_STATE_MAIL && s->rcpt_attempted)
+	if (def->verb == SMTP_VERB_DATA && s->base.state == SMTP_STATE_MAIL && s->rcpt_attempted)
 		return "554 5.5.1 Error: no valid recipients";
-	if (s->state == SMTP_STATE_CONNECTED && def->before_ehlo != NULL)
+	if (s->base.state == SMTP_STATE_CONNECTED && def->before_ehlo != NULL)
 		return def->before_ehlo;
 	return def->seq;
 }
@@ -371,7 +371,7 @@ smtp_session_command(struct smtp_session *s, const char *line, size_t len)
 	const char *error;
 	size_t i;
 
-	if (s->state == SMTP_STATE_AUTH) {
+	if (s->base.state == SMTP_STATE_AUTH) {
 		smtp_auth_continue(s, line);
 		return;
 	}
@@ -386,7 +386,7 @@ smtp_session_command(struct smtp_session *s, const char *line, size_t len)
 
 		if (def->verb != cmd.verb)
 			continue;
-		if ((def->when & (1u << s->state)) == 0)
+		if ((def->when & (1u << s->base.state)) == 0)
 			smtp_reply_error(s, "%s", smtp_sequence_error(s, def));
 		else
 			def->handler(s, &cmd);

@@ -53,9 +53,9 @@ smtp_message_start_bdat(struct smtp_session *s, unsigned long long size, bool la
 	s->bdat_error = NULL;
 	/* RFC 3030 2: the chunk follows the command in any case, so an error is only
 	 * given once the chunk has been read (and thrown away) */
-	if (s->state != SMTP_STATE_RCPT) {
+	if (s->base.state != SMTP_STATE_RCPT) {
 		s->bdat_discard = true;
-		s->bdat_error = s->state == SMTP_STATE_MAIL && s->rcpt_attempted
+		s->bdat_error = s->base.state == SMTP_STATE_MAIL && s->rcpt_attempted
 					? "554 5.5.1 Error: no valid recipients"
 					: "503 5.5.1 Error: need RCPT command";
 	} else if (!s->bdat_started) {
@@ -142,7 +142,7 @@ smtp_message_reply(struct smtp_delivery *d)
 	free(d->error);
 	free(d);
 	smtp_session_reset_transaction(s);
-	if (s->state == SMTP_STATE_WAIT)
+	if (s->base.state == SMTP_STATE_WAIT)
 		smtp_session_enter_state(s, SMTP_STATE_READY);
 	smtp_session_async_reply_done(s);
 }
@@ -349,7 +349,7 @@ smtp_message_data_input(struct smtp_session *s)
 		smtp_message_account(s);
 		if (ret == 1) {
 			smtp_message_end(s, smtp_data_reader_too_big(&s->data));
-			return s->state != SMTP_STATE_WAIT;
+			return s->base.state != SMTP_STATE_WAIT;
 		}
 	}
 	return false;
@@ -397,13 +397,13 @@ smtp_message_bdat_input(struct smtp_session *s)
 	if (s->bdat_left > 0)
 		return false;
 	smtp_message_bdat_chunk_done(s);
-	return s->state != SMTP_STATE_WAIT;
+	return s->base.state != SMTP_STATE_WAIT;
 }
 
 bool
 smtp_message_input(struct smtp_session *s)
 {
-	if (s->state == SMTP_STATE_DATA)
+	if (s->base.state == SMTP_STATE_DATA)
 		return smtp_message_data_input(s);
 	return smtp_message_bdat_input(s);
 }

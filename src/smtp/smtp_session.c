@@ -10,6 +10,7 @@
 #include "conf/settings.h"
 #include "log/log.h"
 #include "net/conn.h"
+#include "net/server.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
@@ -25,13 +26,7 @@ static const char *const state_names[] = {
 	[SMTP_STATE_CLOSING] = "closing",
 };
 
-static void smtp_session_on_input(struct conn *conn, void *ctx);
-
-static const struct conn_ops smtp_conn_ops = {
-	.on_input = smtp_session_on_input,
-	.on_close = session_conn_on_close,
-	.on_timeout = session_conn_on_timeout,
-};
+static void smtp_session_on_input(struct session *base);
 
 static struct smtp_session *
 smtp_of(const struct session *base)
@@ -40,16 +35,15 @@ smtp_of(const struct session *base)
 }
 
 static struct session *
-smtp_session_create(void *owner, struct conn *conn, unsigned kind)
+smtp_session_create(struct server *srv, struct conn *conn, unsigned kind)
 {
-	struct smtp_server *server = owner;
 	struct smtp_session *s = xcalloc(1, sizeof(*s));
 
-	s->server = server;
+	s->server = server_owner(srv);
 	s->kind = (enum smtp_listener_kind)kind;
-	s->state = SMTP_STATE_CONNECTED;
-	session_init(&s->base, smtp_server_base(server), conn, &smtp_session_ops, &smtp_conn_ops,
-		     smtp_server_deps(server)->settings->smtp_timeout, false);
+	s->base.state = SMTP_STATE_CONNECTED;
+	session_init(&s->base, srv, conn, &smtp_session_ops,
+		     smtp_server_deps(s->server)->settings->smtp_timeout, false);
 	return &s->base;
 }
 
@@ -69,38 +63,10 @@ smtp_session_free(struct session *base)
 	free(s);
 }
 
-static const char *
-smtp_hostname(const struct session *base)
-{
-	return smtp_server_deps(smtp_of(base)->server)->settings->myhostname;
-}
-
 static void
 smtp_greeting(struct session *base)
 {
-	smtp_reply(smtp_of(base), "220 %s ESMTP yubin", smtp_hostname(base));
-}
-
-/* RFC 5321 3.8: a server that cannot serve may answer the connection with 421 */
-static void
-smtp_too_many(struct session *base)
-{
-	smtp_reply(smtp_of(base), "421 4.7.0 %s Error: too many connections, try again later",
-		   smtp_hostname(base));
-}
-
-/* RFC 5321 3.8: a server shutting down answers 421 */
-static void
-smtp_shutdown(struct session *base)
-{
-	smtp_reply(smtp_of(base), "421 4.3.2 %s Service shutting down", smtp_hostname(base));
-}
-
-/* RFC 5321 4.5.3.2 */
-static void
-smtp_timeout(struct session *base)
-{
-	smtp_reply(smtp_of(base), "421 4.4.2 %s Error: timeout exceeded", smtp_hostname(base));
+	session_printf(base, "220 %s ESMTP yubin", server_hostname(base->server));
 }
 
 /* A delivery or an AUTH check in flight: shutdown lets it answer first. A message
@@ -108,7 +74,7 @@ smtp_timeout(struct session *base)
 static bool
 smtp_busy(const struct session *base)
 {
-	return smtp_of(base)->state == SMTP_STATE_WAIT;
+	return base->state == SMTP_STATE_WAIT;
 }
 
 static const char *
@@ -116,14 +82,8 @@ smtp_closed(struct session *base)
 {
 	const struct smtp_session *s = smtp_of(base);
 
-	return s->state == SMTP_STATE_DATA || s->state == SMTP_STATE_BDAT
+	return s->base.state == SMTP_STATE_DATA || s->base.state == SMTP_STATE_BDAT
 		       ? " (in the middle of a message: nothing stored)" : "";
-}
-
-static const char *
-smtp_state_name(const struct session *base)
-{
-	return state_names[smtp_of(base)->state];
 }
 
 const struct session_ops smtp_session_ops = {
@@ -131,22 +91,17 @@ const struct session_ops smtp_session_ops = {
 	.create = smtp_session_create,
 	.free = smtp_session_free,
 	.greeting = smtp_greeting,
-	.too_many = smtp_too_many,
-	.shutdown = smtp_shutdown,
-	.timeout = smtp_timeout,
+	/* RFC 5321 3.8: a server that cannot serve (too many connections) or is shutting
+	 * down answers 421; RFC 5321 4.5.3.2: so does one whose timeout expired */
+	.too_many = "421 4.7.0 %s Error: too many connections, try again later",
+	.too_many_per_ip = "421 4.7.0 %s Error: too many connections from your address",
+	.shutdown = "421 4.3.2 %s Service shutting down",
+	.timeout = "421 4.4.2 %s Error: timeout exceeded",
 	.busy = smtp_busy,
 	.closed = smtp_closed,
-	.state_name = smtp_state_name,
+	.state_names = state_names,
+	.input = smtp_session_on_input,
 };
-
-void
-smtp_session_enter_state(struct smtp_session *s, enum smtp_state state)
-{
-	if (s->state == state)
-		return;
-	log_debug("smtp: %s: state %s -> %s", s->base.id, state_names[s->state], state_names[state]);
-	s->state = state;
-}
 
 void
 smtp_reply(struct smtp_session *s, const char *fmt, ...)
@@ -232,16 +187,17 @@ smtp_session_is_trusted(const struct smtp_session *s)
 }
 
 static void
-smtp_session_on_input(struct conn *conn, void *ctx)
+smtp_session_on_input(struct session *base)
 {
-	struct smtp_session *s = ctx;
+	struct smtp_session *s = smtp_of(base);
+	struct conn *conn = base->conn;
 
 	while (s->base.conn != NULL && !conn_is_closing(conn)) {
 		int ret;
 
-		if (s->state == SMTP_STATE_WAIT || s->state == SMTP_STATE_CLOSING)
+		if (s->base.state == SMTP_STATE_WAIT || s->base.state == SMTP_STATE_CLOSING)
 			return;
-		if (s->state == SMTP_STATE_DATA || s->state == SMTP_STATE_BDAT) {
+		if (s->base.state == SMTP_STATE_DATA || s->base.state == SMTP_STATE_BDAT) {
 			if (!smtp_message_input(s))
 				return;
 			continue;
@@ -262,8 +218,8 @@ void
 smtp_session_async_reply_done(struct smtp_session *s)
 {
 	/* a shutdown skipped us while we waited: finish now that the reply is out */
-	if (s->state == SMTP_STATE_CLOSING || session_check_shutdown(&s->base))
+	if (s->base.state == SMTP_STATE_CLOSING || session_check_shutdown(&s->base))
 		return;
-	if (s->base.conn != NULL && s->state != SMTP_STATE_WAIT)
+	if (s->base.conn != NULL && s->base.state != SMTP_STATE_WAIT)
 		conn_resume_read(s->base.conn);
 }

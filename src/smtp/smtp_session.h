@@ -11,6 +11,8 @@
 #include "mail/smtp_params.h"
 #include "net/session.h"
 #include "smtp/smtp_server.h"
+
+struct smtp_server;
 #include "util/buf.h"
 
 struct conn;
@@ -43,7 +45,6 @@ struct smtp_session {
 	struct session base; /* first: id (the transaction's queue id is qid), ip, conn */
 	struct smtp_server *server;
 	enum smtp_listener_kind kind;
-	enum smtp_state state;
 	char *helo;       /* EHLO/HELO argument */
 	bool esmtp;
 	struct buf line;
@@ -75,7 +76,6 @@ struct smtp_session {
 /* Server side helpers smtp_session.c uses. */
 const struct smtp_server_deps *smtp_server_deps(const struct smtp_server *server);
 SSL_CTX *smtp_server_tls(const struct smtp_server *server);
-struct server *smtp_server_base(const struct smtp_server *server);
 /* Adds delta bytes to the message data all sessions hold; returns the new total. */
 unsigned long long smtp_server_memory_add(struct smtp_server *server, long long delta);
 
@@ -86,7 +86,12 @@ void smtp_reply(struct smtp_session *s, const char *fmt, ...) __attribute__((for
 /* A 4xx/5xx reply that counts towards smtp_max_errors; past it, 421 and close. */
 void smtp_reply_error(struct smtp_session *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void smtp_session_enter_state(struct smtp_session *s, enum smtp_state state);
+/* Every state change goes through here (logged at debug level). */
+static inline void
+smtp_session_enter_state(struct smtp_session *s, enum smtp_state state)
+{
+	session_enter_state(&s->base, state);
+}
 /* Forgets the transaction (RSET, after delivery, after STARTTLS). */
 void smtp_session_reset_transaction(struct smtp_session *s);
 /* Closes after the queued replies are sent. */
