@@ -36,11 +36,12 @@ imap_auth_done(void *ctx, int result, const char *user)
 		/* user is the canonical account name here (auth_login.h) */
 		if (!store_account_exists(deps->store, user) &&
 		    store_account_create(deps->store, user, &error) < 0)
-			log_error("imap: %s: user=%s cannot create the mailboxes: %s", s->base.id, user,
-				  error);
+			log_error("imap: %s: user=%s cannot create the mailboxes: %s", s->base.id,
+				  user, error);
 		imap_session_login(s, job->tag, user);
 	} else if (result == 0) {
-		log_info("imap: %s: client=[%s] authentication failed user=%s", s->base.id, s->base.ip, user);
+		log_info("imap: %s: client=[%s] authentication failed user=%s", s->base.id,
+			 s->base.ip, user);
 		imap_no(s, job->tag, "[AUTHENTICATIONFAILED] Authentication failed");
 	} else {
 		imap_no(s, job->tag, "[UNAVAILABLE] Temporary authentication failure");

@@ -124,7 +124,8 @@ fetch_section(struct imap_fetch_run *r, const struct store_msg_meta *meta,
 	if (range.filter) {
 		if (store_msg_read(r->s->view, meta->uid, range.offset, range.size, &hdr,
 				   &error) < 0)
-			log_error("imap: %s: uid=%u read failed: %s", r->s->base.id, meta->uid, error);
+			log_error("imap: %s: uid=%u read failed: %s", r->s->base.id, meta->uid,
+				  error);
 		rfc5322_header_filter(buf_cstr(&hdr), hdr.len, (const char *const *)sec->spec.fields,
 				      sec->spec.nfields,
 				      sec->spec.kind == MIME_SECTION_HEADER_FIELDS_NOT, &filtered);
@@ -370,7 +371,8 @@ fetch_step(struct imap_fetch_run *r)
 		}
 	}
 	if (ret < 0)
-		log_error("imap: %s: user=%s fetch failed: %s", r->s->base.id, r->s->account, error);
+		log_error("imap: %s: user=%s fetch failed: %s", r->s->base.id, r->s->account,
+			  error);
 	store_msg_cursor_close(&cur);
 	r->next = r->n_uids;
 	return 1;

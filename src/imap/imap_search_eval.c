@@ -42,7 +42,8 @@ msg_raw(struct search_ctx *c, struct search_msg *m)
 	if (!m->raw_loaded) {
 		m->raw_loaded = true;
 		if (store_msg_read(c->s->view, m->vm->uid, 0, m->meta->size, &m->raw, &error) < 0)
-			log_error("imap: %s: uid=%u read failed: %s", c->s->base.id, m->vm->uid, error);
+			log_error("imap: %s: uid=%u read failed: %s", c->s->base.id, m->vm->uid,
+				  error);
 	}
 	return &m->raw;
 }

@@ -299,7 +299,8 @@ static void imap_session_process(struct imap_session *s);
 void
 imap_session_resume(struct imap_session *s)
 {
-	if (s->base.conn == NULL || s->base.state == IMAP_STATE_LOGOUT || s->wait == IMAP_WAIT_ASYNC)
+	if (s->base.conn == NULL || s->base.state == IMAP_STATE_LOGOUT ||
+	    s->wait == IMAP_WAIT_ASYNC)
 		return;
 	conn_resume_read(s->base.conn);
 	if (!s->processing)
@@ -418,7 +419,8 @@ imap_session_process_loop(struct imap_session *s)
 {
 	for (unsigned guard = 0; guard < 1000000; guard++) {
 		if (s->base.conn == NULL || conn_is_closing(s->base.conn) ||
-		    s->base.state == IMAP_STATE_LOGOUT || s->wait == IMAP_WAIT_ASYNC || s->tls_pending)
+		    s->base.state == IMAP_STATE_LOGOUT || s->wait == IMAP_WAIT_ASYNC ||
+		    s->tls_pending)
 			return;
 		/* a shutdown skipped us while a command was in flight: it is answered now */
 		if (session_check_shutdown(&s->base))
@@ -461,7 +463,8 @@ imap_session_on_tls_ready(struct session *base)
 	if (!s->tls_pending)
 		return;
 	s->tls_pending = false;
-	log_info("imap: %s: starttls %s client=[%s]", s->base.id, conn_tls_version(s->base.conn), s->base.ip);
+	log_info("imap: %s: starttls %s client=[%s]", s->base.id, conn_tls_version(s->base.conn),
+		 s->base.ip);
 	imap_session_process(s);
 }
 
@@ -504,7 +507,8 @@ imap_session_login(struct imap_session *s, const char *tag, const char *account)
 
 	s->acct = store_account_open(deps->store, account, &error);
 	if (s->acct == NULL) {
-		log_error("imap: %s: user=%s cannot open the mailboxes: %s", s->base.id, account, error);
+		log_error("imap: %s: user=%s cannot open the mailboxes: %s", s->base.id, account,
+			  error);
 		imap_no(s, tag, "[UNAVAILABLE] Cannot open the mailboxes, try again later");
 		return;
 	}

@@ -24,7 +24,8 @@ pop3_auth_done(void *ctx, int result, const char *user)
 	if (result == 1) {
 		pop3_session_login(s, user);
 	} else if (result == 0) {
-		log_info("pop3: %s: client=[%s] authentication failed user=%s", s->base.id, s->base.ip, user);
+		log_info("pop3: %s: client=[%s] authentication failed user=%s", s->base.id,
+			 s->base.ip, user);
 		pop3_reply_err(s, "-ERR [AUTH] Authentication failed");
 	} else {
 		pop3_reply_err(s, "-ERR [SYS/TEMP] Temporary authentication failure");

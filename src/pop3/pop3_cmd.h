@@ -42,7 +42,8 @@ struct pop3_cmd {
 
 /* Parses line (without CRLF; not necessarily NUL-terminated). Returns 0 (verb UNKNOWN for
  * an unknown keyword), or -1 with *error_r for a malformed line (NUL bytes, an argument
- * over 255 octets other than AUTH's initial response, an empty keyword). rest points into line (NUL-terminated when line is). */
+ * over 255 octets other than AUTH's initial response, an empty keyword). rest and
+ * response point into line (NUL-terminated when line is). */
 int pop3_cmd_parse(const char *line, size_t len, struct pop3_cmd *cmd, const char **error_r);
 /* A message number argument: decimal, 1..max. 0 ok, -1 bad. */
 int pop3_cmd_msgnum(const char *arg, unsigned max, unsigned *num_r);

@@ -90,8 +90,8 @@ pop3_retr_continue(struct pop3_session *s)
 			continue;
 		if (n <= 0) {
 			/* the size was promised already: the only honest thing is to drop */
-			log_error("pop3: %s: user=%s read of a message failed: %s", s->base.id, s->account,
-				  n < 0 ? strerror(errno) : "short file");
+			log_error("pop3: %s: user=%s read of a message failed: %s", s->base.id,
+				  s->account, n < 0 ? strerror(errno) : "short file");
 			pop3_retr_abort(s);
 			pop3_session_close(s);
 			buf_free(&out);
@@ -126,8 +126,8 @@ pop3_retr_start(struct pop3_session *s, unsigned num, bool top, unsigned long li
 		if (store_account_errcode(s->acct) == STORE_ERR_NONEXISTENT) {
 			pop3_reply_err(s, "-ERR Message %u was deleted by another session", num);
 		} else {
-			log_error("pop3: %s: user=%s cannot open message %u: %s", s->base.id, s->account,
-				  num, error);
+			log_error("pop3: %s: user=%s cannot open message %u: %s", s->base.id,
+				  s->account, num, error);
 			pop3_reply_err(s, "-ERR [SYS/TEMP] Cannot read the message, try again later");
 		}
 		return;

@@ -218,7 +218,8 @@ pop3_session_login(struct pop3_session *s, const char *account)
 
 	s->acct = store_account_open(deps->store, account, &error);
 	if (s->acct == NULL) {
-		log_error("pop3: %s: user=%s cannot open the mailbox: %s", s->base.id, account, error);
+		log_error("pop3: %s: user=%s cannot open the mailbox: %s", s->base.id, account,
+			  error);
 		pop3_reply_err(s, "-ERR [SYS/TEMP] Cannot open the mailbox, try again later");
 		return;
 	}
@@ -231,7 +232,8 @@ pop3_session_login(struct pop3_session *s, const char *account)
 	}
 	s->locked = true;
 	if (pop3_session_snapshot(s, &error) < 0) {
-		log_error("pop3: %s: user=%s cannot read the mailbox: %s", s->base.id, account, error);
+		log_error("pop3: %s: user=%s cannot read the mailbox: %s", s->base.id, account,
+			  error);
 		store_view_close(&s->view);
 		store_account_pop3_unlock(s->acct);
 		s->locked = false;
@@ -245,8 +247,8 @@ pop3_session_login(struct pop3_session *s, const char *account)
 	s->account = xstrdup(account);
 	pop3_session_enter_state(s, POP3_STATE_TRANSACTION);
 	session_logged_in(&s->base, deps->settings->pop3_timeout);
-	log_info("pop3: %s: login user=%s messages=%u client=[%s]%s", s->base.id, account, s->n_msgs,
-		 s->base.ip, conn_is_tls(s->base.conn) ? " tls" : "");
+	log_info("pop3: %s: login user=%s messages=%u client=[%s]%s", s->base.id, account,
+		 s->n_msgs, s->base.ip, conn_is_tls(s->base.conn) ? " tls" : "");
 	pop3_reply(s, "+OK Logged in, %u messages", s->n_msgs);
 }
 

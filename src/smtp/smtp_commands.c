@@ -173,8 +173,8 @@ cmd_rcpt(struct smtp_session *s, struct smtp_cmd *cmd)
 	domain++;
 	if (!accounts_is_local_domain(accounts, domain)) {
 		if (!smtp_session_is_trusted(s)) {
-			log_info("smtp: %s: reject: RCPT from [%s]: relay denied to=<%s>", s->base.id,
-				 s->base.ip, path);
+			log_info("smtp: %s: reject: RCPT from [%s]: relay denied to=<%s>",
+				 s->base.id, s->base.ip, path);
 			smtp_reply_error(s, "554 5.7.1 <%s>: Relay access denied", path);
 			free(path);
 			return;
@@ -191,8 +191,8 @@ cmd_rcpt(struct smtp_session *s, struct smtp_cmd *cmd)
 	} else {
 		ret = accounts_resolve(accounts, path, &local, &remote);
 		if (ret == 0) {
-			log_info("smtp: %s: reject: RCPT from [%s]: unknown user to=<%s>", s->base.id,
-				 s->base.ip, path);
+			log_info("smtp: %s: reject: RCPT from [%s]: unknown user to=<%s>",
+				 s->base.id, s->base.ip, path);
 			smtp_reply_error(s, "550 5.1.1 <%s>: Recipient address rejected: User "
 					    "unknown in local recipient table", path);
 			free(path);

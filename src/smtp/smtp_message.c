@@ -133,7 +133,8 @@ smtp_message_reply(struct smtp_delivery *d)
 		log_info("smtp: %s: from=<%s> size=%llu nrcpt=%zu local=%zu remote=%zu%s%s "
 			 "client=[%s]", s->qid, s->mail_from, d->size, s->n_rcpts, d->n_local,
 			 d->n_remote, conn_is_tls(s->base.conn) ? " tls=" : "",
-			 conn_is_tls(s->base.conn) ? conn_tls_version(s->base.conn) : "", s->base.ip);
+			 conn_is_tls(s->base.conn) ? conn_tls_version(s->base.conn) : "",
+			 s->base.ip);
 		smtp_reply(s, "250 2.0.0 Ok: queued as %s", s->qid);
 	} else {
 		log_error("smtp: %s: from=<%s> not stored: %s", s->qid, s->mail_from, d->error);
