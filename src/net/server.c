@@ -29,6 +29,7 @@ struct server {
 	size_t n_kinds;
 	struct conn_limits *limits;
 	TAILQ_HEAD(, session) sessions;
+	unsigned orphans; /* sessions whose connection is gone, with an async step in flight */
 	bool shutting_down;
 };
 
@@ -168,6 +169,12 @@ server_shutdown(struct server *srv)
 	}
 }
 
+void
+server_orphans_add(struct server *srv, int delta)
+{
+	srv->orphans = (unsigned)((int)srv->orphans + delta);
+}
+
 bool
 server_busy(const struct server *srv)
 {
@@ -175,6 +182,10 @@ server_busy(const struct server *srv)
 
 	if (srv == NULL)
 		return false;
+	/* a delivery, an APPEND or a login check whose client left still completes (and
+	 * frees its session) before the loop ends */
+	if (srv->orphans > 0)
+		return true;
 	TAILQ_FOREACH(s, &srv->sessions, entry)
 	if (session_busy(s))
 		return true;

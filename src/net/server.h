@@ -47,15 +47,18 @@ void *server_owner(const struct server *srv);
  * say goodbye (session_check_shutdown); the others get ops->shutdown now and close. */
 void server_shutdown(struct server *srv);
 bool server_shutting_down(const struct server *srv);
-/* Whether a session still has a command in flight or a last reply to flush: serve runs
- * the loop until this is false (bounded) so no acknowledged reply is cut off. */
+/* Whether a session still has a command in flight or a last reply to flush, or an async
+ * step of a session whose client left is still running: serve runs the loop until this
+ * is false (bounded) so no acknowledged reply is cut off and nothing is left half done. */
 bool server_busy(const struct server *srv);
 unsigned server_login_timeout(const struct server *srv);
 const char *server_hostname(const struct server *srv);
 /* Frees the sessions still listed, the owner data and the server (after the loop). */
 void server_free(struct server **srv);
 
-/* For session.c: the session's connection is gone, forget it in the list and limits. */
+/* For session.c: the session's connection is gone, forget it in the list and limits;
+ * sessions gone with an async step in flight are counted (server_busy) until it ends. */
 void server_session_gone(struct server *srv, struct session *s);
+void server_orphans_add(struct server *srv, int delta);
 
 #endif

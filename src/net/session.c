@@ -135,8 +135,10 @@ session_async_done(struct session *s)
 {
 	s->pending--;
 	if (s->conn_gone) {
-		if (s->pending == 0)
+		if (s->pending == 0) {
+			server_orphans_add(s->server, -1);
 			s->ops->free(s);
+		}
 		return false;
 	}
 	return true;
@@ -215,6 +217,7 @@ session_conn_on_close(struct conn *conn, void *ctx, enum conn_close_reason why)
 	conn_free(&s->conn);
 	if (s->pending > 0) {
 		s->conn_gone = true; /* freed when the async step completes */
+		server_orphans_add(s->server, 1);
 		return;
 	}
 	s->ops->free(s);
