@@ -27,6 +27,7 @@ imap_server_new(const struct imap_server_deps *deps, const char **error_r)
 	    .owner_size = sizeof(struct imap_server),
 	    .max_connections = set->imap_max_connections,
 	    .max_per_ip = set->max_connections_per_ip,
+	    .max_errors = 30, /* BAD replies */
 	    .login_timeout = set->login_timeout,
 	    .hostname = set->myhostname,
 	    .tls = &deps->tls,

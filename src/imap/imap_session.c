@@ -19,8 +19,6 @@
 #include "util/str.h"
 #include "util/xmalloc.h"
 
-/* BAD replies before the session is closed. */
-#define IMAP_MAX_ERRORS 30
 /* IDLE "DONE" and AUTHENTICATE response lines. */
 #define IMAP_CONT_LINE_MAX 65536
 
@@ -169,6 +167,7 @@ const struct session_ops imap_session_ops = {
 	.shutdown = "* BYE [UNAVAILABLE] Server shutting down",
 	/* RFC 3501 5.4: autologout */
 	.timeout = "* BYE Autologout; idle for too long",
+	.too_many_errors = "* BYE Too many errors",
 	.busy = imap_busy,
 	.closed = imap_closed,
 	.state_names = imap_state_names,
@@ -249,10 +248,7 @@ imap_bad(struct imap_session *s, const char *tag, const char *fmt, ...)
 	va_start(ap, fmt);
 	imap_tagged(s, tag, "BAD", fmt, ap);
 	va_end(ap);
-	if (session_count_error(&s->base, IMAP_MAX_ERRORS)) {
-		imap_send(s, "* BYE Too many errors");
-		imap_session_close(s);
-	}
+	session_count_error(&s->base);
 }
 
 void

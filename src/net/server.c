@@ -123,6 +123,12 @@ server_owner(const struct server *srv)
 	return srv->owner;
 }
 
+unsigned
+server_max_errors(const struct server *srv)
+{
+	return srv->p.max_errors;
+}
+
 const char *
 server_hostname(const struct server *srv)
 {

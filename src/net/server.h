@@ -23,6 +23,7 @@ struct server_params {
 	unsigned max_connections; /* total, 0 = unlimited */
 	unsigned max_per_ip;      /* per client address, 0 = unlimited */
 	unsigned login_timeout;   /* idle seconds allowed before login (session_init) */
+	unsigned max_errors;      /* error replies before a session is closed */
 	const char *hostname;     /* the %s of the ops' reply lines (myhostname) */
 	SSL_CTX *const *tls;      /* for implicit TLS listeners, read at each accept (a
 	                           * reload may replace it); *tls NULL: none loaded */
@@ -52,6 +53,7 @@ bool server_shutting_down(const struct server *srv);
  * is false (bounded) so no acknowledged reply is cut off and nothing is left half done. */
 bool server_busy(const struct server *srv);
 unsigned server_login_timeout(const struct server *srv);
+unsigned server_max_errors(const struct server *srv);
 const char *server_hostname(const struct server *srv);
 /* Frees the sessions still listed, the owner data and the server (after the loop). */
 void server_free(struct server **srv);

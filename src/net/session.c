@@ -99,13 +99,26 @@ session_printf(struct session *s, const char *fmt, ...)
 }
 
 bool
-session_count_error(struct session *s, unsigned max)
+session_count_error(struct session *s)
 {
-	if (++s->errors <= max)
+	if (++s->errors <= server_max_errors(s->server))
 		return false;
 	log_warn("%s: %s: client=[%s] too many errors (%u), disconnecting", s->ops->proto, s->id,
 	         s->ip, s->errors);
+	session_printf(s, s->ops->too_many_errors, server_hostname(s->server));
+	session_close(s);
 	return true;
+}
+
+void
+session_error(struct session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	session_vprintf(s, "", fmt, ap);
+	va_end(ap);
+	session_count_error(s);
 }
 
 void

@@ -38,6 +38,7 @@ struct session_ops {
 	 * close without a line). The base closes the session after each. */
 	const char *too_many, *shutdown, *timeout;
 	const char *too_many_per_ip; /* per client address limit (NULL: too_many) */
+	const char *too_many_errors; /* past server_params.max_errors (session_error) */
 	/* Whether a command is in flight besides an async step (pending): part of it read,
 	 * a delivery or a reply being streamed: shutdown waits for it to finish. */
 	bool (*busy)(const struct session *s);
@@ -85,9 +86,11 @@ void session_enter_state(struct session *s, unsigned state);
 void session_vprintf(struct session *s, const char *prefix, const char *fmt, va_list ap);
 void session_printf(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void session_write(struct session *s, const void *data, size_t len);
-/* Counts an error reply; true (and logged) when the session passed max: the caller
- * sends its goodbye and session_close()s. */
-bool session_count_error(struct session *s, unsigned max);
+/* Counts an error reply; past the server's max_errors, logs, sends ops->too_many_errors
+ * and closes: true then. */
+bool session_count_error(struct session *s);
+/* An error reply line: session_printf() then session_count_error(). */
+void session_error(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Closes after the queued output is sent. */
 void session_close(struct session *s);
 /* Whether the session is closing or its connection is gone. */

@@ -27,6 +27,7 @@ pop3_server_new(const struct pop3_server_deps *deps, const char **error_r)
 	    .owner_size = sizeof(struct pop3_server),
 	    .max_connections = set->pop3_max_connections,
 	    .max_per_ip = set->max_connections_per_ip,
+	    .max_errors = 20, /* unknown commands, bad arguments */
 	    .login_timeout = set->login_timeout,
 	    .hostname = set->myhostname,
 	    .tls = &deps->tls,

@@ -1,7 +1,6 @@
 /* POP3 sessions: lifetime, replies, the input loop, login (lock + maildrop snapshot). */
 #include "pop3/pop3_session.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,9 +13,6 @@
 #include "store/store_msg.h"
 #include "store/store_view.h"
 #include "util/xmalloc.h"
-
-/* Errors (unknown commands, bad arguments) before the session is closed. */
-#define POP3_MAX_ERRORS 20
 
 static const char *const state_names[] = {
 	[POP3_STATE_AUTHORIZATION] = "authorization",
@@ -103,36 +99,13 @@ const struct session_ops pop3_session_ops = {
 	.shutdown = "-ERR [SYS/TEMP] Server shutting down",
 	/* RFC 1939 3: the autologout timer expired: close without entering UPDATE */
 	.timeout = "-ERR Disconnected for inactivity",
+	.too_many_errors = "-ERR Too many errors, closing the connection",
 	.busy = pop3_busy,
 	.closed = pop3_closed,
 	.state_names = state_names,
 	.input = pop3_session_on_input,
 	.drain = pop3_session_on_drain,
 };
-
-void
-pop3_reply(struct pop3_session *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	session_vprintf(&s->base, "", fmt, ap);
-	va_end(ap);
-}
-
-void
-pop3_reply_err(struct pop3_session *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	session_vprintf(&s->base, "", fmt, ap);
-	va_end(ap);
-	if (session_count_error(&s->base, POP3_MAX_ERRORS)) {
-		pop3_reply(s, "-ERR Too many errors, closing the connection");
-		pop3_session_close(s);
-	}
-}
 
 void
 pop3_session_close(struct pop3_session *s)

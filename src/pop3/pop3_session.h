@@ -71,9 +71,9 @@ pop3_session_enter_state(struct pop3_session *s, enum pop3_state state)
 {
 	session_enter_state(&s->base, state);
 }
-void pop3_reply(struct pop3_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define pop3_reply(s, ...) session_printf(&(s)->base, __VA_ARGS__)
 /* -ERR reply counting towards the error limit; past it the session is closed. */
-void pop3_reply_err(struct pop3_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define pop3_reply_err(s, ...) session_error(&(s)->base, __VA_ARGS__)
 void pop3_session_close(struct pop3_session *s);
 void pop3_session_command(struct pop3_session *s, const char *line, size_t len);
 /* Asynchronous steps (password check, streaming): input is paused meanwhile. */

@@ -43,6 +43,7 @@ smtp_server_new(const struct smtp_server_deps *deps, const char **error_r)
 	    .owner_size = sizeof(struct smtp_server),
 	    .max_connections = set->smtp_max_connections,
 	    .max_per_ip = set->smtp_max_connections_per_ip,
+	    .max_errors = set->smtp_max_errors,
 	    .hostname = set->myhostname,
 	    .tls = &deps->tls,
 	};

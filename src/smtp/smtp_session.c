@@ -2,7 +2,6 @@
  * counting, closing, and the session lifetime across asynchronous steps. */
 #include "smtp/smtp_session.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +94,7 @@ const struct session_ops smtp_session_ops = {
 	 * down answers 421; RFC 5321 4.5.3.2: so does one whose timeout expired */
 	.too_many = "421 4.7.0 %s Error: too many connections, try again later",
 	.too_many_per_ip = "421 4.7.0 %s Error: too many connections from your address",
+	.too_many_errors = "421 4.7.0 %s Error: too many errors",
 	.shutdown = "421 4.3.2 %s Service shutting down",
 	.timeout = "421 4.4.2 %s Error: timeout exceeded",
 	.busy = smtp_busy,
@@ -102,31 +102,6 @@ const struct session_ops smtp_session_ops = {
 	.state_names = state_names,
 	.input = smtp_session_on_input,
 };
-
-void
-smtp_reply(struct smtp_session *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	session_vprintf(&s->base, "", fmt, ap);
-	va_end(ap);
-}
-
-void
-smtp_reply_error(struct smtp_session *s, const char *fmt, ...)
-{
-	const struct settings *set = smtp_server_deps(s->server)->settings;
-	va_list ap;
-
-	va_start(ap, fmt);
-	session_vprintf(&s->base, "", fmt, ap);
-	va_end(ap);
-	if (session_count_error(&s->base, set->smtp_max_errors)) {
-		smtp_reply(s, "421 4.7.0 %s Error: too many errors", set->myhostname);
-		smtp_session_close(s);
-	}
-}
 
 void
 smtp_session_reset_transaction(struct smtp_session *s)

@@ -82,10 +82,9 @@ unsigned long long smtp_server_memory_add(struct smtp_server *server, long long 
 /* The session_ops of SMTP sessions (smtp_session.c). */
 extern const struct session_ops smtp_session_ops;
 /* Sends a reply line (text without CRLF; a multi-line reply is several calls with '-'). */
-void smtp_reply(struct smtp_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define smtp_reply(s, ...) session_printf(&(s)->base, __VA_ARGS__)
 /* A 4xx/5xx reply that counts towards smtp_max_errors; past it, 421 and close. */
-void smtp_reply_error(struct smtp_session *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+#define smtp_reply_error(s, ...) session_error(&(s)->base, __VA_ARGS__)
 /* Every state change goes through here (logged at debug level). */
 static inline void
 smtp_session_enter_state(struct smtp_session *s, enum smtp_state state)
