@@ -6,7 +6,7 @@
  *
  *   accept -> limits -> ops->greeting        (server.c; ops->too_many past a limit)
  *   input, drain, TLS ready -> ops->input... (one struct conn_ops for all)
- *   reply lines, error limit                 session_printf(), session_count_error()
+ *   reply lines, error limit                 session_printf(), session_error()
  *   async step: begin / done                 session_async_begin(), session_async_done()
  *   idle timeout -> ops->timeout -> close    (login_timeout first, then the protocol's)
  *   connection gone -> ops->closed -> free   (one on_close, one set of reason names)
