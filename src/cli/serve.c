@@ -21,6 +21,7 @@
 #include "cli/privs.h"
 #include "conf/settings.h"
 #include "log/log.h"
+#include "net/server.h"
 #include "net/tls.h"
 #include "net/workers.h"
 #include "pop3/pop3_server.h"
@@ -30,6 +31,11 @@
 #include "store/store.h"
 #include "util/file.h"
 #include "util/xmalloc.h"
+
+/* Descriptors kept out of the connection limits: the store's account databases (SQLite,
+ * WAL and shm for up to STORE_ACCOUNT_CACHE idle accounts and those in use), message
+ * files being read or written, the queue, the listeners and the log. */
+#define SERVE_FD_RESERVE 1024
 
 struct serve {
 	struct settings *settings;
@@ -42,11 +48,11 @@ struct serve {
 	SSL_CTX *tls;
 	SSL_CTX *client_tls;
 	struct smtp_server_deps smtp_deps;
-	struct smtp_server *smtp;
+	struct server *smtp;
 	struct pop3_server_deps pop3_deps;
-	struct pop3_server *pop3;
+	struct server *pop3;
 	struct imap_server_deps imap_deps;
-	struct imap_server *imap;
+	struct server *imap;
 	struct event *sig_term, *sig_int, *sig_hup, *sig_usr1;
 	char *pid_file;
 	bool stopping;
@@ -93,8 +99,9 @@ serve_load_tls(const struct settings *s, const char **error_r)
 	return tls_server_ctx_new(cert, key, error_r);
 }
 
-/* After a stop signal: keep the loop running while SMTP sessions still wait for their
- * delivery or flush a last reply, checking every 20 ms, for at most 5 s. */
+/* After a stop signal: keep the loop running while sessions still have a command in
+ * flight (a delivery, an APPEND, a RETR) or flush a last reply, checking every 20 ms,
+ * for at most 5 s. */
 static void
 serve_stop_loop(evutil_socket_t fd, short what, void *arg)
 {
@@ -103,7 +110,8 @@ serve_stop_loop(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (smtp_server_busy(sv->smtp) && ++sv->stop_ticks < 250) {
+	if ((server_busy(sv->smtp) || server_busy(sv->pop3) || server_busy(sv->imap)) &&
+	    ++sv->stop_ticks < 250) {
 		event_base_once(sv->base, -1, EV_TIMEOUT, serve_stop_loop, sv, &tick);
 		return;
 	}
@@ -151,9 +159,9 @@ serve_on_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	sv->stopping = true;
 	log_info("serve: signal %d: shutting down", (int)sig);
-	smtp_server_shutdown(sv->smtp);
-	pop3_server_shutdown(sv->pop3);
-	imap_server_shutdown(sv->imap);
+	server_shutdown(sv->smtp);
+	server_shutdown(sv->pop3);
+	server_shutdown(sv->imap);
 	if (sv->queue != NULL)
 		queue_shutdown(sv->queue);
 	/* let the 421s go out and in-flight deliveries finish (serve_stop_loop) */
@@ -218,16 +226,56 @@ serve_write_pid(struct serve *sv)
 		log_warn("serve: cannot write the pid file: %s", error);
 }
 
+/* Scales *max down by num/den (at least 1). */
 static void
-serve_raise_fd_limit(void)
+serve_scale_limit(unsigned *max, unsigned long long num, unsigned long long den)
+{
+	unsigned long long v = (unsigned long long)*max * num / den;
+
+	*max = v > 0 ? (unsigned)v : 1;
+}
+
+/* Every connection is a descriptor: raise the soft limit to the hard one, then keep the
+ * connection limits of the protocols that listen below it, with a reserve for the
+ * store's databases and message files, the queue and the listeners. Past the limit,
+ * accept fails with EMFILE for every protocol at once; below it, the excess client
+ * gets a proper "too many connections" reply. The limits are lowered with a warning
+ * rather than refusing to start: the descriptor limit is the machine's decision. */
+static void
+serve_fit_fd_limit(struct settings *s)
 {
 	struct rlimit rl;
+	unsigned long long total = 0, budget, reserve;
+	bool smtp = s->smtp_listen.n + s->submission_listen.n + s->submissions_listen.n > 0;
+	bool pop3 = s->pop3_listen.n + s->pop3s_listen.n > 0;
+	bool imap = s->imap_listen.n + s->imaps_listen.n > 0;
 
-	/* every connection is a descriptor: allow as many as the hard limit permits */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
 	}
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return;
+	reserve = rl.rlim_cur >= 4 * SERVE_FD_RESERVE ? SERVE_FD_RESERVE : rl.rlim_cur / 4;
+	budget = rl.rlim_cur - reserve;
+	total = (smtp ? s->smtp_max_connections : 0) + (pop3 ? s->pop3_max_connections : 0) +
+		(imap ? s->imap_max_connections : 0);
+	if (total <= budget)
+		return;
+	log_warn("serve: the descriptor limit is %llu: lowering the connection limits "
+		 "(smtp+pop3+imap %llu) to fit %llu, keeping %llu for files and databases",
+		 (unsigned long long)rl.rlim_cur, total, budget, reserve);
+	serve_scale_limit(&s->smtp_max_connections, budget, total);
+	serve_scale_limit(&s->pop3_max_connections, budget, total);
+	serve_scale_limit(&s->imap_max_connections, budget, total);
+	if (s->smtp_max_connections_per_ip > s->smtp_max_connections)
+		s->smtp_max_connections_per_ip = s->smtp_max_connections;
+	log_warn("serve: smtp_max_connections=%u pop3_max_connections=%u "
+		 "imap_max_connections=%u", s->smtp_max_connections, s->pop3_max_connections,
+		 s->imap_max_connections);
 }
 
 static void
@@ -239,9 +287,9 @@ serve_free(struct serve *sv)
 	if (sv->queue != NULL)
 		queue_free(&sv->queue);
 	store_close(&sv->store);
-	smtp_server_free(&sv->smtp);
-	pop3_server_free(&sv->pop3);
-	imap_server_free(&sv->imap);
+	server_free(&sv->smtp);
+	server_free(&sv->pop3);
+	server_free(&sv->imap);
 	penalty_free(&sv->penalty);
 	accounts_close(&sv->accounts);
 	if (sv->sig_term != NULL) {
@@ -276,7 +324,7 @@ serve(struct settings *settings, int argc, char **argv)
 	sv.settings = settings;
 	serve_set_log_level(settings);
 	signal(SIGPIPE, SIG_IGN);
-	serve_raise_fd_limit();
+	serve_fit_fd_limit(settings);
 	evthread_use_pthreads();
 	sv.base = event_base_new();
 	if (sv.base == NULL || file_mkdir_p(settings->data_directory, 0750) < 0) {

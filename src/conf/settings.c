@@ -103,6 +103,7 @@ settings_defaults(struct settings *s)
 	s->smtp_max_connections_per_ip = 50;
 	s->pop3_timeout = 600;
 	s->imap_timeout = 1800;
+	s->login_timeout = 180;
 	s->imap_max_connections = 20000;
 	s->imap_preauth_literal_limit = 8192;
 	s->imap_command_literal_limit = 64ULL << 20;

@@ -92,6 +92,7 @@ struct settings {
 	unsigned smtp_max_connections_per_ip;      /* 50 */
 	unsigned pop3_timeout;                     /* 600 */
 	unsigned imap_timeout;                     /* 1800 */
+	unsigned login_timeout;                    /* 180: POP3/IMAP idle before login */
 	unsigned imap_max_connections;             /* 20000 */
 	unsigned long long imap_preauth_literal_limit; /* 8 KiB: each and all literals of a
 	                                                  command before login */

@@ -74,6 +74,7 @@ static const struct settings_key keys[] = {
     K(smtp_max_connections_per_ip, KEY_UINT, 1, 1000000),
     K(pop3_timeout, KEY_DURATION, 1, 86400),
     K(imap_timeout, KEY_DURATION, 1, 86400),
+    K(login_timeout, KEY_DURATION, 1, 86400),
     K(imap_max_connections, KEY_UINT, 1, 1000000),
     K(imap_preauth_literal_limit, KEY_SIZE, 64, 1ULL << 20),
     K(imap_command_literal_limit, KEY_SIZE, 1ULL << 16, 1ULL << 40),

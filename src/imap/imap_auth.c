@@ -29,7 +29,7 @@ imap_auth_created(void *ctx, int result, const char *error)
 
 	if (imap_session_async_done(s)) {
 		if (result < 0)
-			log_error("imap: %s: user=%s cannot create the mailboxes: %s", s->id,
+			log_error("imap: %s: user=%s cannot create the mailboxes: %s", s->base.id,
 				  job->user, error);
 		imap_session_login(s, job->tag, job->user);
 		imap_session_resume(s);
@@ -62,7 +62,8 @@ imap_auth_done(void *ctx, int result, const char *user)
 	if (result == 1) {
 		imap_session_login(s, job->tag, user);
 	} else if (result == 0) {
-		log_info("imap: %s: client=[%s] authentication failed user=%s", s->id, s->ip, user);
+		log_info("imap: %s: client=[%s] authentication failed user=%s", s->base.id,
+			 s->base.ip, user);
 		imap_no(s, job->tag, "[AUTHENTICATIONFAILED] Authentication failed");
 	} else {
 		imap_no(s, job->tag, "[UNAVAILABLE] Temporary authentication failure");
@@ -83,7 +84,7 @@ imap_auth_check(struct imap_session *s, const char *tag, char *user, char *passw
 	job->session = s;
 	job->tag = xstrdup(tag);
 	imap_session_async_begin(s);
-	auth_login_check(&login, conn_peer(s->conn), user, password, imap_auth_done, job);
+	auth_login_check(&login, conn_peer(s->base.conn), user, password, imap_auth_done, job);
 }
 
 void

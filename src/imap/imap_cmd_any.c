@@ -14,7 +14,7 @@
 bool
 imap_plaintext_allowed(const struct imap_session *s)
 {
-	return auth_plaintext_allowed(conn_is_tls(s->conn), conn_peer(s->conn));
+	return auth_plaintext_allowed(conn_is_tls(s->base.conn), conn_peer(s->base.conn));
 }
 
 void
@@ -26,9 +26,9 @@ imap_capabilities(struct imap_session *s, struct buf *out)
 			 "MOVE CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH SEARCHRES "
 			 "LIST-EXTENDED LIST-STATUS STATUS=SIZE");
 	buf_printf(out, " APPENDLIMIT=%llu", deps->settings->message_size_limit);
-	if (s->state != IMAP_STATE_NOT_AUTH)
+	if (s->base.state != IMAP_STATE_NOT_AUTH)
 		return;
-	if (!conn_is_tls(s->conn) && deps->tls != NULL)
+	if (!conn_is_tls(s->base.conn) && deps->tls != NULL)
 		buf_appends(out, " STARTTLS");
 	if (imap_plaintext_allowed(s))
 		buf_appends(out, " AUTH=PLAIN");
@@ -139,16 +139,16 @@ imap_cmd_starttls(struct imap_session *s, const struct imap_command *cmd)
 		imap_bad(s, cmd->tag, "STARTTLS takes no arguments");
 		return;
 	}
-	if (conn_is_tls(s->conn) || deps->tls == NULL) {
-		imap_bad(s, cmd->tag, conn_is_tls(s->conn) ? "TLS is already active"
+	if (conn_is_tls(s->base.conn) || deps->tls == NULL) {
+		imap_bad(s, cmd->tag, conn_is_tls(s->base.conn) ? "TLS is already active"
 							   : "TLS is not available");
 		return;
 	}
 	imap_ok(s, cmd->tag, "Begin TLS negotiation now");
 	/* RFC 3501 6.2.1 / RFC 2595 3.1: commands pipelined after STARTTLS are discarded
 	 * (conn_starttls drops the unread input) */
-	if (conn_starttls(s->conn, deps->tls, false) < 0) {
-		log_warn("imap: %s: client=[%s] starttls failed", s->id, s->ip);
+	if (conn_starttls(s->base.conn, deps->tls, false) < 0) {
+		log_warn("imap: %s: client=[%s] starttls failed", s->base.id, s->base.ip);
 		imap_session_close(s);
 		return;
 	}

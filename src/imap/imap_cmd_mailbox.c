@@ -172,7 +172,7 @@ imap_cmd_select(struct imap_session *s, const struct imap_command *cmd)
 		imap_no_store(s, cmd->tag, cmd->name, error);
 	} else {
 		s->readonly = readonly;
-		imap_session_set_state(s, IMAP_STATE_SELECTED);
+		imap_session_enter_state(s, IMAP_STATE_SELECTED);
 		select_send_state(s);
 		if (q.given)
 			select_qresync(s, &q);

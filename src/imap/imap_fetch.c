@@ -94,16 +94,16 @@ fetch_range(struct imap_fetch_run *r, uint32_t uid, uint64_t offset, uint64_t le
 	uint64_t size;
 	int fd;
 
-	if (len >= FETCH_STREAM_MIN && r->s->conn != NULL) {
+	if (len >= FETCH_STREAM_MIN && r->s->base.conn != NULL) {
 		fd = store_msg_open(r->s->view, uid, &size, &error);
 		if (fd >= 0) {
 			fetch_flush(r);
-			if (conn_write_file(r->s->conn, fd, (off_t)offset, len) == 0)
+			if (conn_write_file(r->s->base.conn, fd, (off_t)offset, len) == 0)
 				return;
 		}
 	}
 	if (store_msg_read(r->s->view, uid, offset, len, &r->out, &error) < 0)
-		log_error("imap: %s: uid=%u read failed: %s", r->s->id, uid, error);
+		log_error("imap: %s: uid=%u read failed: %s", r->s->base.id, uid, error);
 }
 
 static void
@@ -124,7 +124,8 @@ fetch_section(struct imap_fetch_run *r, const struct store_msg_meta *meta,
 	if (range.filter) {
 		if (store_msg_read(r->s->view, meta->uid, range.offset, range.size, &hdr,
 				   &error) < 0)
-			log_error("imap: %s: uid=%u read failed: %s", r->s->id, meta->uid, error);
+			log_error("imap: %s: uid=%u read failed: %s", r->s->base.id, meta->uid,
+				  error);
 		rfc5322_header_filter(buf_cstr(&hdr), hdr.len, (const char *const *)sec->spec.fields,
 				      sec->spec.nfields,
 				      sec->spec.kind == MIME_SECTION_HEADER_FIELDS_NOT, &filtered);
@@ -292,7 +293,7 @@ uid_lower_bound(const uint32_t *uids, size_t from, size_t n, uint32_t uid)
 static bool
 fetch_output_full(struct imap_fetch_run *r)
 {
-	return r->s->conn != NULL && conn_output_len(r->s->conn) > FETCH_OUTPUT_HIGH;
+	return r->s->base.conn != NULL && conn_output_len(r->s->base.conn) > FETCH_OUTPUT_HIGH;
 }
 
 /* FLAGS, UID and MODSEQ come from the view in memory: no index query at all (the
@@ -370,7 +371,8 @@ fetch_step(struct imap_fetch_run *r)
 		}
 	}
 	if (ret < 0)
-		log_error("imap: %s: user=%s fetch failed: %s", r->s->id, r->s->account, error);
+		log_error("imap: %s: user=%s fetch failed: %s", r->s->base.id, r->s->account,
+			  error);
 	store_msg_cursor_close(&cur);
 	r->next = r->n_uids;
 	return 1;
@@ -401,7 +403,7 @@ fetch_continue(struct imap_fetch_run *r)
 	if (fetch_step(r) == 0) {
 		fetch_flush(r);
 		s->fetch = r;
-		conn_want_drain(s->conn);
+		conn_want_drain(s->base.conn);
 		return 0;
 	}
 	fetch_flush(r);
@@ -414,7 +416,7 @@ fetch_continue(struct imap_fetch_run *r)
 void
 imap_fetch_on_drain(struct imap_session *s)
 {
-	if (s->fetch == NULL || s->conn == NULL)
+	if (s->fetch == NULL || s->base.conn == NULL)
 		return;
 	if (fetch_continue(s->fetch) == 1 && imap_session_async_done(s))
 		imap_session_resume(s);
@@ -426,7 +428,7 @@ imap_fetch_abort(struct imap_session *s)
 	if (s->fetch == NULL)
 		return;
 	fetch_run_free(&s->fetch);
-	s->pending--;
+	s->base.pending--;
 }
 
 void

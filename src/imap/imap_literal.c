@@ -11,7 +11,7 @@ imap_literal_set_limits(struct imap_session *s)
 	const struct settings *set = imap_server_deps(s->server)->settings;
 	struct imap_parser_limits lim = imap_parser_default_limits;
 
-	if (s->state == IMAP_STATE_NOT_AUTH) {
+	if (s->base.state == IMAP_STATE_NOT_AUTH) {
 		/* whatever the command name (APPEND is refused later anyway) */
 		lim.max_literal = lim.max_append = lim.max_literals_total =
 		    set->imap_preauth_literal_limit;
@@ -53,7 +53,7 @@ imap_literal_account(struct imap_session *s)
 	 * [LIMIT]), the others go on. */
 	log_warn("imap: %s: client=[%s] imap_memory_limit reached (%llu bytes announced): "
 	         "literal refused",
-	         s->id, s->ip, total);
+	         s->base.id, s->base.ip, total);
 	if (imap_parser_literal_pending(s->parser, NULL)) {
 		/* RFC 3501 7.5: not sent yet; the client waits for "+" or this reply */
 		imap_no(s, imap_parser_tag(s->parser),

@@ -57,7 +57,8 @@ msg_raw(struct search_ctx *c, struct search_msg *m)
 	if (!m->raw_loaded) {
 		m->raw_loaded = true;
 		if (store_msg_read(c->s->view, m->vm->uid, 0, m->meta->size, &m->raw, &error) < 0)
-			log_error("imap: %s: uid=%u read failed: %s", c->s->id, m->vm->uid, error);
+			log_error("imap: %s: uid=%u read failed: %s", c->s->base.id, m->vm->uid,
+				  error);
 	}
 	return &m->raw;
 }
@@ -455,7 +456,7 @@ search_walk(struct imap_session *s, struct search_job *j)
 	}
 	store_msg_cursor_close(&cur);
 	if (ret < 0) {
-		log_error("imap: %s: user=%s search failed: %s", s->id, s->account, error);
+		log_error("imap: %s: user=%s search failed: %s", s->base.id, s->account, error);
 		return -1;
 	}
 	j->next_uid = 0;

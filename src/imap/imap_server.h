@@ -4,11 +4,12 @@
 #ifndef IMAP_IMAP_SERVER_H
 #define IMAP_IMAP_SERVER_H
 #include <openssl/ssl.h>
+#include <stdbool.h>
 
 struct accounts;
 struct event_base;
-struct imap_server;
 struct penalty;
+struct server;
 struct settings;
 struct store;
 struct workers;
@@ -25,10 +26,10 @@ struct imap_server_deps {
 	SSL_CTX *tls; /* NULL: no STARTTLS and no imaps listeners */
 };
 
-/* Binds every listener of imap_listen and imaps_listen. NULL with *error_r. */
-struct imap_server *imap_server_new(const struct imap_server_deps *deps, const char **error_r);
-/* Stops accepting and closes the sessions with "* BYE". */
-void imap_server_shutdown(struct imap_server *server);
-void imap_server_free(struct imap_server **server);
+/* Binds every listener of imap_listen and imaps_listen. NULL with *error_r. On the
+ * server base of net/server.h: serve stops and frees it with server_shutdown() and
+ * server_free(). At shutdown the sessions get "* BYE"; one with a command in flight (an
+ * APPEND being read or stored) finishes it and sends its tagged reply first. */
+struct server *imap_server_new(const struct imap_server_deps *deps, const char **error_r);
 
 #endif

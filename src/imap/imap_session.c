@@ -13,16 +13,14 @@
 #include "imap/imap_slice.h"
 #include "log/log.h"
 #include "net/conn.h"
+#include "net/server.h"
 #include "store/store_account.h"
 #include "store/store_mailbox.h"
 #include "store/store_notify.h"
 #include "store/store_view.h"
-#include "util/rand.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
-/* BAD replies before the session is closed. */
-#define IMAP_MAX_ERRORS 30
 /* IDLE "DONE" and AUTHENTICATE response lines. */
 #define IMAP_CONT_LINE_MAX 65536
 
@@ -32,132 +30,172 @@ struct imap_command_def {
 	bool uid;         /* valid after "UID" */
 	bool plain_ok;    /* valid without UID */
 	imap_command_fn *fn;
+	/* RFC 3501 7.4.1: no EXPUNGE response while answering it (UID versions excepted) */
+	bool no_expunge;
 };
 
 /* RFC 3501 6 and the extensions' commands. */
 static const struct imap_command_def commands[] = {
-	{"CAPABILITY", IMAP_STATES_ANY, false, true, imap_cmd_capability},
-	{"NOOP", IMAP_STATES_ANY, false, true, imap_cmd_noop},
-	{"LOGOUT", IMAP_STATES_ANY, false, true, imap_cmd_logout},
-	{"ID", IMAP_STATES_ANY, false, true, imap_cmd_id},
-	{"STARTTLS", IMAP_STATE_NOT_AUTH, false, true, imap_cmd_starttls},
-	{"LOGIN", IMAP_STATE_NOT_AUTH, false, true, imap_cmd_login},
-	{"AUTHENTICATE", IMAP_STATE_NOT_AUTH, false, true, imap_cmd_authenticate},
-	{"ENABLE", IMAP_STATES_AUTHED, false, true, imap_cmd_enable},
-	{"NAMESPACE", IMAP_STATES_AUTHED, false, true, imap_cmd_namespace},
-	{"SELECT", IMAP_STATES_AUTHED, false, true, imap_cmd_select},
-	{"EXAMINE", IMAP_STATES_AUTHED, false, true, imap_cmd_select},
-	{"CREATE", IMAP_STATES_AUTHED, false, true, imap_cmd_create},
-	{"DELETE", IMAP_STATES_AUTHED, false, true, imap_cmd_delete},
-	{"RENAME", IMAP_STATES_AUTHED, false, true, imap_cmd_rename},
-	{"SUBSCRIBE", IMAP_STATES_AUTHED, false, true, imap_cmd_subscribe},
-	{"UNSUBSCRIBE", IMAP_STATES_AUTHED, false, true, imap_cmd_unsubscribe},
-	{"LIST", IMAP_STATES_AUTHED, false, true, imap_cmd_list},
-	{"LSUB", IMAP_STATES_AUTHED, false, true, imap_cmd_lsub},
-	{"STATUS", IMAP_STATES_AUTHED, false, true, imap_cmd_status},
-	{"APPEND", IMAP_STATES_AUTHED, false, true, imap_cmd_append},
-	{"IDLE", IMAP_STATES_AUTHED, false, true, imap_cmd_idle},
-	{"CHECK", IMAP_STATE_SELECTED, false, true, imap_cmd_check},
-	{"CLOSE", IMAP_STATE_SELECTED, false, true, imap_cmd_close},
-	{"UNSELECT", IMAP_STATE_SELECTED, false, true, imap_cmd_unselect},
-	{"EXPUNGE", IMAP_STATE_SELECTED, true, true, imap_cmd_expunge},
-	{"SEARCH", IMAP_STATE_SELECTED, true, true, imap_cmd_search},
-	{"FETCH", IMAP_STATE_SELECTED, true, true, imap_cmd_fetch},
-	{"STORE", IMAP_STATE_SELECTED, true, true, imap_cmd_store},
-	{"COPY", IMAP_STATE_SELECTED, true, true, imap_cmd_copy},
-	{"MOVE", IMAP_STATE_SELECTED, true, true, imap_cmd_copy},
+	{"CAPABILITY", IMAP_STATES_ANY, false, true, imap_cmd_capability, false},
+	{"NOOP", IMAP_STATES_ANY, false, true, imap_cmd_noop, false},
+	{"LOGOUT", IMAP_STATES_ANY, false, true, imap_cmd_logout, false},
+	{"ID", IMAP_STATES_ANY, false, true, imap_cmd_id, false},
+	{"STARTTLS", IMAP_STATE_NOT_AUTH, false, true, imap_cmd_starttls, false},
+	{"LOGIN", IMAP_STATE_NOT_AUTH, false, true, imap_cmd_login, false},
+	{"AUTHENTICATE", IMAP_STATE_NOT_AUTH, false, true, imap_cmd_authenticate, false},
+	{"ENABLE", IMAP_STATES_AUTHED, false, true, imap_cmd_enable, false},
+	{"NAMESPACE", IMAP_STATES_AUTHED, false, true, imap_cmd_namespace, false},
+	{"SELECT", IMAP_STATES_AUTHED, false, true, imap_cmd_select, false},
+	{"EXAMINE", IMAP_STATES_AUTHED, false, true, imap_cmd_select, false},
+	{"CREATE", IMAP_STATES_AUTHED, false, true, imap_cmd_create, false},
+	{"DELETE", IMAP_STATES_AUTHED, false, true, imap_cmd_delete, false},
+	{"RENAME", IMAP_STATES_AUTHED, false, true, imap_cmd_rename, false},
+	{"SUBSCRIBE", IMAP_STATES_AUTHED, false, true, imap_cmd_subscribe, false},
+	{"UNSUBSCRIBE", IMAP_STATES_AUTHED, false, true, imap_cmd_unsubscribe, false},
+	{"LIST", IMAP_STATES_AUTHED, false, true, imap_cmd_list, false},
+	{"LSUB", IMAP_STATES_AUTHED, false, true, imap_cmd_lsub, false},
+	{"STATUS", IMAP_STATES_AUTHED, false, true, imap_cmd_status, false},
+	{"APPEND", IMAP_STATES_AUTHED, false, true, imap_cmd_append, false},
+	{"IDLE", IMAP_STATES_AUTHED, false, true, imap_cmd_idle, false},
+	{"CHECK", IMAP_STATE_SELECTED, false, true, imap_cmd_check, false},
+	{"CLOSE", IMAP_STATE_SELECTED, false, true, imap_cmd_close, false},
+	{"UNSELECT", IMAP_STATE_SELECTED, false, true, imap_cmd_unselect, false},
+	{"EXPUNGE", IMAP_STATE_SELECTED, true, true, imap_cmd_expunge, false},
+	{"SEARCH", IMAP_STATE_SELECTED, true, true, imap_cmd_search, true},
+	{"FETCH", IMAP_STATE_SELECTED, true, true, imap_cmd_fetch, true},
+	{"STORE", IMAP_STATE_SELECTED, true, true, imap_cmd_store, true},
+	{"COPY", IMAP_STATE_SELECTED, true, true, imap_cmd_copy, false},
+	{"MOVE", IMAP_STATE_SELECTED, true, true, imap_cmd_copy, false},
 };
 
-static void imap_session_on_input(struct conn *conn, void *ctx);
-static void imap_session_on_close(struct conn *conn, void *ctx, enum conn_close_reason why);
-static void imap_session_on_tls_ready(struct conn *conn, void *ctx);
-static void imap_session_on_drain(struct conn *conn, void *ctx);
+static void imap_session_on_input(struct session *base);
+static void imap_session_on_tls_ready(struct session *base);
+static void imap_session_on_drain(struct session *base);
 
-static const struct conn_ops imap_conn_ops = {
-	.on_input = imap_session_on_input,
-	.on_close = imap_session_on_close,
-	.on_drain = imap_session_on_drain,
-	.on_tls_ready = imap_session_on_tls_ready,
+static const char *const imap_state_names[] = {
+	[IMAP_STATE_NOT_AUTH] = "not-auth",
+	[IMAP_STATE_AUTH] = "auth",
+	[IMAP_STATE_SELECTED] = "selected",
+	[IMAP_STATE_LOGOUT] = "logout",
 };
 
-struct imap_session *
-imap_session_new(struct imap_server *server, struct conn *conn, enum imap_listener_kind kind)
+static struct imap_session *
+imap_of(const struct session *base)
 {
-	const struct imap_server_deps *deps = imap_server_deps(server);
+	return (struct imap_session *)base;
+}
+
+static struct session *
+imap_session_create(struct server *srv, struct conn *conn, unsigned kind)
+{
+	const struct imap_server_deps *deps = imap_server_deps(server_owner(srv));
 	struct imap_session *s = xcalloc(1, sizeof(*s));
 
 	(void)kind;
-	s->server = server;
-	s->conn = conn;
-	s->state = IMAP_STATE_NOT_AUTH;
-	rand_queue_id(s->id);
-	s->ip = xstrdup(conn_peer_ip(conn));
+	s->server = server_owner(srv);
+	s->base.state = IMAP_STATE_NOT_AUTH;
 	s->parser = imap_parser_new(NULL);
 	imap_literal_set_limits(s);
 	imap_seqset_init(&s->saved);
-	conn_set_ctx(conn, &imap_conn_ops, s);
-	/* RFC 3501 5.4: the autologout timer is at least 30 minutes */
-	conn_set_timeout(conn, deps->settings->imap_timeout < 1800 ? 1800
-								  : deps->settings->imap_timeout);
-	return s;
+	/* RFC 3501 5.4: the autologout timer is at least 30 minutes once authenticated;
+	 * before login, login_timeout */
+	session_init(&s->base, srv, conn, &imap_session_ops,
+		     deps->settings->imap_timeout < 1800 ? 1800 : deps->settings->imap_timeout,
+		     true);
+	return &s->base;
 }
 
-void
-imap_session_free(struct imap_session *s)
+static void
+imap_session_free(struct session *base)
 {
+	struct imap_session *s = imap_of(base);
+
 	imap_fetch_abort(s);
 	imap_slice_abort(s);
 	store_notify_unsubscribe(&s->notify);
 	store_view_close(&s->view);
 	store_account_unref(&s->acct);
-	conn_free(&s->conn);
 	imap_literal_release(s);
+	session_free_base(&s->base);
 	imap_parser_free(&s->parser);
 	imap_seqset_free(&s->saved);
 	buf_free(&s->line);
 	free(s->cont_tag);
 	free(s->account);
-	free(s->ip);
 	free(s);
 }
 
-void
-imap_session_set_state(struct imap_session *s, enum imap_state state)
+static void
+imap_greeting(struct session *base)
 {
-	static const char *const names[] = {"?", "not-auth", "auth", "?", "selected"};
+	struct imap_session *s = imap_of(base);
+	struct buf caps = BUF_INIT;
 
-	if (s->state == state)
-		return;
-	log_debug("imap: %s: state %s -> %s", s->id, s->state <= 4 ? names[s->state] : "logout",
-		  state <= 4 ? names[state] : "logout");
-	s->state = state;
+	/* RFC 3501 7.1.1: the greeting; the capabilities save a round trip */
+	imap_capabilities(s, &caps);
+	imap_send(s, "* OK [CAPABILITY %s] yubin IMAP server ready", buf_cstr(&caps));
+	buf_free(&caps);
 }
+
+/* Part of a command (an APPEND literal) read, or an async step (counted in pending). */
+static bool
+imap_busy(const struct session *base)
+{
+	const struct imap_session *s = imap_of(base);
+
+	return s->in_command || s->wait == IMAP_WAIT_ASYNC;
+}
+
+static const char *
+imap_closed(struct session *base)
+{
+	struct imap_session *s = imap_of(base);
+
+	store_notify_unsubscribe(&s->notify);
+	imap_fetch_abort(s);
+	imap_slice_abort(s);
+	if (s->account == NULL)
+		return "";
+	buf_reset(&s->line);
+	buf_printf(&s->line, " user=%s", s->account);
+	return buf_cstr(&s->line);
+}
+
+const struct session_ops imap_session_ops = {
+	.proto = "imap",
+	.create = imap_session_create,
+	.free = imap_session_free,
+	.greeting = imap_greeting,
+	.too_many = "* BYE [UNAVAILABLE] Too many connections, try again later",
+	.shutdown = "* BYE [UNAVAILABLE] Server shutting down",
+	/* RFC 3501 5.4: autologout */
+	.timeout = "* BYE Autologout; idle for too long",
+	.too_many_errors = "* BYE Too many errors",
+	.busy = imap_busy,
+	.closed = imap_closed,
+	.state_names = imap_state_names,
+	.input = imap_session_on_input,
+	.drain = imap_session_on_drain,
+	.tls_ready = imap_session_on_tls_ready,
+};
 
 void
 imap_session_close(struct imap_session *s)
 {
-	imap_session_set_state(s, IMAP_STATE_LOGOUT);
-	if (s->conn != NULL)
-		conn_close_after_flush(s->conn);
+	imap_session_enter_state(s, IMAP_STATE_LOGOUT);
+	session_close(&s->base);
 }
 
 void
 imap_send_raw(struct imap_session *s, const void *data, size_t len)
 {
-	if (s->conn != NULL && !conn_is_closing(s->conn))
-		conn_write(s->conn, data, len);
+	session_write(&s->base, data, len);
 }
 
 static void
 imap_vsend(struct imap_session *s, const char *prefix, const char *fmt, va_list ap)
 {
-	struct buf b = BUF_INIT;
-
-	buf_appends(&b, prefix);
-	buf_vprintf(&b, fmt, ap);
-	buf_append(&b, "\r\n", 2);
-	imap_send_raw(s, b.data, b.len);
-	buf_free(&b);
+	session_vprintf(&s->base, prefix, fmt, ap);
 }
 
 void
@@ -213,11 +251,7 @@ imap_bad(struct imap_session *s, const char *tag, const char *fmt, ...)
 	va_start(ap, fmt);
 	imap_tagged(s, tag, "BAD", fmt, ap);
 	va_end(ap);
-	if (++s->errors > IMAP_MAX_ERRORS) {
-		log_info("imap: %s: client=[%s] too many errors, disconnecting", s->id, s->ip);
-		imap_send(s, "* BYE Too many errors");
-		imap_session_close(s);
-	}
+	session_count_error(&s->base);
 }
 
 void
@@ -238,7 +272,7 @@ imap_no_store(struct imap_session *s, const char *tag, const char *what, const c
 	if ((unsigned)code >= sizeof(codes) / sizeof(codes[0]))
 		code = STORE_ERR_NONE;
 	if (code == STORE_ERR_TEMP || code == STORE_ERR_NONE)
-		log_error("imap: %s: user=%s %s failed: %s", s->id, s->account, what, error);
+		log_error("imap: %s: user=%s %s failed: %s", s->base.id, s->account, what, error);
 	imap_no(s, tag, "%s%s failed: %s", codes[code], what, error);
 }
 
@@ -246,20 +280,14 @@ void
 imap_session_async_begin(struct imap_session *s)
 {
 	s->wait = IMAP_WAIT_ASYNC;
-	s->pending++;
-	if (s->conn != NULL)
-		conn_pause_read(s->conn);
+	session_async_begin(&s->base);
 }
 
 bool
 imap_session_async_done(struct imap_session *s)
 {
-	s->pending--;
-	if (s->conn_gone) {
-		if (s->pending == 0)
-			imap_session_free(s);
+	if (!session_async_done(&s->base))
 		return false;
-	}
 	if (s->wait == IMAP_WAIT_ASYNC)
 		s->wait = IMAP_WAIT_NONE;
 	return true;
@@ -270,9 +298,10 @@ static void imap_session_process(struct imap_session *s);
 void
 imap_session_resume(struct imap_session *s)
 {
-	if (s->conn == NULL || s->state == IMAP_STATE_LOGOUT || s->wait == IMAP_WAIT_ASYNC)
+	if (s->base.conn == NULL || s->base.state == IMAP_STATE_LOGOUT ||
+	    s->wait == IMAP_WAIT_ASYNC)
 		return;
-	conn_resume_read(s->conn);
+	conn_resume_read(s->base.conn);
 	if (!s->processing)
 		imap_session_process(s);
 }
@@ -297,8 +326,8 @@ imap_session_dispatch(struct imap_session *s, const struct imap_command *cmd)
 		imap_bad(s, cmd->tag, "Unknown command");
 		return;
 	}
-	if ((def->states & s->state) == 0) {
-		if (s->state == IMAP_STATE_NOT_AUTH)
+	if ((def->states & s->base.state) == 0) {
+		if (s->base.state == IMAP_STATE_NOT_AUTH)
 			imap_bad(s, cmd->tag, "Log in first");
 		else if (def->states == IMAP_STATE_SELECTED)
 			imap_bad(s, cmd->tag, "No mailbox selected");
@@ -306,11 +335,7 @@ imap_session_dispatch(struct imap_session *s, const struct imap_command *cmd)
 			imap_bad(s, cmd->tag, "Command not valid in this state");
 		return;
 	}
-	/* RFC 3501 7.4.1: no EXPUNGE while answering FETCH, STORE or SEARCH (UID
-	 * versions excepted) */
-	s->no_expunge = !cmd->uid && (strcmp(cmd->name, "FETCH") == 0 ||
-				      strcmp(cmd->name, "STORE") == 0 ||
-				      strcmp(cmd->name, "SEARCH") == 0);
+	s->no_expunge = !cmd->uid && def->no_expunge;
 	def->fn(s, cmd);
 }
 
@@ -339,7 +364,7 @@ imap_session_parse_error(struct imap_session *s)
 static int
 imap_session_cont_line(struct imap_session *s)
 {
-	int ret = conn_readline(s->conn, &s->line, IMAP_CONT_LINE_MAX);
+	int ret = conn_readline(s->base.conn, &s->line, IMAP_CONT_LINE_MAX);
 
 	if (ret == 0)
 		return 0;
@@ -356,7 +381,7 @@ imap_session_cont_line(struct imap_session *s)
 static int
 imap_session_parse_step(struct imap_session *s)
 {
-	struct evbuffer *in = conn_input(s->conn);
+	struct evbuffer *in = conn_input(s->base.conn);
 	struct evbuffer_iovec v;
 	size_t used;
 	int ret;
@@ -365,6 +390,10 @@ imap_session_parse_step(struct imap_session *s)
 		v.iov_len = 0;
 	ret = imap_parser_parse(s->parser, v.iov_base, v.iov_len, &used);
 	evbuffer_drain(in, used);
+	if (ret != 0)
+		s->in_command = false;
+	else if (used > 0)
+		s->in_command = true; /* a shutdown lets the command finish */
 	if (ret == 1) {
 		imap_session_dispatch(s, imap_parser_command(s->parser));
 		imap_parser_next(s->parser);
@@ -392,8 +421,12 @@ static void
 imap_session_process_loop(struct imap_session *s)
 {
 	for (unsigned guard = 0; guard < 1000000; guard++) {
-		if (s->conn == NULL || conn_is_closing(s->conn) || s->state == IMAP_STATE_LOGOUT ||
-		    s->wait == IMAP_WAIT_ASYNC || s->tls_pending)
+		if (s->base.conn == NULL || conn_is_closing(s->base.conn) ||
+		    s->base.state == IMAP_STATE_LOGOUT || s->wait == IMAP_WAIT_ASYNC ||
+		    s->tls_pending)
+			return;
+		/* a shutdown skipped us while a command was in flight: it is answered now */
+		if (session_check_shutdown(&s->base))
 			return;
 		if (s->wait == IMAP_WAIT_IDLE || s->wait == IMAP_WAIT_SASL) {
 			if (imap_session_cont_line(s) == 0)
@@ -414,55 +447,28 @@ imap_session_process(struct imap_session *s)
 }
 
 static void
-imap_session_on_input(struct conn *conn, void *ctx)
+imap_session_on_input(struct session *base)
 {
-	(void)conn;
-	imap_session_process(ctx);
+	imap_session_process(imap_of(base));
 }
 
 static void
-imap_session_on_drain(struct conn *conn, void *ctx)
+imap_session_on_drain(struct session *base)
 {
-	(void)conn;
-	imap_fetch_on_drain(ctx);
+	imap_fetch_on_drain(imap_of(base));
 }
 
 static void
-imap_session_on_tls_ready(struct conn *conn, void *ctx)
+imap_session_on_tls_ready(struct session *base)
 {
-	struct imap_session *s = ctx;
+	struct imap_session *s = imap_of(base);
 
-	(void)conn;
 	if (!s->tls_pending)
 		return;
 	s->tls_pending = false;
-	log_info("imap: %s: starttls %s client=[%s]", s->id, conn_tls_version(s->conn), s->ip);
+	log_info("imap: %s: starttls %s client=[%s]", s->base.id, conn_tls_version(s->base.conn),
+		 s->base.ip);
 	imap_session_process(s);
-}
-
-static void
-imap_session_on_close(struct conn *conn, void *ctx, enum conn_close_reason why)
-{
-	struct imap_session *s = ctx;
-	static const char *const why_names[] = {"eof", "error", "timeout", "local"};
-
-	(void)conn;
-	if (why == CONN_CLOSE_TIMEOUT && s->conn != NULL) {
-		/* RFC 3501 5.4: autologout */
-		conn_writes(s->conn, "* BYE Autologout; idle for too long\r\n");
-	}
-	log_info("imap: %s: disconnect from [%s] reason=%s%s%s", s->id, s->ip, why_names[why],
-		 s->account != NULL ? " user=" : "", s->account != NULL ? s->account : "");
-	imap_server_session_closed(s->server, s);
-	conn_free(&s->conn);
-	store_notify_unsubscribe(&s->notify);
-	imap_fetch_abort(s);
-	imap_slice_abort(s);
-	if (s->pending > 0) {
-		s->conn_gone = true;
-		return;
-	}
-	imap_session_free(s);
 }
 
 static void
@@ -480,7 +486,7 @@ imap_session_notify(struct imap_session *s)
 {
 	s->notified = true;
 	/* RFC 2177: an idling client is told at once */
-	if (s->wait == IMAP_WAIT_IDLE && s->conn != NULL)
+	if (s->wait == IMAP_WAIT_IDLE && s->base.conn != NULL)
 		imap_sync(s, true);
 }
 
@@ -504,16 +510,19 @@ imap_session_login(struct imap_session *s, const char *tag, const char *account)
 
 	s->acct = store_account_open(deps->store, account, &error);
 	if (s->acct == NULL) {
-		log_error("imap: %s: user=%s cannot open the mailboxes: %s", s->id, account, error);
+		log_error("imap: %s: user=%s cannot open the mailboxes: %s", s->base.id, account,
+			  error);
 		imap_no(s, tag, "[UNAVAILABLE] Cannot open the mailboxes, try again later");
 		return;
 	}
 	s->account = xstrdup(account);
 	s->notify = store_notify_subscribe(deps->store, account, imap_session_on_notify, s);
-	imap_session_set_state(s, IMAP_STATE_AUTH);
+	imap_session_enter_state(s, IMAP_STATE_AUTH);
 	imap_literal_set_limits(s);
-	log_info("imap: %s: login user=%s client=[%s]%s", s->id, account, s->ip,
-		 conn_is_tls(s->conn) ? " tls" : "");
+	session_logged_in(&s->base, deps->settings->imap_timeout < 1800
+					    ? 1800 : deps->settings->imap_timeout);
+	log_info("imap: %s: login user=%s client=[%s]%s", s->base.id, account, s->base.ip,
+		 conn_is_tls(s->base.conn) ? " tls" : "");
 	imap_capabilities(s, &caps);
 	imap_ok(s, tag, "[CAPABILITY %s] Logged in", buf_cstr(&caps));
 	buf_free(&caps);
@@ -525,8 +534,8 @@ imap_session_unselect(struct imap_session *s)
 	store_view_close(&s->view);
 	imap_seqset_clear(&s->saved);
 	s->readonly = false;
-	if (s->state == IMAP_STATE_SELECTED)
-		imap_session_set_state(s, IMAP_STATE_AUTH);
+	if (s->base.state == IMAP_STATE_SELECTED)
+		imap_session_enter_state(s, IMAP_STATE_AUTH);
 }
 
 char *

@@ -9,6 +9,7 @@
 #include "imap/imap_parser.h"
 #include "imap/imap_seqset.h"
 #include "imap/imap_server.h"
+#include "net/session.h"
 #include "util/buf.h"
 
 struct conn;
@@ -39,16 +40,12 @@ enum imap_wait {
 };
 
 struct imap_session {
-	TAILQ_ENTRY(imap_session) entry;
+	struct session base; /* first: id, ip, conn, errors, async lifetime */
 	struct imap_server *server;
-	struct conn *conn;
-	enum imap_state state;
 	enum imap_wait wait;
-	char id[17];
-	char *ip;
-	unsigned errors;
 	struct imap_parser *parser;
 	uint64_t literal_counted; /* literal bytes counted in imap_memory_limit (imap_literal.h) */
+	bool in_command;  /* part of a command (a literal) is read: it is in flight */
 	struct buf line;  /* IDLE / AUTHENTICATE continuation lines */
 	char *cont_tag;   /* tag of the IDLE or AUTHENTICATE in progress */
 	bool tls_pending; /* STARTTLS answered, handshake running */
@@ -73,20 +70,22 @@ struct imap_session {
 	struct imap_slice *slice;
 	/* async */
 	bool processing;  /* inside imap_session_process(): resume must not re-enter it */
-	unsigned pending;
-	bool conn_gone;
 };
 
+struct imap_server;
 const struct imap_server_deps *imap_server_deps(const struct imap_server *server);
-void imap_server_session_closed(struct imap_server *server, struct imap_session *s);
 /* Literal bytes held by all sessions (imap_memory_limit), after adding delta. */
 unsigned long long imap_server_literal_memory_add(struct imap_server *server, long long delta);
 
-struct imap_session *imap_session_new(struct imap_server *server, struct conn *conn,
-				      enum imap_listener_kind kind);
-void imap_session_free(struct imap_session *s);
+/* The session_ops of IMAP sessions (imap_session.c). */
+extern const struct session_ops imap_session_ops;
 void imap_session_close(struct imap_session *s);
-void imap_session_set_state(struct imap_session *s, enum imap_state state);
+/* Every state change goes through here (logged at debug level). */
+static inline void
+imap_session_enter_state(struct imap_session *s, enum imap_state state)
+{
+	session_enter_state(&s->base, state);
+}
 
 /* Writes a response line (CRLF appended). */
 void imap_send(struct imap_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -110,5 +110,5 @@ imap_slice_abort(struct imap_session *s)
 		return;
 	slice_free(s->slice);
 	s->slice = NULL;
-	s->pending--;
+	s->base.pending--;
 }

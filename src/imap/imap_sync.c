@@ -166,7 +166,7 @@ imap_sync(struct imap_session *s, bool allow_expunge)
 		return;
 	if (store_view_refresh(s->view, allow_expunge ? STORE_REFRESH_EXPUNGE : 0, &ch,
 			       &error) < 0) {
-		log_error("imap: %s: user=%s refresh failed: %s", s->id, s->account, error);
+		log_error("imap: %s: user=%s refresh failed: %s", s->base.id, s->account, error);
 		return;
 	}
 	s->notified = false;

@@ -20,6 +20,9 @@
 
 /* on_drain fires once the output is down to this: refill before the pipe runs dry */
 #define CONN_DRAIN_LOW (64 * 1024)
+/* While paused, input is still read (so an EOF or a reset is noticed at once, also
+ * while a command is in flight) but only up to this much is buffered. */
+#define CONN_PAUSED_INPUT_MAX (64 * 1024)
 
 struct conn {
 	struct event_base *base;
@@ -126,7 +129,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_TIMEOUT) {
 		if (!conn->closing && conn->ops->on_timeout != NULL &&
 		    !conn->ops->on_timeout(conn, conn->ctx)) {
-			bufferevent_enable(bev, conn->paused ? EV_WRITE : EV_READ | EV_WRITE);
+			bufferevent_enable(bev, EV_READ | EV_WRITE);
 			return;
 		}
 		conn_report_close(conn, CONN_CLOSE_TIMEOUT);
@@ -238,9 +241,10 @@ conn_setup_bev(struct conn *conn)
 		bufferevent_openssl_set_allow_dirty_shutdown(conn->bev, 1);
 	bufferevent_setcb(conn->bev, conn_read_cb, conn_write_cb, conn_event_cb, conn);
 	bufferevent_setwatermark(conn->bev, EV_WRITE, CONN_DRAIN_LOW, 0);
+	bufferevent_setwatermark(conn->bev, EV_READ, 0, conn->paused ? CONN_PAUSED_INPUT_MAX : 0);
 	bufferevent_set_timeouts(conn->bev, conn->timeout ? &tv : NULL,
 				 conn->timeout ? &tv : NULL);
-	bufferevent_enable(conn->bev, conn->paused ? EV_WRITE : EV_READ | EV_WRITE);
+	bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
 }
 
 void
@@ -391,7 +395,8 @@ void
 conn_pause_read(struct conn *conn)
 {
 	conn->paused = true;
-	bufferevent_disable(conn->bev, EV_READ);
+	/* keep reading (bounded): a peer that goes away is seen now, not after the step */
+	bufferevent_setwatermark(conn->bev, EV_READ, 0, CONN_PAUSED_INPUT_MAX);
 }
 
 void
@@ -400,6 +405,7 @@ conn_resume_read(struct conn *conn)
 	if (!conn->paused || conn->close_reported)
 		return;
 	conn->paused = false;
+	bufferevent_setwatermark(conn->bev, EV_READ, 0, 0);
 	bufferevent_enable(conn->bev, EV_READ);
 	/* input that arrived while paused is already buffered: deliver it now */
 	if (evbuffer_get_length(bufferevent_get_input(conn->bev)) > 0)

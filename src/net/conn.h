@@ -65,7 +65,9 @@ size_t conn_output_len(struct conn *conn);
  * more (backpressure for big RETR/FETCH output). */
 void conn_want_drain(struct conn *conn);
 
-/* Stop / restart delivering on_input (backpressure, or while an async step runs). */
+/* Stop / restart delivering on_input (backpressure, or while an async step runs). While
+ * paused, up to 64 KiB more input is buffered and the end of the connection (EOF, reset)
+ * is still reported through on_close at once. */
 void conn_pause_read(struct conn *conn);
 void conn_resume_read(struct conn *conn);
 /* Idle timeout in seconds (0 = none); restarts on every read. */

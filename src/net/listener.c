@@ -2,6 +2,8 @@
 #include "net/listener.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <event2/event.h>
 #include <event2/listener.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -14,11 +16,19 @@
 #include "log/log.h"
 #include "util/xmalloc.h"
 
+/* After accept fails for want of descriptors (EMFILE, ENFILE) or memory, the listener
+ * stays readable: re-arming it at once fails again at once (a busy loop and a log line
+ * per try). It rests this long instead, so connections that end free descriptors. */
+#define LISTENER_REST_MS 250
+
 struct listener {
 	struct evconnlistener *evl;
+	struct event *rest;     /* re-enables the listener after a rest */
 	listener_accept_cb *cb;
 	void *ctx;
 	unsigned port;
+	bool resting;
+	bool paused;            /* listener_pause() by the owner: the rest must not resume */
 };
 
 static char listener_error[512];
@@ -34,12 +44,38 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr 
 }
 
 static void
+listener_rest_over(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener *l = arg;
+
+	(void)fd;
+	(void)what;
+	l->resting = false;
+	if (!l->paused)
+		evconnlistener_enable(l->evl);
+}
+
+static void
 listener_error_cb(struct evconnlistener *evl, void *arg)
 {
-	(void)arg;
-	/* EMFILE and friends: log, keep listening; libevent retries on the next event */
-	log_warn("listener: accept failed: %s", strerror(errno));
+	struct listener *l = arg;
+	int err = errno;
+	struct timeval rest = {0, LISTENER_REST_MS * 1000};
+
 	(void)evl;
+	if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) {
+		/* a connection that went away before accept (ECONNABORTED...): not ours */
+		log_warn("listener: port %u: accept failed: %s", l->port, strerror(err));
+		return;
+	}
+	if (l->resting)
+		return;
+	/* one line per rest, not one per failed accept */
+	log_warn("listener: port %u: accept failed: %s; not accepting for %d ms", l->port,
+		 strerror(err), LISTENER_REST_MS);
+	l->resting = true;
+	evconnlistener_disable(l->evl);
+	evtimer_add(l->rest, &rest);
 }
 
 struct listener *
@@ -84,6 +120,7 @@ listener_new(struct event_base *base, const char *host, unsigned port, listener_
 		return NULL;
 	}
 	evconnlistener_set_error_cb(l->evl, listener_error_cb);
+	l->rest = evtimer_new(base, listener_rest_over, l);
 	if (port == 0) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
@@ -101,6 +138,7 @@ listener_free(struct listener **lp)
 	if (*lp == NULL)
 		return;
 	evconnlistener_free((*lp)->evl);
+	event_free((*lp)->rest);
 	free(*lp);
 	*lp = NULL;
 }
@@ -108,13 +146,16 @@ listener_free(struct listener **lp)
 void
 listener_pause(struct listener *l)
 {
+	l->paused = true;
 	evconnlistener_disable(l->evl);
 }
 
 void
 listener_resume(struct listener *l)
 {
-	evconnlistener_enable(l->evl);
+	l->paused = false;
+	if (!l->resting)
+		evconnlistener_enable(l->evl);
 }
 
 unsigned

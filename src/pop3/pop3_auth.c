@@ -11,7 +11,7 @@
 bool
 pop3_auth_plaintext_allowed(const struct pop3_session *s)
 {
-	return auth_plaintext_allowed(conn_is_tls(s->conn), conn_peer(s->conn));
+	return auth_plaintext_allowed(conn_is_tls(s->base.conn), conn_peer(s->base.conn));
 }
 
 static void
@@ -24,7 +24,8 @@ pop3_auth_done(void *ctx, int result, const char *user)
 	if (result == 1) {
 		pop3_session_login(s, user);
 	} else if (result == 0) {
-		log_info("pop3: %s: client=[%s] authentication failed user=%s", s->id, s->ip, user);
+		log_info("pop3: %s: client=[%s] authentication failed user=%s", s->base.id,
+			 s->base.ip, user);
 		pop3_reply_err(s, "-ERR [AUTH] Authentication failed");
 	} else {
 		pop3_reply_err(s, "-ERR [SYS/TEMP] Temporary authentication failure");
@@ -39,7 +40,7 @@ pop3_auth_check(struct pop3_session *s, char *user, char *password)
 	struct auth_login_deps login = {deps->base, deps->accounts, deps->workers, deps->penalty};
 
 	pop3_session_async_begin(s);
-	auth_login_check(&login, conn_peer(s->conn), user, password, pop3_auth_done, s);
+	auth_login_check(&login, conn_peer(s->base.conn), user, password, pop3_auth_done, s);
 }
 
 void

@@ -61,9 +61,14 @@ pop3_cmd_parse(const char *line, size_t len, struct pop3_cmd *cmd, const char **
 			cmd->n_args = 3;
 			break;
 		}
+		if (cmd->verb == POP3_VERB_AUTH && cmd->n_args == 1 && sp == NULL)
+			cmd->response = p; /* the rest of the line, NUL-terminated with it */
 		if (alen >= sizeof(cmd->args[0])) {
-			*error_r = "Argument too long";
-			return -1;
+			if (cmd->response == NULL) {
+				*error_r = "Argument too long";
+				return -1;
+			}
+			alen = 0; /* RFC 5034 4: only in response */
 		}
 		memcpy(cmd->args[cmd->n_args], p, alen);
 		cmd->args[cmd->n_args][alen] = '\0';

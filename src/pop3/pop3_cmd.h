@@ -3,8 +3,9 @@
 #define POP3_POP3_CMD_H
 #include <stddef.h>
 
-/* RFC 2449 4: commands are at most 255 octets; AUTH with an initial response (RFC 5034)
- * may be longer, so lines up to this are accepted. */
+/* RFC 2449 4: commands are at most 255 octets; AUTH with an initial response (RFC 5034
+ * 4) may be longer, so lines up to this are accepted, and AUTH's initial response may
+ * fill them (struct pop3_cmd's response). */
 #define POP3_LINE_MAX 2048
 
 enum pop3_verb {
@@ -34,11 +35,15 @@ struct pop3_cmd {
 	/* rest split at single spaces: at most 2 arguments; n_args 3 means "more than 2". */
 	char args[2][256];
 	int n_args;
+	/* AUTH: the initial response (RFC 5034 4), of any length the line allows; points
+	 * into the line; NULL when there is none. args[1] holds it too when it fits. */
+	const char *response;
 };
 
 /* Parses line (without CRLF; not necessarily NUL-terminated). Returns 0 (verb UNKNOWN for
  * an unknown keyword), or -1 with *error_r for a malformed line (NUL bytes, an argument
- * over 255 octets, an empty keyword). rest points into line (NUL-terminated when line is). */
+ * over 255 octets other than AUTH's initial response, an empty keyword). rest and
+ * response point into line (NUL-terminated when line is). */
 int pop3_cmd_parse(const char *line, size_t len, struct pop3_cmd *cmd, const char **error_r);
 /* A message number argument: decimal, 1..max. 0 ok, -1 bad. */
 int pop3_cmd_msgnum(const char *arg, unsigned max, unsigned *num_r);

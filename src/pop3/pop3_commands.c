@@ -20,14 +20,14 @@ typedef void pop3_handler(struct pop3_session *s, struct pop3_cmd *cmd);
 static bool
 pop3_tls_offered(const struct pop3_session *s)
 {
-	return pop3_server_deps(s->server)->tls != NULL && !conn_is_tls(s->conn);
+	return pop3_server_deps(s->server)->tls != NULL && !conn_is_tls(s->base.conn);
 }
 
 /* RFC 2449 5 */
 static void
 cmd_capa(struct pop3_session *s, struct pop3_cmd *cmd)
 {
-	bool auth = s->state == POP3_STATE_AUTHORIZATION;
+	bool auth = s->base.state == POP3_STATE_AUTHORIZATION;
 
 	(void)cmd;
 	pop3_reply(s, "+OK Capability list follows");
@@ -109,7 +109,7 @@ cmd_auth(struct pop3_session *s, struct pop3_cmd *cmd)
 	free(s->sasl_mech);
 	s->sasl_mech = xstrdup("PLAIN");
 	if (cmd->n_args == 2) {
-		pop3_auth_continue(s, cmd->args[1]);
+		pop3_auth_continue(s, cmd->response);
 		return;
 	}
 	pop3_reply(s, "+ ");
@@ -129,12 +129,12 @@ cmd_stls(struct pop3_session *s, struct pop3_cmd *cmd)
 {
 	(void)cmd;
 	if (!pop3_tls_offered(s)) {
-		pop3_reply_err(s, conn_is_tls(s->conn) ? "-ERR TLS already active"
+		pop3_reply_err(s, conn_is_tls(s->base.conn) ? "-ERR TLS already active"
 						       : "-ERR STLS not available");
 		return;
 	}
 	pop3_reply(s, "+OK Begin TLS negotiation now");
-	if (conn_starttls(s->conn, pop3_server_deps(s->server)->tls, false) < 0) {
+	if (conn_starttls(s->base.conn, pop3_server_deps(s->server)->tls, false) < 0) {
 		pop3_session_close(s);
 		return;
 	}
@@ -300,10 +300,10 @@ quit_synced(void *ctx, int result, const char *error)
 	if (!pop3_session_async_done(s))
 		return;
 	if (result < 0) {
-		log_error("pop3: %s: user=%s expunge failed: %s", s->id, s->account, error);
+		log_error("pop3: %s: user=%s expunge failed: %s", s->base.id, s->account, error);
 		pop3_reply(s, "-ERR [SYS/TEMP] Could not delete the messages");
 	} else {
-		log_info("pop3: %s: logout user=%s deleted=%u", s->id, s->account, s->n_deleted);
+		log_info("pop3: %s: logout user=%s deleted=%u", s->base.id, s->account, s->n_deleted);
 		pop3_reply(s, "+OK Logging out, %u messages deleted", s->n_deleted);
 	}
 	pop3_session_close(s);
@@ -319,7 +319,7 @@ cmd_quit(struct pop3_session *s, struct pop3_cmd *cmd)
 	unsigned i, n = 0;
 
 	(void)cmd;
-	if (s->state != POP3_STATE_TRANSACTION) {
+	if (s->base.state != POP3_STATE_TRANSACTION) {
 		pop3_reply(s, "+OK Logging out");
 		pop3_session_close(s);
 		return;
@@ -329,7 +329,7 @@ cmd_quit(struct pop3_session *s, struct pop3_cmd *cmd)
 		if (s->msgs[i].deleted)
 			uids[n++] = s->msgs[i].uid;
 	if (n > 0 && store_view_expunge(s->view, uids, n, &error) < 0) {
-		log_error("pop3: %s: user=%s expunge failed: %s", s->id, s->account, error);
+		log_error("pop3: %s: user=%s expunge failed: %s", s->base.id, s->account, error);
 		pop3_reply(s, "-ERR [SYS/TEMP] Could not delete the messages, they are kept");
 	} else if (n > 0) {
 		free(uids);
@@ -338,7 +338,7 @@ cmd_quit(struct pop3_session *s, struct pop3_cmd *cmd)
 		store_account_sync(s->acct, quit_synced, s);
 		return;
 	} else {
-		log_info("pop3: %s: logout user=%s deleted=%u", s->id, s->account, n);
+		log_info("pop3: %s: logout user=%s deleted=%u", s->base.id, s->account, n);
 		pop3_reply(s, "+OK Logging out, %u messages deleted", n);
 	}
 	free(uids);
@@ -365,7 +365,7 @@ static const struct {
 void
 pop3_session_command(struct pop3_session *s, const char *line, size_t len)
 {
-	enum pop3_when now = s->state == POP3_STATE_TRANSACTION ? POP3_TRANS : POP3_AUTH;
+	enum pop3_when now = s->base.state == POP3_STATE_TRANSACTION ? POP3_TRANS : POP3_AUTH;
 	struct pop3_cmd cmd;
 	const char *error;
 	size_t i;

@@ -35,7 +35,7 @@ pop3_retr_abort(struct pop3_session *s)
 	close(s->stream.fd);
 	s->stream.fd = -1;
 	s->streaming = false;
-	s->pending--;
+	s->base.pending--;
 }
 
 /* Appends the stuffed form of data to out; returns false when TOP has sent enough. */
@@ -79,9 +79,9 @@ pop3_retr_continue(struct pop3_session *s)
 	char chunk[POP3_CHUNK];
 	bool more = true;
 
-	if (s->conn == NULL)
+	if (s->base.conn == NULL)
 		return;
-	while (more && st->offset < st->size && conn_output_len(s->conn) < POP3_OUTPUT_HIGH) {
+	while (more && st->offset < st->size && conn_output_len(s->base.conn) < POP3_OUTPUT_HIGH) {
 		size_t want = st->size - st->offset < sizeof(chunk) ? st->size - st->offset
 								   : sizeof(chunk);
 		ssize_t n = pread(st->fd, chunk, want, (off_t)st->offset);
@@ -90,8 +90,8 @@ pop3_retr_continue(struct pop3_session *s)
 			continue;
 		if (n <= 0) {
 			/* the size was promised already: the only honest thing is to drop */
-			log_error("pop3: %s: user=%s read of a message failed: %s", s->id, s->account,
-				  n < 0 ? strerror(errno) : "short file");
+			log_error("pop3: %s: user=%s read of a message failed: %s", s->base.id,
+				  s->account, n < 0 ? strerror(errno) : "short file");
 			pop3_retr_abort(s);
 			pop3_session_close(s);
 			buf_free(&out);
@@ -100,16 +100,16 @@ pop3_retr_continue(struct pop3_session *s)
 		st->offset += (uint64_t)n;
 		buf_reset(&out);
 		more = pop3_stuff(st, &out, chunk, (size_t)n);
-		conn_write(s->conn, out.data, out.len);
+		conn_write(s->base.conn, out.data, out.len);
 	}
 	buf_free(&out);
 	if (more && st->offset < st->size) {
-		conn_want_drain(s->conn);
+		conn_want_drain(s->base.conn);
 		return;
 	}
 	if (!st->line_start)
-		conn_write(s->conn, "\r\n", 2);
-	conn_write(s->conn, ".\r\n", 3);
+		conn_write(s->base.conn, "\r\n", 2);
+	conn_write(s->base.conn, ".\r\n", 3);
 	pop3_retr_finish(s);
 }
 
@@ -126,8 +126,8 @@ pop3_retr_start(struct pop3_session *s, unsigned num, bool top, unsigned long li
 		if (store_account_errcode(s->acct) == STORE_ERR_NONEXISTENT) {
 			pop3_reply_err(s, "-ERR Message %u was deleted by another session", num);
 		} else {
-			log_error("pop3: %s: user=%s cannot open message %u: %s", s->id, s->account,
-				  num, error);
+			log_error("pop3: %s: user=%s cannot open message %u: %s", s->base.id,
+				  s->account, num, error);
 			pop3_reply_err(s, "-ERR [SYS/TEMP] Cannot read the message, try again later");
 		}
 		return;

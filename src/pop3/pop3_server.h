@@ -4,11 +4,12 @@
 #ifndef POP3_POP3_SERVER_H
 #define POP3_POP3_SERVER_H
 #include <openssl/ssl.h>
+#include <stdbool.h>
 
 struct accounts;
 struct event_base;
 struct penalty;
-struct pop3_server;
+struct server;
 struct settings;
 struct store;
 struct workers;
@@ -25,9 +26,9 @@ struct pop3_server_deps {
 	SSL_CTX *tls;
 };
 
-struct pop3_server *pop3_server_new(const struct pop3_server_deps *deps, const char **error_r);
-/* Stops accepting and closes the sessions (without UPDATE: nothing is deleted). */
-void pop3_server_shutdown(struct pop3_server *server);
-void pop3_server_free(struct pop3_server **server);
+/* On the server base of net/server.h: serve stops and frees it with server_shutdown()
+ * and server_free(). At shutdown the sessions are closed without UPDATE (nothing is
+ * deleted); one with a command in flight (RETR, a login) finishes it first. */
+struct server *pop3_server_new(const struct pop3_server_deps *deps, const char **error_r);
 
 #endif

@@ -1,62 +1,64 @@
 /* POP3 sessions: lifetime, replies, the input loop, login (lock + maildrop snapshot). */
 #include "pop3/pop3_session.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conf/settings.h"
 #include "log/log.h"
 #include "net/conn.h"
+#include "net/server.h"
 #include "pop3/pop3_cmd.h"
 #include "store/store_account.h"
 #include "store/store_msg.h"
 #include "store/store_view.h"
-#include "util/rand.h"
 #include "util/xmalloc.h"
 
-/* Errors (unknown commands, bad arguments) before the session is closed. */
-#define POP3_MAX_ERRORS 20
-
-static void pop3_session_on_input(struct conn *conn, void *ctx);
-static void pop3_session_on_close(struct conn *conn, void *ctx, enum conn_close_reason why);
-static void pop3_session_on_drain(struct conn *conn, void *ctx);
-
-static const struct conn_ops pop3_conn_ops = {
-	.on_input = pop3_session_on_input,
-	.on_close = pop3_session_on_close,
-	.on_drain = pop3_session_on_drain,
+static const char *const state_names[] = {
+	[POP3_STATE_AUTHORIZATION] = "authorization",
+	[POP3_STATE_TRANSACTION] = "transaction",
+	[POP3_STATE_WAIT] = "wait",
+	[POP3_STATE_CLOSING] = "closing",
 };
 
-struct pop3_session *
-pop3_session_new(struct pop3_server *server, struct conn *conn)
+static void pop3_session_on_input(struct session *base);
+static void pop3_session_on_drain(struct session *base);
+
+static struct pop3_session *
+pop3_of(const struct session *base)
+{
+	return (struct pop3_session *)base;
+}
+
+static struct session *
+pop3_session_create(struct server *srv, struct conn *conn, unsigned kind)
 {
 	struct pop3_session *s = xcalloc(1, sizeof(*s));
 
-	s->server = server;
-	s->conn = conn;
-	s->state = POP3_STATE_AUTHORIZATION;
+	(void)kind;
+	s->server = server_owner(srv);
+	s->base.state = POP3_STATE_AUTHORIZATION;
 	s->stream.fd = -1;
-	rand_queue_id(s->id);
-	s->ip = xstrdup(conn_peer_ip(conn));
-	conn_set_ctx(conn, &pop3_conn_ops, s);
-	/* RFC 1939 3: the autologout timer is at least 10 minutes */
-	conn_set_timeout(conn, pop3_server_deps(server)->settings->pop3_timeout);
-	return s;
+	/* RFC 1939 3: the autologout timer is at least 10 minutes (after login; before
+	 * it, login_timeout) */
+	session_init(&s->base, srv, conn, &pop3_session_ops,
+		     pop3_server_deps(s->server)->settings->pop3_timeout, true);
+	return &s->base;
 }
 
-void
-pop3_session_free(struct pop3_session *s)
+static void
+pop3_session_free(struct session *base)
 {
+	struct pop3_session *s = pop3_of(base);
+
 	pop3_retr_abort(s);
 	store_view_close(&s->view);
 	if (s->locked)
 		store_account_pop3_unlock(s->acct);
 	store_account_unref(&s->acct);
-	conn_free(&s->conn);
+	session_free_base(&s->base);
 	buf_free(&s->line);
 	free(s->msgs);
-	free(s->ip);
 	free(s->user);
 	free(s->sasl_mech);
 	free(s->account);
@@ -64,87 +66,81 @@ pop3_session_free(struct pop3_session *s)
 }
 
 static void
-pop3_vreply(struct pop3_session *s, const char *fmt, va_list ap)
+pop3_greeting(struct session *base)
 {
-	struct buf b = BUF_INIT;
-
-	if (s->conn == NULL)
-		return;
-	buf_vprintf(&b, fmt, ap);
-	buf_append(&b, "\r\n", 2);
-	conn_write(s->conn, b.data, b.len);
-	buf_free(&b);
+	pop3_reply(pop3_of(base), "+OK yubin POP3 server ready");
 }
 
-void
-pop3_reply(struct pop3_session *s, const char *fmt, ...)
+/* A login check or a RETR/TOP being streamed. */
+static bool
+pop3_busy(const struct session *base)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	pop3_vreply(s, fmt, ap);
-	va_end(ap);
+	return base->state == POP3_STATE_WAIT;
 }
 
-void
-pop3_reply_err(struct pop3_session *s, const char *fmt, ...)
+static const char *
+pop3_closed(struct session *base)
 {
-	va_list ap;
+	struct pop3_session *s = pop3_of(base);
+	/* RFC 1939 6: without QUIT there is no UPDATE state: nothing is deleted */
+	const char *note = s->base.state == POP3_STATE_TRANSACTION || s->streaming
+				   ? " (no QUIT: nothing deleted)" : "";
 
-	va_start(ap, fmt);
-	pop3_vreply(s, fmt, ap);
-	va_end(ap);
-	if (++s->errors > POP3_MAX_ERRORS) {
-		log_info("pop3: %s: client=[%s] too many errors, disconnecting", s->id, s->ip);
-		pop3_reply(s, "-ERR Too many errors, closing the connection");
-		pop3_session_close(s);
-	}
+	pop3_retr_abort(s);
+	return note;
 }
+
+const struct session_ops pop3_session_ops = {
+	.proto = "pop3",
+	.create = pop3_session_create,
+	.free = pop3_session_free,
+	.greeting = pop3_greeting,
+	.too_many = "-ERR [SYS/TEMP] Too many connections, try again later",
+	.shutdown = "-ERR [SYS/TEMP] Server shutting down",
+	/* RFC 1939 3: the autologout timer expired: close without entering UPDATE */
+	.timeout = "-ERR Disconnected for inactivity",
+	.too_many_errors = "-ERR Too many errors, closing the connection",
+	.busy = pop3_busy,
+	.closed = pop3_closed,
+	.state_names = state_names,
+	.input = pop3_session_on_input,
+	.drain = pop3_session_on_drain,
+};
 
 void
 pop3_session_close(struct pop3_session *s)
 {
-	s->state = POP3_STATE_CLOSING;
-	if (s->conn != NULL)
-		conn_close_after_flush(s->conn);
+	pop3_session_enter_state(s, POP3_STATE_CLOSING);
+	session_close(&s->base);
 }
 
 void
 pop3_session_async_begin(struct pop3_session *s)
 {
-	if (s->state != POP3_STATE_WAIT)
-		s->resume_state = s->state;
-	s->state = POP3_STATE_WAIT;
-	s->pending++;
-	if (s->conn != NULL)
-		conn_pause_read(s->conn);
+	if (s->base.state != POP3_STATE_WAIT)
+		s->resume_state = s->base.state;
+	pop3_session_enter_state(s, POP3_STATE_WAIT);
+	session_async_begin(&s->base);
 }
 
 bool
 pop3_session_async_done(struct pop3_session *s)
 {
-	s->pending--;
-	if (s->conn_gone) {
-		if (s->pending == 0)
-			pop3_session_free(s);
+	if (!session_async_done(&s->base))
 		return false;
-	}
-	if (s->state == POP3_STATE_WAIT)
-		s->state = s->resume_state;
+	if (s->base.state == POP3_STATE_WAIT)
+		pop3_session_enter_state(s, s->resume_state);
 	return true;
 }
 
 void
 pop3_session_resume(struct pop3_session *s)
 {
-	if (s->conn != NULL && s->state != POP3_STATE_CLOSING &&
-	    pop3_server_shutting_down(s->server)) {
-		pop3_reply(s, "-ERR [SYS/TEMP] Server shutting down");
-		pop3_session_close(s);
+	if (s->base.conn == NULL || s->base.state == POP3_STATE_CLOSING ||
+	    session_check_shutdown(&s->base))
 		return;
-	}
-	if (s->conn != NULL && s->state != POP3_STATE_CLOSING && s->state != POP3_STATE_WAIT)
-		conn_resume_read(s->conn);
+	if (s->base.state != POP3_STATE_WAIT)
+		conn_resume_read(s->base.conn);
 }
 
 /* Takes the maildrop snapshot: RFC 1939 numbers messages at login, and neither new mail
@@ -156,7 +152,7 @@ pop3_session_snapshot(struct pop3_session *s, const char **error_r)
 	struct store_msg_cursor *cur;
 	struct store_msg_meta meta;
 	size_t n, i = 0;
-	int ret;
+	int ret = 0;
 
 	if (store_view_open(s->acct, "INBOX", false, &s->view, error_r) < 0)
 		return -1;
@@ -179,6 +175,9 @@ pop3_session_snapshot(struct pop3_session *s, const char **error_r)
 		}
 	}
 	store_msg_cursor_close(&cur);
+	/* a failed read of the index must fail the login, not report sizes of 0 */
+	if (ret < 0)
+		return -1;
 	for (i = 0; i < n; i++)
 		s->msgs[i].uid = vm[i].uid;
 	return 0;
@@ -192,20 +191,22 @@ pop3_session_login(struct pop3_session *s, const char *account)
 
 	s->acct = store_account_open(deps->store, account, &error);
 	if (s->acct == NULL) {
-		log_error("pop3: %s: user=%s cannot open the mailbox: %s", s->id, account, error);
+		log_error("pop3: %s: user=%s cannot open the mailbox: %s", s->base.id, account,
+			  error);
 		pop3_reply_err(s, "-ERR [SYS/TEMP] Cannot open the mailbox, try again later");
 		return;
 	}
 	/* RFC 2449 8.1.1: one session per maildrop */
 	if (!store_account_pop3_lock(s->acct)) {
 		store_account_unref(&s->acct);
-		log_info("pop3: %s: user=%s refused: mailbox in use", s->id, account);
+		log_info("pop3: %s: user=%s refused: mailbox in use", s->base.id, account);
 		pop3_reply_err(s, "-ERR [IN-USE] Mailbox is locked by another POP3 session");
 		return;
 	}
 	s->locked = true;
 	if (pop3_session_snapshot(s, &error) < 0) {
-		log_error("pop3: %s: user=%s cannot read the mailbox: %s", s->id, account, error);
+		log_error("pop3: %s: user=%s cannot read the mailbox: %s", s->base.id, account,
+			  error);
 		store_view_close(&s->view);
 		store_account_pop3_unlock(s->acct);
 		s->locked = false;
@@ -217,18 +218,20 @@ pop3_session_login(struct pop3_session *s, const char *account)
 		return;
 	}
 	s->account = xstrdup(account);
-	s->state = POP3_STATE_TRANSACTION;
-	log_info("pop3: %s: login user=%s messages=%u client=[%s]%s", s->id, account, s->n_msgs,
-		 s->ip, conn_is_tls(s->conn) ? " tls" : "");
+	pop3_session_enter_state(s, POP3_STATE_TRANSACTION);
+	session_logged_in(&s->base, deps->settings->pop3_timeout);
+	log_info("pop3: %s: login user=%s messages=%u client=[%s]%s", s->base.id, account,
+		 s->n_msgs, s->base.ip, conn_is_tls(s->base.conn) ? " tls" : "");
 	pop3_reply(s, "+OK Logged in, %u messages", s->n_msgs);
 }
 
 static void
-pop3_session_on_input(struct conn *conn, void *ctx)
+pop3_session_on_input(struct session *base)
 {
-	struct pop3_session *s = ctx;
+	struct pop3_session *s = pop3_of(base);
+	struct conn *conn = base->conn;
 
-	while (s->conn != NULL && !conn_is_closing(conn) && s->state != POP3_STATE_WAIT) {
+	while (s->base.conn != NULL && !conn_is_closing(conn) && s->base.state != POP3_STATE_WAIT) {
 		int ret = conn_readline(conn, &s->line, POP3_LINE_MAX);
 
 		if (ret == 0)
@@ -242,32 +245,10 @@ pop3_session_on_input(struct conn *conn, void *ctx)
 }
 
 static void
-pop3_session_on_drain(struct conn *conn, void *ctx)
+pop3_session_on_drain(struct session *base)
 {
-	struct pop3_session *s = ctx;
+	struct pop3_session *s = pop3_of(base);
 
-	(void)conn;
 	if (s->streaming)
 		pop3_retr_continue(s);
-}
-
-static void
-pop3_session_on_close(struct conn *conn, void *ctx, enum conn_close_reason why)
-{
-	struct pop3_session *s = ctx;
-	static const char *const why_names[] = {"eof", "error", "timeout", "local"};
-
-	(void)conn;
-	/* RFC 1939 6: without QUIT there is no UPDATE state: nothing is deleted */
-	log_info("pop3: %s: disconnect from [%s] reason=%s%s", s->id, s->ip, why_names[why],
-		 s->state == POP3_STATE_TRANSACTION || s->streaming ? " (no QUIT: nothing deleted)"
-								     : "");
-	pop3_server_session_closed(s->server, s);
-	pop3_retr_abort(s);
-	conn_free(&s->conn);
-	if (s->pending > 0) {
-		s->conn_gone = true;
-		return;
-	}
-	pop3_session_free(s);
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "net/session.h"
 #include "pop3/pop3_server.h"
 #include "util/buf.h"
 
@@ -41,14 +42,9 @@ struct pop3_stream {
 };
 
 struct pop3_session {
-	TAILQ_ENTRY(pop3_session) entry;
+	struct session base; /* first: id, ip, conn, errors, async lifetime */
 	struct pop3_server *server;
-	struct conn *conn;
-	enum pop3_state state;
 	enum pop3_state resume_state; /* the state to return to after WAIT */
-	char id[17];
-	char *ip;
-	unsigned errors;
 	struct buf line;
 	char *user;            /* USER argument */
 	char *sasl_mech;       /* AUTH in progress (continuation expected) */
@@ -63,19 +59,22 @@ struct pop3_session {
 	uint32_t uidvalidity;
 	struct pop3_stream stream;
 	bool streaming;
-	bool conn_gone;
-	unsigned pending;
 };
 
+struct pop3_server;
 const struct pop3_server_deps *pop3_server_deps(const struct pop3_server *server);
-void pop3_server_session_closed(struct pop3_server *server, struct pop3_session *s);
-bool pop3_server_shutting_down(const struct pop3_server *server);
 
-struct pop3_session *pop3_session_new(struct pop3_server *server, struct conn *conn);
-void pop3_session_free(struct pop3_session *s);
-void pop3_reply(struct pop3_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The session_ops of POP3 sessions (pop3_session.c). */
+extern const struct session_ops pop3_session_ops;
+/* Every state change goes through here (logged at debug level). */
+static inline void
+pop3_session_enter_state(struct pop3_session *s, enum pop3_state state)
+{
+	session_enter_state(&s->base, state);
+}
+#define pop3_reply(s, ...) session_printf(&(s)->base, __VA_ARGS__)
 /* -ERR reply counting towards the error limit; past it the session is closed. */
-void pop3_reply_err(struct pop3_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define pop3_reply_err(s, ...) session_error(&(s)->base, __VA_ARGS__)
 void pop3_session_close(struct pop3_session *s);
 void pop3_session_command(struct pop3_session *s, const char *line, size_t len);
 /* Asynchronous steps (password check, streaming): input is paused meanwhile. */

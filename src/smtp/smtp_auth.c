@@ -21,7 +21,7 @@ bool
 smtp_auth_offered(const struct smtp_session *s)
 {
 	/* RFC 4954 4 and Postfix's smtpd_tls_auth_only: never a password in clear */
-	return s->kind != SMTP_LISTENER_SMTP && s->conn != NULL && conn_is_tls(s->conn);
+	return s->kind != SMTP_LISTENER_SMTP && s->base.conn != NULL && conn_is_tls(s->base.conn);
 }
 
 bool
@@ -41,8 +41,8 @@ smtp_auth_sender_allowed(struct smtp_session *s, const char *sender)
 	if (s->auth_user == NULL || *sender == '\0' ||
 	    accounts_owns_address(accounts, s->auth_user, sender))
 		return true;
-	log_info("smtp: %s: reject: MAIL from [%s]: sender <%s> not owned by user %s", s->id, s->ip,
-		 sender, s->auth_user);
+	log_info("smtp: %s: reject: MAIL from [%s]: sender <%s> not owned by user %s",
+		 s->base.id, s->base.ip, sender, s->auth_user);
 	smtp_reply_error(s, "553 5.7.1 <%s>: Sender address rejected: not owned by user %s",
 			 sender, s->auth_user);
 	return false;
@@ -58,12 +58,12 @@ smtp_auth_done(void *ctx, int result, const char *user)
 	smtp_session_enter_state(s, SMTP_STATE_READY);
 	if (result == 1) {
 		s->auth_user = xstrdup(user);
-		log_info("smtp: %s: client=[%s] sasl_method=%s sasl_username=%s", s->id, s->ip,
-			 s->auth_mech, s->auth_user);
+		log_info("smtp: %s: client=[%s] sasl_method=%s sasl_username=%s", s->base.id,
+			 s->base.ip, s->auth_mech, s->auth_user);
 		smtp_reply(s, "235 2.7.0 Authentication successful");
 	} else if (result == 0) {
 		log_info("smtp: %s: client=[%s] authentication failed sasl_method=%s "
-			 "sasl_username=%s", s->id, s->ip, s->auth_mech, user);
+			 "sasl_username=%s", s->base.id, s->base.ip, s->auth_mech, user);
 		smtp_reply_error(s, "535 5.7.8 Error: authentication failed");
 	} else {
 		smtp_reply_error(s, "454 4.7.0 Temporary authentication failure");
@@ -81,7 +81,7 @@ smtp_auth_check(struct smtp_session *s, char *user, char *password)
 	struct auth_login_deps login = {deps->base, deps->accounts, deps->workers, deps->penalty};
 
 	smtp_session_async_begin(s);
-	auth_login_check(&login, conn_peer(s->conn), user, password, smtp_auth_done, s);
+	auth_login_check(&login, conn_peer(s->base.conn), user, password, smtp_auth_done, s);
 }
 
 static void
@@ -107,17 +107,13 @@ smtp_auth_command(struct smtp_session *s, struct smtp_cmd *cmd)
 		smtp_reply_error(s, "503 5.5.1 Error: authentication not enabled");
 		return;
 	}
-	if (!conn_is_tls(s->conn)) {
+	if (!conn_is_tls(s->base.conn)) {
 		smtp_reply_error(s, "538 5.7.11 Encryption required for requested authentication "
 				    "mechanism");
 		return;
 	}
 	if (s->auth_user != NULL) {
 		smtp_reply_error(s, "503 5.5.1 Error: already authenticated");
-		return;
-	}
-	if (s->state != SMTP_STATE_READY) {
-		smtp_reply_error(s, "503 5.5.1 Error: MAIL transaction in progress");
 		return;
 	}
 	if (cmd->arg == NULL || *cmd->arg == '\0') {

@@ -1,5 +1,5 @@
 /* SMTP commands (RFC 5321 4.1): parse, check sequence and syntax, apply policy, proceed.
- * Dispatch is a table of {verb, handler}; message reception is in smtp_message.c and
+ * Dispatch is a table of {verb, states, handler}; message reception is in smtp_message.c and
  * AUTH in smtp_auth.c. */
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +27,7 @@ settings_of(const struct smtp_session *s)
 static bool
 smtp_tls_offered(const struct smtp_session *s)
 {
-	return smtp_server_tls(s->server) != NULL && !conn_is_tls(s->conn);
+	return smtp_server_tls(s->server) != NULL && !conn_is_tls(s->base.conn);
 }
 
 /* RFC 5321 4.1.1.1 */
@@ -82,14 +82,6 @@ cmd_mail(struct smtp_session *s, struct smtp_cmd *cmd)
 	const struct settings *set = settings_of(s);
 	const char *error;
 
-	if (s->state == SMTP_STATE_CONNECTED) {
-		smtp_reply_error(s, "503 5.5.1 Error: send HELO/EHLO first");
-		return;
-	}
-	if (s->state != SMTP_STATE_READY) {
-		smtp_reply_error(s, "503 5.5.1 Error: nested MAIL command");
-		return;
-	}
 	if (!smtp_auth_mail_allowed(s))
 		return;
 	smtp_session_reset_transaction(s);
@@ -142,10 +134,6 @@ cmd_rcpt(struct smtp_session *s, struct smtp_cmd *cmd)
 	char *path;
 	int ret;
 
-	if (s->state != SMTP_STATE_MAIL && s->state != SMTP_STATE_RCPT) {
-		smtp_reply_error(s, "503 5.5.1 Error: need MAIL command");
-		return;
-	}
 	s->rcpt_attempted = true;
 	if (smtp_params_rcpt(cmd, smtp_advertised_exts(s), &params, &error) < 0) {
 		smtp_reply_error(s, "%s", error);
@@ -176,8 +164,8 @@ cmd_rcpt(struct smtp_session *s, struct smtp_cmd *cmd)
 	domain++;
 	if (!accounts_is_local_domain(accounts, domain)) {
 		if (!smtp_session_is_trusted(s)) {
-			log_info("smtp: %s: reject: RCPT from [%s]: relay denied to=<%s>", s->id,
-				 s->ip, path);
+			log_info("smtp: %s: reject: RCPT from [%s]: relay denied to=<%s>",
+				 s->base.id, s->base.ip, path);
 			smtp_reply_error(s, "554 5.7.1 <%s>: Relay access denied", path);
 			free(path);
 			return;
@@ -194,8 +182,8 @@ cmd_rcpt(struct smtp_session *s, struct smtp_cmd *cmd)
 	} else {
 		ret = accounts_resolve(accounts, path, &local, &remote);
 		if (ret == 0) {
-			log_info("smtp: %s: reject: RCPT from [%s]: unknown user to=<%s>", s->id,
-				 s->ip, path);
+			log_info("smtp: %s: reject: RCPT from [%s]: unknown user to=<%s>",
+				 s->base.id, s->base.ip, path);
 			smtp_reply_error(s, "550 5.1.1 <%s>: Recipient address rejected: User "
 					    "unknown in local recipient table", path);
 			free(path);
@@ -224,14 +212,8 @@ static void
 cmd_data(struct smtp_session *s, struct smtp_cmd *cmd)
 {
 	(void)cmd;
-	if (s->state == SMTP_STATE_RCPT && s->bdat_started) {
+	if (s->bdat_started) {
 		smtp_reply_error(s, "503 5.5.1 Error: DATA after BDAT");
-		return;
-	}
-	if (s->state != SMTP_STATE_RCPT) {
-		smtp_reply_error(s, s->state == SMTP_STATE_MAIL && s->rcpt_attempted
-					    ? "554 5.5.1 Error: no valid recipients"
-					    : "503 5.5.1 Error: need RCPT command");
 		return;
 	}
 	smtp_message_start_data(s);
@@ -248,7 +230,7 @@ cmd_rset(struct smtp_session *s, struct smtp_cmd *cmd)
 {
 	(void)cmd;
 	smtp_session_reset_transaction(s);
-	if (s->state != SMTP_STATE_CONNECTED)
+	if (s->base.state != SMTP_STATE_CONNECTED)
 		smtp_session_enter_state(s, SMTP_STATE_READY);
 	smtp_reply(s, "250 2.0.0 Ok");
 }
@@ -300,7 +282,7 @@ static void
 cmd_starttls(struct smtp_session *s, struct smtp_cmd *cmd)
 {
 	(void)cmd;
-	if (conn_is_tls(s->conn)) {
+	if (conn_is_tls(s->base.conn)) {
 		smtp_reply_error(s, "503 5.5.1 Error: TLS already active");
 		return;
 	}
@@ -308,13 +290,9 @@ cmd_starttls(struct smtp_session *s, struct smtp_cmd *cmd)
 		smtp_reply_error(s, "502 5.5.1 Error: STARTTLS not available");
 		return;
 	}
-	if (s->state == SMTP_STATE_MAIL || s->state == SMTP_STATE_RCPT) {
-		smtp_reply_error(s, "503 5.5.1 Error: STARTTLS inside a transaction");
-		return;
-	}
 	smtp_reply(s, "220 2.0.0 Ready to start TLS");
-	if (conn_starttls(s->conn, smtp_server_tls(s->server), false) < 0) {
-		log_warn("smtp: %s: client=[%s] STARTTLS setup failed", s->id, s->ip);
+	if (conn_starttls(s->base.conn, smtp_server_tls(s->server), false) < 0) {
+		log_warn("smtp: %s: client=[%s] STARTTLS setup failed", s->base.id, s->base.ip);
 		smtp_session_close(s);
 		return;
 	}
@@ -326,18 +304,56 @@ cmd_starttls(struct smtp_session *s, struct smtp_cmd *cmd)
 	smtp_session_enter_state(s, SMTP_STATE_CONNECTED);
 }
 
-static const struct {
+/* The states a command is valid in (RFC 5321 4.1.4 sequencing), checked in one place.
+ * BDAT is valid anywhere: its chunk follows in any case and must be read before the
+ * error is given (smtp_message_start_bdat, RFC 3030 2). */
+enum smtp_when {
+	SMTP_WHEN_CONNECTED = 1 << SMTP_STATE_CONNECTED,
+	SMTP_WHEN_READY = 1 << SMTP_STATE_READY,
+	SMTP_WHEN_MAIL = 1 << SMTP_STATE_MAIL,
+	SMTP_WHEN_RCPT = 1 << SMTP_STATE_RCPT,
+	SMTP_WHEN_ANY = SMTP_WHEN_CONNECTED | SMTP_WHEN_READY | SMTP_WHEN_MAIL | SMTP_WHEN_RCPT,
+	SMTP_WHEN_NO_MAIL = SMTP_WHEN_CONNECTED | SMTP_WHEN_READY,
+};
+
+static const struct smtp_command_def {
 	enum smtp_verb verb;
+	unsigned when;                 /* enum smtp_when bits */
+	const char *before_ehlo;       /* reply out of sequence before EHLO (NULL: seq) */
+	const char *seq;               /* reply out of sequence (RFC 5321 4.1.4: 503) */
 	smtp_cmd_handler *handler;
 } smtp_commands[] = {
-	{SMTP_VERB_EHLO, cmd_ehlo},	    {SMTP_VERB_HELO, cmd_ehlo},
-	{SMTP_VERB_MAIL, cmd_mail},	    {SMTP_VERB_RCPT, cmd_rcpt},
-	{SMTP_VERB_DATA, cmd_data},	    {SMTP_VERB_BDAT, cmd_bdat},
-	{SMTP_VERB_RSET, cmd_rset},	    {SMTP_VERB_NOOP, cmd_noop},
-	{SMTP_VERB_QUIT, cmd_quit},	    {SMTP_VERB_VRFY, cmd_vrfy},
-	{SMTP_VERB_EXPN, cmd_expn},	    {SMTP_VERB_HELP, cmd_help},
-	{SMTP_VERB_STARTTLS, cmd_starttls}, {SMTP_VERB_AUTH, smtp_auth_command},
+	{SMTP_VERB_EHLO, SMTP_WHEN_ANY, NULL, NULL, cmd_ehlo},
+	{SMTP_VERB_HELO, SMTP_WHEN_ANY, NULL, NULL, cmd_ehlo},
+	{SMTP_VERB_MAIL, SMTP_WHEN_READY, "503 5.5.1 Error: send HELO/EHLO first",
+	 "503 5.5.1 Error: nested MAIL command", cmd_mail},
+	{SMTP_VERB_RCPT, SMTP_WHEN_MAIL | SMTP_WHEN_RCPT, NULL,
+	 "503 5.5.1 Error: need MAIL command", cmd_rcpt},
+	{SMTP_VERB_DATA, SMTP_WHEN_RCPT, NULL, "503 5.5.1 Error: need RCPT command", cmd_data},
+	{SMTP_VERB_BDAT, SMTP_WHEN_ANY, NULL, NULL, cmd_bdat},
+	{SMTP_VERB_RSET, SMTP_WHEN_ANY, NULL, NULL, cmd_rset},
+	{SMTP_VERB_NOOP, SMTP_WHEN_ANY, NULL, NULL, cmd_noop},
+	{SMTP_VERB_QUIT, SMTP_WHEN_ANY, NULL, NULL, cmd_quit},
+	{SMTP_VERB_VRFY, SMTP_WHEN_ANY, NULL, NULL, cmd_vrfy},
+	{SMTP_VERB_EXPN, SMTP_WHEN_ANY, NULL, NULL, cmd_expn},
+	{SMTP_VERB_HELP, SMTP_WHEN_ANY, NULL, NULL, cmd_help},
+	{SMTP_VERB_STARTTLS, SMTP_WHEN_NO_MAIL, NULL,
+	 "503 5.5.1 Error: STARTTLS inside a transaction", cmd_starttls},
+	{SMTP_VERB_AUTH, SMTP_WHEN_READY, "503 5.5.1 Error: authentication not enabled",
+	 "503 5.5.1 Error: MAIL transaction in progress", smtp_auth_command},
 };
+
+/* The reply for a command given in a state it is not valid in. */
+static const char *
+smtp_sequence_error(const struct smtp_session *s, const struct smtp_command_def *def)
+{
+	/* RFC 5321 3.3: DATA after MAIL whose every RCPT failed: "no valid recipients" */
+	if (def->verb == SMTP_VERB_DATA && s->base.state == SMTP_STATE_MAIL && s->rcpt_attempted)
+		return "554 5.5.1 Error: no valid recipients";
+	if (s->base.state == SMTP_STATE_CONNECTED && def->before_ehlo != NULL)
+		return def->before_ehlo;
+	return def->seq;
+}
 
 void
 smtp_session_command(struct smtp_session *s, const char *line, size_t len)
@@ -346,7 +362,7 @@ smtp_session_command(struct smtp_session *s, const char *line, size_t len)
 	const char *error;
 	size_t i;
 
-	if (s->state == SMTP_STATE_AUTH) {
+	if (s->base.state == SMTP_STATE_AUTH) {
 		smtp_auth_continue(s, line);
 		return;
 	}
@@ -354,14 +370,19 @@ smtp_session_command(struct smtp_session *s, const char *line, size_t len)
 		smtp_reply_error(s, "%s", error);
 		return;
 	}
-	log_debug("smtp: %s: < %s", s->id,
+	log_debug("smtp: %s: < %s", s->base.id,
 		  cmd.verb == SMTP_VERB_AUTH ? "AUTH ..." : line);
 	for (i = 0; i < sizeof(smtp_commands) / sizeof(smtp_commands[0]); i++) {
-		if (smtp_commands[i].verb == cmd.verb) {
-			smtp_commands[i].handler(s, &cmd);
-			smtp_cmd_clear(&cmd);
-			return;
-		}
+		const struct smtp_command_def *def = &smtp_commands[i];
+
+		if (def->verb != cmd.verb)
+			continue;
+		if ((def->when & (1u << s->base.state)) == 0)
+			smtp_reply_error(s, "%s", smtp_sequence_error(s, def));
+		else
+			def->handler(s, &cmd);
+		smtp_cmd_clear(&cmd);
+		return;
 	}
 	smtp_cmd_clear(&cmd);
 	smtp_reply_error(s, "500 5.5.2 Error: command not recognized");

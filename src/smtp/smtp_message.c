@@ -53,9 +53,9 @@ smtp_message_start_bdat(struct smtp_session *s, unsigned long long size, bool la
 	s->bdat_error = NULL;
 	/* RFC 3030 2: the chunk follows the command in any case, so an error is only
 	 * given once the chunk has been read (and thrown away) */
-	if (s->state != SMTP_STATE_RCPT) {
+	if (s->base.state != SMTP_STATE_RCPT) {
 		s->bdat_discard = true;
-		s->bdat_error = s->state == SMTP_STATE_MAIL && s->rcpt_attempted
+		s->bdat_error = s->base.state == SMTP_STATE_MAIL && s->rcpt_attempted
 					? "554 5.5.1 Error: no valid recipients"
 					: "503 5.5.1 Error: need RCPT command";
 	} else if (!s->bdat_started) {
@@ -84,7 +84,7 @@ smtp_message_account(struct smtp_session *s)
 	/* Too many large messages arrive at once: read this one to its end (the client is
 	 * mid-transfer) but keep nothing, and answer 452 so the client retries later. */
 	log_warn("smtp: %s: client=[%s] smtp_memory_limit reached (%llu bytes held): message "
-		 "deferred", s->qid, s->ip, total);
+		 "deferred", s->qid, s->base.ip, total);
 	s->over_memory = true;
 	s->data.max_size = 1;
 	crlf_normalizer_set_max_size(&s->bdat_norm, 1);
@@ -97,7 +97,7 @@ static void
 smtp_received_header(struct smtp_session *s, struct buf *out)
 {
 	const struct settings *set = smtp_server_deps(s->server)->settings;
-	bool tls = conn_is_tls(s->conn);
+	bool tls = conn_is_tls(s->base.conn);
 	char date[64];
 	struct tm tm;
 	time_t now = time(NULL);
@@ -106,11 +106,11 @@ smtp_received_header(struct smtp_session *s, struct buf *out)
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
 	/* RFC 5321 4.4, with the protocol names of RFC 3848 */
 	buf_printf(out, "Received: from %s ([%s])\r\n\tby %s (yubin) with %s%s%s\r\n",
-		   s->helo ? s->helo : "unknown", s->ip, set->myhostname,
+		   s->helo ? s->helo : "unknown", s->base.ip, set->myhostname,
 		   s->esmtp ? "ESMTP" : "SMTP", tls ? "S" : "", s->auth_user ? "A" : "");
 	if (tls)
-		buf_printf(out, "\t(using %s with cipher %s)\r\n", conn_tls_version(s->conn),
-			   conn_tls_cipher(s->conn));
+		buf_printf(out, "\t(using %s with cipher %s)\r\n", conn_tls_version(s->base.conn),
+			   conn_tls_cipher(s->base.conn));
 	buf_printf(out, "\tid %s", s->qid);
 	if (s->n_rcpts == 1)
 		buf_printf(out, "\r\n\tfor <%s>", s->rcpts[0].address);
@@ -132,8 +132,9 @@ smtp_message_reply(struct smtp_delivery *d)
 	if (!d->failed) {
 		log_info("smtp: %s: from=<%s> size=%llu nrcpt=%zu local=%zu remote=%zu%s%s "
 			 "client=[%s]", s->qid, s->mail_from, d->size, s->n_rcpts, d->n_local,
-			 d->n_remote, conn_is_tls(s->conn) ? " tls=" : "",
-			 conn_is_tls(s->conn) ? conn_tls_version(s->conn) : "", s->ip);
+			 d->n_remote, conn_is_tls(s->base.conn) ? " tls=" : "",
+			 conn_is_tls(s->base.conn) ? conn_tls_version(s->base.conn) : "",
+			 s->base.ip);
 		smtp_reply(s, "250 2.0.0 Ok: queued as %s", s->qid);
 	} else {
 		log_error("smtp: %s: from=<%s> not stored: %s", s->qid, s->mail_from, d->error);
@@ -142,7 +143,7 @@ smtp_message_reply(struct smtp_delivery *d)
 	free(d->error);
 	free(d);
 	smtp_session_reset_transaction(s);
-	if (s->state == SMTP_STATE_WAIT)
+	if (s->base.state == SMTP_STATE_WAIT)
 		smtp_session_enter_state(s, SMTP_STATE_READY);
 	smtp_session_async_reply_done(s);
 }
@@ -305,7 +306,7 @@ smtp_message_end(struct smtp_session *s, bool too_big)
 
 	if (too_big) {
 		log_info("smtp: %s: reject: message from [%s] exceeds the size limit", s->qid,
-			 s->ip);
+			 s->base.ip);
 		smtp_session_reset_transaction(s);
 		smtp_session_enter_state(s, SMTP_STATE_READY);
 		smtp_reply_error(s, "552 5.3.4 Error: message file too big");
@@ -313,7 +314,7 @@ smtp_message_end(struct smtp_session *s, bool too_big)
 	}
 	if (rfc5322_count_fields(s->msg.data, s->msg.len, "Received") > SMTP_MAX_RECEIVED) {
 		log_info("smtp: %s: reject: message from [%s] is looping (too many Received: "
-			 "headers)", s->qid, s->ip);
+			 "headers)", s->qid, s->base.ip);
 		smtp_session_reset_transaction(s);
 		smtp_session_enter_state(s, SMTP_STATE_READY);
 		smtp_reply_error(s, "554 5.4.6 Error: too many hops (mail loop)");
@@ -321,7 +322,7 @@ smtp_message_end(struct smtp_session *s, bool too_big)
 	}
 	if ((foreign = smtp_message_foreign_from(s)) != NULL) {
 		log_info("smtp: %s: reject: message from [%s]: From: <%s> not owned by user %s",
-			 s->qid, s->ip, foreign, s->auth_user);
+			 s->qid, s->base.ip, foreign, s->auth_user);
 		smtp_reply_error(s, "550 5.7.1 From: address <%s> is not owned by user %s",
 				 foreign, s->auth_user);
 		free(foreign);
@@ -335,7 +336,7 @@ smtp_message_end(struct smtp_session *s, bool too_big)
 static bool
 smtp_message_data_input(struct smtp_session *s)
 {
-	struct evbuffer *in = conn_input(s->conn);
+	struct evbuffer *in = conn_input(s->base.conn);
 
 	while (evbuffer_get_length(in) > 0) {
 		struct evbuffer_iovec v;
@@ -349,7 +350,7 @@ smtp_message_data_input(struct smtp_session *s)
 		smtp_message_account(s);
 		if (ret == 1) {
 			smtp_message_end(s, smtp_data_reader_too_big(&s->data));
-			return s->state != SMTP_STATE_WAIT;
+			return s->base.state != SMTP_STATE_WAIT;
 		}
 	}
 	return false;
@@ -378,7 +379,7 @@ smtp_message_bdat_chunk_done(struct smtp_session *s)
 static bool
 smtp_message_bdat_input(struct smtp_session *s)
 {
-	struct evbuffer *in = conn_input(s->conn);
+	struct evbuffer *in = conn_input(s->base.conn);
 
 	while (s->bdat_left > 0 && evbuffer_get_length(in) > 0) {
 		struct evbuffer_iovec v;
@@ -397,13 +398,13 @@ smtp_message_bdat_input(struct smtp_session *s)
 	if (s->bdat_left > 0)
 		return false;
 	smtp_message_bdat_chunk_done(s);
-	return s->state != SMTP_STATE_WAIT;
+	return s->base.state != SMTP_STATE_WAIT;
 }
 
 bool
 smtp_message_input(struct smtp_session *s)
 {
-	if (s->state == SMTP_STATE_DATA)
+	if (s->base.state == SMTP_STATE_DATA)
 		return smtp_message_data_input(s);
 	return smtp_message_bdat_input(s);
 }

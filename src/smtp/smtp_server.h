@@ -1,7 +1,7 @@
 /* The SMTP server (RFC 5321) for the three listener kinds: smtp (port 25, mail from the
  * internet for local domains, relay only for mynetworks), submission (587, STARTTLS) and
- * submissions (465, implicit TLS). One server object owns all their listeners and
- * sessions; it plugs into serve through smtp_server_new() and smtp_server_free(). */
+ * submissions (465, implicit TLS), on the server base of net/server.h: serve stops and
+ * frees it with server_shutdown() and server_free(). */
 #ifndef SMTP_SMTP_SERVER_H
 #define SMTP_SMTP_SERVER_H
 #include <openssl/ssl.h>
@@ -11,8 +11,8 @@ struct accounts;
 struct event_base;
 struct penalty;
 struct queue;
+struct server;
 struct settings;
-struct smtp_server;
 struct store;
 struct workers;
 
@@ -32,14 +32,8 @@ struct smtp_server_deps {
 };
 
 /* Binds every listener of smtp_listen, submission_listen and submissions_listen.
- * NULL with *error_r when one cannot be bound. */
-struct smtp_server *smtp_server_new(const struct smtp_server_deps *deps, const char **error_r);
-/* Stops accepting; sessions still delivering finish first, the others are closed with 421. */
-void smtp_server_shutdown(struct smtp_server *server);
-/* Whether a session still waits for a delivery or flushes its last reply: serve lets
- * the loop run until this is false (bounded) so no acknowledged reply is cut off. */
-bool smtp_server_busy(const struct smtp_server *server);
-/* Frees the server (after shutdown, once the loop has ended). */
-void smtp_server_free(struct smtp_server **server);
+ * NULL with *error_r when one cannot be bound. At server_shutdown(), sessions still
+ * delivering finish first, the others are closed with 421 (RFC 5321 3.8). */
+struct server *smtp_server_new(const struct smtp_server_deps *deps, const char **error_r);
 
 #endif

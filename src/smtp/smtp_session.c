@@ -2,7 +2,6 @@
  * counting, closing, and the session lifetime across asynchronous steps. */
 #include "smtp/smtp_session.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +9,7 @@
 #include "conf/settings.h"
 #include "log/log.h"
 #include "net/conn.h"
-#include "util/rand.h"
+#include "net/server.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
@@ -26,40 +25,36 @@ static const char *const state_names[] = {
 	[SMTP_STATE_CLOSING] = "closing",
 };
 
-static void smtp_session_on_input(struct conn *conn, void *ctx);
-static void smtp_session_on_close(struct conn *conn, void *ctx, enum conn_close_reason why);
-static bool smtp_session_on_timeout(struct conn *conn, void *ctx);
+static void smtp_session_on_input(struct session *base);
 
-static const struct conn_ops smtp_conn_ops = {
-	.on_input = smtp_session_on_input,
-	.on_close = smtp_session_on_close,
-	.on_timeout = smtp_session_on_timeout,
-};
+static struct smtp_session *
+smtp_of(const struct session *base)
+{
+	return (struct smtp_session *)base;
+}
 
-struct smtp_session *
-smtp_session_new(struct smtp_server *server, struct conn *conn, enum smtp_listener_kind kind)
+static struct session *
+smtp_session_create(struct server *srv, struct conn *conn, unsigned kind)
 {
 	struct smtp_session *s = xcalloc(1, sizeof(*s));
 
-	s->server = server;
-	s->conn = conn;
-	s->kind = kind;
-	s->state = SMTP_STATE_CONNECTED;
-	rand_queue_id(s->id);
-	s->ip = xstrdup(conn_peer_ip(conn));
-	conn_set_ctx(conn, &smtp_conn_ops, s);
-	conn_set_timeout(conn, smtp_server_deps(server)->settings->smtp_timeout);
-	return s;
+	s->server = server_owner(srv);
+	s->kind = (enum smtp_listener_kind)kind;
+	s->base.state = SMTP_STATE_CONNECTED;
+	session_init(&s->base, srv, conn, &smtp_session_ops,
+		     smtp_server_deps(s->server)->settings->smtp_timeout, false);
+	return &s->base;
 }
 
-void
-smtp_session_free(struct smtp_session *s)
+static void
+smtp_session_free(struct session *base)
 {
+	struct smtp_session *s = smtp_of(base);
+
 	smtp_session_reset_transaction(s);
-	conn_free(&s->conn);
+	session_free_base(&s->base);
 	buf_free(&s->line);
 	buf_free(&s->msg);
-	free(s->ip);
 	free(s->helo);
 	free(s->auth_user);
 	free(s->auth_mech);
@@ -67,58 +62,46 @@ smtp_session_free(struct smtp_session *s)
 	free(s);
 }
 
-void
-smtp_session_enter_state(struct smtp_session *s, enum smtp_state state)
-{
-	if (s->state == state)
-		return;
-	log_debug("smtp: %s: state %s -> %s", s->id, state_names[s->state], state_names[state]);
-	s->state = state;
-}
-
 static void
-smtp_vreply(struct smtp_session *s, const char *fmt, va_list ap)
+smtp_greeting(struct session *base)
 {
-	struct buf b = BUF_INIT;
-
-	if (s->conn == NULL)
-		return;
-	buf_vprintf(&b, fmt, ap);
-	buf_append(&b, "\r\n", 2);
-	conn_write(s->conn, b.data, b.len);
-	if (log_enabled(LOG_LEVEL_DEBUG)) {
-		buf_truncate(&b, b.len - 2);
-		log_debug("smtp: %s: > %s", s->id, buf_cstr(&b));
-	}
-	buf_free(&b);
+	session_printf(base, "220 %s ESMTP yubin", server_hostname(base->server));
 }
 
-void
-smtp_reply(struct smtp_session *s, const char *fmt, ...)
+/* A delivery or an AUTH check in flight: shutdown lets it answer first. A message
+ * still being received is not acknowledged yet: it may be cut with 421. */
+static bool
+smtp_busy(const struct session *base)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	smtp_vreply(s, fmt, ap);
-	va_end(ap);
+	return base->state == SMTP_STATE_WAIT;
 }
 
-void
-smtp_reply_error(struct smtp_session *s, const char *fmt, ...)
+static const char *
+smtp_closed(struct session *base)
 {
-	const struct settings *set = smtp_server_deps(s->server)->settings;
-	va_list ap;
+	const struct smtp_session *s = smtp_of(base);
 
-	va_start(ap, fmt);
-	smtp_vreply(s, fmt, ap);
-	va_end(ap);
-	if (++s->errors > set->smtp_max_errors) {
-		log_warn("smtp: %s: client=[%s] too many errors (%u), disconnecting", s->id, s->ip,
-			 s->errors);
-		smtp_reply(s, "421 4.7.0 %s Error: too many errors", set->myhostname);
-		smtp_session_close(s);
-	}
+	return s->base.state == SMTP_STATE_DATA || s->base.state == SMTP_STATE_BDAT
+		       ? " (in the middle of a message: nothing stored)" : "";
 }
+
+const struct session_ops smtp_session_ops = {
+	.proto = "smtp",
+	.create = smtp_session_create,
+	.free = smtp_session_free,
+	.greeting = smtp_greeting,
+	/* RFC 5321 3.8: a server that cannot serve (too many connections) or is shutting
+	 * down answers 421; RFC 5321 4.5.3.2: so does one whose timeout expired */
+	.too_many = "421 4.7.0 %s Error: too many connections, try again later",
+	.too_many_per_ip = "421 4.7.0 %s Error: too many connections from your address",
+	.too_many_errors = "421 4.7.0 %s Error: too many errors",
+	.shutdown = "421 4.3.2 %s Service shutting down",
+	.timeout = "421 4.4.2 %s Error: timeout exceeded",
+	.busy = smtp_busy,
+	.closed = smtp_closed,
+	.state_names = state_names,
+	.input = smtp_session_on_input,
+};
 
 void
 smtp_session_reset_transaction(struct smtp_session *s)
@@ -154,37 +137,20 @@ void
 smtp_session_close(struct smtp_session *s)
 {
 	smtp_session_enter_state(s, SMTP_STATE_CLOSING);
-	if (s->conn != NULL)
-		conn_close_after_flush(s->conn);
+	session_close(&s->base);
 }
 
 void
 smtp_session_async_begin(struct smtp_session *s)
 {
-	s->pending++;
 	smtp_session_enter_state(s, SMTP_STATE_WAIT);
-	if (s->conn != NULL)
-		conn_pause_read(s->conn);
+	session_async_begin(&s->base);
 }
 
 bool
 smtp_session_async_done(struct smtp_session *s)
 {
-	s->pending--;
-	if (s->conn_gone) {
-		if (s->pending == 0)
-			smtp_session_free(s);
-		return false;
-	}
-	return true;
-}
-
-/* Called after the async step's reply: go on with pipelined input. */
-static void
-smtp_session_resume(struct smtp_session *s)
-{
-	if (s->conn != NULL && s->state != SMTP_STATE_CLOSING && s->state != SMTP_STATE_WAIT)
-		conn_resume_read(s->conn);
+	return session_async_done(&s->base);
 }
 
 bool
@@ -192,20 +158,21 @@ smtp_session_is_trusted(const struct smtp_session *s)
 {
 	const struct settings *set = smtp_server_deps(s->server)->settings;
 
-	return s->auth_user != NULL || cidr_list_match(&set->mynetworks, conn_peer(s->conn));
+	return s->auth_user != NULL || cidr_list_match(&set->mynetworks, conn_peer(s->base.conn));
 }
 
 static void
-smtp_session_on_input(struct conn *conn, void *ctx)
+smtp_session_on_input(struct session *base)
 {
-	struct smtp_session *s = ctx;
+	struct smtp_session *s = smtp_of(base);
+	struct conn *conn = base->conn;
 
-	while (s->conn != NULL && !conn_is_closing(conn)) {
+	while (s->base.conn != NULL && !conn_is_closing(conn)) {
 		int ret;
 
-		if (s->state == SMTP_STATE_WAIT || s->state == SMTP_STATE_CLOSING)
+		if (s->base.state == SMTP_STATE_WAIT || s->base.state == SMTP_STATE_CLOSING)
 			return;
-		if (s->state == SMTP_STATE_DATA || s->state == SMTP_STATE_BDAT) {
+		if (s->base.state == SMTP_STATE_DATA || s->base.state == SMTP_STATE_BDAT) {
 			if (!smtp_message_input(s))
 				return;
 			continue;
@@ -222,49 +189,12 @@ smtp_session_on_input(struct conn *conn, void *ctx)
 	}
 }
 
-static void
-smtp_session_on_close(struct conn *conn, void *ctx, enum conn_close_reason why)
-{
-	struct smtp_session *s = ctx;
-	static const char *const why_names[] = {"eof", "error", "timeout", "local"};
-
-	(void)conn;
-	log_info("smtp: %s: disconnect from [%s] reason=%s%s", s->id, s->ip, why_names[why],
-		 s->state == SMTP_STATE_DATA || s->state == SMTP_STATE_BDAT
-			 ? " (in the middle of a message: nothing stored)" : "");
-	smtp_server_session_closed(s->server, s);
-	conn_free(&s->conn);
-	if (s->pending > 0) {
-		s->conn_gone = true; /* freed when the async step completes */
-		return;
-	}
-	smtp_session_free(s);
-}
-
-static bool
-smtp_session_on_timeout(struct conn *conn, void *ctx)
-{
-	struct smtp_session *s = ctx;
-	const struct settings *set = smtp_server_deps(s->server)->settings;
-
-	(void)conn;
-	if (s->state == SMTP_STATE_WAIT)
-		return false; /* our own step is slow, not the client */
-	log_info("smtp: %s: client=[%s] timeout after %s", s->id, s->ip, state_names[s->state]);
-	smtp_reply(s, "421 4.4.2 %s Error: timeout exceeded", set->myhostname);
-	smtp_session_close(s);
-	return false;
-}
-
 void
 smtp_session_async_reply_done(struct smtp_session *s)
 {
 	/* a shutdown skipped us while we waited: finish now that the reply is out */
-	if (smtp_server_shutting_down(s->server) && s->state != SMTP_STATE_CLOSING) {
-		smtp_reply(s, "421 4.3.2 %s Service shutting down",
-			   smtp_server_deps(s->server)->settings->myhostname);
-		smtp_session_close(s);
+	if (s->base.state == SMTP_STATE_CLOSING || session_check_shutdown(&s->base))
 		return;
-	}
-	smtp_session_resume(s);
+	if (s->base.conn != NULL && s->base.state != SMTP_STATE_WAIT)
+		conn_resume_read(s->base.conn);
 }

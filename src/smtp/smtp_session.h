@@ -9,7 +9,10 @@
 
 #include "mail/smtp_data.h"
 #include "mail/smtp_params.h"
+#include "net/session.h"
 #include "smtp/smtp_server.h"
+
+struct smtp_server;
 #include "util/buf.h"
 
 struct conn;
@@ -39,16 +42,11 @@ struct smtp_rcpt {
 };
 
 struct smtp_session {
-	TAILQ_ENTRY(smtp_session) entry; /* the server's list of sessions */
+	struct session base; /* first: id (the transaction's queue id is qid), ip, conn */
 	struct smtp_server *server;
-	struct conn *conn;
 	enum smtp_listener_kind kind;
-	enum smtp_state state;
-	char id[17];      /* session id; the current transaction's queue id is qid */
-	char *ip;         /* client address text, for limits and logs */
 	char *helo;       /* EHLO/HELO argument */
 	bool esmtp;
-	unsigned errors;
 	struct buf line;
 
 	/* AUTH (submission) */
@@ -73,31 +71,26 @@ struct smtp_session {
 	bool rcpt_attempted;    /* a RCPT was tried (DATA then says "no valid recipients") */
 	size_t mem_counted;     /* bytes of msg counted in the server's memory total */
 	bool over_memory;       /* smtp_memory_limit was hit: the message is read, not kept */
-
-	/* lifetime: the session outlives its connection while an async step runs */
-	bool conn_gone;
-	unsigned pending; /* asynchronous steps in flight */
 };
 
 /* Server side helpers smtp_session.c uses. */
 const struct smtp_server_deps *smtp_server_deps(const struct smtp_server *server);
 SSL_CTX *smtp_server_tls(const struct smtp_server *server);
-/* The session's connection closed: forget it in the limits and the session list. */
-void smtp_server_session_closed(struct smtp_server *server, struct smtp_session *s);
-bool smtp_server_shutting_down(const struct smtp_server *server);
 /* Adds delta bytes to the message data all sessions hold; returns the new total. */
 unsigned long long smtp_server_memory_add(struct smtp_server *server, long long delta);
 
-void smtp_session_free(struct smtp_session *s);
-
-struct smtp_session *smtp_session_new(struct smtp_server *server, struct conn *conn,
-				      enum smtp_listener_kind kind);
+/* The session_ops of SMTP sessions (smtp_session.c). */
+extern const struct session_ops smtp_session_ops;
 /* Sends a reply line (text without CRLF; a multi-line reply is several calls with '-'). */
-void smtp_reply(struct smtp_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define smtp_reply(s, ...) session_printf(&(s)->base, __VA_ARGS__)
 /* A 4xx/5xx reply that counts towards smtp_max_errors; past it, 421 and close. */
-void smtp_reply_error(struct smtp_session *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-void smtp_session_enter_state(struct smtp_session *s, enum smtp_state state);
+#define smtp_reply_error(s, ...) session_error(&(s)->base, __VA_ARGS__)
+/* Every state change goes through here (logged at debug level). */
+static inline void
+smtp_session_enter_state(struct smtp_session *s, enum smtp_state state)
+{
+	session_enter_state(&s->base, state);
+}
 /* Forgets the transaction (RSET, after delivery, after STARTTLS). */
 void smtp_session_reset_transaction(struct smtp_session *s);
 /* Closes after the queued replies are sent. */

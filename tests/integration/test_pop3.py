@@ -3,6 +3,7 @@ fetchmail: RFC 1939 commands and states, RFC 2449 CAPA and response codes, STLS 
 byte-exact retrieval, deletions only at QUIT, one session per maildrop."""
 import os
 import poplib
+import re
 import socket
 import ssl
 import subprocess
@@ -317,3 +318,133 @@ def test_fetchmail(pop, tmp_path, mode):
     for b in bodies:
         assert b.encode().replace(b"\r\n", b"\n") in got.replace(b"\r\n", b"\n")
     assert pop.count(USER) == 0  # nokeep: deleted at QUIT
+
+
+def _raw_pop_login(srv, mode):
+    s = socket.create_connection((srv.host, srv.pop3s_port if mode == "pop3s"
+                                  else srv.pop3_port), timeout=30)
+    if mode == "pop3s":
+        s = tls_ctx().wrap_socket(s)
+    f = s.makefile("rb")
+    assert f.readline().startswith(b"+OK")
+    if mode == "stls":
+        s.sendall(b"STLS\r\n")
+        assert f.readline().startswith(b"+OK")
+        s = tls_ctx().wrap_socket(s)
+        f = s.makefile("rb")
+    s.sendall(b"USER %s\r\nPASS %s\r\n" % (USER.encode(), PASSWORD.encode()))
+    assert f.readline().startswith(b"+OK")
+    assert f.readline().startswith(b"+OK")
+    return s, f
+
+
+@pytest.mark.parametrize("mode", ["plain", "stls", "pop3s"])
+@pytest.mark.parametrize("how", ["after-dele", "mid-retr", "retr-unread", "pipelined"])
+def test_dropped_connection_releases_the_lock(pop, how, mode):
+    """Issue 11 fault 2: a client that sends DELE and loses its connection without QUIT
+    (also while a command is in flight) must be able to log in again one second later,
+    see every message (RFC 1939 6: no UPDATE without QUIT), and not get [IN-USE]."""
+    deliver(pop, "small\r\n")
+    deliver(pop, ("x" * 998 + "\r\n") * 8000)  # ~8 MB: streamed with backpressure
+    s, f = _raw_pop_login(pop, mode)
+    s.sendall(b"DELE 1\r\n")
+    assert f.readline().startswith(b"+OK")
+    if how == "mid-retr":
+        s.sendall(b"RETR 2\r\n")
+        assert f.readline().startswith(b"+OK")
+        f.read(100000)  # part of it, then the connection goes
+    elif how == "retr-unread":
+        s.sendall(b"RETR 2\r\n")
+        time.sleep(0.3)  # the server is blocked on our full receive window
+    elif how == "pipelined":
+        s.sendall(b"RETR 2\r\nDELE 2\r\nLIST\r\n")
+        time.sleep(0.3)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    f.close()
+    s.close()
+    time.sleep(1)
+    p = login(pop)
+    assert p.stat()[0] == 2
+    p.quit()
+    assert pop.count(USER) == 2
+
+
+def test_drop_noticed_while_a_command_is_in_flight(yubin_factory):
+    """Issue 11 fault 2: the end of a connection is noticed at once, also while a
+    command is in flight (here a login held by the failure delay), not only after the
+    command is done: the session is rolled back and its resources released then."""
+    srv = yubin_factory(config={"pop3_listen": "127.0.0.1:%d" % free_port(),
+                                "auth_failure_delay": "4000"})
+    port = int(srv.settings["pop3_listen"].rsplit(":", 1)[1])
+    s = socket.create_connection((srv.host, port), timeout=30)
+    f = s.makefile("rb")
+    assert f.readline().startswith(b"+OK")
+    s.sendall(b"USER %s\r\nPASS wrong\r\n" % USER.encode())
+    assert f.readline().startswith(b"+OK")
+    time.sleep(0.3)  # the check is in flight, held by the failure delay
+    f.close()
+    s.close()
+    t0 = time.monotonic()
+    while not re.search(r"pop3: \S+: disconnect from .* reason=eof", srv.log()):
+        assert time.monotonic() - t0 < 2.5, "drop not noticed during the command:\n" + \
+            srv.log_tail()
+        time.sleep(0.05)
+
+
+SQLITE_FAULT_SHIM = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sqlite3.h>
+
+/* Fails the store's range cursor over the index while the flag file exists. */
+int
+sqlite3_step(sqlite3_stmt *st)
+{
+	static int (*real)(sqlite3_stmt *);
+	const char *flag = getenv("YUBIN_TEST_CURSOR_FAULT");
+	const char *sql = sqlite3_sql(st);
+
+	if (real == NULL)
+		real = (int (*)(sqlite3_stmt *))dlsym(RTLD_NEXT, "sqlite3_step");
+	if (flag != NULL && access(flag, F_OK) == 0 && sql != NULL &&
+	    strstr(sql, "BETWEEN ?2 AND ?3") != NULL)
+		return SQLITE_IOERR;
+	return real(st);
+}
+"""
+
+
+@pytest.mark.skipif(os.environ.get("YUBIN_SANITIZED") == "1",
+                    reason="an LD_PRELOAD shim does not mix with the ASan runtime")
+def test_login_fails_when_the_snapshot_cannot_be_read(yubin_factory, tmp_path, monkeypatch):
+    """The sizes of the maildrop snapshot come from a cursor over the index: when it
+    fails, the login must fail with -ERR [SYS/TEMP] (and release the maildrop), not
+    succeed with size 0 for the remaining messages."""
+    src = tmp_path / "shim.c"
+    src.write_text(SQLITE_FAULT_SHIM)
+    shim = tmp_path / "shim.so"
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(shim), str(src), "-ldl"], check=True)
+    flag = tmp_path / "fail-cursor"
+    monkeypatch.setenv("LD_PRELOAD", str(shim))
+    monkeypatch.setenv("YUBIN_TEST_CURSOR_FAULT", str(flag))
+    srv = yubin_factory(config={"pop3_listen": "127.0.0.1:%d" % free_port()}, start=False)
+    srv.start()
+    monkeypatch.delenv("LD_PRELOAD")
+    srv.pop3_port = int(srv.settings["pop3_listen"].rsplit(":", 1)[1])
+    deliver(srv, "one\r\n")
+    deliver(srv, "two\r\n")
+    flag.write_text("")
+    p = poplib.POP3(srv.host, srv.pop3_port, timeout=30)
+    p.user(USER)
+    with pytest.raises(poplib.error_proto) as e:
+        p.pass_(PASSWORD)
+    assert e.value.args[0].startswith(b"-ERR [SYS/TEMP]"), e.value.args[0]
+    p.close()
+    flag.unlink()
+    p = login(srv)  # the maildrop was not left locked
+    assert p.stat()[0] == 2
+    assert all(int(line.split()[1]) > 0 for line in p.list()[1])
+    p.quit()

@@ -176,6 +176,29 @@ def test_out_of_sequence(server):
     assert server.count("alice@example.test") == 1
 
 
+def test_sequence_replies_of_the_command_table(server):
+    """The command table checks sequence in one place (RFC 5321 4.1.4): each command out
+    of sequence keeps its reply, code and text."""
+    with server.raw() as c:
+        assert c.reply().code == 220  # no EHLO yet
+        for line, text in (("MAIL FROM:<a@client.example.test>", "send HELO/EHLO first"),
+                           ("RCPT TO:<alice@example.test>", "need MAIL command"),
+                           ("DATA", "need RCPT command"),
+                           ("AUTH PLAIN", "authentication not enabled")):
+            r = c.cmd(line)
+            assert (r.code, r.enhanced) == (503, "5.5.1") and text in r.text, (line, r)
+        c.expect("EHLO client.example.test", 250)
+        c.expect("MAIL FROM:<a@client.example.test>", 250)
+        for line, text in (("MAIL FROM:<a@client.example.test>", "nested MAIL command"),
+                           ("STARTTLS", "STARTTLS inside a transaction"),
+                           ("AUTH PLAIN", "MAIL transaction in progress")):
+            r = c.cmd(line)
+            assert (r.code, r.enhanced) == (503, "5.5.1") and text in r.text, (line, r)
+        assert c.cmd("RCPT TO:<nobody@example.test>").code == 550
+        r = c.cmd("DATA")  # every RCPT refused (RFC 5321 3.3)
+        assert (r.code, r.enhanced) == (554, "5.5.1") and "no valid recipients" in r.text, r
+
+
 def test_data_without_rcpt(server):
     """DATA after MAIL but before any RCPT: 503 5.5.1 (RFC 5321 3.3; the issue asks 503 for
     every command out of sequence). 554 "no valid recipients" is for when RCPTs were given

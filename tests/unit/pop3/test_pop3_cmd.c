@@ -74,6 +74,36 @@ test_two_args(void **state)
 	assert_int_equal(parse("AUTH PLAIN AGZvbwBiYXI=", &cmd), 0);
 	assert_int_equal(cmd.verb, POP3_VERB_AUTH);
 	assert_string_equal(cmd.args[1], "AGZvbwBiYXI=");
+	assert_string_equal(cmd.response, "AGZvbwBiYXI=");
+}
+
+/* RFC 5034 4: AUTH's initial response is not held to the 255 octets of an argument
+ * (a long user name and password in PLAIN); POP3_LINE_MAX says so in pop3_cmd.h. */
+static void
+test_long_auth_response(void **state)
+{
+	char line[POP3_LINE_MAX];
+	struct pop3_cmd cmd;
+	size_t n = strlen("AUTH PLAIN ");
+
+	(void)state;
+	memcpy(line, "AUTH PLAIN ", n);
+	memset(line + n, 'A', sizeof(line) - n - 1);
+	line[sizeof(line) - 1] = '\0';
+	assert_int_equal(parse(line, &cmd), 0);
+	assert_int_equal(cmd.verb, POP3_VERB_AUTH);
+	assert_int_equal(cmd.n_args, 2);
+	assert_string_equal(cmd.args[0], "PLAIN");
+	assert_non_null(cmd.response);
+	assert_int_equal(strlen(cmd.response), sizeof(line) - n - 1);
+	/* other commands keep the argument limit, and AUTH's mechanism too */
+	memcpy(line, "USER ", 5);
+	assert_int_equal(parse(line, &cmd), -1);
+	memcpy(line, "AUTH ", 5);
+	memset(line + 5, 'A', n - 5); /* one long mechanism name */
+	assert_int_equal(parse(line, &cmd), -1);
+	assert_int_equal(parse("AUTH PLAIN", &cmd), 0);
+	assert_null(cmd.response);
 }
 
 static void
@@ -118,6 +148,7 @@ main(void)
 		cmocka_unit_test(test_verbs_case_insensitive), cmocka_unit_test(test_unknown),
 		cmocka_unit_test(test_pass_keeps_spaces),      cmocka_unit_test(test_two_args),
 		cmocka_unit_test(test_malformed),	       cmocka_unit_test(test_msgnum),
+		cmocka_unit_test(test_long_auth_response),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
