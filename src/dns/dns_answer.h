@@ -12,8 +12,8 @@
  * *ttl_r: the least TTL of the answer section, or for an answer without records the
  * negative-caching TTL of RFC 2308 5, min(SOA TTL, SOA MINIMUM) from the authority
  * section, 0 without an SOA. -1 on a malformed message. Free *rrs_r with dns_rrs_free. */
-int dns_answer_parse(const unsigned char *msg, size_t len, unsigned qtype,
-		     struct dns_rr **rrs_r, size_t *n_r, uint32_t *ttl_r);
+int dns_answer_parse(const unsigned char *msg, size_t len, unsigned qtype, struct dns_rr **rrs_r,
+		     size_t *n_r, uint32_t *ttl_r);
 void dns_rrs_free(struct dns_rr **rrs, size_t *n);
 
 #endif

@@ -132,8 +132,8 @@ dns_cache_key(unsigned type, const char *name)
 }
 
 int
-dns_cache_get(struct dns_cache *cache, unsigned type, const char *name,
-	      enum dns_status *status_r, const struct dns_rr **rrs_r, size_t *n_r)
+dns_cache_get(struct dns_cache *cache, unsigned type, const char *name, enum dns_status *status_r,
+	      const struct dns_rr **rrs_r, size_t *n_r)
 {
 	char *key = dns_cache_key(type, name);
 	struct dns_cache_entry *e = strmap_get(cache->map, key);
@@ -154,8 +154,8 @@ dns_cache_get(struct dns_cache *cache, unsigned type, const char *name,
 }
 
 void
-dns_cache_put(struct dns_cache *cache, unsigned type, const char *name,
-	      enum dns_status status, const struct dns_rr *rrs, size_t n, uint32_t ttl)
+dns_cache_put(struct dns_cache *cache, unsigned type, const char *name, enum dns_status status,
+	      const struct dns_rr *rrs, size_t n, uint32_t ttl)
 {
 	struct dns_cache_entry *e;
 	char *key;

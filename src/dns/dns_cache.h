@@ -32,7 +32,7 @@ int dns_cache_get(struct dns_cache *cache, unsigned type, const char *name,
 		  enum dns_status *status_r, const struct dns_rr **rrs_r, size_t *n_r);
 /* Stores an answer for ttl seconds (capped at DNS_CACHE_MAX_TTL; 0 stores nothing, as
  * does status DNS_TEMPFAIL). */
-void dns_cache_put(struct dns_cache *cache, unsigned type, const char *name,
-		   enum dns_status status, const struct dns_rr *rrs, size_t n, uint32_t ttl);
+void dns_cache_put(struct dns_cache *cache, unsigned type, const char *name, enum dns_status status,
+		   const struct dns_rr *rrs, size_t n, uint32_t ttl);
 
 #endif

@@ -103,8 +103,7 @@ dns_reverse_name(const struct sockaddr_storage *addr, char *out, size_t size)
 			(const unsigned char *)&((const struct sockaddr_in *)addr)->sin_addr;
 		snprintf(out, size, "%u.%u.%u.%u.in-addr.arpa", a[3], a[2], a[1], a[0]);
 	} else {
-		const unsigned char *a =
-			((const struct sockaddr_in6 *)addr)->sin6_addr.s6_addr;
+		const unsigned char *a = ((const struct sockaddr_in6 *)addr)->sin6_addr.s6_addr;
 		size_t o = 0;
 		int i;
 

@@ -18,19 +18,19 @@
 #include "util/xmalloc.h"
 
 enum spf_state {
-	SPF_STATE_RECORD,         /* look up the TXT records of the frame's domain */
+	SPF_STATE_RECORD, /* look up the TXT records of the frame's domain */
 	SPF_STATE_RECORD_ANSWER,
-	SPF_STATE_TERM,           /* evaluate the frame's next term */
-	SPF_STATE_ADDR_ANSWER,    /* "a" or "exists": the A/AAAA answer */
+	SPF_STATE_TERM,        /* evaluate the frame's next term */
+	SPF_STATE_ADDR_ANSWER, /* "a" or "exists": the A/AAAA answer */
 	SPF_STATE_MX_ANSWER,
-	SPF_STATE_MX_ADDR,        /* look up the addresses of the next MX host */
+	SPF_STATE_MX_ADDR, /* look up the addresses of the next MX host */
 	SPF_STATE_MX_ADDR_ANSWER,
-	SPF_STATE_PTR,            /* the validated names of ip (5.5): the PTR lookup */
+	SPF_STATE_PTR, /* the validated names of ip (5.5): the PTR lookup */
 	SPF_STATE_PTR_ANSWER,
-	SPF_STATE_PTR_ADDR,       /* look up the addresses of the next PTR name */
+	SPF_STATE_PTR_ADDR, /* look up the addresses of the next PTR name */
 	SPF_STATE_PTR_ADDR_ANSWER,
-	SPF_STATE_PTR_MATCH,      /* "ptr": compare the validated names with the target */
-	SPF_STATE_EXP,            /* a fail: fetch the exp= text (6.2) */
+	SPF_STATE_PTR_MATCH, /* "ptr": compare the validated names with the target */
+	SPF_STATE_EXP,       /* a fail: fetch the exp= text (6.2) */
 	SPF_STATE_EXP_ANSWER,
 	SPF_STATE_DONE,
 };
@@ -472,7 +472,9 @@ spf_term(struct spf_check *c)
 static bool
 spf_addrs_match(struct spf_check *c, bool whole)
 {
-	unsigned prefix = whole ? (c->ip.v6 ? 128 : 32) : c->ip.v6 ? c->term->cidr6 : c->term->cidr4;
+	unsigned prefix = whole      ? (c->ip.v6 ? 128 : 32)
+			  : c->ip.v6 ? c->term->cidr6
+				     : c->term->cidr4;
 	size_t i;
 
 	for (i = 0; i < c->n_ans; i++) {
@@ -548,8 +550,8 @@ spf_ptr_answer(struct spf_check *c)
 	c->names = xcalloc(c->n_names + 1, sizeof(*c->names));
 	for (i = 0; i < c->n_names; i++) {
 		size_t len = strlen(c->ans[i]);
-		c->names[i] = xstrndup(c->ans[i], len > 0 && c->ans[i][len - 1] == '.' ? len - 1
-										      : len);
+		c->names[i] =
+			xstrndup(c->ans[i], len > 0 && c->ans[i][len - 1] == '.' ? len - 1 : len);
 	}
 }
 

@@ -37,8 +37,7 @@ spf_dns_status(enum dns_status st)
 }
 
 static void
-spf_dns_answer(void *arg, enum dns_status st, const struct dns_rr *rrs, size_t n,
-	       const char *error)
+spf_dns_answer(void *arg, enum dns_status st, const struct dns_rr *rrs, size_t n, const char *error)
 {
 	struct spf_dns_query *sq = arg;
 	char **texts = xcalloc(n + 1, sizeof(*texts));
@@ -72,8 +71,7 @@ spf_dns_answer(void *arg, enum dns_status st, const struct dns_rr *rrs, size_t n
 }
 
 static void *
-spf_dns_lookup(void *rctx, enum spf_rr type, const char *name, spf_dns_answer_cb *cb,
-	       void *cb_ctx)
+spf_dns_lookup(void *rctx, enum spf_rr type, const char *name, spf_dns_answer_cb *cb, void *cb_ctx)
 {
 	struct spf_dns_query *sq = xcalloc(1, sizeof(*sq));
 

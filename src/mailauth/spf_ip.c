@@ -58,8 +58,8 @@ spf_ip_reverse_name(const struct spf_ip *ip, char out[80])
 	int i;
 
 	if (!ip->v6) {
-		snprintf(out, 80, "%u.%u.%u.%u.in-addr.arpa", ip->addr[3], ip->addr[2],
-			 ip->addr[1], ip->addr[0]);
+		snprintf(out, 80, "%u.%u.%u.%u.in-addr.arpa", ip->addr[3], ip->addr[2], ip->addr[1],
+			 ip->addr[0]);
 		return;
 	}
 	for (i = 15; i >= 0; i--) {

@@ -6,7 +6,7 @@
 
 struct spf_ip {
 	bool v6;
-	bool upper; /* the text had uppercase hex digits: so have the nibbles of %{i} */
+	bool upper;             /* the text had uppercase hex digits: so have the nibbles of %{i} */
 	unsigned char addr[16]; /* IPv4 in the first 4 octets */
 };
 

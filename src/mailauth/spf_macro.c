@@ -33,16 +33,36 @@ spf_macro_value(const struct spf_macro_vars *v, char letter, char *tbuf, size_t 
 	const char *val = NULL;
 
 	switch (letter) {
-	case 's': val = v->s; break;
-	case 'l': val = v->l; break;
-	case 'o': val = v->o; break;
-	case 'd': val = v->d; break;
-	case 'i': val = v->i; break;
-	case 'p': val = v->p != NULL ? v->p : "unknown"; break;
-	case 'v': val = v->v; break;
-	case 'h': val = v->h; break;
-	case 'c': val = v->c; break;
-	case 'r': val = v->r != NULL ? v->r : "unknown"; break;
+	case 's':
+		val = v->s;
+		break;
+	case 'l':
+		val = v->l;
+		break;
+	case 'o':
+		val = v->o;
+		break;
+	case 'd':
+		val = v->d;
+		break;
+	case 'i':
+		val = v->i;
+		break;
+	case 'p':
+		val = v->p != NULL ? v->p : "unknown";
+		break;
+	case 'v':
+		val = v->v;
+		break;
+	case 'h':
+		val = v->h;
+		break;
+	case 'c':
+		val = v->c;
+		break;
+	case 'r':
+		val = v->r != NULL ? v->r : "unknown";
+		break;
 	case 't':
 		snprintf(tbuf, tsize, "%llu", v->t);
 		val = tbuf;
@@ -64,7 +84,7 @@ spf_macro_transform(struct buf *out, const char *val, const char *delims, size_t
 	size_t lens[256], n = 0, i, first;
 
 	/* more parts than 256 only in hostile input: the last ones are kept in one */
-	for (p = val;; ) {
+	for (p = val;;) {
 		size_t len = 0;
 		while (p[len] != '\0' && memchr(delims, p[len], ndelims) == NULL)
 			len++;
@@ -156,8 +176,8 @@ spf_macro_one(const char *s, size_t len, const struct spf_macro_vars *vars, bool
 			delims = ".";
 			ndelims = 1;
 		}
-		spf_macro_transform(out, val, delims, ndelims, keep,
-				    reverse, isupper((unsigned char)letter) != 0);
+		spf_macro_transform(out, val, delims, ndelims, keep, reverse,
+				    isupper((unsigned char)letter) != 0);
 	}
 	return (long)i + 1;
 }

@@ -10,16 +10,16 @@
 /* The values of the macro letters (RFC 7208 7.2). NULL strings expand as empty, except p,
  * which expands as "unknown" when NULL. */
 struct spf_macro_vars {
-	const char *s; /* <sender>: local-part@domain */
-	const char *l; /* local-part of <sender> */
-	const char *o; /* domain of <sender> */
-	const char *d; /* <domain>: the domain being checked */
-	const char *i; /* <ip>: dotted quad, or 32 dot-separated nibbles for IPv6 */
-	const char *p; /* validated domain name of <ip> (RFC 7208 7.3), NULL = "unknown" */
-	const char *v; /* "in-addr" or "ip6" */
-	const char *h; /* HELO/EHLO domain */
-	const char *c; /* exp only: <ip> in its ordinary text form */
-	const char *r; /* exp only: the receiving host's domain */
+	const char *s;        /* <sender>: local-part@domain */
+	const char *l;        /* local-part of <sender> */
+	const char *o;        /* domain of <sender> */
+	const char *d;        /* <domain>: the domain being checked */
+	const char *i;        /* <ip>: dotted quad, or 32 dot-separated nibbles for IPv6 */
+	const char *p;        /* validated domain name of <ip> (RFC 7208 7.3), NULL = "unknown" */
+	const char *v;        /* "in-addr" or "ip6" */
+	const char *h;        /* HELO/EHLO domain */
+	const char *c;        /* exp only: <ip> in its ordinary text form */
+	const char *r;        /* exp only: the receiving host's domain */
 	unsigned long long t; /* exp only: the current time, seconds since the epoch */
 };
 

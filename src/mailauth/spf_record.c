@@ -11,12 +11,9 @@
 #include "util/xmalloc.h"
 
 static const char *const spf_result_names[] = {
-	[SPF_RESULT_NONE] = "none",
-	[SPF_RESULT_NEUTRAL] = "neutral",
-	[SPF_RESULT_PASS] = "pass",
-	[SPF_RESULT_FAIL] = "fail",
-	[SPF_RESULT_SOFTFAIL] = "softfail",
-	[SPF_RESULT_TEMPERROR] = "temperror",
+	[SPF_RESULT_NONE] = "none",           [SPF_RESULT_NEUTRAL] = "neutral",
+	[SPF_RESULT_PASS] = "pass",           [SPF_RESULT_FAIL] = "fail",
+	[SPF_RESULT_SOFTFAIL] = "softfail",   [SPF_RESULT_TEMPERROR] = "temperror",
 	[SPF_RESULT_PERMERROR] = "permerror",
 };
 
@@ -30,9 +27,9 @@ static const struct {
 	const char *name;
 	enum spf_mech mech;
 } spf_mechs[] = {
-	{"all", SPF_MECH_ALL},     {"include", SPF_MECH_INCLUDE}, {"a", SPF_MECH_A},
-	{"mx", SPF_MECH_MX},       {"ptr", SPF_MECH_PTR},         {"ip4", SPF_MECH_IP4},
-	{"ip6", SPF_MECH_IP6},     {"exists", SPF_MECH_EXISTS},
+	{"all", SPF_MECH_ALL}, {"include", SPF_MECH_INCLUDE}, {"a", SPF_MECH_A},
+	{"mx", SPF_MECH_MX},   {"ptr", SPF_MECH_PTR},         {"ip4", SPF_MECH_IP4},
+	{"ip6", SPF_MECH_IP6}, {"exists", SPF_MECH_EXISTS},
 };
 
 bool
@@ -79,6 +76,29 @@ spf_toplabel_ok(const char *s, size_t len)
 	return alpha || hyphen;
 }
 
+/* Whether the last token of a (syntactically valid) macro-string is a macro-expand. */
+static bool
+spf_ends_with_macro(const char *s, size_t len)
+{
+	size_t i = 0;
+	bool macro = false;
+
+	while (i < len) {
+		if (s[i] != '%') {
+			macro = false;
+			i++;
+		} else if (s[i + 1] == '{') {
+			const char *close = memchr(s + i, '}', len - i);
+			i = (size_t)(close - s) + 1;
+			macro = true;
+		} else {
+			macro = true;
+			i += 2;
+		}
+	}
+	return macro;
+}
+
 /* domain-spec = macro-string domain-end;
  * domain-end = ( "." toplabel [ "." ] ) / macro-expand */
 static int
@@ -92,9 +112,8 @@ spf_domain_spec_check(const char *s, size_t len, const char **error_r)
 	}
 	if (spf_macro_check(s, len, false, error_r) < 0)
 		return -1;
-	if (s[len - 1] == '}' || (len >= 2 && s[len - 2] == '%' &&
-				  strchr("%_-", s[len - 1]) != NULL))
-		return 0; /* ends with a macro-expand (the check above saw its syntax) */
+	if (spf_ends_with_macro(s, len))
+		return 0;
 	if (s[end - 1] == '.')
 		end--;
 	for (dot = end; dot > 0 && s[dot - 1] != '.'; dot--)
@@ -174,8 +193,8 @@ spf_mech_args(struct spf_term *t, const char *s, size_t len, const char **error_
 		len--;
 		for (alen = 0; alen < len && s[alen] != '/'; alen++)
 			;
-		if (alen < len && spf_cidr_parse(s + alen + 1, len - alen - 1, v6 ? 128 : 32,
-						 &t->cidr4) < 0) {
+		if (alen < len &&
+		    spf_cidr_parse(s + alen + 1, len - alen - 1, v6 ? 128 : 32, &t->cidr4) < 0) {
 			*error_r = "bad CIDR length";
 			return -1;
 		}
@@ -216,8 +235,8 @@ spf_mech_args(struct spf_term *t, const char *s, size_t len, const char **error_
 
 /* modifier: name "=" macro-string */
 static int
-spf_modifier(struct spf_record *rec, const char *name, size_t nlen, const char *val,
-	     size_t vlen, const char **error_r)
+spf_modifier(struct spf_record *rec, const char *name, size_t nlen, const char *val, size_t vlen,
+	     const char **error_r)
 {
 	char **slot = NULL;
 
@@ -238,8 +257,7 @@ spf_modifier(struct spf_record *rec, const char *name, size_t nlen, const char *
 }
 
 static int
-spf_term_parse(struct spf_record *rec, size_t *cap, const char *s, size_t len,
-	       const char **error_r)
+spf_term_parse(struct spf_record *rec, size_t *cap, const char *s, size_t len, const char **error_r)
 {
 	enum spf_result q = SPF_RESULT_PASS;
 	struct spf_term t;
@@ -255,8 +273,8 @@ spf_term_parse(struct spf_record *rec, size_t *cap, const char *s, size_t len,
 	}
 	/* name = ALPHA *( ALPHA / DIGIT / "-" / "_" / "." ) */
 	if (len > 0 && isalpha((unsigned char)s[0])) {
-		for (nlen = 1; nlen < len && (isalnum((unsigned char)s[nlen]) ||
-					      strchr("-_.", s[nlen]) != NULL);
+		for (nlen = 1; nlen < len &&
+			       (isalnum((unsigned char)s[nlen]) || strchr("-_.", s[nlen]) != NULL);
 		     nlen++)
 			;
 	}
@@ -274,7 +292,8 @@ spf_term_parse(struct spf_record *rec, size_t *cap, const char *s, size_t len,
 	for (nlen = 0; nlen < len && isalnum((unsigned char)s[nlen]); nlen++)
 		;
 	for (i = 0; i < sizeof(spf_mechs) / sizeof(spf_mechs[0]); i++) {
-		if (strlen(spf_mechs[i].name) == nlen && str_ncasecmp(s, spf_mechs[i].name, nlen) == 0)
+		if (strlen(spf_mechs[i].name) == nlen &&
+		    str_ncasecmp(s, spf_mechs[i].name, nlen) == 0)
 			break;
 	}
 	if (i == sizeof(spf_mechs) / sizeof(spf_mechs[0])) {

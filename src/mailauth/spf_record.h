@@ -31,8 +31,8 @@ enum spf_mech {
 struct spf_term {
 	enum spf_mech mech;
 	enum spf_result qualifier;
-	char *domain;         /* domain-spec (a macro string), NULL when absent */
-	unsigned cidr4;       /* prefix lengths: 32 and 128 when absent */
+	char *domain;   /* domain-spec (a macro string), NULL when absent */
+	unsigned cidr4; /* prefix lengths: 32 and 128 when absent */
 	unsigned cidr6;
 	unsigned char ip[16]; /* ip4 (first 4 octets) and ip6 networks */
 };

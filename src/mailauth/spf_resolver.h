@@ -22,8 +22,8 @@ enum spf_dns_status {
 
 /* The answer: records as text, valid only during the call. TXT: each record's strings
  * joined (RFC 7208 3.3), a NUL octet in them given as 0x7f (no valid SPF record holds
- * either, and a C string cannot hold the NUL); A, AAAA: addresses in text form; MX: exchange names (preferences
- * are of no use to SPF); PTR: names. SPF_DNS_OK with n == 0 counts as NODATA. */
+ * either, and a C string cannot hold the NUL); A, AAAA: addresses in text form; MX: exchange names
+ * (preferences are of no use to SPF); PTR: names. SPF_DNS_OK with n == 0 counts as NODATA. */
 typedef void spf_dns_answer_cb(void *ctx, enum spf_dns_status status, const char *const *rrs,
 			       size_t n);
 

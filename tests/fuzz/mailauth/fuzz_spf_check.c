@@ -104,8 +104,11 @@ fuzz_run(struct fuzz_dns *fd, const char *ip)
 {
 	struct spf_resolver res = {fuzz_lookup, fuzz_cancel, fd};
 	struct spf_check_params p = {
-		.ip = ip, .mailfrom = "user@example.com", .helo = "mx.example.org",
-		.receiver = "mx.example.net", .now = 1,
+		.ip = ip,
+		.mailfrom = "user@example.com",
+		.helo = "mx.example.org",
+		.receiver = "mx.example.net",
+		.now = 1,
 	};
 	struct fuzz_result r = {0, SPF_RESULT_NONE};
 

@@ -64,12 +64,15 @@ test_txt(void **state)
 	/* RFC 7208 3.3: "v=spf1 ip4:" "192.0.2.5 -all" is one record */
 	rr_header(&b, DNS_TYPE_TXT, 300, 12 + 15);
 	buf_append(&b, "\13v=spf1 ip4:", 12);
-	buf_append(&b, "\x0e" "192.0.2.5 -all", 15);
+	buf_append(&b,
+		   "\x0e"
+		   "192.0.2.5 -all",
+		   15);
 	rr_header(&b, DNS_TYPE_TXT, 100, 4);
 	buf_append(&b, "\3a\0b", 4);
 	rr_header(&b, DNS_TYPE_TXT, 200, 0); /* no strings at all */
-	assert_int_equal(dns_answer_parse((unsigned char *)b.data, b.len, DNS_TYPE_TXT, &rrs, &n,
-					  &ttl), 0);
+	assert_int_equal(
+		dns_answer_parse((unsigned char *)b.data, b.len, DNS_TYPE_TXT, &rrs, &n, &ttl), 0);
 	assert_int_equal(n, 3);
 	assert_string_equal(rrs[0].data, "v=spf1 ip4:192.0.2.5 -all");
 	assert_int_equal(rrs[1].len, 3);
@@ -81,8 +84,8 @@ test_txt(void **state)
 	buf_truncate(&b, b.len - 10 - 2 - 4);
 	rr_header(&b, DNS_TYPE_TXT, 100, 4);
 	buf_append(&b, "\11abc", 4);
-	assert_int_equal(dns_answer_parse((unsigned char *)b.data, b.len, DNS_TYPE_TXT, &rrs, &n,
-					  &ttl), -1);
+	assert_int_equal(
+		dns_answer_parse((unsigned char *)b.data, b.len, DNS_TYPE_TXT, &rrs, &n, &ttl), -1);
 	buf_free(&b);
 }
 
@@ -101,17 +104,17 @@ test_mx_ptr_addr(void **state)
 	buf_append(&b, "\4mail\xc0\x0c", 7); /* mail + pointer to example.com */
 	rr_header(&b, DNS_TYPE_MX, 60, 3);
 	u16(&b, 0);
-	buf_appendc(&b, '\0'); /* the null MX */
+	buf_appendc(&b, '\0');            /* the null MX */
 	rr_header(&b, DNS_TYPE_A, 60, 4); /* another type: skipped */
 	buf_append(&b, "\xc0\x00\x02\x01", 4);
-	assert_int_equal(dns_answer_parse((unsigned char *)b.data, b.len, DNS_TYPE_MX, &rrs, &n,
-					  &ttl), 0);
+	assert_int_equal(
+		dns_answer_parse((unsigned char *)b.data, b.len, DNS_TYPE_MX, &rrs, &n, &ttl), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(rrs[0].data, "10 mail.example.com");
 	assert_string_equal(rrs[1].data, "0 ");
 	dns_rrs_free(&rrs, &n);
-	assert_int_equal(dns_answer_parse((unsigned char *)b.data, b.len, DNS_TYPE_A, &rrs, &n,
-					  &ttl), 0);
+	assert_int_equal(
+		dns_answer_parse((unsigned char *)b.data, b.len, DNS_TYPE_A, &rrs, &n, &ttl), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(rrs[0].data, "192.0.2.1");
 	dns_rrs_free(&rrs, &n);
@@ -122,12 +125,12 @@ test_mx_ptr_addr(void **state)
 	buf_append(&b, "\xc0\x0c", 2);
 	rr_header(&b, DNS_TYPE_AAAA, 60, 16);
 	buf_append(&b, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\1", 16);
-	assert_int_equal(dns_answer_parse((unsigned char *)b.data, b.len, DNS_TYPE_PTR, &rrs, &n,
-					  &ttl), 0);
+	assert_int_equal(
+		dns_answer_parse((unsigned char *)b.data, b.len, DNS_TYPE_PTR, &rrs, &n, &ttl), 0);
 	assert_string_equal(rrs[0].data, "example.com");
 	dns_rrs_free(&rrs, &n);
-	assert_int_equal(dns_answer_parse((unsigned char *)b.data, b.len, DNS_TYPE_AAAA, &rrs, &n,
-					  &ttl), 0);
+	assert_int_equal(
+		dns_answer_parse((unsigned char *)b.data, b.len, DNS_TYPE_AAAA, &rrs, &n, &ttl), 0);
 	assert_string_equal(rrs[0].data, "2001:db8::1");
 	dns_rrs_free(&rrs, &n);
 	buf_free(&b);
@@ -151,21 +154,22 @@ test_negative_ttl(void **state)
 	u32(&b, 3);
 	u32(&b, 4);
 	u32(&b, 300); /* MINIMUM */
-	assert_int_equal(dns_answer_parse((unsigned char *)b.data, b.len, DNS_TYPE_TXT, &rrs, &n,
-					  &ttl), 0);
+	assert_int_equal(
+		dns_answer_parse((unsigned char *)b.data, b.len, DNS_TYPE_TXT, &rrs, &n, &ttl), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(ttl, 300);
 	buf_free(&b);
 	/* no SOA: nothing to cache by */
 	header_and_question(&b, 0, 0, DNS_TYPE_TXT);
-	assert_int_equal(dns_answer_parse((unsigned char *)b.data, b.len, DNS_TYPE_TXT, &rrs, &n,
-					  &ttl), 0);
+	assert_int_equal(
+		dns_answer_parse((unsigned char *)b.data, b.len, DNS_TYPE_TXT, &rrs, &n, &ttl), 0);
 	assert_int_equal(ttl, 0);
 	/* truncated messages */
-	assert_int_equal(dns_answer_parse((unsigned char *)b.data, 11, DNS_TYPE_TXT, &rrs, &n,
-					  &ttl), -1);
-	assert_int_equal(dns_answer_parse((unsigned char *)b.data, b.len - 1, DNS_TYPE_TXT, &rrs,
-					  &n, &ttl), -1);
+	assert_int_equal(
+		dns_answer_parse((unsigned char *)b.data, 11, DNS_TYPE_TXT, &rrs, &n, &ttl), -1);
+	assert_int_equal(
+		dns_answer_parse((unsigned char *)b.data, b.len - 1, DNS_TYPE_TXT, &rrs, &n, &ttl),
+		-1);
 	buf_free(&b);
 }
 

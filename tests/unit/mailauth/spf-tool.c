@@ -5,8 +5,8 @@
  *
  * evaluates over the fake DNS loaded from FILE (spf_fake_dns.h); --async delivers its
  * answers as an event loop would, not inside the lookups. With --dns, over src/dns (c-ares
- * on a libevent loop, with its answer cache) asking the server at ADDR. Queries are read from stdin, one
- * a line: "ip<TAB>mailfrom<TAB>helo"; for each, one line is printed:
+ * on a libevent loop, with its answer cache) asking the server at ADDR. Queries are read from
+ * stdin, one a line: "ip<TAB>mailfrom<TAB>helo"; for each, one line is printed:
  * "result<TAB>explanation<TAB>problem" (empty fields when there is none). */
 #include <stdbool.h>
 #include <stdio.h>

@@ -195,7 +195,7 @@ spf_fake_dns_set_async(struct spf_fake_dns *fd, bool async)
 }
 
 static const char *const spf_fake_types[] = {
-	[SPF_RR_TXT] = "TXT", [SPF_RR_A] = "A", [SPF_RR_AAAA] = "AAAA",
+	[SPF_RR_TXT] = "TXT", [SPF_RR_A] = "A",     [SPF_RR_AAAA] = "AAAA",
 	[SPF_RR_MX] = "MX",   [SPF_RR_PTR] = "PTR",
 };
 
@@ -273,8 +273,7 @@ spf_fake_resolve(struct spf_fake_dns *fd, const char *type, const char *qname, i
 }
 
 static void *
-spf_fake_lookup(void *rctx, enum spf_rr type, const char *name, spf_dns_answer_cb *cb,
-		void *cb_ctx)
+spf_fake_lookup(void *rctx, enum spf_rr type, const char *name, spf_dns_answer_cb *cb, void *cb_ctx)
 {
 	struct spf_fake_dns *fd = rctx;
 	struct spf_fake_answer *a = xcalloc(1, sizeof(*a));

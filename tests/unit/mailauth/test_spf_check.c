@@ -59,8 +59,12 @@ run(struct spf_fake_dns *fd, const char *ip, const char *mailfrom, const char *h
 {
 	struct spf_resolver res = spf_fake_dns_resolver(fd);
 	struct spf_check_params p = {
-		.ip = ip, .mailfrom = mailfrom, .helo = helo, .receiver = "mx.example.net",
-		.now = 1000, .default_exp = "DEFAULT",
+		.ip = ip,
+		.mailfrom = mailfrom,
+		.helo = helo,
+		.receiver = "mx.example.net",
+		.now = 1000,
+		.default_exp = "DEFAULT",
 	};
 
 	memset(a, 0, sizeof(*a));
@@ -97,8 +101,9 @@ test_basic_results(void **state)
 	struct answer a;
 
 	(void)state;
-	zone(fd, "example.com", "TXT", "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 a:h.example.com "
-				       "~ip4:198.51.100.1 ?ip4:198.51.100.2 -all");
+	zone(fd, "example.com", "TXT",
+	     "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 a:h.example.com "
+	     "~ip4:198.51.100.1 ?ip4:198.51.100.2 -all");
 	zone(fd, "example.com", "TXT", "some other text");
 	zone(fd, "h.example.com", "A", "203.0.113.9");
 	assert_int_equal(check(fd, "192.0.2.77", "u@example.com"), SPF_RESULT_PASS);
@@ -151,7 +156,8 @@ test_include_and_redirect(void **state)
 
 	(void)state;
 	zone(fd, "example.com", "TXT", "v=spf1 include:inc.example.com -all exp=e.example.com");
-	zone(fd, "inc.example.com", "TXT", "v=spf1 ip4:192.0.2.1 -ip4:192.0.2.2 ~all exp=x.example.com");
+	zone(fd, "inc.example.com", "TXT",
+	     "v=spf1 ip4:192.0.2.1 -ip4:192.0.2.2 ~all exp=x.example.com");
 	zone(fd, "e.example.com", "TXT", "outer");
 	zone(fd, "x.example.com", "TXT", "inner");
 	assert_int_equal(check(fd, "192.0.2.1", "u@example.com"), SPF_RESULT_PASS);
@@ -229,7 +235,8 @@ test_dns_mechanism_limit(void **state)
 	     "a:h9.example.com include:t.example.com");
 	zone(fd, "t.example.com", "TXT", "v=spf1 -all");
 	assert_int_equal(check(fd, "192.0.2.1", "u@ten.example.com"), SPF_RESULT_NEUTRAL);
-	zone(fd, "eleven.example.com", "TXT", "v=spf1 a:h1.example.com a:h2.example.com a:h3.example.com a:h4.example.com "
+	zone(fd, "eleven.example.com", "TXT",
+	     "v=spf1 a:h1.example.com a:h2.example.com a:h3.example.com a:h4.example.com "
 	     "mx:h5.example.com exists:e6.example.com ptr:h7.example.com a:h8.example.com "
 	     "a:h9.example.com include:t.example.com redirect=t.example.com");
 	assert_int_equal(check(fd, "192.0.2.1", "u@eleven.example.com"), SPF_RESULT_PERMERROR);
@@ -291,7 +298,8 @@ test_mx_and_ptr_limits(void **state)
 	/* PTR: names past the first 10 are ignored */
 	zone(fd, "ptr.example.com", "TXT", "v=spf1 ptr -all");
 	for (i = 0; i < 11; i++) {
-		snprintf(name, sizeof(name), "p%d.%s", i, i == 10 ? "ptr.example.com" : "other.example");
+		snprintf(name, sizeof(name), "p%d.%s", i,
+			 i == 10 ? "ptr.example.com" : "other.example");
 		zone(fd, "1.2.0.192.in-addr.arpa", "PTR", name);
 		zone(fd, "2.2.0.192.in-addr.arpa", "PTR", name);
 		zone(fd, name, "A", i == 10 ? "192.0.2.1" : "192.0.2.2");
@@ -305,10 +313,12 @@ test_mx_and_ptr_limits(void **state)
 	zone(fd, "pe.example.com", "TXT", "%{p} %{p2}");
 	{
 		struct answer a;
-		assert_int_equal(run(fd, "192.0.2.3", "u@pm.example.com", "h", &a), SPF_RESULT_FAIL);
+		assert_int_equal(run(fd, "192.0.2.3", "u@pm.example.com", "h", &a),
+				 SPF_RESULT_FAIL);
 		assert_string_equal(a.exp, "mail.ptr.example.com example.com");
 		answer_free(&a);
-		assert_int_equal(run(fd, "192.0.2.99", "u@pm.example.com", "h", &a), SPF_RESULT_FAIL);
+		assert_int_equal(run(fd, "192.0.2.99", "u@pm.example.com", "h", &a),
+				 SPF_RESULT_FAIL);
 		assert_string_equal(a.exp, "unknown unknown");
 		answer_free(&a);
 	}

@@ -124,8 +124,8 @@ static void
 test_syntax_errors(void **state)
 {
 	static const char *const bad[] = {
-		"%", "%{", "%{s", "%{x}", "%{d0}", "%{s-x}", "%a", "%{dr2}", "%{}", "a b",
-		"\x80", "%{c}", "%{r}", "%{t}",
+		"%",      "%{",  "%{s", "%{x}", "%{d0}", "%{s-x}", "%a",
+		"%{dr2}", "%{}", "a b", "\x80", "%{c}",  "%{r}",   "%{t}",
 	};
 	const char *error = NULL;
 	size_t i;

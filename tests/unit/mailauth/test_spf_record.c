@@ -102,6 +102,10 @@ test_modifiers(void **state)
 	assert_string_equal(rec->exp, "explain._spf.%{d}");
 	spf_record_free(&rec);
 	/* names are case-insensitive */
+	/* domain-end: a macro-expand will do */
+	rec = parse_ok("v=spf1 a:%{d} a:x.%{d2} a:x%% a:x%- a:x%_ exists:%{ir}.%{v}.%{d}");
+	assert_int_equal(rec->n_terms, 6);
+	spf_record_free(&rec);
 	rec = parse_ok("v=spf1 MX REDIRECT=example.com");
 	assert_int_equal(rec->terms[0].mech, SPF_MECH_MX);
 	assert_string_equal(rec->redirect, "example.com");
@@ -132,18 +136,21 @@ test_syntax_errors(void **state)
 		"v=spf1 ip6:2001:db8::/129",
 		"v=spf1 ip6:192.0.2.1",
 		"v=spf1 ip4",
-		"v=spf1 a:example.123",         /* a numeric top label */
+		"v=spf1 a:example.123", /* a numeric top label */
 		"v=spf1 a:example.-com",
-		"v=spf1 a:localhost",          /* domain-end needs "." toplabel */
+		"v=spf1 a:localhost", /* domain-end needs "." toplabel */
 		"v=spf1 a:%{x}.example.com",
-		"v=spf1 a:%{c}.example.com",   /* c, r, t only in exp text */
+		"v=spf1 a:%{c}.example.com", /* c, r, t only in exp text */
 		"v=spf1 exp=%{r}.example.com",
 		"v=spf1 a:example.com\x7f",
-		"v=spf1 \x80" "a",
+		"v=spf1 \x80"
+		"a",
 		"v=spf1 a:b.example.com\r",
 		"v=spf1 foo=%",
 		"v=spf1 =foo",
 		"v=spf1 -all\tmx",
+		"v=spf1 a:example.com}", /* a literal "}" is no macro-expand */
+		"v=spf1 a:%{d}x",
 	};
 	size_t i;
 
@@ -193,12 +200,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_is_spf),
-		cmocka_unit_test(test_every_mechanism),
-		cmocka_unit_test(test_modifiers),
-		cmocka_unit_test(test_syntax_errors),
-		cmocka_unit_test(test_big_records),
-		cmocka_unit_test(test_result_names),
+		cmocka_unit_test(test_is_spf),      cmocka_unit_test(test_every_mechanism),
+		cmocka_unit_test(test_modifiers),   cmocka_unit_test(test_syntax_errors),
+		cmocka_unit_test(test_big_records), cmocka_unit_test(test_result_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
