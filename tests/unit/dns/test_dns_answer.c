@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include <sys/socket.h>
+
 #include "dns/dns_answer.h"
 #include "util/buf.h"
 
@@ -173,6 +175,23 @@ test_negative_ttl(void **state)
 	buf_free(&b);
 }
 
+static void
+test_reverse_name(void **state)
+{
+	struct sockaddr_storage ss;
+	char name[80];
+
+	(void)state;
+	memset(&ss, 0, sizeof(ss));
+	assert_true(dns_parse_literal("192.0.2.10", &ss));
+	dns_reverse_name(&ss, name, sizeof(name));
+	assert_string_equal(name, "10.2.0.192.in-addr.arpa");
+	assert_true(dns_parse_literal("2001:db8::cb01", &ss));
+	dns_reverse_name(&ss, name, sizeof(name));
+	assert_string_equal(name, "1.0.b.c.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2."
+				  "ip6.arpa");
+}
+
 int
 main(void)
 {
@@ -180,6 +199,7 @@ main(void)
 		cmocka_unit_test(test_txt),
 		cmocka_unit_test(test_mx_ptr_addr),
 		cmocka_unit_test(test_negative_ttl),
+		cmocka_unit_test(test_reverse_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
