@@ -98,6 +98,7 @@ settings_defaults(struct settings *s)
 	s->recipient_delimiter = '+';
 	s->smtp_max_recipients = 1000;
 	s->smtp_max_errors = 20;
+	s->dns_cache_size = 10000;
 	s->smtp_timeout = 300;
 	s->smtp_max_connections = 1000;
 	s->smtp_max_connections_per_ip = 50;

@@ -81,6 +81,7 @@ struct settings {
 	struct cidr_list mynetworks;           /* 127.0.0.0/8, ::1/128 */
 	char **dns_resolvers;                  /* NULL-terminated "addr[:port]"; NULL =
 	                                          /etc/resolv.conf */
+	unsigned dns_cache_size;               /* 10000 answers; 0 = no cache */
 	unsigned smtp_delivery_port;           /* 25 */
 	char *relayhost, *relayhost_username, *relayhost_password_file; /* NULL = none */
 	char *run_as_user;                         /* "yubin" when root; NULL = don't switch */

@@ -61,6 +61,7 @@ static const struct settings_key keys[] = {
     K(smtp_memory_limit, KEY_SIZE, 1ULL << 20, 1ULL << 40),
     K(mynetworks, KEY_CIDR, 0, 0),
     K(dns_resolvers, KEY_RESOLVERS, 0, 0),
+    K(dns_cache_size, KEY_UINT, 0, 10000000),
     K(smtp_delivery_port, KEY_UINT, 1, 65535),
     K(relayhost, KEY_HOSTPORT_OPT, 0, 0),
     K(relayhost_username, KEY_STRING_OPT, 0, 0),

@@ -1,7 +1,9 @@
 /* c-ares on libevent (see dns.h): the channel's sockets are watched with events that the
  * socket-state callback creates and removes, and one timer drives c-ares's retransmits.
- * MX and A/AAAA lookups, with NXDOMAIN told apart from temporary failures. */
+ * MX and A/AAAA lookups, with NXDOMAIN told apart from temporary failures; MX answers go
+ * through the record cache (dns_rr.c). */
 #include "dns/dns.h"
+#include "dns/dns_internal.h"
 
 #include <ares.h>
 #include <arpa/inet.h>
@@ -23,24 +25,6 @@ struct dns_sock {
 	struct dns_sock *next;
 	ares_socket_t fd;
 	struct event *ev;
-};
-
-struct dns {
-	struct event_base *base;
-	ares_channel channel;
-	struct dns_sock *socks;
-	struct event *timer;
-	bool freeing;
-};
-
-struct dns_query {
-	struct dns *dns;
-	dns_mx_cb *mx_cb;
-	dns_addr_cb *addr_cb;
-	void *ctx;
-	bool cancelled;
-	bool starting; /* inside the ares_* call that started it */
-	bool finished; /* its callback ran while starting */
 };
 
 static void dns_schedule_timer(struct dns *dns);
@@ -163,6 +147,7 @@ dns_new(struct event_base *base, const char *const *resolvers, const char **erro
 	}
 	buf_free(&csv);
 	dns->timer = evtimer_new(base, dns_on_timer, dns);
+	dns->cache = dns_cache_new(DNS_CACHE_DEFAULT_SIZE, NULL, NULL);
 	return dns;
 }
 
@@ -190,7 +175,14 @@ dns_free(struct dns **dnsp)
 		free(s);
 	}
 	event_free(dns->timer);
+	dns_cache_free(&dns->cache);
 	free(dns);
+}
+
+void
+dns_set_cache_size(struct dns *dns, size_t entries)
+{
+	dns_cache_set_size(dns->cache, entries);
 }
 
 void
@@ -199,7 +191,7 @@ dns_cancel(struct dns_query *q)
 	q->cancelled = true;
 }
 
-static enum dns_status
+enum dns_status
 dns_status_of(int status, const char **error_r)
 {
 	switch (status) {
@@ -217,7 +209,7 @@ dns_status_of(int status, const char **error_r)
 	}
 }
 
-static struct dns_query *
+struct dns_query *
 dns_query_new(struct dns *dns, void *ctx)
 {
 	struct dns_query *q = xcalloc(1, sizeof(*q));
@@ -228,24 +220,29 @@ dns_query_new(struct dns *dns, void *ctx)
 	return q;
 }
 
-/* After its callback: freed now, or by dns_query_started() if still being started. */
 static void
+dns_query_free(struct dns_query *q)
+{
+	free(q->name);
+	free(q);
+}
+
+void
 dns_query_release(struct dns_query *q)
 {
 	if (q->starting)
 		q->finished = true;
 	else
-		free(q);
+		dns_query_free(q);
 }
 
-/* The ares_* call returned: NULL if the query already completed inside it. */
-static struct dns_query *
+struct dns_query *
 dns_query_started(struct dns_query *q)
 {
 	q->starting = false;
 	dns_schedule_timer(q->dns);
 	if (q->finished) {
-		free(q);
+		dns_query_free(q);
 		return NULL;
 	}
 	return q;
@@ -284,32 +281,23 @@ dns_mx_order(struct dns_mx *mx, size_t n)
 	}
 }
 
+/* An MX answer of dns_lookup_rr ("preference exchange" texts) to struct dns_mx. */
 static void
-dns_mx_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+dns_mx_deliver(struct dns_query *q, enum dns_status st, const struct dns_rr *rrs, size_t n_rrs,
+	       const char *error)
 {
-	struct dns_query *q = arg;
-	struct ares_mx_reply *reply = NULL, *r;
 	struct dns_mx *mx = NULL;
 	size_t n = 0, cap = 0, i;
-	const char *error = NULL;
-	enum dns_status st;
 
-	if (q->cancelled || status == ARES_EDESTRUCTION || status == ARES_ECANCELLED) {
-		dns_query_release(q);
-		return;
-	}
-	st = dns_status_of(status, &error);
-	if (st == DNS_OK) {
-		int pst = ares_parse_mx_reply(abuf, alen, &reply);
-		st = dns_status_of(pst, &error);
-		if (pst == ARES_EBADRESP) /* a broken answer: maybe better next time */
-			st = DNS_TEMPFAIL;
-	}
-	for (r = reply; st == DNS_OK && r != NULL; r = r->next) {
+	for (i = 0; st == DNS_OK && i < n_rrs; i++) {
+		char *end;
+		unsigned long pref = strtoul(rrs[i].data, &end, 10);
+		if (*end != ' ')
+			continue;
 		mx = xgrow(mx, &cap, n + 1, sizeof(*mx));
-		/* RFC 7505: the null MX's exchange is the root, "." (c-ares gives "") */
-		mx[n].host = xstrdup(strcmp(r->host, ".") == 0 ? "" : r->host);
-		mx[n].pref = r->priority;
+		/* RFC 7505: the null MX's exchange is the root, "." (given as "") */
+		mx[n].host = xstrdup(strcmp(end + 1, ".") == 0 ? "" : end + 1);
+		mx[n].pref = (unsigned)pref;
 		n++;
 	}
 	if (st == DNS_OK && n == 0) {
@@ -322,9 +310,16 @@ dns_mx_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 	for (i = 0; i < n; i++)
 		free(mx[i].host);
 	free(mx);
-	if (reply != NULL)
-		ares_free_data(reply);
-	dns_query_release(q);
+}
+
+void
+dns_query_deliver(struct dns_query *q, enum dns_status status, const struct dns_rr *rrs,
+		  size_t n, const char *error)
+{
+	if (q->mx_cb != NULL)
+		dns_mx_deliver(q, status, rrs, n, error);
+	else
+		q->rr_cb(q->ctx, status, rrs, n, error);
 }
 
 struct dns_query *
@@ -333,8 +328,7 @@ dns_lookup_mx(struct dns *dns, const char *domain, dns_mx_cb *cb, void *ctx)
 	struct dns_query *q = dns_query_new(dns, ctx);
 
 	q->mx_cb = cb;
-	ares_query(dns->channel, domain, ns_c_in, ns_t_mx, dns_mx_done, q);
-	return dns_query_started(q);
+	return dns_rr_start(q, DNS_TYPE_MX, domain);
 }
 
 /* ---- A / AAAA ---- */

@@ -52,6 +52,43 @@ void dns_mx_order(struct dns_mx *mx, size_t n);
 /* RFC 7505 3: a domain with a null MX has exactly one MX record, with exchange ".". */
 bool dns_mx_is_null(const struct dns_mx *mx, size_t n);
 
+/* ---- records of one type, through the answer cache (dns_rr.c, dns_cache.h) ---- */
+
+/* Record types (RFC 1035 3.2.2, RFC 3596) */
+#define DNS_TYPE_A 1
+#define DNS_TYPE_CNAME 5
+#define DNS_TYPE_PTR 12
+#define DNS_TYPE_MX 15
+#define DNS_TYPE_TXT 16
+#define DNS_TYPE_AAAA 28
+
+/* One record in text form, NUL-terminated: A and AAAA, the address ("192.0.2.1",
+ * "2001:db8::1"); MX, "preference exchange" ("10 mx.example.com", the null MX as "0 ");
+ * PTR and CNAME, the name without the trailing dot; TXT, the record's character-strings
+ * joined with nothing between (RFC 7208 3.3), which may hold NUL octets: len counts them. */
+struct dns_rr {
+	char *data;
+	size_t len;
+};
+
+/* rrs valid only during the callback. DNS_OK means at least one record. Answers (also
+ * NXDOMAIN and NODATA, RFC 2308) are cached for their TTL; a cached answer is given
+ * inside the call (which then returns NULL). */
+typedef void dns_rr_cb(void *ctx, enum dns_status status, const struct dns_rr *rrs, size_t n,
+		       const char *error);
+struct dns_query *dns_lookup_rr(struct dns *dns, unsigned type, const char *name,
+				dns_rr_cb *cb, void *ctx);
+/* TXT records of name (each record's strings joined). */
+struct dns_query *dns_lookup_txt(struct dns *dns, const char *name, dns_rr_cb *cb, void *ctx);
+/* PTR records of an address (AF_INET or AF_INET6): the in-addr.arpa/ip6.arpa name. */
+struct dns_query *dns_lookup_ptr(struct dns *dns, const struct sockaddr_storage *addr,
+				 dns_rr_cb *cb, void *ctx);
+/* The reverse-lookup name of addr into out (at least 74 octets). */
+void dns_reverse_name(const struct sockaddr_storage *addr, char *out, size_t size);
+/* How many answers the cache holds at most (config dns_cache_size; default
+ * DNS_CACHE_DEFAULT_SIZE); 0 turns it off. */
+void dns_set_cache_size(struct dns *dns, size_t entries);
+
 /* ---- next-hop routes (dns_route.c) ---- */
 
 struct dns_route_host {

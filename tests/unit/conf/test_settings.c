@@ -81,6 +81,7 @@ test_defaults(void **state)
 	assert_int_equal(s.recipient_delimiter, '+');
 	assert_int_equal(s.smtp_max_recipients, 1000);
 	assert_int_equal(s.smtp_max_errors, 20);
+	assert_int_equal(s.dns_cache_size, 10000);
 	assert_int_equal(s.smtp_timeout, 300);
 	assert_int_equal(s.smtp_max_connections, 1000);
 	assert_int_equal(s.smtp_max_connections_per_ip, 50);
