@@ -396,6 +396,7 @@ queue_sched_start(struct queue *q, const char **error_r)
 			 error_r);
 	if (q->dns == NULL)
 		return -1;
+	dns_set_cache_size(q->dns, q->deps.settings->dns_cache_size);
 	q->tick = event_new(q->deps.base, -1, EV_PERSIST, queue_sched_tick, q);
 	event_add(q->tick, &tv);
 	queue_sched_kick(q);
