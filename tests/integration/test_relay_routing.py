@@ -78,9 +78,15 @@ def test_undeliverable_domain_bounces(env, rcpt, status):
 def test_4xx_then_2xx_is_retried(env, fake_smtp_factory):
     a, port = env
 
+    rcpts = []
+
+    # greylisting as real servers do it: the first attempt is refused, whichever
+    # connection the retry comes on (yubin may reuse its idle connection for it)
     def script(sess, cmd):
-        if cmd.upper().startswith("RCPT") and sess["n"] == 1:
-            return "451 4.3.0 greylisted, try again later"
+        if cmd.upper().startswith("RCPT"):
+            rcpts.append(cmd)
+            if len(rcpts) == 1:
+                return "451 4.3.0 greylisted, try again later"
         return None
 
     fake = fake_smtp_factory(MX1, port, script=script)
@@ -89,7 +95,7 @@ def test_4xx_then_2xx_is_retried(env, fake_smtp_factory):
     assert len(queue_rows(a)) == 1
     # minimal_backoff_time is 1 s in these tests
     assert wait_until(lambda: len(fake.messages) == 1, timeout=20), a.log_tail()
-    assert fake.connections >= 2
+    assert len(rcpts) >= 2
     assert wait_queue_empty(a)
 
 
