@@ -20,17 +20,17 @@
 /* users.address and aliases.alias keep the local part as given and the domain lower-cased;
  * name is lower(address), unique, so two entries never differ only by case. */
 static const char *const migrations[] = {
-    "CREATE TABLE users (address TEXT NOT NULL PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
-    " password TEXT NOT NULL, created INTEGER NOT NULL);"
-    "CREATE TABLE aliases (alias TEXT NOT NULL PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
-    " targets TEXT NOT NULL, created INTEGER NOT NULL);",
+	"CREATE TABLE users (address TEXT NOT NULL PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	" password TEXT NOT NULL, created INTEGER NOT NULL);"
+	"CREATE TABLE aliases (alias TEXT NOT NULL PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	" targets TEXT NOT NULL, created INTEGER NOT NULL);",
 };
 
 static const char *const stmt_sql[ACCOUNTS_STMT_COUNT] = {
-    [ACCOUNTS_STMT_USER_HASH_BY_NAME] = "SELECT password FROM users WHERE name = ?1",
-    [ACCOUNTS_STMT_BEGIN] = "BEGIN",
-    [ACCOUNTS_STMT_COMMIT] = "COMMIT",
-    [ACCOUNTS_STMT_DATA_VERSION] = "PRAGMA data_version",
+	[ACCOUNTS_STMT_USER_HASH_BY_NAME] = "SELECT password FROM users WHERE name = ?1",
+	[ACCOUNTS_STMT_BEGIN] = "BEGIN",
+	[ACCOUNTS_STMT_COMMIT] = "COMMIT",
+	[ACCOUNTS_STMT_DATA_VERSION] = "PRAGMA data_version",
 };
 
 static __thread char error_buf[512];
@@ -53,7 +53,7 @@ accounts_open(const struct settings *s, const char **error_r)
 
 	if (file_mkdir_p(s->data_directory, 0750) < 0) {
 		snprintf(error_buf, sizeof(error_buf), "mkdir(%s) failed: %s", s->data_directory,
-		         strerror(errno));
+			 strerror(errno));
 		*error_r = error_buf;
 		return NULL;
 	}
@@ -152,7 +152,7 @@ accounts_db_name_taken(struct accounts *a, const char *address, bool users, bool
 		if ((i == 0 && !users) || (i == 1 && !aliases))
 			continue;
 		st = db_prepare(a->db, i == 0 ? "SELECT 1 FROM users WHERE name = ?1"
-		                              : "SELECT 1 FROM aliases WHERE name = ?1");
+					      : "SELECT 1 FROM aliases WHERE name = ?1");
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
 		taken = sqlite3_step(st) == SQLITE_ROW;
 		sqlite3_finalize(st);
@@ -173,7 +173,7 @@ local_address(struct accounts *a, const char *address, const char **error_r)
 	}
 	if (!accounts_is_local_domain(a, domain)) {
 		snprintf(error_buf, sizeof(error_buf), "%s is not a local domain (mydomains)",
-		         domain);
+			 domain);
 		*error_r = error_buf;
 		free(domain);
 		return NULL;
@@ -185,7 +185,7 @@ local_address(struct accounts *a, const char *address, const char **error_r)
 
 int
 accounts_user_add(struct accounts *a, const char *address, const char *password, bool is_hash,
-                  const char **error_r)
+		  const char **error_r)
 {
 	char *norm = local_address(a, address, error_r), *hash, *name;
 	sqlite3_stmt *st;
@@ -206,7 +206,7 @@ accounts_user_add(struct accounts *a, const char *address, const char *password,
 		ret = -1;
 	} else {
 		st = db_prepare(a->db, "INSERT INTO users (address, name, password, created) "
-		                       "VALUES (?1, ?2, ?3, ?4)");
+				       "VALUES (?1, ?2, ?3, ?4)");
 		sqlite3_bind_text(st, 1, norm, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 3, hash, -1, SQLITE_TRANSIENT);
@@ -226,7 +226,7 @@ accounts_user_add(struct accounts *a, const char *address, const char *password,
 /* Runs a write on the account whose name (lower-cased address) is that of address. */
 static int
 user_write(struct accounts *a, const char *address, const char *sql, const char *hash,
-           const char **error_r)
+	   const char **error_r)
 {
 	char *name = accounts_addr_name(address);
 	sqlite3_stmt *st;
@@ -259,15 +259,15 @@ accounts_user_del(struct accounts *a, const char *address, const char **error_r)
 
 int
 accounts_user_passwd(struct accounts *a, const char *address, const char *password, bool is_hash,
-                     const char **error_r)
+		     const char **error_r)
 {
 	char *hash = accounts_password_hash(password, is_hash, error_r);
 	int ret;
 
 	if (hash == NULL)
 		return -1;
-	ret =
-	    user_write(a, address, "UPDATE users SET password = ?2 WHERE name = ?1", hash, error_r);
+	ret = user_write(a, address, "UPDATE users SET password = ?2 WHERE name = ?1", hash,
+			 error_r);
 	explicit_bzero(hash, strlen(hash));
 	free(hash);
 	return ret;

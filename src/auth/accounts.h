@@ -37,13 +37,13 @@ void accounts_close(struct accounts **a);
  * is well-formed enough for libcrypt to verify with it); otherwise password is hashed
  * with yescrypt. 0 ok, -1 with *error_r (already exists, bad address, ...). */
 int accounts_user_add(struct accounts *a, const char *address, const char *password, bool is_hash,
-                      const char **error_r);
+		      const char **error_r);
 /* Deletes an account (not its mailboxes). -1 if it does not exist. Like passwd, it finds
  * the account by name (address compared case-insensitively). */
 int accounts_user_del(struct accounts *a, const char *address, const char **error_r);
 /* Changes the password (or hash, with is_hash) of an existing account. */
 int accounts_user_passwd(struct accounts *a, const char *address, const char *password,
-                         bool is_hash, const char **error_r);
+			 bool is_hash, const char **error_r);
 /* Whether an account of this name exists (the whole address compared case-insensitively,
  * as for logins and the admin commands; recipients are matched by accounts_resolve()). */
 bool accounts_user_exists(struct accounts *a, const char *address);
@@ -55,13 +55,13 @@ int accounts_user_list(struct accounts *a, void (*cb)(void *ctx, const char *add
  * for a catch-all of that domain (used only when no account/alias matches). targets is
  * NULL-terminated, non-empty; each is "local@domain", local or remote. 0 ok, -1. */
 int accounts_alias_add(struct accounts *a, const char *alias, const char *const *targets,
-                       const char **error_r);
+		       const char **error_r);
 int accounts_alias_del(struct accounts *a, const char *alias, const char **error_r);
 /* Calls cb for every alias (sorted) with its NULL-terminated targets. 0 ok, -1. cb must
  * not call accounts_*(). */
 int accounts_alias_list(struct accounts *a,
-                        void (*cb)(void *ctx, const char *alias, const char *const *targets),
-                        void *ctx);
+			void (*cb)(void *ctx, const char *alias, const char *const *targets),
+			void *ctx);
 
 /* Whether domain is one of mydomains (case-insensitive). */
 bool accounts_is_local_domain(struct accounts *a, const char *domain);
@@ -83,7 +83,7 @@ int accounts_check_password(struct accounts *a, const char *user, const char *pa
 /* The same, and on success (1) *account_r = the account's name (malloc'ed), for the
  * session to use with the store and accounts_owns_address(). */
 int accounts_authenticate(struct accounts *a, const char *user, const char *password,
-                          char **account_r);
+			  char **account_r);
 
 /* Address syntax used for accounts and aliases: "local@domain", split at the last '@';
  * local part 1-64 octets, no controls, spaces, '"', '/', '\\', ',' and not starting with

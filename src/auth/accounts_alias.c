@@ -37,7 +37,7 @@ alias_normalize(struct accounts *a, const char *alias, const char **error_r)
 	domain = strrchr(norm, '@') + 1;
 	if (!accounts_is_local_domain(a, domain)) {
 		snprintf(error_buf, sizeof(error_buf), "%s is not a local domain (mydomains)",
-		         domain);
+			 domain);
 		*error_r = error_buf;
 		free(norm);
 		return NULL;
@@ -56,7 +56,7 @@ join_targets(const char *const *targets, const char **error_r)
 		char *norm = accounts_addr_normalize(targets[n]);
 		if (norm == NULL) {
 			snprintf(error_buf, sizeof(error_buf), "malformed target address '%.200s'",
-			         targets[n]);
+				 targets[n]);
 			*error_r = error_buf;
 			buf_free(&b);
 			return NULL;
@@ -80,7 +80,7 @@ join_targets(const char *const *targets, const char **error_r)
 
 int
 accounts_alias_add(struct accounts *a, const char *alias, const char *const *targets,
-                   const char **error_r)
+		   const char **error_r)
 {
 	char *norm = alias_normalize(a, alias, error_r), *joined, *name;
 	sqlite3_stmt *st;
@@ -96,7 +96,7 @@ accounts_alias_add(struct accounts *a, const char *alias, const char *const *tar
 	str_lower(name);
 	pthread_mutex_lock(&a->lock);
 	st = db_prepare(a->db, "INSERT OR REPLACE INTO aliases (alias, name, targets, created) "
-	                       "VALUES (?1, ?2, ?3, ?4)");
+			       "VALUES (?1, ?2, ?3, ?4)");
 	sqlite3_bind_text(st, 1, norm, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, joined, -1, SQLITE_TRANSIENT);
@@ -136,7 +136,7 @@ accounts_alias_del(struct accounts *a, const char *alias, const char **error_r)
 
 int
 accounts_alias_list(struct accounts *a,
-                    void (*cb)(void *ctx, const char *alias, const char *const *targets), void *ctx)
+		    void (*cb)(void *ctx, const char *alias, const char *const *targets), void *ctx)
 {
 	sqlite3_stmt *st;
 	int rc;

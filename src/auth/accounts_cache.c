@@ -128,7 +128,7 @@ cache_load(struct accounts *a, struct accounts_cache *c)
 	st = db_prepare(a->db, "SELECT alias, targets FROM aliases");
 	while ((rc2 = sqlite3_step(st)) == SQLITE_ROW)
 		table_add(&c->aliases, (const char *)sqlite3_column_text(st, 0),
-		          str_split((const char *)sqlite3_column_text(st, 1), '\n'));
+			  str_split((const char *)sqlite3_column_text(st, 1), '\n'));
 	sqlite3_finalize(st);
 	accounts_db_read_end(a);
 	return rc1 == SQLITE_DONE && rc2 == SQLITE_DONE ? 0 : -1;

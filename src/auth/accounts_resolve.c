@@ -101,7 +101,7 @@ expand_alias(struct resolve *r, const char *alias, char *const *targets, int dep
 	for (size_t i = 0; targets[i] != NULL && ret >= 0; i++) {
 		if (r->budget == 0) {
 			log_warn("accounts: alias %s: more than %d addresses, cut", alias,
-			         ACCOUNTS_RESOLVE_MAX);
+				 ACCOUNTS_RESOLVE_MAX);
 			break;
 		}
 		r->budget--;

@@ -51,8 +51,8 @@ auth_login_work(void *arg)
 {
 	struct auth_login_job *job = arg;
 
-	job->result = accounts_authenticate(job->deps.accounts, job->user, job->password,
-					    &job->account);
+	job->result =
+		accounts_authenticate(job->deps.accounts, job->user, job->password, &job->account);
 	sasl_secret_free(&job->password);
 }
 
@@ -107,7 +107,8 @@ auth_plaintext_allowed(bool tls, const struct sockaddr *peer)
 		return (ntohl(((const struct sockaddr_in *)peer)->sin_addr.s_addr) >> 24) == 127;
 	if (peer->sa_family == AF_INET6) {
 		const struct in6_addr *a = &((const struct sockaddr_in6 *)peer)->sin6_addr;
-		return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+		return IN6_IS_ADDR_LOOPBACK(a) ||
+		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
 	}
 	return false;
 }

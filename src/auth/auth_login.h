@@ -27,8 +27,8 @@ typedef void auth_login_cb(void *ctx, int result, const char *user);
 /* Takes ownership of user and password (the password is wiped when done). peer is
  * copied. cb runs later on the loop thread, never inside this call; ctx must stay valid
  * until then (sessions hold themselves alive across the step). */
-void auth_login_check(const struct auth_login_deps *deps, const struct sockaddr *peer,
-		      char *user, char *password, auth_login_cb *cb, void *ctx);
+void auth_login_check(const struct auth_login_deps *deps, const struct sockaddr *peer, char *user,
+		      char *password, auth_login_cb *cb, void *ctx);
 
 /* Passwords in clear are accepted over TLS, or from loopback (Dovecot's
  * disable_plaintext_auth rule): a local client cannot be eavesdropped. */

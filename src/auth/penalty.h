@@ -18,7 +18,7 @@ struct penalty;
 /* base_ms: delay after the first failure (0 disables delays); max_ms: the cap;
  * max_entries: table bound (> 0); expire_s: lifetime of an entry after its last failure. */
 struct penalty *penalty_new(unsigned base_ms, unsigned max_ms, size_t max_entries,
-                            unsigned expire_s);
+			    unsigned expire_s);
 void penalty_free(struct penalty **p);
 /* Records a failure of sa's IP at time now; returns the delay in ms to apply before
  * replying. IPv4-mapped IPv6 addresses count as their IPv4 address. */

@@ -51,7 +51,7 @@ decode(struct buf *b, const char *b64, const char **error_r)
 
 int
 sasl_plain_parse(const void *msg, size_t len, char **authcid_r, char **passwd_r,
-                 const char **error_r)
+		 const char **error_r)
 {
 	const char *p = msg, *nul1, *nul2;
 	size_t zlen, clen, plen;

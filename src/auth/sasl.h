@@ -18,7 +18,7 @@ bool sasl_is_cancel(const char *line);
  * 255 octets) and passwd (at most 1024) must be non-empty and contain no NUL. 0 ok with
  * malloc'ed *authcid_r / *passwd_r; -1 with *error_r (static text). */
 int sasl_plain_parse(const void *msg, size_t len, char **authcid_r, char **passwd_r,
-                     const char **error_r);
+		     const char **error_r);
 /* Same from the base64 client response (strict base64; "=" means an empty response,
  * RFC 4954 4, which PLAIN rejects). */
 int sasl_plain_decode(const char *b64, char **authcid_r, char **passwd_r, const char **error_r);

@@ -17,8 +17,8 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: yubin [-c FILE] alias add ALIAS TARGET[,TARGET...]\n"
-	                "       yubin [-c FILE] alias del ALIAS\n"
-	                "       yubin [-c FILE] alias list\n");
+			"       yubin [-c FILE] alias del ALIAS\n"
+			"       yubin [-c FILE] alias list\n");
 	return EX_USAGE;
 }
 

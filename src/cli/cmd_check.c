@@ -13,7 +13,7 @@ warn_unreadable(const struct settings *s, const char *key, const char *path)
 {
 	if (path != NULL && access(path, R_OK) < 0)
 		fprintf(stderr, "%s: warning: %s: cannot read %s (now, as this user)\n",
-		        s->config_path != NULL ? s->config_path : "config", key, path);
+			s->config_path != NULL ? s->config_path : "config", key, path);
 }
 
 int

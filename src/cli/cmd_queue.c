@@ -192,7 +192,8 @@ cmd_queue(struct settings *s, int argc, char **argv)
 	if (strcmp(argv[1], "flush") == 0 && argc == 2)
 		return queue_change(s, "flush", NULL);
 	if ((strcmp(argv[1], "delete") == 0 || strcmp(argv[1], "hold") == 0 ||
-	     strcmp(argv[1], "release") == 0) && argc == 3) {
+	     strcmp(argv[1], "release") == 0) &&
+	    argc == 3) {
 		if (!qid_is_valid(argv[2])) {
 			fprintf(stderr, "yubin: %s: not a queue id\n", argv[2]);
 			return EX_DATAERR;

@@ -26,11 +26,11 @@
 #include "util/xmalloc.h"
 
 struct sendmail_opts {
-	bool from_headers; /* -t */
-	bool ignore_dots;  /* -i, -oi */
-	const char *from;  /* -f, -r; NULL = the invoking user */
+	bool from_headers;     /* -t */
+	bool ignore_dots;      /* -i, -oi */
+	const char *from;      /* -f, -r; NULL = the invoking user */
 	const char *full_name; /* -F */
-	char **rcpts;      /* from the command line and (-t) the header */
+	char **rcpts;          /* from the command line and (-t) the header */
 	size_t n_rcpts, rcpts_cap;
 };
 

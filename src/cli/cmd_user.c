@@ -21,11 +21,11 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: yubin [-c FILE] user add ADDRESS [--hash]\n"
-	                "       yubin [-c FILE] user passwd ADDRESS [--hash]\n"
-	                "       yubin [-c FILE] user del ADDRESS [--purge]\n"
-	                "       yubin [-c FILE] user list\n"
-	                "The password (or, with --hash, a $y$/$6$/$2b$ crypt hash) is read as one "
-	                "line from stdin.\n");
+			"       yubin [-c FILE] user passwd ADDRESS [--hash]\n"
+			"       yubin [-c FILE] user del ADDRESS [--purge]\n"
+			"       yubin [-c FILE] user list\n"
+			"The password (or, with --hash, a $y$/$6$/$2b$ crypt hash) is read as one "
+			"line from stdin.\n");
 	return EX_USAGE;
 }
 
@@ -102,7 +102,7 @@ user_add(struct settings *s, struct accounts *a, const char *address, bool is_ha
 
 	if (accounts_user_exists(a, address)) {
 		fprintf(stderr, "yubin: %s: an account with this address already exists\n",
-		        address);
+			address);
 		return EX_DATAERR;
 	}
 	if (read_secret(is_hash, secret) < 0)
@@ -164,7 +164,7 @@ user_del(struct settings *s, struct accounts *a, const char *address, bool purge
 		store = store_open(s->data_directory, NULL, &error);
 		if (store == NULL || store_account_delete(store, name, &error) < 0) {
 			fprintf(stderr, "yubin: %s: account deleted, but not its mail: %s\n",
-			        address, error);
+				address, error);
 			ret = EX_IOERR;
 		}
 		store_close(&store);

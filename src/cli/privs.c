@@ -42,7 +42,8 @@ privs_drop(const struct settings *s, const char **error_r)
 	pw = getpwnam(s->run_as_user);
 	if (pw == NULL) {
 		log_warn("privs: run_as_user %s does not exist: running as root (create the user "
-			 "or set run_as_user to silence this)", s->run_as_user);
+			 "or set run_as_user to silence this)",
+			 s->run_as_user);
 		return 0;
 	}
 	if (file_mkdir_p(s->data_directory, 0750) < 0) {

@@ -91,8 +91,8 @@ serve_load_tls(const struct settings *s, const char **error_r)
 	snprintf(cert, sizeof(cert), "%s/tls/cert.pem", s->data_directory);
 	snprintf(key, sizeof(key), "%s/tls/key.pem", s->data_directory);
 	if (!file_exists(cert) || !file_exists(key)) {
-		log_info("serve: generating a self-signed certificate for %s in %s",
-			 s->myhostname, cert);
+		log_info("serve: generating a self-signed certificate for %s in %s", s->myhostname,
+			 cert);
 		if (tls_generate_self_signed(cert, key, s->myhostname, error_r) < 0)
 			return NULL;
 	}
@@ -274,8 +274,8 @@ serve_fit_fd_limit(struct settings *s)
 	if (s->smtp_max_connections_per_ip > s->smtp_max_connections)
 		s->smtp_max_connections_per_ip = s->smtp_max_connections;
 	log_warn("serve: smtp_max_connections=%u pop3_max_connections=%u "
-		 "imap_max_connections=%u", s->smtp_max_connections, s->pop3_max_connections,
-		 s->imap_max_connections);
+		 "imap_max_connections=%u",
+		 s->smtp_max_connections, s->pop3_max_connections, s->imap_max_connections);
 }
 
 static void
@@ -364,8 +364,7 @@ serve(struct settings *settings, int argc, char **argv)
 	if (sv.pop3 != NULL)
 		sv.imap = imap_server_new(&sv.imap_deps, &error);
 	if (sv.smtp == NULL || sv.pop3 == NULL || sv.imap == NULL ||
-	    privs_drop(settings, &error) < 0 ||
-	    serve_open_services(&sv, &error) < 0) {
+	    privs_drop(settings, &error) < 0 || serve_open_services(&sv, &error) < 0) {
 		log_error("serve: %s", error);
 		serve_free(&sv);
 		return EX_UNAVAILABLE;

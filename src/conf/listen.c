@@ -20,12 +20,12 @@ listen_list_parse(struct listen_list *l, const char *value, const char **error_r
 		struct listen_addr *a = &l->addrs[l->n];
 		const char *item = items[i];
 		bool has_port = item[0] == '[' ? strstr(item, "]:") != NULL
-		                               : strchr(item, ':') != NULL &&
-		                                     strchr(item, ':') == strrchr(item, ':');
+					       : strchr(item, ':') != NULL &&
+							 strchr(item, ':') == strrchr(item, ':');
 
 		if (!has_port || settings_split_hostport(item, 0, &a->host, &a->port, NULL) < 0) {
 			*error_r = "invalid listen address (expected addr:port, [v6addr]:port "
-			           "or :port)";
+				   "or :port)";
 			str_array_free(&items);
 			listen_list_free(l);
 			return -1;

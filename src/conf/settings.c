@@ -191,7 +191,7 @@ apply_line(struct settings *s, struct load_ctx *ctx, char *text, int line, const
 
 	if (eq == NULL) {
 		*error_r =
-		    load_error(ctx, line, "syntax error: expected '%s = %s'", "key", "value");
+			load_error(ctx, line, "syntax error: expected '%s = %s'", "key", "value");
 		return -1;
 	}
 	*eq = '\0';
@@ -216,7 +216,7 @@ apply_line(struct settings *s, struct load_ctx *ctx, char *text, int line, const
 
 static int
 check_pair(const struct load_ctx *ctx, const void *a, const void *b, const char *ka, const char *kb,
-           const char **error_r)
+	   const char **error_r)
 {
 	int la, lb;
 
@@ -235,21 +235,21 @@ check_all(struct settings *s, const struct load_ctx *ctx, const char **error_r)
 	if (key_line(ctx, "mydomains") == 0)
 		default_mydomains(s);
 	if (check_pair(ctx, s->tls_cert_file, s->tls_key_file, "tls_cert_file", "tls_key_file",
-	               error_r) < 0)
+		       error_r) < 0)
 		return -1;
 	if (check_pair(ctx, s->relayhost_username, s->relayhost_password_file, "relayhost_username",
-	               "relayhost_password_file", error_r) < 0)
+		       "relayhost_password_file", error_r) < 0)
 		return -1;
 	if (s->relayhost_username != NULL && s->relayhost == NULL) {
 		*error_r = load_error(ctx, key_line(ctx, "relayhost_username"), "%s needs %s",
-		                      "relayhost_username", "relayhost");
+				      "relayhost_username", "relayhost");
 		return -1;
 	}
 	if (s->minimal_backoff_time > s->maximal_backoff_time) {
 		int la = key_line(ctx, "minimal_backoff_time");
 		int lb = key_line(ctx, "maximal_backoff_time");
 		*error_r = load_error(ctx, la > lb ? la : lb, "%s must not exceed %s",
-		                      "minimal_backoff_time", "maximal_backoff_time");
+				      "minimal_backoff_time", "maximal_backoff_time");
 		return -1;
 	}
 	return 0;
@@ -278,9 +278,9 @@ parse_text(struct settings *s, struct load_ctx *ctx, const char *text, const cha
 		}
 		if (cont && start == 0) {
 			*error_r = load_error(ctx, line,
-			                      "continuation line without a key before "
-			                      "it%s%s",
-			                      "", "");
+					      "continuation line without a key before "
+					      "it%s%s",
+					      "", "");
 			ret = -1;
 		} else if (cont) {
 			buf_appendc(&logical, ' ');
@@ -323,7 +323,7 @@ settings_load(struct settings *s, const char *path, const char **error_r)
 	memset(s, 0, sizeof(*s));
 	if (file_read_all(path, &b) < 0) {
 		snprintf(error_buf, sizeof(error_buf), "%s: cannot read: %s", path,
-		         strerror(errno));
+			 strerror(errno));
 		*error_r = error_buf;
 		buf_free(&b);
 		return -1;
@@ -343,7 +343,7 @@ void
 settings_print(const struct settings *s, FILE *out)
 {
 	fprintf(out, "# yubin effective settings%s%s\n", s->config_path ? " from " : "",
-	        s->config_path ? s->config_path : "");
+		s->config_path ? s->config_path : "");
 	settings_keys_print(s, out);
 }
 

@@ -58,7 +58,7 @@ bool settings_valid_hostname(const char *name);
  * brackets; *port_r is default_port when none is given; *bracketed_r (may be NULL) tells
  * whether the host was in brackets (Postfix: "no MX lookup"). 0 ok, -1 bad syntax. */
 int settings_split_hostport(const char *value, unsigned short default_port, char **host_r,
-                            unsigned short *port_r, bool *bracketed_r);
+			    unsigned short *port_r, bool *bracketed_r);
 
 /* Durations: plain seconds or a number with one unit s/m/h/d/w. */
 int settings_parse_duration(const char *value, unsigned long long *seconds_r);
@@ -69,44 +69,44 @@ struct settings {
 	char *config_path;
 	char *myhostname;     /* default: gethostname() */
 	char **mydomains;     /* NULL-terminated, lower-cased; default: myhostname's domain
-	                         part (myhostname minus its first label if that leaves a
-	                         dot, else myhostname) */
+				 part (myhostname minus its first label if that leaves a
+				 dot, else myhostname) */
 	char *data_directory; /* /var/lib/yubin */
 	struct listen_list smtp_listen, submission_listen, submissions_listen, imap_listen,
-	    imaps_listen, pop3_listen, pop3s_listen;
+		imaps_listen, pop3_listen, pop3s_listen;
 	char *tls_cert_file, *tls_key_file; /* NULL = generated into data_directory on first start
-	                                       (by serve) */
+					       (by serve) */
 	unsigned long long message_size_limit; /* 26214400 */
 	unsigned long long smtp_memory_limit;  /* 1 GiB: message data held by all SMTP sessions */
 	struct cidr_list mynetworks;           /* 127.0.0.0/8, ::1/128 */
 	char **dns_resolvers;                  /* NULL-terminated "addr[:port]"; NULL =
-	                                          /etc/resolv.conf */
+						  /etc/resolv.conf */
 	unsigned dns_cache_size;               /* 10000 answers; 0 = no cache */
 	unsigned smtp_delivery_port;           /* 25 */
 	char *relayhost, *relayhost_username, *relayhost_password_file; /* NULL = none */
-	char *run_as_user;                         /* "yubin" when root; NULL = don't switch */
-	char recipient_delimiter;                  /* '+', '\0' = none */
-	unsigned smtp_max_recipients;              /* 1000 */
-	unsigned smtp_max_errors;                  /* 20 */
-	unsigned smtp_timeout;                     /* seconds, 300 */
-	unsigned smtp_max_connections;             /* 1000 total */
-	unsigned smtp_max_connections_per_ip;      /* 50 */
-	unsigned pop3_timeout;                     /* 600 */
-	unsigned imap_timeout;                     /* 1800 */
-	unsigned login_timeout;                    /* 180: POP3/IMAP idle before login */
-	unsigned imap_max_connections;             /* 20000 */
+	char *run_as_user;                             /* "yubin" when root; NULL = don't switch */
+	char recipient_delimiter;                      /* '+', '\0' = none */
+	unsigned smtp_max_recipients;                  /* 1000 */
+	unsigned smtp_max_errors;                      /* 20 */
+	unsigned smtp_timeout;                         /* seconds, 300 */
+	unsigned smtp_max_connections;                 /* 1000 total */
+	unsigned smtp_max_connections_per_ip;          /* 50 */
+	unsigned pop3_timeout;                         /* 600 */
+	unsigned imap_timeout;                         /* 1800 */
+	unsigned login_timeout;                        /* 180: POP3/IMAP idle before login */
+	unsigned imap_max_connections;                 /* 20000 */
 	unsigned long long imap_preauth_literal_limit; /* 8 KiB: each and all literals of a
-	                                                  command before login */
+							  command before login */
 	unsigned long long imap_command_literal_limit; /* 64 MiB: all literals of one command */
-	unsigned long long imap_memory_limit;  /* 1 GiB: literal data held by all IMAP sessions */
-	unsigned imap_search_max_keys;         /* 256: search keys in one SEARCH */
-	unsigned pop3_max_connections;             /* 1000 */
-	unsigned max_connections_per_ip;           /* 200, for POP3/IMAP */
+	unsigned long long imap_memory_limit; /* 1 GiB: literal data held by all IMAP sessions */
+	unsigned imap_search_max_keys;        /* 256: search keys in one SEARCH */
+	unsigned pop3_max_connections;        /* 1000 */
+	unsigned max_connections_per_ip;      /* 200, for POP3/IMAP */
 	unsigned long long maximal_queue_lifetime; /* seconds, 5d */
 	unsigned minimal_backoff_time;             /* 300 */
 	unsigned maximal_backoff_time;             /* 4000 */
 	unsigned auth_failure_delay; /* ms, 1000: delay after the 1st failure of an IP;
-	                                doubles per further failure up to 15 s */
+					doubles per further failure up to 15 s */
 	char *log_level;             /* info: debug|info|warn|error */
 };
 
@@ -118,7 +118,7 @@ void settings_defaults(struct settings *s);
 int settings_load(struct settings *s, const char *path, const char **error_r);
 /* Like settings_load() but from a string; name is used in error messages. */
 int settings_load_string(struct settings *s, const char *name, const char *text,
-                         const char **error_r);
+			 const char **error_r);
 /* log_level as the log layer's enum (for log_set_level()). */
 enum log_level settings_log_level(const struct settings *s);
 /* Writes every key = effective value, main.cf style; the output loads back unchanged. */

@@ -45,49 +45,49 @@ struct settings_key {
 #define UMAX 4294967295ULL
 
 static const struct settings_key keys[] = {
-    K(myhostname, KEY_HOSTNAME, 0, 0),
-    K(mydomains, KEY_DOMAINS, 0, 0),
-    K(data_directory, KEY_PATH, 0, 0),
-    K(smtp_listen, KEY_LISTEN, 0, 0),
-    K(submission_listen, KEY_LISTEN, 0, 0),
-    K(submissions_listen, KEY_LISTEN, 0, 0),
-    K(imap_listen, KEY_LISTEN, 0, 0),
-    K(imaps_listen, KEY_LISTEN, 0, 0),
-    K(pop3_listen, KEY_LISTEN, 0, 0),
-    K(pop3s_listen, KEY_LISTEN, 0, 0),
-    K(tls_cert_file, KEY_PATH_OPT, 0, 0),
-    K(tls_key_file, KEY_PATH_OPT, 0, 0),
-    K(message_size_limit, KEY_SIZE, 1024, 1ULL << 40),
-    K(smtp_memory_limit, KEY_SIZE, 1ULL << 20, 1ULL << 40),
-    K(mynetworks, KEY_CIDR, 0, 0),
-    K(dns_resolvers, KEY_RESOLVERS, 0, 0),
-    K(dns_cache_size, KEY_UINT, 0, 10000000),
-    K(smtp_delivery_port, KEY_UINT, 1, 65535),
-    K(relayhost, KEY_HOSTPORT_OPT, 0, 0),
-    K(relayhost_username, KEY_STRING_OPT, 0, 0),
-    K(relayhost_password_file, KEY_PATH_OPT, 0, 0),
-    K(run_as_user, KEY_STRING_OPT, 0, 0),
-    K(recipient_delimiter, KEY_CHAR, 0, 0),
-    K(smtp_max_recipients, KEY_UINT, 1, 1000000),
-    K(smtp_max_errors, KEY_UINT, 1, 1000000),
-    K(smtp_timeout, KEY_DURATION, 1, 86400),
-    K(smtp_max_connections, KEY_UINT, 1, 1000000),
-    K(smtp_max_connections_per_ip, KEY_UINT, 1, 1000000),
-    K(pop3_timeout, KEY_DURATION, 1, 86400),
-    K(imap_timeout, KEY_DURATION, 1, 86400),
-    K(login_timeout, KEY_DURATION, 1, 86400),
-    K(imap_max_connections, KEY_UINT, 1, 1000000),
-    K(imap_preauth_literal_limit, KEY_SIZE, 64, 1ULL << 20),
-    K(imap_command_literal_limit, KEY_SIZE, 1ULL << 16, 1ULL << 40),
-    K(imap_memory_limit, KEY_SIZE, 1ULL << 20, 1ULL << 40),
-    K(imap_search_max_keys, KEY_UINT, 1, 100000),
-    K(pop3_max_connections, KEY_UINT, 1, 1000000),
-    K(max_connections_per_ip, KEY_UINT, 1, 1000000),
-    K(maximal_queue_lifetime, KEY_DURATION_LL, 0, 365ULL * 86400),
-    K(minimal_backoff_time, KEY_DURATION, 1, 30 * 86400),
-    K(maximal_backoff_time, KEY_DURATION, 1, 30 * 86400),
-    K(auth_failure_delay, KEY_MS, 0, 15000),
-    K(log_level, KEY_LOGLEVEL, 0, 0),
+	K(myhostname, KEY_HOSTNAME, 0, 0),
+	K(mydomains, KEY_DOMAINS, 0, 0),
+	K(data_directory, KEY_PATH, 0, 0),
+	K(smtp_listen, KEY_LISTEN, 0, 0),
+	K(submission_listen, KEY_LISTEN, 0, 0),
+	K(submissions_listen, KEY_LISTEN, 0, 0),
+	K(imap_listen, KEY_LISTEN, 0, 0),
+	K(imaps_listen, KEY_LISTEN, 0, 0),
+	K(pop3_listen, KEY_LISTEN, 0, 0),
+	K(pop3s_listen, KEY_LISTEN, 0, 0),
+	K(tls_cert_file, KEY_PATH_OPT, 0, 0),
+	K(tls_key_file, KEY_PATH_OPT, 0, 0),
+	K(message_size_limit, KEY_SIZE, 1024, 1ULL << 40),
+	K(smtp_memory_limit, KEY_SIZE, 1ULL << 20, 1ULL << 40),
+	K(mynetworks, KEY_CIDR, 0, 0),
+	K(dns_resolvers, KEY_RESOLVERS, 0, 0),
+	K(dns_cache_size, KEY_UINT, 0, 10000000),
+	K(smtp_delivery_port, KEY_UINT, 1, 65535),
+	K(relayhost, KEY_HOSTPORT_OPT, 0, 0),
+	K(relayhost_username, KEY_STRING_OPT, 0, 0),
+	K(relayhost_password_file, KEY_PATH_OPT, 0, 0),
+	K(run_as_user, KEY_STRING_OPT, 0, 0),
+	K(recipient_delimiter, KEY_CHAR, 0, 0),
+	K(smtp_max_recipients, KEY_UINT, 1, 1000000),
+	K(smtp_max_errors, KEY_UINT, 1, 1000000),
+	K(smtp_timeout, KEY_DURATION, 1, 86400),
+	K(smtp_max_connections, KEY_UINT, 1, 1000000),
+	K(smtp_max_connections_per_ip, KEY_UINT, 1, 1000000),
+	K(pop3_timeout, KEY_DURATION, 1, 86400),
+	K(imap_timeout, KEY_DURATION, 1, 86400),
+	K(login_timeout, KEY_DURATION, 1, 86400),
+	K(imap_max_connections, KEY_UINT, 1, 1000000),
+	K(imap_preauth_literal_limit, KEY_SIZE, 64, 1ULL << 20),
+	K(imap_command_literal_limit, KEY_SIZE, 1ULL << 16, 1ULL << 40),
+	K(imap_memory_limit, KEY_SIZE, 1ULL << 20, 1ULL << 40),
+	K(imap_search_max_keys, KEY_UINT, 1, 100000),
+	K(pop3_max_connections, KEY_UINT, 1, 1000000),
+	K(max_connections_per_ip, KEY_UINT, 1, 1000000),
+	K(maximal_queue_lifetime, KEY_DURATION_LL, 0, 365ULL * 86400),
+	K(minimal_backoff_time, KEY_DURATION, 1, 30 * 86400),
+	K(maximal_backoff_time, KEY_DURATION, 1, 30 * 86400),
+	K(auth_failure_delay, KEY_MS, 0, 15000),
+	K(log_level, KEY_LOGLEVEL, 0, 0),
 };
 
 #define FIELD(s, k, type) ((type *)((char *)(s) + (k)->offset))
@@ -224,7 +224,7 @@ parse_ms(const char *value, unsigned long long *ms_r)
 
 static int
 set_number(struct settings *s, const struct settings_key *k, const char *value,
-           const char **error_r)
+	   const char **error_r)
 {
 	unsigned long long v;
 	int ret;
@@ -311,7 +311,7 @@ set_list(struct settings *s, const struct settings_key *k, const char *value, co
 
 int
 settings_key_set(struct settings *s, const struct settings_key *k, const char *value,
-                 const char **error_r)
+		 const char **error_r)
 {
 	switch (k->type) {
 	case KEY_HOSTNAME:

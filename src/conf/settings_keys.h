@@ -12,7 +12,7 @@ const char *settings_key_name(const struct settings_key *k);
 /* Parses value and stores it in s, replacing the previous value. 0 ok, -1 with *error_r
  * (static text: what is wrong with the value, without file/line). */
 int settings_key_set(struct settings *s, const struct settings_key *k, const char *value,
-                     const char **error_r);
+		     const char **error_r);
 /* Writes "key = value\n" for every key, in table order. */
 void settings_keys_print(const struct settings *s, FILE *out);
 

@@ -79,7 +79,7 @@ parse_port(const char *s, unsigned short *port_r)
 
 int
 settings_split_hostport(const char *value, unsigned short default_port, char **host_r,
-                        unsigned short *port_r, bool *bracketed_r)
+			unsigned short *port_r, bool *bracketed_r)
 {
 	const char *colon, *hend;
 	const char *hstart = value;

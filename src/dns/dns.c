@@ -119,8 +119,7 @@ dns_new(struct event_base *base, const char *const *resolvers, const char **erro
 	struct dns *dns = xcalloc(1, sizeof(*dns));
 	struct ares_options opts;
 	struct buf csv = BUF_INIT;
-	int optmask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
-		      ARES_OPT_FLAGS;
+	int optmask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS;
 
 	ares_library_init(ARES_LIB_INIT_ALL);
 	memset(&opts, 0, sizeof(opts));
@@ -313,8 +312,8 @@ dns_mx_deliver(struct dns_query *q, enum dns_status st, const struct dns_rr *rrs
 }
 
 void
-dns_query_deliver(struct dns_query *q, enum dns_status status, const struct dns_rr *rrs,
-		  size_t n, const char *error)
+dns_query_deliver(struct dns_query *q, enum dns_status status, const struct dns_rr *rrs, size_t n,
+		  const char *error)
 {
 	if (q->mx_cb != NULL)
 		dns_mx_deliver(q, status, rrs, n, error);

@@ -76,8 +76,8 @@ struct dns_rr {
  * inside the call (which then returns NULL). */
 typedef void dns_rr_cb(void *ctx, enum dns_status status, const struct dns_rr *rrs, size_t n,
 		       const char *error);
-struct dns_query *dns_lookup_rr(struct dns *dns, unsigned type, const char *name,
-				dns_rr_cb *cb, void *ctx);
+struct dns_query *dns_lookup_rr(struct dns *dns, unsigned type, const char *name, dns_rr_cb *cb,
+				void *ctx);
 /* TXT records of name (each record's strings joined). */
 struct dns_query *dns_lookup_txt(struct dns *dns, const char *name, dns_rr_cb *cb, void *ctx);
 /* PTR records of an address (AF_INET or AF_INET6): the in-addr.arpa/ip6.arpa name. */
@@ -98,9 +98,9 @@ struct dns_route_host {
 };
 
 struct dns_route {
-	enum dns_status status;    /* DNS_OK when at least one host has addresses */
-	bool null_mx;              /* RFC 7505: the domain accepts no mail (permanent) */
-	char error[256];           /* why, when status != DNS_OK or null_mx */
+	enum dns_status status;       /* DNS_OK when at least one host has addresses */
+	bool null_mx;                 /* RFC 7505: the domain accepts no mail (permanent) */
+	char error[256];              /* why, when status != DNS_OK or null_mx */
 	struct dns_route_host *hosts; /* in the order to try */
 	size_t n_hosts;
 };

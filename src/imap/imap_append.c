@@ -28,7 +28,8 @@ imap_append_done(void *ctx, int result, uint32_t uidvalidity, uint32_t uid, cons
 
 	if (imap_session_async_done(s)) {
 		if (result == 0) {
-			imap_ok(s, job->tag, "[APPENDUID %u %u] APPEND completed", uidvalidity, uid);
+			imap_ok(s, job->tag, "[APPENDUID %u %u] APPEND completed", uidvalidity,
+				uid);
 		} else if (s->acct != NULL &&
 			   store_account_errcode(s->acct) == STORE_ERR_NONEXISTENT) {
 			imap_no(s, job->tag, "[TRYCREATE] No such mailbox");

@@ -79,8 +79,8 @@ void
 imap_cmd_id(struct imap_session *s, const struct imap_command *cmd)
 {
 	/* RFC 2971 3.1: the argument is NIL or a list of field/value pairs */
-	if (cmd->count != 1 || (cmd->args[0].type != IMAP_ARG_LIST &&
-				cmd->args[0].type != IMAP_ARG_NIL)) {
+	if (cmd->count != 1 ||
+	    (cmd->args[0].type != IMAP_ARG_LIST && cmd->args[0].type != IMAP_ARG_NIL)) {
 		imap_bad(s, cmd->tag, "ID needs NIL or a list");
 		return;
 	}
@@ -140,8 +140,9 @@ imap_cmd_starttls(struct imap_session *s, const struct imap_command *cmd)
 		return;
 	}
 	if (conn_is_tls(s->base.conn) || deps->tls == NULL) {
-		imap_bad(s, cmd->tag, conn_is_tls(s->base.conn) ? "TLS is already active"
-							   : "TLS is not available");
+		imap_bad(s, cmd->tag,
+			 conn_is_tls(s->base.conn) ? "TLS is already active"
+						   : "TLS is not available");
 		return;
 	}
 	imap_ok(s, cmd->tag, "Begin TLS negotiation now");

@@ -357,7 +357,8 @@ imap_status_items(struct buf *out, const struct imap_arg *items, const struct st
 		else if (str_casecmp(item, "UNSEEN") == 0)
 			buf_printf(out, "UNSEEN %u", st->unseen);
 		else if (str_casecmp(item, "HIGHESTMODSEQ") == 0)
-			buf_printf(out, "HIGHESTMODSEQ %llu", (unsigned long long)st->highestmodseq);
+			buf_printf(out, "HIGHESTMODSEQ %llu",
+				   (unsigned long long)st->highestmodseq);
 		else if (str_casecmp(item, "SIZE") == 0)
 			buf_printf(out, "SIZE %llu", (unsigned long long)st->size);
 		else

@@ -22,15 +22,16 @@ struct store_args {
 
 /* [(UNCHANGEDSINCE n)] (+|-)FLAGS[.SILENT] flags: args after the set. */
 static int
-store_parse(struct imap_session *s, const struct imap_arg *args, size_t n,
-	    struct store_args *sa, const char **error_r)
+store_parse(struct imap_session *s, const struct imap_arg *args, size_t n, struct store_args *sa,
+	    const char **error_r)
 {
 	unsigned long long v;
 	const char *item, *num;
 
 	memset(sa, 0, sizeof(*sa));
 	if (n > 0 && args[0].type == IMAP_ARG_LIST) {
-		if (args[0].count != 2 || !imap_arg_atom_equals(&args[0].list[0], "UNCHANGEDSINCE") ||
+		if (args[0].count != 2 ||
+		    !imap_arg_atom_equals(&args[0].list[0], "UNCHANGEDSINCE") ||
 		    !imap_arg_get_atom(&args[0].list[1], &num) || str_to_u64(num, &v) < 0) {
 			*error_r = "Invalid STORE modifiers";
 			return -1;
@@ -157,8 +158,7 @@ imap_cmd_store(struct imap_session *s, const struct imap_command *cmd)
 /* Expunges the \Deleted messages (of uids when given: UID EXPUNGE). 1 some were
  * (durable once store_account_sync calls back), 0 none, -1 error. */
 static int
-expunge_deleted(struct imap_session *s, const uint32_t *only, size_t n_only,
-		const char **error_r)
+expunge_deleted(struct imap_session *s, const uint32_t *only, size_t n_only, const char **error_r)
 {
 	const struct store_view_msg *msgs = store_view_msgs(s->view);
 	size_t count = store_view_count(s->view), n = 0, j = 0;
@@ -285,7 +285,7 @@ imap_cmd_copy(struct imap_session *s, const struct imap_command *cmd)
 		}
 		/* RFC 6851 4.3: for MOVE, COPYUID in an untagged OK before the EXPUNGEs */
 		char *untagged =
-		    move && code.len > 0 ? xasprintf("* OK %sMoved", buf_cstr(&code)) : NULL;
+			move && code.len > 0 ? xasprintf("* OK %sMoved", buf_cstr(&code)) : NULL;
 		char *ok = move ? xstrdup("MOVE completed")
 				: xasprintf("%sCOPY completed", buf_cstr(&code));
 

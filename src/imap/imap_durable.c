@@ -43,7 +43,7 @@ imap_durable_done(void *ctx, int result, const char *error)
 
 void
 imap_reply_durable(struct imap_session *s, const char *tag, const char *command, char *untagged,
-                   char *ok_text, bool unselect)
+		   char *ok_text, bool unselect)
 {
 	struct imap_durable_job *job = xcalloc(1, sizeof(*job));
 

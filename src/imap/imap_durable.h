@@ -13,6 +13,6 @@ struct imap_session;
  * CRLF), unselects if asked (CLOSE), then "<tag> OK <ok_text>"; if the sync failed,
  * "<tag> NO" for command. Then resumes the session. Takes untagged and ok_text. */
 void imap_reply_durable(struct imap_session *s, const char *tag, const char *command,
-                        char *untagged, char *ok_text, bool unselect);
+			char *untagged, char *ok_text, bool unselect);
 
 #endif

@@ -30,9 +30,9 @@ struct imap_fetch_run {
 	struct imap_session *s;
 	char *tag;
 	struct imap_fetch_plan plan;
-	uint32_t *uids;     /* what to send, ascending */
+	uint32_t *uids; /* what to send, ascending */
 	size_t n_uids;
-	size_t next;        /* index in uids of the next message */
+	size_t next; /* index in uids of the next message */
 	struct buf out;
 	uint32_t *seen_set; /* UIDs whose \Seen this FETCH set (sorted) */
 	size_t n_seen_set;
@@ -122,14 +122,15 @@ fetch_section(struct imap_fetch_run *r, const struct store_msg_meta *meta,
 		return;
 	}
 	if (range.filter) {
-		if (store_msg_read(r->s->view, meta->uid, range.offset, range.size, &hdr,
-				   &error) < 0)
+		if (store_msg_read(r->s->view, meta->uid, range.offset, range.size, &hdr, &error) <
+		    0)
 			log_error("imap: %s: uid=%u read failed: %s", r->s->base.id, meta->uid,
 				  error);
-		rfc5322_header_filter(buf_cstr(&hdr), hdr.len, (const char *const *)sec->spec.fields,
-				      sec->spec.nfields,
+		rfc5322_header_filter(buf_cstr(&hdr), hdr.len,
+				      (const char *const *)sec->spec.fields, sec->spec.nfields,
 				      sec->spec.kind == MIME_SECTION_HEADER_FIELDS_NOT, &filtered);
-		start = sec->partial ? (sec->offset < filtered.len ? sec->offset : filtered.len) : 0;
+		start = sec->partial ? (sec->offset < filtered.len ? sec->offset : filtered.len)
+				     : 0;
 		len = filtered.len - start;
 		if (sec->partial && sec->size < len)
 			len = sec->size;
@@ -302,7 +303,8 @@ static bool
 fetch_view_only(const struct imap_fetch_plan *p)
 {
 	return (p->items & ~(unsigned)(IMAP_FETCH_FLAGS | IMAP_FETCH_UID | IMAP_FETCH_MODSEQ)) ==
-		       0 && p->n_sections == 0;
+		       0 &&
+	       p->n_sections == 0;
 }
 
 static int
@@ -316,8 +318,8 @@ fetch_step_view(struct imap_fetch_run *r)
 		uint32_t uid = r->uids[r->next++];
 		uint32_t seq = store_view_seq(r->s->view, uid);
 
-		if (seq == 0 || (r->plan.has_changedsince &&
-				 msgs[seq - 1].modseq <= r->plan.changedsince))
+		if (seq == 0 ||
+		    (r->plan.has_changedsince && msgs[seq - 1].modseq <= r->plan.changedsince))
 			continue;
 		meta.uid = uid;
 		fetch_one(r, seq, &msgs[seq - 1], &meta);

@@ -22,7 +22,7 @@ enum imap_fetch_item {
 
 struct imap_fetch_section {
 	struct mime_section_spec spec;
-	char *echo;      /* "BODY[HEADER.FIELDS (From)]<0>" as the response names it */
+	char *echo; /* "BODY[HEADER.FIELDS (From)]<0>" as the response names it */
 	bool peek;
 	bool partial;
 	uint64_t offset;
@@ -30,11 +30,11 @@ struct imap_fetch_section {
 };
 
 struct imap_fetch_plan {
-	unsigned items;   /* enum imap_fetch_item */
-	unsigned fields;  /* enum store_msg_field to read */
+	unsigned items;  /* enum imap_fetch_item */
+	unsigned fields; /* enum store_msg_field to read */
 	struct imap_fetch_section *sections;
 	size_t n_sections;
-	bool set_seen;    /* a non-PEEK body item: \Seen is set (RFC 3501 6.4.5) */
+	bool set_seen; /* a non-PEEK body item: \Seen is set (RFC 3501 6.4.5) */
 	bool has_changedsince;
 	uint64_t changedsince;
 	bool vanished;

@@ -55,8 +55,8 @@ add_section(struct imap_fetch_plan *plan)
 
 /* BODY[...] / BODY.PEEK[...] / RFC822 / RFC822.HEADER / RFC822.TEXT */
 static int
-parse_section(struct imap_fetch_plan *plan, const struct imap_arg *a, const char *prefix,
-	      bool peek, const char **error_r)
+parse_section(struct imap_fetch_plan *plan, const struct imap_arg *a, const char *prefix, bool peek,
+	      const char **error_r)
 {
 	struct imap_fetch_section *sec = add_section(plan);
 	struct buf text = BUF_INIT, echo = BUF_INIT;
@@ -213,8 +213,8 @@ imap_fetch_parse(const struct imap_arg *args, size_t count, struct imap_fetch_pl
 			return -1;
 		}
 	}
-	if (count == 2 && (args[1].type != IMAP_ARG_LIST ||
-			   parse_modifiers(plan, &args[1], error_r) < 0)) {
+	if (count == 2 &&
+	    (args[1].type != IMAP_ARG_LIST || parse_modifiers(plan, &args[1], error_r) < 0)) {
 		if (args[1].type != IMAP_ARG_LIST)
 			*error_r = "Invalid FETCH modifiers";
 		imap_fetch_plan_free(plan);

@@ -17,9 +17,9 @@
 
 struct list_opts {
 	bool lsub;
-	bool sel_subscribed;     /* SUBSCRIBED selection */
-	bool sel_special_use;    /* RFC 6154 SPECIAL-USE selection */
-	bool recursive;          /* RECURSIVEMATCH */
+	bool sel_subscribed;  /* SUBSCRIBED selection */
+	bool sel_special_use; /* RFC 6154 SPECIAL-USE selection */
+	bool recursive;       /* RECURSIVEMATCH */
 	bool ret_subscribed;
 	bool ret_children;
 	const struct imap_arg *status_items; /* RFC 5819 RETURN (STATUS (...)) */
@@ -272,16 +272,17 @@ list_missing_parents(const struct list_opts *o, const struct store_mailbox_info 
 		for (const char *p = strchr(name, '/'); p != NULL; p = strchr(p + 1, '/')) {
 			size_t len = (size_t)(p - name);
 
-			if (list_has_name(list, n, name, len) || list_has_name(extra, n_extra, name, len))
+			if (list_has_name(list, n, name, len) ||
+			    list_has_name(extra, n_extra, name, len))
 				continue;
 			if (n_extra == cap) {
 				cap = cap == 0 ? 8 : cap * 2;
 				extra = xrealloc(extra, cap * sizeof(*extra));
 			}
 			extra[n_extra].name = xstrndup(name, len);
-			extra[n_extra++].attrs = (o->lsub ? STORE_MAILBOX_NOSELECT
-							  : STORE_MAILBOX_NONEXISTENT) |
-						 STORE_MAILBOX_HAS_CHILDREN;
+			extra[n_extra++].attrs =
+				(o->lsub ? STORE_MAILBOX_NOSELECT : STORE_MAILBOX_NONEXISTENT) |
+				STORE_MAILBOX_HAS_CHILDREN;
 		}
 	}
 	*extra_r = extra;

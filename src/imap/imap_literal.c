@@ -14,7 +14,7 @@ imap_literal_set_limits(struct imap_session *s)
 	if (s->base.state == IMAP_STATE_NOT_AUTH) {
 		/* whatever the command name (APPEND is refused later anyway) */
 		lim.max_literal = lim.max_append = lim.max_literals_total =
-		    set->imap_preauth_literal_limit;
+			set->imap_preauth_literal_limit;
 		lim.nonsync_toobig_fatal = true;
 	} else {
 		lim.max_literals_total = set->imap_command_literal_limit;
@@ -52,12 +52,12 @@ imap_literal_account(struct imap_session *s)
 	/* Too many big literals at once: this command waits for a better moment (RFC 5530
 	 * [LIMIT]), the others go on. */
 	log_warn("imap: %s: client=[%s] imap_memory_limit reached (%llu bytes announced): "
-	         "literal refused",
-	         s->base.id, s->base.ip, total);
+		 "literal refused",
+		 s->base.id, s->base.ip, total);
 	if (imap_parser_literal_pending(s->parser, NULL)) {
 		/* RFC 3501 7.5: not sent yet; the client waits for "+" or this reply */
 		imap_no(s, imap_parser_tag(s->parser),
-		        "[LIMIT] Too much literal data in progress, try again later");
+			"[LIMIT] Too much literal data in progress, try again later");
 		imap_parser_next(s->parser);
 		literal_count(s, 0);
 		return -1;

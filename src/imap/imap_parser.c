@@ -24,20 +24,20 @@ const struct imap_parser_limits imap_parser_default_limits = {
 enum ps {
 	PS_TAG,
 	PS_CMD,
-	PS_ARGS,        /* expecting an argument, a closer or the line end */
-	PS_AFTER_ARG,   /* an argument just ended: SP, ')', ']' or the line end */
+	PS_ARGS,      /* expecting an argument, a closer or the line end */
+	PS_AFTER_ARG, /* an argument just ended: SP, ')', ']' or the line end */
 	PS_ATOM,
-	PS_TILDE,       /* '~': literal8 or an atom starting with '~' */
+	PS_TILDE, /* '~': literal8 or an atom starting with '~' */
 	PS_QUOTED,
 	PS_QUOTED_ESC,
 	PS_LIT_SIZE,
-	PS_LIT_CR,      /* after '}': CRLF */
+	PS_LIT_CR, /* after '}': CRLF */
 	PS_LIT_LF,
-	PS_LIT_WAIT,    /* synchronizing literal: waits for imap_parser_literal_continue() */
+	PS_LIT_WAIT, /* synchronizing literal: waits for imap_parser_literal_continue() */
 	PS_LIT_DATA,
 	PS_AFTER_SECTION,
-	PS_PARTIAL,     /* inside <offset.size> */
-	PS_EOL_LF,      /* after the final CR */
+	PS_PARTIAL, /* inside <offset.size> */
+	PS_EOL_LF,  /* after the final CR */
 	PS_DONE,
 	PS_ERROR,
 	PS_SKIP_LINE,
@@ -67,7 +67,7 @@ struct imap_parser {
 	bool fetch_mode;  /* FETCH: atoms take [section]<partial> */
 	bool append_mode; /* APPEND: literals up to max_append */
 	struct frame *frames;
-	unsigned depth;   /* frames in use; frames[0] is the top level */
+	unsigned depth; /* frames in use; frames[0] is the top level */
 	size_t nargs;
 	size_t line_len;
 	/* literal being read */
@@ -84,7 +84,7 @@ struct imap_parser {
 	/* error */
 	const char *error;
 	enum imap_parse_error error_code;
-	bool skip_after;      /* the rest of the line must be skipped after next() */
+	bool skip_after;       /* the rest of the line must be skipped after next() */
 	uint64_t skip_literal; /* bytes of a refused non-synchronizing literal to skip first */
 	enum skip_lit skl;
 	uint64_t skl_size;
@@ -859,7 +859,8 @@ imap_parser_literal_continue(struct imap_parser *p)
 bool
 imap_arg_get_astring(const struct imap_arg *arg, const char **str_r)
 {
-	if (arg->type == IMAP_ARG_LIST || (arg->flags & (IMAP_ARG_FLAG_NUL | IMAP_ARG_FLAG_SECTION)))
+	if (arg->type == IMAP_ARG_LIST ||
+	    (arg->flags & (IMAP_ARG_FLAG_NUL | IMAP_ARG_FLAG_SECTION)))
 		return false;
 	*str_r = arg->str;
 	return true;

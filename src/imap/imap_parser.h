@@ -47,12 +47,12 @@ struct imap_command {
 };
 
 struct imap_parser_limits {
-	size_t max_line;           /* bytes of a command outside its literals */
-	uint64_t max_literal;      /* any literal except APPEND's message */
-	uint64_t max_append;       /* literals of APPEND (the APPENDLIMIT, RFC 7889) */
+	size_t max_line;             /* bytes of a command outside its literals */
+	uint64_t max_literal;        /* any literal except APPEND's message */
+	uint64_t max_append;         /* literals of APPEND (the APPENDLIMIT, RFC 7889) */
 	uint64_t max_literals_total; /* all literals of one command together */
-	unsigned max_depth;        /* nesting of lists and sections */
-	size_t max_args;           /* arguments in the whole tree */
+	unsigned max_depth;          /* nesting of lists and sections */
+	size_t max_args;             /* arguments in the whole tree */
 	/* a non-synchronizing literal over the limits is IMAP_PARSE_ERR_FATAL (close the
 	 * connection) instead of IMAP_PARSE_ERR_TOOBIG with its data skipped */
 	bool nonsync_toobig_fatal;
@@ -64,10 +64,10 @@ extern const struct imap_parser_limits imap_parser_default_limits;
 
 enum imap_parse_error {
 	IMAP_PARSE_ERR_NONE,
-	IMAP_PARSE_ERR_SYNTAX,   /* answer "tag BAD <reason>" (or "* BAD" without a tag) */
-	IMAP_PARSE_ERR_LINE,     /* the command line is past max_line: BAD */
-	IMAP_PARSE_ERR_TOOBIG,   /* a literal over the limit: "tag NO [TOOBIG]" (RFC 7889) */
-	IMAP_PARSE_ERR_FATAL,    /* the input cannot be resynchronized: BAD and disconnect */
+	IMAP_PARSE_ERR_SYNTAX, /* answer "tag BAD <reason>" (or "* BAD" without a tag) */
+	IMAP_PARSE_ERR_LINE,   /* the command line is past max_line: BAD */
+	IMAP_PARSE_ERR_TOOBIG, /* a literal over the limit: "tag NO [TOOBIG]" (RFC 7889) */
+	IMAP_PARSE_ERR_FATAL,  /* the input cannot be resynchronized: BAD and disconnect */
 };
 
 struct imap_parser;

@@ -27,17 +27,17 @@ enum imap_search_type {
 	IMAP_SEARCH_SENTBEFORE, /* day: the Date: header */
 	IMAP_SEARCH_SENTON,
 	IMAP_SEARCH_SENTSINCE,
-	IMAP_SEARCH_LARGER,  /* number: RFC822.SIZE */
+	IMAP_SEARCH_LARGER, /* number: RFC822.SIZE */
 	IMAP_SEARCH_SMALLER,
-	IMAP_SEARCH_FROM,    /* value: substring of the header */
+	IMAP_SEARCH_FROM, /* value: substring of the header */
 	IMAP_SEARCH_TO,
 	IMAP_SEARCH_CC,
 	IMAP_SEARCH_BCC,
 	IMAP_SEARCH_SUBJECT,
-	IMAP_SEARCH_HEADER,  /* field + value ("" matches every message having the field) */
-	IMAP_SEARCH_BODY,    /* value: substring of the body */
-	IMAP_SEARCH_TEXT,    /* value: substring of header or body */
-	IMAP_SEARCH_MODSEQ,  /* number: message modseq >= number */
+	IMAP_SEARCH_HEADER, /* field + value ("" matches every message having the field) */
+	IMAP_SEARCH_BODY,   /* value: substring of the body */
+	IMAP_SEARCH_TEXT,   /* value: substring of header or body */
+	IMAP_SEARCH_MODSEQ, /* number: message modseq >= number */
 };
 
 struct imap_search_key {
@@ -65,12 +65,12 @@ struct imap_search_key {
 
 struct imap_search_query {
 	struct imap_search_key root; /* IMAP_SEARCH_AND of the keys */
-	bool esearch;     /* RETURN was given: answer with ESEARCH */
-	unsigned ret;     /* IMAP_SEARCH_RET_* (RETURN () means ALL) */
-	bool utf8;        /* CHARSET UTF-8 (US-ASCII and none: false) */
-	bool bad_charset; /* after -1: answer NO [BADCHARSET (US-ASCII UTF-8)] */
-	bool has_modseq;  /* a MODSEQ key: the reply carries (MODSEQ n), RFC 7162 3.1.5 */
-	bool uses_saved;  /* "$" appears somewhere */
+	bool esearch;                /* RETURN was given: answer with ESEARCH */
+	unsigned ret;                /* IMAP_SEARCH_RET_* (RETURN () means ALL) */
+	bool utf8;                   /* CHARSET UTF-8 (US-ASCII and none: false) */
+	bool bad_charset;            /* after -1: answer NO [BADCHARSET (US-ASCII UTF-8)] */
+	bool has_modseq; /* a MODSEQ key: the reply carries (MODSEQ n), RFC 7162 3.1.5 */
+	bool uses_saved; /* "$" appears somewhere */
 };
 
 /* Parses the arguments after "SEARCH" (or "UID SEARCH"). 0 ok, -1 with *error_r (static

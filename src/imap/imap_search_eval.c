@@ -32,7 +32,7 @@ struct search_msg {
 	uint32_t seq;
 	const struct store_view_msg *vm;
 	const struct store_msg_meta *meta;
-	struct buf raw;     /* the message, read on first need */
+	struct buf raw; /* the message, read on first need */
 	bool raw_loaded;
 	struct mime_parts parts;
 	bool parts_loaded;
@@ -40,13 +40,13 @@ struct search_msg {
 
 struct search_ctx {
 	struct imap_session *s;
-	unsigned fields;   /* enum store_msg_field to read */
-	struct buf addrs;  /* scratch: an address field in normalized form */
+	unsigned fields;  /* enum store_msg_field to read */
+	struct buf addrs; /* scratch: an address field in normalized form */
 	/* slicing: keys that read message bytes are cached per message (slot) */
 	unsigned n_slots;
 	unsigned char *known; /* enum tri per slot, for the current message */
 	const struct imap_slice_budget *budget;
-	bool worked;       /* this slice has evaluated a costly key already */
+	bool worked; /* this slice has evaluated a costly key already */
 };
 
 static const struct buf *
@@ -94,8 +94,8 @@ addr_normalize(struct buf *out, const char *value, size_t len)
 /* FROM, TO, CC (decoded field from the index) and BCC: the text as it is, or its
  * addresses in normalized form (RFC 3501 6.4.4: substring of the field). */
 static bool
-match_addr(struct search_ctx *c, const struct imap_search_key *k, const char *text,
-	   size_t len, bool encoded)
+match_addr(struct search_ctx *c, const struct imap_search_key *k, const char *text, size_t len,
+	   bool encoded)
 {
 	if (text == NULL) {
 		text = "";
@@ -164,8 +164,7 @@ match_body(struct search_ctx *c, struct search_msg *m, const struct imap_search_
 	return found;
 }
 
-static enum tri eval(struct search_ctx *c, const struct imap_search_key *k,
-		     struct search_msg *m);
+static enum tri eval(struct search_ctx *c, const struct imap_search_key *k, struct search_msg *m);
 
 static enum tri
 eval_children(struct search_ctx *c, const struct imap_search_key *k, struct search_msg *m)
@@ -200,12 +199,12 @@ eval_cached(struct search_ctx *c, const struct imap_search_key *k, struct search
 	unsigned char *known = &c->known[k->slot];
 
 	if (*known != TRI_UNKNOWN)
-		return (enum tri)*known;
+		return (enum tri) * known;
 	if (c->budget != NULL && c->worked && imap_slice_expired(c->budget))
 		return TRI_LATER;
 	c->worked = true;
 	*known = eval_costly(c, k, m) ? TRI_YES : TRI_NO;
-	return (enum tri)*known;
+	return (enum tri) * known;
 }
 
 static int
@@ -230,12 +229,11 @@ eval_costly(struct search_ctx *c, const struct imap_search_key *k, struct search
 static bool
 is_costly(enum imap_search_type type)
 {
-	return type == IMAP_SEARCH_BCC || type == IMAP_SEARCH_HEADER ||
-	       type == IMAP_SEARCH_BODY || type == IMAP_SEARCH_TEXT;
+	return type == IMAP_SEARCH_BCC || type == IMAP_SEARCH_HEADER || type == IMAP_SEARCH_BODY ||
+	       type == IMAP_SEARCH_TEXT;
 }
 
-static bool eval_cheap(struct search_ctx *c, const struct imap_search_key *k,
-		       struct search_msg *m);
+static bool eval_cheap(struct search_ctx *c, const struct imap_search_key *k, struct search_msg *m);
 
 static enum tri
 eval(struct search_ctx *c, const struct imap_search_key *k, struct search_msg *m)
@@ -329,9 +327,11 @@ prepare(struct search_ctx *c, struct imap_search_key *k)
 				imap_seqset_normalize(&k->set);
 			}
 		} else {
-			imap_seqset_resolve(&in, k->type == IMAP_SEARCH_UID
-						 ? (count > 0 ? msgs[count - 1].uid : 0)
-						 : (uint32_t)count, &k->set);
+			imap_seqset_resolve(&in,
+					    k->type == IMAP_SEARCH_UID
+						    ? (count > 0 ? msgs[count - 1].uid : 0)
+						    : (uint32_t)count,
+					    &k->set);
 		}
 		imap_seqset_free(&in);
 		break;

@@ -60,8 +60,7 @@ parse_number(const char *s, uint32_t *n_r)
 }
 
 int
-imap_seqset_parse(struct imap_seqset *set, const char *str, bool allow_saved,
-		  const char **error_r)
+imap_seqset_parse(struct imap_seqset *set, const char *str, bool allow_saved, const char **error_r)
 {
 	const char *s = str;
 	uint32_t lo, hi;

@@ -30,19 +30,19 @@ imap_server_new(const struct imap_server_deps *deps, const char **error_r)
 {
 	const struct settings *set = deps->settings;
 	const struct server_params params = {
-	    .base = deps->base,
-	    .ops = &imap_session_ops,
-	    .owner_size = sizeof(struct imap_server),
-	    .max_connections = set->imap_max_connections,
-	    .max_per_ip = set->max_connections_per_ip,
-	    .max_errors = 30, /* BAD replies */
-	    .login_timeout = set->login_timeout,
-	    .hostname = set->myhostname,
-	    .tls = &deps->tls,
+		.base = deps->base,
+		.ops = &imap_session_ops,
+		.owner_size = sizeof(struct imap_server),
+		.max_connections = set->imap_max_connections,
+		.max_per_ip = set->max_connections_per_ip,
+		.max_errors = 30, /* BAD replies */
+		.login_timeout = set->login_timeout,
+		.hostname = set->myhostname,
+		.tls = &deps->tls,
 	};
 	const struct server_listen lists[] = {
-	    {&set->imap_listen, IMAP_LISTENER_PLAIN, false, "imap_listen"},
-	    {&set->imaps_listen, IMAP_LISTENER_TLS, true, "imaps_listen"},
+		{&set->imap_listen, IMAP_LISTENER_PLAIN, false, "imap_listen"},
+		{&set->imaps_listen, IMAP_LISTENER_TLS, true, "imaps_listen"},
 	};
 	struct server *srv = server_open(&params, lists, 2, error_r);
 

@@ -26,9 +26,9 @@
 
 struct imap_command_def {
 	const char *name;
-	unsigned states;  /* enum imap_state bits the command is valid in */
-	bool uid;         /* valid after "UID" */
-	bool plain_ok;    /* valid without UID */
+	unsigned states; /* enum imap_state bits the command is valid in */
+	bool uid;        /* valid after "UID" */
+	bool plain_ok;   /* valid without UID */
 	imap_command_fn *fn;
 	/* RFC 3501 7.4.1: no EXPUNGE response while answering it (UID versions excepted) */
 	bool no_expunge;
@@ -259,12 +259,9 @@ imap_no_store(struct imap_session *s, const char *tag, const char *what, const c
 {
 	/* RFC 5530 response codes */
 	static const char *const codes[] = {
-		[STORE_ERR_NONE] = "[SERVERBUG] ",
-		[STORE_ERR_EXISTS] = "[ALREADYEXISTS] ",
-		[STORE_ERR_NONEXISTENT] = "[NONEXISTENT] ",
-		[STORE_ERR_INVALID] = "[CANNOT] ",
-		[STORE_ERR_NOT_ALLOWED] = "[CANNOT] ",
-		[STORE_ERR_LIMIT] = "[LIMIT] ",
+		[STORE_ERR_NONE] = "[SERVERBUG] ",          [STORE_ERR_EXISTS] = "[ALREADYEXISTS] ",
+		[STORE_ERR_NONEXISTENT] = "[NONEXISTENT] ", [STORE_ERR_INVALID] = "[CANNOT] ",
+		[STORE_ERR_NOT_ALLOWED] = "[CANNOT] ",      [STORE_ERR_LIMIT] = "[LIMIT] ",
 		[STORE_ERR_TEMP] = "[UNAVAILABLE] ",
 	};
 	enum store_error code = s->acct != NULL ? store_account_errcode(s->acct) : STORE_ERR_NONE;
@@ -520,7 +517,8 @@ imap_session_login(struct imap_session *s, const char *tag, const char *account)
 	imap_session_enter_state(s, IMAP_STATE_AUTH);
 	imap_literal_set_limits(s);
 	session_logged_in(&s->base, deps->settings->imap_timeout < 1800
-					    ? 1800 : deps->settings->imap_timeout);
+					    ? 1800
+					    : deps->settings->imap_timeout);
 	log_info("imap: %s: login user=%s client=[%s]%s", s->base.id, account, s->base.ip,
 		 conn_is_tls(s->base.conn) ? " tls" : "");
 	imap_capabilities(s, &caps);
@@ -604,8 +602,9 @@ imap_uids_from_set(struct imap_session *s, const char *tag, const char *setstr, 
 		imap_seqset_resolve(&s->saved, 0, &set);
 		uid = true;
 	} else {
-		imap_seqset_resolve(&parsed, uid ? (count > 0 ? msgs[count - 1].uid : 0)
-						 : (uint32_t)count, &set);
+		imap_seqset_resolve(&parsed,
+				    uid ? (count > 0 ? msgs[count - 1].uid : 0) : (uint32_t)count,
+				    &set);
 	}
 	/* RFC 9051 6.4.8: a sequence number past the last message is an error ("*" never
 	 * is: on an empty mailbox "1:*" is simply empty) */
@@ -630,7 +629,8 @@ imap_uids_from_set(struct imap_session *s, const char *tag, const char *setstr, 
 
 		if (uid) {
 			lo = msgs_lower_bound(msgs, count, sr->lo);
-			hi = sr->hi == UINT32_MAX ? count : msgs_lower_bound(msgs, count, sr->hi + 1);
+			hi = sr->hi == UINT32_MAX ? count
+						  : msgs_lower_bound(msgs, count, sr->hi + 1);
 		} else {
 			lo = sr->lo > 0 ? sr->lo - 1 : 0;
 			hi = sr->hi < count ? sr->hi : count;

@@ -34,9 +34,9 @@ enum imap_listener_kind { IMAP_LISTENER_PLAIN, IMAP_LISTENER_TLS };
 /* What the session is doing besides reading commands. */
 enum imap_wait {
 	IMAP_WAIT_NONE,
-	IMAP_WAIT_ASYNC,  /* password check or APPEND in progress: input paused */
-	IMAP_WAIT_IDLE,   /* RFC 2177: reading "DONE" */
-	IMAP_WAIT_SASL,   /* AUTHENTICATE: reading the client response line */
+	IMAP_WAIT_ASYNC, /* password check or APPEND in progress: input paused */
+	IMAP_WAIT_IDLE,  /* RFC 2177: reading "DONE" */
+	IMAP_WAIT_SASL,  /* AUTHENTICATE: reading the client response line */
 };
 
 struct imap_session {
@@ -45,10 +45,10 @@ struct imap_session {
 	enum imap_wait wait;
 	struct imap_parser *parser;
 	uint64_t literal_counted; /* literal bytes counted in imap_memory_limit (imap_literal.h) */
-	bool in_command;  /* part of a command (a literal) is read: it is in flight */
-	struct buf line;  /* IDLE / AUTHENTICATE continuation lines */
-	char *cont_tag;   /* tag of the IDLE or AUTHENTICATE in progress */
-	bool tls_pending; /* STARTTLS answered, handshake running */
+	bool in_command;          /* part of a command (a literal) is read: it is in flight */
+	struct buf line;          /* IDLE / AUTHENTICATE continuation lines */
+	char *cont_tag;           /* tag of the IDLE or AUTHENTICATE in progress */
+	bool tls_pending;         /* STARTTLS answered, handshake running */
 	/* after login */
 	char *account;
 	struct store_account *acct;
@@ -56,11 +56,11 @@ struct imap_session {
 	/* selected */
 	struct store_view *view;
 	bool readonly;
-	bool notified;    /* the mailbox changed since the last sync */
-	bool no_expunge;  /* current command is FETCH, STORE or SEARCH (RFC 3501 7.4.1) */
+	bool notified;         /* the mailbox changed since the last sync */
+	bool no_expunge;       /* current command is FETCH, STORE or SEARCH (RFC 3501 7.4.1) */
 	uint64_t kw_announced; /* fingerprint of the keyword list last sent in FLAGS */
 	/* RFC 5161 ENABLE */
-	bool condstore;   /* also switched on by a CONDSTORE-using command (RFC 7162 3.1) */
+	bool condstore; /* also switched on by a CONDSTORE-using command (RFC 7162 3.1) */
 	bool qresync;
 	/* RFC 5182 SEARCHRES: UIDs of the last SEARCH ... RETURN (SAVE) */
 	struct imap_seqset saved;
@@ -69,7 +69,7 @@ struct imap_session {
 	/* a long command running in slices (imap_slice.h; counted in pending) */
 	struct imap_slice *slice;
 	/* async */
-	bool processing;  /* inside imap_session_process(): resume must not re-enter it */
+	bool processing; /* inside imap_session_process(): resume must not re-enter it */
 };
 
 struct imap_server;
@@ -99,8 +99,7 @@ void imap_no(struct imap_session *s, const char *tag, const char *fmt, ...)
 void imap_bad(struct imap_session *s, const char *tag, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* NO with the RFC 5530 code of the account's last store error ([NONEXISTENT], ...). */
-void imap_no_store(struct imap_session *s, const char *tag, const char *what,
-		   const char *error);
+void imap_no_store(struct imap_session *s, const char *tag, const char *what, const char *error);
 
 /* Asynchronous steps: input is paused until async_done (false: the session is gone). */
 void imap_session_async_begin(struct imap_session *s);
@@ -142,8 +141,7 @@ bool imap_plaintext_allowed(const struct imap_session *s);
 
 /* STATUS items (RFC 3501 6.3.10, RFC 7162, RFC 8438): "(MESSAGES 2 ...)"; -1 unknown. */
 struct store_status;
-int imap_status_items(struct buf *out, const struct imap_arg *items,
-		      const struct store_status *st);
+int imap_status_items(struct buf *out, const struct imap_arg *items, const struct store_status *st);
 
 /* The capability list for the current state (without "* CAPABILITY "). */
 void imap_capabilities(struct imap_session *s, struct buf *out);
@@ -159,13 +157,12 @@ int imap_uids_from_set(struct imap_session *s, const char *tag, const char *sets
 
 /* Command handlers (one file per command group). */
 typedef void imap_command_fn(struct imap_session *s, const struct imap_command *cmd);
-imap_command_fn imap_cmd_capability, imap_cmd_noop, imap_cmd_logout, imap_cmd_id,
-	imap_cmd_enable, imap_cmd_starttls, imap_cmd_namespace, imap_cmd_login,
-	imap_cmd_authenticate, imap_cmd_select, imap_cmd_create, imap_cmd_delete,
-	imap_cmd_rename, imap_cmd_subscribe, imap_cmd_unsubscribe, imap_cmd_list,
-	imap_cmd_lsub, imap_cmd_status, imap_cmd_append, imap_cmd_check, imap_cmd_close,
-	imap_cmd_unselect, imap_cmd_expunge, imap_cmd_store, imap_cmd_copy, imap_cmd_fetch,
-	imap_cmd_search, imap_cmd_idle;
+imap_command_fn imap_cmd_capability, imap_cmd_noop, imap_cmd_logout, imap_cmd_id, imap_cmd_enable,
+	imap_cmd_starttls, imap_cmd_namespace, imap_cmd_login, imap_cmd_authenticate,
+	imap_cmd_select, imap_cmd_create, imap_cmd_delete, imap_cmd_rename, imap_cmd_subscribe,
+	imap_cmd_unsubscribe, imap_cmd_list, imap_cmd_lsub, imap_cmd_status, imap_cmd_append,
+	imap_cmd_check, imap_cmd_close, imap_cmd_unselect, imap_cmd_expunge, imap_cmd_store,
+	imap_cmd_copy, imap_cmd_fetch, imap_cmd_search, imap_cmd_idle;
 /* A paused FETCH: the output drained, go on (imap_fetch.c); the connection is gone,
  * drop it. */
 void imap_fetch_on_drain(struct imap_session *s);

@@ -82,7 +82,7 @@ slice_on_timer(evutil_socket_t fd, short what, void *arg)
 
 void
 imap_slice_run(struct imap_session *s, imap_slice_step_fn *step, imap_slice_free_fn *free_fn,
-               void *arg)
+	       void *arg)
 {
 	struct imap_slice *sl;
 

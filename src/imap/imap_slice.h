@@ -25,14 +25,14 @@ enum imap_slice_result {
 /* One slice of work on arg. Must make progress each call (at least one unit of work,
  * even past the deadline) so that the command ends. */
 typedef enum imap_slice_result imap_slice_step_fn(struct imap_session *s, void *arg,
-                                                  const struct imap_slice_budget *budget);
+						  const struct imap_slice_budget *budget);
 typedef void imap_slice_free_fn(void *arg);
 
 /* Runs step now; while it returns MORE, pauses the session and runs it again in later
  * loop iterations, then resumes the session. free_fn(arg) is called once: when step is
  * done, or when the session goes away first (imap_slice_abort). */
 void imap_slice_run(struct imap_session *s, imap_slice_step_fn *step, imap_slice_free_fn *free_fn,
-                    void *arg);
+		    void *arg);
 /* Whether the slice's time is used up. */
 bool imap_slice_expired(const struct imap_slice_budget *budget);
 /* The connection is gone or the session is freed: drops the command in progress. */

@@ -81,8 +81,8 @@ imap_send_flags(struct imap_session *s)
 	struct buf b = BUF_INIT;
 	size_t n_kw;
 	const char *const *kw = store_view_keywords(s->view, &n_kw);
-	unsigned sys = IMAP_FLAG_ANSWERED | IMAP_FLAG_FLAGGED | IMAP_FLAG_DELETED |
-		       IMAP_FLAG_SEEN | IMAP_FLAG_DRAFT;
+	unsigned sys = IMAP_FLAG_ANSWERED | IMAP_FLAG_FLAGGED | IMAP_FLAG_DELETED | IMAP_FLAG_SEEN |
+		       IMAP_FLAG_DRAFT;
 
 	buf_appends(&b, "* FLAGS ");
 	imap_write_flags(&b, sys, kw, n_kw);
@@ -164,8 +164,8 @@ imap_sync(struct imap_session *s, bool allow_expunge)
 
 	if (s->view == NULL)
 		return;
-	if (store_view_refresh(s->view, allow_expunge ? STORE_REFRESH_EXPUNGE : 0, &ch,
-			       &error) < 0) {
+	if (store_view_refresh(s->view, allow_expunge ? STORE_REFRESH_EXPUNGE : 0, &ch, &error) <
+	    0) {
 		log_error("imap: %s: user=%s refresh failed: %s", s->base.id, s->account, error);
 		return;
 	}

@@ -65,8 +65,7 @@ imap_write_mailbox(struct buf *out, const char *utf8_name)
 }
 
 void
-imap_write_flags(struct buf *out, unsigned flags, const char *const *keywords,
-		 size_t n_keywords)
+imap_write_flags(struct buf *out, unsigned flags, const char *const *keywords, size_t n_keywords)
 {
 	bool first = true;
 

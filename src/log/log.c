@@ -66,13 +66,13 @@ log_line(enum log_level level, const char *fmt, va_list ap)
 	pthread_mutex_unlock(&log_lock);
 }
 
-#define LOG_FN(name, level)                                                                \
-	void name(const char *fmt, ...)                                                    \
-	{                                                                                  \
-		va_list ap;                                                                \
-		va_start(ap, fmt);                                                         \
-		log_line(level, fmt, ap);                                                  \
-		va_end(ap);                                                                \
+#define LOG_FN(name, level)                                                                        \
+	void name(const char *fmt, ...)                                                            \
+	{                                                                                          \
+		va_list ap;                                                                        \
+		va_start(ap, fmt);                                                                 \
+		log_line(level, fmt, ap);                                                          \
+		va_end(ap);                                                                        \
 	}
 
 LOG_FN(log_debug, LOG_LEVEL_DEBUG)

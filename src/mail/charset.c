@@ -58,9 +58,15 @@ iconv_name(const char *cs)
 	static const struct {
 		const char *mime, *glibc;
 	} aliases[] = {
-		{"ks_c_5601-1987", "CP949"}, {"gb2312", "GB18030"},   {"gbk", "GB18030"},
-		{"iso-8859-8-i", "ISO-8859-8"}, {"x-sjis", "SHIFT_JIS"}, {"shift-jis", "SHIFT_JIS"},
-		{"x-euc-jp", "EUC-JP"},      {"windows-874", "CP874"}, {"iso-2022-jp", "ISO-2022-JP-3"},
+		{"ks_c_5601-1987", "CP949"},
+		{"gb2312", "GB18030"},
+		{"gbk", "GB18030"},
+		{"iso-8859-8-i", "ISO-8859-8"},
+		{"x-sjis", "SHIFT_JIS"},
+		{"shift-jis", "SHIFT_JIS"},
+		{"x-euc-jp", "EUC-JP"},
+		{"windows-874", "CP874"},
+		{"iso-2022-jp", "ISO-2022-JP-3"},
 	};
 	size_t i;
 
@@ -123,9 +129,9 @@ name_is_sane(const char *cs)
 	for (; *cs != '\0'; cs++, n++) {
 		char c = *cs;
 
-		if (n >= 40 || !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-				 (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
-				 c == ':' || c == '+'))
+		if (n >= 40 ||
+		    !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.' || c == ':' || c == '+'))
 			return false;
 	}
 	return n > 0;

@@ -30,8 +30,10 @@ dsn_header(struct buf *out, const struct dsn_info *info, const char *boundary)
 	buf_appends(out, "Auto-Submitted: auto-replied\r\n");
 	buf_appends(out, "MIME-Version: 1.0\r\n");
 	/* RFC 6522 3 */
-	buf_printf(out, "Content-Type: multipart/report; report-type=delivery-status;\r\n"
-			"\tboundary=\"%s\"\r\n", boundary);
+	buf_printf(out,
+		   "Content-Type: multipart/report; report-type=delivery-status;\r\n"
+		   "\tboundary=\"%s\"\r\n",
+		   boundary);
 	buf_appends(out, "\r\nThis is a MIME-encapsulated message.\r\n\r\n");
 }
 

@@ -120,8 +120,7 @@ write_type(struct buf *out, const struct mime_tree *t, const struct mime_part *p
 }
 
 static void
-write_single(struct buf *out, const struct mime_tree *t, const struct mime_part *p,
-	     bool extended)
+write_single(struct buf *out, const struct mime_tree *t, const struct mime_part *p, bool extended)
 {
 	write_type(out, t, p);
 	buf_appendc(out, ' ');
@@ -153,8 +152,7 @@ write_single(struct buf *out, const struct mime_tree *t, const struct mime_part 
 }
 
 void
-imap_bodystructure_write(struct buf *out, const struct mime_tree *t, uint32_t idx,
-			 bool extended)
+imap_bodystructure_write(struct buf *out, const struct mime_tree *t, uint32_t idx, bool extended)
 {
 	const struct mime_part *p = &t->parts[idx];
 

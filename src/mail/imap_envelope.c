@@ -65,7 +65,8 @@ imap_envelope_write(struct buf *out, const struct mime_tree *t, const struct mim
 	buf_appendc(out, ' ');
 	write_nstring(out, t, p->env[MIME_ENV_SUBJECT]);
 	rfc5322_addr_list_parse(mime_tree_str(t, p->env[MIME_ENV_FROM]) != NULL
-					? mime_tree_str(t, p->env[MIME_ENV_FROM]) : "",
+					? mime_tree_str(t, p->env[MIME_ENV_FROM])
+					: "",
 				p->env[MIME_ENV_FROM].len, &from);
 	for (i = MIME_ENV_FROM; i <= MIME_ENV_BCC; i++) {
 		const char *v = mime_tree_str(t, p->env[i]);

@@ -157,7 +157,8 @@ scan_header(struct parser *ps)
 		const char *line = ps->msg + ps->pos, *next = next_line(ps, ps->pos);
 		size_t n = line_content_len(line, next);
 
-		if (ps->nb > 0 && n >= 2 && line[0] == '-' && boundary_match(ps, line, n, &close) >= 0)
+		if (ps->nb > 0 && n >= 2 && line[0] == '-' &&
+		    boundary_match(ps, line, n, &close) >= 0)
 			return;
 		ps->pos = (size_t)(next - ps->msg);
 		if (next[-1] == '\n')

@@ -61,8 +61,8 @@ enum mime_env_field {
 struct mime_part {
 	uint32_t parent, first_child, next; /* indexes into tree->parts, MIME_NONE */
 	uint32_t nchildren;
-	uint32_t depth; /* 0 for the root */
-	unsigned flags; /* enum mime_part_flag */
+	uint32_t depth;   /* 0 for the root */
+	unsigned flags;   /* enum mime_part_flag */
 	size_t hdr_off;   /* the part's header starts here... */
 	size_t hdr_size;  /* ...and includes the empty line; the body follows it */
 	size_t body_size; /* excludes the CRLF before a boundary line (RFC 2046 5.1.1) */
@@ -109,8 +109,7 @@ mime_part_body_off(const struct mime_part *p)
 
 /* Fills the Content-* fields (and env[] when the part is a message root) of part from
  * its header block. Used by mime_tree_parse; exposed for tests. */
-void mime_header_parse(struct mime_tree *t, struct mime_part *part, const char *hdr,
-		       size_t len);
+void mime_header_parse(struct mime_tree *t, struct mime_part *part, const char *hdr, size_t len);
 /* Adds a string to t->strings (unfolded when unfold is true). */
 struct mime_str mime_tree_add_str(struct mime_tree *t, const char *s, size_t len, bool unfold);
 

@@ -285,8 +285,10 @@ parse_encoding(struct mime_tree *t, struct mime_part *part, const char *v, size_
 	static const struct {
 		const char *name;
 		enum mime_encoding enc;
-	} encs[] = {{"7bit", MIME_ENC_7BIT},     {"8bit", MIME_ENC_8BIT},
-		    {"binary", MIME_ENC_BINARY}, {"base64", MIME_ENC_BASE64},
+	} encs[] = {{"7bit", MIME_ENC_7BIT},
+		    {"8bit", MIME_ENC_8BIT},
+		    {"binary", MIME_ENC_BINARY},
+		    {"base64", MIME_ENC_BASE64},
 		    {"quoted-printable", MIME_ENC_QP}};
 	struct lex l = {v, v + len};
 	const char *tok;
@@ -372,7 +374,7 @@ static void
 parse_env_field(struct mime_tree *t, struct mime_part *p, const struct rfc5322_field *f)
 {
 	static const char *const names[MIME_ENV_COUNT] = {
-		"Date", "Subject", "From", "Sender", "Reply-To",
+		"Date", "Subject", "From", "Sender",      "Reply-To",
 		"To",   "Cc",      "Bcc",  "In-Reply-To", "Message-ID"};
 	int i;
 

@@ -15,14 +15,14 @@
 void mime_parts_serialize(struct buf *out, const struct mime_tree *t);
 
 struct mime_part_info {
-	unsigned flags;                      /* enum mime_part_flag */
-	uint32_t parent, first_child, next;  /* indexes, MIME_NONE */
+	unsigned flags;                     /* enum mime_part_flag */
+	uint32_t parent, first_child, next; /* indexes, MIME_NONE */
 	uint32_t nchildren;
-	uint64_t hdr_off, hdr_size;          /* body_off = hdr_off + hdr_size */
+	uint64_t hdr_off, hdr_size; /* body_off = hdr_off + hdr_size */
 	uint64_t body_size, body_lines;
 	enum mime_encoding enc;
-	char type[32], subtype[64];          /* as written, "" when absent (or too long) */
-	char charset[64];                    /* "" when absent (or too long) */
+	char type[32], subtype[64]; /* as written, "" when absent (or too long) */
+	char charset[64];           /* "" when absent (or too long) */
 };
 
 struct mime_parts {
@@ -41,8 +41,8 @@ enum mime_section_kind {
 	MIME_SECTION_HEADER, /* [HEADER], [2.HEADER] */
 	MIME_SECTION_HEADER_FIELDS,
 	MIME_SECTION_HEADER_FIELDS_NOT,
-	MIME_SECTION_TEXT,   /* [TEXT], [2.TEXT] */
-	MIME_SECTION_MIME,   /* [1.MIME]: the part's own MIME header */
+	MIME_SECTION_TEXT, /* [TEXT], [2.TEXT] */
+	MIME_SECTION_MIME, /* [1.MIME]: the part's own MIME header */
 };
 
 #define MIME_SECTION_MAX_PATH (MIME_MAX_DEPTH + 2)
@@ -65,8 +65,8 @@ void mime_section_spec_free(struct mime_section_spec *spec);
 struct mime_section_range {
 	uint64_t offset; /* in the raw message */
 	uint64_t size;
-	bool filter;     /* HEADER.FIELDS[.NOT]: the range is the header; pass its bytes
-			    through rfc5322_header_filter() with the spec's fields */
+	bool filter; /* HEADER.FIELDS[.NOT]: the range is the header; pass its bytes
+			through rfc5322_header_filter() with the spec's fields */
 };
 
 /* Finds the range of spec in the message. 0 ok, -1 when the part does not exist (or

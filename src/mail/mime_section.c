@@ -153,7 +153,8 @@ mime_section_parse(const char *str, size_t len, struct mime_section_spec *spec,
 
 	memset(spec, 0, sizeof(*spec));
 	spec->kind = MIME_SECTION_BODY;
-	if (parse_path(&s, spec, error_r) < 0 || (s.p < s.end && parse_text(&s, spec, error_r) < 0)) {
+	if (parse_path(&s, spec, error_r) < 0 ||
+	    (s.p < s.end && parse_text(&s, spec, error_r) < 0)) {
 		mime_section_spec_free(spec);
 		return -1;
 	}

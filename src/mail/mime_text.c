@@ -28,7 +28,7 @@ mime_text_qp_decode(const char *s, size_t len, struct buf *out)
 			i += 2;
 		} else if (i + 2 < len && str_hexval(s[i + 1]) >= 0 && str_hexval(s[i + 2]) >= 0) {
 			out->data[out->len++] =
-			    (char)(str_hexval(s[i + 1]) * 16 + str_hexval(s[i + 2]));
+				(char)(str_hexval(s[i + 1]) * 16 + str_hexval(s[i + 2]));
 			i += 2;
 		} else {
 			out->data[out->len++] = '=';
@@ -38,8 +38,8 @@ mime_text_qp_decode(const char *s, size_t len, struct buf *out)
 }
 
 void
-mime_text_decode_body(const char *body, size_t len, enum mime_encoding enc,
-		      const char *charset, struct buf *out)
+mime_text_decode_body(const char *body, size_t len, enum mime_encoding enc, const char *charset,
+		      struct buf *out)
 {
 	struct buf raw = BUF_INIT;
 
@@ -158,8 +158,8 @@ mime_text_match_header(struct mime_text_matcher *m, const char *value, size_t le
 }
 
 bool
-mime_text_match_body(struct mime_text_matcher *m, const struct mime_parts *parts,
-		     const char *msg, size_t len)
+mime_text_match_body(struct mime_text_matcher *m, const struct mime_parts *parts, const char *msg,
+		     size_t len)
 {
 	size_t i;
 

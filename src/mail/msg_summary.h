@@ -23,9 +23,9 @@ struct msg_summary {
 	struct buf from;          /* decoded header values, unfolded, UTF-8 */
 	struct buf to;
 	struct buf cc;
-	struct buf message_id;    /* unfolded, as written (with its <>) */
-	size_t header_size;       /* bytes of the top-level header incl. the blank line */
-	size_t body_lines;        /* lines in the top-level body (RFC822 body line count) */
+	struct buf message_id; /* unfolded, as written (with its <>) */
+	size_t header_size;    /* bytes of the top-level header incl. the blank line */
+	size_t body_lines;     /* lines in the top-level body (RFC822 body line count) */
 };
 
 /* Never fails: malformed MIME yields the best-effort structure RFC 3501 allows

@@ -12,10 +12,10 @@
 
 struct eword {
 	char charset[CHARSET_MAX];
-	char enc;          /* 'B' or 'Q' */
+	char enc; /* 'B' or 'Q' */
 	const char *text;
 	size_t text_len;
-	const char *end;   /* past "?=" */
+	const char *end; /* past "?=" */
 };
 
 struct dec {
@@ -78,7 +78,7 @@ q_decode(const char *s, size_t n, struct buf *out)
 		if (s[i] == '_') {
 			buf_appendc(out, ' ');
 		} else if (s[i] == '=' && i + 2 < n && str_hexval(s[i + 1]) >= 0 &&
-		           str_hexval(s[i + 2]) >= 0) {
+			   str_hexval(s[i + 2]) >= 0) {
 			buf_appendc(out, (char)(str_hexval(s[i + 1]) * 16 + str_hexval(s[i + 2])));
 			i += 2;
 		} else {

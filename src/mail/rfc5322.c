@@ -154,8 +154,8 @@ rfc5322_unfold(struct buf *out, const char *value, size_t len)
 }
 
 void
-rfc5322_header_filter(const char *hdr, size_t len, const char *const *names, size_t n,
-		      bool not, struct buf *out)
+rfc5322_header_filter(const char *hdr, size_t len, const char *const *names, size_t n, bool not,
+		      struct buf *out)
 {
 	struct rfc5322_header_iter it;
 	struct rfc5322_field f;
@@ -167,7 +167,7 @@ rfc5322_header_filter(const char *hdr, size_t len, const char *const *names, siz
 
 		for (i = 0; i < n && !match; i++)
 			match = name_is(&f, names[i], strlen(names[i]));
-		if (match == not)
+		if (match == not )
 			continue;
 		buf_append(out, f.raw, f.raw_len);
 		/* a last field without a line end still gets one */

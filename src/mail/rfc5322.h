@@ -19,13 +19,13 @@ const char *rfc5322_skip_cfws(const char *p, const char *end);
 /* ---- header fields ---- */
 
 struct rfc5322_field {
-	const char *name;  /* field name, trailing WSP before ':' removed */
+	const char *name; /* field name, trailing WSP before ':' removed */
 	size_t name_len;
 	const char *value; /* raw value after ':', still folded, CRLF of the last line excluded */
 	size_t value_len;
-	const char *raw;   /* the whole field, all its lines, including the final line end */
+	const char *raw; /* the whole field, all its lines, including the final line end */
 	size_t raw_len;
-	bool has_colon;    /* false for a junk line without ':' (name is then the whole line) */
+	bool has_colon; /* false for a junk line without ':' (name is then the whole line) */
 };
 
 struct rfc5322_header_iter {
@@ -49,8 +49,7 @@ bool rfc5322_header_iter_next(struct rfc5322_header_iter *it, struct rfc5322_fie
 size_t rfc5322_count_fields(const char *msg, size_t len, const char *name);
 
 /* Finds the first field named name (ASCII case-insensitive). true if found. */
-bool rfc5322_header_find(const char *hdr, size_t len, const char *name,
-			 struct rfc5322_field *f);
+bool rfc5322_header_find(const char *hdr, size_t len, const char *name, struct rfc5322_field *f);
 
 /* Appends the unfolded value (RFC 5322 2.2.3): line ends removed, leading and trailing
  * WSP trimmed, NUL bytes replaced by '?'. */

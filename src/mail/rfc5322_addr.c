@@ -17,8 +17,8 @@ struct tok {
 	enum tok_type type;
 	const char *raw; /* whole token including its delimiters */
 	size_t raw_len;
-	bool ws_before;  /* whitespace or a comment came before it */
-	char c;          /* for TOK_SPECIAL */
+	bool ws_before; /* whitespace or a comment came before it */
+	char c;         /* for TOK_SPECIAL */
 };
 
 struct addr_parser {
@@ -231,8 +231,7 @@ seg_push(struct addr_parser *ap, struct tok t)
 
 /* addr-spec from segment tokens [from, to); name as given. */
 static void
-emit_addr_spec(struct addr_parser *ap, size_t from, size_t to, const char *name,
-	       const char *route)
+emit_addr_spec(struct addr_parser *ap, size_t from, size_t to, const char *name, const char *route)
 {
 	struct rfc5322_addr a = {name, route, NO_STR, NO_STR, false, false};
 	size_t at = to, i;

@@ -12,7 +12,7 @@
 #include "util/str.h"
 
 static const char *const month_names[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+					    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 static const char *const day_names[7] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 
 struct date_scan {

@@ -121,8 +121,7 @@ smtp_data_boundary(struct smtp_data_reader *r, char c)
 }
 
 int
-smtp_data_reader_feed(struct smtp_data_reader *r, const char *data, size_t len,
-		      size_t *consumed_r)
+smtp_data_reader_feed(struct smtp_data_reader *r, const char *data, size_t len, size_t *consumed_r)
 {
 	size_t pos = 0, cr_at = (size_t)-1, lf_at = (size_t)-1;
 

@@ -26,9 +26,9 @@
 
 struct conn {
 	struct event_base *base;
-	struct bufferevent *bev; /* the top of the stack: the TLS filter after STARTTLS */
+	struct bufferevent *bev;   /* the top of the stack: the TLS filter after STARTTLS */
 	struct bufferevent *under; /* the socket bufferevent under a STARTTLS filter */
-	struct event *defer_ev;  /* reports a local close or a drain from the loop, never inline */
+	struct event *defer_ev; /* reports a local close or a drain from the loop, never inline */
 	const struct conn_ops *ops;
 	void *ctx;
 	unsigned timeout;
@@ -56,8 +56,7 @@ conn_close_progress(struct conn *conn)
 {
 	SSL *ssl;
 
-	if (conn->close_reported ||
-	    evbuffer_get_length(bufferevent_get_output(conn->bev)) != 0)
+	if (conn->close_reported || evbuffer_get_length(bufferevent_get_output(conn->bev)) != 0)
 		return;
 	ssl = bufferevent_openssl_get_ssl(conn->bev);
 	if (ssl != NULL && !conn->tls_shutdown_sent) {
@@ -67,8 +66,7 @@ conn_close_progress(struct conn *conn)
 			SSL_shutdown(ssl);
 		ERR_clear_error();
 	}
-	if (conn->under != NULL &&
-	    evbuffer_get_length(bufferevent_get_output(conn->under)) != 0)
+	if (conn->under != NULL && evbuffer_get_length(bufferevent_get_output(conn->under)) != 0)
 		return; /* conn_under_output_cb calls again when it drains */
 	conn_report_close(conn, CONN_CLOSE_LOCAL);
 }
@@ -179,8 +177,8 @@ conn_fill_addrs(struct conn *conn, int fd)
 		inet_ntop(AF_INET, &((struct sockaddr_in *)&conn->peer)->sin_addr, conn->peer_ip,
 			  sizeof(conn->peer_ip));
 	} else if (conn->peer.ss_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&conn->peer)->sin6_addr,
-			  conn->peer_ip, sizeof(conn->peer_ip));
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&conn->peer)->sin6_addr, conn->peer_ip,
+			  sizeof(conn->peer_ip));
 	}
 	if (local.ss_family == AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&local;
@@ -194,8 +192,8 @@ conn_fill_addrs(struct conn *conn, int fd)
 }
 
 struct conn *
-conn_new(struct event_base *base, int fd, SSL_CTX *tls, bool client_tls,
-	 const struct conn_ops *ops, void *ctx)
+conn_new(struct event_base *base, int fd, SSL_CTX *tls, bool client_tls, const struct conn_ops *ops,
+	 void *ctx)
 {
 	struct conn *conn = xcalloc(1, sizeof(*conn));
 	int opts = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
@@ -216,9 +214,8 @@ conn_new(struct event_base *base, int fd, SSL_CTX *tls, bool client_tls,
 	if (tls != NULL) {
 		SSL *ssl = SSL_new(tls);
 		conn->bev = bufferevent_openssl_socket_new(
-			base, fd, ssl, client_tls ? BUFFEREVENT_SSL_CONNECTING
-						  : BUFFEREVENT_SSL_ACCEPTING,
-			opts);
+			base, fd, ssl,
+			client_tls ? BUFFEREVENT_SSL_CONNECTING : BUFFEREVENT_SSL_ACCEPTING, opts);
 	} else {
 		conn->bev = bufferevent_socket_new(base, fd, opts);
 	}
@@ -242,8 +239,7 @@ conn_setup_bev(struct conn *conn)
 	bufferevent_setcb(conn->bev, conn_read_cb, conn_write_cb, conn_event_cb, conn);
 	bufferevent_setwatermark(conn->bev, EV_WRITE, CONN_DRAIN_LOW, 0);
 	bufferevent_setwatermark(conn->bev, EV_READ, 0, conn->paused ? CONN_PAUSED_INPUT_MAX : 0);
-	bufferevent_set_timeouts(conn->bev, conn->timeout ? &tv : NULL,
-				 conn->timeout ? &tv : NULL);
+	bufferevent_set_timeouts(conn->bev, conn->timeout ? &tv : NULL, conn->timeout ? &tv : NULL);
 	bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
 }
 
@@ -426,9 +422,9 @@ conn_under_output_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
 {
 	struct conn *conn = arg;
 
-	if (info->n_deleted > 0 && (conn->closing ? evbuffer_get_length(buf) == 0
-						  : conn->want_drain &&
-							    conn_output_len(conn) <= CONN_DRAIN_LOW))
+	if (info->n_deleted > 0 &&
+	    (conn->closing ? evbuffer_get_length(buf) == 0
+			   : conn->want_drain && conn_output_len(conn) <= CONN_DRAIN_LOW))
 		event_active(conn->defer_ev, 0, 0);
 }
 
@@ -446,10 +442,10 @@ conn_starttls(struct conn *conn, SSL_CTX *tls, bool client)
 	ssl = SSL_new(tls);
 	if (ssl == NULL)
 		return -1;
-	filter = bufferevent_openssl_filter_new(
-		conn->base, conn->bev, ssl,
-		client ? BUFFEREVENT_SSL_CONNECTING : BUFFEREVENT_SSL_ACCEPTING,
-		BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	filter = bufferevent_openssl_filter_new(conn->base, conn->bev, ssl,
+						client ? BUFFEREVENT_SSL_CONNECTING
+						       : BUFFEREVENT_SSL_ACCEPTING,
+						BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (filter == NULL) {
 		SSL_free(ssl);
 		return -1;

@@ -18,10 +18,10 @@ struct event_base;
 struct evbuffer;
 
 enum conn_close_reason {
-	CONN_CLOSE_EOF,      /* the peer closed */
-	CONN_CLOSE_ERROR,    /* socket or TLS error */
-	CONN_CLOSE_TIMEOUT,  /* no input for the idle timeout */
-	CONN_CLOSE_LOCAL,    /* conn_close_after_flush() finished */
+	CONN_CLOSE_EOF,     /* the peer closed */
+	CONN_CLOSE_ERROR,   /* socket or TLS error */
+	CONN_CLOSE_TIMEOUT, /* no input for the idle timeout */
+	CONN_CLOSE_LOCAL,   /* conn_close_after_flush() finished */
 };
 
 struct conn_ops {
@@ -88,7 +88,7 @@ void conn_close_after_flush(struct conn *conn);
 bool conn_is_closing(const struct conn *conn);
 
 const struct sockaddr *conn_peer(const struct conn *conn);
-const char *conn_peer_ip(const struct conn *conn);  /* "127.0.0.1", "::1" */
+const char *conn_peer_ip(const struct conn *conn); /* "127.0.0.1", "::1" */
 const char *conn_local_ip(const struct conn *conn);
 unsigned conn_local_port(const struct conn *conn);
 

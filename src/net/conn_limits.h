@@ -15,8 +15,8 @@ struct conn_limits *conn_limits_new(void);
 void conn_limits_free(struct conn_limits **l);
 /* Counts a new connection from ip and says whether it is within max_total / max_per_ip
  * (0 = unlimited). The connection is counted either way: conn_limits_remove() it. */
-enum conn_limits_result conn_limits_add(struct conn_limits *l, const char *ip,
-					unsigned max_total, unsigned max_per_ip);
+enum conn_limits_result conn_limits_add(struct conn_limits *l, const char *ip, unsigned max_total,
+					unsigned max_per_ip);
 void conn_limits_remove(struct conn_limits *l, const char *ip);
 unsigned conn_limits_total(const struct conn_limits *l);
 

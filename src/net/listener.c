@@ -23,12 +23,12 @@
 
 struct listener {
 	struct evconnlistener *evl;
-	struct event *rest;     /* re-enables the listener after a rest */
+	struct event *rest; /* re-enables the listener after a rest */
 	listener_accept_cb *cb;
 	void *ctx;
 	unsigned port;
 	bool resting;
-	bool paused;            /* listener_pause() by the owner: the rest must not resume */
+	bool paused; /* listener_pause() by the owner: the rest must not resume */
 };
 
 static char listener_error[512];
@@ -171,9 +171,8 @@ listener_set_ctx(struct listener *l, void *ctx)
 }
 
 int
-listener_bind_list(struct event_base *base, const struct listen_list *list,
-		   listener_accept_cb *cb, void *ctx, struct listener ***arr, size_t *n,
-		   const char **error_r)
+listener_bind_list(struct event_base *base, const struct listen_list *list, listener_accept_cb *cb,
+		   void *ctx, struct listener ***arr, size_t *n, const char **error_r)
 {
 	size_t i;
 

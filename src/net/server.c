@@ -59,18 +59,18 @@ server_accept(int fd, const struct sockaddr *peer, int peerlen, void *ctx)
 	if (limit != CONN_LIMITS_OK) {
 		/* RFC 5321 3.8 421; POP3 -ERR [SYS/TEMP]; IMAP BYE [UNAVAILABLE] */
 		log_warn("%s: %s: client=[%s] rejected: too many connections%s (%u)", ops->proto,
-		         s->id, s->ip, limit == CONN_LIMITS_PER_IP ? " from this address" : "",
-		         limit == CONN_LIMITS_PER_IP ? srv->p.max_per_ip : srv->p.max_connections);
+			 s->id, s->ip, limit == CONN_LIMITS_PER_IP ? " from this address" : "",
+			 limit == CONN_LIMITS_PER_IP ? srv->p.max_per_ip : srv->p.max_connections);
 		session_printf(s,
-		               limit == CONN_LIMITS_PER_IP && ops->too_many_per_ip != NULL
-		                   ? ops->too_many_per_ip
-		                   : ops->too_many,
-		               srv->p.hostname);
+			       limit == CONN_LIMITS_PER_IP && ops->too_many_per_ip != NULL
+				       ? ops->too_many_per_ip
+				       : ops->too_many,
+			       srv->p.hostname);
 		session_close(s);
 		return;
 	}
 	log_info("%s: %s: connect from [%s] port=%u", ops->proto, s->id, s->ip,
-	         conn_local_port(conn));
+		 conn_local_port(conn));
 	ops->greeting(s);
 }
 
@@ -84,7 +84,7 @@ server_listen(struct server *srv, const struct server_listen *sl, const char **e
 		return 0;
 	if (sl->implicit_tls && (srv->p.tls == NULL || *srv->p.tls == NULL)) {
 		snprintf(error, sizeof(error), "%s needs TLS, but no certificate is loaded",
-		         sl->key);
+			 sl->key);
 		*error_r = error;
 		return -1;
 	}
@@ -95,12 +95,12 @@ server_listen(struct server *srv, const struct server_listen *sl, const char **e
 	srv->kinds = xrealloc(srv->kinds, (srv->n_kinds + 1) * sizeof(*srv->kinds));
 	srv->kinds[srv->n_kinds++] = k;
 	return listener_bind_list(srv->p.base, sl->list, server_accept, k, &srv->listeners,
-	                          &srv->n_listeners, error_r);
+				  &srv->n_listeners, error_r);
 }
 
 struct server *
 server_open(const struct server_params *params, const struct server_listen *lists, size_t n,
-            const char **error_r)
+	    const char **error_r)
 {
 	struct server *srv = xcalloc(1, sizeof(*srv));
 

@@ -26,7 +26,7 @@ struct server_params {
 	unsigned max_errors;      /* error replies before a session is closed */
 	const char *hostname;     /* the %s of the ops' reply lines (myhostname) */
 	SSL_CTX *const *tls;      /* for implicit TLS listeners, read at each accept (a
-	                           * reload may replace it); *tls NULL: none loaded */
+				   * reload may replace it); *tls NULL: none loaded */
 };
 
 /* One listen list: its addresses accept connections of kind (the protocol's enum);
@@ -41,7 +41,7 @@ struct server_listen {
 /* Creates the server and binds every address of the n lists. NULL with *error_r (static
  * text) when one cannot be bound, or an implicit TLS list has no certificate. */
 struct server *server_open(const struct server_params *params, const struct server_listen *lists,
-                           size_t n, const char **error_r);
+			   size_t n, const char **error_r);
 /* The protocol's server data (owner_size bytes, zeroed at open). */
 void *server_owner(const struct server *srv);
 /* Stops accepting. Sessions with a command in flight (session_busy) finish it and then

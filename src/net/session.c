@@ -16,16 +16,16 @@ static void session_conn_on_close(struct conn *conn, void *ctx, enum conn_close_
 static bool session_conn_on_timeout(struct conn *conn, void *ctx);
 
 static const struct conn_ops session_conn_ops = {
-    .on_input = session_conn_on_input,
-    .on_close = session_conn_on_close,
-    .on_drain = session_conn_on_drain,
-    .on_tls_ready = session_conn_on_tls_ready,
-    .on_timeout = session_conn_on_timeout,
+	.on_input = session_conn_on_input,
+	.on_close = session_conn_on_close,
+	.on_drain = session_conn_on_drain,
+	.on_tls_ready = session_conn_on_tls_ready,
+	.on_timeout = session_conn_on_timeout,
 };
 
 void
 session_init(struct session *s, struct server *server, struct conn *conn,
-             const struct session_ops *ops, unsigned timeout, bool login_first)
+	     const struct session_ops *ops, unsigned timeout, bool login_first)
 {
 	unsigned login = server_login_timeout(server);
 
@@ -61,7 +61,7 @@ session_enter_state(struct session *s, unsigned state)
 	if (s->state == state)
 		return;
 	log_debug("%s: %s: state %s -> %s", s->ops->proto, s->id, s->ops->state_names[s->state],
-	          s->ops->state_names[state]);
+		  s->ops->state_names[state]);
 	s->state = state;
 }
 
@@ -104,7 +104,7 @@ session_count_error(struct session *s)
 	if (++s->errors <= server_max_errors(s->server))
 		return false;
 	log_warn("%s: %s: client=[%s] too many errors (%u), disconnecting", s->ops->proto, s->id,
-	         s->ip, s->errors);
+		 s->ip, s->errors);
 	session_printf(s, s->ops->too_many_errors, server_hostname(s->server));
 	session_close(s);
 	return true;
@@ -212,10 +212,10 @@ static void
 session_conn_on_close(struct conn *conn, void *ctx, enum conn_close_reason why)
 {
 	static const char *const why_names[] = {
-	    [CONN_CLOSE_EOF] = "eof",
-	    [CONN_CLOSE_ERROR] = "error",
-	    [CONN_CLOSE_TIMEOUT] = "timeout",
-	    [CONN_CLOSE_LOCAL] = "local",
+		[CONN_CLOSE_EOF] = "eof",
+		[CONN_CLOSE_ERROR] = "error",
+		[CONN_CLOSE_TIMEOUT] = "timeout",
+		[CONN_CLOSE_LOCAL] = "local",
 	};
 	struct session *s = ctx;
 	const char *note;
@@ -225,7 +225,7 @@ session_conn_on_close(struct conn *conn, void *ctx, enum conn_close_reason why)
 		why = CONN_CLOSE_TIMEOUT;
 	note = s->ops->closed(s);
 	log_info("%s: %s: disconnect from [%s] reason=%s%s", s->ops->proto, s->id, s->ip,
-	         why_names[why], note);
+		 why_names[why], note);
 	server_session_gone(s->server, s);
 	conn_free(&s->conn);
 	if (s->pending > 0) {
@@ -245,7 +245,7 @@ session_conn_on_timeout(struct conn *conn, void *ctx)
 	if (s->pending > 0 || s->closing)
 		return false; /* our own step is slow, not the client */
 	log_info("%s: %s: client=[%s] timeout after %s", s->ops->proto, s->id, s->ip,
-	         s->ops->state_names[s->state]);
+		 s->ops->state_names[s->state]);
 	s->timed_out = true;
 	/* the goodbye is queued while writing is still on (RFC 3501 5.4 autologout BYE,
 	 * RFC 5321 4.5.3.2 421), then the connection closes after the flush */

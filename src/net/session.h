@@ -73,7 +73,7 @@ struct session {
 /* Sets up the base: id, ip, ops; conn's events go to ops. The idle timeout is timeout
  * seconds (login_first: the shorter login_timeout until session_logged_in). */
 void session_init(struct session *s, struct server *server, struct conn *conn,
-                  const struct session_ops *ops, unsigned timeout, bool login_first);
+		  const struct session_ops *ops, unsigned timeout, bool login_first);
 /* Frees what session_init allocated and the connection. */
 void session_free_base(struct session *s);
 /* After login: the protocol's own idle timeout replaces the login timeout. */

@@ -133,8 +133,7 @@ tls_generate_self_signed(const char *cert_file, const char *key_file, const char
 	}
 	if (tls_write_pem(key_file, 0600, key, NULL) < 0 ||
 	    tls_write_pem(cert_file, 0644, NULL, cert) < 0) {
-		snprintf(tls_error, sizeof(tls_error), "cannot write %s / %s", key_file,
-			 cert_file);
+		snprintf(tls_error, sizeof(tls_error), "cannot write %s / %s", key_file, cert_file);
 		*error_r = tls_error;
 		goto out;
 	}

@@ -10,7 +10,7 @@ SSL_CTX *tls_server_ctx_new(const char *cert_file, const char *key_file, const c
 SSL_CTX *tls_client_ctx_new(const char **error_r);
 /* Writes a new ECDSA P-256 key and a self-signed certificate for common_name (valid 10
  * years), key mode 0600. 0 ok, -1 with *error_r. */
-int tls_generate_self_signed(const char *cert_file, const char *key_file,
-			     const char *common_name, const char **error_r);
+int tls_generate_self_signed(const char *cert_file, const char *key_file, const char *common_name,
+			     const char **error_r);
 
 #endif

@@ -130,7 +130,7 @@ cmd_stls(struct pop3_session *s, struct pop3_cmd *cmd)
 	(void)cmd;
 	if (!pop3_tls_offered(s)) {
 		pop3_reply_err(s, conn_is_tls(s->base.conn) ? "-ERR TLS already active"
-						       : "-ERR STLS not available");
+							    : "-ERR STLS not available");
 		return;
 	}
 	pop3_reply(s, "+OK Begin TLS negotiation now");
@@ -303,7 +303,8 @@ quit_synced(void *ctx, int result, const char *error)
 		log_error("pop3: %s: user=%s expunge failed: %s", s->base.id, s->account, error);
 		pop3_reply(s, "-ERR [SYS/TEMP] Could not delete the messages");
 	} else {
-		log_info("pop3: %s: logout user=%s deleted=%u", s->base.id, s->account, s->n_deleted);
+		log_info("pop3: %s: logout user=%s deleted=%u", s->base.id, s->account,
+			 s->n_deleted);
 		pop3_reply(s, "+OK Logging out, %u messages deleted", s->n_deleted);
 	}
 	pop3_session_close(s);
@@ -352,13 +353,13 @@ static const struct {
 	enum pop3_when when;
 	pop3_handler *handler;
 } pop3_commands[] = {
-	{POP3_VERB_CAPA, POP3_ANY, cmd_capa},	 {POP3_VERB_QUIT, POP3_ANY, cmd_quit},
-	{POP3_VERB_NOOP, POP3_TRANS, cmd_noop},	 {POP3_VERB_USER, POP3_AUTH, cmd_user},
-	{POP3_VERB_PASS, POP3_AUTH, cmd_pass},	 {POP3_VERB_AUTH, POP3_AUTH, cmd_auth},
-	{POP3_VERB_APOP, POP3_AUTH, cmd_apop},	 {POP3_VERB_STLS, POP3_AUTH, cmd_stls},
-	{POP3_VERB_STAT, POP3_TRANS, cmd_stat},	 {POP3_VERB_LIST, POP3_TRANS, cmd_list},
-	{POP3_VERB_UIDL, POP3_TRANS, cmd_uidl},	 {POP3_VERB_RETR, POP3_TRANS, cmd_retr},
-	{POP3_VERB_TOP, POP3_TRANS, cmd_top},	 {POP3_VERB_DELE, POP3_TRANS, cmd_dele},
+	{POP3_VERB_CAPA, POP3_ANY, cmd_capa},   {POP3_VERB_QUIT, POP3_ANY, cmd_quit},
+	{POP3_VERB_NOOP, POP3_TRANS, cmd_noop}, {POP3_VERB_USER, POP3_AUTH, cmd_user},
+	{POP3_VERB_PASS, POP3_AUTH, cmd_pass},  {POP3_VERB_AUTH, POP3_AUTH, cmd_auth},
+	{POP3_VERB_APOP, POP3_AUTH, cmd_apop},  {POP3_VERB_STLS, POP3_AUTH, cmd_stls},
+	{POP3_VERB_STAT, POP3_TRANS, cmd_stat}, {POP3_VERB_LIST, POP3_TRANS, cmd_list},
+	{POP3_VERB_UIDL, POP3_TRANS, cmd_uidl}, {POP3_VERB_RETR, POP3_TRANS, cmd_retr},
+	{POP3_VERB_TOP, POP3_TRANS, cmd_top},   {POP3_VERB_DELE, POP3_TRANS, cmd_dele},
 	{POP3_VERB_RSET, POP3_TRANS, cmd_rset},
 };
 

@@ -52,7 +52,8 @@ pop3_stuff(struct pop3_stream *st, struct buf *out, const char *data, size_t len
 			if (st->top && st->in_body && st->lines == 0)
 				return false;
 			if (*p == '.')
-				buf_appendc(out, '.'); /* RFC 1939 3: byte-stuff the termination octet */
+				buf_appendc(out,
+					    '.'); /* RFC 1939 3: byte-stuff the termination octet */
 			st->line_len = 0;
 			st->first_cr = *p == '\r';
 		}
@@ -61,7 +62,8 @@ pop3_stuff(struct pop3_stream *st, struct buf *out, const char *data, size_t len
 		if (nl != NULL && st->top) {
 			/* the header ends at the first empty line; then count body lines */
 			if (!st->in_body)
-				st->in_body = st->line_len == 1 || (st->line_len == 2 && st->first_cr);
+				st->in_body =
+					st->line_len == 1 || (st->line_len == 2 && st->first_cr);
 			else
 				st->lines--;
 		}
@@ -83,7 +85,7 @@ pop3_retr_continue(struct pop3_session *s)
 		return;
 	while (more && st->offset < st->size && conn_output_len(s->base.conn) < POP3_OUTPUT_HIGH) {
 		size_t want = st->size - st->offset < sizeof(chunk) ? st->size - st->offset
-								   : sizeof(chunk);
+								    : sizeof(chunk);
 		ssize_t n = pread(st->fd, chunk, want, (off_t)st->offset);
 
 		if (n < 0 && errno == EINTR)
@@ -128,7 +130,8 @@ pop3_retr_start(struct pop3_session *s, unsigned num, bool top, unsigned long li
 		} else {
 			log_error("pop3: %s: user=%s cannot open message %u: %s", s->base.id,
 				  s->account, num, error);
-			pop3_reply_err(s, "-ERR [SYS/TEMP] Cannot read the message, try again later");
+			pop3_reply_err(s,
+				       "-ERR [SYS/TEMP] Cannot read the message, try again later");
 		}
 		return;
 	}

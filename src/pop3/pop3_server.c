@@ -22,19 +22,19 @@ pop3_server_new(const struct pop3_server_deps *deps, const char **error_r)
 {
 	const struct settings *set = deps->settings;
 	const struct server_params params = {
-	    .base = deps->base,
-	    .ops = &pop3_session_ops,
-	    .owner_size = sizeof(struct pop3_server),
-	    .max_connections = set->pop3_max_connections,
-	    .max_per_ip = set->max_connections_per_ip,
-	    .max_errors = 20, /* unknown commands, bad arguments */
-	    .login_timeout = set->login_timeout,
-	    .hostname = set->myhostname,
-	    .tls = &deps->tls,
+		.base = deps->base,
+		.ops = &pop3_session_ops,
+		.owner_size = sizeof(struct pop3_server),
+		.max_connections = set->pop3_max_connections,
+		.max_per_ip = set->max_connections_per_ip,
+		.max_errors = 20, /* unknown commands, bad arguments */
+		.login_timeout = set->login_timeout,
+		.hostname = set->myhostname,
+		.tls = &deps->tls,
 	};
 	const struct server_listen lists[] = {
-	    {&set->pop3_listen, POP3_LISTENER_PLAIN, false, "pop3_listen"},
-	    {&set->pop3s_listen, POP3_LISTENER_TLS, true, "pop3s_listen"},
+		{&set->pop3_listen, POP3_LISTENER_PLAIN, false, "pop3_listen"},
+		{&set->pop3s_listen, POP3_LISTENER_TLS, true, "pop3s_listen"},
 	};
 	struct server *srv = server_open(&params, lists, 2, error_r);
 

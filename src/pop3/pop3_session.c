@@ -84,7 +84,8 @@ pop3_closed(struct session *base)
 	struct pop3_session *s = pop3_of(base);
 	/* RFC 1939 6: without QUIT there is no UPDATE state: nothing is deleted */
 	const char *note = s->base.state == POP3_STATE_TRANSACTION || s->streaming
-				   ? " (no QUIT: nothing deleted)" : "";
+				   ? " (no QUIT: nothing deleted)"
+				   : "";
 
 	pop3_retr_abort(s);
 	return note;

@@ -17,7 +17,7 @@ struct store_view;
 enum pop3_state {
 	POP3_STATE_AUTHORIZATION,
 	POP3_STATE_TRANSACTION,
-	POP3_STATE_WAIT,    /* password check or streaming in progress: input paused */
+	POP3_STATE_WAIT, /* password check or streaming in progress: input paused */
 	POP3_STATE_CLOSING,
 };
 
@@ -33,12 +33,12 @@ struct pop3_msg {
 struct pop3_stream {
 	int fd;
 	uint64_t offset, size;
-	bool top;              /* TOP: stop after the header and `lines` body lines */
+	bool top; /* TOP: stop after the header and `lines` body lines */
 	unsigned long lines;
 	bool in_body;
-	bool line_start;       /* the next byte starts a line (dot-stuffing, RFC 1939 3) */
-	size_t line_len;       /* bytes of the current line so far (TOP: empty line test) */
-	bool first_cr;         /* the current line starts with CR */
+	bool line_start; /* the next byte starts a line (dot-stuffing, RFC 1939 3) */
+	size_t line_len; /* bytes of the current line so far (TOP: empty line test) */
+	bool first_cr;   /* the current line starts with CR */
 };
 
 struct pop3_session {
@@ -46,8 +46,8 @@ struct pop3_session {
 	struct pop3_server *server;
 	enum pop3_state resume_state; /* the state to return to after WAIT */
 	struct buf line;
-	char *user;            /* USER argument */
-	char *sasl_mech;       /* AUTH in progress (continuation expected) */
+	char *user;      /* USER argument */
+	char *sasl_mech; /* AUTH in progress (continuation expected) */
 	/* after login */
 	char *account;
 	struct store_account *acct;

@@ -105,7 +105,8 @@ queue_load_msg(void *ctx, const struct queue_db_msg *m)
 
 	if (stat(path, &st) < 0 || (unsigned long long)st.st_size != m->size) {
 		log_warn("queue: %s: spool file missing or short, message dropped (it was "
-			 "never acknowledged)", m->qid);
+			 "never acknowledged)",
+			 m->qid);
 		queue_db_delete(queue_spool_db(q->spool), m->qid);
 		unlink(path);
 		free(path);
@@ -232,7 +233,8 @@ queue_flush(struct queue *q)
 	 * backoff. The scheduler looks only at messages whose next_due has come, so that is
 	 * reset too; and the destinations forget their cached routes, so the attempt resolves
 	 * afresh (the destination may have moved while it was down). */
-	TAILQ_FOREACH(msg, &q->msgs, entry) {
+	TAILQ_FOREACH(msg, &q->msgs, entry)
+	{
 		for (i = 0; i < msg->m.n_rcpts; i++) {
 			struct queue_db_rcpt *r = &msg->m.rcpts[i];
 
@@ -240,8 +242,10 @@ queue_flush(struct queue *q)
 				continue;
 			/* a held message stays held; it goes at once when released */
 			if (!msg->m.hold)
-				log_info("queue: %s: to=<%s> flush: retrying now (attempt %u, was due "
-					 "in %llds)", msg->m.qid, r->address, r->attempts + 1,
+				log_info("queue: %s: to=<%s> flush: retrying now (attempt %u, was "
+					 "due "
+					 "in %llds)",
+					 msg->m.qid, r->address, r->attempts + 1,
 					 (long long)(r->next_try - now));
 			r->next_try = now;
 			msg->next_due = 0;

@@ -17,8 +17,8 @@ struct queue_deps {
 	struct event_base *base;
 	const struct settings *settings;
 	struct accounts *accounts;
-	struct store *store;     /* for local recipients of sendmail mail and bounces */
-	SSL_CTX *client_tls;     /* opportunistic STARTTLS for outbound SMTP */
+	struct store *store; /* for local recipients of sendmail mail and bounces */
+	SSL_CTX *client_tls; /* opportunistic STARTTLS for outbound SMTP */
 };
 
 /* Opens the spool under data_directory/queue (recovering what a crash left), starts the

@@ -25,7 +25,7 @@
 
 static const char *const qc_state_names[] = {
 	"CONNECTING", "GREETING", "EHLO", "HELO", "STARTTLS", "TLS_HANDSHAKE", "AUTH",
-	"AUTH_LOGIN", "IDLE", "TXN", "BODY", "RSET", "QUIT",
+	"AUTH_LOGIN", "IDLE",     "TXN",  "BODY", "RSET",     "QUIT",
 };
 
 static void qc_connect_next(struct queue_client *c);
@@ -537,19 +537,20 @@ qc_connect_next(struct queue_client *c)
 	if (c->host_i >= c->n_hosts) {
 		if (c->job != NULL)
 			qc_job_finish(c, QUEUE_RESULT_DEFER, "4.4.1",
-				      c->last_error ? c->last_error : "no route to the destination");
+				      c->last_error ? c->last_error
+						    : "no route to the destination");
 		qc_end(c);
 		return;
 	}
 	struct sockaddr_storage ss = c->hosts[c->host_i].addrs[c->addr_i];
-	socklen_t sslen = ss.ss_family == AF_INET ? sizeof(struct sockaddr_in)
-						  : sizeof(struct sockaddr_in6);
+	socklen_t sslen =
+		ss.ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 	((struct sockaddr_in *)&ss)->sin_port = htons(c->port); /* same offset for v6 */
 	qc_set_relay(c, &ss);
 	qc_enter_state(c, QC_STATE_CONNECTING);
 	c->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd < 0 || (connect(c->fd, (struct sockaddr *)&ss, sslen) < 0 &&
-			  errno != EINPROGRESS)) {
+	if (c->fd < 0 ||
+	    (connect(c->fd, (struct sockaddr *)&ss, sslen) < 0 && errno != EINPROGRESS)) {
 		char why[400];
 		snprintf(why, sizeof(why), "connect to %s: %s", c->relay, strerror(errno));
 		qc_fail_over(c, why);

@@ -48,8 +48,7 @@ struct queue_client_params {
 };
 
 /* Connects (asynchronously) and runs job first. */
-struct queue_client *queue_client_new(const struct queue_client_params *p,
-				      struct queue_job *job);
+struct queue_client *queue_client_new(const struct queue_client_params *p, struct queue_job *job);
 /* Hands an idle client its next job. */
 void queue_client_run(struct queue_client *c, struct queue_job *job);
 /* Closes at once (shutdown): the job in flight, if any, is reported deferred; on_end is

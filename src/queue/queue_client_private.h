@@ -51,7 +51,7 @@ struct queue_client {
 	/* the route, walked host by host, address by address */
 	struct dns_route_host *hosts;
 	size_t n_hosts, host_i, addr_i;
-	bool no_tls;   /* STARTTLS failed on this address: retry it in clear */
+	bool no_tls; /* STARTTLS failed on this address: retry it in clear */
 	bool connected_once;
 	char *last_error;
 
@@ -71,8 +71,8 @@ struct queue_client {
 	/* the job in flight */
 	struct queue_job *job;
 	struct queue_rcpt_result *results;
-	size_t step;      /* replies received: 0 MAIL, 1..n RCPT, n+1 DATA */
-	size_t sent;      /* commands sent so far (without PIPELINING one at a time) */
+	size_t step; /* replies received: 0 MAIL, 1..n RCPT, n+1 DATA */
+	size_t sent; /* commands sent so far (without PIPELINING one at a time) */
 	size_t n_accepted;
 	bool mail_failed, data_started;
 };

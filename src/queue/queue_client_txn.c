@@ -68,20 +68,20 @@ qc_result_from_reply(struct queue_rcpt_result *res, const struct smtp_reply *r)
 {
 	char *text = qc_reply_text(r);
 	const char *status = r->enhanced[0] != '\0' ? r->enhanced
-			   : r->code / 100 == 2 ? "2.0.0"
-			   : r->code / 100 == 4 ? "4.0.0"
-						: "5.0.0";
+			     : r->code / 100 == 2   ? "2.0.0"
+			     : r->code / 100 == 4   ? "4.0.0"
+						    : "5.0.0";
 
-	qc_set_result(res, r->code / 100 == 2 ? QUEUE_RESULT_SENT
-			   : r->code / 100 == 4 ? QUEUE_RESULT_DEFER
-						: QUEUE_RESULT_BOUNCE,
+	qc_set_result(res,
+		      r->code / 100 == 2   ? QUEUE_RESULT_SENT
+		      : r->code / 100 == 4 ? QUEUE_RESULT_DEFER
+					   : QUEUE_RESULT_BOUNCE,
 		      status, text, true);
 	free(text);
 }
 
 void
-qc_job_finish(struct queue_client *c, enum queue_result rest, const char *status,
-	      const char *why)
+qc_job_finish(struct queue_client *c, enum queue_result rest, const char *status, const char *why)
 {
 	struct queue_job *job = c->job;
 	struct queue_rcpt_result *results = c->results;
@@ -180,8 +180,7 @@ qc_txn_start(struct queue_client *c)
 
 /* The transaction failed before the message went out: RSET, then the next job. */
 static void
-qc_txn_abort(struct queue_client *c, enum queue_result rest, const char *status,
-	     const char *why)
+qc_txn_abort(struct queue_client *c, enum queue_result rest, const char *status, const char *why)
 {
 	qc_job_finish(c, rest, status, why);
 	qc_enter_state(c, QC_STATE_RSET);

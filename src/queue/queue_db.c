@@ -294,7 +294,8 @@ queue_db_load_rcpts(sqlite3_stmt *st, struct queue_db_msg *msg, int rc)
 {
 	size_t cap = 0;
 
-	while (rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), msg->qid) == 0) {
+	while (rc == SQLITE_ROW &&
+	       strcmp((const char *)sqlite3_column_text(st, 0), msg->qid) == 0) {
 		struct queue_db_rcpt *r;
 
 		msg->rcpts = xgrow(msg->rcpts, &cap, msg->n_rcpts + 1, sizeof(*msg->rcpts));

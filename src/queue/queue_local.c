@@ -137,8 +137,8 @@ queue_local_deliver(struct queue *q, struct queue_job *job)
 	}
 	for (i = 0; i < n; i++) {
 		/* RFC 5321 4.4: Return-Path at final delivery; Delivered-To as Postfix */
-		buf_printf(&prefixes[i], "Return-Path: <%s>\r\nDelivered-To: %s\r\n",
-			   msg->m.sender, targets[i].account);
+		buf_printf(&prefixes[i], "Return-Path: <%s>\r\nDelivered-To: %s\r\n", msg->m.sender,
+			   targets[i].account);
 		targets[i].prefix = prefixes[i].data;
 		targets[i].prefix_len = prefixes[i].len;
 	}

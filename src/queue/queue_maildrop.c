@@ -45,8 +45,7 @@ maildrop_line_ok(const char *p, size_t len)
 }
 
 int
-queue_maildrop_parse(const char *data, size_t len, struct queue_maildrop *md,
-		     const char **error_r)
+queue_maildrop_parse(const char *data, size_t len, struct queue_maildrop *md, const char **error_r)
 {
 	size_t magic = strlen(QUEUE_MAILDROP_MAGIC), n = 0, cap = 0;
 	const char *p = data + magic, *end = data + len;

@@ -15,8 +15,8 @@
 #define QUEUE_MAILDROP_MAGIC "YUBIN-MAILDROP 1\n"
 
 struct queue_maildrop {
-	char *sender;  /* "" = null sender */
-	char **rcpts;  /* NULL-terminated */
+	char *sender;    /* "" = null sender */
+	char **rcpts;    /* NULL-terminated */
 	const char *msg; /* points into the parsed data */
 	size_t msg_len;
 };

@@ -88,8 +88,8 @@ pickup_resolve(struct queue *q, char *const *rcpts, struct queue_db_rcpt **out_r
 			free(out);
 			return -1;
 		}
-		out = xgrow(out, &cap, n + 1 + (ret > 0 ? str_array_len(local) +
-							 str_array_len(remote) : 0),
+		out = xgrow(out, &cap,
+			    n + 1 + (ret > 0 ? str_array_len(local) + str_array_len(remote) : 0),
 			    sizeof(*out));
 		if (ret == 0) {
 			out[n].address = xstrdup(rcpts[i]);
@@ -275,8 +275,8 @@ queue_pickup_new(struct queue *q, const char **error_r)
 		pickup_destroy(p);
 		return NULL;
 	}
-	p->inotify_ev = event_new(q->deps.base, p->inotify_fd, EV_READ | EV_PERSIST,
-				  pickup_on_inotify, p);
+	p->inotify_ev =
+		event_new(q->deps.base, p->inotify_fd, EV_READ | EV_PERSIST, pickup_on_inotify, p);
 	event_add(p->inotify_ev, NULL);
 	p->rescan_ev = event_new(q->deps.base, -1, EV_PERSIST, pickup_on_rescan, p);
 	event_add(p->rescan_ev, &tv);

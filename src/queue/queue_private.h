@@ -34,7 +34,7 @@ struct queue_msg {
 	bool deleted;        /* removed (delivered, or `queue delete`): free when idle */
 	struct buf data;     /* the spool file, loaded while jobs run */
 	bool data_loaded;
-	time_t next_due;     /* earliest next_try of an idle pending recipient (0: look now) */
+	time_t next_due; /* earliest next_try of an idle pending recipient (0: look now) */
 };
 TAILQ_HEAD(queue_msg_list, queue_msg);
 
@@ -82,7 +82,7 @@ struct queue {
 	struct queue_pickup *pickup;
 	struct queue_client_list clients; /* every client */
 	unsigned n_clients;
-	struct queue_local *locals;       /* local deliveries in flight */
+	struct queue_local *locals; /* local deliveries in flight */
 	/* relayhost, parsed once */
 	char *relay_host, *relay_user, *relay_pass;
 	unsigned short relay_port;

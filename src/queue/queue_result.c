@@ -43,9 +43,9 @@ queue_result_dsn_rcpts(struct queue *q, const char *sender, struct queue_db_rcpt
 	char **local = NULL, **remote = NULL;
 	struct queue_db_rcpt *rcpts;
 	size_t n = 0, i;
-	int ret = q->deps.accounts != NULL ? accounts_resolve(q->deps.accounts, sender, &local,
-							       &remote)
-					   : -1;
+	int ret = q->deps.accounts != NULL
+			  ? accounts_resolve(q->deps.accounts, sender, &local, &remote)
+			  : -1;
 
 	if (ret == 0)
 		return 0; /* a local address without an account: nobody to tell */
@@ -138,15 +138,15 @@ static void
 queue_result_log(const struct queue_msg *msg, const struct queue_db_rcpt *r, const char *relay,
 		 const char *status, const char *text)
 {
-	log_info("queue: %s: to=<%s> relay=%s delay=%llds status=%s (%s)", msg->m.qid,
-		 r->address, relay, (long long)(time(NULL) - msg->m.arrival), status, text);
+	log_info("queue: %s: to=<%s> relay=%s delay=%llds status=%s (%s)", msg->m.qid, r->address,
+		 relay, (long long)(time(NULL) - msg->m.arrival), status, text);
 }
 
 /* One recipient's outcome into memory and txn; a bounce is added to failed[]. */
 static void
 queue_result_rcpt(struct queue *q, struct queue_msg *msg, size_t idx,
-		  const struct queue_rcpt_result *res, const char *relay,
-		  struct dsn_rcpt *failed, size_t *n_failed, char **texts)
+		  const struct queue_rcpt_result *res, const char *relay, struct dsn_rcpt *failed,
+		  size_t *n_failed, char **texts)
 {
 	const struct settings *s = q->deps.settings;
 	struct queue_db_rcpt *r = &msg->m.rcpts[idx];
@@ -237,8 +237,8 @@ void
 queue_result_fail_job(struct queue *q, struct queue_job *job, enum queue_result result,
 		      const char *status, const char *why, const char *relay)
 {
-	struct queue_rcpt_result *results = xcalloc(job->n_rcpts ? job->n_rcpts : 1,
-						    sizeof(*results));
+	struct queue_rcpt_result *results =
+		xcalloc(job->n_rcpts ? job->n_rcpts : 1, sizeof(*results));
 	size_t i, n = job->n_rcpts;
 
 	for (i = 0; i < n; i++) {

@@ -95,8 +95,8 @@ queue_dest_fail_all(struct queue *q, struct queue_dest *dest, enum queue_result 
 static void queue_dest_pump(struct queue *q, struct queue_dest *dest);
 
 static void
-queue_client_ended(struct queue *q, struct queue_dest *dest, struct queue_client *c,
-		   bool connected, const char *error)
+queue_client_ended(struct queue *q, struct queue_dest *dest, struct queue_client *c, bool connected,
+		   const char *error)
 {
 	q->n_clients--;
 	dest->n_clients--;
@@ -302,7 +302,8 @@ queue_sched_msg(struct queue *q, struct queue_msg *msg)
 		queue_result_fail_job(q, local, loop ? QUEUE_RESULT_BOUNCE : QUEUE_RESULT_DEFER,
 				      loop ? "5.4.6" : "4.3.0",
 				      loop ? "mail forwarding loop (too many Received: headers)"
-					   : "cannot read the queue file", "none");
+					   : "cannot read the queue file",
+				      "none");
 	} else {
 		queue_sched_group(q, msg, local, due, n_due);
 		if (local->n_rcpts > 0) {

@@ -99,8 +99,8 @@ queue_spool_txn_update(struct queue_spool_txn *txn, const char *qid, size_t idx,
 {
 	struct queue_spool_update *u;
 
-	txn->updates = xgrow(txn->updates, &txn->updates_cap, txn->n_updates + 1,
-			     sizeof(*txn->updates));
+	txn->updates =
+		xgrow(txn->updates, &txn->updates_cap, txn->n_updates + 1, sizeof(*txn->updates));
 	u = &txn->updates[txn->n_updates++];
 	memset(u, 0, sizeof(*u));
 	str_lcpy(u->qid, qid, sizeof(u->qid));
@@ -114,8 +114,8 @@ queue_spool_txn_update(struct queue_spool_txn *txn, const char *qid, size_t idx,
 void
 queue_spool_txn_delete(struct queue_spool_txn *txn, const char *qid)
 {
-	txn->deletes = xgrow(txn->deletes, &txn->deletes_cap, txn->n_deletes + 1,
-			     sizeof(*txn->deletes));
+	txn->deletes =
+		xgrow(txn->deletes, &txn->deletes_cap, txn->n_deletes + 1, sizeof(*txn->deletes));
 	txn->deletes[txn->n_deletes++] = xstrdup(qid);
 }
 
@@ -138,13 +138,13 @@ queue_spool_write_file(struct queue_spool *sp, struct queue_spool_txn *txn)
 		}
 	}
 	if (fd < 0) {
-		log_error("queue: %s: open(%s/%s) failed: %s", txn->msg.qid, sp->dir,
-			  txn->msg.qid, strerror(errno));
+		log_error("queue: %s: open(%s/%s) failed: %s", txn->msg.qid, sp->dir, txn->msg.qid,
+			  strerror(errno));
 		return -1;
 	}
 	if (file_write_full(fd, txn->data.data, txn->data.len) < 0) {
-		log_error("queue: %s: write(%s/%s) failed: %s", txn->msg.qid, sp->dir,
-			  txn->msg.qid, strerror(errno));
+		log_error("queue: %s: write(%s/%s) failed: %s", txn->msg.qid, sp->dir, txn->msg.qid,
+			  strerror(errno));
 		close(fd);
 		unlinkat(sp->dir_fd, txn->msg.qid, 0);
 		return -1;
@@ -161,8 +161,7 @@ queue_spool_reload_cb(void *ctx, const struct queue_db_msg *m)
 	struct queue_spool_txn *txn = ctx;
 	struct queue_spool_loaded *l;
 
-	txn->loaded = xgrow(txn->loaded, &txn->loaded_cap, txn->n_loaded + 1,
-			    sizeof(*txn->loaded));
+	txn->loaded = xgrow(txn->loaded, &txn->loaded_cap, txn->n_loaded + 1, sizeof(*txn->loaded));
 	l = &txn->loaded[txn->n_loaded++];
 	str_lcpy(l->qid, m->qid, sizeof(l->qid));
 	l->hold = m->hold;

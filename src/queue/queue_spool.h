@@ -43,7 +43,7 @@ struct queue_spool_txn {
 	struct queue_spool_loaded {
 		char qid[32];
 		bool hold;
-	} *loaded;
+	} * loaded;
 	size_t n_loaded, loaded_cap;
 
 	/* result: 0 durable, -1 failed (error: static text) and nothing of it applied */

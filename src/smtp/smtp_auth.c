@@ -16,7 +16,6 @@
 #include "util/str.h"
 #include "util/xmalloc.h"
 
-
 bool
 smtp_auth_offered(const struct smtp_session *s)
 {
@@ -41,10 +40,10 @@ smtp_auth_sender_allowed(struct smtp_session *s, const char *sender)
 	if (s->auth_user == NULL || *sender == '\0' ||
 	    accounts_owns_address(accounts, s->auth_user, sender))
 		return true;
-	log_info("smtp: %s: reject: MAIL from [%s]: sender <%s> not owned by user %s",
-		 s->base.id, s->base.ip, sender, s->auth_user);
-	smtp_reply_error(s, "553 5.7.1 <%s>: Sender address rejected: not owned by user %s",
-			 sender, s->auth_user);
+	log_info("smtp: %s: reject: MAIL from [%s]: sender <%s> not owned by user %s", s->base.id,
+		 s->base.ip, sender, s->auth_user);
+	smtp_reply_error(s, "553 5.7.1 <%s>: Sender address rejected: not owned by user %s", sender,
+			 s->auth_user);
 	return false;
 }
 
@@ -63,7 +62,8 @@ smtp_auth_done(void *ctx, int result, const char *user)
 		smtp_reply(s, "235 2.7.0 Authentication successful");
 	} else if (result == 0) {
 		log_info("smtp: %s: client=[%s] authentication failed sasl_method=%s "
-			 "sasl_username=%s", s->base.id, s->base.ip, s->auth_mech, user);
+			 "sasl_username=%s",
+			 s->base.id, s->base.ip, s->auth_mech, user);
 		smtp_reply_error(s, "535 5.7.8 Error: authentication failed");
 	} else {
 		smtp_reply_error(s, "454 4.7.0 Temporary authentication failure");

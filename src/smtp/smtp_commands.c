@@ -94,7 +94,7 @@ cmd_mail(struct smtp_session *s, struct smtp_cmd *cmd)
 		return;
 	}
 	if (!s->mail_params.smtputf8 && !str_is_ascii(cmd->path)) {
-		smtp_reply_error(s, "553 5.6.7 Sender address needs SMTPUTF8");  /* RFC 6531 3.5 */
+		smtp_reply_error(s, "553 5.6.7 Sender address needs SMTPUTF8"); /* RFC 6531 3.5 */
 		return;
 	}
 	if (*cmd->path != '\0' && !address_is_valid(cmd->path)) {
@@ -152,7 +152,8 @@ cmd_rcpt(struct smtp_session *s, struct smtp_cmd *cmd)
 	/* RFC 5321 4.5.1: "postmaster" without a domain must be accepted */
 	if (strchr(cmd->path, '@') == NULL && str_casecmp(cmd->path, "postmaster") == 0)
 		path = xasprintf("postmaster@%s", set->mydomains && set->mydomains[0]
-							  ? set->mydomains[0] : set->myhostname);
+							  ? set->mydomains[0]
+							  : set->myhostname);
 	else
 		path = xstrdup(cmd->path);
 	domain = strrchr(path, '@');
@@ -171,7 +172,8 @@ cmd_rcpt(struct smtp_session *s, struct smtp_cmd *cmd)
 			return;
 		}
 		if (smtp_server_deps(s->server)->queue == NULL) {
-			smtp_reply_error(s, "451 4.3.2 <%s>: outbound delivery is not enabled", path);
+			smtp_reply_error(s, "451 4.3.2 <%s>: outbound delivery is not enabled",
+					 path);
 			free(path);
 			return;
 		}
@@ -184,8 +186,10 @@ cmd_rcpt(struct smtp_session *s, struct smtp_cmd *cmd)
 		if (ret == 0) {
 			log_info("smtp: %s: reject: RCPT from [%s]: unknown user to=<%s>",
 				 s->base.id, s->base.ip, path);
-			smtp_reply_error(s, "550 5.1.1 <%s>: Recipient address rejected: User "
-					    "unknown in local recipient table", path);
+			smtp_reply_error(s,
+					 "550 5.1.1 <%s>: Recipient address rejected: User "
+					 "unknown in local recipient table",
+					 path);
 			free(path);
 			return;
 		}
@@ -197,7 +201,8 @@ cmd_rcpt(struct smtp_session *s, struct smtp_cmd *cmd)
 		if (remote[0] != NULL && smtp_server_deps(s->server)->queue == NULL) {
 			str_array_free(&local);
 			str_array_free(&remote);
-			smtp_reply_error(s, "451 4.3.2 <%s>: outbound delivery is not enabled", path);
+			smtp_reply_error(s, "451 4.3.2 <%s>: outbound delivery is not enabled",
+					 path);
 			free(path);
 			return;
 		}
@@ -272,7 +277,8 @@ static void
 cmd_help(struct smtp_session *s, struct smtp_cmd *cmd)
 {
 	(void)cmd;
-	smtp_reply(s, "214-2.0.0 Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP%s%s",
+	smtp_reply(s,
+		   "214-2.0.0 Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP%s%s",
 		   smtp_tls_offered(s) ? " STARTTLS" : "", smtp_auth_offered(s) ? " AUTH" : "");
 	smtp_reply(s, "214 2.0.0 See RFC 5321");
 }
@@ -318,9 +324,9 @@ enum smtp_when {
 
 static const struct smtp_command_def {
 	enum smtp_verb verb;
-	unsigned when;                 /* enum smtp_when bits */
-	const char *before_ehlo;       /* reply out of sequence before EHLO (NULL: seq) */
-	const char *seq;               /* reply out of sequence (RFC 5321 4.1.4: 503) */
+	unsigned when;           /* enum smtp_when bits */
+	const char *before_ehlo; /* reply out of sequence before EHLO (NULL: seq) */
+	const char *seq;         /* reply out of sequence (RFC 5321 4.1.4: 503) */
 	smtp_cmd_handler *handler;
 } smtp_commands[] = {
 	{SMTP_VERB_EHLO, SMTP_WHEN_ANY, NULL, NULL, cmd_ehlo},
@@ -370,8 +376,7 @@ smtp_session_command(struct smtp_session *s, const char *line, size_t len)
 		smtp_reply_error(s, "%s", error);
 		return;
 	}
-	log_debug("smtp: %s: < %s", s->base.id,
-		  cmd.verb == SMTP_VERB_AUTH ? "AUTH ..." : line);
+	log_debug("smtp: %s: < %s", s->base.id, cmd.verb == SMTP_VERB_AUTH ? "AUTH ..." : line);
 	for (i = 0; i < sizeof(smtp_commands) / sizeof(smtp_commands[0]); i++) {
 		const struct smtp_command_def *def = &smtp_commands[i];
 

@@ -77,14 +77,16 @@ smtp_message_account(struct smtp_session *s)
 
 	if (s->msg.len == s->mem_counted || s->over_memory)
 		return;
-	total = smtp_server_memory_add(s->server, (long long)s->msg.len - (long long)s->mem_counted);
+	total = smtp_server_memory_add(s->server,
+				       (long long)s->msg.len - (long long)s->mem_counted);
 	s->mem_counted = s->msg.len;
 	if (total <= set->smtp_memory_limit)
 		return;
 	/* Too many large messages arrive at once: read this one to its end (the client is
 	 * mid-transfer) but keep nothing, and answer 452 so the client retries later. */
 	log_warn("smtp: %s: client=[%s] smtp_memory_limit reached (%llu bytes held): message "
-		 "deferred", s->qid, s->base.ip, total);
+		 "deferred",
+		 s->qid, s->base.ip, total);
 	s->over_memory = true;
 	s->data.max_size = 1;
 	crlf_normalizer_set_max_size(&s->bdat_norm, 1);
@@ -131,8 +133,9 @@ smtp_message_reply(struct smtp_delivery *d)
 	}
 	if (!d->failed) {
 		log_info("smtp: %s: from=<%s> size=%llu nrcpt=%zu local=%zu remote=%zu%s%s "
-			 "client=[%s]", s->qid, s->mail_from, d->size, s->n_rcpts, d->n_local,
-			 d->n_remote, conn_is_tls(s->base.conn) ? " tls=" : "",
+			 "client=[%s]",
+			 s->qid, s->mail_from, d->size, s->n_rcpts, d->n_local, d->n_remote,
+			 conn_is_tls(s->base.conn) ? " tls=" : "",
 			 conn_is_tls(s->base.conn) ? conn_tls_version(s->base.conn) : "",
 			 s->base.ip);
 		smtp_reply(s, "250 2.0.0 Ok: queued as %s", s->qid);
@@ -300,7 +303,8 @@ smtp_message_end(struct smtp_session *s, bool too_big)
 	if (s->over_memory) {
 		smtp_session_reset_transaction(s);
 		smtp_session_enter_state(s, SMTP_STATE_READY);
-		smtp_reply_error(s, "452 4.3.1 Error: insufficient system storage, try again later");
+		smtp_reply_error(s,
+				 "452 4.3.1 Error: insufficient system storage, try again later");
 		return;
 	}
 
@@ -314,7 +318,8 @@ smtp_message_end(struct smtp_session *s, bool too_big)
 	}
 	if (rfc5322_count_fields(s->msg.data, s->msg.len, "Received") > SMTP_MAX_RECEIVED) {
 		log_info("smtp: %s: reject: message from [%s] is looping (too many Received: "
-			 "headers)", s->qid, s->base.ip);
+			 "headers)",
+			 s->qid, s->base.ip);
 		smtp_session_reset_transaction(s);
 		smtp_session_enter_state(s, SMTP_STATE_READY);
 		smtp_reply_error(s, "554 5.4.6 Error: too many hops (mail loop)");
@@ -323,8 +328,8 @@ smtp_message_end(struct smtp_session *s, bool too_big)
 	if ((foreign = smtp_message_foreign_from(s)) != NULL) {
 		log_info("smtp: %s: reject: message from [%s]: From: <%s> not owned by user %s",
 			 s->qid, s->base.ip, foreign, s->auth_user);
-		smtp_reply_error(s, "550 5.7.1 From: address <%s> is not owned by user %s",
-				 foreign, s->auth_user);
+		smtp_reply_error(s, "550 5.7.1 From: address <%s> is not owned by user %s", foreign,
+				 s->auth_user);
 		free(foreign);
 		smtp_session_reset_transaction(s);
 		smtp_session_enter_state(s, SMTP_STATE_READY);
@@ -362,8 +367,8 @@ smtp_message_bdat_chunk_done(struct smtp_session *s)
 	if (s->bdat_discard) {
 		const char *error = s->bdat_error;
 		smtp_session_reset_transaction(s);
-		smtp_session_enter_state(s, s->helo != NULL ? SMTP_STATE_READY
-							    : SMTP_STATE_CONNECTED);
+		smtp_session_enter_state(s,
+					 s->helo != NULL ? SMTP_STATE_READY : SMTP_STATE_CONNECTED);
 		smtp_reply_error(s, "%s", error);
 		return;
 	}

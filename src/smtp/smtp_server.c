@@ -38,19 +38,19 @@ smtp_server_new(const struct smtp_server_deps *deps, const char **error_r)
 	/* SMTP has no login before mail: RFC 5321 4.5.3.2 gives the server at least
 	 * 5 minutes in every state, so smtp_timeout applies from the start */
 	const struct server_params params = {
-	    .base = deps->base,
-	    .ops = &smtp_session_ops,
-	    .owner_size = sizeof(struct smtp_server),
-	    .max_connections = set->smtp_max_connections,
-	    .max_per_ip = set->smtp_max_connections_per_ip,
-	    .max_errors = set->smtp_max_errors,
-	    .hostname = set->myhostname,
-	    .tls = &deps->tls,
+		.base = deps->base,
+		.ops = &smtp_session_ops,
+		.owner_size = sizeof(struct smtp_server),
+		.max_connections = set->smtp_max_connections,
+		.max_per_ip = set->smtp_max_connections_per_ip,
+		.max_errors = set->smtp_max_errors,
+		.hostname = set->myhostname,
+		.tls = &deps->tls,
 	};
 	const struct server_listen lists[] = {
-	    {&set->smtp_listen, SMTP_LISTENER_SMTP, false, "smtp_listen"},
-	    {&set->submission_listen, SMTP_LISTENER_SUBMISSION, false, "submission_listen"},
-	    {&set->submissions_listen, SMTP_LISTENER_SUBMISSIONS, true, "submissions_listen"},
+		{&set->smtp_listen, SMTP_LISTENER_SMTP, false, "smtp_listen"},
+		{&set->submission_listen, SMTP_LISTENER_SUBMISSION, false, "submission_listen"},
+		{&set->submissions_listen, SMTP_LISTENER_SUBMISSIONS, true, "submissions_listen"},
 	};
 	struct server *srv = server_open(&params, lists, 3, error_r);
 

@@ -18,8 +18,8 @@ struct workers;
 
 /* What the server uses. The struct itself is kept by pointer and must outlive the server:
  * serve binds the listeners first (as root), then drops privileges, opens the databases
- * and fills in accounts, store, queue... before the loop runs. queue may be NULL (no outbound mail: remote
- * recipients are then refused with a temporary error). */
+ * and fills in accounts, store, queue... before the loop runs. queue may be NULL (no outbound mail:
+ * remote recipients are then refused with a temporary error). */
 struct smtp_server_deps {
 	struct event_base *base;
 	const struct settings *settings;

@@ -19,9 +19,9 @@
 
 static const char *const state_names[] = {
 	[SMTP_STATE_CONNECTED] = "connected", [SMTP_STATE_READY] = "ready",
-	[SMTP_STATE_MAIL] = "mail",	      [SMTP_STATE_RCPT] = "rcpt",
-	[SMTP_STATE_DATA] = "data",	      [SMTP_STATE_BDAT] = "bdat",
-	[SMTP_STATE_WAIT] = "wait",	      [SMTP_STATE_AUTH] = "auth",
+	[SMTP_STATE_MAIL] = "mail",           [SMTP_STATE_RCPT] = "rcpt",
+	[SMTP_STATE_DATA] = "data",           [SMTP_STATE_BDAT] = "bdat",
+	[SMTP_STATE_WAIT] = "wait",           [SMTP_STATE_AUTH] = "auth",
 	[SMTP_STATE_CLOSING] = "closing",
 };
 
@@ -82,7 +82,8 @@ smtp_closed(struct session *base)
 	const struct smtp_session *s = smtp_of(base);
 
 	return s->base.state == SMTP_STATE_DATA || s->base.state == SMTP_STATE_BDAT
-		       ? " (in the middle of a message: nothing stored)" : "";
+		       ? " (in the middle of a message: nothing stored)"
+		       : "";
 }
 
 const struct session_ops smtp_session_ops = {

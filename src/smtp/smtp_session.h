@@ -36,31 +36,31 @@ enum smtp_state {
 };
 
 struct smtp_rcpt {
-	char *address;  /* as given in RCPT TO */
-	char **local;   /* local account names it resolves to (NULL-terminated) */
-	char **remote;  /* remote addresses it resolves to (NULL-terminated) */
+	char *address; /* as given in RCPT TO */
+	char **local;  /* local account names it resolves to (NULL-terminated) */
+	char **remote; /* remote addresses it resolves to (NULL-terminated) */
 };
 
 struct smtp_session {
 	struct session base; /* first: id (the transaction's queue id is qid), ip, conn */
 	struct smtp_server *server;
 	enum smtp_listener_kind kind;
-	char *helo;       /* EHLO/HELO argument */
+	char *helo; /* EHLO/HELO argument */
 	bool esmtp;
 	struct buf line;
 
 	/* AUTH (submission) */
-	char *auth_user;         /* authenticated account, NULL if none */
-	char *auth_mech;         /* mechanism of the exchange in progress */
-	char *auth_login_user;   /* LOGIN: the user given in the first step */
+	char *auth_user;       /* authenticated account, NULL if none */
+	char *auth_mech;       /* mechanism of the exchange in progress */
+	char *auth_login_user; /* LOGIN: the user given in the first step */
 
 	/* current transaction */
 	char qid[17];
-	char *mail_from;        /* reverse-path, "" for <> */
+	char *mail_from; /* reverse-path, "" for <> */
 	struct smtp_mail_params mail_params;
 	struct smtp_rcpt *rcpts;
 	size_t n_rcpts, rcpts_cap;
-	struct buf msg;         /* message being received (without our Received:) */
+	struct buf msg; /* message being received (without our Received:) */
 	struct smtp_data_reader data;
 	struct crlf_normalizer bdat_norm;
 	unsigned long long bdat_left; /* bytes of the current chunk still to read */

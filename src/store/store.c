@@ -146,11 +146,11 @@ store_open(const char *data_dir, struct event_base *base, const char **error_r)
 		if (store_replay(store, error_r) < 0)
 			goto fail;
 		if (base != NULL && (store_sync_start(store, error_r) < 0 ||
-		                     store_checkpoint_init(store, error_r) < 0))
+				     store_checkpoint_init(store, error_r) < 0))
 			goto fail;
 	} else {
 		log_info("store: %s is in use by another process: deliveries disabled here",
-		         data_dir);
+			 data_dir);
 	}
 	/* two: one index fdatasync need not wait for another account's */
 	if (base != NULL)

@@ -31,7 +31,7 @@ int store_account_create(struct store *store, const char *account, const char **
  * error) on the loop thread; inline without an event base. account is copied. */
 typedef void store_create_cb(void *ctx, int result, const char *error);
 void store_account_create_async(struct store *store, const char *account, store_create_cb *cb,
-                                void *ctx);
+				void *ctx);
 /* Removes the account and all its mail (open handles keep working until released, their
  * changes are lost). 0 ok (also if it did not exist), -1 with *error_r. */
 int store_account_delete(struct store *store, const char *account, const char **error_r);
@@ -41,7 +41,7 @@ struct store_target {
 	const char *account;
 	const char *mailbox; /* NULL = INBOX */
 	const char *prefix;  /* bytes written before the message in this target's copy
-	                        (Return-Path:, Delivered-To: lines, CRLF ended); may be NULL */
+				(Return-Path:, Delivered-To: lines, CRLF ended); may be NULL */
 	size_t prefix_len;
 };
 
@@ -58,13 +58,13 @@ typedef void store_deliver_cb(void *ctx, int result, const char *error);
  * as soon as this returns. internaldate 0 = now. Callbacks of several deliveries run in
  * the order they were submitted. */
 void store_deliver(struct store *store, const struct store_target *targets, size_t n_targets,
-                   const char *msg, size_t len, time_t internaldate, store_deliver_cb *cb,
-                   void *ctx);
+		   const char *msg, size_t len, time_t internaldate, store_deliver_cb *cb,
+		   void *ctx);
 /* The same, blocking: returns once durable (0) or failed (-1, *error_r), with its own
  * inline fdatasync. Usable with or without a base; with one, it also completes (and calls
  * back) the asynchronous deliveries submitted before it. */
 int store_deliver_sync(struct store *store, const struct store_target *targets, size_t n_targets,
-                       const char *msg, size_t len, time_t internaldate, const char **error_r);
+		       const char *msg, size_t len, time_t internaldate, const char **error_r);
 
 /* Counters for benchmarks and tests: journal records written, fdatasync() and syncfs()
  * calls made by the store, checkpoints completed. */

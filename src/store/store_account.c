@@ -17,50 +17,52 @@
 #include "util/xmalloc.h"
 
 static const char *const stmt_sql[STORE_STMT_COUNT] = {
-    [STORE_STMT_MAILBOX_BY_NAME] =
-        "SELECT id, name, uidvalidity, uidnext, highestmodseq, recent_uid, special_use,"
-        " noselect, keywords FROM mailboxes WHERE name = ?",
-    [STORE_STMT_MAILBOX_BY_ID] =
-        "SELECT id, name, uidvalidity, uidnext, highestmodseq, recent_uid, special_use,"
-        " noselect, keywords FROM mailboxes WHERE id = ?",
-    [STORE_STMT_MAILBOX_SET_NEXT] =
-        "UPDATE mailboxes SET uidnext = ?, highestmodseq = ? WHERE id = ?",
-    [STORE_STMT_MSGDATA_INSERT] =
-        "INSERT INTO msgdata (header_size, body_lines, sent_date, sent_tz, envelope,"
-        " bodystructure, body, subject, from_, to_, cc, message_id, parts)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    [STORE_STMT_MESSAGE_INSERT] =
-        "INSERT INTO messages (mailbox, uid, modseq, flags, keywords, internaldate, size,"
-        " file, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    [STORE_STMT_DELIVERED_INSERT] =
-        "INSERT OR REPLACE INTO delivered (id, target, jnum, mailbox, uid)"
-        " VALUES (?, ?, ?, ?, ?)",
-    [STORE_STMT_DELIVERED_GET] = "SELECT mailbox, uid FROM delivered WHERE id = ? AND target = ?",
-    [STORE_STMT_MESSAGE_FILE] =
-        "SELECT file, size, data FROM messages WHERE mailbox = ? AND uid = ?",
-    [STORE_STMT_MESSAGE_FLAGS] =
-        "SELECT flags, keywords, modseq FROM messages WHERE mailbox = ? AND uid = ?",
-    [STORE_STMT_MESSAGE_SET_FLAGS] =
-        "UPDATE messages SET flags = ?, keywords = ?, modseq = ? WHERE mailbox = ? AND uid = ?",
-    [STORE_STMT_MESSAGE_DELETE] =
-        "DELETE FROM messages WHERE mailbox = ? AND uid = ? RETURNING file, data",
-    [STORE_STMT_MSGDATA_DELETE] = "DELETE FROM msgdata WHERE id = ?",
-    [STORE_STMT_MSGDATA_COPY] =
-        "INSERT INTO msgdata (header_size, body_lines, sent_date, sent_tz, envelope,"
-        " bodystructure, body, subject, from_, to_, cc, message_id, parts)"
-        " SELECT header_size, body_lines, sent_date, sent_tz, envelope, bodystructure, body,"
-        " subject, from_, to_, cc, message_id, parts FROM msgdata WHERE id = ?",
-    [STORE_STMT_EXPUNGED_INSERT] =
-        "INSERT INTO expunged (mailbox, uid_first, uid_last, modseq) VALUES (?, ?, ?, ?)",
-    [STORE_STMT_MAILBOX_SET_MODSEQ] = "UPDATE mailboxes SET highestmodseq = ? WHERE id = ?",
-    [STORE_STMT_MAILBOX_SET_KEYWORDS] = "UPDATE mailboxes SET keywords = ? WHERE id = ?",
-    /* INDEXED BY: without statistics the planner walks the primary key for ORDER BY uid,
-     * i.e. every message of the mailbox on every refresh after a change */
-    [STORE_STMT_VIEW_CHANGED] = "SELECT uid, flags, keywords, modseq FROM messages"
-                                " INDEXED BY messages_modseq"
-                                " WHERE mailbox = ? AND modseq > ? ORDER BY uid",
-    [STORE_STMT_VIEW_EXPUNGED] = "SELECT uid_first, uid_last FROM expunged"
-                                 " WHERE mailbox = ? AND modseq > ?",
+	[STORE_STMT_MAILBOX_BY_NAME] =
+		"SELECT id, name, uidvalidity, uidnext, highestmodseq, recent_uid, special_use,"
+		" noselect, keywords FROM mailboxes WHERE name = ?",
+	[STORE_STMT_MAILBOX_BY_ID] =
+		"SELECT id, name, uidvalidity, uidnext, highestmodseq, recent_uid, special_use,"
+		" noselect, keywords FROM mailboxes WHERE id = ?",
+	[STORE_STMT_MAILBOX_SET_NEXT] =
+		"UPDATE mailboxes SET uidnext = ?, highestmodseq = ? WHERE id = ?",
+	[STORE_STMT_MSGDATA_INSERT] =
+		"INSERT INTO msgdata (header_size, body_lines, sent_date, sent_tz, envelope,"
+		" bodystructure, body, subject, from_, to_, cc, message_id, parts)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[STORE_STMT_MESSAGE_INSERT] =
+		"INSERT INTO messages (mailbox, uid, modseq, flags, keywords, internaldate, size,"
+		" file, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[STORE_STMT_DELIVERED_INSERT] =
+		"INSERT OR REPLACE INTO delivered (id, target, jnum, mailbox, uid)"
+		" VALUES (?, ?, ?, ?, ?)",
+	[STORE_STMT_DELIVERED_GET] =
+		"SELECT mailbox, uid FROM delivered WHERE id = ? AND target = ?",
+	[STORE_STMT_MESSAGE_FILE] =
+		"SELECT file, size, data FROM messages WHERE mailbox = ? AND uid = ?",
+	[STORE_STMT_MESSAGE_FLAGS] =
+		"SELECT flags, keywords, modseq FROM messages WHERE mailbox = ? AND uid = ?",
+	[STORE_STMT_MESSAGE_SET_FLAGS] = "UPDATE messages SET flags = ?, keywords = ?, modseq = ? "
+					 "WHERE mailbox = ? AND uid = ?",
+	[STORE_STMT_MESSAGE_DELETE] =
+		"DELETE FROM messages WHERE mailbox = ? AND uid = ? RETURNING file, data",
+	[STORE_STMT_MSGDATA_DELETE] = "DELETE FROM msgdata WHERE id = ?",
+	[STORE_STMT_MSGDATA_COPY] =
+		"INSERT INTO msgdata (header_size, body_lines, sent_date, sent_tz, envelope,"
+		" bodystructure, body, subject, from_, to_, cc, message_id, parts)"
+		" SELECT header_size, body_lines, sent_date, sent_tz, envelope, bodystructure, "
+		"body,"
+		" subject, from_, to_, cc, message_id, parts FROM msgdata WHERE id = ?",
+	[STORE_STMT_EXPUNGED_INSERT] =
+		"INSERT INTO expunged (mailbox, uid_first, uid_last, modseq) VALUES (?, ?, ?, ?)",
+	[STORE_STMT_MAILBOX_SET_MODSEQ] = "UPDATE mailboxes SET highestmodseq = ? WHERE id = ?",
+	[STORE_STMT_MAILBOX_SET_KEYWORDS] = "UPDATE mailboxes SET keywords = ? WHERE id = ?",
+	/* INDEXED BY: without statistics the planner walks the primary key for ORDER BY uid,
+	 * i.e. every message of the mailbox on every refresh after a change */
+	[STORE_STMT_VIEW_CHANGED] = "SELECT uid, flags, keywords, modseq FROM messages"
+				    " INDEXED BY messages_modseq"
+				    " WHERE mailbox = ? AND modseq > ? ORDER BY uid",
+	[STORE_STMT_VIEW_EXPUNGED] = "SELECT uid_first, uid_last FROM expunged"
+				     " WHERE mailbox = ? AND modseq > ?",
 };
 
 sqlite3_stmt *
@@ -80,7 +82,7 @@ store_stmt(struct store_account *acct, enum store_stmt_id id)
 
 int
 store_account_fail(struct store_account *acct, enum store_error code, const char *msg,
-                   const char **error_r)
+		   const char **error_r)
 {
 	acct->errcode = code;
 	*error_r = msg;
@@ -284,7 +286,7 @@ close_one(const char *key, void *value, void *ctx)
 	(void)ctx;
 	if (acct->refs > 0)
 		log_warn("store: account %s still has %d references at close", acct->name,
-		         acct->refs);
+			 acct->refs);
 }
 
 void
@@ -352,7 +354,7 @@ store_account_new_uidvalidity(struct store_account *acct, uint32_t *uidvalidity_
 		next = 1; /* year 2106: wrapped; uniqueness then rests on the counter */
 	*uidvalidity_r = (uint32_t)next;
 	st = db_prepare(acct->db, "INSERT OR REPLACE INTO meta (key, value)"
-	                          " VALUES ('uidvalidity_next', ?)");
+				  " VALUES ('uidvalidity_next', ?)");
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)next + 1);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);

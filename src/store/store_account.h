@@ -23,7 +23,7 @@ enum store_error {
 /* Opens the account (a lower-cased address) or returns the cached handle with one more
  * reference. NULL with *error_r (STORE_ERR_NONEXISTENT if there is no such account). */
 struct store_account *store_account_open(struct store *store, const char *account,
-                                         const char **error_r);
+					 const char **error_r);
 /* Drops one reference; sets *acct NULL. The handle stays cached while the LRU allows. */
 void store_account_unref(struct store_account **acct);
 void store_account_ref(struct store_account *acct);

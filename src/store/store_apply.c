@@ -47,7 +47,7 @@ write_file_at(int fd, const char *prefix, size_t prefix_len, const char *msg, si
 
 int
 store_apply_write_file(struct store_account *acct, const char *file, const char *prefix,
-                       size_t prefix_len, const char *msg, size_t len, const char **error_r)
+		       size_t prefix_len, const char *msg, size_t len, const char **error_r)
 {
 	char tmp[4096], path[4096];
 	int fd, ret = 0;
@@ -74,8 +74,8 @@ insert_msgdata(struct store_account *acct, const struct msg_summary *s, int64_t 
 {
 	sqlite3_stmt *st = store_stmt(acct, STORE_STMT_MSGDATA_INSERT);
 	const struct buf *blobs[] = {&s->envelope, &s->bodystructure, &s->body,
-	                             &s->subject,  &s->from,          &s->to,
-	                             &s->cc,       &s->message_id,    &s->parts};
+				     &s->subject,  &s->from,          &s->to,
+				     &s->cc,       &s->message_id,    &s->parts};
 
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)s->header_size);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)s->body_lines);
@@ -91,8 +91,8 @@ insert_msgdata(struct store_account *acct, const struct msg_summary *s, int64_t 
 
 static int
 insert_message(struct store_account *acct, const struct store_mailbox_row *row,
-               const struct store_rec *rec, size_t ti, uint64_t keywords, const char *file,
-               int64_t data_id, uint64_t jnum)
+	       const struct store_rec *rec, size_t ti, uint64_t keywords, const char *file,
+	       int64_t data_id, uint64_t jnum)
 {
 	const struct store_rec_target *t = &rec->targets[ti];
 	sqlite3_stmt *st = store_stmt(acct, STORE_STMT_MESSAGE_INSERT);
@@ -122,7 +122,7 @@ insert_message(struct store_account *acct, const struct store_mailbox_row *row,
 /* The target mailbox: a delivery to a missing one goes to INBOX, an append fails. */
 static int
 target_mailbox(struct store_account *acct, const struct store_rec *rec, size_t ti,
-               struct store_mailbox_row *row, const char **error_r)
+	       struct store_mailbox_row *row, const char **error_r)
 {
 	const struct store_rec_target *t = &rec->targets[ti];
 	char *name = xstrdup(t->mailbox != NULL ? t->mailbox : "INBOX");
@@ -160,8 +160,8 @@ summary_for(const struct store_rec *rec, size_t ti)
 
 int
 store_apply_target(struct store_account *acct, const struct store_rec *rec, size_t ti,
-                   uint64_t jnum, struct msg_summary *summary, struct store_apply_result *res,
-                   const char **error_r)
+		   uint64_t jnum, struct msg_summary *summary, struct store_apply_result *res,
+		   const char **error_r)
 {
 	const struct store_rec_target *t = &rec->targets[ti];
 	struct msg_summary *own = NULL;
@@ -174,13 +174,13 @@ store_apply_target(struct store_account *acct, const struct store_rec *rec, size
 	if (target_mailbox(acct, rec, ti, &row, error_r) < 0)
 		return -1;
 	if (store_mailbox_keyword_bits(acct, &row, (const char *const *)t->keywords, t->n_keywords,
-	                               &keywords) < 0) {
+				       &keywords) < 0) {
 		store_mailbox_row_free(&row);
 		return store_account_fail(acct, STORE_ERR_TEMP, "index error", error_r);
 	}
 	store_apply_file_name(rec->id, ti, file);
 	if (store_apply_write_file(acct, file, t->prefix, t->prefix_len, rec->msg, rec->msg_len,
-	                           error_r) < 0) {
+				   error_r) < 0) {
 		acct->errcode = STORE_ERR_TEMP;
 		store_mailbox_row_free(&row);
 		return -1;
@@ -230,7 +230,7 @@ store_apply_undo(struct store_account *acct, const uint8_t id[16], size_t ti)
 	sqlite3_bind_int64(st, 2, uid);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		snprintf(path, sizeof(path), "%s/msg/%s", acct->dir,
-		         (const char *)sqlite3_column_text(st, 0));
+			 (const char *)sqlite3_column_text(st, 0));
 		data = sqlite3_column_int64(st, 1);
 		while (sqlite3_step(st) == SQLITE_ROW)
 			;
@@ -262,7 +262,7 @@ store_apply_prune(struct store_account *acct)
 
 int
 store_apply_repair(struct store_account *acct, const struct store_rec *rec, size_t ti,
-                   const char **error_r)
+		   const char **error_r)
 {
 	const struct store_rec_target *t = &rec->targets[ti];
 	sqlite3_stmt *st = store_stmt(acct, STORE_STMT_DELIVERED_GET);

@@ -67,7 +67,7 @@ apply_record(struct batch *b, struct store_pending *p)
 	p->results = xcalloc(n, sizeof(*p->results));
 	for (size_t ti = 0; ti < n && p->result == 0; ti++) {
 		struct store_account *acct =
-		    batch_account(b, p->rec.targets[ti].account, &p->error);
+			batch_account(b, p->rec.targets[ti].account, &p->error);
 
 		if (acct == NULL) {
 			p->result = -1;
@@ -76,8 +76,8 @@ apply_record(struct batch *b, struct store_pending *p)
 		p->accts[ti] = acct;
 		db_exec(acct->db, "SAVEPOINT target");
 		if (store_apply_target(acct, &p->rec, ti, p->jnum,
-		                       p->summaries != NULL ? p->summaries[ti] : NULL,
-		                       &p->results[ti], &p->error) < 0) {
+				       p->summaries != NULL ? p->summaries[ti] : NULL,
+				       &p->results[ti], &p->error) < 0) {
 			db_exec(acct->db, "ROLLBACK TO target");
 			p->result = -1;
 		} else {
@@ -137,11 +137,11 @@ emit_events(struct store *store, struct store_pending *batch)
 				for (size_t j = (q == p ? i + 1 : 0);
 				     j < q->rec.n_targets && q->result == 0 && !later; j++)
 					later = q->accts[j] == p->accts[i] &&
-					        q->results[j].mailbox_id == r->mailbox_id;
+						q->results[j].mailbox_id == r->mailbox_id;
 			}
 			if (!later)
 				store_notify_emit(store, STORE_EVENT_NEW, p->accts[i]->name,
-				                  r->mailbox_id, r->mailbox, r->modseq);
+						  r->mailbox_id, r->mailbox, r->modseq);
 		}
 	}
 }

@@ -40,7 +40,7 @@ prepare_lists(struct store *store)
 	free_lists(s);
 	s->ckpt_indexes = store_durable_take_dirty(store, &s->n_ckpt_indexes);
 	s->retire_paths =
-	    store_journal_retire_paths(store, store->ckpt_retire_below, &s->n_retire_paths);
+		store_journal_retire_paths(store, store->ckpt_retire_below, &s->n_retire_paths);
 }
 
 int
@@ -96,7 +96,7 @@ rotate_work(void *arg)
 	struct rotate_job *job = arg;
 
 	job->fd =
-	    store_journal_create(job->store->journal_dir, job->store->journal_dir_fd, job->num);
+		store_journal_create(job->store->journal_dir, job->store->journal_dir_fd, job->num);
 }
 
 static void

@@ -67,7 +67,7 @@ copy_row(struct copy *c, sqlite3_stmt *src, uint32_t new_uid)
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)c->dst_modseq);
 	sqlite3_bind_int64(st, 4, sqlite3_column_int64(src, 0) & STORE_FLAGS_STORABLE);
 	sqlite3_bind_int64(st, 5,
-	                   (sqlite3_int64)map_keywords(c, (uint64_t)sqlite3_column_int64(src, 1)));
+			   (sqlite3_int64)map_keywords(c, (uint64_t)sqlite3_column_int64(src, 1)));
 	sqlite3_bind_int64(st, 6, sqlite3_column_int64(src, 2));
 	sqlite3_bind_int64(st, 7, sqlite3_column_int64(src, 3));
 	sqlite3_bind_text(st, 8, (const char *)sqlite3_column_text(src, 4), -1, SQLITE_TRANSIENT);
@@ -80,8 +80,8 @@ move_row(struct copy *c, sqlite3_stmt *src, uint32_t uid, uint32_t new_uid)
 {
 	uint64_t kw = map_keywords(c, (uint64_t)sqlite3_column_int64(src, 1));
 	sqlite3_stmt *st =
-	    db_prepare(c->acct->db, "UPDATE messages SET mailbox = ?1, uid = ?2, modseq = ?3,"
-	                            " keywords = ?4 WHERE mailbox = ?5 AND uid = ?6");
+		db_prepare(c->acct->db, "UPDATE messages SET mailbox = ?1, uid = ?2, modseq = ?3,"
+					" keywords = ?4 WHERE mailbox = ?5 AND uid = ?6");
 	int rc;
 
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)c->dst.id);
@@ -96,7 +96,7 @@ move_row(struct copy *c, sqlite3_stmt *src, uint32_t uid, uint32_t new_uid)
 		return -1;
 	/* the replay repairs files through delivered: keep it pointing at the row */
 	st = db_prepare(c->acct->db, "UPDATE delivered SET mailbox = ?1, uid = ?2"
-	                             " WHERE mailbox = ?3 AND uid = ?4");
+				     " WHERE mailbox = ?3 AND uid = ?4");
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)c->dst.id);
 	sqlite3_bind_int64(st, 2, new_uid);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)c->src.id);
@@ -111,8 +111,8 @@ static int
 copy_one(struct copy *c, uint32_t uid)
 {
 	sqlite3_stmt *st =
-	    db_prepare(c->acct->db, "SELECT flags, keywords, internaldate, size, file, data"
-	                            " FROM messages WHERE mailbox = ? AND uid = ?");
+		db_prepare(c->acct->db, "SELECT flags, keywords, internaldate, size, file, data"
+					" FROM messages WHERE mailbox = ? AND uid = ?");
 	uint32_t new_uid = c->next_uid;
 	int rc;
 
@@ -129,7 +129,7 @@ copy_one(struct copy *c, uint32_t uid)
 		return -1;
 	c->next_uid++;
 	c->res->src_uids =
-	    xgrow(c->res->src_uids, &c->cap_res, c->res->count + 1, sizeof(uint32_t));
+		xgrow(c->res->src_uids, &c->cap_res, c->res->count + 1, sizeof(uint32_t));
 	c->res->dst_uids = xrealloc(c->res->dst_uids, c->cap_res * sizeof(uint32_t));
 	c->res->src_uids[c->res->count] = uid;
 	c->res->dst_uids[c->res->count++] = new_uid;
@@ -152,15 +152,15 @@ load_rows(struct copy *c, const char *dest, const char **error_r)
 	}
 	if (found <= 0)
 		return store_account_fail(c->acct,
-		                          found < 0 ? STORE_ERR_TEMP : STORE_ERR_NONEXISTENT,
-		                          "no such mailbox", error_r);
+					  found < 0 ? STORE_ERR_TEMP : STORE_ERR_NONEXISTENT,
+					  "no such mailbox", error_r);
 	found = store_mailbox_row_by_id(c->acct, c->view->mailbox_id, &c->src);
 	if (found <= 0 || c->src.uidvalidity != c->view->uidvalidity) {
 		if (found > 0)
 			store_mailbox_row_free(&c->src);
 		store_mailbox_row_free(&c->dst);
 		return store_account_fail(c->acct, STORE_ERR_NONEXISTENT,
-		                          "the selected mailbox is gone", error_r);
+					  "the selected mailbox is gone", error_r);
 	}
 	c->src_keywords = store_mailbox_keyword_list(&c->src, &c->n_src_keywords);
 	c->next_uid = c->dst.uidnext;
@@ -185,8 +185,9 @@ finish_rows(struct copy *c)
 	if (store_expunged_add(c->acct, c->src.id, c->moved, c->n_moved, src_modseq) < 0)
 		return -1;
 	c->src.highestmodseq = src_modseq;
-	return store_mailbox_set_next(
-	    c->acct, c->src.id, c->src.id == c->dst.id ? c->next_uid : c->src.uidnext, src_modseq);
+	return store_mailbox_set_next(c->acct, c->src.id,
+				      c->src.id == c->dst.id ? c->next_uid : c->src.uidnext,
+				      src_modseq);
 }
 
 static void
@@ -200,7 +201,7 @@ copy_free(struct copy *c)
 
 int
 store_view_copy(struct store_view *view, const uint32_t *uids, size_t n_uids, const char *dest,
-                bool move, struct store_copy_result *res, const char **error_r)
+		bool move, struct store_copy_result *res, const char **error_r)
 {
 	struct copy c = {.view = view, .acct = view->acct, .move = move, .res = res};
 	struct store_account *acct = view->acct;
@@ -209,7 +210,7 @@ store_view_copy(struct store_view *view, const uint32_t *uids, size_t n_uids, co
 	memset(res, 0, sizeof(*res));
 	if (move && view->readonly)
 		return store_account_fail(acct, STORE_ERR_NOT_ALLOWED, "mailbox is read-only",
-		                          error_r);
+					  error_r);
 	if (move && store_view_wake(view, error_r) < 0) /* before the index moves on */
 		return -1;
 	if (db_begin(acct->db) < 0)
@@ -233,10 +234,10 @@ store_view_copy(struct store_view *view, const uint32_t *uids, size_t n_uids, co
 		store_view_mark_expunged(view, c.moved, c.n_moved);
 	if (res->count > 0)
 		store_notify_emit(acct->store, STORE_EVENT_NEW, acct->name, c.dst.id, c.dst.name,
-		                  c.src.id == c.dst.id ? c.src.highestmodseq : c.dst_modseq);
+				  c.src.id == c.dst.id ? c.src.highestmodseq : c.dst_modseq);
 	if (c.n_moved > 0 && c.src.id != c.dst.id)
 		store_notify_emit(acct->store, STORE_EVENT_EXPUNGE, acct->name, c.src.id,
-		                  c.src.name, c.src.highestmodseq);
+				  c.src.name, c.src.highestmodseq);
 	copy_free(&c);
 	return 0;
 }

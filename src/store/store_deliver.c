@@ -36,7 +36,7 @@ pending_free(struct store_pending *p)
 
 static struct store_pending *
 pending_new(enum store_record_type type, const struct store_target *targets, size_t n,
-            const char *msg, size_t len, time_t internaldate, const char **error_r)
+	    const char *msg, size_t len, time_t internaldate, const char **error_r)
 {
 	struct store_pending *p = xcalloc(1, sizeof(*p));
 	struct store_rec *rec = &p->rec;
@@ -115,7 +115,7 @@ pending_finish(struct store_pending *p)
 		p->deliver_cb(p->ctx, p->result, p->result == 0 ? NULL : p->error);
 	else if (p->append_cb != NULL)
 		p->append_cb(p->ctx, p->result, p->uidvalidity, p->uid,
-		             p->result == 0 ? NULL : p->error);
+			     p->result == 0 ? NULL : p->error);
 	pending_free(p);
 }
 
@@ -149,7 +149,7 @@ pending_submit(struct store *store, struct store_pending *p, bool sync, const ch
 
 static int
 check_targets(struct store *store, const struct store_target *targets, size_t n,
-              const char **error_r)
+	      const char **error_r)
 {
 	if (n == 0) {
 		*error_r = "no delivery targets";
@@ -184,14 +184,14 @@ sync_deliver_cb(void *ctx, int result, const char *error)
 
 void
 store_deliver(struct store *store, const struct store_target *targets, size_t n_targets,
-              const char *msg, size_t len, time_t internaldate, store_deliver_cb *cb, void *ctx)
+	      const char *msg, size_t len, time_t internaldate, store_deliver_cb *cb, void *ctx)
 {
 	struct store_pending *p;
 	const char *error;
 
 	if (check_targets(store, targets, n_targets, &error) < 0 ||
 	    (p = pending_new(STORE_RECORD_DELIVER, targets, n_targets, msg, len, internaldate,
-	                     &error)) == NULL) {
+			     &error)) == NULL) {
 		cb(ctx, -1, error);
 		return;
 	}
@@ -202,7 +202,7 @@ store_deliver(struct store *store, const struct store_target *targets, size_t n_
 
 int
 store_deliver_sync(struct store *store, const struct store_target *targets, size_t n_targets,
-                   const char *msg, size_t len, time_t internaldate, const char **error_r)
+		   const char *msg, size_t len, time_t internaldate, const char **error_r)
 {
 	struct sync_wait w = {0};
 	struct store_pending *p;
@@ -225,8 +225,8 @@ store_deliver_sync(struct store *store, const struct store_target *targets, size
 
 static struct store_pending *
 append_new(struct store_account *acct, const char *mailbox, uint32_t flags,
-           const char *const *keywords, size_t n_keywords, const char *msg, size_t len,
-           time_t internaldate, const char **error_r)
+	   const char *const *keywords, size_t n_keywords, const char *msg, size_t len,
+	   time_t internaldate, const char **error_r)
 {
 	struct store_target target = {acct->name, mailbox, NULL, 0};
 	struct store_mailbox_row row;
@@ -247,7 +247,7 @@ append_new(struct store_account *acct, const char *mailbox, uint32_t flags,
 	if (found <= 0) {
 		free(name);
 		store_account_fail(acct, found < 0 ? STORE_ERR_TEMP : STORE_ERR_NONEXISTENT,
-		                   found < 0 ? "index error" : "no such mailbox", error_r);
+				   found < 0 ? "index error" : "no such mailbox", error_r);
 		return NULL;
 	}
 	target.mailbox = name;
@@ -267,8 +267,8 @@ append_new(struct store_account *acct, const char *mailbox, uint32_t flags,
 
 void
 store_append(struct store_account *acct, const char *mailbox, uint32_t flags,
-             const char *const *keywords, size_t n_keywords, time_t internaldate, const char *msg,
-             size_t len, store_append_cb *cb, void *ctx)
+	     const char *const *keywords, size_t n_keywords, time_t internaldate, const char *msg,
+	     size_t len, store_append_cb *cb, void *ctx)
 {
 	struct store_pending *p;
 	const char *error;
@@ -297,9 +297,9 @@ sync_append_cb(void *ctx, int result, uint32_t uidvalidity, uint32_t uid, const 
 
 int
 store_append_sync(struct store_account *acct, const char *mailbox, uint32_t flags,
-                  const char *const *keywords, size_t n_keywords, time_t internaldate,
-                  const char *msg, size_t len, uint32_t *uidvalidity_r, uint32_t *uid_r,
-                  const char **error_r)
+		  const char *const *keywords, size_t n_keywords, time_t internaldate,
+		  const char *msg, size_t len, uint32_t *uidvalidity_r, uint32_t *uid_r,
+		  const char **error_r)
 {
 	struct sync_wait w = {0};
 	struct store_pending *p;

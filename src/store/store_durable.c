@@ -157,7 +157,7 @@ store_durable_checkpoint_index(const char *path)
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
 	    SQLITE_OK) {
 		log_error("store: checkpoint: cannot open %s: %s", path,
-		          db != NULL ? sqlite3_errmsg(db) : "out of memory");
+			  db != NULL ? sqlite3_errmsg(db) : "out of memory");
 		sqlite3_close(db);
 		return -1;
 	}
@@ -180,11 +180,11 @@ store_durable_checkpoint_index(const char *path)
 	sqlite3_exec(db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
 	if (rc == SQLITE_OK && n_log > 0 && n_ckpt == n_log &&
 	    sqlite3_exec(db,
-	                 "BEGIN IMMEDIATE;"
-	                 " INSERT OR REPLACE INTO meta (key, value) VALUES ('wal_restarts',"
-	                 " coalesce((SELECT value FROM meta WHERE key = 'wal_restarts'), 0) + 1);"
-	                 " COMMIT;",
-	                 NULL, NULL, NULL) != SQLITE_OK &&
+			 "BEGIN IMMEDIATE;"
+			 " INSERT OR REPLACE INTO meta (key, value) VALUES ('wal_restarts',"
+			 " coalesce((SELECT value FROM meta WHERE key = 'wal_restarts'), 0) + 1);"
+			 " COMMIT;",
+			 NULL, NULL, NULL) != SQLITE_OK &&
 	    !sqlite3_get_autocommit(db))
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close(db);

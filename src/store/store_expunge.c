@@ -36,7 +36,7 @@ sorted_copy(const uint32_t *uids, size_t n)
 
 int
 store_expunged_add(struct store_account *acct, uint64_t mailbox_id, const uint32_t *uids, size_t n,
-                   uint64_t modseq)
+		   uint64_t modseq)
 {
 	for (size_t i = 0; i < n;) {
 		sqlite3_stmt *st = store_stmt(acct, STORE_STMT_EXPUNGED_INSERT);
@@ -68,7 +68,7 @@ set_modseq(struct store_account *acct, uint64_t mailbox_id, uint64_t modseq)
 /* Deletes uid's row and msgdata; appends its file name to files. 1 deleted, 0 none. */
 static int
 delete_row(struct store_account *acct, uint64_t mailbox_id, uint32_t uid, char ***files,
-           size_t *n_files, size_t *cap)
+	   size_t *n_files, size_t *cap)
 {
 	sqlite3_stmt *st = store_stmt(acct, STORE_STMT_MESSAGE_DELETE);
 	sqlite3_int64 data;
@@ -91,7 +91,7 @@ delete_row(struct store_account *acct, uint64_t mailbox_id, uint32_t uid, char *
 
 int
 store_view_expunge(struct store_view *view, const uint32_t *uids, size_t n_uids,
-                   const char **error_r)
+		   const char **error_r)
 {
 	struct store_account *acct = view->acct;
 	struct store_mailbox_row row;
@@ -102,7 +102,7 @@ store_view_expunge(struct store_view *view, const uint32_t *uids, size_t n_uids,
 
 	if (view->readonly)
 		return store_account_fail(acct, STORE_ERR_NOT_ALLOWED, "mailbox is read-only",
-		                          error_r);
+					  error_r);
 	if (n_uids == 0)
 		return 0;
 	if (store_view_wake(view, error_r) < 0) /* before the index moves on */
@@ -137,7 +137,7 @@ store_view_expunge(struct store_view *view, const uint32_t *uids, size_t n_uids,
 		acct->errcode = STORE_ERR_NONE;
 		if (n_gone > 0)
 			store_notify_emit(acct->store, STORE_EVENT_EXPUNGE, acct->name, row.id,
-			                  row.name, row.highestmodseq + 1);
+					  row.name, row.highestmodseq + 1);
 		rc = 0;
 	}
 	free(sorted);

@@ -20,7 +20,7 @@ store_files_release(struct store_account *acct, char **files, size_t n)
 {
 	sqlite3_stmt *ref = db_prepare(acct->db, "SELECT 1 FROM messages WHERE file = ? LIMIT 1");
 	sqlite3_stmt *ins = db_prepare(acct->db, "INSERT OR IGNORE INTO pending_unlink (file)"
-	                                         " VALUES (?)");
+						 " VALUES (?)");
 	int ret = 0;
 
 	for (size_t i = 0; i < n; i++) {

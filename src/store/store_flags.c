@@ -61,7 +61,7 @@ apply_op(const struct flag_op *op, uint32_t *flags, uint64_t *kw)
 
 static int
 store_one(struct store_view *view, uint32_t uid, const struct flag_op *op, uint64_t unchangedsince,
-          uint64_t modseq, struct store_flags_result *res, size_t *cap_f, size_t *cap_c)
+	  uint64_t modseq, struct store_flags_result *res, size_t *cap_f, size_t *cap_c)
 {
 	struct store_account *acct = view->acct;
 	sqlite3_stmt *st = store_stmt(acct, STORE_STMT_MESSAGE_FLAGS);
@@ -107,9 +107,9 @@ fail(struct store_account *acct, enum store_error code, const char *msg,
 
 int
 store_view_store_flags(struct store_view *view, const uint32_t *uids, size_t n_uids,
-                       enum store_flags_mode mode, uint32_t flags, const char *const *keywords,
-                       size_t n_keywords, uint64_t unchangedsince, struct store_flags_result *res,
-                       const char **error_r)
+		       enum store_flags_mode mode, uint32_t flags, const char *const *keywords,
+		       size_t n_keywords, uint64_t unchangedsince, struct store_flags_result *res,
+		       const char **error_r)
 {
 	struct store_account *acct = view->acct;
 	struct flag_op op = {mode, flags & STORE_FLAGS_STORABLE, 0};
@@ -121,7 +121,7 @@ store_view_store_flags(struct store_view *view, const uint32_t *uids, size_t n_u
 	memset(res, 0, sizeof(*res));
 	if (view->readonly)
 		return store_account_fail(acct, STORE_ERR_NOT_ALLOWED, "mailbox is read-only",
-		                          error_r);
+					  error_r);
 	if (store_view_wake(view, error_r) < 0) /* before the index moves on */
 		return -1;
 	if (db_begin(acct->db) < 0)
@@ -131,7 +131,7 @@ store_view_store_flags(struct store_view *view, const uint32_t *uids, size_t n_u
 		if (found > 0)
 			store_mailbox_row_free(&row);
 		return fail(acct, found < 0 ? STORE_ERR_TEMP : STORE_ERR_NONEXISTENT,
-		            "no such mailbox", res, error_r);
+			    "no such mailbox", res, error_r);
 	}
 	if (mode == STORE_FLAGS_REMOVE)
 		op.keywords = known_bits(&row, keywords, n_keywords);
@@ -140,12 +140,12 @@ store_view_store_flags(struct store_view *view, const uint32_t *uids, size_t n_u
 	if (rc != 0) {
 		store_mailbox_row_free(&row);
 		return fail(acct, rc < 0 ? STORE_ERR_TEMP : STORE_ERR_LIMIT,
-		            rc < 0 ? "index write failed" : "too many keywords", res, error_r);
+			    rc < 0 ? "index write failed" : "too many keywords", res, error_r);
 	}
 	res->modseq = row.highestmodseq + 1;
 	for (size_t i = 0; i < n_uids && rc == 0; i++)
-		rc =
-		    store_one(view, uids[i], &op, unchangedsince, res->modseq, res, &cap_f, &cap_c);
+		rc = store_one(view, uids[i], &op, unchangedsince, res->modseq, res, &cap_f,
+			       &cap_c);
 	if (rc == 0 && res->n_changed > 0) {
 		st = store_stmt(acct, STORE_STMT_MAILBOX_SET_MODSEQ);
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)res->modseq);
@@ -166,7 +166,7 @@ store_view_store_flags(struct store_view *view, const uint32_t *uids, size_t n_u
 	acct->errcode = STORE_ERR_NONE;
 	if (res->n_changed > 0)
 		store_notify_emit(acct->store, STORE_EVENT_FLAGS, acct->name, row.id, row.name,
-		                  res->modseq);
+				  res->modseq);
 	store_mailbox_row_free(&row);
 	return 0;
 }

@@ -118,7 +118,7 @@ write_all_at(int fd, struct iovec *iov, int n, off_t off)
 
 int
 store_journal_write(struct store *store, const struct store_rec *rec, uint64_t *seq_r,
-                    const char **error_r)
+		    const char **error_r)
 {
 	struct store_jfile *jf = current(store);
 	struct buf head = BUF_INIT;

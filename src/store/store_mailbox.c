@@ -16,10 +16,10 @@ static const struct {
 	unsigned bit;
 	const char *name;
 } special_uses[] = {
-    {STORE_MAILBOX_SENT, "\\Sent"},       {STORE_MAILBOX_DRAFTS, "\\Drafts"},
-    {STORE_MAILBOX_TRASH, "\\Trash"},     {STORE_MAILBOX_JUNK, "\\Junk"},
-    {STORE_MAILBOX_ARCHIVE, "\\Archive"}, {STORE_MAILBOX_ALL, "\\All"},
-    {STORE_MAILBOX_FLAGGED, "\\Flagged"},
+	{STORE_MAILBOX_SENT, "\\Sent"},       {STORE_MAILBOX_DRAFTS, "\\Drafts"},
+	{STORE_MAILBOX_TRASH, "\\Trash"},     {STORE_MAILBOX_JUNK, "\\Junk"},
+	{STORE_MAILBOX_ARCHIVE, "\\Archive"}, {STORE_MAILBOX_ALL, "\\All"},
+	{STORE_MAILBOX_FLAGGED, "\\Flagged"},
 };
 
 const char *
@@ -95,7 +95,7 @@ row_get(sqlite3_stmt *st, struct store_mailbox_row *row)
 
 int
 store_mailbox_row_by_name(struct store_account *acct, const char *name,
-                          struct store_mailbox_row *row)
+			  struct store_mailbox_row *row)
 {
 	sqlite3_stmt *st = store_stmt(acct, STORE_STMT_MAILBOX_BY_NAME);
 
@@ -178,7 +178,7 @@ save_keywords(struct store_account *acct, struct store_mailbox_row *row, char **
 
 int
 store_mailbox_keyword_bits(struct store_account *acct, struct store_mailbox_row *row,
-                           const char *const *names, size_t n, uint64_t *bits_r)
+			   const char *const *names, size_t n, uint64_t *bits_r)
 {
 	size_t count, cap;
 	char **list = store_mailbox_keyword_list(row, &count);

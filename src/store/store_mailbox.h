@@ -39,7 +39,7 @@ struct store_mailbox_info {
  * does not exist (STORE_MAILBOX_NONEXISTENT). IMAP applies LIST patterns itself. Free with
  * store_mailbox_list_free(). 0 ok, -1 with *error_r. */
 int store_mailbox_list(struct store_account *acct, struct store_mailbox_info **list_r,
-                       size_t *count_r, const char **error_r);
+		       size_t *count_r, const char **error_r);
 void store_mailbox_list_free(struct store_mailbox_info **list, size_t count);
 /* "\\Sent" etc. for the first special-use bit in attrs, NULL if none. */
 const char *store_mailbox_special_use_name(unsigned attrs);
@@ -52,7 +52,7 @@ int store_mailbox_name_normalize(char *name);
  * (RFC 6154 CREATE-SPECIAL-USE; 0 for none). Creating a \Noselect parent makes it a real
  * mailbox with a new UIDVALIDITY. Fails with STORE_ERR_EXISTS if it exists. */
 int store_mailbox_create(struct store_account *acct, const char *name, unsigned special_use,
-                         const char **error_r);
+			 const char **error_r);
 /* RFC 3501 6.3.4: INBOX cannot be deleted; a mailbox with children loses its messages and
  * becomes \Noselect; a \Noselect with children cannot be deleted. The UIDVALIDITY of a
  * later mailbox of that name is new. Subscriptions are kept (RFC 3501 6.3.6). */
@@ -62,14 +62,14 @@ int store_mailbox_delete(struct store_account *acct, const char *name, const cha
  * moves its messages into a new mailbox new_name (new UIDVALIDITY) and leaves INBOX empty
  * (its children stay). Fails with STORE_ERR_EXISTS if new_name exists. */
 int store_mailbox_rename(struct store_account *acct, const char *name, const char *new_name,
-                         const char **error_r);
+			 const char **error_r);
 /* Subscriptions may name mailboxes that do not exist (RFC 3501 6.3.6). Idempotent. */
 int store_mailbox_subscribe(struct store_account *acct, const char *name, const char **error_r);
 int store_mailbox_unsubscribe(struct store_account *acct, const char *name, const char **error_r);
 /* Sets the special-use attributes of an existing mailbox (e.g. RFC 6154 METADATA-less admin
  * use). */
 int store_mailbox_set_special_use(struct store_account *acct, const char *name,
-                                  unsigned special_use, const char **error_r);
+				  unsigned special_use, const char **error_r);
 
 /* RFC 3501 6.3.10 STATUS, RFC 7162 HIGHESTMODSEQ, RFC 8438 SIZE. Reading it changes no
  * \Recent state. Fails with STORE_ERR_NONEXISTENT for a missing or \Noselect mailbox. */
@@ -83,6 +83,6 @@ struct store_status {
 	uint64_t size; /* sum of RFC822.SIZE */
 };
 int store_mailbox_status(struct store_account *acct, const char *name, struct store_status *st,
-                         const char **error_r);
+			 const char **error_r);
 
 #endif

@@ -63,10 +63,10 @@ mark_children(struct store_mailbox_info *list, size_t n)
 
 int
 store_mailbox_list(struct store_account *acct, struct store_mailbox_info **list_r, size_t *count_r,
-                   const char **error_r)
+		   const char **error_r)
 {
 	sqlite3_stmt *st =
-	    db_prepare(acct->db, "SELECT name, special_use, noselect FROM mailboxes");
+		db_prepare(acct->db, "SELECT name, special_use, noselect FROM mailboxes");
 	struct store_mailbox_info *list = NULL;
 	size_t n = 0, cap = 0, n_subs, n_mailboxes;
 	char **subs = read_subscriptions(acct, &n_subs);
@@ -76,7 +76,7 @@ store_mailbox_list(struct store_account *acct, struct store_mailbox_info **list_
 		list = xgrow(list, &cap, n + 1, sizeof(*list));
 		list[n].name = xstrdup((const char *)sqlite3_column_text(st, 0));
 		list[n].attrs =
-		    (unsigned)sqlite3_column_int64(st, 1) & STORE_MAILBOX_SPECIAL_USE_MASK;
+			(unsigned)sqlite3_column_int64(st, 1) & STORE_MAILBOX_SPECIAL_USE_MASK;
 		if (sqlite3_column_int(st, 2))
 			list[n].attrs |= STORE_MAILBOX_NOSELECT;
 		n++;
@@ -132,7 +132,7 @@ subscription(struct store_account *acct, const char *name, bool on, const char *
 		return store_account_fail(acct, STORE_ERR_INVALID, "invalid mailbox name", error_r);
 	}
 	st = db_prepare(acct->db, on ? "INSERT OR IGNORE INTO subscriptions (name) VALUES (?)"
-	                             : "DELETE FROM subscriptions WHERE name = ?");
+				     : "DELETE FROM subscriptions WHERE name = ?");
 	sqlite3_bind_text(st, 1, n, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
@@ -161,7 +161,7 @@ store_mailbox_unsubscribe(struct store_account *acct, const char *name, const ch
 
 int
 store_mailbox_set_special_use(struct store_account *acct, const char *name, unsigned special_use,
-                              const char **error_r)
+			      const char **error_r)
 {
 	struct store_mailbox_row row;
 	char *n = xstrdup(name);
@@ -172,7 +172,7 @@ store_mailbox_set_special_use(struct store_account *acct, const char *name, unsi
 	free(n);
 	if (found <= 0)
 		return store_account_fail(acct, found < 0 ? STORE_ERR_TEMP : STORE_ERR_NONEXISTENT,
-		                          "no such mailbox", error_r);
+					  "no such mailbox", error_r);
 	st = db_prepare(acct->db, "UPDATE mailboxes SET special_use = ? WHERE id = ?");
 	sqlite3_bind_int64(st, 1, special_use & STORE_MAILBOX_SPECIAL_USE_MASK);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)row.id);
@@ -188,7 +188,7 @@ store_mailbox_set_special_use(struct store_account *acct, const char *name, unsi
 
 int
 store_mailbox_status(struct store_account *acct, const char *name, struct store_status *status,
-                     const char **error_r)
+		     const char **error_r)
 {
 	struct store_mailbox_row row;
 	char *n = xstrdup(name);
@@ -203,9 +203,9 @@ store_mailbox_status(struct store_account *acct, const char *name, struct store_
 	}
 	if (found <= 0)
 		return store_account_fail(acct, found < 0 ? STORE_ERR_TEMP : STORE_ERR_NONEXISTENT,
-		                          "no such mailbox", error_r);
+					  "no such mailbox", error_r);
 	st = db_prepare(acct->db, "SELECT count(*), sum(size), sum((flags & 1) = 0),"
-	                          " sum(uid >= ?) FROM messages WHERE mailbox = ?");
+				  " sum(uid >= ?) FROM messages WHERE mailbox = ?");
 	sqlite3_bind_int64(st, 1, row.recent_uid);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)row.id);
 	rc = sqlite3_step(st);

@@ -34,7 +34,7 @@ store_mailbox_insert(struct store_account *acct, const char *name, unsigned spec
 	if (store_account_new_uidvalidity(acct, &uidvalidity) < 0)
 		return -1;
 	st = db_prepare(acct->db, "INSERT INTO mailboxes (name, uidvalidity, special_use)"
-	                          " VALUES (?, ?, ?)");
+				  " VALUES (?, ?, ?)");
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, uidvalidity);
 	sqlite3_bind_int64(st, 3, special_use & STORE_MAILBOX_SPECIAL_USE_MASK);
@@ -70,8 +70,8 @@ bool
 store_mailbox_has_children(struct store_account *acct, const char *name)
 {
 	sqlite3_stmt *st =
-	    db_prepare(acct->db, "SELECT 1 FROM mailboxes WHERE"
-	                         " substr(name, 1, length(?1) + 1) = ?1 || '/' LIMIT 1");
+		db_prepare(acct->db, "SELECT 1 FROM mailboxes WHERE"
+				     " substr(name, 1, length(?1) + 1) = ?1 || '/' LIMIT 1");
 	bool ret;
 
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -83,7 +83,7 @@ store_mailbox_has_children(struct store_account *acct, const char *name)
 /* Ends a structural change: commit (durable once store_account_sync calls back), event. */
 int
 store_mailbox_finish(struct store_account *acct, uint64_t id, const char *name,
-                     const char **error_r)
+		     const char **error_r)
 {
 	if (db_commit(acct->db) < 0) {
 		db_rollback(acct->db);
@@ -96,7 +96,7 @@ store_mailbox_finish(struct store_account *acct, uint64_t id, const char *name,
 
 int
 store_mailbox_fail_tx(struct store_account *acct, enum store_error code, const char *msg,
-                      const char **error_r)
+		      const char **error_r)
 {
 	db_rollback(acct->db);
 	return store_account_fail(acct, code, msg, error_r);
@@ -104,7 +104,7 @@ store_mailbox_fail_tx(struct store_account *acct, enum store_error code, const c
 
 int
 store_mailbox_create(struct store_account *acct, const char *name, unsigned special_use,
-                     const char **error_r)
+		     const char **error_r)
 {
 	struct store_mailbox_row row;
 	char *n = store_mailbox_normalized(acct, name, error_r);
@@ -121,13 +121,13 @@ store_mailbox_create(struct store_account *acct, const char *name, unsigned spec
 		store_mailbox_row_free(&row);
 		free(n);
 		return store_mailbox_fail_tx(acct, STORE_ERR_EXISTS, "mailbox already exists",
-		                             error_r);
+					     error_r);
 	}
 	if (found > 0) {
 		/* a \Noselect parent becomes a mailbox: a new incarnation */
 		sqlite3_stmt *st =
-		    db_prepare(acct->db, "UPDATE mailboxes SET noselect = 0,"
-		                         " uidvalidity = ?, special_use = ? WHERE id = ?");
+			db_prepare(acct->db, "UPDATE mailboxes SET noselect = 0,"
+					     " uidvalidity = ?, special_use = ? WHERE id = ?");
 		uint32_t uidvalidity;
 
 		found = store_account_new_uidvalidity(acct, &uidvalidity) < 0 ? -1 : 1;
@@ -140,9 +140,9 @@ store_mailbox_create(struct store_account *acct, const char *name, unsigned spec
 		store_mailbox_row_free(&row);
 	} else if (found == 0) {
 		found = store_mailbox_create_parents(acct, n) < 0 ||
-		                store_mailbox_insert(acct, n, special_use) < 0
-		            ? -1
-		            : 1;
+					store_mailbox_insert(acct, n, special_use) < 0
+				? -1
+				: 1;
 	}
 	if (found < 0) {
 		free(n);
@@ -158,7 +158,7 @@ static int
 delete_messages(struct store_account *acct, uint64_t id, char ***files, size_t *n_files)
 {
 	sqlite3_stmt *st = db_prepare(acct->db, "DELETE FROM messages WHERE mailbox = ?"
-	                                        " RETURNING file, data");
+						" RETURNING file, data");
 	size_t cap = 0;
 	int rc;
 
@@ -198,7 +198,7 @@ store_mailbox_delete(struct store_account *acct, const char *name, const char **
 	if (strcmp(n, "INBOX") == 0) {
 		free(n);
 		return store_account_fail(acct, STORE_ERR_NOT_ALLOWED, "INBOX cannot be deleted",
-		                          error_r);
+					  error_r);
 	}
 	if (db_begin(acct->db) < 0) {
 		free(n);
@@ -211,11 +211,11 @@ store_mailbox_delete(struct store_account *acct, const char *name, const char **
 			store_mailbox_row_free(&row);
 		free(n);
 		return store_mailbox_fail_tx(
-		    acct,
-		    found < 0    ? STORE_ERR_TEMP
-		    : found == 0 ? STORE_ERR_NONEXISTENT
-		                 : STORE_ERR_NOT_ALLOWED,
-		    found == 0 ? "no such mailbox" : "mailbox has children", error_r);
+			acct,
+			found < 0    ? STORE_ERR_TEMP
+			: found == 0 ? STORE_ERR_NONEXISTENT
+				     : STORE_ERR_NOT_ALLOWED,
+			found == 0 ? "no such mailbox" : "mailbox has children", error_r);
 	}
 	/* hibernated views rebuild from the index: they need it before it forgets */
 	store_view_wake_mailbox(acct, row.id);
@@ -224,8 +224,8 @@ store_mailbox_delete(struct store_account *acct, const char *name, const char **
 		rc = -1;
 	/* RFC 3501 6.3.4: with children it stays as a \Noselect name */
 	st = db_prepare(acct->db, children ? "UPDATE mailboxes SET noselect = 1, keywords = '',"
-	                                     " special_use = 0 WHERE id = ?"
-	                                   : "DELETE FROM mailboxes WHERE id = ?");
+					     " special_use = 0 WHERE id = ?"
+					   : "DELETE FROM mailboxes WHERE id = ?");
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)row.id);
 	if (rc < 0 || sqlite3_step(st) != SQLITE_DONE)
 		rc = -1;

@@ -13,8 +13,8 @@ static int
 rename_names(struct store_account *acct, const char *table, const char *name, const char *new_name)
 {
 	char *sel = xasprintf("SELECT name FROM %s WHERE name = ?1 OR"
-	                      " substr(name, 1, length(?1) + 1) = ?1 || '/'",
-	                      table);
+			      " substr(name, 1, length(?1) + 1) = ?1 || '/'",
+			      table);
 	char *upd = xasprintf("UPDATE OR REPLACE %s SET name = ? WHERE name = ?", table);
 	sqlite3_stmt *st = db_prepare(acct->db, sel), *up = db_prepare(acct->db, upd);
 	char **names = NULL;
@@ -62,7 +62,7 @@ exec_ids(struct store_account *acct, const char *sql, uint64_t a, uint64_t b)
  * takes over INBOX's UIDNEXT, HIGHESTMODSEQ and keywords; INBOX records them as expunged. */
 static int
 rename_inbox(struct store_account *acct, const struct store_mailbox_row *inbox,
-             const char *new_name)
+	     const char *new_name)
 {
 	struct store_mailbox_row row;
 	sqlite3_stmt *st;
@@ -81,11 +81,11 @@ rename_inbox(struct store_account *acct, const struct store_mailbox_row *inbox,
 	}
 	sqlite3_finalize(st);
 	ret = exec_ids(acct, "UPDATE messages SET mailbox = ?2 WHERE mailbox = ?1", inbox->id,
-	               row.id);
+		       row.id);
 	ret |= exec_ids(acct, "UPDATE delivered SET mailbox = ?2 WHERE mailbox = ?1", inbox->id,
-	                row.id);
+			row.id);
 	st = db_prepare(acct->db, "UPDATE mailboxes SET uidnext = ?, highestmodseq = ?,"
-	                          " keywords = ? WHERE id = ?");
+				  " keywords = ? WHERE id = ?");
 	sqlite3_bind_int64(st, 1, inbox->uidnext);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)inbox->highestmodseq + 1);
 	sqlite3_bind_text(st, 3, inbox->keywords, -1, SQLITE_STATIC);
@@ -96,7 +96,7 @@ rename_inbox(struct store_account *acct, const struct store_mailbox_row *inbox,
 	if (n > 0) {
 		ret |= store_expunged_add(acct, inbox->id, uids, n, inbox->highestmodseq + 1);
 		ret |= store_mailbox_set_next(acct, inbox->id, inbox->uidnext,
-		                              inbox->highestmodseq + 1);
+					      inbox->highestmodseq + 1);
 	}
 	free(uids);
 	store_mailbox_row_free(&row);
@@ -105,7 +105,7 @@ rename_inbox(struct store_account *acct, const struct store_mailbox_row *inbox,
 
 int
 store_mailbox_rename(struct store_account *acct, const char *name, const char *new_name,
-                     const char **error_r)
+		     const char **error_r)
 {
 	char *o = store_mailbox_normalized(acct, name, error_r), *nn;
 	struct store_mailbox_row row, other;
@@ -117,11 +117,11 @@ store_mailbox_rename(struct store_account *acct, const char *name, const char *n
 	nn = store_mailbox_normalized(acct, new_name, error_r);
 	olen = strlen(o);
 	if (nn == NULL || strcmp(o, nn) == 0 || (strncmp(nn, o, olen) == 0 && nn[olen] == '/')) {
-		ret = nn == NULL
-		          ? -1
-		          : store_account_fail(
-		                acct, strcmp(o, nn) == 0 ? STORE_ERR_EXISTS : STORE_ERR_INVALID,
-		                "cannot rename a mailbox to itself", error_r);
+		ret = nn == NULL ? -1
+				 : store_account_fail(acct,
+						      strcmp(o, nn) == 0 ? STORE_ERR_EXISTS
+									 : STORE_ERR_INVALID,
+						      "cannot rename a mailbox to itself", error_r);
 		free(o);
 		free(nn);
 		return ret;
@@ -138,14 +138,14 @@ store_mailbox_rename(struct store_account *acct, const char *name, const char *n
 		free(o);
 		free(nn);
 		return store_mailbox_fail_tx(acct, STORE_ERR_EXISTS, "mailbox already exists",
-		                             error_r);
+					     error_r);
 	}
 	if (found <= 0) {
 		free(o);
 		free(nn);
 		return store_mailbox_fail_tx(acct,
-		                             found < 0 ? STORE_ERR_TEMP : STORE_ERR_NONEXISTENT,
-		                             "no such mailbox", error_r);
+					     found < 0 ? STORE_ERR_TEMP : STORE_ERR_NONEXISTENT,
+					     "no such mailbox", error_r);
 	}
 	ret = store_mailbox_create_parents(acct, nn);
 	if (ret == 0 && strcmp(o, "INBOX") == 0)
@@ -159,7 +159,7 @@ store_mailbox_rename(struct store_account *acct, const char *name, const char *n
 		ret = store_mailbox_finish(acct, row.id, nn, error_r);
 	if (ret == 0 && strcmp(o, "INBOX") == 0)
 		store_notify_emit(acct->store, STORE_EVENT_EXPUNGE, acct->name, row.id, "INBOX",
-		                  row.highestmodseq + 1);
+				  row.highestmodseq + 1);
 	store_mailbox_row_free(&row);
 	free(o);
 	free(nn);

@@ -29,10 +29,14 @@ static const struct {
 	unsigned field;
 	const char *column;
 } blob_columns[] = {
-	{STORE_MSG_ENVELOPE, "d.envelope"}, {STORE_MSG_BODY, "d.body"},
-	{STORE_MSG_BODYSTRUCTURE, "d.bodystructure"}, {STORE_MSG_PARTS, "d.parts"},
-	{STORE_MSG_SEARCH, "d.subject"}, {STORE_MSG_SEARCH, "d.from_"},
-	{STORE_MSG_SEARCH, "d.to_"}, {STORE_MSG_SEARCH, "d.cc"},
+	{STORE_MSG_ENVELOPE, "d.envelope"},
+	{STORE_MSG_BODY, "d.body"},
+	{STORE_MSG_BODYSTRUCTURE, "d.bodystructure"},
+	{STORE_MSG_PARTS, "d.parts"},
+	{STORE_MSG_SEARCH, "d.subject"},
+	{STORE_MSG_SEARCH, "d.from_"},
+	{STORE_MSG_SEARCH, "d.to_"},
+	{STORE_MSG_SEARCH, "d.cc"},
 	{STORE_MSG_SEARCH, "d.message_id"},
 };
 #define N_BLOBS (sizeof(blob_columns) / sizeof(blob_columns[0]))
@@ -50,9 +54,10 @@ select_sql(unsigned fields, bool range)
 		if (fields & blob_columns[i].field)
 			buf_printf(&sql, ", %s", blob_columns[i].column);
 	}
-	buf_printf(&sql, " FROM messages m JOIN msgdata d ON d.id = m.data"
-	                 " WHERE m.mailbox = ?1 AND %s",
-	           range ? "m.uid BETWEEN ?2 AND ?3 ORDER BY m.uid" : "m.uid = ?2");
+	buf_printf(&sql,
+		   " FROM messages m JOIN msgdata d ON d.id = m.data"
+		   " WHERE m.mailbox = ?1 AND %s",
+		   range ? "m.uid BETWEEN ?2 AND ?3 ORDER BY m.uid" : "m.uid = ?2");
 	return buf_steal(&sql);
 }
 
@@ -74,8 +79,8 @@ static void
 keep_blobs(struct store_account *acct, struct store_msg_meta *m)
 {
 	struct store_blob *blobs[] = {&m->envelope, &m->body,    &m->bodystructure,
-	                              &m->parts,    &m->subject, &m->from,
-	                              &m->to,       &m->cc,      &m->message_id};
+				      &m->parts,    &m->subject, &m->from,
+				      &m->to,       &m->cc,      &m->message_id};
 	size_t total = 0, off = 0;
 
 	for (size_t i = 0; i < sizeof(blobs) / sizeof(blobs[0]); i++)
@@ -96,8 +101,8 @@ static void
 read_meta(sqlite3_stmt *st, unsigned fields, struct store_msg_meta *m)
 {
 	struct store_blob *blobs[N_BLOBS] = {&m->envelope, &m->body,    &m->bodystructure,
-	                                     &m->parts,    &m->subject, &m->from,
-	                                     &m->to,       &m->cc,      &m->message_id};
+					     &m->parts,    &m->subject, &m->from,
+					     &m->to,       &m->cc,      &m->message_id};
 	int col = FIXED_COLUMNS;
 
 	m->uid = (uint32_t)sqlite3_column_int64(st, 0);
@@ -127,7 +132,7 @@ read_meta(sqlite3_stmt *st, unsigned fields, struct store_msg_meta *m)
 
 int
 store_msg_get(struct store_view *view, uint32_t uid, unsigned fields, struct store_msg_meta *meta_r,
-              const char **error_r)
+	      const char **error_r)
 {
 	struct store_account *acct = view->acct;
 	sqlite3_stmt *st;
@@ -192,7 +197,7 @@ store_msg_cursor_open(struct store_view *view, uint32_t uid_lo, uint32_t uid_hi,
 
 int
 store_msg_cursor_next(struct store_msg_cursor *cur, struct store_msg_meta *meta_r,
-                      const char **error_r)
+		      const char **error_r)
 {
 	int rc = sqlite3_step(cur->st);
 
@@ -242,14 +247,14 @@ store_msg_open(struct store_view *view, uint32_t uid, uint64_t *size_r, const ch
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return store_account_fail(acct, STORE_ERR_TEMP, "cannot open the message file",
-		                          error_r);
+					  error_r);
 	acct->errcode = STORE_ERR_NONE;
 	return fd;
 }
 
 int
 store_msg_read(struct store_view *view, uint32_t uid, uint64_t offset, uint64_t len,
-               struct buf *out, const char **error_r)
+	       struct buf *out, const char **error_r)
 {
 	uint64_t size;
 	int fd = store_msg_open(view, uid, &size, error_r);
@@ -269,7 +274,7 @@ store_msg_read(struct store_view *view, uint32_t uid, uint64_t offset, uint64_t 
 		if (n <= 0) {
 			close(fd);
 			return store_account_fail(view->acct, STORE_ERR_TEMP,
-			                          "cannot read the message file", error_r);
+						  "cannot read the message file", error_r);
 		}
 		out->len += (size_t)n;
 		out->data[out->len] = '\0';

@@ -24,8 +24,8 @@ enum store_msg_field {
 	STORE_MSG_ENVELOPE = 1 << 0,
 	STORE_MSG_BODY = 1 << 1, /* BODY (no extension data) */
 	STORE_MSG_BODYSTRUCTURE = 1 << 2,
-	STORE_MSG_PARTS = 1 << 3,  /* msg_summary parts blob (mime_parts) */
-	STORE_MSG_SEARCH = 1 << 4, /* subject, from, to, cc, message_id */
+	STORE_MSG_PARTS = 1 << 3,       /* msg_summary parts blob (mime_parts) */
+	STORE_MSG_SEARCH = 1 << 4,      /* subject, from, to, cc, message_id */
 	STORE_MSG_HEADER_INFO = 1 << 5, /* header_size, body_lines, sent_date, sent_tz */
 };
 #define STORE_MSG_FIELDS_ALL 63
@@ -36,7 +36,7 @@ struct store_msg_meta {
 	uint64_t keywords; /* bits of the mailbox's keyword list (store_view_keywords) */
 	uint64_t modseq;
 	time_t internaldate;
-	uint64_t size;        /* RFC822.SIZE = file size, CRLF line ends */
+	uint64_t size; /* RFC822.SIZE = file size, CRLF line ends */
 	/* STORE_MSG_HEADER_INFO (else 0) */
 	uint64_t header_size; /* top-level header incl. the blank line */
 	uint64_t body_lines;
@@ -49,7 +49,7 @@ struct store_msg_meta {
 /* Reads uid's metadata. 1 found, 0 no such message (expunged), -1 error. Blobs (NUL-
  * terminated copies) stay valid until the next store_msg_get() on the same account. */
 int store_msg_get(struct store_view *view, uint32_t uid, unsigned fields,
-                  struct store_msg_meta *meta_r, const char **error_r);
+		  struct store_msg_meta *meta_r, const char **error_r);
 
 /* Walks the messages with uid_lo <= UID <= uid_hi in UID order (one query: use it for
  * FETCH 1:* and SEARCH over many messages). Blobs (not NUL-terminated) stay valid until
@@ -57,10 +57,10 @@ int store_msg_get(struct store_view *view, uint32_t uid, unsigned fields,
  * transaction on the account's index. */
 struct store_msg_cursor;
 struct store_msg_cursor *store_msg_cursor_open(struct store_view *view, uint32_t uid_lo,
-                                               uint32_t uid_hi, unsigned fields);
+					       uint32_t uid_hi, unsigned fields);
 /* 1 a message, 0 the end, -1 error. */
 int store_msg_cursor_next(struct store_msg_cursor *cur, struct store_msg_meta *meta_r,
-                          const char **error_r);
+			  const char **error_r);
 void store_msg_cursor_close(struct store_msg_cursor **cur);
 
 /* Opens the message bytes read-only (O_CLOEXEC) for streaming (pread, sendfile,
@@ -70,7 +70,7 @@ void store_msg_cursor_close(struct store_msg_cursor **cur);
 int store_msg_open(struct store_view *view, uint32_t uid, uint64_t *size_r, const char **error_r);
 /* Appends bytes [offset, offset+len) of the message to out (clipped to its size). */
 int store_msg_read(struct store_view *view, uint32_t uid, uint64_t offset, uint64_t len,
-                   struct buf *out, const char **error_r);
+		   struct buf *out, const char **error_r);
 
 enum store_flags_mode {
 	STORE_FLAGS_ADD,     /* +FLAGS */
@@ -95,9 +95,9 @@ struct store_flags_result {
  * would not change keep their MODSEQ. The view's entries are updated. Free the result
  * with store_flags_result_free(). Needs a read-write view. */
 int store_view_store_flags(struct store_view *view, const uint32_t *uids, size_t n_uids,
-                           enum store_flags_mode mode, uint32_t flags, const char *const *keywords,
-                           size_t n_keywords, uint64_t unchangedsince,
-                           struct store_flags_result *res, const char **error_r);
+			   enum store_flags_mode mode, uint32_t flags, const char *const *keywords,
+			   size_t n_keywords, uint64_t unchangedsince,
+			   struct store_flags_result *res, const char **error_r);
 void store_flags_result_free(struct store_flags_result *res);
 
 /* Expunges uids (whatever their flags: the caller picks the \Deleted ones); durable once
@@ -105,7 +105,7 @@ void store_flags_result_free(struct store_flags_result *res);
  * are remembered with their MODSEQ for VANISHED. Every view (this one too) reports them
  * on its next refresh with STORE_REFRESH_EXPUNGE. Needs a read-write view. */
 int store_view_expunge(struct store_view *view, const uint32_t *uids, size_t n_uids,
-                       const char **error_r);
+		       const char **error_r);
 
 /* COPY (RFC 3501 6.4.7) or MOVE (RFC 6851) of uids (ascending) to mailbox dest (may be the
  * same mailbox), with flags and keywords (not \Recent), without copying bytes; durable once
@@ -120,7 +120,7 @@ struct store_copy_result {
 	size_t count;
 };
 int store_view_copy(struct store_view *view, const uint32_t *uids, size_t n_uids, const char *dest,
-                    bool move, struct store_copy_result *res, const char **error_r);
+		    bool move, struct store_copy_result *res, const char **error_r);
 void store_copy_result_free(struct store_copy_result *res);
 
 /* APPEND (RFC 3501 6.3.11) of msg (CRLF line ends) to mailbox with flags (STORE_FLAG_*,
@@ -129,13 +129,13 @@ void store_copy_result_free(struct store_copy_result *res);
  * cb(ctx, -1, 0, 0, why) (nothing stored; STORE_ERR_NONEXISTENT on acct = TRYCREATE). cb
  * runs on the loop thread, before store_append returns only on failure. msg is copied. */
 typedef void store_append_cb(void *ctx, int result, uint32_t uidvalidity, uint32_t uid,
-                             const char *error);
+			     const char *error);
 void store_append(struct store_account *acct, const char *mailbox, uint32_t flags,
-                  const char *const *keywords, size_t n_keywords, time_t internaldate,
-                  const char *msg, size_t len, store_append_cb *cb, void *ctx);
+		  const char *const *keywords, size_t n_keywords, time_t internaldate,
+		  const char *msg, size_t len, store_append_cb *cb, void *ctx);
 int store_append_sync(struct store_account *acct, const char *mailbox, uint32_t flags,
-                      const char *const *keywords, size_t n_keywords, time_t internaldate,
-                      const char *msg, size_t len, uint32_t *uidvalidity_r, uint32_t *uid_r,
-                      const char **error_r);
+		      const char *const *keywords, size_t n_keywords, time_t internaldate,
+		      const char *msg, size_t len, uint32_t *uidvalidity_r, uint32_t *uid_r,
+		      const char **error_r);
 
 #endif

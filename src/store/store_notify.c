@@ -106,7 +106,7 @@ store_notify_unsubscribe(struct store_notify **subp)
 
 void
 store_notify_emit(struct store *store, enum store_event_type type, const char *account,
-                  uint64_t mailbox_id, const char *mailbox, uint64_t modseq)
+		  uint64_t mailbox_id, const char *mailbox, uint64_t modseq)
 {
 	struct store_notify_list *list = strmap_get(store->notify, account);
 	struct store_event ev = {type, account, mailbox_id, mailbox, modseq};

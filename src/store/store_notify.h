@@ -29,7 +29,7 @@ typedef void store_notify_cb(void *ctx, const struct store_event *ev);
 
 /* Subscribes to the changes of account (need not be open, nor exist yet). Never fails. */
 struct store_notify *store_notify_subscribe(struct store *store, const char *account,
-                                            store_notify_cb *cb, void *ctx);
+					    store_notify_cb *cb, void *ctx);
 /* Sets *sub NULL. Safe inside a callback (also for the subscription being called). */
 void store_notify_unsubscribe(struct store_notify **sub);
 

@@ -49,8 +49,8 @@ struct store_sync {
 	uint64_t req_seq; /* records <= req_seq want an fdatasync */
 	int req_fds[STORE_MAX_SYNC_FDS];
 	size_t n_req_fds;
-	uint64_t done_seq;   /* records <= done_seq were covered by a finished fdatasync */
-	uint64_t failed_seq; /* records <= failed_seq may not be durable (fdatasync failed) */
+	uint64_t done_seq;       /* records <= done_seq were covered by a finished fdatasync */
+	uint64_t failed_seq;     /* records <= failed_seq may not be durable (fdatasync failed) */
 	pthread_t syncfs_thread; /* the checkpoint's syncfs(), loop-owned */
 	bool syncfs_running;
 	bool syncfs_done; /* set by the syncfs thread */
@@ -121,7 +121,7 @@ struct store_account {
 	uint64_t pruned_below; /* delivered rows with jnum below this are gone */
 	sqlite3_stmt *stmts[STORE_STMT_COUNT];
 	sqlite3_stmt *get_stmts[STORE_MSG_FIELDS_ALL + 1]; /* store_msg_get by field mask */
-	struct buf get_buf;          /* the blobs store_msg_get returned last */
+	struct buf get_buf; /* the blobs store_msg_get returned last */
 	sqlite3_stmt *range_stmts[STORE_MSG_FIELDS_ALL + 1]; /* store_msg_cursor_open by mask... */
 	uint64_t range_busy; /* ...bit i: range_stmts[i] is in an open cursor */
 	/* apply batching (store_apply.c) */
@@ -186,7 +186,7 @@ sqlite3_stmt *store_stmt(struct store_account *acct, enum store_stmt_id id);
 void store_account_cache_close_all(struct store *store);
 void store_account_forget(struct store *store, const char *name);
 int store_account_fail(struct store_account *acct, enum store_error code, const char *msg,
-                       const char **error_r);
+		       const char **error_r);
 /* Allocates a new UIDVALIDITY (unique in the account, time-based). Inside a transaction. */
 int store_account_new_uidvalidity(struct store_account *acct, uint32_t *uidvalidity_r);
 
@@ -202,7 +202,7 @@ int store_journal_create(const char *journal_dir, int journal_dir_fd, uint64_t n
 void store_journal_add(struct store *store, uint64_t num, int fd);
 /* Writes rec as the next record; 0 with *seq_r, or -1 (nothing is left in the journal). */
 int store_journal_write(struct store *store, const struct store_rec *rec, uint64_t *seq_r,
-                        const char **error_r);
+			const char **error_r);
 void store_journal_close(struct store *store);
 /* Paths of the jfiles with num < below except the current one (for store_journal_unlink). */
 char **store_journal_retire_paths(const struct store *store, uint64_t below, size_t *n_r);
@@ -244,19 +244,19 @@ struct store_apply_result {
 	uint64_t modseq;
 };
 int store_apply_target(struct store_account *acct, const struct store_rec *rec, size_t ti,
-                       uint64_t jnum, struct msg_summary *summary, struct store_apply_result *res,
-                       const char **error_r);
+		       uint64_t jnum, struct msg_summary *summary, struct store_apply_result *res,
+		       const char **error_r);
 /* Before the first apply in a transaction: drops stale delivered rows. */
 void store_apply_prune(struct store_account *acct);
 /* Replay: rewrites the file of an already applied target in place if its row exists. */
 int store_apply_repair(struct store_account *acct, const struct store_rec *rec, size_t ti,
-                       const char **error_r);
+		       const char **error_r);
 /* Undoes an applied target (compensation after another target failed). */
 void store_apply_undo(struct store_account *acct, const uint8_t id[16], size_t ti);
 /* Message file names. */
 void store_apply_file_name(const uint8_t id[16], size_t ti, char out[48]);
 int store_apply_write_file(struct store_account *acct, const char *file, const char *prefix,
-                           size_t prefix_len, const char *msg, size_t len, const char **error_r);
+			   size_t prefix_len, const char *msg, size_t len, const char **error_r);
 
 /* store_replay.c */
 int store_replay(struct store *store, const char **error_r);
@@ -288,7 +288,7 @@ int store_checkpoint_full(struct store *store);
 
 /* store_notify.c */
 void store_notify_emit(struct store *store, enum store_event_type type, const char *account,
-                       uint64_t mailbox_id, const char *mailbox, uint64_t modseq);
+		       uint64_t mailbox_id, const char *mailbox, uint64_t modseq);
 void store_notify_free_all(struct store *store);
 
 /* store_mailbox.c */
@@ -303,15 +303,15 @@ struct store_mailbox_row {
 };
 /* 1 found, 0 not, -1 error. */
 int store_mailbox_row_by_name(struct store_account *acct, const char *name,
-                              struct store_mailbox_row *row);
+			      struct store_mailbox_row *row);
 int store_mailbox_row_by_id(struct store_account *acct, uint64_t id, struct store_mailbox_row *row);
 void store_mailbox_row_free(struct store_mailbox_row *row);
 int store_mailbox_set_next(struct store_account *acct, uint64_t id, uint32_t uidnext,
-                           uint64_t modseq);
+			   uint64_t modseq);
 /* Keyword bits for names, adding missing ones to the row (and the index). 0 all mapped,
  * 1 some did not fit (64 per mailbox; *bits_r has the others), -1 index error. */
 int store_mailbox_keyword_bits(struct store_account *acct, struct store_mailbox_row *row,
-                               const char *const *names, size_t n, uint64_t *bits_r);
+			       const char *const *names, size_t n, uint64_t *bits_r);
 /* store_mailbox_ops.c helpers (inside a transaction) */
 char *store_mailbox_normalized(struct store_account *acct, const char *name, const char **error_r);
 int store_mailbox_insert(struct store_account *acct, const char *name, unsigned special_use);
@@ -319,9 +319,9 @@ int store_mailbox_create_parents(struct store_account *acct, const char *name);
 bool store_mailbox_has_children(struct store_account *acct, const char *name);
 /* commit + STORE_EVENT_MAILBOX; rolls back on failure. */
 int store_mailbox_finish(struct store_account *acct, uint64_t id, const char *name,
-                         const char **error_r);
+			 const char **error_r);
 int store_mailbox_fail_tx(struct store_account *acct, enum store_error code, const char *msg,
-                          const char **error_r);
+			  const char **error_r);
 /* Splits row->keywords into an array (free with str_array_free). */
 char **store_mailbox_keyword_list(const struct store_mailbox_row *row, size_t *n_r);
 
@@ -349,14 +349,14 @@ struct store_view {
 	size_t n_recent;
 	uint32_t *stale; /* woken: UIDs changed by others while asleep, ascending */
 	size_t n_stale;
-	struct store_view_msg *dummy; /* stand-in after a failed implicit wake */
+	struct store_view_msg *dummy;           /* stand-in after a failed implicit wake */
 	struct store_view *hib_prev, *hib_next; /* acct->hibernated */
 };
 void store_view_set_keywords(struct store_view *view, const char *raw);
 void store_view_claim_recent(struct store_view *view, const struct store_mailbox_row *row);
 void store_view_mark_expunged(struct store_view *view, const uint32_t *uids, size_t n);
 void store_view_update_msg(struct store_view *view, uint32_t uid, uint32_t flags, uint64_t keywords,
-                           uint64_t modseq);
+			   uint64_t modseq);
 uint64_t store_view_mailbox_id(const struct store_view *view);
 /* Sequence number of uid in an awake view. */
 uint32_t store_view_seq_awake(const struct store_view *view, uint32_t uid);
@@ -370,7 +370,7 @@ void store_view_wake_mailbox(struct store_account *acct, uint64_t mailbox_id);
 /* Refresh of a hibernated view (row read, mailbox alive): 1 done while staying
  * hibernated (ch filled), 0 the caller must wake it and refresh normally, -1 error. */
 int store_view_refresh_asleep(struct store_view *view, const struct store_mailbox_row *row,
-                              struct store_view_changes *ch);
+			      struct store_view_changes *ch);
 bool store_view_is_stale(const struct store_view *view, uint32_t uid);
 void store_view_unstale(struct store_view *view, uint32_t uid);
 void store_view_hib_free(struct store_view *view);
@@ -386,6 +386,6 @@ void store_files_unlink_pending(struct store_account *acct);
 
 /* store_expunge.c */
 int store_expunged_add(struct store_account *acct, uint64_t mailbox_id, const uint32_t *uids,
-                       size_t n, uint64_t modseq);
+		       size_t n, uint64_t modseq);
 
 #endif

@@ -84,12 +84,13 @@ store_record_encode(const struct store_rec *rec, struct buf *head)
 		}
 		put_u64(head, rec->msg_len);
 	}
-	set_u64(head->data + start + 8, head->len - start - STORE_RECORD_HEADER +
-	                                    (rec->type != STORE_RECORD_CANCEL ? rec->msg_len : 0));
+	set_u64(head->data + start + 8,
+		head->len - start - STORE_RECORD_HEADER +
+			(rec->type != STORE_RECORD_CANCEL ? rec->msg_len : 0));
 	store_checksum_init(&c, 0);
 	store_checksum_update(&c, head->data + start, 32);
 	store_checksum_update(&c, head->data + start + STORE_RECORD_HEADER,
-	                      head->len - start - STORE_RECORD_HEADER);
+			      head->len - start - STORE_RECORD_HEADER);
 	if (rec->type != STORE_RECORD_CANCEL)
 		store_checksum_update(&c, rec->msg, rec->msg_len);
 	set_u64(head->data + start + 32, store_checksum_final(&c));

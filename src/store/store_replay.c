@@ -73,7 +73,7 @@ apply_one(struct replay *r, struct store_rec *rec, uint64_t jnum, size_t ti, con
 	acct = store_account_open(r->store, rec->targets[ti].account, error_r);
 	if (acct == NULL) {
 		log_warn("store: replay: skipping a target in %s: %s", rec->targets[ti].account,
-		         *error_r);
+			 *error_r);
 		return 0;
 	}
 	if (db_begin(acct->db) < 0) {
@@ -88,7 +88,7 @@ apply_one(struct replay *r, struct store_rec *rec, uint64_t jnum, size_t ti, con
 		if (ret < 0 && acct->errcode == STORE_ERR_NONEXISTENT) {
 			/* an append whose mailbox is gone: like any append to it, it fails */
 			log_warn("store: replay: append to a deleted mailbox in %s dropped",
-			         acct->name);
+				 acct->name);
 			ret = 0;
 		} else if (ret == 0) {
 			r->applied++;
@@ -109,8 +109,8 @@ apply_one(struct replay *r, struct store_rec *rec, uint64_t jnum, size_t ti, con
 /* Calls fn for every valid record of journal file num. */
 static int
 walk_file(struct replay *r, uint64_t num,
-          int (*fn)(struct replay *, struct store_rec *, uint64_t, const char **),
-          const char **error_r)
+	  int (*fn)(struct replay *, struct store_rec *, uint64_t, const char **),
+	  const char **error_r)
 {
 	char *path = store_journal_path(r->store, num);
 	struct stat st;
@@ -137,12 +137,12 @@ walk_file(struct replay *r, uint64_t num,
 		struct store_rec rec;
 		size_t len;
 		int pr =
-		    store_record_parse((char *)map + off, (size_t)st.st_size - off, &rec, &len);
+			store_record_parse((char *)map + off, (size_t)st.st_size - off, &rec, &len);
 
 		if (pr <= 0) {
 			log_warn("store: journal %016llx: %s at offset %zu, ignoring the rest",
-			         (unsigned long long)num, pr == 0 ? "torn record" : "bad record",
-			         off);
+				 (unsigned long long)num, pr == 0 ? "torn record" : "bad record",
+				 off);
 			break;
 		}
 		ret = fn(r, &rec, num, error_r);
@@ -162,7 +162,7 @@ collect_cancel(struct replay *r, struct store_rec *rec, uint64_t jnum, const cha
 	if (rec->type != STORE_RECORD_CANCEL)
 		return 0;
 	r->cancelled =
-	    xgrow(r->cancelled, &r->cap_cancelled, r->n_cancelled + 1, sizeof(*r->cancelled));
+		xgrow(r->cancelled, &r->cap_cancelled, r->n_cancelled + 1, sizeof(*r->cancelled));
 	memcpy(r->cancelled[r->n_cancelled++], rec->id, STORE_RECORD_ID_LEN);
 	return 0;
 }
@@ -200,7 +200,7 @@ store_replay(struct store *store, const char **error_r)
 		ret = walk_file(&r, r.nums[i], apply_record, error_r);
 	if (ret == 0 && (r.applied > 0 || r.repaired > 0))
 		log_info("store: journal replay: %zu applied, %zu already there", r.applied,
-		         r.repaired);
+			 r.repaired);
 	if (ret == 0)
 		ret = store_journal_open(store, error_r);
 	/* what the replay wrote must be durable before the old journal files go */

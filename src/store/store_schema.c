@@ -7,48 +7,48 @@
 #include "store/store_private.h"
 
 static const char *const store_migrations[] = {
-    /* 1: the initial schema */
-    "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
-    "CREATE TABLE mailboxes ("
-    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    "  name TEXT NOT NULL UNIQUE,"
-    "  uidvalidity INTEGER NOT NULL,"
-    "  uidnext INTEGER NOT NULL DEFAULT 1,"
-    "  highestmodseq INTEGER NOT NULL DEFAULT 1,"
-    "  recent_uid INTEGER NOT NULL DEFAULT 1," /* first UID no read-write session saw */
-    "  special_use INTEGER NOT NULL DEFAULT 0,"
-    "  noselect INTEGER NOT NULL DEFAULT 0,"
-    "  keywords TEXT NOT NULL DEFAULT '');"
-    "CREATE TABLE subscriptions (name TEXT PRIMARY KEY);"
-    "CREATE TABLE messages ("
-    "  mailbox INTEGER NOT NULL,"
-    "  uid INTEGER NOT NULL,"
-    "  modseq INTEGER NOT NULL,"
-    "  flags INTEGER NOT NULL,"
-    "  keywords INTEGER NOT NULL,"
-    "  internaldate INTEGER NOT NULL,"
-    "  size INTEGER NOT NULL,"
-    "  file TEXT NOT NULL,"
-    "  data INTEGER NOT NULL,"
-    "  PRIMARY KEY (mailbox, uid)) WITHOUT ROWID;"
-    "CREATE INDEX messages_modseq ON messages (mailbox, modseq);"
-    "CREATE INDEX messages_file ON messages (file);" /* copies share a file */
-    "CREATE TABLE msgdata ("
-    "  id INTEGER PRIMARY KEY,"
-    "  header_size INTEGER NOT NULL, body_lines INTEGER NOT NULL,"
-    "  sent_date INTEGER NOT NULL, sent_tz INTEGER NOT NULL,"
-    "  envelope BLOB, bodystructure BLOB, body BLOB,"
-    "  subject BLOB, from_ BLOB, to_ BLOB, cc BLOB, message_id BLOB, parts BLOB);"
-    "CREATE TABLE expunged ("
-    "  mailbox INTEGER NOT NULL, uid_first INTEGER NOT NULL, uid_last INTEGER NOT NULL,"
-    "  modseq INTEGER NOT NULL);"
-    "CREATE INDEX expunged_modseq ON expunged (mailbox, modseq);"
-    "CREATE TABLE delivered ("
-    "  id BLOB NOT NULL, target INTEGER NOT NULL, jnum INTEGER NOT NULL,"
-    "  mailbox INTEGER NOT NULL, uid INTEGER NOT NULL,"
-    "  PRIMARY KEY (id, target)) WITHOUT ROWID;"
-    /* files no row references any more, unlinked after the commit (or at the next open) */
-    "CREATE TABLE pending_unlink (file TEXT PRIMARY KEY);",
+	/* 1: the initial schema */
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	"CREATE TABLE mailboxes ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  uidvalidity INTEGER NOT NULL,"
+	"  uidnext INTEGER NOT NULL DEFAULT 1,"
+	"  highestmodseq INTEGER NOT NULL DEFAULT 1,"
+	"  recent_uid INTEGER NOT NULL DEFAULT 1," /* first UID no read-write session saw */
+	"  special_use INTEGER NOT NULL DEFAULT 0,"
+	"  noselect INTEGER NOT NULL DEFAULT 0,"
+	"  keywords TEXT NOT NULL DEFAULT '');"
+	"CREATE TABLE subscriptions (name TEXT PRIMARY KEY);"
+	"CREATE TABLE messages ("
+	"  mailbox INTEGER NOT NULL,"
+	"  uid INTEGER NOT NULL,"
+	"  modseq INTEGER NOT NULL,"
+	"  flags INTEGER NOT NULL,"
+	"  keywords INTEGER NOT NULL,"
+	"  internaldate INTEGER NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  file TEXT NOT NULL,"
+	"  data INTEGER NOT NULL,"
+	"  PRIMARY KEY (mailbox, uid)) WITHOUT ROWID;"
+	"CREATE INDEX messages_modseq ON messages (mailbox, modseq);"
+	"CREATE INDEX messages_file ON messages (file);" /* copies share a file */
+	"CREATE TABLE msgdata ("
+	"  id INTEGER PRIMARY KEY,"
+	"  header_size INTEGER NOT NULL, body_lines INTEGER NOT NULL,"
+	"  sent_date INTEGER NOT NULL, sent_tz INTEGER NOT NULL,"
+	"  envelope BLOB, bodystructure BLOB, body BLOB,"
+	"  subject BLOB, from_ BLOB, to_ BLOB, cc BLOB, message_id BLOB, parts BLOB);"
+	"CREATE TABLE expunged ("
+	"  mailbox INTEGER NOT NULL, uid_first INTEGER NOT NULL, uid_last INTEGER NOT NULL,"
+	"  modseq INTEGER NOT NULL);"
+	"CREATE INDEX expunged_modseq ON expunged (mailbox, modseq);"
+	"CREATE TABLE delivered ("
+	"  id BLOB NOT NULL, target INTEGER NOT NULL, jnum INTEGER NOT NULL,"
+	"  mailbox INTEGER NOT NULL, uid INTEGER NOT NULL,"
+	"  PRIMARY KEY (id, target)) WITHOUT ROWID;"
+	/* files no row references any more, unlinked after the commit (or at the next open) */
+	"CREATE TABLE pending_unlink (file TEXT PRIMARY KEY);",
 };
 
 sqlite3 *
@@ -57,7 +57,7 @@ store_schema_open(const char *path, const char **error_r)
 	sqlite3 *db;
 
 	db = db_open(path, store_migrations,
-	             (int)(sizeof(store_migrations) / sizeof(store_migrations[0])), error_r);
+		     (int)(sizeof(store_migrations) / sizeof(store_migrations[0])), error_r);
 	if (db == NULL)
 		return NULL;
 	/* small page cache per account: many accounts are open at once */
@@ -85,7 +85,7 @@ insert_default_mailbox(sqlite3 *db, const char *name, unsigned special_use, uint
 	int rc;
 
 	st = db_prepare(db, "INSERT OR IGNORE INTO mailboxes (name, uidvalidity, special_use)"
-	                    " VALUES (?, ?, ?)");
+			    " VALUES (?, ?, ?)");
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, uidvalidity);
 	sqlite3_bind_int64(st, 3, special_use);
@@ -109,12 +109,12 @@ store_schema_init_account(sqlite3 *db, const char **error_r)
 		const char *name;
 		unsigned special_use;
 	} defaults[] = {
-	    {"INBOX", 0},
-	    {"Sent", STORE_MAILBOX_SENT},
-	    {"Drafts", STORE_MAILBOX_DRAFTS},
-	    {"Trash", STORE_MAILBOX_TRASH},
-	    {"Junk", STORE_MAILBOX_JUNK},
-	    {"Archive", STORE_MAILBOX_ARCHIVE},
+		{"INBOX", 0},
+		{"Sent", STORE_MAILBOX_SENT},
+		{"Drafts", STORE_MAILBOX_DRAFTS},
+		{"Trash", STORE_MAILBOX_TRASH},
+		{"Junk", STORE_MAILBOX_JUNK},
+		{"Archive", STORE_MAILBOX_ARCHIVE},
 	};
 	uint32_t base = (uint32_t)time(NULL);
 	char sql[128];
@@ -123,12 +123,12 @@ store_schema_init_account(sqlite3 *db, const char **error_r)
 		goto fail;
 	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
 		if (insert_default_mailbox(db, defaults[i].name, defaults[i].special_use,
-		                           base + (uint32_t)i) < 0)
+					   base + (uint32_t)i) < 0)
 			goto fail;
 	}
 	snprintf(sql, sizeof(sql),
-	         "INSERT OR REPLACE INTO meta (key, value) VALUES ('uidvalidity_next', %u)",
-	         base + 6);
+		 "INSERT OR REPLACE INTO meta (key, value) VALUES ('uidvalidity_next', %u)",
+		 base + 6);
 	if (db_exec(db, sql) < 0 || db_sync_commit(db) < 0)
 		goto fail;
 	return 0;

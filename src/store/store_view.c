@@ -58,7 +58,7 @@ store_view_claim_recent(struct store_view *view, const struct store_mailbox_row 
 
 int
 store_view_open(struct store_account *acct, const char *name, bool readonly,
-                struct store_view **view_r, const char **error_r)
+		struct store_view **view_r, const char **error_r)
 {
 	char *n = store_mailbox_normalized(acct, name, error_r);
 	struct store_mailbox_row row;
@@ -76,7 +76,7 @@ store_view_open(struct store_account *acct, const char *name, bool readonly,
 	}
 	if (found <= 0)
 		return store_account_fail(acct, found < 0 ? STORE_ERR_TEMP : STORE_ERR_NONEXISTENT,
-		                          "no such mailbox", error_r);
+					  "no such mailbox", error_r);
 	view = xcalloc(1, sizeof(*view));
 	view->acct = acct;
 	view->mailbox_id = row.id;
@@ -87,7 +87,7 @@ store_view_open(struct store_account *acct, const char *name, bool readonly,
 	view->modseq = row.highestmodseq;
 	store_view_set_keywords(view, row.keywords);
 	st = db_prepare(acct->db, "SELECT uid, flags, keywords, modseq FROM messages"
-	                          " WHERE mailbox = ? ORDER BY uid");
+				  " WHERE mailbox = ? ORDER BY uid");
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)row.id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		push_msg(view, st, row.recent_uid);
@@ -249,7 +249,7 @@ store_view_mark_expunged(struct store_view *view, const uint32_t *uids, size_t n
 
 void
 store_view_update_msg(struct store_view *view, uint32_t uid, uint32_t flags, uint64_t keywords,
-                      uint64_t modseq)
+		      uint64_t modseq)
 {
 	uint32_t seq = store_view_seq_awake(view, uid);
 

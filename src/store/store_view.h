@@ -40,7 +40,7 @@ struct store_view_msg {
  * *error_r (errcode STORE_ERR_NONEXISTENT for a missing or \Noselect mailbox). The view
  * holds a reference on acct. */
 int store_view_open(struct store_account *acct, const char *name, bool readonly,
-                    struct store_view **view_r, const char **error_r);
+		    struct store_view **view_r, const char **error_r);
 void store_view_close(struct store_view **view);
 
 struct store_account *store_view_account(const struct store_view *view);
@@ -94,15 +94,15 @@ struct store_view_changes {
 
 /* Brings the view up to date. 0 ok, -1 with *error_r (the view is unchanged). */
 int store_view_refresh(struct store_view *view, unsigned flags, struct store_view_changes *ch,
-                       const char **error_r);
+		       const char **error_r);
 void store_view_changes_free(struct store_view_changes *ch);
 
 /* RFC 7162 3.2.5.2 / 3.2.10: UIDs of messages expunged from this mailbox with a MODSEQ
  * greater than modseq, ascending, limited to [uid_lo, uid_hi]. May include UIDs this
  * session never saw (RFC 7162 allows it). Free *uids_r. */
 int store_view_vanished_since(struct store_view *view, uint64_t modseq, uint32_t uid_lo,
-                              uint32_t uid_hi, uint32_t **uids_r, size_t *count_r,
-                              const char **error_r);
+			      uint32_t uid_hi, uint32_t **uids_r, size_t *count_r,
+			      const char **error_r);
 
 /* Hibernation, for idle sessions (IMAP IDLE): frees the per-message array (24 bytes a
  * message) and keeps what rebuilds the same view from the index later: count, UIDNEXT,

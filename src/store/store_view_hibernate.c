@@ -87,7 +87,7 @@ store_view_unstale(struct store_view *view, uint32_t uid)
 
 	if (i < view->n_stale && view->stale[i] == uid) {
 		memmove(view->stale + i, view->stale + i + 1,
-		        (view->n_stale - i - 1) * sizeof(*view->stale));
+			(view->n_stale - i - 1) * sizeof(*view->stale));
 		view->n_stale--;
 	}
 }
@@ -121,10 +121,10 @@ store_view_hibernate(struct store_view *view)
 		if (i > 0 && (view->msgs[i - 1].flags & STORE_FLAG_RECENT)) {
 			view->recent[2 * view->n_recent - 1] = m->uid;
 		} else {
-			view->recent =
-			    xgrow(view->recent, &cap_r, 2 * view->n_recent + 2, sizeof(uint32_t));
+			view->recent = xgrow(view->recent, &cap_r, 2 * view->n_recent + 2,
+					     sizeof(uint32_t));
 			view->recent[2 * view->n_recent] = view->recent[2 * view->n_recent + 1] =
-			    m->uid;
+				m->uid;
 			view->n_recent++;
 		}
 	}
@@ -155,10 +155,10 @@ store_view_hib_drop(struct store_view *view)
  * *n_added, with the \Recent ones in [*first_recent, *last_recent]; 0 some changed; -1. */
 static int
 count_new(const struct store_view *view, const struct store_mailbox_row *row, uint32_t *n_added,
-          uint32_t *n_recent, uint32_t *first_recent, uint32_t *last_recent)
+	  uint32_t *n_recent, uint32_t *first_recent, uint32_t *last_recent)
 {
 	sqlite3_stmt *st = db_prepare(view->acct->db, "SELECT uid FROM messages"
-	                                              " WHERE mailbox = ? AND modseq > ?");
+						      " WHERE mailbox = ? AND modseq > ?");
 	int rc;
 
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)view->mailbox_id);
@@ -185,7 +185,7 @@ static int
 any_expunged(const struct store_view *view)
 {
 	sqlite3_stmt *st = db_prepare(view->acct->db, "SELECT 1 FROM expunged WHERE mailbox = ?"
-	                                              " AND modseq > ? AND uid_first < ? LIMIT 1");
+						      " AND modseq > ? AND uid_first < ? LIMIT 1");
 	int rc;
 
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)view->mailbox_id);
@@ -211,7 +211,7 @@ add_recent_run(struct store_view *view, uint32_t first, uint32_t last)
 
 int
 store_view_refresh_asleep(struct store_view *view, const struct store_mailbox_row *row,
-                          struct store_view_changes *ch)
+			  struct store_view_changes *ch)
 {
 	uint32_t n_added = 0, n_recent = 0, first = 0, last = 0;
 	int rc;

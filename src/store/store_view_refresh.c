@@ -41,7 +41,7 @@ read_changed(struct store_view *view, uint32_t recent_uid, struct refresh *r)
 			if ((m->flags & STORE_FLAGS_STORABLE) != flags || m->keywords != kw ||
 			    m->modseq != modseq || store_view_is_stale(view, uid)) {
 				m->flags =
-				    (m->flags & ~STORE_FLAGS_STORABLE) | flags | VIEW_CHANGED;
+					(m->flags & ~STORE_FLAGS_STORABLE) | flags | VIEW_CHANGED;
 				m->keywords = kw;
 				m->modseq = modseq;
 				view->marked = true;
@@ -85,7 +85,7 @@ read_expunged(struct store_view *view)
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)view->modseq);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		mark_range(view, (uint32_t)sqlite3_column_int64(st, 0),
-		           (uint32_t)sqlite3_column_int64(st, 1));
+			   (uint32_t)sqlite3_column_int64(st, 1));
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -105,8 +105,8 @@ compact(struct store_view *view, bool expunge, struct store_view_changes *ch)
 		struct store_view_msg m = view->msgs[i];
 
 		if (expunge && (m.flags & STORE_FLAG_EXPUNGED)) {
-			ch->expunged_uids =
-			    xgrow(ch->expunged_uids, &cap_e, ch->n_expunged + 1, sizeof(uint32_t));
+			ch->expunged_uids = xgrow(ch->expunged_uids, &cap_e, ch->n_expunged + 1,
+						  sizeof(uint32_t));
 			ch->expunged_seqs = xrealloc(ch->expunged_seqs, cap_e * sizeof(uint32_t));
 			ch->expunged_uids[ch->n_expunged] = m.uid;
 			ch->expunged_seqs[ch->n_expunged++] = (uint32_t)(i + 1);
@@ -117,8 +117,8 @@ compact(struct store_view *view, bool expunge, struct store_view_changes *ch)
 		kept_expunged |= (m.flags & STORE_FLAG_EXPUNGED) != 0;
 		if (m.flags & VIEW_CHANGED) {
 			m.flags &= ~VIEW_CHANGED;
-			ch->changed_uids =
-			    xgrow(ch->changed_uids, &cap_c, ch->n_changed + 1, sizeof(uint32_t));
+			ch->changed_uids = xgrow(ch->changed_uids, &cap_c, ch->n_changed + 1,
+						 sizeof(uint32_t));
 			ch->changed_uids[ch->n_changed++] = m.uid;
 		}
 		view->msgs[out++] = m;
@@ -159,7 +159,7 @@ update_meta(struct store_view *view, struct store_mailbox_row *row, struct store
  * 0 woken (the normal refresh follows), -1 error. */
 static int
 refresh_hibernated(struct store_view *view, int found, struct store_mailbox_row *row,
-                   struct store_view_changes *ch, const char **error_r)
+		   struct store_view_changes *ch, const char **error_r)
 {
 	bool gone = found == 0 || row->noselect || row->uidvalidity != view->uidvalidity;
 	int rc = gone ? 0 : store_view_refresh_asleep(view, row, ch);
@@ -184,7 +184,7 @@ refresh_hibernated(struct store_view *view, int found, struct store_mailbox_row 
 
 int
 store_view_refresh(struct store_view *view, unsigned flags, struct store_view_changes *ch,
-                   const char **error_r)
+		   const char **error_r)
 {
 	struct store_mailbox_row row;
 	struct refresh r = {0};
@@ -216,7 +216,7 @@ store_view_refresh(struct store_view *view, unsigned flags, struct store_view_ch
 			free(r.added);
 			store_mailbox_row_free(&row);
 			return store_account_fail(view->acct, STORE_ERR_TEMP, "index read failed",
-			                          error_r);
+						  error_r);
 		}
 	}
 	compact(view, (flags & STORE_REFRESH_EXPUNGE) != 0, ch);
@@ -256,11 +256,11 @@ cmp_u32(const void *a, const void *b)
 
 int
 store_view_vanished_since(struct store_view *view, uint64_t modseq, uint32_t uid_lo,
-                          uint32_t uid_hi, uint32_t **uids_r, size_t *count_r, const char **error_r)
+			  uint32_t uid_hi, uint32_t **uids_r, size_t *count_r, const char **error_r)
 {
 	struct store_account *acct = store_view_account(view);
 	sqlite3_stmt *st = db_prepare(acct->db, "SELECT uid_first, uid_last FROM expunged"
-	                                        " WHERE mailbox = ? AND modseq > ?");
+						" WHERE mailbox = ? AND modseq > ?");
 	uint32_t *uids = NULL;
 	size_t n = 0, cap = 0, out = 0;
 	int rc;

@@ -64,8 +64,8 @@ static int
 read_rows(const struct store_view *view, struct wake *w)
 {
 	sqlite3_stmt *st = db_prepare(view->acct->db, "SELECT uid, flags, keywords, modseq"
-	                                              " FROM messages WHERE mailbox = ? AND uid < ?"
-	                                              " ORDER BY uid");
+						      " FROM messages WHERE mailbox = ? AND uid < ?"
+						      " ORDER BY uid");
 	int rc;
 
 	w->cap_rows = view->count + 1;
@@ -111,8 +111,8 @@ static int
 read_gone(const struct store_view *view, struct wake *w)
 {
 	sqlite3_stmt *st = db_prepare(view->acct->db, "SELECT uid_first, uid_last FROM expunged"
-	                                              " WHERE mailbox = ? AND modseq > ?"
-	                                              " AND uid_first < ?");
+						      " WHERE mailbox = ? AND modseq > ?"
+						      " AND uid_first < ?");
 	int rc;
 
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)view->mailbox_id);
@@ -223,7 +223,7 @@ store_view_wake(struct store_view *view, const char **error_r)
 		return 0;
 	if (wake(view) < 0)
 		return store_account_fail(view->acct, STORE_ERR_TEMP,
-		                          "the index does not give the view back", error_r);
+					  "the index does not give the view back", error_r);
 	return 0;
 }
 

@@ -60,8 +60,7 @@ file_fsync_dir(const char *path)
 }
 
 int
-file_write_atomic(const char *path, const void *data, size_t len, bool sync,
-		  const char **error_r)
+file_write_atomic(const char *path, const void *data, size_t len, bool sync, const char **error_r)
 {
 	char tmp[PATH_MAX];
 	int fd;

@@ -25,8 +25,8 @@ check_reply(const char *in, size_t len)
 		    in[consumed - 1] != '\n')
 			abort();
 		if (smtp_reply_parse(in, consumed, &again, &consumed2) != 1 ||
-		    consumed2 != consumed ||
-		    again.code != r.code || strcmp(again.enhanced, r.enhanced) != 0 ||
+		    consumed2 != consumed || again.code != r.code ||
+		    strcmp(again.enhanced, r.enhanced) != 0 ||
 		    strcmp(buf_cstr(&again.text), buf_cstr(&r.text)) != 0)
 			abort();
 		if (consumed > 0 && smtp_reply_parse(in, consumed - 1, &again, &consumed2) != 0)

@@ -18,8 +18,14 @@ static void
 check_sections(const struct mime_parts *parts, const char *spec_text, size_t spec_len,
 	       const char *msg, size_t len)
 {
-	static const char *const fixed[] = {"", "1", "1.MIME", "2.1", "1.HEADER", "TEXT",
-					    "HEADER.FIELDS (From Subject)", "1.2.3.TEXT"};
+	static const char *const fixed[] = {"",
+					    "1",
+					    "1.MIME",
+					    "2.1",
+					    "1.HEADER",
+					    "TEXT",
+					    "HEADER.FIELDS (From Subject)",
+					    "1.2.3.TEXT"};
 	struct mime_section_spec spec;
 	struct mime_section_range r;
 	struct buf out = BUF_INIT;

@@ -134,8 +134,8 @@ ibc_ext_common(struct ibc *c)
 {
 	if (!ibc_lit(c, " "))
 		return false;
-	if (!ibc_lit(c, "NIL") &&
-	    !(ibc_lit(c, "(") && ibc_string(c) && ibc_lit(c, " ") && ibc_params(c) && ibc_lit(c, ")")))
+	if (!ibc_lit(c, "NIL") && !(ibc_lit(c, "(") && ibc_string(c) && ibc_lit(c, " ") &&
+				    ibc_params(c) && ibc_lit(c, ")")))
 		return false;
 	if (!ibc_lit(c, " "))
 		return false;

@@ -79,8 +79,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memcpy(in, data, size);
 	if (queue_maildrop_parse(in, size, &md, &error) == 0) {
-		if (md.sender == NULL || md.rcpts == NULL || md.rcpts[0] == NULL ||
-		    md.msg < in || md.msg + md.msg_len != in + size)
+		if (md.sender == NULL || md.rcpts == NULL || md.rcpts[0] == NULL || md.msg < in ||
+		    md.msg + md.msg_len != in + size)
 			abort();
 		check_clean(md.sender);
 		for (i = 0; md.rcpts[i] != NULL; i++)

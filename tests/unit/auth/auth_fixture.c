@@ -25,7 +25,7 @@ auth_fixture_new(const char *extra)
 	strcpy(f->dir, "/tmp/yubin-auth-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	text = xasprintf("data_directory = %s/data\nmydomains = example.test, Other.Test\n%s",
-	                 f->dir, extra);
+			 f->dir, extra);
 	if (settings_load_string(&f->set, "test.conf", text, &error) < 0)
 		fail_msg("settings: %s", error);
 	free(text);

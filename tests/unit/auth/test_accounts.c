@@ -58,14 +58,14 @@ test_user_add_del(void **state)
 	assert_int_equal(accounts_user_add(f->a, "dave@remote.test", "x", false, &error), -1);
 	assert_non_null(strstr(error, "not a local domain"));
 	const char *bad[] = {"noat",
-	                     "@example.test",
-	                     "a@",
-	                     "a b@example.test",
-	                     ".a@example.test",
-	                     "a/b@example.test",
-	                     "a\"b@example.test",
-	                     "a@bad_domain.test",
-	                     "a,b@example.test"};
+			     "@example.test",
+			     "a@",
+			     "a b@example.test",
+			     ".a@example.test",
+			     "a/b@example.test",
+			     "a\"b@example.test",
+			     "a@bad_domain.test",
+			     "a,b@example.test"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (accounts_user_add(f->a, bad[i], "x", false, &error) == 0)
 			fail_msg("accepted %s", bad[i]);
@@ -99,14 +99,14 @@ test_passwords(void **state)
 	assert_int_equal(accounts_check_password(f->a, "nobody@example.test", "correct horse"), 0);
 	assert_int_equal(accounts_check_password(f->a, "garbage", "x"), 0);
 	assert_int_equal(
-	    accounts_authenticate(f->a, "ALICE@example.test", "correct horse", &account), 1);
+		accounts_authenticate(f->a, "ALICE@example.test", "correct horse", &account), 1);
 	assert_string_equal(account, "alice@example.test");
 	free(account);
 	assert_int_equal(accounts_authenticate(f->a, "ALICE@example.test", "no", &account), 0);
 	assert_null(account);
 
 	assert_int_equal(accounts_user_passwd(f->a, "alice@example.test", "new pw", false, &error),
-	                 0);
+			 0);
 	assert_int_equal(accounts_check_password(f->a, "Alice@example.test", "correct horse"), 0);
 	assert_int_equal(accounts_check_password(f->a, "Alice@example.test", "new pw"), 1);
 	assert_int_equal(accounts_user_passwd(f->a, "zed@example.test", "x", false, &error), -1);
@@ -138,21 +138,21 @@ test_hash_import(void **state)
 	assert_int_equal(accounts_check_password(f->a, "yes@example.test", "yes pw"), 1);
 	/* passwd --hash */
 	assert_int_equal(
-	    accounts_user_passwd(f->a, "yes@example.test", OPENSSL_SHA512, true, &error), 0);
+		accounts_user_passwd(f->a, "yes@example.test", OPENSSL_SHA512, true, &error), 0);
 	assert_int_equal(accounts_check_password(f->a, "yes@example.test", "secret6"), 1);
 
 	const char *bad[] = {
-	    "plaintext",
-	    "$1$abcdefgh$aaaaaaaaaaaaaaaaaaaaaa", /* MD5: not accepted */
-	    "$6$yubinsalt$",                      /* incomplete */
-	    "$6$yubinsalt",                       /* a setting, no hash */
-	    "$6$yubinsalt$short",
-	    "$y$j9T$abc",
-	    "$2b$04$tooshort",
-	    "$6$yubin "
-	    "salt$ldXI0I8eXqOL9YnJA5e2ZZjMJvBO9NtLfQ2EK4."
-	    "CSMHt7NbaNWCKEVY2VMf1ScqZAT47Ig6zEKJVSNxjDGNWV.",
-	    "",
+		"plaintext",
+		"$1$abcdefgh$aaaaaaaaaaaaaaaaaaaaaa", /* MD5: not accepted */
+		"$6$yubinsalt$",                      /* incomplete */
+		"$6$yubinsalt",                       /* a setting, no hash */
+		"$6$yubinsalt$short",
+		"$y$j9T$abc",
+		"$2b$04$tooshort",
+		"$6$yubin "
+		"salt$ldXI0I8eXqOL9YnJA5e2ZZjMJvBO9NtLfQ2EK4."
+		"CSMHt7NbaNWCKEVY2VMf1ScqZAT47Ig6zEKJVSNxjDGNWV.",
+		"",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (accounts_user_add(f->a, "bad@example.test", bad[i], true, &error) == 0)
@@ -190,13 +190,13 @@ test_alias_admin(void **state)
 	assert_int_equal(accounts_alias_add(f->a, "@other.test", t2, &error), 0);
 	assert_int_equal(accounts_alias_list(f->a, collect_alias, &b), 0);
 	assert_string_equal(buf_cstr(&b), "@other.test=bob@example.test;"
-	                                  "Sales@example.test=alice@example.test,x@remote.test;");
+					  "Sales@example.test=alice@example.test,x@remote.test;");
 	/* replacing, also by a name differing only by case */
 	assert_int_equal(accounts_alias_add(f->a, "sales@example.test", t2, &error), 0);
 	buf_reset(&b);
 	assert_int_equal(accounts_alias_list(f->a, collect_alias, &b), 0);
 	assert_string_equal(buf_cstr(&b), "@other.test=bob@example.test;"
-	                                  "sales@example.test=bob@example.test;");
+					  "sales@example.test=bob@example.test;");
 
 	assert_int_equal(accounts_alias_add(f->a, "x@remote.test", t1, &error), -1);
 	assert_non_null(strstr(error, "not a local domain"));
@@ -274,9 +274,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_user_add_del), cmocka_unit_test(test_passwords),
-	    cmocka_unit_test(test_hash_import),  cmocka_unit_test(test_alias_admin),
-	    cmocka_unit_test(test_threads),      cmocka_unit_test(test_reopen),
+		cmocka_unit_test(test_user_add_del), cmocka_unit_test(test_passwords),
+		cmocka_unit_test(test_hash_import),  cmocka_unit_test(test_alias_admin),
+		cmocka_unit_test(test_threads),      cmocka_unit_test(test_reopen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

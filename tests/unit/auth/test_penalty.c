@@ -144,9 +144,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_growth),   cmocka_unit_test(test_expiry),
-	    cmocka_unit_test(test_bound),    cmocka_unit_test(test_keys),
-	    cmocka_unit_test(test_disabled),
+		cmocka_unit_test(test_growth),   cmocka_unit_test(test_expiry),
+		cmocka_unit_test(test_bound),    cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_disabled),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

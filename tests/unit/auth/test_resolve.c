@@ -138,8 +138,8 @@ test_aliases(void **state)
 	expect(f, "team+x@example.test", "l:alice@example.test,bob@other.test r:ext@remote.test");
 	/* nested, with de-duplication */
 	add_alias(f, "all@example.test",
-	          "team@example.test,alice@example.test,ext@remote.test,"
-	          "alice+tag@example.test");
+		  "team@example.test,alice@example.test,ext@remote.test,"
+		  "alice+tag@example.test");
 	expect(f, "all@example.test", "l:alice@example.test,bob@other.test r:ext@remote.test");
 	/* an alias overrides an account of the same name; listing itself keeps a copy */
 	add_alias(f, "alice@example.test", "alice@example.test,copy@remote.test");
@@ -254,16 +254,16 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_users, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_tags, setup, teardown),
-	    cmocka_unit_test(test_no_delimiter),
-	    cmocka_unit_test_setup_teardown(test_postmaster, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_aliases, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_loops, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_catchall, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_owns, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_local_domain, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_other_connection, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_users, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tags, setup, teardown),
+		cmocka_unit_test(test_no_delimiter),
+		cmocka_unit_test_setup_teardown(test_postmaster, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_aliases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_loops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_catchall, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_owns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_local_domain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_connection, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

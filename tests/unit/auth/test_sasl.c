@@ -62,7 +62,7 @@ test_plain(void **state)
 
 	plain_ok(S("\0alice@example.test\0secret"), "alice@example.test", "secret");
 	plain_ok(S("alice@example.test\0alice@example.test\0pw with spaces"), "alice@example.test",
-	         "pw with spaces");
+		 "pw with spaces");
 	plain_ok(S("\0u\0\xc3\xa9t\xc3\xa9"), "u", "\xc3\xa9t\xc3\xa9"); /* UTF-8 */
 	/* RFC 4616 4 example: "tim" authenticating as "Ursel" is proxy authorization */
 	plain_bad(S("Ursel\0Kurt\0xipj3plmq"));
@@ -153,10 +153,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_plain),
-	    cmocka_unit_test(test_plain_limits),
-	    cmocka_unit_test(test_login),
-	    cmocka_unit_test(test_cancel),
+		cmocka_unit_test(test_plain),
+		cmocka_unit_test(test_plain_limits),
+		cmocka_unit_test(test_login),
+		cmocka_unit_test(test_cancel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -100,42 +100,42 @@ test_defaults(void **state)
 }
 
 static const char all_keys[] = "# every key\n"
-                               "myhostname = mx1.Example.TEST\n"
-                               "mydomains = Example.TEST, other.test\n"
-                               "data_directory = /tmp/yubin-data\n"
-                               "smtp_listen = 127.0.0.1:2525\n"
-                               "submission_listen = 127.0.0.1:2587, [::1]:2587\n"
-                               "submissions_listen = :2465\n"
-                               "imap_listen =\n"
-                               "imaps_listen = 127.0.0.2:2993\n"
-                               "pop3_listen = 127.0.0.1:2110\n"
-                               "pop3s_listen = 127.0.0.1:2995\n"
-                               "tls_cert_file = /etc/ssl/cert.pem\n"
-                               "tls_key_file = /etc/ssl/key.pem\n"
-                               "message_size_limit = 10m\n"
-                               "mynetworks = 10.0.0.0/8\n"
-                               "dns_resolvers = 127.0.0.53, [::1]:5353, 127.0.0.1:5353\n"
-                               "smtp_delivery_port = 2525\n"
-                               "relayhost = [smart.example.net]:587\n"
-                               "relayhost_username = bob\n"
-                               "relayhost_password_file = /etc/yubin/relay.pw\n"
-                               "run_as_user = mail\n"
-                               "recipient_delimiter = -\n"
-                               "smtp_max_recipients = 50\n"
-                               "smtp_max_errors = 5\n"
-                               "smtp_timeout = 5m\n"
-                               "smtp_max_connections = 100\n"
-                               "smtp_max_connections_per_ip = 10\n"
-                               "pop3_timeout = 10m\n"
-                               "imap_timeout = 1h\n"
-                               "imap_max_connections = 300\n"
-                               "pop3_max_connections = 30\n"
-                               "max_connections_per_ip = 20\n"
-                               "maximal_queue_lifetime = 2d\n"
-                               "minimal_backoff_time = 60s\n"
-                               "maximal_backoff_time = 1h\n"
-                               "auth_failure_delay = 2s\n"
-                               "log_level = debug\n";
+			       "myhostname = mx1.Example.TEST\n"
+			       "mydomains = Example.TEST, other.test\n"
+			       "data_directory = /tmp/yubin-data\n"
+			       "smtp_listen = 127.0.0.1:2525\n"
+			       "submission_listen = 127.0.0.1:2587, [::1]:2587\n"
+			       "submissions_listen = :2465\n"
+			       "imap_listen =\n"
+			       "imaps_listen = 127.0.0.2:2993\n"
+			       "pop3_listen = 127.0.0.1:2110\n"
+			       "pop3s_listen = 127.0.0.1:2995\n"
+			       "tls_cert_file = /etc/ssl/cert.pem\n"
+			       "tls_key_file = /etc/ssl/key.pem\n"
+			       "message_size_limit = 10m\n"
+			       "mynetworks = 10.0.0.0/8\n"
+			       "dns_resolvers = 127.0.0.53, [::1]:5353, 127.0.0.1:5353\n"
+			       "smtp_delivery_port = 2525\n"
+			       "relayhost = [smart.example.net]:587\n"
+			       "relayhost_username = bob\n"
+			       "relayhost_password_file = /etc/yubin/relay.pw\n"
+			       "run_as_user = mail\n"
+			       "recipient_delimiter = -\n"
+			       "smtp_max_recipients = 50\n"
+			       "smtp_max_errors = 5\n"
+			       "smtp_timeout = 5m\n"
+			       "smtp_max_connections = 100\n"
+			       "smtp_max_connections_per_ip = 10\n"
+			       "pop3_timeout = 10m\n"
+			       "imap_timeout = 1h\n"
+			       "imap_max_connections = 300\n"
+			       "pop3_max_connections = 30\n"
+			       "max_connections_per_ip = 20\n"
+			       "maximal_queue_lifetime = 2d\n"
+			       "minimal_backoff_time = 60s\n"
+			       "maximal_backoff_time = 1h\n"
+			       "auth_failure_delay = 2s\n"
+			       "log_level = debug\n";
 
 static void
 check_all_keys(const struct settings *s)
@@ -203,8 +203,8 @@ static void
 test_print_roundtrip(void **state)
 {
 	const char *texts[] = {"", all_keys,
-	                       "mydomains =\nrun_as_user =\nrecipient_delimiter =\n"
-	                       "mynetworks =\nsmtp_listen ="};
+			       "mydomains =\nrun_as_user =\nrecipient_delimiter =\n"
+			       "mynetworks =\nsmtp_listen ="};
 
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
 		struct settings s1, s2;
@@ -233,17 +233,17 @@ test_syntax(void **state)
 	/* Comments, blank lines, whitespace, CRLF, no spaces around '=', continuation lines
 	 * (also across a comment line), '=' inside a value. */
 	load_ok(&s, "\n  \n# comment\n   # indented comment\r\n"
-	            "myhostname=mail.example.org\r\n"
-	            "mydomains = a.test,\n"
-	            "    b.test\n"
-	            "# between\n"
-	            "\tc.test\n"
-	            "\n"
-	            "relayhost_username = a=b\n"
-	            "relayhost = smart.test\n"
-	            "relayhost_password_file = /x\n"
-	            "smtp_timeout = 1m\n"
-	            "smtp_timeout = 2m\n");
+		    "myhostname=mail.example.org\r\n"
+		    "mydomains = a.test,\n"
+		    "    b.test\n"
+		    "# between\n"
+		    "\tc.test\n"
+		    "\n"
+		    "relayhost_username = a=b\n"
+		    "relayhost = smart.test\n"
+		    "relayhost_password_file = /x\n"
+		    "smtp_timeout = 1m\n"
+		    "smtp_timeout = 2m\n");
 	assert_string_equal(s.myhostname, "mail.example.org");
 	assert_string_equal(s.mydomains[0], "a.test");
 	assert_string_equal(s.mydomains[1], "b.test");
@@ -281,13 +281,13 @@ test_errors(void **state)
 	load_fails("myhostname = a.test\nfoo = bar\n", "t.conf:2: unknown key 'foo'");
 	load_fails("\n\n\nsmtp_listen = 25\n", "t.conf:4: invalid value for smtp_listen");
 	load_fails("mydomains = a.test,\n  b_c.test\nx = y\n",
-	           "t.conf:1: invalid value for mydomains");
+		   "t.conf:1: invalid value for mydomains");
 	load_fails("  indented = 1\n", "t.conf:1: continuation line");
 	load_fails("# c\njust text\n", "t.conf:2: syntax error");
 	load_fails("Smtp_Timeout = 5\n", "t.conf:1: syntax error: bad key name 'Smtp_Timeout'");
 	load_fails("= 5\n", "t.conf:1: syntax error");
 	load_fails("smtp_timeout = 5x\n", "t.conf:1: invalid value for smtp_timeout: invalid "
-	                                  "duration");
+					  "duration");
 	load_fails("smtp_timeout = 0\n", "out of range");
 	load_fails("smtp_timeout = 2d\n", "out of range");
 	load_fails("message_size_limit = 1q\n", "invalid size");
@@ -312,11 +312,11 @@ test_errors(void **state)
 	load_fails("tls_cert_file = /c.pem\n", "t.conf:1: tls_cert_file and tls_key_file");
 	load_fails("a_b_c = 1\n", "unknown key 'a_b_c'");
 	load_fails("relayhost_username = u\nrelayhost_password_file = /p\n",
-	           "t.conf:1: relayhost_username needs relayhost");
+		   "t.conf:1: relayhost_username needs relayhost");
 	load_fails("relayhost = r.test\nrelayhost_username = u\n", "t.conf:2: relayhost_username "
-	                                                           "and relayhost_password_file");
+								   "and relayhost_password_file");
 	load_fails("maximal_backoff_time = 100\n\nminimal_backoff_time = 200\n",
-	           "t.conf:3: minimal_backoff_time must not exceed");
+		   "t.conf:3: minimal_backoff_time must not exceed");
 }
 
 static void
@@ -370,10 +370,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_defaults),          cmocka_unit_test(test_all_keys),
-	    cmocka_unit_test(test_print_roundtrip),   cmocka_unit_test(test_syntax),
-	    cmocka_unit_test(test_mydomains_default), cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_ms_units),          cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_defaults),          cmocka_unit_test(test_all_keys),
+		cmocka_unit_test(test_print_roundtrip),   cmocka_unit_test(test_syntax),
+		cmocka_unit_test(test_mydomains_default), cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_ms_units),          cmocka_unit_test(test_load_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -37,16 +37,16 @@ test_duration(void **state)
 	assert_int_equal(dur("5d"), 432000);
 	assert_int_equal(dur("1w"), 604800);
 	const char *bad[] = {"",
-	                     "s",
-	                     "5x",
-	                     "-1",
-	                     "5 m",
-	                     "5mm",
-	                     "1.5h",
-	                     " 5",
-	                     "5M",
-	                     "99999999999999999999",
-	                     "18446744073709551615w"};
+			     "s",
+			     "5x",
+			     "-1",
+			     "5 m",
+			     "5mm",
+			     "1.5h",
+			     " 5",
+			     "5M",
+			     "99999999999999999999",
+			     "18446744073709551615w"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (settings_parse_duration(bad[i], &v) == 0)
 			fail_msg("duration \"%s\" accepted", bad[i]);
@@ -84,7 +84,7 @@ test_hostport(void **state)
 	assert_false(br);
 	free(host);
 	assert_int_equal(settings_split_hostport("[smart.example.com]:587", 25, &host, &port, &br),
-	                 0);
+			 0);
 	assert_string_equal(host, "smart.example.com");
 	assert_int_equal(port, 587);
 	assert_true(br);
@@ -102,7 +102,7 @@ test_hostport(void **state)
 	assert_int_equal(port, 5353);
 	free(host);
 	const char *bad[] = {"h:0",   "h:65536",     "h:",     "[::1", "[::1]x",
-	                     "[]:25", "bad_host:25", "-x.com", "a..b", "h:2x"};
+			     "[]:25", "bad_host:25", "-x.com", "a..b", "h:2x"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (settings_split_hostport(bad[i], 25, &host, &port, NULL) == 0)
 			fail_msg("hostport \"%s\" accepted", bad[i]);
@@ -146,7 +146,7 @@ test_listen(void **state)
 	listen_list_free(&l);
 
 	assert_int_equal(listen_list_parse(&l, "127.0.0.1:2525, [::1]:2525 localhost:26", &error),
-	                 0);
+			 0);
 	assert_int_equal(l.n, 3);
 	assert_string_equal(l.addrs[0].host, "127.0.0.1");
 	assert_string_equal(l.addrs[1].host, "::1");
@@ -161,8 +161,8 @@ test_listen(void **state)
 	assert_null(l.addrs);
 
 	const char *bad[] = {"25",        "::1",           "127.0.0.1",       "[::1]",
-	                     "1.2.3.4:0", "1.2.3.4:65536", ":25,bad host:26", "[::1]:x",
-	                     "a_b:25"};
+			     "1.2.3.4:0", "1.2.3.4:65536", ":25,bad host:26", "[::1]:x",
+			     "a_b:25"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (listen_list_parse(&l, bad[i], &error) == 0)
 			fail_msg("listen \"%s\" accepted", bad[i]);
@@ -203,10 +203,10 @@ test_cidr(void **state)
 	char out[80];
 
 	assert_int_equal(cidr_list_parse(&l,
-	                                 "127.0.0.0/8, ::1/128 192.168.10.7/22 [2001:db8::]/32 "
-	                                 "10.1.2.3 ::ffff:172.16.0.0/108",
-	                                 &error),
-	                 0);
+					 "127.0.0.0/8, ::1/128 192.168.10.7/22 [2001:db8::]/32 "
+					 "10.1.2.3 ::ffff:172.16.0.0/108",
+					 &error),
+			 0);
 	assert_int_equal(l.n, 6);
 	assert_true(match(&l, "127.0.0.1"));
 	assert_true(match(&l, "127.255.255.255"));
@@ -241,7 +241,7 @@ test_cidr(void **state)
 	assert_false(match(&l, "127.0.0.1"));
 
 	const char *bad[] = {"127.0.0.0/33", "::1/129",    "1.2.3/8",  "x",
-	                     "1.2.3.4/",     "1.2.3.4/-1", "[1.2.3.4", "127.0.0.0/8,,foo"};
+			     "1.2.3.4/",     "1.2.3.4/-1", "[1.2.3.4", "127.0.0.0/8,,foo"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (cidr_list_parse(&l, bad[i], &error) == 0)
 			fail_msg("cidr \"%s\" accepted", bad[i]);
@@ -265,10 +265,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_duration),   cmocka_unit_test(test_size),
-	    cmocka_unit_test(test_hostport),   cmocka_unit_test(test_hostname),
-	    cmocka_unit_test(test_listen),     cmocka_unit_test(test_cidr),
-	    cmocka_unit_test(test_split_list),
+		cmocka_unit_test(test_duration),   cmocka_unit_test(test_size),
+		cmocka_unit_test(test_hostport),   cmocka_unit_test(test_hostname),
+		cmocka_unit_test(test_listen),     cmocka_unit_test(test_cidr),
+		cmocka_unit_test(test_split_list),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

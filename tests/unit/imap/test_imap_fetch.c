@@ -33,13 +33,12 @@ test_macros(void **state)
 	const char *error;
 
 	assert_int_equal(parse("a FETCH 1 ALL\r\n", &plan, &error), 0);
-	assert_int_equal(plan.items, IMAP_FETCH_FLAGS | IMAP_FETCH_INTERNALDATE |
-					     IMAP_FETCH_SIZE | IMAP_FETCH_ENVELOPE);
+	assert_int_equal(plan.items, IMAP_FETCH_FLAGS | IMAP_FETCH_INTERNALDATE | IMAP_FETCH_SIZE |
+					     IMAP_FETCH_ENVELOPE);
 	assert_int_equal(plan.fields, STORE_MSG_ENVELOPE);
 	imap_fetch_plan_free(&plan);
 	assert_int_equal(parse("a FETCH 1 fast\r\n", &plan, &error), 0);
-	assert_int_equal(plan.items,
-			 IMAP_FETCH_FLAGS | IMAP_FETCH_INTERNALDATE | IMAP_FETCH_SIZE);
+	assert_int_equal(plan.items, IMAP_FETCH_FLAGS | IMAP_FETCH_INTERNALDATE | IMAP_FETCH_SIZE);
 	imap_fetch_plan_free(&plan);
 	assert_int_equal(parse("a FETCH 1 FULL\r\n", &plan, &error), 0);
 	assert_true(plan.items & IMAP_FETCH_BODY);
@@ -58,7 +57,9 @@ test_sections(void **state)
 	const char *error;
 
 	assert_int_equal(parse("a FETCH 1 (BODY.PEEK[header.fields (From \"To\")]<0.10> "
-			       "BODY[1.2.MIME] BODY[]<5.7> RFC822.HEADER)\r\n", &plan, &error), 0);
+			       "BODY[1.2.MIME] BODY[]<5.7> RFC822.HEADER)\r\n",
+			       &plan, &error),
+			 0);
 	assert_int_equal(plan.n_sections, 4);
 	assert_string_equal(plan.sections[0].echo, "BODY[HEADER.FIELDS (From To)]<0>");
 	assert_true(plan.sections[0].peek);
@@ -87,8 +88,8 @@ test_modifiers(void **state)
 	struct imap_fetch_plan plan;
 	const char *error;
 
-	assert_int_equal(parse("a FETCH 1:* (FLAGS) (CHANGEDSINCE 12345 VANISHED)\r\n", &plan,
-			       &error), 0);
+	assert_int_equal(
+		parse("a FETCH 1:* (FLAGS) (CHANGEDSINCE 12345 VANISHED)\r\n", &plan, &error), 0);
 	assert_true(plan.has_changedsince);
 	assert_int_equal(plan.changedsince, 12345);
 	assert_true(plan.vanished);

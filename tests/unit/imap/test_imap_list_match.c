@@ -175,9 +175,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_literal),      cmocka_unit_test(test_star),
-	    cmocka_unit_test(test_percent),      cmocka_unit_test(test_other_delimiter),
-	    cmocka_unit_test(test_pathological), cmocka_unit_test(test_against_naive),
+		cmocka_unit_test(test_literal),      cmocka_unit_test(test_star),
+		cmocka_unit_test(test_percent),      cmocka_unit_test(test_other_delimiter),
+		cmocka_unit_test(test_pathological), cmocka_unit_test(test_against_naive),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -47,19 +47,19 @@ static void
 test_invalid_mutf7(void **state)
 {
 	static const char *const bad[] = {
-		"&",           /* unterminated */
-		"&AOQ",        /* unterminated */
-		"&AGE-",       /* "a" must not be encoded */
-		"&AOQ=-",      /* padding */
-		"&AOR-",       /* stray non-zero bits */
-		"&AOQA-",      /* 6+ leftover bits */
-		"&2D3e-",      /* lone high surrogate */
-		"&3gA-",       /* lone low surrogate */
-		"&AOQ-&APY-",  /* two adjacent shifts */
-		"a\x01",       /* control character written directly */
-		"\xc3\xa4",    /* 8-bit */
-		"&AOQ/-",      /* "/" is not modified base64 */
-		"&AAA-",       /* NUL */
+		"&",          /* unterminated */
+		"&AOQ",       /* unterminated */
+		"&AGE-",      /* "a" must not be encoded */
+		"&AOQ=-",     /* padding */
+		"&AOR-",      /* stray non-zero bits */
+		"&AOQA-",     /* 6+ leftover bits */
+		"&2D3e-",     /* lone high surrogate */
+		"&3gA-",      /* lone low surrogate */
+		"&AOQ-&APY-", /* two adjacent shifts */
+		"a\x01",      /* control character written directly */
+		"\xc3\xa4",   /* 8-bit */
+		"&AOQ/-",     /* "/" is not modified base64 */
+		"&AAA-",      /* NUL */
 	};
 	struct buf b = BUF_INIT;
 	const char *error;

@@ -54,9 +54,9 @@ dump_args(struct buf *out, const struct imap_arg *args, size_t count)
 
 struct run {
 	int ret;
-	struct buf dump;   /* "tag NAME args" or "ERR <tag> <reason>" */
-	size_t used;       /* bytes consumed at the end of the first command */
-	int literals;      /* synchronizing literals continued */
+	struct buf dump; /* "tag NAME args" or "ERR <tag> <reason>" */
+	size_t used;     /* bytes consumed at the end of the first command */
+	int literals;    /* synchronizing literals continued */
 };
 
 /* Parses one command from input, fed in steps of chunk bytes (0 = all at once),
@@ -180,8 +180,9 @@ test_literal_pending(void **state)
 static void
 test_fetch(void **state)
 {
-	check_parse("a UID fetch 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (From To)]<0.100>)\r\n",
-		    "a UID FETCH a:1:* (a:FLAGS a:BODY.PEEK[a:HEADER.FIELDS (a:From a:To)]<0.100>)");
+	check_parse(
+		"a UID fetch 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (From To)]<0.100>)\r\n",
+		"a UID FETCH a:1:* (a:FLAGS a:BODY.PEEK[a:HEADER.FIELDS (a:From a:To)]<0.100>)");
 	check_parse("a FETCH 1 BODY[]\r\n", "a FETCH a:1 a:BODY[]");
 	check_parse("a FETCH 1 (BODY[1.2.MIME] BINARY[1]<5.10> RFC822)\r\n",
 		    "a FETCH a:1 (a:BODY[a:1.2.MIME] a:BINARY[a:1]<5.10> a:RFC822)");

@@ -13,9 +13,10 @@
 #include "util/buf.h"
 
 static const char *const type_names[] = {
-	"ALL", "AND", "OR", "NOT", "SEQ", "UID", "FLAG", "KEYWORD", "BEFORE", "ON", "SINCE",
-	"SENTBEFORE", "SENTON", "SENTSINCE", "LARGER", "SMALLER", "FROM", "TO", "CC", "BCC",
-	"SUBJECT", "HEADER", "BODY", "TEXT", "MODSEQ",
+	"ALL",     "AND",     "OR",   "NOT",    "SEQ",        "UID",    "FLAG",
+	"KEYWORD", "BEFORE",  "ON",   "SINCE",  "SENTBEFORE", "SENTON", "SENTSINCE",
+	"LARGER",  "SMALLER", "FROM", "TO",     "CC",         "BCC",    "SUBJECT",
+	"HEADER",  "BODY",    "TEXT", "MODSEQ",
 };
 
 static void
@@ -94,12 +95,10 @@ test_simple_keys(void **state)
 	check("NEW", "AND(AND(FLAG:\\Recent NOT(FLAG:\\Seen)))");
 	check("KEYWORD $Junk UNKEYWORD foo", "AND(KEYWORD:<$Junk> NOT(KEYWORD:<foo>))");
 	check("LARGER 100 SMALLER 2000", "AND(LARGER:100 SMALLER:2000)");
-	check("FROM \"smith\" SUBJECT {5+}\r\nhello",
-	      "AND(FROM:<smith> SUBJECT:<hello>)");
+	check("FROM \"smith\" SUBJECT {5+}\r\nhello", "AND(FROM:<smith> SUBJECT:<hello>)");
 	check("HEADER Message-ID \"<x@y>\"", "AND(HEADER:Message-ID:<<x@y>>)");
 	check("HEADER X-Spam \"\"", "AND(HEADER:X-Spam:<>)");
-	check("BODY x TEXT y TO a CC b BCC c",
-	      "AND(BODY:<x> TEXT:<y> TO:<a> CC:<b> BCC:<c>)");
+	check("BODY x TEXT y TO a CC b BCC c", "AND(BODY:<x> TEXT:<y> TO:<a> CC:<b> BCC:<c>)");
 	check("SINCE 1-Feb-1994 BEFORE \"2-Feb-1994\" ON 3-feb-1994",
 	      "AND(SINCE:8797 BEFORE:8798 ON:8799)");
 	check("SENTSINCE 1-Jan-1970 SENTBEFORE 2-Jan-1970 SENTON 1-Jan-1970",
@@ -126,7 +125,8 @@ test_structure(void **state)
 static void
 test_prefix(void **state)
 {
-	check("CHARSET UTF-8 SUBJECT \"\xc3\xa9t\xc3\xa9\"", "UTF8 AND(SUBJECT:<\xc3\xa9t\xc3\xa9>)");
+	check("CHARSET UTF-8 SUBJECT \"\xc3\xa9t\xc3\xa9\"",
+	      "UTF8 AND(SUBJECT:<\xc3\xa9t\xc3\xa9>)");
 	check("charset us-ascii ALL", "AND(ALL)");
 	check("CHARSET KOI8-R ALL", "ERR BADCHARSET Unsupported charset");
 	check("RETURN (MIN MAX) ALL", "RET3 AND(ALL)");
@@ -173,10 +173,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_simple_keys),
-		cmocka_unit_test(test_structure),
-		cmocka_unit_test(test_prefix),
-		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_simple_keys), cmocka_unit_test(test_structure),
+		cmocka_unit_test(test_prefix),      cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_depth),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,8 +51,8 @@ static void
 test_parse_invalid(void **state)
 {
 	static const char *const bad[] = {
-		"", "0", "01", "1:", ":1", "1,", ",1", "1:2:3", "a", "1 2", "4294967296",
-		"$", "1,$", "**", "1:0", "-1", "1;2",
+		"",    "0",          "01", "1:",  ":1", "1,",  ",1", "1:2:3", "a",
+		"1 2", "4294967296", "$",  "1,$", "**", "1:0", "-1", "1;2",
 	};
 	struct imap_seqset set;
 	const char *error;
@@ -134,10 +134,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_valid),
-		cmocka_unit_test(test_parse_invalid),
-		cmocka_unit_test(test_contains),
-		cmocka_unit_test(test_write_list),
+		cmocka_unit_test(test_parse_valid), cmocka_unit_test(test_parse_invalid),
+		cmocka_unit_test(test_contains),    cmocka_unit_test(test_write_list),
 		cmocka_unit_test(test_build),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

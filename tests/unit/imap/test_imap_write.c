@@ -189,10 +189,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_astring_quoting),
-		cmocka_unit_test(test_astring),
-		cmocka_unit_test(test_flags_write),
-		cmocka_unit_test(test_flags_parse),
+		cmocka_unit_test(test_astring_quoting), cmocka_unit_test(test_astring),
+		cmocka_unit_test(test_flags_write),     cmocka_unit_test(test_flags_parse),
 		cmocka_unit_test(test_dates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

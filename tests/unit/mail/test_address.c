@@ -49,13 +49,42 @@ static void
 test_address_bad(void **state)
 {
 	static const char *const bad[] = {
-		"", "user", "Postmaster", "@example.org", "user@", "user@@x", "a b@x", ".a@x",
+		"",
+		"user",
+		"Postmaster",
+		"@example.org",
+		"user@",
+		"user@@x",
+		"a b@x",
+		".a@x",
 		"a.@x",
-		"a..b@x", "\"unterminated@x", "\"a\"b@x", "\"\"@x", "\"a\\\x01\"@x", "a@x..y",
-		"a@.x", "a@x.", "a@-x", "a@x-", "a@x_y", "a@x y", "a@[1.2.3]", "a@[1.2.3.4",
-		"a@[256.1.1.1]", "a@[IPv6:1.2.3.4]", "a@[IPv6:gg::]", "a@[:x]", "a@[tag:]",
-		"a@[-tag:x]", "a@[tag:[x]", "a\xc3@x", "a@\xff.x", "a@\xc0\xaf.x",
-		"a@\xed\xa0\x80.x", "a@b\x01", "a\x7f@x",
+		"a..b@x",
+		"\"unterminated@x",
+		"\"a\"b@x",
+		"\"\"@x",
+		"\"a\\\x01\"@x",
+		"a@x..y",
+		"a@.x",
+		"a@x.",
+		"a@-x",
+		"a@x-",
+		"a@x_y",
+		"a@x y",
+		"a@[1.2.3]",
+		"a@[1.2.3.4",
+		"a@[256.1.1.1]",
+		"a@[IPv6:1.2.3.4]",
+		"a@[IPv6:gg::]",
+		"a@[:x]",
+		"a@[tag:]",
+		"a@[-tag:x]",
+		"a@[tag:[x]",
+		"a\xc3@x",
+		"a@\xff.x",
+		"a@\xc0\xaf.x",
+		"a@\xed\xa0\x80.x",
+		"a@b\x01",
+		"a\x7f@x",
 		"a@aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.x",
 	};
 	size_t i;
@@ -157,9 +186,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_address_good),    cmocka_unit_test(test_address_bad),
-	    cmocka_unit_test(test_address_lengths), cmocka_unit_test(test_address_canonical),
-	    cmocka_unit_test(test_address_format),  cmocka_unit_test(test_address_domain),
+		cmocka_unit_test(test_address_good),    cmocka_unit_test(test_address_bad),
+		cmocka_unit_test(test_address_lengths), cmocka_unit_test(test_address_canonical),
+		cmocka_unit_test(test_address_format),  cmocka_unit_test(test_address_domain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -106,10 +106,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_quoted),
-	    cmocka_unit_test(test_literal),
-	    cmocka_unit_test(test_thresholds),
-	    cmocka_unit_test(test_nstring_and_str),
+		cmocka_unit_test(test_quoted),
+		cmocka_unit_test(test_literal),
+		cmocka_unit_test(test_thresholds),
+		cmocka_unit_test(test_nstring_and_str),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -81,8 +81,12 @@ test_cmd_good(void **state)
 		{"RCPT TO:<u@[IPv6:2001:db8::1]>", SMTP_VERB_RCPT, NULL, "u@[IPv6:2001:db8::1]",
 		 NULL},
 		{"RCPT TO:<@[192.0.2.1]:u@x>", SMTP_VERB_RCPT, NULL, "u@x", NULL},
-		{"RCPT TO:<j\xc3\xb6rg@b\xc3\xbc" "cher.example>", SMTP_VERB_RCPT, NULL,
-		 "j\xc3\xb6rg@b\xc3\xbc" "cher.example", NULL},
+		{"RCPT TO:<j\xc3\xb6rg@b\xc3\xbc"
+		 "cher.example>",
+		 SMTP_VERB_RCPT, NULL,
+		 "j\xc3\xb6rg@b\xc3\xbc"
+		 "cher.example",
+		 NULL},
 		{"RCPT TO:<c@d> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;c@d", SMTP_VERB_RCPT, NULL,
 		 "c@d", "NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;c@d"},
 		{"rcpt to: <c@d>", SMTP_VERB_RCPT, NULL, "c@d", NULL},
@@ -320,8 +324,8 @@ test_params_mail(void **state)
 	assert_int_equal(parse_mail("MAIL FROM:<a@b> XFOO=1", all, &p, &error), -1);
 	assert_string_equal(error, "555 5.5.4 Unsupported parameter");
 	assert_int_equal(parse_mail("MAIL FROM:<a@b> BODY=BINARYMIME", all, &p, &error), -1);
-	assert_int_equal(parse_mail("MAIL FROM:<a@b> BODY=BINARYMIME",
-				    all | SMTP_EXT_BINARYMIME, &p, &error),
+	assert_int_equal(parse_mail("MAIL FROM:<a@b> BODY=BINARYMIME", all | SMTP_EXT_BINARYMIME,
+				    &p, &error),
 			 0);
 	assert_int_equal(p.body, SMTP_BODY_BINARYMIME);
 
@@ -360,10 +364,8 @@ test_params_rcpt(void **state)
 
 	assert_int_equal(parse_rcpt(RCPT_AB "NOTIFY=NEVER", 0, &p, &error), -1);
 	assert_int_equal(parse_rcpt(RCPT_AB "SIZE=1", SMTP_EXT_SIZE, &p, &error), -1);
-	assert_int_equal(parse_rcpt(RCPT_AB "NOTIFY=NEVER,DELAY", SMTP_EXT_DSN, &p, &error),
-			 -1);
-	assert_int_equal(parse_rcpt(RCPT_AB "NOTIFY=SUCCESS,,DELAY", SMTP_EXT_DSN, &p, &error),
-			 -1);
+	assert_int_equal(parse_rcpt(RCPT_AB "NOTIFY=NEVER,DELAY", SMTP_EXT_DSN, &p, &error), -1);
+	assert_int_equal(parse_rcpt(RCPT_AB "NOTIFY=SUCCESS,,DELAY", SMTP_EXT_DSN, &p, &error), -1);
 	assert_int_equal(parse_rcpt(RCPT_AB "NOTIFY=SOMETIMES", SMTP_EXT_DSN, &p, &error), -1);
 	assert_int_equal(parse_rcpt(RCPT_AB "NOTIFY=DELAY,", SMTP_EXT_DSN, &p, &error), -1);
 	assert_int_equal(parse_rcpt(RCPT_AB "ORCPT=a@b", SMTP_EXT_DSN, &p, &error), -1);
@@ -377,12 +379,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cmd_good),
-		cmocka_unit_test(test_cmd_bad),
-		cmocka_unit_test(test_cmd_nul),
-		cmocka_unit_test(test_cmd_bdat),
-		cmocka_unit_test(test_cmd_param_lookup),
-		cmocka_unit_test(test_params_mail),
+		cmocka_unit_test(test_cmd_good),         cmocka_unit_test(test_cmd_bad),
+		cmocka_unit_test(test_cmd_nul),          cmocka_unit_test(test_cmd_bdat),
+		cmocka_unit_test(test_cmd_param_lookup), cmocka_unit_test(test_params_mail),
 		cmocka_unit_test(test_params_rcpt),
 	};
 

@@ -16,13 +16,16 @@
 struct data_vector {
 	const char *in;
 	size_t in_len;
-	int ret;          /* 1 ended, 0 not ended */
-	const char *out;  /* expected message */
+	int ret;         /* 1 ended, 0 not ended */
+	const char *out; /* expected message */
 	size_t out_len;
-	size_t consumed;  /* when ret == 1 */
+	size_t consumed; /* when ret == 1 */
 };
 
-#define V(in, ret, out, consumed) {in, sizeof(in) - 1, ret, out, sizeof(out) - 1, consumed}
+#define V(in, ret, out, consumed)                                                                  \
+	{                                                                                          \
+		in, sizeof(in) - 1, ret, out, sizeof(out) - 1, consumed                            \
+	}
 
 /* Feeds v in pieces of step bytes (0 = all at once) and checks the outcome. */
 static void

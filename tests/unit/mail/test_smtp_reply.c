@@ -68,8 +68,8 @@ static void
 test_reply_bad(void **state)
 {
 	static const char *const bad[] = {
-		"25\r\n", "2500 x\r\n", "250x\r\n", "abc def\r\n", "650 x\r\n", "150 x\r\n",
-		"250-a\r\n251 b\r\n", "2a0 x\r\n", "\r\n", " 250 x\r\n",
+		"25\r\n",    "2500 x\r\n",         "250x\r\n",  "abc def\r\n", "650 x\r\n",
+		"150 x\r\n", "250-a\r\n251 b\r\n", "2a0 x\r\n", "\r\n",        " 250 x\r\n",
 	};
 	struct smtp_reply r;
 	size_t consumed, i;
@@ -144,10 +144,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_reply_single),
-		cmocka_unit_test(test_reply_multiline),
-		cmocka_unit_test(test_reply_bad),
-		cmocka_unit_test(test_reply_pipelined),
+		cmocka_unit_test(test_reply_single), cmocka_unit_test(test_reply_multiline),
+		cmocka_unit_test(test_reply_bad),    cmocka_unit_test(test_reply_pipelined),
 		cmocka_unit_test(test_xtext),
 	};
 

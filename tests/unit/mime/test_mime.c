@@ -92,7 +92,8 @@ test_dovecot_folded_boundary(void **state)
 	      "Content-Type: multipart/mixed; boundary=\"foo\n bar\"\n\n--foo bar\n"
 	      "Content-Type: text/x-myown; charset=us-ascii\n\nhello\n\n--foo bar--\n\n",
 	      "(\"text\" \"x-myown\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 7 1) \"mixed\"",
-	      "(\"text\" \"x-myown\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 7 1 NIL NIL NIL NIL)"
+	      "(\"text\" \"x-myown\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 7 1 NIL NIL NIL "
+	      "NIL)"
 	      " \"mixed\" (\"boundary\" \"foo bar\") NIL NIL NIL");
 }
 
@@ -136,7 +137,8 @@ test_dovecot_extensions(void **state)
 	      "hello\n\n--foo bar\nContent-Type: message/rfc822\n\nFrom: sub@domain.org\n"
 	      "To: sub-to1@domain.org, sub-to2@domain.org\nDate: Sun, 12 Aug 2012 12:34:56 +0300\n"
 	      "Subject: submsg\nContent-Type: multipart/alternative; boundary=\"sub1\"\n\n"
-	      "Sub MIME prologue\n--sub1\nContent-Type: text/html\nContent-Transfer-Encoding: 8bit\n"
+	      "Sub MIME prologue\n--sub1\nContent-Type: text/html\nContent-Transfer-Encoding: "
+	      "8bit\n"
 	      "\n<p>Hello world</p>\n\n--sub1\nContent-Type: text/plain\n"
 	      "Content-Transfer-Encoding: ?invalid\n\nHello another world\n\n--sub1--\n"
 	      "Sub MIME epilogue\n\n--foo bar--\nRoot MIME epilogue\n",
@@ -145,17 +147,23 @@ test_dovecot_extensions(void **state)
 	      "NIL NIL \"7bit\" 412 (\"Sun, 12 Aug 2012 12:34:56 +0300\" \"submsg\" ((NIL NIL "
 	      "\"sub\" \"domain.org\")) ((NIL NIL \"sub\" \"domain.org\")) ((NIL NIL \"sub\" "
 	      "\"domain.org\")) ((NIL NIL \"sub-to1\" \"domain.org\")(NIL NIL \"sub-to2\" "
-	      "\"domain.org\")) NIL NIL NIL NIL) ((\"text\" \"html\" (\"charset\" \"us-ascii\") NIL "
-	      "NIL \"8bit\" 20 1)(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 21 "
+	      "\"domain.org\")) NIL NIL NIL NIL) ((\"text\" \"html\" (\"charset\" \"us-ascii\") "
+	      "NIL "
+	      "NIL \"8bit\" 20 1)(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" "
+	      "21 "
 	      "1) \"alternative\") 21) \"mixed\"",
 	      "(\"text\" \"x-myown\" (\"charset\" \"us-ascii\" \"foo\" \"quoted\\\"string\") "
-	      "\"<foo@example.com>\" \"hellodescription\" \"7bit\" 7 1 \"Q2hlY2sgSW50ZWdyaXR5IQ==\" "
-	      "(\"inline\" (\"foo\" \"bar\")) (\"en\" \"fi\" \"se\") \"http://example.com/test.txt\")"
-	      "(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 412 (\"Sun, 12 Aug 2012 12:34:56 +0300\" "
+	      "\"<foo@example.com>\" \"hellodescription\" \"7bit\" 7 1 "
+	      "\"Q2hlY2sgSW50ZWdyaXR5IQ==\" "
+	      "(\"inline\" (\"foo\" \"bar\")) (\"en\" \"fi\" \"se\") "
+	      "\"http://example.com/test.txt\")"
+	      "(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 412 (\"Sun, 12 Aug 2012 12:34:56 "
+	      "+0300\" "
 	      "\"submsg\" ((NIL NIL \"sub\" \"domain.org\")) ((NIL NIL \"sub\" \"domain.org\")) "
 	      "((NIL NIL \"sub\" \"domain.org\")) ((NIL NIL \"sub-to1\" \"domain.org\")(NIL NIL "
 	      "\"sub-to2\" \"domain.org\")) NIL NIL NIL NIL) ((\"text\" \"html\" (\"charset\" "
-	      "\"us-ascii\") NIL NIL \"8bit\" 20 1 NIL NIL NIL NIL)(\"text\" \"plain\" (\"charset\" "
+	      "\"us-ascii\") NIL NIL \"8bit\" 20 1 NIL NIL NIL NIL)(\"text\" \"plain\" "
+	      "(\"charset\" "
 	      "\"us-ascii\") NIL NIL \"7bit\" 21 1 NIL NIL NIL NIL) \"alternative\" (\"boundary\" "
 	      "\"sub1\") NIL NIL NIL) 21 NIL NIL NIL NIL) \"mixed\" (\"boundary\" \"foo bar\") NIL "
 	      "NIL NIL");
@@ -187,11 +195,13 @@ test_dovecot_envelopes(void **state)
 		  "((\"ReplyTo Real\" NIL \"replytouser\" \"replytodomain.org\")) "
 		  "((\"To Real\" NIL \"touser\" \"todomain.org\")) "
 		  "((\"Cc Real\" NIL \"ccuser\" \"ccdomain.org\")) "
-		  "((\"Bcc Real\" NIL \"bccuser\" \"bccdomain.org\")) \"<reply@to.id>\" \"<msg@id>\"");
+		  "((\"Bcc Real\" NIL \"bccuser\" \"bccdomain.org\")) \"<reply@to.id>\" "
+		  "\"<msg@id>\"");
 	check_env("Date: Thu, 15 Feb 2007 01:02:03 +0200\nFrom: user@domain (Real Name)\n"
 		  "Sender: \nReply-To: \n\nbody\n",
 		  "\"Thu, 15 Feb 2007 01:02:03 +0200\" NIL "
-		  "((\"Real Name\" NIL \"user\" \"domain\")) ((\"Real Name\" NIL \"user\" \"domain\")) "
+		  "((\"Real Name\" NIL \"user\" \"domain\")) ((\"Real Name\" NIL \"user\" "
+		  "\"domain\")) "
 		  "((\"Real Name\" NIL \"user\" \"domain\")) NIL NIL NIL NIL NIL");
 	check_env("Date: Thu, 15 Feb 2007 01:02:03 +0200\nFrom: <@route:user@domain>\n\nbody\n",
 		  "\"Thu, 15 Feb 2007 01:02:03 +0200\" NIL "
@@ -223,10 +233,12 @@ test_alternative_in_mixed_encoded_words(void **state)
 	      "Content-Disposition: attachment;\n filename*0*=utf-8''%E2%82%AC;\n"
 	      " filename*1*=rate.pdf\nContent-Transfer-Encoding: base64\n\nJVBERi0=\n--outer--\n",
 	      &s);
-	assert_string_equal(buf_cstr(&s.subject), "Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln");
+	assert_string_equal(buf_cstr(&s.subject), "Gr\xc3\xbc\xc3\x9f"
+						  "e aus K\xc3\xb6ln");
 	assert_string_equal(buf_cstr(&s.from), "J\xc3\xb6rg Doe <jorg@example.test>");
-	assert_string_equal(buf_cstr(&s.to),
-			    "\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd <ivan@example.test>, plain@example.test");
+	assert_string_equal(
+		buf_cstr(&s.to),
+		"\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd <ivan@example.test>, plain@example.test");
 	assert_string_equal(buf_cstr(&s.cc), "\"caf\xc3\xa9\" <cafe@example.test>");
 	assert_string_equal(buf_cstr(&s.message_id), "<1@example.test>");
 	assert_int_equal((long long)s.sent_date, 1704099600);
@@ -234,8 +246,9 @@ test_alternative_in_mixed_encoded_words(void **state)
 	/* the envelope keeps the raw encoded words */
 	assert_non_null(strstr(buf_cstr(&s.envelope),
 			       "\"=?utf-8?q?Gr=C3=BC=C3=9Fe?= =?utf-8?q?_aus_K=C3=B6ln?=\""));
-	assert_non_null(strstr(buf_cstr(&s.envelope),
-			       "((\"=?iso-8859-1?q?J=F6rg_Doe?=\" NIL \"jorg\" \"example.test\"))"));
+	assert_non_null(
+		strstr(buf_cstr(&s.envelope),
+		       "((\"=?iso-8859-1?q?J=F6rg_Doe?=\" NIL \"jorg\" \"example.test\"))"));
 	assert_string_equal(
 		buf_cstr(&s.body),
 		"(((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"quoted-printable\" 14 0)"
@@ -252,13 +265,13 @@ test_missing_content_type(void **state)
 	(void)state;
 	check("Subject: x\n\nhello\nworld\n",
 	      "\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 14 2",
-	      "\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 14 2 NIL NIL NIL NIL");
+	      "\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 14 2 NIL NIL NIL "
+	      "NIL");
 	/* an unparsable Content-Type is as good as none */
 	check("Content-Type: text\n\nhi\n",
 	      "\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 4 1",
 	      "\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 4 1 NIL NIL NIL NIL");
-	check("Content-Type: image/png\n\nxx\n",
-	      "\"image\" \"png\" NIL NIL NIL \"7bit\" 4",
+	check("Content-Type: image/png\n\nxx\n", "\"image\" \"png\" NIL NIL NIL \"7bit\" 4",
 	      "\"image\" \"png\" NIL NIL NIL \"7bit\" 4 NIL NIL NIL NIL");
 	check("Content-Type: TEXT/HTML (comment); CHARSET = \"UTF-8\" (c)\n\nhi\n",
 	      "\"TEXT\" \"HTML\" (\"CHARSET\" \"UTF-8\") NIL NIL \"7bit\" 4 1",
@@ -283,7 +296,8 @@ test_bad_boundaries(void **state)
 	      "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 0)"
 	      "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 12 2) \"mixed\"",
 	      "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 0 NIL NIL NIL NIL)"
-	      "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 12 2 NIL NIL NIL NIL)"
+	      "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 12 2 NIL NIL NIL "
+	      "NIL)"
 	      " \"mixed\" (\"boundary\" \"b\") NIL NIL NIL");
 	/* junk after the boundary and a part header cut short by the next boundary */
 	check("Content-Type: multipart/mixed; boundary=b\n\n--b  junk\nContent-Type: text/html\n"
@@ -298,7 +312,8 @@ test_bad_boundaries(void **state)
 	      "Content-Type: multipart/mixed; boundary=in\n\n--in\n\nx\n--out\n\ny\n--out--\n",
 	      "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 1 0) \"mixed\")"
 	      "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 1 0) \"mixed\"",
-	      "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 1 0 NIL NIL NIL NIL)"
+	      "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 1 0 NIL NIL NIL "
+	      "NIL)"
 	      " \"mixed\" (\"boundary\" \"in\") NIL NIL NIL)"
 	      "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 1 0 NIL NIL NIL NIL)"
 	      " \"mixed\" (\"boundary\" \"out\") NIL NIL NIL");
@@ -345,10 +360,14 @@ test_8bit_headers(void **state)
 	struct msg_summary s;
 
 	(void)state;
-	build("Subject: Gr\xc3\xbc\xc3\x9f" "e \"quoted\"\nFrom: J\xf6rg <j@x.test>\n\nbody\n", &s);
+	build("Subject: Gr\xc3\xbc\xc3\x9f"
+	      "e \"quoted\"\nFrom: J\xf6rg <j@x.test>\n\nbody\n",
+	      &s);
 	/* 8-bit: a literal in the envelope; decoded fields are valid UTF-8 */
-	assert_non_null(strstr(buf_cstr(&s.envelope), "{16}\r\nGr\xc3\xbc\xc3\x9f" "e \"quoted\""));
-	assert_string_equal(buf_cstr(&s.subject), "Gr\xc3\xbc\xc3\x9f" "e \"quoted\"");
+	assert_non_null(strstr(buf_cstr(&s.envelope), "{16}\r\nGr\xc3\xbc\xc3\x9f"
+						      "e \"quoted\""));
+	assert_string_equal(buf_cstr(&s.subject), "Gr\xc3\xbc\xc3\x9f"
+						  "e \"quoted\"");
 	assert_string_equal(buf_cstr(&s.from), "J\xc3\xb6rg <j@x.test>");
 	msg_summary_free(&s);
 }
@@ -358,15 +377,19 @@ test_rfc822_variants(void **state)
 {
 	(void)state;
 	/* message/rfc822 in base64 can't be parsed: opaque */
-	check("Content-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\nU3ViamVjdDogeA==\n",
+	check("Content-Type: message/rfc822\nContent-Transfer-Encoding: "
+	      "base64\n\nU3ViamVjdDogeA==\n",
 	      "\"application\" \"octet-stream\" NIL NIL NIL \"base64\" 18",
 	      "\"application\" \"octet-stream\" NIL NIL NIL \"base64\" 18 NIL NIL NIL NIL");
 	/* top-level message/rfc822; empty encapsulated message */
 	check("Content-Type: message/rfc822\n\nSubject: inner\n\nhi\n",
-	      "\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 22 (NIL \"inner\" NIL NIL NIL NIL NIL NIL "
+	      "\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 22 (NIL \"inner\" NIL NIL NIL NIL NIL "
+	      "NIL "
 	      "NIL NIL) (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 4 1) 3",
-	      "\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 22 (NIL \"inner\" NIL NIL NIL NIL NIL NIL "
-	      "NIL NIL) (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 4 1 NIL NIL "
+	      "\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 22 (NIL \"inner\" NIL NIL NIL NIL NIL "
+	      "NIL "
+	      "NIL NIL) (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 4 1 NIL "
+	      "NIL "
 	      "NIL NIL) 3 NIL NIL NIL NIL");
 	/* digest: parts default to message/rfc822 */
 	check("Content-Type: multipart/digest; boundary=d\n\n--d\n\nSubject: a\n\nx\n--d--\n",
@@ -374,7 +397,8 @@ test_rfc822_variants(void **state)
 	      "NIL NIL) (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 1 0) 2) "
 	      "\"digest\"",
 	      "(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 15 (NIL \"a\" NIL NIL NIL NIL NIL NIL "
-	      "NIL NIL) (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 1 0 NIL NIL "
+	      "NIL NIL) (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 1 0 NIL "
+	      "NIL "
 	      "NIL NIL) 2 NIL NIL NIL NIL) \"digest\" (\"boundary\" \"d\") NIL NIL NIL");
 }
 
@@ -387,7 +411,8 @@ test_deep_nesting(void **state)
 
 	(void)state;
 	for (i = 0; i < 300; i++)
-		buf_printf(&m, "Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n", i, i);
+		buf_printf(&m, "Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n", i,
+			   i);
 	buf_appends(&m, "\r\nleaf\r\n");
 	for (i = 300; i-- > 0;)
 		buf_printf(&m, "--b%d--\r\n", i);
@@ -435,7 +460,8 @@ test_quoting(void **state)
 	      "\"7bit\" 3 1 NIL NIL NIL NIL");
 	check("Content-Type: application/x; name=\"\xc3\xa9.txt\"\n\nx\n",
 	      "\"application\" \"x\" (\"name\" {6}\r\n\xc3\xa9.txt) NIL NIL \"7bit\" 3",
-	      "\"application\" \"x\" (\"name\" {6}\r\n\xc3\xa9.txt) NIL NIL \"7bit\" 3 NIL NIL NIL NIL");
+	      "\"application\" \"x\" (\"name\" {6}\r\n\xc3\xa9.txt) NIL NIL \"7bit\" 3 NIL NIL NIL "
+	      "NIL");
 }
 
 int

@@ -30,7 +30,8 @@ test_header_size(void **state)
 static void
 test_header_iter(void **state)
 {
-	const char *h = "Subject: hello\r\n world\r\nX-Y : z\r\njunk line\r\nTo: a@b\r\n\r\nTo: body";
+	const char *h =
+		"Subject: hello\r\n world\r\nX-Y : z\r\njunk line\r\nTo: a@b\r\n\r\nTo: body";
 	struct rfc5322_header_iter it;
 	struct rfc5322_field f;
 	struct buf b = BUF_INIT;
@@ -105,8 +106,7 @@ test_addresses(void **state)
 	check_addrs("<@a,@b:user@domain>", "((NIL \"@a,@b\" \"user\" \"domain\"))");
 	check_addrs("\"Doe, John \\\"JD\\\"\" <jd@x.test>, b@y.test",
 		    "((\"Doe, John \\\"JD\\\"\" NIL \"jd\" \"x.test\")(NIL NIL \"b\" \"y.test\"))");
-	check_addrs("John Q. Public <jqp@x.test>",
-		    "((\"John Q. Public\" NIL \"jqp\" \"x.test\"))");
+	check_addrs("John Q. Public <jqp@x.test>", "((\"John Q. Public\" NIL \"jqp\" \"x.test\"))");
 	check_addrs("=?utf-8?q?J=C3=B6rg?= <j@x.test>",
 		    "((\"=?utf-8?q?J=C3=B6rg?=\" NIL \"j\" \"x.test\"))");
 	check_addrs("\"john doe\"@x.test", "((NIL NIL \"\\\"john doe\\\"\" \"x.test\"))");
@@ -120,7 +120,7 @@ test_addresses(void **state)
 	check_addrs("J\xc3\xb6rg <j@x.test>", "(({5}\r\nJ\xc3\xb6rg NIL \"j\" \"x.test\"))");
 	check_addrs("a@b (c (nested) d)", "((\"c (nested) d\" NIL \"a\" \"b\"))");
 	check_addrs("a:b:c@d;", "((NIL NIL \"a\" NIL)(NIL NIL \"b\" \"\")(NIL NIL \"c\" \"d\")"
-				  "(NIL NIL NIL NIL))");
+				"(NIL NIL NIL NIL))");
 }
 
 static void
@@ -194,8 +194,8 @@ test_cfws(void **state)
 	assert_int_equal(cfws_end("(a \\) still comment)x"), 20); /* quoted-pair */
 	assert_int_equal(cfws_end("(a \\( b)x"), 8);
 	assert_int_equal(cfws_end("(unclosed (x) y"), 15); /* runs to the end */
-	assert_int_equal(cfws_end("(a\\"), 3);              /* a trailing backslash */
-	assert_int_equal(cfws_end(") x"), 0);               /* not a comment */
+	assert_int_equal(cfws_end("(a\\"), 3);             /* a trailing backslash */
+	assert_int_equal(cfws_end(") x"), 0);              /* not a comment */
 	assert_int_equal(cfws_end("(a)(b) (c)\r\n\tx"), 13);
 	/* the end bound is honoured: nothing past it is read */
 	assert_true(rfc5322_skip_cfws(sp, sp + 1) == sp + 1);
@@ -217,9 +217,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_header_size),   cmocka_unit_test(test_header_iter),
-	    cmocka_unit_test(test_header_filter), cmocka_unit_test(test_addresses),
-	    cmocka_unit_test(test_dates),         cmocka_unit_test(test_date_format), cmocka_unit_test(test_cfws),
+		cmocka_unit_test(test_header_size),   cmocka_unit_test(test_header_iter),
+		cmocka_unit_test(test_header_filter), cmocka_unit_test(test_addresses),
+		cmocka_unit_test(test_dates),         cmocka_unit_test(test_date_format),
+		cmocka_unit_test(test_cfws),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

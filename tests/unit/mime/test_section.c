@@ -13,62 +13,61 @@
 #include "mail/mime_parts.h"
 #include "mail/msg_summary.h"
 
-static const char *example_lf =
-	"Subject: top\n"
-	"Content-Type: multipart/mixed; boundary=A\n"
-	"\n"
-	"--A\n"
-	"Content-Type: text/plain\n"
-	"\n"
-	"part1\n"
-	"--A\n"
-	"Content-Type: application/octet-stream\n"
-	"\n"
-	"part2\n"
-	"--A\n"
-	"Content-Type: message/rfc822\n"
-	"\n"
-	"Subject: inner3\n"
-	"Content-Type: multipart/mixed; boundary=B\n"
-	"\n"
-	"--B\n"
-	"\n"
-	"text31\n"
-	"--B\n"
-	"Content-Type: application/octet-stream\n"
-	"\n"
-	"bin32\n"
-	"--B--\n"
-	"--A\n"
-	"Content-Type: multipart/mixed; boundary=C\n"
-	"\n"
-	"--C\n"
-	"Content-Type: image/gif\n"
-	"\n"
-	"gif\n"
-	"--C\n"
-	"Content-Type: message/rfc822\n"
-	"\n"
-	"Subject: inner42\n"
-	"Content-Type: multipart/mixed; boundary=D\n"
-	"\n"
-	"--D\n"
-	"\n"
-	"text421\n"
-	"--D\n"
-	"Content-Type: multipart/alternative; boundary=E\n"
-	"\n"
-	"--E\n"
-	"\n"
-	"alt1\n"
-	"--E\n"
-	"Content-Type: text/richtext\n"
-	"\n"
-	"alt2\n"
-	"--E--\n"
-	"--D--\n"
-	"--C--\n"
-	"--A--\n";
+static const char *example_lf = "Subject: top\n"
+				"Content-Type: multipart/mixed; boundary=A\n"
+				"\n"
+				"--A\n"
+				"Content-Type: text/plain\n"
+				"\n"
+				"part1\n"
+				"--A\n"
+				"Content-Type: application/octet-stream\n"
+				"\n"
+				"part2\n"
+				"--A\n"
+				"Content-Type: message/rfc822\n"
+				"\n"
+				"Subject: inner3\n"
+				"Content-Type: multipart/mixed; boundary=B\n"
+				"\n"
+				"--B\n"
+				"\n"
+				"text31\n"
+				"--B\n"
+				"Content-Type: application/octet-stream\n"
+				"\n"
+				"bin32\n"
+				"--B--\n"
+				"--A\n"
+				"Content-Type: multipart/mixed; boundary=C\n"
+				"\n"
+				"--C\n"
+				"Content-Type: image/gif\n"
+				"\n"
+				"gif\n"
+				"--C\n"
+				"Content-Type: message/rfc822\n"
+				"\n"
+				"Subject: inner42\n"
+				"Content-Type: multipart/mixed; boundary=D\n"
+				"\n"
+				"--D\n"
+				"\n"
+				"text421\n"
+				"--D\n"
+				"Content-Type: multipart/alternative; boundary=E\n"
+				"\n"
+				"--E\n"
+				"\n"
+				"alt1\n"
+				"--E\n"
+				"Content-Type: text/richtext\n"
+				"\n"
+				"alt2\n"
+				"--E--\n"
+				"--D--\n"
+				"--C--\n"
+				"--A--\n";
 
 struct fixture {
 	struct buf msg;
@@ -137,7 +136,8 @@ test_sections(void **state)
 	expect(f, "1", "part1");
 	expect(f, "1.MIME", "Content-Type: text/plain\r\n\r\n");
 	expect(f, "2", "part2");
-	expect(f, "3.HEADER", "Subject: inner3\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n");
+	expect(f, "3.HEADER",
+	       "Subject: inner3\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n");
 	expect(f, "3.1", "text31");
 	expect(f, "3.2", "bin32");
 	expect(f, "3.2.MIME", "Content-Type: application/octet-stream\r\n\r\n");
@@ -207,9 +207,23 @@ static void
 test_section_parse_errors(void **state)
 {
 	static const char *const bad[] = {
-		"0", "1.", "1..2", ".1", "HEADER.FIELDS", "HEADER.FIELDS ()", "HEADER.FIELDS (a",
-		"HEADER.FIELDS(a)", "MIME", "1.FOO", "TEXT x", "HEADERX", "1.0", "1a",
-		"4294967296", "HEADER.FIELDS (a) x", "HEADER.FIELDS (\"a)",
+		"0",
+		"1.",
+		"1..2",
+		".1",
+		"HEADER.FIELDS",
+		"HEADER.FIELDS ()",
+		"HEADER.FIELDS (a",
+		"HEADER.FIELDS(a)",
+		"MIME",
+		"1.FOO",
+		"TEXT x",
+		"HEADERX",
+		"1.0",
+		"1a",
+		"4294967296",
+		"HEADER.FIELDS (a) x",
+		"HEADER.FIELDS (\"a)",
 	};
 	struct mime_section_spec spec;
 	const char *error;

@@ -84,7 +84,8 @@ test_decode_body(void **state)
 	assert_string_equal(buf_cstr(&b), "a=bcd= e=zz");
 	buf_reset(&b);
 	mime_text_decode_body("SGFsbMO2\r\nY2hlbg==\r\n", 20, MIME_ENC_BASE64, "utf-8", &b);
-	assert_string_equal(buf_cstr(&b), "Hall\xc3\xb6" "chen");
+	assert_string_equal(buf_cstr(&b), "Hall\xc3\xb6"
+					  "chen");
 	buf_reset(&b);
 	mime_text_decode_body("caf=E9", 6, MIME_ENC_QP, "iso-8859-1", &b);
 	assert_string_equal(buf_cstr(&b), "caf\xc3\xa9");
@@ -97,7 +98,7 @@ test_fold_and_match(void **state)
 	struct mime_text_matcher m;
 
 	(void)state;
-	mime_text_matcher_init(&m, "\xc3\xa4\xc3\xb6\xc3\xbc", 6); /* äöü */
+	mime_text_matcher_init(&m, "\xc3\xa4\xc3\xb6\xc3\xbc", 6);            /* äöü */
 	assert_true(mime_text_match(&m, "X \xc3\x84\xc3\x96\xc3\x9c Y", 10)); /* ÄÖÜ */
 	assert_false(mime_text_match(&m, "aou", 3));
 	mime_text_matcher_free(&m);
@@ -155,7 +156,10 @@ test_match_body(void **state)
 	(void)state;
 	msg_summary_build(msg, strlen(msg), &s);
 	assert_int_equal(mime_parts_decode(s.parts.data, s.parts.len, &parts), 0);
-	mime_text_matcher_init(&m, "L\xc3\x96" "CH", 5);
+	mime_text_matcher_init(&m,
+			       "L\xc3\x96"
+			       "CH",
+			       5);
 	assert_true(mime_text_match_body(&m, &parts, msg, strlen(msg)));
 	mime_text_matcher_free(&m);
 	/* attachments are not searched, nor headers */
@@ -173,9 +177,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rfc2047),        cmocka_unit_test(test_charset),
-		cmocka_unit_test(test_decode_body),    cmocka_unit_test(test_fold_and_match),
-		cmocka_unit_test(test_match_body),     cmocka_unit_test(test_fold_invalid_utf8),
+		cmocka_unit_test(test_rfc2047),     cmocka_unit_test(test_charset),
+		cmocka_unit_test(test_decode_body), cmocka_unit_test(test_fold_and_match),
+		cmocka_unit_test(test_match_body),  cmocka_unit_test(test_fold_invalid_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

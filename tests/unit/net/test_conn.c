@@ -35,7 +35,7 @@ struct t {
 	int n_close;
 	enum conn_close_reason reason;
 	int paused;
-	bool pause_after_line;  /* pause after each line (an async step) */
+	bool pause_after_line; /* pause after each line (an async step) */
 	bool keep_on_timeout;
 	int n_timeout;
 	struct buf received; /* what the peer read */
@@ -317,7 +317,7 @@ test_close_after_flush_sends_all(void **state)
 	conn_close_after_flush(t->conn);
 	assert_true(conn_is_closing(t->conn));
 	assert_int_equal(t->n_close, 0); /* never inline */
-	t_send(t, "QUIT\r\n");            /* input while closing is ignored */
+	t_send(t, "QUIT\r\n");           /* input while closing is ignored */
 	t_run(t, 5000, &t->n_close);
 	assert_int_equal(t->n_close, 1);
 	assert_int_equal(t->reason, CONN_CLOSE_LOCAL);

@@ -92,8 +92,8 @@ test_many_jobs(void **state)
 	assert_int_equal(done_total, N_JOBS);
 	check_jobs(jobs, N_JOBS);
 	/* done never runs inside workers_submit itself */
-	workers_submit(w, job_work, job_done, &(struct job){.loop_thread = pthread_self(),
-							    .done_total = &done_total});
+	workers_submit(w, job_work, job_done,
+		       &(struct job){.loop_thread = pthread_self(), .done_total = &done_total});
 	assert_int_equal(done_total, N_JOBS);
 	workers_free(&w);
 	assert_null(w);

@@ -145,9 +145,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_verbs_case_insensitive), cmocka_unit_test(test_unknown),
-		cmocka_unit_test(test_pass_keeps_spaces),      cmocka_unit_test(test_two_args),
-		cmocka_unit_test(test_malformed),	       cmocka_unit_test(test_msgnum),
+		cmocka_unit_test(test_verbs_case_insensitive),
+		cmocka_unit_test(test_unknown),
+		cmocka_unit_test(test_pass_keeps_spaces),
+		cmocka_unit_test(test_two_args),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_msgnum),
 		cmocka_unit_test(test_long_auth_response),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

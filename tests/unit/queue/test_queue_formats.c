@@ -67,12 +67,12 @@ test_maildrop_null_sender_and_errors(void **state)
 	static const char *const bad[] = {
 		"",
 		"YUBIN-MAILDROP 2\nF a\nR b\n\n",
-		"YUBIN-MAILDROP 1\nF a\n\nmsg",          /* no recipients */
-		"YUBIN-MAILDROP 1\nR b\n\nmsg",          /* no sender */
-		"YUBIN-MAILDROP 1\nF a\nR b\n",          /* truncated */
-		"YUBIN-MAILDROP 1\nF a\nR b\x01x\n\n",   /* control character */
-		"YUBIN-MAILDROP 1\nF a\nX b\n\n",        /* unknown line */
-		"YUBIN-MAILDROP 1\nF a\nF b\nR c\n\n",   /* two senders */
+		"YUBIN-MAILDROP 1\nF a\n\nmsg",        /* no recipients */
+		"YUBIN-MAILDROP 1\nR b\n\nmsg",        /* no sender */
+		"YUBIN-MAILDROP 1\nF a\nR b\n",        /* truncated */
+		"YUBIN-MAILDROP 1\nF a\nR b\x01x\n\n", /* control character */
+		"YUBIN-MAILDROP 1\nF a\nX b\n\n",      /* unknown line */
+		"YUBIN-MAILDROP 1\nF a\nF b\nR c\n\n", /* two senders */
 	};
 	struct queue_maildrop md;
 	const char *error;
@@ -186,8 +186,9 @@ test_dsn(void **state)
 		{"bad@y.test", "5.1.1", "mx.y.test[192.0.2.7]:25", "550 5.1.1 no\r\nsuch user"},
 		{"gone@z.test", "5.4.4", NULL, "Host or domain name not found"},
 	};
-	struct dsn_info info = {"mx.x.test", "ABCDEF0123456789", "a@x.test", 1000000000,
-				1000003600, 0, msg, strlen(msg), rcpts, 2};
+	struct dsn_info info = {
+		"mx.x.test", "ABCDEF0123456789", "a@x.test", 1000000000, 1000003600, 0,
+		msg,         strlen(msg),        rcpts,      2};
 	struct buf b = BUF_INIT;
 	const char *s;
 

@@ -110,7 +110,7 @@ main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr, "usage: store-bench [-n N] [-a ACCOUNTS] [-s SIZE]"
-			                " [-i INFLIGHT] [-d DIR]\n");
+					" [-i INFLIGHT] [-d DIR]\n");
 			return 64;
 		}
 	}
@@ -138,8 +138,8 @@ main(int argc, char **argv)
 	for (int i = 0; i < b.n_accounts; i++) {
 		b.accounts[i] = xasprintf("bench%d@example.test", i);
 		b.prefixes[i] = xasprintf("Return-Path: <sender@example.org>\r\n"
-		                          "Delivered-To: %s\r\n",
-		                          b.accounts[i]);
+					  "Delivered-To: %s\r\n",
+					  b.accounts[i]);
 		if (store_account_create(b.store, b.accounts[i], &error) < 0) {
 			fprintf(stderr, "store-bench: %s\n", error);
 			return 1;

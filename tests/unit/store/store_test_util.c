@@ -71,10 +71,10 @@ test_make_msg(size_t size, unsigned tag, size_t *len_r)
 	size_t line = 0;
 
 	buf_printf(&b,
-	           "From: Alice <alice@example.test>\r\nTo: bob@example.test\r\n"
-	           "Subject: test %u\r\nMessage-ID: <%u@example.test>\r\n"
-	           "Date: Mon, 1 Jan 2024 10:00:00 +0000\r\n\r\n",
-	           tag, tag);
+		   "From: Alice <alice@example.test>\r\nTo: bob@example.test\r\n"
+		   "Subject: test %u\r\nMessage-ID: <%u@example.test>\r\n"
+		   "Date: Mon, 1 Jan 2024 10:00:00 +0000\r\n\r\n",
+		   tag, tag);
 	while (b.len < size) {
 		buf_printf(&b, "line %zu of message %u: ", line++, tag);
 		for (unsigned i = 0; i < (line * 7 + tag) % 60; i++)
@@ -121,9 +121,9 @@ test_append_msg(struct store_account *acct, const char *mailbox, size_t size, un
 	size_t len;
 	char *msg = test_make_msg(size, tag, &len);
 
-	assert_int_equal(
-	    store_append_sync(acct, mailbox, 0, NULL, 0, 0, msg, len, &uidvalidity, &uid, &error),
-	    0);
+	assert_int_equal(store_append_sync(acct, mailbox, 0, NULL, 0, 0, msg, len, &uidvalidity,
+					   &uid, &error),
+			 0);
 	free(msg);
 	return uid;
 }

@@ -22,7 +22,8 @@ struct test_account {
 int test_account_setup(void **state);
 int test_account_teardown(void **state);
 /* Appends a message of about size bytes tagged tag to mailbox; returns its UID. */
-uint32_t test_append_msg(struct store_account *acct, const char *mailbox, size_t size, unsigned tag);
+uint32_t test_append_msg(struct store_account *acct, const char *mailbox, size_t size,
+			 unsigned tag);
 
 /* mkdtemp under $TMPDIR (or /tmp); returns a malloc'ed path. */
 char *test_tmpdir(void);

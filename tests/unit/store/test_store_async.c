@@ -85,7 +85,7 @@ test_async(void **state)
 	sub = store_notify_subscribe(r.store, "x@example.test", on_event, &r);
 	for (int i = 0; i < N; i++) {
 		struct store_target t[2] = {{"x@example.test", NULL, "P: 1\r\n", 6},
-		                            {"y@example.test", NULL, NULL, 0}};
+					    {"y@example.test", NULL, NULL, 0}};
 		char msg[64];
 
 		snprintf(msg, sizeof(msg), "Subject: %d\r\n\r\nbody\r\n", i);
@@ -95,7 +95,7 @@ test_async(void **state)
 	assert_int_equal(r.done, 0);
 	acct = store_account_open(r.store, "x@example.test", &error);
 	store_append(acct, "Sent", STORE_FLAG_SEEN, NULL, 0, 0, "Subject: a\r\n\r\n", 14,
-	             on_appended, &r);
+		     on_appended, &r);
 	assert_int_equal(r.done, 0);
 	event_base_dispatch(r.base);
 	assert_int_equal(r.done, N + 1);
@@ -204,8 +204,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_async),
-	    cmocka_unit_test(test_async_checkpoint),
+		cmocka_unit_test(test_async),
+		cmocka_unit_test(test_async_checkpoint),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

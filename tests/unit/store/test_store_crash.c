@@ -40,7 +40,7 @@
 #define TIME_BUDGET 35.0
 
 static const char *const accounts[N_ACCOUNTS] = {"c0@example.test", "c1@example.test",
-                                                 "c2@example.test", "c3@example.test"};
+						 "c2@example.test", "c3@example.test"};
 
 struct ack {
 	uint64_t id;
@@ -62,7 +62,7 @@ gen_msg(uint64_t id, size_t *len_r)
 {
 	uint64_t s = id * 0x9E3779B97F4A7C15ULL + 1;
 	size_t size = next_rand(&s) % 40 == 0 ? 1000000 + next_rand(&s) % 1500000
-	                                      : 100 + next_rand(&s) % 20000;
+					      : 100 + next_rand(&s) % 20000;
 	struct buf b = BUF_INIT;
 
 	buf_printf(&b, "X-Test-Id: %" PRIu64 "\r\nSubject: crash %" PRIu64 "\r\n\r\n", id, id);
@@ -170,7 +170,7 @@ child_shuffle(struct store *store, uint64_t *s, int wfd)
 
 		if (n > 3) {
 			uint32_t uids[2] = {store_view_msgs(arch)[0].uid,
-			                    store_view_msgs(arch)[1].uid};
+					    store_view_msgs(arch)[1].uid};
 
 			for (int i = 0; i < 2; i++) {
 				struct ack ex = {msg_id(arch, uids[i]), ACK_EXPUNGE | (uint64_t)a};
@@ -189,7 +189,7 @@ child_shuffle(struct store *store, uint64_t *s, int wfd)
 /* One delivery of the next id to one to three accounts; *ack is what to report. */
 static int
 deliver_next(struct store *store, uint64_t *s, uint64_t *id, struct ack *ack, store_deliver_cb *cb,
-             void *ctx)
+	     void *ctx)
 {
 	struct store_target t[N_ACCOUNTS];
 	char *prefixes[N_ACCOUNTS];
@@ -332,7 +332,7 @@ idlist_add(struct idlist *l, uint64_t id)
  * adds the ids seen to seen (if not NULL). */
 static void
 check_mailbox(struct store_account *acct, int a, const char *mailbox, const struct ack *acks,
-              size_t n_acks, uint64_t *found, struct idlist *seen)
+	      size_t n_acks, uint64_t *found, struct idlist *seen)
 {
 	struct store_view *v;
 	struct buf got = BUF_INIT;
@@ -359,7 +359,7 @@ check_mailbox(struct store_account *acct, int a, const char *mailbox, const stru
 		want = gen_msg(id, &len);
 		if (got.len != plen + len || memcmp(got.data + plen, want, len) != 0)
 			fail_msg("%s %s uid %u: id %" PRIu64 " not byte-exact (%zu vs %zu)",
-			         accounts[a], mailbox, uid, id, got.len, plen + len);
+				 accounts[a], mailbox, uid, id, got.len, plen + len);
 		free(want);
 		if (seen != NULL)
 			idlist_add(seen, id);
@@ -402,8 +402,8 @@ check_files(const char *dir, int a)
 
 	assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	assert_int_equal(
-	    sqlite3_prepare_v2(db, "SELECT count(DISTINCT file) FROM messages", -1, &st, NULL),
-	    SQLITE_OK);
+		sqlite3_prepare_v2(db, "SELECT count(DISTINCT file) FROM messages", -1, &st, NULL),
+		SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	rows = (size_t)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
@@ -421,7 +421,7 @@ check_files(const char *dir, int a)
 /* Every copy whose sync called back is in Archive, unless an expunge may have taken it. */
 static void
 verify_copies(const struct ack *copies, size_t n_copies, struct idlist *expunged,
-              struct idlist *archive, uint64_t round)
+	      struct idlist *archive, uint64_t round)
 {
 	for (size_t i = 0; i < n_copies; i++) {
 		int a = (int)(copies[i].mask & 0xff);
@@ -429,8 +429,8 @@ verify_copies(const struct ack *copies, size_t n_copies, struct idlist *expunged
 		if (copies[i].id != 0 && !idlist_has(&expunged[a], copies[i].id) &&
 		    !idlist_has(&archive[a], copies[i].id))
 			fail_msg("round %" PRIu64 ": synced copy of id %" PRIu64
-			         " missing in %s Archive",
-			         round, copies[i].id, accounts[a]);
+				 " missing in %s Archive",
+				 round, copies[i].id, accounts[a]);
 	}
 }
 
@@ -459,8 +459,8 @@ verify(const char *dir, struct ack *acks, size_t n_acks, const struct ack *copie
 	for (size_t i = 0; i < n_acks; i++) {
 		if (acks[i].mask & ~found[i])
 			fail_msg("round %" PRIu64 ": acknowledged id %" PRIu64
-			         " missing in accounts %#" PRIx64,
-			         round, acks[i].id, acks[i].mask & ~found[i]);
+				 " missing in accounts %#" PRIx64,
+				 round, acks[i].id, acks[i].mask & ~found[i]);
 	}
 	free(found);
 	store_close(&store);
@@ -528,13 +528,13 @@ test_crash(void **state)
 			verify(dir, acks, n_acks, copies, n_copies, expunged, round);
 			if (getenv("STORE_CRASH_VERBOSE") != NULL)
 				print_message("round %" PRIu64 ": %zu acks, verify %.2f s\n", round,
-				              n_acks, now() - t0);
+					      n_acks, now() - t0);
 		}
 		rounds++;
 	}
 	print_message("crash test: %d rounds, %zu acknowledged deliveries, %zu synced copies,"
-	              " %.1f s\n",
-	              rounds, n_acks, n_copies, now() - start);
+		      " %.1f s\n",
+		      rounds, n_acks, n_copies, now() - start);
 	assert_true(rounds >= 10);
 	assert_true(n_acks > 0);
 	assert_true(n_copies > 0);
@@ -550,7 +550,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_crash),
+		cmocka_unit_test(test_crash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

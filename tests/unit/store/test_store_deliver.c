@@ -114,8 +114,8 @@ test_deliver_prefix(void **state)
 	struct fixture *f = *state;
 	static const char msg[] = "Subject: hello\r\n\r\nbody line\r\n.dot line\r\n";
 	struct store_target t[2] = {
-	    {"a@example.test", NULL, "Delivered-To: a@example.test\r\n", 30},
-	    {"b@example.test", "INBOX", NULL, 0},
+		{"a@example.test", NULL, "Delivered-To: a@example.test\r\n", 30},
+		{"b@example.test", "INBOX", NULL, 0},
 	};
 	struct store_view *va, *vb;
 	struct buf b = BUF_INIT;
@@ -123,7 +123,7 @@ test_deliver_prefix(void **state)
 	struct store_msg_meta meta;
 
 	assert_int_equal(
-	    store_deliver_sync(f->store, t, 2, msg, sizeof(msg) - 1, 1700000000, &error), 0);
+		store_deliver_sync(f->store, t, 2, msg, sizeof(msg) - 1, 1700000000, &error), 0);
 	va = open_view(f->store, "a@example.test", "INBOX");
 	vb = open_view(f->store, "b@example.test", "inbox");
 	assert_int_equal(store_view_count(va), 1);
@@ -146,7 +146,7 @@ test_deliver_prefix(void **state)
 	buf_free(&b);
 
 	assert_int_equal(store_msg_get(va, 1, STORE_MSG_SEARCH | STORE_MSG_ENVELOPE, &meta, &error),
-	                 1);
+			 1);
 	assert_int_equal(meta.size, 30 + sizeof(msg) - 1);
 	assert_int_equal(meta.internaldate, 1700000000);
 	assert_int_equal(meta.subject.len, 5);
@@ -162,8 +162,8 @@ test_deliver_failures(void **state)
 {
 	struct fixture *f = *state;
 	struct store_target t[2] = {
-	    {"a@example.test", NULL, NULL, 0},
-	    {"nobody@example.test", NULL, NULL, 0},
+		{"a@example.test", NULL, NULL, 0},
+		{"nobody@example.test", NULL, NULL, 0},
 	};
 	struct store_target one = {"a@example.test", "No/Such", NULL, 0};
 	struct store_view *v;
@@ -269,23 +269,24 @@ test_append(void **state)
 	size_t n;
 
 	acct = store_account_open(f->store, "a@example.test", &error);
-	assert_int_equal(store_append_sync(
-	                     acct, "Drafts", STORE_FLAG_SEEN | STORE_FLAG_DRAFT | STORE_FLAG_RECENT,
-	                     kw, 2, 1600000000, msg, sizeof(msg) - 1, &uidvalidity, &uid, &error),
-	                 0);
+	assert_int_equal(store_append_sync(acct, "Drafts",
+					   STORE_FLAG_SEEN | STORE_FLAG_DRAFT | STORE_FLAG_RECENT,
+					   kw, 2, 1600000000, msg, sizeof(msg) - 1, &uidvalidity,
+					   &uid, &error),
+			 0);
 	assert_int_equal(uid, 1);
 	assert_int_equal(store_append_sync(acct, "Drafts", 0, NULL, 0, 0, msg, sizeof(msg) - 1,
-	                                   &uidvalidity, &uid, &error),
-	                 0);
+					   &uidvalidity, &uid, &error),
+			 0);
 	assert_int_equal(uid, 2);
 	assert_int_equal(store_append_sync(acct, "Nope", 0, NULL, 0, 0, msg, sizeof(msg) - 1,
-	                                   &uidvalidity, &uid, &error),
-	                 -1);
+					   &uidvalidity, &uid, &error),
+			 -1);
 	assert_int_equal(store_account_errcode(acct), STORE_ERR_NONEXISTENT);
 	assert_int_equal(store_view_open(acct, "Drafts", false, &v, &error), 0);
 	assert_int_equal(store_view_uidvalidity(v), uidvalidity);
 	assert_int_equal(store_view_msgs(v)[0].flags & STORE_FLAGS_STORABLE,
-	                 STORE_FLAG_SEEN | STORE_FLAG_DRAFT);
+			 STORE_FLAG_SEEN | STORE_FLAG_DRAFT);
 	assert_int_equal(store_view_msgs(v)[0].keywords, 3);
 	assert_string_equal(store_view_keywords(v, &n)[1], "Work");
 	assert_int_equal(n, 2);
@@ -311,7 +312,7 @@ test_cursor_cache(void **state)
 {
 	struct fixture *f = *state;
 	static const char msg[] = "From: x@y\r\nDate: Mon, 4 Mar 2024 10:00:00 +0100\r\n"
-	                          "Subject: dated\r\n\r\nhi\r\n";
+				  "Subject: dated\r\n\r\nhi\r\n";
 	const unsigned mask = STORE_MSG_BODYSTRUCTURE | STORE_MSG_HEADER_INFO;
 	struct store_msg_cursor *a, *b;
 	struct store_msg_meta meta;
@@ -323,8 +324,8 @@ test_cursor_cache(void **state)
 	acct = store_account_open(f->store, "a@example.test", &error);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(store_append_sync(acct, "INBOX", 0, NULL, 0, 0, msg,
-		                                   sizeof(msg) - 1, &uidvalidity, &uid, &error),
-		                 0);
+						   sizeof(msg) - 1, &uidvalidity, &uid, &error),
+				 0);
 	assert_int_equal(store_view_open(acct, "INBOX", false, &v, &error), 0);
 	for (int round = 0; round < 2; round++) {
 		a = store_msg_cursor_open(v, 1, UINT32_MAX, mask);
@@ -391,14 +392,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_accounts, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_deliver_prefix, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_deliver_failures, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_deliver_async_no_base, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_uids_modseq, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_append, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_cursor_cache, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_big_message, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_accounts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deliver_prefix, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deliver_failures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deliver_async_no_base, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uids_modseq, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cursor_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_big_message, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

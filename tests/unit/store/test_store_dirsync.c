@@ -128,9 +128,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_account_delete),
-	    cmocka_unit_test(test_replay),
-	    cmocka_unit_test(test_checkpoint),
+		cmocka_unit_test(test_account_delete),
+		cmocka_unit_test(test_replay),
+		cmocka_unit_test(test_checkpoint),
 	};
 	char *tmp = test_tmpdir();
 	int ret;

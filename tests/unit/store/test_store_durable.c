@@ -62,8 +62,8 @@ meta_value(const char *dir, const char *key)
 
 	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	assert_int_equal(
-	    sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL),
-	    SQLITE_OK);
+		sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL),
+		SQLITE_OK);
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
@@ -141,8 +141,8 @@ test_open_refs(void **state)
 
 		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 		assert_int_equal(sqlite3_exec(db, "INSERT INTO pending_unlink VALUES ('gone')",
-		                              NULL, NULL, NULL),
-		                 SQLITE_OK);
+					      NULL, NULL, NULL),
+				 SQLITE_OK);
 		sqlite3_close(db);
 		free(path);
 	}
@@ -161,8 +161,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_sync_and_create),
-	    cmocka_unit_test(test_open_refs),
+		cmocka_unit_test(test_sync_and_create),
+		cmocka_unit_test(test_open_refs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -73,8 +73,8 @@ do_append(struct run *r, const char *mailbox)
 	char *msg = test_make_msg(150, r->tag++, &len);
 
 	assert_int_equal(store_append_sync(r->acct, mailbox, flags, &kw, rnd(r, 2), 0, msg, len,
-	                                   &uidvalidity, &uid, &error),
-	                 0);
+					   &uidvalidity, &uid, &error),
+			 0);
 	free(msg);
 }
 
@@ -110,7 +110,7 @@ static void
 do_store(struct run *r, struct store_view *v, bool trace)
 {
 	static const enum store_flags_mode modes[] = {STORE_FLAGS_ADD, STORE_FLAGS_REMOVE,
-	                                              STORE_FLAGS_REPLACE};
+						      STORE_FLAGS_REPLACE};
 	struct store_flags_result res;
 	const char *kw = keyword_pool[rnd(r, 4)], *error;
 	uint32_t uids[4];
@@ -122,11 +122,11 @@ do_store(struct run *r, struct store_view *v, bool trace)
 	if (n == 0)
 		return;
 	assert_int_equal(
-	    store_view_store_flags(v, uids, n, mode, flags, &kw, with_kw, 0, &res, &error), 0);
+		store_view_store_flags(v, uids, n, mode, flags, &kw, with_kw, 0, &res, &error), 0);
 	if (trace) {
 		buf_printf(&r->trace,
-		           "store modseq=%llu kwc=%d chg=", (unsigned long long)res.modseq,
-		           res.keywords_changed);
+			   "store modseq=%llu kwc=%d chg=", (unsigned long long)res.modseq,
+			   res.keywords_changed);
 		for (size_t i = 0; i < res.n_changed; i++)
 			buf_printf(&r->trace, "%u,", res.changed_uids[i]);
 		buf_printf(&r->trace, "\n");
@@ -170,9 +170,9 @@ trace_view(struct run *r, struct store_view *v)
 
 	kw = store_view_keywords(v, &n_kw);
 	buf_printf(&r->trace,
-	           "view n=%zu recent=%u uidnext=%u modseq=%llu name=%s kw=", store_view_count(v),
-	           store_view_recent_count(v), store_view_uidnext(v),
-	           (unsigned long long)store_view_highestmodseq(v), store_view_mailbox_name(v));
+		   "view n=%zu recent=%u uidnext=%u modseq=%llu name=%s kw=", store_view_count(v),
+		   store_view_recent_count(v), store_view_uidnext(v),
+		   (unsigned long long)store_view_highestmodseq(v), store_view_mailbox_name(v));
 	for (size_t i = 0; i < n_kw; i++)
 		buf_printf(&r->trace, "%s,", kw[i]);
 	buf_printf(&r->trace, "\n ");
@@ -181,10 +181,10 @@ trace_view(struct run *r, struct store_view *v)
 
 		if (m->flags & STORE_FLAG_EXPUNGED)
 			buf_printf(&r->trace, "%u:x%x ", m->uid,
-			           m->flags & (STORE_FLAG_RECENT | STORE_FLAG_EXPUNGED));
+				   m->flags & (STORE_FLAG_RECENT | STORE_FLAG_EXPUNGED));
 		else
 			buf_printf(&r->trace, "%u:%x:%llx:%llu ", m->uid, m->flags,
-			           (unsigned long long)m->keywords, (unsigned long long)m->modseq);
+				   (unsigned long long)m->keywords, (unsigned long long)m->modseq);
 	}
 	buf_printf(&r->trace, "\n");
 }
@@ -197,7 +197,7 @@ do_refresh(struct run *r, unsigned flags)
 
 	assert_int_equal(store_view_refresh(r->a, flags, &ch, &error), 0);
 	buf_printf(&r->trace, "refresh %u old=%zu new=%zu kwc=%d del=%d ren=%d exp=", flags,
-	           ch.old_count, ch.new_count, ch.keywords_changed, ch.mailbox_deleted, ch.renamed);
+		   ch.old_count, ch.new_count, ch.keywords_changed, ch.mailbox_deleted, ch.renamed);
 	for (size_t i = 0; i < ch.n_expunged; i++)
 		buf_printf(&r->trace, "%u@%u,", ch.expunged_uids[i], ch.expunged_seqs[i]);
 	buf_printf(&r->trace, " chg=");
@@ -217,11 +217,11 @@ do_probe(struct run *r)
 	const struct store_view_msg *msgs;
 
 	buf_printf(&r->trace, "probe n=%zu recent=%u seq(%u)=%u:", store_view_count(a),
-	           store_view_recent_count(a), uid, store_view_seq(a, uid));
+		   store_view_recent_count(a), uid, store_view_seq(a, uid));
 	msgs = store_view_msgs(a);
 	for (size_t i = 0; i < store_view_count(a); i++)
 		buf_printf(&r->trace, " %u%s", msgs[i].uid,
-		           msgs[i].flags & STORE_FLAG_RECENT ? "r" : "");
+			   msgs[i].flags & STORE_FLAG_RECENT ? "r" : "");
 	buf_printf(&r->trace, "\n");
 }
 
@@ -325,11 +325,11 @@ compare_traces(const struct buf *x, const struct buf *y, uint64_t seed)
 		if (x->data[i] != y->data[i]) {
 			const char *ex = x->data + start, *ey = y->data + start;
 
-			fprintf(
-			    stderr,
-			    "seed %llu: traces differ at line %zu\nwithout: %.*s\nwith:    %.*s\n",
-			    (unsigned long long)seed, line, (int)strcspn(ex, "\n"), ex,
-			    (int)strcspn(ey, "\n"), ey);
+			fprintf(stderr,
+				"seed %llu: traces differ at line %zu\nwithout: %.*s\nwith:    "
+				"%.*s\n",
+				(unsigned long long)seed, line, (int)strcspn(ex, "\n"), ex,
+				(int)strcspn(ey, "\n"), ey);
 			fail();
 		}
 		if (x->data[i] == '\n') {
@@ -368,7 +368,6 @@ test_random_readonly(void **state)
 	scenarios(true, 100, 4);
 }
 
-
 static void
 append_to(struct store_account *acct, const char *mailbox, unsigned tag)
 {
@@ -405,8 +404,8 @@ test_stays_asleep(void **state)
 	sync_view(b);
 	assert_int_equal(store_view_recent_count(b), 0);
 	assert_int_equal(store_view_store_flags(b, &uid, 1, STORE_FLAGS_ADD, STORE_FLAG_SEEN, NULL,
-	                                        0, 0, &res, &error),
-	                 0);
+						0, 0, &res, &error),
+			 0);
 	store_flags_result_free(&res);
 	assert_int_equal(store_view_refresh(a, STORE_REFRESH_EXPUNGE, &ch, &error), 0);
 	assert_false(store_view_is_hibernated(a));
@@ -461,17 +460,17 @@ fill_index(struct store_account *acct, uint32_t n)
 	sqlite3_stmt *st;
 
 	assert_int_equal(db_begin(acct->db), 0);
-	st =
-	    db_prepare(acct->db, "WITH RECURSIVE s(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM s"
-	                         " WHERE v < ?1) INSERT INTO messages (mailbox, uid, modseq, flags,"
-	                         " keywords, internaldate, size, file, data)"
-	                         " SELECT (SELECT id FROM mailboxes WHERE name = 'INBOX'), v, v,"
-	                         " v % 3, 0, 0, 100, 'x', 0 FROM s");
+	st = db_prepare(acct->db,
+			"WITH RECURSIVE s(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM s"
+			" WHERE v < ?1) INSERT INTO messages (mailbox, uid, modseq, flags,"
+			" keywords, internaldate, size, file, data)"
+			" SELECT (SELECT id FROM mailboxes WHERE name = 'INBOX'), v, v,"
+			" v % 3, 0, 0, 100, 'x', 0 FROM s");
 	sqlite3_bind_int64(st, 1, n);
 	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
 	sqlite3_finalize(st);
 	st = db_prepare(acct->db, "UPDATE mailboxes SET uidnext = ?1 + 1, highestmodseq = ?1,"
-	                          " recent_uid = ?1 + 1 WHERE name = 'INBOX'");
+				  " recent_uid = ?1 + 1 WHERE name = 'INBOX'");
 	sqlite3_bind_int64(st, 1, n);
 	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
 	sqlite3_finalize(st);
@@ -541,11 +540,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_random_readwrite),
-	    cmocka_unit_test(test_random_readonly),
-	    cmocka_unit_test_setup_teardown(test_stays_asleep, test_account_setup, test_account_teardown),
-	    cmocka_unit_test_setup_teardown(test_mailbox_deleted, test_account_setup, test_account_teardown),
-	    cmocka_unit_test_setup_teardown(test_memory_and_time, test_account_setup, test_account_teardown),
+		cmocka_unit_test(test_random_readwrite),
+		cmocka_unit_test(test_random_readonly),
+		cmocka_unit_test_setup_teardown(test_stays_asleep, test_account_setup,
+						test_account_teardown),
+		cmocka_unit_test_setup_teardown(test_mailbox_deleted, test_account_setup,
+						test_account_teardown),
+		cmocka_unit_test_setup_teardown(test_memory_and_time, test_account_setup,
+						test_account_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -54,7 +54,7 @@ test_checksum_vectors(void **state)
 
 static void
 make_record(struct store_rec *rec, struct store_rec_target *t, char **kw, const char *account,
-            const char *msg)
+	    const char *msg)
 {
 	memset(rec, 0, sizeof(*rec));
 	memset(t, 0, sizeof(*t));
@@ -134,7 +134,8 @@ test_record_roundtrip(void **state)
 	store_record_free(&parsed);
 	/* garbage */
 	assert_int_equal(
-	    store_record_parse("hello world, this is not a record at all!", 41, &parsed, &len), -1);
+		store_record_parse("hello world, this is not a record at all!", 41, &parsed, &len),
+		-1);
 	buf_free(&b);
 }
 
@@ -258,7 +259,8 @@ test_replay_repairs_file(void **state)
 	(void)state;
 	store = test_store_open(dir);
 	assert_int_equal(
-	    store_deliver_sync(store, &t, 1, "Subject: r\r\n\r\nrepair me\r\n", 26, 0, &error), 0);
+		store_deliver_sync(store, &t, 1, "Subject: r\r\n\r\nrepair me\r\n", 26, 0, &error),
+		0);
 	/* keep the journal as it is before the close checkpoint removes it */
 	path = xasprintf("%s/journal", dir);
 	d = opendir(path);
@@ -353,11 +355,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_checksum_vectors),
-	    cmocka_unit_test(test_record_roundtrip),
-	    cmocka_unit_test(test_replay),
-	    cmocka_unit_test(test_replay_repairs_file),
-	    cmocka_unit_test(test_checkpoint_by_size),
+		cmocka_unit_test(test_checksum_vectors),
+		cmocka_unit_test(test_record_roundtrip),
+		cmocka_unit_test(test_replay),
+		cmocka_unit_test(test_replay_repairs_file),
+		cmocka_unit_test(test_checkpoint_by_size),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,7 +17,6 @@
 #include "store_test_util.h"
 #include "util/buf.h"
 
-
 /* attrs of name in the list, or -1 if not listed */
 static int
 attrs_of(struct store_account *acct, const char *name)
@@ -53,15 +52,15 @@ append(struct store_account *acct, const char *mailbox, const char *text)
 	const char *error;
 
 	assert_int_equal(store_append_sync(acct, mailbox, 0, NULL, 0, 0, text, strlen(text),
-	                                   &uidvalidity, &uid, &error),
-	                 0);
+					   &uidvalidity, &uid, &error),
+			 0);
 }
 
 static void
 test_names(void **state)
 {
 	static const char *bad[] = {"",   "/a",   "a/",       "a//b",    "a*",
-	                            "b%", "x\ty", "\xff\xfe", "\xc0\xaf"};
+				    "b%", "x\ty", "\xff\xfe", "\xc0\xaf"};
 	char ok[] = "inbox/Sub";
 	char ok2[] = "Inboxes";
 	char utf8[] = "Caf\xc3\xa9/\xe6\x97\xa5\xe6\x9c\xac";
@@ -104,7 +103,7 @@ test_create(void **state)
 	assert_int_equal(store_mailbox_create(f->acct, "a//b", 0, &error), -1);
 	assert_int_equal(store_account_errcode(f->acct), STORE_ERR_INVALID);
 	assert_int_equal(store_mailbox_create(f->acct, "Flagged", STORE_MAILBOX_FLAGGED, &error),
-	                 0);
+			 0);
 	assert_true(attrs_of(f->acct, "Flagged") & STORE_MAILBOX_FLAGGED);
 	/* every mailbox has its own UIDVALIDITY */
 	assert_int_not_equal(uidvalidity_of(f->acct, "Work"), uidvalidity_of(f->acct, "Flagged"));
@@ -251,7 +250,7 @@ test_subscriptions(void **state)
 
 	assert_int_equal(store_mailbox_subscribe(f->acct, "Ghost/Box", &error), 0);
 	assert_int_equal(attrs_of(f->acct, "Ghost/Box"),
-	                 STORE_MAILBOX_SUBSCRIBED | STORE_MAILBOX_NONEXISTENT);
+			 STORE_MAILBOX_SUBSCRIBED | STORE_MAILBOX_NONEXISTENT);
 	assert_int_equal(store_mailbox_subscribe(f->acct, "Ghost/Box", &error), 0);
 	assert_int_equal(store_mailbox_unsubscribe(f->acct, "Ghost/Box", &error), 0);
 	assert_int_equal(attrs_of(f->acct, "Ghost/Box"), -1);
@@ -260,7 +259,7 @@ test_subscriptions(void **state)
 	/* RFC 3501 6.3.6: a deleted mailbox stays subscribed */
 	assert_int_equal(store_mailbox_delete(f->acct, "Junk", &error), 0);
 	assert_int_equal(attrs_of(f->acct, "Junk"),
-	                 STORE_MAILBOX_SUBSCRIBED | STORE_MAILBOX_NONEXISTENT);
+			 STORE_MAILBOX_SUBSCRIBED | STORE_MAILBOX_NONEXISTENT);
 }
 
 static void
@@ -281,7 +280,7 @@ test_status(void **state)
 	assert_int_equal(st.unseen, 2);
 	assert_int_equal(st.uidnext, 3);
 	assert_int_equal(st.size,
-	                 strlen("Subject: 1\r\n\r\n12345\r\n") + strlen("Subject: 2\r\n\r\n"));
+			 strlen("Subject: 1\r\n\r\n12345\r\n") + strlen("Subject: 2\r\n\r\n"));
 	/* STATUS does not take \Recent; a read-only view neither */
 	assert_int_equal(store_view_open(f->acct, "INBOX", true, &v, &error), 0);
 	assert_int_equal(store_view_recent_count(v), 2);
@@ -290,8 +289,8 @@ test_status(void **state)
 	assert_int_equal(st2.recent, 2);
 	assert_int_equal(store_view_open(f->acct, "INBOX", false, &v, &error), 0);
 	assert_int_equal(store_view_store_flags(v, &uid, 1, STORE_FLAGS_ADD, STORE_FLAG_SEEN, NULL,
-	                                        0, 0, &res, &error),
-	                 0);
+						0, 0, &res, &error),
+			 0);
 	store_flags_result_free(&res);
 	store_view_close(&v);
 	assert_int_equal(store_mailbox_status(f->acct, "INBOX", &st2, &error), 0);
@@ -304,14 +303,21 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_names),
-	    cmocka_unit_test_setup_teardown(test_create, test_account_setup, test_account_teardown),
-	    cmocka_unit_test_setup_teardown(test_delete, test_account_setup, test_account_teardown),
-	    cmocka_unit_test_setup_teardown(test_noselect_recreate, test_account_setup, test_account_teardown),
-	    cmocka_unit_test_setup_teardown(test_rename, test_account_setup, test_account_teardown),
-	    cmocka_unit_test_setup_teardown(test_rename_inbox, test_account_setup, test_account_teardown),
-	    cmocka_unit_test_setup_teardown(test_subscriptions, test_account_setup, test_account_teardown),
-	    cmocka_unit_test_setup_teardown(test_status, test_account_setup, test_account_teardown),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test_setup_teardown(test_create, test_account_setup,
+						test_account_teardown),
+		cmocka_unit_test_setup_teardown(test_delete, test_account_setup,
+						test_account_teardown),
+		cmocka_unit_test_setup_teardown(test_noselect_recreate, test_account_setup,
+						test_account_teardown),
+		cmocka_unit_test_setup_teardown(test_rename, test_account_setup,
+						test_account_teardown),
+		cmocka_unit_test_setup_teardown(test_rename_inbox, test_account_setup,
+						test_account_teardown),
+		cmocka_unit_test_setup_teardown(test_subscriptions, test_account_setup,
+						test_account_teardown),
+		cmocka_unit_test_setup_teardown(test_status, test_account_setup,
+						test_account_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,7 +20,6 @@
 #include "store_test_util.h"
 #include "util/buf.h"
 
-
 static uint32_t
 append(struct store_account *acct, const char *mailbox, unsigned tag)
 {
@@ -39,14 +38,14 @@ view(struct store_account *acct, const char *name)
 
 static void
 store_flags(struct store_view *v, uint32_t uid, enum store_flags_mode mode, uint32_t flags,
-            const char *kw, uint64_t unchangedsince, struct store_flags_result *res)
+	    const char *kw, uint64_t unchangedsince, struct store_flags_result *res)
 {
 	const char *error;
 	const char *kws[1] = {kw};
 
 	assert_int_equal(store_view_store_flags(v, &uid, 1, mode, flags, kws, kw != NULL,
-	                                        unchangedsince, res, &error),
-	                 0);
+						unchangedsince, res, &error),
+			 0);
 }
 
 static void
@@ -82,7 +81,7 @@ test_refresh_new_and_flags(void **state)
 	assert_int_equal(res.n_changed, 1);
 	assert_true(res.keywords_changed);
 	assert_int_equal(store_view_msgs(b)[0].flags & STORE_FLAGS_STORABLE,
-	                 STORE_FLAG_SEEN | STORE_FLAG_FLAGGED);
+			 STORE_FLAG_SEEN | STORE_FLAG_FLAGGED);
 	assert_int_equal(store_view_msgs(b)[0].modseq, res.modseq);
 	store_flags_result_free(&res);
 	/* the own change is not reported again */
@@ -97,7 +96,7 @@ test_refresh_new_and_flags(void **state)
 	assert_true(ch.keywords_changed);
 	assert_int_equal(store_view_msgs(a)[0].keywords, 1);
 	assert_int_equal(store_view_msgs(a)[0].flags & STORE_FLAGS_STORABLE,
-	                 STORE_FLAG_SEEN | STORE_FLAG_FLAGGED);
+			 STORE_FLAG_SEEN | STORE_FLAG_FLAGGED);
 	assert_true(store_view_msgs(a)[0].flags & STORE_FLAG_RECENT);
 	store_view_changes_free(&ch);
 
@@ -137,8 +136,8 @@ test_unchangedsince(void **state)
 	uids[1] = 2;
 	/* RFC 7162 3.1.3: message 2 changed since: it fails, 1 is stored */
 	assert_int_equal(store_view_store_flags(a, uids, 2, STORE_FLAGS_ADD, STORE_FLAG_SEEN, NULL,
-	                                        0, store_view_highestmodseq(a), &res, &error),
-	                 0);
+						0, store_view_highestmodseq(a), &res, &error),
+			 0);
 	assert_int_equal(res.n_failed, 1);
 	assert_int_equal(res.failed_uids[0], 2);
 	assert_int_equal(res.n_changed, 1);
@@ -165,18 +164,18 @@ test_keyword_limit(void **state)
 		const char *kw = name;
 
 		snprintf(name, sizeof(name), "k%d", i);
-		assert_int_equal(
-		    store_view_store_flags(a, &uid, 1, STORE_FLAGS_ADD, 0, &kw, 1, 0, &res, &error),
-		    0);
+		assert_int_equal(store_view_store_flags(a, &uid, 1, STORE_FLAGS_ADD, 0, &kw, 1, 0,
+							&res, &error),
+				 0);
 		store_flags_result_free(&res);
 	}
 	assert_int_equal(store_view_msgs(a)[0].keywords, UINT64_MAX);
 	{
 		const char *kw = "one-too-many";
 
-		assert_int_equal(
-		    store_view_store_flags(a, &uid, 1, STORE_FLAGS_ADD, 0, &kw, 1, 0, &res, &error),
-		    -1);
+		assert_int_equal(store_view_store_flags(a, &uid, 1, STORE_FLAGS_ADD, 0, &kw, 1, 0,
+							&res, &error),
+				 -1);
 		assert_int_equal(store_account_errcode(f->acct), STORE_ERR_LIMIT);
 	}
 	store_view_close(&a);
@@ -225,7 +224,7 @@ test_expunge_vanished(void **state)
 	store_view_changes_free(&ch);
 	/* VANISHED (EARLIER) since the old modseq; none since now */
 	assert_int_equal(store_view_vanished_since(a, before, 1, UINT32_MAX, &vanished, &n, &error),
-	                 0);
+			 0);
 	assert_int_equal(n, 3);
 	assert_int_equal(vanished[0], 2);
 	assert_int_equal(vanished[1], 3);
@@ -236,8 +235,8 @@ test_expunge_vanished(void **state)
 	assert_int_equal(vanished[0], 3);
 	free(vanished);
 	assert_int_equal(store_view_vanished_since(a, store_view_highestmodseq(a), 1, UINT32_MAX,
-	                                           &vanished, &n, &error),
-	                 0);
+						   &vanished, &n, &error),
+			 0);
 	assert_int_equal(n, 0);
 	free(vanished);
 	/* UIDs are never reused */
@@ -432,14 +431,22 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_refresh_new_and_flags, test_account_setup, test_account_teardown),
-	    cmocka_unit_test_setup_teardown(test_unchangedsince, test_account_setup, test_account_teardown),
-	    cmocka_unit_test_setup_teardown(test_keyword_limit, test_account_setup, test_account_teardown),
-	    cmocka_unit_test_setup_teardown(test_expunge_vanished, test_account_setup, test_account_teardown),
-	    cmocka_unit_test_setup_teardown(test_copy_move, test_account_setup, test_account_teardown),
-	    cmocka_unit_test_setup_teardown(test_notify, test_account_setup, test_account_teardown),
-	    cmocka_unit_test_setup_teardown(test_deleted_mailbox_view, test_account_setup, test_account_teardown),
-	    cmocka_unit_test_setup_teardown(test_rename_seen_by_view, test_account_setup, test_account_teardown),
+		cmocka_unit_test_setup_teardown(test_refresh_new_and_flags, test_account_setup,
+						test_account_teardown),
+		cmocka_unit_test_setup_teardown(test_unchangedsince, test_account_setup,
+						test_account_teardown),
+		cmocka_unit_test_setup_teardown(test_keyword_limit, test_account_setup,
+						test_account_teardown),
+		cmocka_unit_test_setup_teardown(test_expunge_vanished, test_account_setup,
+						test_account_teardown),
+		cmocka_unit_test_setup_teardown(test_copy_move, test_account_setup,
+						test_account_teardown),
+		cmocka_unit_test_setup_teardown(test_notify, test_account_setup,
+						test_account_teardown),
+		cmocka_unit_test_setup_teardown(test_deleted_mailbox_view, test_account_setup,
+						test_account_teardown),
+		cmocka_unit_test_setup_teardown(test_rename_seen_by_view, test_account_setup,
+						test_account_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

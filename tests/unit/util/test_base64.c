@@ -13,8 +13,13 @@
 #include "util/buf.h"
 
 static const char *const vectors[][2] = {
-	{"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},         {"foo", "Zm9v"},
-	{"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+	{"", ""},
+	{"f", "Zg=="},
+	{"fo", "Zm8="},
+	{"foo", "Zm9v"},
+	{"foob", "Zm9vYg=="},
+	{"fooba", "Zm9vYmE="},
+	{"foobar", "Zm9vYmFy"},
 };
 
 static void
@@ -77,15 +82,15 @@ test_strict_rejects(void **state)
 {
 	(void)state;
 	assert_int_equal(strict("Zm9v"), 0);
-	assert_int_equal(strict("Zm9"), -1);      /* not a multiple of 4 */
+	assert_int_equal(strict("Zm9"), -1); /* not a multiple of 4 */
 	assert_int_equal(strict("Zm9vY"), -1);
-	assert_int_equal(strict("Zm 9v"), -1);    /* whitespace */
+	assert_int_equal(strict("Zm 9v"), -1); /* whitespace */
 	assert_int_equal(strict("Zm9v\r\n"), -1);
-	assert_int_equal(strict("Zm9*"), -1);     /* bad character */
-	assert_int_equal(strict("Zm9-"), -1);     /* base64url is not base64 */
-	assert_int_equal(strict("Z==="), -1);     /* three pads */
+	assert_int_equal(strict("Zm9*"), -1); /* bad character */
+	assert_int_equal(strict("Zm9-"), -1); /* base64url is not base64 */
+	assert_int_equal(strict("Z==="), -1); /* three pads */
 	assert_int_equal(strict("===="), -1);
-	assert_int_equal(strict("Zg=a"), -1);     /* data after a pad */
+	assert_int_equal(strict("Zg=a"), -1); /* data after a pad */
 	assert_int_equal(strict("Z=g="), -1);
 	assert_int_equal(strict("Zg==Zm9v"), -1); /* pad in the middle */
 	assert_int_equal(strict("Zm8=Zm8="), -1);

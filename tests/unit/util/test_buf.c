@@ -151,10 +151,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty),
-		cmocka_unit_test(test_append_grows),
-		cmocka_unit_test(test_printf),
-		cmocka_unit_test(test_consume_truncate),
+		cmocka_unit_test(test_empty),  cmocka_unit_test(test_append_grows),
+		cmocka_unit_test(test_printf), cmocka_unit_test(test_consume_truncate),
 		cmocka_unit_test(test_steal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -57,7 +57,7 @@ test_days_from_civil(void **state)
 		for (int m = 1; m <= 12; m++) {
 			int last = calendar_days_in_month(y, m);
 			long long next = m < 12 ? calendar_days_from_civil(y, m + 1, 1)
-			                        : calendar_days_from_civil(y + 1, 1, 1);
+						: calendar_days_from_civil(y + 1, 1, 1);
 
 			assert_int_equal(calendar_days_from_civil(y, m, last) + 1, next);
 		}
@@ -80,10 +80,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_leap),
-	    cmocka_unit_test(test_days_in_month),
-	    cmocka_unit_test(test_days_from_civil),
-	    cmocka_unit_test(test_matches_timegm),
+		cmocka_unit_test(test_leap),
+		cmocka_unit_test(test_days_in_month),
+		cmocka_unit_test(test_days_from_civil),
+		cmocka_unit_test(test_matches_timegm),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

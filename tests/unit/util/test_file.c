@@ -172,7 +172,7 @@ test_mkdir_p_and_fsync_dir(void **state)
 	assert_int_equal(file_mkdir_p(path, 0750), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_true(S_ISDIR(st.st_mode));
-	assert_int_equal(file_mkdir_p(path, 0750), 0); /* exists: fine */
+	assert_int_equal(file_mkdir_p(path, 0750), 0);  /* exists: fine */
 	snprintf(path, sizeof(path), "%s/a/b/c/", dir); /* trailing slash */
 	assert_int_equal(file_mkdir_p(path, 0750), 0);
 	snprintf(path, sizeof(path), "%s/a/b/c", dir);

@@ -155,7 +155,7 @@ test_hexval(void **state)
 	for (int i = 0; i < 16; i++) {
 		assert_int_equal(str_hexval(digits[i]), i);
 		assert_int_equal(str_hexval((char)(digits[i] >= 'a' ? digits[i] - 32 : digits[i])),
-		                 i);
+				 i);
 	}
 	/* the neighbours of each range, and the bytes that alias them under | 0x20 */
 	assert_int_equal(str_hexval('/'), -1);
@@ -174,10 +174,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_case),     cmocka_unit_test(test_trim),
-	    cmocka_unit_test(test_casefind), cmocka_unit_test(test_to_u64),
-	    cmocka_unit_test(test_split),    cmocka_unit_test(test_lcpy),
-	    cmocka_unit_test(test_is_ascii), cmocka_unit_test(test_hexval),
+		cmocka_unit_test(test_case),     cmocka_unit_test(test_trim),
+		cmocka_unit_test(test_casefind), cmocka_unit_test(test_to_u64),
+		cmocka_unit_test(test_split),    cmocka_unit_test(test_lcpy),
+		cmocka_unit_test(test_is_ascii), cmocka_unit_test(test_hexval),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,18 +26,18 @@ test_valid_boundaries(void **state)
 		size_t n;
 		uint32_t cp;
 	} ok[] = {
-	    {"A", 1, 0x41},
-	    {"\x7f", 1, 0x7f},
-	    {"\xc2\x80", 2, 0x80},             /* smallest 2-byte */
-	    {"\xdf\xbf", 2, 0x7ff},            /* largest 2-byte */
-	    {"\xe0\xa0\x80", 3, 0x800},        /* smallest 3-byte */
-	    {"\xed\x9f\xbf", 3, 0xd7ff},       /* just below the surrogates */
-	    {"\xee\x80\x80", 3, 0xe000},       /* just above them */
-	    {"\xef\xbf\xbf", 3, 0xffff},       /* largest 3-byte */
-	    {"\xf0\x90\x80\x80", 4, 0x10000},  /* smallest 4-byte */
-	    {"\xf4\x8f\xbf\xbf", 4, 0x10ffff}, /* U+10FFFF */
-	    {"\xe2\x82\xac", 3, 0x20ac},       /* euro sign */
-	    {"\xf0\x9f\x98\x80", 4, 0x1f600},
+		{"A", 1, 0x41},
+		{"\x7f", 1, 0x7f},
+		{"\xc2\x80", 2, 0x80},             /* smallest 2-byte */
+		{"\xdf\xbf", 2, 0x7ff},            /* largest 2-byte */
+		{"\xe0\xa0\x80", 3, 0x800},        /* smallest 3-byte */
+		{"\xed\x9f\xbf", 3, 0xd7ff},       /* just below the surrogates */
+		{"\xee\x80\x80", 3, 0xe000},       /* just above them */
+		{"\xef\xbf\xbf", 3, 0xffff},       /* largest 3-byte */
+		{"\xf0\x90\x80\x80", 4, 0x10000},  /* smallest 4-byte */
+		{"\xf4\x8f\xbf\xbf", 4, 0x10ffff}, /* U+10FFFF */
+		{"\xe2\x82\xac", 3, 0x20ac},       /* euro sign */
+		{"\xf0\x9f\x98\x80", 4, 0x1f600},
 	};
 	uint32_t cp;
 
@@ -56,23 +56,23 @@ static void
 test_invalid(void **state)
 {
 	static const char *const bad[] = {
-	    "\x80", /* lone continuation */
-	    "\xbf",
-	    "\xc0\x80",         /* overlong NUL */
-	    "\xc1\xbf",         /* overlong 2-byte */
-	    "\xe0\x80\x80",     /* overlong 3-byte */
-	    "\xe0\x9f\xbf",     /* overlong U+07FF */
-	    "\xed\xa0\x80",     /* U+D800 surrogate */
-	    "\xed\xbf\xbf",     /* U+DFFF surrogate */
-	    "\xf0\x80\x80\x80", /* overlong 4-byte */
-	    "\xf0\x8f\xbf\xbf", /* overlong U+FFFF */
-	    "\xf4\x90\x80\x80", /* U+110000 */
-	    "\xf5\x80\x80\x80", /* F5..FF never appear */
-	    "\xf8\x88\x80\x80\x80",
-	    "\xff",
-	    "\xc2\x41", /* continuation expected */
-	    "\xe2\x82\x41",
-	    "\xf0\x9f\x98\xc0",
+		"\x80", /* lone continuation */
+		"\xbf",
+		"\xc0\x80",         /* overlong NUL */
+		"\xc1\xbf",         /* overlong 2-byte */
+		"\xe0\x80\x80",     /* overlong 3-byte */
+		"\xe0\x9f\xbf",     /* overlong U+07FF */
+		"\xed\xa0\x80",     /* U+D800 surrogate */
+		"\xed\xbf\xbf",     /* U+DFFF surrogate */
+		"\xf0\x80\x80\x80", /* overlong 4-byte */
+		"\xf0\x8f\xbf\xbf", /* overlong U+FFFF */
+		"\xf4\x90\x80\x80", /* U+110000 */
+		"\xf5\x80\x80\x80", /* F5..FF never appear */
+		"\xf8\x88\x80\x80\x80",
+		"\xff",
+		"\xc2\x41", /* continuation expected */
+		"\xe2\x82\x41",
+		"\xf0\x9f\x98\xc0",
 	};
 
 	(void)state;
@@ -110,7 +110,7 @@ static void
 test_encode_round_trip(void **state)
 {
 	static const uint32_t cps[] = {0,      0x41,   0x7f,   0x80,   0x7ff,   0x800,
-	                               0xd7ff, 0xe000, 0xfffd, 0xffff, 0x10000, 0x10ffff};
+				       0xd7ff, 0xe000, 0xfffd, 0xffff, 0x10000, 0x10ffff};
 	struct buf b = BUF_INIT;
 	uint32_t cp;
 
@@ -119,9 +119,9 @@ test_encode_round_trip(void **state)
 		buf_reset(&b);
 		utf8_encode(&b, cps[i]);
 		assert_int_equal(b.len, cps[i] < 0x80      ? 1
-		                        : cps[i] < 0x800   ? 2
-		                        : cps[i] < 0x10000 ? 3
-		                                           : 4);
+					: cps[i] < 0x800   ? 2
+					: cps[i] < 0x10000 ? 3
+							   : 4);
 		assert_int_equal(utf8_decode(b.data, b.len, &cp), b.len);
 		assert_int_equal(cp, cps[i]);
 	}
@@ -135,9 +135,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_valid_boundaries),  cmocka_unit_test(test_invalid),
-	    cmocka_unit_test(test_truncated),         cmocka_unit_test(test_valid_string),
-	    cmocka_unit_test(test_encode_round_trip),
+		cmocka_unit_test(test_valid_boundaries),  cmocka_unit_test(test_invalid),
+		cmocka_unit_test(test_truncated),         cmocka_unit_test(test_valid_string),
+		cmocka_unit_test(test_encode_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -143,9 +143,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_overflow_aborts),
-	    cmocka_unit_test(test_size_helpers),
-	    cmocka_unit_test(test_grow_normal),
+		cmocka_unit_test(test_overflow_aborts),
+		cmocka_unit_test(test_size_helpers),
+		cmocka_unit_test(test_grow_normal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
