@@ -64,6 +64,7 @@ dkim_verify_policy_default(struct dkim_verify_policy *p)
 	p->rsa_min_bits = 1024;
 	p->rsa_short_status = DKIM_STATUS_PERMERROR;
 	p->clock_skew = 300;
+	p->accept_rsa_sha1 = false;
 }
 
 struct dkim_verify *
@@ -141,7 +142,7 @@ check_sig_policy(struct dkim_verify *v, size_t i)
 {
 	const struct dkim_sig *sig = &v->sigs[i].sig;
 
-	if (sig->alg == DKIM_ALG_RSA_SHA1) {
+	if (sig->alg == DKIM_ALG_RSA_SHA1 && !v->policy.accept_rsa_sha1) {
 		decide(v, i, DKIM_STATUS_FAIL, "rsa-sha1 is not accepted (RFC 8301)");
 		return false;
 	}
@@ -303,8 +304,8 @@ check_key(struct dkim_verify *v, size_t i, const struct key_req *k)
 		decide(v, i, DKIM_STATUS_PERMERROR, "key type k= does not match a=");
 		return false;
 	}
-	if (!k->key.allow_sha256) {
-		decide(v, i, DKIM_STATUS_PERMERROR, "key h= does not allow sha256");
+	if (sig->alg == DKIM_ALG_RSA_SHA1 ? !k->key.allow_sha1 : !k->key.allow_sha256) {
+		decide(v, i, DKIM_STATUS_PERMERROR, "key h= does not allow the hash of a=");
 		return false;
 	}
 	at = strrchr(sig->identity, '@');

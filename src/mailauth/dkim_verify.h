@@ -26,6 +26,8 @@ struct dkim_verify_policy {
 	unsigned rsa_min_bits;   /* shorter RSA keys are refused (1024, RFC 8301 3.2) */
 	enum dkim_status rsa_short_status; /* the result for them: PERMERROR, or FAIL */
 	unsigned clock_skew;     /* seconds a t= may be in the future (300) */
+	bool accept_rsa_sha1;    /* false: rsa-sha1 is a fail (RFC 8301 3.1); true only for
+				    tests against signers that know nothing else */
 };
 
 void dkim_verify_policy_default(struct dkim_verify_policy *p);

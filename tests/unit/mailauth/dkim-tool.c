@@ -3,7 +3,8 @@
  * (tests/integration/test_dkim_interop.py) and the CPU measurement. Not installed.
  *
  *   dkim-tool sign KEY.pem:DOMAIN:SELECTOR... < msg      signed message on stdout
- *   dkim-tool verify [--now T] NAME=TXT... < msg         one line per signature;
+ *   dkim-tool verify [--accept-sha1] [--now T] [--chunk N] NAME=TXT... < msg
+ *                                                         one line per signature;
  *                                                         exit 0 if all pass
  *   dkim-tool bench N NAME=TXT... < msg                  µs of CPU per verification
  *   dkim-tool record KEY.pem                             the TXT record to publish
@@ -87,6 +88,8 @@ cmd_sign(int argc, char **argv)
 
 /* One verification of msg; answers key lookups from the NAME=TXT arguments. Prints the
  * results when print is set. Returns the number of signatures that did not pass. */
+static bool accept_sha1;
+
 static size_t
 verify_once(const struct buf *msg, char **txts, int n_txts, time_t now, size_t chunk,
 	    bool print)
@@ -97,6 +100,7 @@ verify_once(const struct buf *msg, char **txts, int n_txts, time_t now, size_t c
 	size_t hsize = rfc5322_header_size(msg->data, msg->len), i, n, bad = 0;
 
 	dkim_verify_policy_default(&pol);
+	pol.accept_rsa_sha1 = accept_sha1;
 	v = dkim_verify_new(&pol, now);
 	dkim_verify_header(v, msg->data, hsize);
 	for (i = 0; i < dkim_verify_key_count(v); i++) {
@@ -146,7 +150,15 @@ cmd_verify(int argc, char **argv)
 	time_t now = time(NULL);
 	size_t chunk = 4096, bad;
 
-	while (argc >= 2 && argv[0][0] == '-') {
+	while (argc >= 1 && strncmp(argv[0], "--", 2) == 0) {
+		if (strcmp(argv[0], "--accept-sha1") == 0) {
+			accept_sha1 = true;
+			argc--;
+			argv++;
+			continue;
+		}
+		if (argc < 2)
+			break;
 		if (strcmp(argv[0], "--now") == 0)
 			now = (time_t)strtoll(argv[1], NULL, 10);
 		else if (strcmp(argv[0], "--chunk") == 0)
