@@ -1,4 +1,8 @@
 /* DKIM key record parser, RFC 6376 3.6.1; Ed25519 keys per RFC 8463 4.2. */
+/* d2i_RSA_PUBKEY is deprecated in OpenSSL 3 but takes 2 us where d2i_PUBKEY, through the
+ * decoder framework, takes 80 us: most of an rsa-sha256 verification (measured with
+ * dkim-tool bench). d2i_PUBKEY stays as the fallback. */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "mailauth/dkim_key.h"
 
 #include <string.h>
@@ -37,8 +41,19 @@ static EVP_PKEY *
 rsa_key(const unsigned char *der, size_t len)
 {
 	const unsigned char *p = der;
-	EVP_PKEY *pkey = d2i_PUBKEY(NULL, &p, (long)len);
+	RSA *rsa = d2i_RSA_PUBKEY(NULL, &p, (long)len);
+	EVP_PKEY *pkey = NULL;
 
+	if (rsa != NULL && p == der + len) {
+		pkey = EVP_PKEY_new();
+		if (EVP_PKEY_assign_RSA(pkey, rsa) == 1)
+			return pkey;
+		EVP_PKEY_free(pkey);
+		pkey = NULL;
+	}
+	RSA_free(rsa);
+	p = der;
+	pkey = d2i_PUBKEY(NULL, &p, (long)len);
 	if (pkey == NULL) {
 		p = der;
 		pkey = d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, (long)len);
