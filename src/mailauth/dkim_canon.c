@@ -110,8 +110,8 @@ line_end(struct dkim_body_hash *bh)
 }
 
 void
-dkim_body_hash_init(struct dkim_body_hash *bh, enum dkim_canon c, const EVP_MD *md,
-		    bool limited, uint64_t limit)
+dkim_body_hash_init(struct dkim_body_hash *bh, enum dkim_canon c, const EVP_MD *md, bool limited,
+		    uint64_t limit)
 {
 	memset(bh, 0, sizeof(*bh));
 	bh->canon = c;

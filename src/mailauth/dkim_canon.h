@@ -22,15 +22,15 @@ void dkim_canon_header(struct buf *out, enum dkim_canon c, const char *raw, size
 struct dkim_body_hash {
 	enum dkim_canon canon;
 	EVP_MD_CTX *md;
-	bool limited;       /* l= given: hash only the first limit canonical bytes */
+	bool limited; /* l= given: hash only the first limit canonical bytes */
 	uint64_t limit;
-	uint64_t hashed;    /* canonical bytes hashed so far */
-	uint64_t total;     /* canonical length of the whole body (beyond l= too) */
-	uint64_t pending_crlf; /* empty lines not yet emitted: dropped if the body ends */
-	bool pending_wsp;   /* relaxed: a WSP run not yet emitted */
-	bool saw_cr;        /* the previous chunk ended in CR */
-	bool line_has_data; /* the current line has canonical content */
-	bool any_data;      /* some non-empty line was emitted */
+	uint64_t hashed;         /* canonical bytes hashed so far */
+	uint64_t total;          /* canonical length of the whole body (beyond l= too) */
+	uint64_t pending_crlf;   /* empty lines not yet emitted: dropped if the body ends */
+	bool pending_wsp;        /* relaxed: a WSP run not yet emitted */
+	bool saw_cr;             /* the previous chunk ended in CR */
+	bool line_has_data;      /* the current line has canonical content */
+	bool any_data;           /* some non-empty line was emitted */
 	unsigned char out[4096]; /* canonical bytes waiting for EVP_DigestUpdate */
 	size_t out_len;
 };

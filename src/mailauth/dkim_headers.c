@@ -25,8 +25,8 @@ dkim_fields_parse(struct dkim_fields *fs, const char *hdr, size_t len)
 		if (!f.has_colon)
 			continue;
 		fs->f = xgrow(fs->f, &cap, fs->count + 1, sizeof(*fs->f));
-		fs->f[fs->count++] = (struct dkim_field){f.raw, f.raw_len, f.name, f.name_len,
-							 f.value, f.value_len};
+		fs->f[fs->count++] = (struct dkim_field){f.raw,      f.raw_len, f.name,
+							 f.name_len, f.value,   f.value_len};
 	}
 }
 

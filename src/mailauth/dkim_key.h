@@ -14,12 +14,12 @@ enum dkim_key_type {
 
 struct dkim_key {
 	enum dkim_key_type type;
-	EVP_PKEY *pkey;     /* NULL when revoked */
-	bool revoked;       /* p= empty (RFC 6376 3.6.1) */
-	bool testing;       /* t=y */
-	bool strict;        /* t=s: i= domain must equal d= */
+	EVP_PKEY *pkey;                /* NULL when revoked */
+	bool revoked;                  /* p= empty (RFC 6376 3.6.1) */
+	bool testing;                  /* t=y */
+	bool strict;                   /* t=s: i= domain must equal d= */
 	bool allow_sha1, allow_sha256; /* h= (both when absent) */
-	unsigned bits;      /* key size, RSA: modulus bits */
+	unsigned bits;                 /* key size, RSA: modulus bits */
 };
 
 /* Parses one TXT record (its strings already joined). 0 ok (a revoked key is ok, with

@@ -13,9 +13,12 @@ const char *
 dkim_alg_name(enum dkim_alg alg)
 {
 	switch (alg) {
-	case DKIM_ALG_RSA_SHA256: return "rsa-sha256";
-	case DKIM_ALG_RSA_SHA1: return "rsa-sha1";
-	case DKIM_ALG_ED25519_SHA256: return "ed25519-sha256";
+	case DKIM_ALG_RSA_SHA256:
+		return "rsa-sha256";
+	case DKIM_ALG_RSA_SHA1:
+		return "rsa-sha1";
+	case DKIM_ALG_ED25519_SHA256:
+		return "ed25519-sha256";
 	}
 	return "?";
 }
@@ -23,8 +26,8 @@ dkim_alg_name(enum dkim_alg alg)
 const char *
 dkim_status_name(enum dkim_status st)
 {
-	static const char *const names[] = {"pass", "fail", "neutral", "policy", "temperror",
-					    "permerror"};
+	static const char *const names[] = {"pass",   "fail",      "neutral",
+					    "policy", "temperror", "permerror"};
 
 	return (size_t)st < sizeof(names) / sizeof(names[0]) ? names[st] : "permerror";
 }
@@ -198,8 +201,7 @@ parse_identity(struct dkim_sig *sig, const struct tag *i, const char **error_r)
 		*error_r = "bad i= identity";
 		return -1;
 	}
-	if (!dkim_domain_within(at + 1, i->value_len - (size_t)(at + 1 - i->value),
-				sig->domain)) {
+	if (!dkim_domain_within(at + 1, i->value_len - (size_t)(at + 1 - i->value), sig->domain)) {
 		*error_r = "i= domain is not within d=";
 		return -1;
 	}

@@ -11,7 +11,7 @@
 
 enum dkim_alg {
 	DKIM_ALG_RSA_SHA256,
-	DKIM_ALG_RSA_SHA1, /* parsed so it can be reported; RFC 8301: never a pass */
+	DKIM_ALG_RSA_SHA1,       /* parsed so it can be reported; RFC 8301: never a pass */
 	DKIM_ALG_ED25519_SHA256, /* RFC 8463 */
 };
 
@@ -41,9 +41,9 @@ struct dkim_sig {
 	char *identity; /* i=, or "@" d= when absent */
 	char **headers; /* h=, lower-cased, in order; may repeat */
 	size_t n_headers;
-	struct buf b;   /* b= decoded */
-	struct buf bh;  /* bh= decoded */
-	char *b_text;   /* b= as written without FWS: for header.b (RFC 6008) */
+	struct buf b;  /* b= decoded */
+	struct buf bh; /* bh= decoded */
+	char *b_text;  /* b= as written without FWS: for header.b (RFC 6008) */
 	bool has_length;
 	uint64_t length; /* l= */
 	bool has_timestamp, has_expire;

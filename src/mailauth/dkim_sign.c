@@ -22,10 +22,29 @@
 /* RFC 6376 5.4.1's list of fields that SHOULD be signed, plus the ones whose change
  * alters how the message is shown (Message-ID, MIME). */
 static const char *const sign_fields[] = {
-	"from", "reply-to", "subject", "date", "to", "cc", "resent-date", "resent-from",
-	"resent-sender", "resent-to", "resent-cc", "in-reply-to", "references", "list-id",
-	"list-help", "list-unsubscribe", "list-subscribe", "list-post", "list-owner",
-	"list-archive", "message-id", "mime-version", "content-type",
+	"from",
+	"reply-to",
+	"subject",
+	"date",
+	"to",
+	"cc",
+	"resent-date",
+	"resent-from",
+	"resent-sender",
+	"resent-to",
+	"resent-cc",
+	"in-reply-to",
+	"references",
+	"list-id",
+	"list-help",
+	"list-unsubscribe",
+	"list-subscribe",
+	"list-post",
+	"list-owner",
+	"list-archive",
+	"message-id",
+	"mime-version",
+	"content-type",
 	"content-transfer-encoding",
 };
 /* Signed once more than they occur (RFC 6376 8.15): nobody can add one. */
@@ -242,7 +261,7 @@ build_unsigned(struct folder *fo, const struct dkim_sign_key *key, time_t now,
 static int
 sign_data(const struct dkim_sign_key *key, const struct buf *data, struct buf *sig)
 {
-	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned char digest[EVP_MAX_MD_SIZE], *out;
 	unsigned dlen;
 	size_t slen = 0;
 	int ok;
@@ -256,8 +275,8 @@ sign_data(const struct dkim_sign_key *key, const struct buf *data, struct buf *s
 		     EVP_DigestSign(md, NULL, &slen, digest, dlen) == 1;
 		if (ok) {
 			buf_reserve(sig, slen);
-			ok = EVP_DigestSign(md, (unsigned char *)sig->data, &slen, digest,
-					    dlen) == 1;
+			out = (unsigned char *)sig->data;
+			ok = EVP_DigestSign(md, out, &slen, digest, dlen) == 1;
 		}
 		EVP_MD_CTX_free(md);
 	} else {
@@ -269,8 +288,8 @@ sign_data(const struct dkim_sign_key *key, const struct buf *data, struct buf *s
 		     EVP_PKEY_sign(ctx, NULL, &slen, digest, dlen) == 1;
 		if (ok) {
 			buf_reserve(sig, slen);
-			ok = EVP_PKEY_sign(ctx, (unsigned char *)sig->data, &slen, digest,
-					   dlen) == 1;
+			out = (unsigned char *)sig->data;
+			ok = EVP_PKEY_sign(ctx, out, &slen, digest, dlen) == 1;
 		}
 		EVP_PKEY_CTX_free(ctx);
 	}

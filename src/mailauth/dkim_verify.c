@@ -77,8 +77,7 @@ dkim_verify_new(const struct dkim_verify_policy *policy, time_t now)
 	return v;
 }
 
-static void
-decide(struct dkim_verify *v, size_t i, enum dkim_status st, const char *fmt, ...)
+static void decide(struct dkim_verify *v, size_t i, enum dkim_status st, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 static void

@@ -22,27 +22,27 @@
 #include "mailauth/dkim_sig.h"
 
 struct dkim_verify_policy {
-	unsigned max_signatures; /* signatures verified; the ones after: permerror (10) */
-	unsigned rsa_min_bits;   /* shorter RSA keys are refused (1024, RFC 8301 3.2) */
+	unsigned max_signatures;           /* signatures verified; the ones after: permerror (10) */
+	unsigned rsa_min_bits;             /* shorter RSA keys are refused (1024, RFC 8301 3.2) */
 	enum dkim_status rsa_short_status; /* the result for them: PERMERROR, or FAIL */
-	unsigned clock_skew;     /* seconds a t= may be in the future (300) */
-	bool accept_rsa_sha1;    /* false: rsa-sha1 is a fail (RFC 8301 3.1); true only for
-				    tests against signers that know nothing else */
+	unsigned clock_skew;               /* seconds a t= may be in the future (300) */
+	bool accept_rsa_sha1; /* false: rsa-sha1 is a fail (RFC 8301 3.1); true only for
+				 tests against signers that know nothing else */
 };
 
 void dkim_verify_policy_default(struct dkim_verify_policy *p);
 
 struct dkim_result {
 	enum dkim_status status;
-	char reason[96];  /* why, for Authentication-Results reason= and the log */
+	char reason[96];      /* why, for Authentication-Results reason= and the log */
 	const char *domain;   /* header.d (NULL if the signature had none readable) */
 	const char *selector; /* header.s */
 	const char *identity; /* header.i */
 	const char *b_text;   /* header.b: the b= value, whole (RFC 6008 uses a prefix) */
 	bool alg_known;
 	enum dkim_alg alg;
-	unsigned key_bits;    /* 0 until a key was used */
-	bool testing;         /* the key record says t=y: treat as unsigned (RFC 6376 3.6.1) */
+	unsigned key_bits; /* 0 until a key was used */
+	bool testing;      /* the key record says t=y: treat as unsigned (RFC 6376 3.6.1) */
 };
 
 enum dkim_dns_rcode {

@@ -15,8 +15,8 @@ struct tag {
 	size_t name_len;
 	const char *value; /* tag-value without the FWS around it (may contain inner FWS) */
 	size_t value_len;
-	const char *raw;   /* everything between '=' and the ';' (or the end), FWS included:
-			      what RFC 6376 3.7 empties for b= */
+	const char *raw; /* everything between '=' and the ';' (or the end), FWS included:
+			    what RFC 6376 3.7 empties for b= */
 	size_t raw_len;
 };
 

@@ -91,8 +91,7 @@ cmd_sign(int argc, char **argv)
 static bool accept_sha1;
 
 static size_t
-verify_once(const struct buf *msg, char **txts, int n_txts, time_t now, size_t chunk,
-	    bool print)
+verify_once(const struct buf *msg, char **txts, int n_txts, time_t now, size_t chunk, bool print)
 {
 	struct dkim_verify_policy pol;
 	struct dkim_verify *v;
@@ -114,7 +113,8 @@ verify_once(const struct buf *msg, char **txts, int n_txts, time_t now, size_t c
 				size_t len = strlen(txt);
 
 				if (strcmp(txt, "TEMPFAIL") == 0)
-					dkim_verify_key_answer(v, i, DKIM_DNS_TEMPFAIL, NULL, NULL, 0);
+					dkim_verify_key_answer(v, i, DKIM_DNS_TEMPFAIL, NULL, NULL,
+							       0);
 				else
 					dkim_verify_key_answer(v, i, DKIM_DNS_OK, &txt, &len, 1);
 				found = true;

@@ -76,34 +76,32 @@ test_sig_bad(void **state)
 	assert_int_equal(sig("v=2; a=rsa-sha256; d=e.net; s=x; h=from; " BH B, &error), -1);
 	assert_int_equal(sig("v=1; a=rsa-md5; d=e.net; s=x; h=from; " BH B, &error), -1);
 	assert_string_equal(error, "unsupported algorithm");
-	assert_int_equal(sig("v=1; a=rsa-sha256; d=e.net; s=x; h=to:subject; " BH B, &error),
-			 -1);
+	assert_int_equal(sig("v=1; a=rsa-sha256; d=e.net; s=x; h=to:subject; " BH B, &error), -1);
 	assert_string_equal(error, "From field not signed");
-	assert_int_equal(sig("v=1; a=rsa-sha256; d=e.net; s=x; h=from; i=a@other.net; " BH B,
-			     &error), -1);
+	assert_int_equal(
+		sig("v=1; a=rsa-sha256; d=e.net; s=x; h=from; i=a@other.net; " BH B, &error), -1);
 	assert_string_equal(error, "i= domain is not within d=");
 	/* a name that merely ends like d= is not a subdomain */
-	assert_int_equal(sig("v=1; a=rsa-sha256; d=e.net; s=x; h=from; i=@blae.net; " BH B,
-			     &error), -1);
-	assert_int_equal(sig("v=1; a=rsa-sha256; d=e.net; s=x; h=from; i=@sub.E.net; " BH B,
-			     &error), 0);
+	assert_int_equal(sig("v=1; a=rsa-sha256; d=e.net; s=x; h=from; i=@blae.net; " BH B, &error),
+			 -1);
+	assert_int_equal(
+		sig("v=1; a=rsa-sha256; d=e.net; s=x; h=from; i=@sub.E.net; " BH B, &error), 0);
 	assert_int_equal(sig("v=1; a=rsa-sha256; d=e.net; s=x; h=from; c=fancy; " BH B, &error),
 			 -1);
-	assert_int_equal(sig("v=1; a=rsa-sha256; d=e.net; s=x; h=from; q=http; " BH B, &error),
-			 -1);
+	assert_int_equal(sig("v=1; a=rsa-sha256; d=e.net; s=x; h=from; q=http; " BH B, &error), -1);
 	assert_int_equal(sig("v=1; a=rsa-sha256; d=e.net; s=x; h=from; l=-1; " BH B, &error), -1);
-	assert_int_equal(sig("v=1; a=rsa-sha256; d=e.net; s=x; h=from; t=20; x=10; " BH B,
-			     &error), -1);
-	assert_int_equal(sig("v=1; a=rsa-sha256; d=e.net; s=x; h=from; t=1234567890123; " BH B,
-			     &error), -1);
+	assert_int_equal(sig("v=1; a=rsa-sha256; d=e.net; s=x; h=from; t=20; x=10; " BH B, &error),
+			 -1);
+	assert_int_equal(
+		sig("v=1; a=rsa-sha256; d=e.net; s=x; h=from; t=1234567890123; " BH B, &error), -1);
 	assert_int_equal(sig("v=1; a=rsa-sha256; d=e..net; s=x; h=from; " BH B, &error), -1);
 	assert_int_equal(sig("v=1; a=rsa-sha256; d=e.net; s=x; h=from; b=!!; " BH, &error), -1);
 }
 
 #define ED_P "p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
-#define RSA_P                                                                           \
-	"p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3idY6Wk08a5qhdR6wy5bd" \
-	"OKb2jLQiY/J16JYi0Qvx/byYzCNb3W91y3FutACDfzwQ/BC/e/8uBsCR+yz1Lxj+PL6lHvqMKrM3rG4h" \
+#define RSA_P                                                                                      \
+	"p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3idY6Wk08a5qhdR6wy5bd"       \
+	"OKb2jLQiY/J16JYi0Qvx/byYzCNb3W91y3FutACDfzwQ/BC/e/8uBsCR+yz1Lxj+PL6lHvqMKrM3rG4h"         \
 	"stT5QjvHO9PzoxZyVYLzBfO2EeC3Ip3G+2kryOTIKT+l/K4w3QIDAQAB"
 
 static int
@@ -132,8 +130,8 @@ test_key(void **state)
 	assert_false(k.allow_sha1);
 	dkim_key_clear(&k);
 	/* p= folded with FWS inside (a TXT record's strings joined with spaces) */
-	assert_int_equal(key(&k, "k=ed25519; p=11qYAYKxCrfVS/7TyWQ HOg7hcvPapiMlrwIaaPcHURo=",
-			     &error), 0);
+	assert_int_equal(
+		key(&k, "k=ed25519; p=11qYAYKxCrfVS/7TyWQ HOg7hcvPapiMlrwIaaPcHURo=", &error), 0);
 	dkim_key_clear(&k);
 	/* empty p= is a revoked key: parses, marked revoked */
 	assert_int_equal(key(&k, "v=DKIM1; p=", &error), 0);

@@ -100,8 +100,7 @@ test_key_load(void **state)
 	assert_int_equal(dkim_sign_key_load(&k, rsa512_path, "example.org", "r", &error), -1);
 	assert_string_equal(error, "RSA key shorter than 1024 bits");
 	assert_int_equal(dkim_sign_key_load(&k, junk_path, "example.org", "r", &error), -1);
-	assert_int_equal(dkim_sign_key_load(&k, "/nonexistent/key.pem", "x.org", "r", &error),
-			 -1);
+	assert_int_equal(dkim_sign_key_load(&k, "/nonexistent/key.pem", "x.org", "r", &error), -1);
 }
 
 static const char msg[] = "Received: from x by y; Wed, 2 Dec 2026 10:00:00 +0000\r\n"

@@ -49,7 +49,8 @@ test_fws_and_folding(void **state)
 
 	(void)state;
 	/* FWS around '=' and ';', a folded value, a trailing ';' */
-	assert_int_equal(parse(&tl, " v = 1 ;\r\n\th = from : to\r\n  : subject ; b=ab\r\n cd== ;"), 0);
+	assert_int_equal(parse(&tl, " v = 1 ;\r\n\th = from : to\r\n  : subject ; b=ab\r\n cd== ;"),
+			 0);
 	assert_tag(&tl, "v", "1");
 	assert_tag(&tl, "h", "from : to\r\n  : subject");
 	b = tag_list_get(&tl, "b");
@@ -68,13 +69,15 @@ test_errors(void **state)
 	struct tag_list tl;
 
 	(void)state;
-	assert_int_equal(parse(&tl, "v=1; v=1"), -1);     /* duplicate */
-	assert_int_equal(parse(&tl, "v"), -1);            /* no '=' */
-	assert_int_equal(parse(&tl, "1v=1"), -1);         /* name starts with a digit */
-	assert_int_equal(parse(&tl, "v=1;;a=b"), -1);     /* empty tag-spec */
-	assert_int_equal(parse(&tl, "v=a\x01" "b"), -1);  /* control character */
-	assert_int_equal(parse(&tl, "v=a\r\nb"), -1);     /* CRLF not followed by WSP */
-	assert_int_equal(parse(&tl, "v=\xc3\xa9"), -1);   /* 8-bit */
+	assert_int_equal(parse(&tl, "v=1; v=1"), -1); /* duplicate */
+	assert_int_equal(parse(&tl, "v"), -1);        /* no '=' */
+	assert_int_equal(parse(&tl, "1v=1"), -1);     /* name starts with a digit */
+	assert_int_equal(parse(&tl, "v=1;;a=b"), -1); /* empty tag-spec */
+	assert_int_equal(parse(&tl, "v=a\x01"
+				    "b"),
+			 -1);                           /* control character */
+	assert_int_equal(parse(&tl, "v=a\r\nb"), -1);   /* CRLF not followed by WSP */
+	assert_int_equal(parse(&tl, "v=\xc3\xa9"), -1); /* 8-bit */
 }
 
 static int

@@ -26,33 +26,32 @@
 
 #define NOW 1800000000
 
-static const char rfc8463_msg[] =
-	"DKIM-Signature: v=1; a=ed25519-sha256; c=relaxed/relaxed;\r\n"
-	" d=football.example.com; i=@football.example.com;\r\n"
-	" q=dns/txt; s=brisbane; t=1528637909; h=from : to :\r\n"
-	" subject : date : message-id : from : subject : date;\r\n"
-	" bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;\r\n"
-	" b=/gCrinpcQOoIfuHNQIbq4pgh9kyIK3AQUdt9OdqQehSwhEIug4D11Bus\r\n"
-	" Fa3bT3FY5OsU7ZbnKELq+eXdp1Q1Dw==\r\n"
-	"DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed;\r\n"
-	" d=football.example.com; i=@football.example.com;\r\n"
-	" q=dns/txt; s=test; t=1528637909; h=from : to : subject :\r\n"
-	" date : message-id : from : subject : date;\r\n"
-	" bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;\r\n"
-	" b=F45dVWDfMbQDGHJFlXUNB2HKfbCeLRyhDXgFpEL8GwpsRe0IeIixNTe3\r\n"
-	" DhCVlUrSjV4BwcVcOF6+FF3Zo9Rpo1tFOeS9mPYQTnGdaSGsgeefOsk2Jz\r\n"
-	" dA+L10TeYt9BgDfQNZtKdN1WO//KgIqXP7OdEFE4LjFYNcUxZQ4FADY+8=\r\n"
-	"From: Joe SixPack <joe@football.example.com>\r\n"
-	"To: Suzie Q <suzie@shopping.example.net>\r\n"
-	"Subject: Is dinner ready?\r\n"
-	"Date: Fri, 11 Jul 2003 21:00:37 -0700 (PDT)\r\n"
-	"Message-ID: <20030712040037.46341.5F8J@football.example.com>\r\n"
-	"\r\n"
-	"Hi.\r\n"
-	"\r\n"
-	"We lost the game.  Are you hungry yet?\r\n"
-	"\r\n"
-	"Joe.\r\n";
+static const char rfc8463_msg[] = "DKIM-Signature: v=1; a=ed25519-sha256; c=relaxed/relaxed;\r\n"
+				  " d=football.example.com; i=@football.example.com;\r\n"
+				  " q=dns/txt; s=brisbane; t=1528637909; h=from : to :\r\n"
+				  " subject : date : message-id : from : subject : date;\r\n"
+				  " bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;\r\n"
+				  " b=/gCrinpcQOoIfuHNQIbq4pgh9kyIK3AQUdt9OdqQehSwhEIug4D11Bus\r\n"
+				  " Fa3bT3FY5OsU7ZbnKELq+eXdp1Q1Dw==\r\n"
+				  "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed;\r\n"
+				  " d=football.example.com; i=@football.example.com;\r\n"
+				  " q=dns/txt; s=test; t=1528637909; h=from : to : subject :\r\n"
+				  " date : message-id : from : subject : date;\r\n"
+				  " bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;\r\n"
+				  " b=F45dVWDfMbQDGHJFlXUNB2HKfbCeLRyhDXgFpEL8GwpsRe0IeIixNTe3\r\n"
+				  " DhCVlUrSjV4BwcVcOF6+FF3Zo9Rpo1tFOeS9mPYQTnGdaSGsgeefOsk2Jz\r\n"
+				  " dA+L10TeYt9BgDfQNZtKdN1WO//KgIqXP7OdEFE4LjFYNcUxZQ4FADY+8=\r\n"
+				  "From: Joe SixPack <joe@football.example.com>\r\n"
+				  "To: Suzie Q <suzie@shopping.example.net>\r\n"
+				  "Subject: Is dinner ready?\r\n"
+				  "Date: Fri, 11 Jul 2003 21:00:37 -0700 (PDT)\r\n"
+				  "Message-ID: <20030712040037.46341.5F8J@football.example.com>\r\n"
+				  "\r\n"
+				  "Hi.\r\n"
+				  "\r\n"
+				  "We lost the game.  Are you hungry yet?\r\n"
+				  "\r\n"
+				  "Joe.\r\n";
 
 /* RFC 8463 A.2 */
 static const char brisbane_ed[] =
@@ -87,12 +86,11 @@ static const char rfc6376_msg[] =
 	"We lost the game. Are you hungry yet?\r\n"
 	"\r\n"
 	"Joe.\r\n";
-static const char rfc6376_key[] =
-	"v=DKIM1; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQ"
-	"KBgQDwIRP/UC3SBsEmGqZ9ZJW3/DkMoGeLnQg1fWn7/zYt"
-	"IxN2SnFCjxOCKG9v3b4jYfcTNh5ijSsq631uBItLa7od+v"
-	"/RtdC2UzJ1lWT947qR+Rcac2gbto/NMqJ0fzfVjH4OuKhi"
-	"tdY9tf6mcwGjaNBcWToIMmPSPDdQPNUYckcQ2QIDAQAB";
+static const char rfc6376_key[] = "v=DKIM1; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQ"
+				  "KBgQDwIRP/UC3SBsEmGqZ9ZJW3/DkMoGeLnQg1fWn7/zYt"
+				  "IxN2SnFCjxOCKG9v3b4jYfcTNh5ijSsq631uBItLa7od+v"
+				  "/RtdC2UzJ1lWT947qR+Rcac2gbto/NMqJ0fzfVjH4OuKhi"
+				  "tdY9tf6mcwGjaNBcWToIMmPSPDdQPNUYckcQ2QIDAQAB";
 
 struct answer {
 	const char *name; /* key name */
@@ -107,8 +105,8 @@ struct run {
 
 /* Verifies msg, feeding the body chunk bytes at a time, answering key lookups from ans. */
 static void
-verify(struct run *run, const char *msg, const struct answer *ans, size_t n_ans,
-       size_t chunk, const struct dkim_verify_policy *pol_in)
+verify(struct run *run, const char *msg, const struct answer *ans, size_t n_ans, size_t chunk,
+       const struct dkim_verify_policy *pol_in)
 {
 	struct dkim_verify_policy pol;
 	size_t len = strlen(msg), hsize = rfc5322_header_size(msg, len), i, j;
@@ -302,8 +300,7 @@ static const char base_msg[] = "From: a@example.org\r\n"
  * relaxed, the body hash over the first l bytes when l >= 0, signed with pkey (Ed25519, or
  * RSA with SHA-256). */
 static char *
-sign_custom(const char *msg, const char *tags, char *const *names, size_t n, long l,
-	    EVP_PKEY *pkey)
+sign_custom(const char *msg, const char *tags, char *const *names, size_t n, long l, EVP_PKEY *pkey)
 {
 	size_t len = strlen(msg), hsize = rfc5322_header_size(msg, len);
 	struct dkim_body_hash bh;
@@ -433,13 +430,13 @@ test_times(void **state)
 	const char *reason;
 
 	(void)state;
-	m = sign_custom(base_msg, ED_TAGS "; t=1700000000; x=1700000100; h=from:to:subject",
-			h_std, 3, -1, ed_key);
+	m = sign_custom(base_msg, ED_TAGS "; t=1700000000; x=1700000100; h=from:to:subject", h_std,
+			3, -1, ed_key);
 	assert_int_equal(status_of(m, ed_record, &reason), DKIM_STATUS_PERMERROR);
 	assert_string_equal(reason, "signature expired");
 	free(m);
-	m = sign_custom(base_msg, ED_TAGS "; t=1800000100; x=1900000000; h=from:to:subject",
-			h_std, 3, -1, ed_key); /* 100 s ahead: within the skew */
+	m = sign_custom(base_msg, ED_TAGS "; t=1800000100; x=1900000000; h=from:to:subject", h_std,
+			3, -1, ed_key); /* 100 s ahead: within the skew */
 	assert_int_equal(status_of(m, ed_record, NULL), DKIM_STATUS_PASS);
 	free(m);
 	m = sign_custom(base_msg, ED_TAGS "; t=1800003600; h=from:to:subject", h_std, 3, -1,
@@ -456,8 +453,8 @@ test_key_flags(void **state)
 	const char *reason;
 
 	(void)state;
-	m = sign_custom(base_msg, ED_TAGS "; i=@sub.example.org; h=from:to:subject", h_std, 3,
-			-1, ed_key);
+	m = sign_custom(base_msg, ED_TAGS "; i=@sub.example.org; h=from:to:subject", h_std, 3, -1,
+			ed_key);
 	assert_int_equal(status_of(m, ed_record, NULL), DKIM_STATUS_PASS);
 	rec = xasprintf("%s; t=s", ed_record);
 	assert_int_equal(status_of(m, rec, &reason), DKIM_STATUS_PERMERROR);
@@ -574,16 +571,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rfc8463),
-		cmocka_unit_test(test_rfc6376),
-		cmocka_unit_test(test_dns_outcomes),
-		cmocka_unit_test(test_oversigning),
-		cmocka_unit_test(test_length_tag),
-		cmocka_unit_test(test_times),
-		cmocka_unit_test(test_key_flags),
-		cmocka_unit_test(test_short_rsa_and_sha1),
-		cmocka_unit_test(test_max_signatures),
-		cmocka_unit_test(test_bad_signature_field),
+		cmocka_unit_test(test_rfc8463),        cmocka_unit_test(test_rfc6376),
+		cmocka_unit_test(test_dns_outcomes),   cmocka_unit_test(test_oversigning),
+		cmocka_unit_test(test_length_tag),     cmocka_unit_test(test_times),
+		cmocka_unit_test(test_key_flags),      cmocka_unit_test(test_short_rsa_and_sha1),
+		cmocka_unit_test(test_max_signatures), cmocka_unit_test(test_bad_signature_field),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
