@@ -2,9 +2,12 @@
 program (tests/unit/mailauth/dkim-tool.c, keys and key records given on its command line
 instead of DNS), against dkimpy (Debian python3-dkim): yubin's rsa-sha256 and
 ed25519-sha256 signatures verify in dkimpy, dkimpy's signatures (every canonicalization,
-l=) verify in yubin, and a message altered after signing fails in both. When OpenDKIM's
-opendkim-testmsg is installed, its (rsa-sha1) signatures must verify in yubin too. All offline."""
+l=) verify in yubin, and a message altered after signing fails in both. With OpenDKIM
+installed, yubin's signatures of both algorithms must verify in the opendkim filter's test
+mode (keys from a TestPublicKeys file) and fail once altered, and opendkim-testmsg's
+signatures (rsa-sha1 only) must verify in yubin. All offline, no DNS."""
 import os
+import re
 import shutil
 import subprocess
 
@@ -204,3 +207,33 @@ def test_opendkim_signature_verifies_in_yubin(keys, tmp_path):
     assert rc == 1 and lines[0].startswith("dkim=fail "), lines
     rc, lines = yubin_verify(alter_header(signed), keys, "--accept-sha1")
     assert rc == 1 and lines[0].startswith("dkim=fail "), lines
+
+
+def opendkim_verdicts(msg, keys, tmp_path):
+    """OpenDKIM's own verdicts (opendkim -t, the filter's test mode, keys from a
+    TestPublicKeys file instead of DNS): [(result, header.a), ...] from the
+    Authentication-Results header it would add."""
+    keyfile = tmp_path / "keys"
+    keyfile.write_text("".join("%s._domainkey.%s %s\n" % (sel, DOMAIN, rec.decode())
+                               for sel, rec in keys["records"].items()))
+    conf = tmp_path / "opendkim.conf"
+    conf.write_text("Mode v\nSyslog no\nAlwaysAddARHeader yes\nTestPublicKeys %s\n" % keyfile)
+    path = tmp_path / "msg.eml"
+    path.write_bytes(msg)
+    r = subprocess.run(["opendkim", "-x", str(conf), "-vv", "-t", str(path)],
+                       capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.decode()
+    assert "INSHEADER" in out, out
+    return re.findall(r"dkim=(\w+)[^;]*?header\.a=(\S+)", out)
+
+
+@pytest.mark.skipif(shutil.which("opendkim") is None,
+                    reason="opendkim (Debian opendkim) not installed")
+def test_yubin_signatures_verify_in_opendkim(keys, tmp_path):
+    signed = yubin_sign(MESSAGE, keys, ("rsa", "ed25519"))
+    assert opendkim_verdicts(signed, keys, tmp_path) == [("pass", "rsa-sha256"),
+                                                         ("pass", "ed25519-sha256")]
+    for alter in (alter_body, alter_header):
+        assert opendkim_verdicts(alter(signed), keys, tmp_path) == [
+            ("fail", "rsa-sha256"), ("fail", "ed25519-sha256")]
