@@ -4,8 +4,10 @@ instead of DNS), against dkimpy (Debian python3-dkim): yubin's rsa-sha256 and
 ed25519-sha256 signatures verify in dkimpy, dkimpy's signatures (every canonicalization,
 l=) verify in yubin, and a message altered after signing fails in both. With OpenDKIM
 installed, yubin's signatures of both algorithms must verify in the opendkim filter's test
-mode (keys from a TestPublicKeys file) and fail once altered, and opendkim-testmsg's
-signatures (rsa-sha1 only) must verify in yubin. All offline, no DNS."""
+mode (keys from a TestPublicKeys file) and fail once altered, and the OpenDKIM filter's own
+rsa-sha256 and ed25519-sha256 signatures (made through the milter protocol with miltertest)
+and opendkim-testmsg's (rsa-sha1 only) must verify in yubin. All offline, no DNS. (Each
+miltertest run takes ~5 s: the filter's shutdown.)"""
 import os
 import re
 import shutil
@@ -237,3 +239,61 @@ def test_yubin_signatures_verify_in_opendkim(keys, tmp_path):
     for alter in (alter_body, alter_header):
         assert opendkim_verdicts(alter(signed), keys, tmp_path) == [
             ("fail", "rsa-sha256"), ("fail", "ed25519-sha256")]
+
+
+def lua_str(b):
+    return '"' + "".join("\\%d" % c for c in b) + '"'
+
+
+def opendkim_filter_sign(msg, keys, alg, tmp_path):
+    """Signs msg with the OpenDKIM filter itself (rsa-sha256 or ed25519-sha256, relaxed/
+    relaxed), driven through the milter protocol by miltertest; returns the signed message.
+    miltertest starts the filter and stops it (SIGTERM, wait) when its script ends."""
+    sel, key, algname = (("r2048", keys["rsa"], "rsa-sha256") if alg == "rsa" else
+                         ("ed", keys["ed25519"], "ed25519-sha256"))
+    sock = tmp_path / "milter.sock"
+    conf = tmp_path / "opendkim-sign.conf"
+    conf.write_text("Mode s\nSyslog no\nBackground no\nRequireSafeKeys false\n"
+                    "Domain %s\nSelector %s\nKeyFile %s\nSignatureAlgorithm %s\n"
+                    "Canonicalization relaxed/relaxed\n" % (DOMAIN, sel, key, algname))
+    head, body = msg.split(b"\r\n\r\n", 1)
+    fields = []
+    for line in head.split(b"\r\n"):
+        if line[:1] in (b" ", b"\t"):
+            fields[-1][1] += b"\r\n" + line
+        else:
+            name, value = line.split(b":", 1)
+            fields.append([name, value.lstrip(b" \t")])
+    script = ['mt.startfilter("/usr/sbin/opendkim", "-f", "-x", "%s", "-p", "unix:%s")'
+              % (conf, sock),
+              'conn = mt.connect("unix:%s", 80, 0.25)' % sock,
+              'if conn == nil then error("cannot connect to opendkim") end',
+              'mt.conninfo(conn, "localhost", "127.0.0.1")',
+              'mt.mailfrom(conn, "alice@%s")' % DOMAIN,
+              'mt.rcptto(conn, "bob@example.net")']
+    script += ["mt.header(conn, %s, %s)" % (lua_str(n), lua_str(v)) for n, v in fields]
+    script += ["mt.eoh(conn)", "mt.bodystring(conn, %s)" % lua_str(body), "mt.eom(conn)",
+               'sig = mt.getheader(conn, "DKIM-Signature", 0)',
+               'if sig == nil then error("opendkim added no signature") end',
+               'mt.echo("DKIM-Signature: " .. sig)', "mt.disconnect(conn)"]
+    lua = tmp_path / "sign.lua"
+    lua.write_text("\n".join(script) + "\n")
+    r = subprocess.run(["miltertest", "-s", str(lua)], capture_output=True, timeout=120)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    field = r.stdout.strip().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    assert field.startswith(b"DKIM-Signature:") and algname.encode() in field, field
+    return field + b"\r\n" + msg
+
+
+@pytest.mark.skipif(shutil.which("miltertest") is None or not os.path.exists(
+    "/usr/sbin/opendkim"), reason="miltertest and opendkim (Debian packages) not installed")
+@pytest.mark.parametrize("alg", ["rsa", "ed25519"])
+def test_opendkim_filter_signatures_verify_in_yubin(keys, alg, tmp_path):
+    signed = opendkim_filter_sign(MESSAGE, keys, alg, tmp_path)
+    rc, lines = yubin_verify(signed, keys)
+    assert rc == 0 and len(lines) == 1 and lines[0].startswith("dkim=pass "), lines
+    for alter in (alter_body, alter_header):
+        rc, lines = yubin_verify(alter(signed), keys)
+        assert rc == 1 and lines[0].startswith("dkim=fail "), lines
+    # and OpenDKIM agrees with itself on the result
+    assert opendkim_verdicts(signed, keys, tmp_path)[0][0] == "pass"
