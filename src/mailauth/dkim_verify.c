@@ -63,6 +63,7 @@ dkim_verify_policy_default(struct dkim_verify_policy *p)
 	p->max_signatures = 10;
 	p->rsa_min_bits = 1024;
 	p->rsa_short_status = DKIM_STATUS_PERMERROR;
+	p->rsa_max_bits = 8192;
 	p->clock_skew = 300;
 	p->accept_rsa_sha1 = false;
 }
@@ -316,6 +317,10 @@ check_key(struct dkim_verify *v, size_t i, const struct key_req *k)
 	if (k->key.type == DKIM_KEY_RSA && k->key.bits < v->policy.rsa_min_bits) {
 		decide(v, i, v->policy.rsa_short_status, "RSA key too short (%u bits)",
 		       k->key.bits);
+		return false;
+	}
+	if (k->key.type == DKIM_KEY_RSA && k->key.bits > v->policy.rsa_max_bits) {
+		decide(v, i, DKIM_STATUS_PERMERROR, "RSA key too long (%u bits)", k->key.bits);
 		return false;
 	}
 	return true;

@@ -224,6 +224,32 @@ test_dns_outcomes(void **state)
 	assert_int_equal(run.r[0].status, DKIM_STATUS_PERMERROR);
 	assert_string_equal(run.r[0].reason, "key type k= does not match a=");
 	run_free(&run);
+	/* hostile records: 20 KB of base64 that is no key, too many tags */
+	{
+		struct buf big = BUF_INIT;
+		struct answer ans[] = {{"brisbane._domainkey.example.com", NULL}};
+		int i;
+
+		buf_appends(&big, "v=DKIM1; p=");
+		for (i = 0; i < 20000; i++)
+			buf_appendc(&big, 'A');
+		ans[0].txt = buf_cstr(&big);
+		verify(&run, rfc6376_msg, ans, 1, 4096, NULL);
+		assert_int_equal(run.r[0].status, DKIM_STATUS_PERMERROR);
+		assert_string_equal(run.r[0].reason, "key p= is not a key of type k=");
+		run_free(&run);
+		buf_reset(&big);
+		buf_appends(&big, "v=DKIM1; ");
+		for (i = 0; i < 100; i++)
+			buf_printf(&big, "n%d=x; ", i);
+		buf_appends(&big, rfc6376_key + strlen("v=DKIM1; "));
+		ans[0].txt = buf_cstr(&big);
+		verify(&run, rfc6376_msg, ans, 1, 4096, NULL);
+		assert_int_equal(run.r[0].status, DKIM_STATUS_PERMERROR);
+		assert_string_equal(run.r[0].reason, "too many tags");
+		run_free(&run);
+		buf_free(&big);
+	}
 	/* never answered: temperror, not a crash */
 	verify(&run, rfc6376_msg, NULL, 0, 4096, NULL);
 	assert_int_equal(run.r[0].status, DKIM_STATUS_TEMPERROR);
@@ -508,6 +534,21 @@ test_short_rsa_and_sha1(void **state)
 	verify(&run, m, ans, 1, 4096, &pol);
 	assert_int_equal(run.r[0].status, DKIM_STATUS_PASS);
 	run_free(&run);
+	/* an RSA key longer than rsa_max_bits (8192 by default; 1000 here to test with the
+	 * 1024-bit RFC 8463 key) */
+	{
+		struct answer a8463[] = {{"brisbane._domainkey.football.example.com", brisbane_ed},
+					 {"test._domainkey.football.example.com", test_rsa}};
+
+		dkim_verify_policy_default(&pol);
+		pol.rsa_max_bits = 1000;
+		pol.rsa_min_bits = 512;
+		verify(&run, rfc8463_msg, a8463, 2, 4096, &pol);
+		assert_int_equal(run.r[1].status, DKIM_STATUS_PERMERROR);
+		assert_string_equal(run.r[1].reason, "RSA key too long (1024 bits)");
+		assert_int_equal(run.r[0].status, DKIM_STATUS_PASS);
+		run_free(&run);
+	}
 	/* rsa-sha1 is a fail without any key lookup (RFC 8301) */
 	sha1 = xstrdup(m);
 	memcpy(strstr(sha1, "rsa-sha256"), "rsa-sha1  ", 10);
