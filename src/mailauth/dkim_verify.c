@@ -54,6 +54,7 @@ struct dkim_verify {
 	size_t n_keys;
 	struct body *bodies;
 	size_t n_bodies;
+	size_t dropped; /* signatures past DKIM_VERIFY_MAX_RESULTS */
 	bool finished;
 };
 
@@ -218,11 +219,22 @@ dkim_verify_header(struct dkim_verify *v, const char *hdr, size_t len)
 	size_t i;
 
 	dkim_fields_parse(&fs, hdr, len);
-	for (i = 0; i < fs.count; i++)
-		if (dkim_field_is(&fs.f[i], "DKIM-Signature"))
+	for (i = 0; i < fs.count; i++) {
+		if (!dkim_field_is(&fs.f[i], "DKIM-Signature"))
+			continue;
+		if (v->n_sigs < DKIM_VERIFY_MAX_RESULTS)
 			add_sig(v, &fs, i);
+		else
+			v->dropped++;
+	}
 	dkim_fields_free(&fs);
-	return v->n_sigs;
+	return v->n_sigs + v->dropped;
+}
+
+size_t
+dkim_verify_dropped(const struct dkim_verify *v)
+{
+	return v->dropped;
 }
 
 size_t

@@ -58,9 +58,17 @@ struct dkim_verify;
 struct dkim_verify *dkim_verify_new(const struct dkim_verify_policy *policy, time_t now);
 void dkim_verify_free(struct dkim_verify **v);
 
+/* Results kept per message: signatures after max_signatures get a permerror result each, up
+ * to this many results in all; the ones after that are only counted (a hostile header of
+ * thousands of DKIM-Signature fields must not cost memory or an endless
+ * Authentication-Results header). */
+#define DKIM_VERIFY_MAX_RESULTS 50
+
 /* The message's header, up to (optionally including) the empty line. Call once. Returns
  * the number of DKIM-Signature fields found. */
 size_t dkim_verify_header(struct dkim_verify *v, const char *hdr, size_t len);
+/* DKIM-Signature fields beyond DKIM_VERIFY_MAX_RESULTS: no result of their own. */
+size_t dkim_verify_dropped(const struct dkim_verify *v);
 
 /* Key records to look up: distinct (d=, s=) pairs of the signatures still undecided. */
 size_t dkim_verify_key_count(const struct dkim_verify *v);

@@ -157,6 +157,8 @@ verify_once(const struct buf *msg, char **txts, int n_txts, time_t now, size_t c
 	}
 	if (n == 0 && print)
 		printf("dkim=none\n");
+	if (dkim_verify_dropped(v) > 0 && print)
+		printf("dropped=%zu\n", dkim_verify_dropped(v));
 	dkim_verify_free(&v);
 	return n == 0 ? 1 : bad;
 }

@@ -584,6 +584,18 @@ test_max_signatures(void **state)
 	assert_string_equal(run.r[11].reason, "more than 10 signatures");
 	/* one key lookup and one body hash serve all ten */
 	assert_int_equal(dkim_verify_key_count(run.v), 1);
+	assert_int_equal(dkim_verify_dropped(run.v), 0);
+	run_free(&run);
+	/* 1000 signature fields: 50 results, the rest only counted */
+	buf_reset(&msg);
+	for (i = 0; i < 1000; i++)
+		buf_appends(&msg, "DKIM-Signature: v=1\r\n");
+	buf_appends(&msg, base_msg);
+	verify(&run, buf_cstr(&msg), ans, 1, 4096, NULL);
+	assert_int_equal(run.n, DKIM_VERIFY_MAX_RESULTS);
+	assert_int_equal(dkim_verify_dropped(run.v), 1000 - DKIM_VERIFY_MAX_RESULTS);
+	assert_string_equal(run.r[0].reason, "signature missing required tag");
+	assert_string_equal(run.r[49].reason, "more than 10 signatures");
 	run_free(&run);
 	buf_free(&msg);
 	free(m);
