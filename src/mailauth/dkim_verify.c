@@ -1,0 +1,449 @@
+/* DKIM verifier, RFC 6376 6.1. Signatures are checked in three steps that match when the
+ * data is there: the DKIM-Signature fields and the header digests at the end of the header
+ * (6.1.1, 6.1.3 first half), the key records when the caller's DNS answers come (6.1.2),
+ * and the body hashes and the signatures at the end of data (6.1.3). */
+#include "mailauth/dkim_verify.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+
+#include "mailauth/dkim_canon.h"
+#include "mailauth/dkim_headers.h"
+#include "mailauth/dkim_key.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+struct key_req {
+	char *domain, *selector, *name;
+	bool answered;
+	enum dkim_dns_rcode rc;
+	struct dkim_key key;
+	bool key_ok;
+	const char *key_error;
+};
+
+struct body {
+	struct dkim_body_hash h;
+	enum dkim_alg alg;
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned digest_len;
+};
+
+struct vsig {
+	struct dkim_sig sig;
+	bool decided;
+	unsigned char hdr_digest[EVP_MAX_MD_SIZE];
+	unsigned hdr_digest_len;
+	size_t key;  /* index in keys */
+	size_t body; /* index in bodies */
+};
+
+struct dkim_verify {
+	struct dkim_verify_policy policy;
+	time_t now;
+	struct vsig *sigs;
+	struct dkim_result *results;
+	size_t n_sigs;
+	struct key_req *keys;
+	size_t n_keys;
+	struct body *bodies;
+	size_t n_bodies;
+	size_t dropped; /* signatures past DKIM_VERIFY_MAX_RESULTS */
+	bool finished;
+};
+
+void
+dkim_verify_policy_default(struct dkim_verify_policy *p)
+{
+	p->max_signatures = 10;
+	p->rsa_min_bits = 1024;
+	p->rsa_short_status = DKIM_STATUS_PERMERROR;
+	p->rsa_max_bits = 8192;
+	p->clock_skew = 300;
+	p->accept_rsa_sha1 = false;
+}
+
+struct dkim_verify *
+dkim_verify_new(const struct dkim_verify_policy *policy, time_t now)
+{
+	struct dkim_verify *v = xcalloc(1, sizeof(*v));
+
+	v->policy = *policy;
+	v->now = now;
+	return v;
+}
+
+static void decide(struct dkim_verify *v, size_t i, enum dkim_status st, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void
+decide(struct dkim_verify *v, size_t i, enum dkim_status st, const char *fmt, ...)
+{
+	va_list ap;
+
+	v->sigs[i].decided = true;
+	v->results[i].status = st;
+	va_start(ap, fmt);
+	vsnprintf(v->results[i].reason, sizeof(v->results[i].reason), fmt, ap);
+	va_end(ap);
+}
+
+static const EVP_MD *
+alg_md(enum dkim_alg alg)
+{
+	return alg == DKIM_ALG_RSA_SHA1 ? EVP_sha1() : EVP_sha256();
+}
+
+static size_t
+key_for(struct dkim_verify *v, const struct dkim_sig *sig)
+{
+	size_t i;
+
+	for (i = 0; i < v->n_keys; i++)
+		if (strcmp(v->keys[i].domain, sig->domain) == 0 &&
+		    strcmp(v->keys[i].selector, sig->selector) == 0)
+			return i;
+	v->keys = xrealloc(v->keys, (v->n_keys + 1) * sizeof(*v->keys));
+	memset(&v->keys[v->n_keys], 0, sizeof(*v->keys));
+	v->keys[v->n_keys].domain = xstrdup(sig->domain);
+	v->keys[v->n_keys].selector = xstrdup(sig->selector);
+	v->keys[v->n_keys].name = xasprintf("%s._domainkey.%s", sig->selector, sig->domain);
+	return v->n_keys++;
+}
+
+/* Signatures with the same body canonicalization, hash and l= share one hasher. */
+static size_t
+body_for(struct dkim_verify *v, const struct dkim_sig *sig)
+{
+	size_t i;
+
+	for (i = 0; i < v->n_bodies; i++) {
+		const struct dkim_body_hash *h = &v->bodies[i].h;
+
+		if (h->canon == sig->bcanon && v->bodies[i].alg == sig->alg &&
+		    h->limited == sig->has_length && (!h->limited || h->limit == sig->length))
+			return i;
+	}
+	v->bodies = xrealloc(v->bodies, (v->n_bodies + 1) * sizeof(*v->bodies));
+	dkim_body_hash_init(&v->bodies[v->n_bodies].h, sig->bcanon, alg_md(sig->alg),
+			    sig->has_length, sig->length);
+	v->bodies[v->n_bodies].alg = sig->alg;
+	return v->n_bodies++;
+}
+
+/* RFC 6376 6.1.1 checks that need the clock and the policy, not the key. */
+static bool
+check_sig_policy(struct dkim_verify *v, size_t i)
+{
+	const struct dkim_sig *sig = &v->sigs[i].sig;
+
+	if (sig->alg == DKIM_ALG_RSA_SHA1 && !v->policy.accept_rsa_sha1) {
+		decide(v, i, DKIM_STATUS_FAIL, "rsa-sha1 is not accepted (RFC 8301)");
+		return false;
+	}
+	if (sig->has_expire && (uint64_t)v->now > sig->expire) {
+		decide(v, i, DKIM_STATUS_PERMERROR, "signature expired");
+		return false;
+	}
+	if (sig->has_timestamp && v->now >= 0 &&
+	    sig->timestamp > (uint64_t)v->now + v->policy.clock_skew) {
+		decide(v, i, DKIM_STATUS_PERMERROR, "signature timestamp in the future");
+		return false;
+	}
+	return true;
+}
+
+static void
+header_digest(struct vsig *vs, const struct dkim_fields *fs, size_t self)
+{
+	struct buf data = BUF_INIT;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+	dkim_headers_select(&data, vs->sig.hcanon, fs, vs->sig.headers, vs->sig.n_headers, self);
+	dkim_headers_sig_field(&data, vs->sig.hcanon, fs->f[self].raw, fs->f[self].raw_len);
+	EVP_DigestInit_ex(md, alg_md(vs->sig.alg), NULL);
+	EVP_DigestUpdate(md, data.data, data.len);
+	EVP_DigestFinal_ex(md, vs->hdr_digest, &vs->hdr_digest_len);
+	EVP_MD_CTX_free(md);
+	buf_free(&data);
+}
+
+static void
+add_sig(struct dkim_verify *v, const struct dkim_fields *fs, size_t field)
+{
+	size_t i = v->n_sigs++;
+	struct vsig *vs;
+	struct dkim_result *r;
+	const char *error;
+
+	v->sigs = xrealloc(v->sigs, v->n_sigs * sizeof(*v->sigs));
+	v->results = xrealloc(v->results, v->n_sigs * sizeof(*v->results));
+	vs = &v->sigs[i];
+	r = &v->results[i];
+	memset(vs, 0, sizeof(*vs));
+	memset(r, 0, sizeof(*r));
+	if (i >= v->policy.max_signatures) {
+		decide(v, i, DKIM_STATUS_PERMERROR, "more than %u signatures",
+		       v->policy.max_signatures);
+		return;
+	}
+	if (dkim_sig_parse(&vs->sig, fs->f[field].value, fs->f[field].value_len, &error) < 0) {
+		r->domain = vs->sig.domain;
+		r->selector = vs->sig.selector;
+		decide(v, i, DKIM_STATUS_PERMERROR, "%s", error);
+		return;
+	}
+	r->domain = vs->sig.domain;
+	r->selector = vs->sig.selector;
+	r->identity = vs->sig.identity;
+	r->b_text = vs->sig.b_text;
+	r->alg_known = true;
+	r->alg = vs->sig.alg;
+	if (!check_sig_policy(v, i))
+		return;
+	header_digest(vs, fs, field);
+	vs->key = key_for(v, &vs->sig);
+	vs->body = body_for(v, &vs->sig);
+}
+
+size_t
+dkim_verify_header(struct dkim_verify *v, const char *hdr, size_t len)
+{
+	struct dkim_fields fs;
+	size_t i;
+
+	dkim_fields_parse(&fs, hdr, len);
+	for (i = 0; i < fs.count; i++) {
+		if (!dkim_field_is(&fs.f[i], "DKIM-Signature"))
+			continue;
+		if (v->n_sigs < DKIM_VERIFY_MAX_RESULTS)
+			add_sig(v, &fs, i);
+		else
+			v->dropped++;
+	}
+	dkim_fields_free(&fs);
+	return v->n_sigs + v->dropped;
+}
+
+size_t
+dkim_verify_dropped(const struct dkim_verify *v)
+{
+	return v->dropped;
+}
+
+size_t
+dkim_verify_key_count(const struct dkim_verify *v)
+{
+	return v->n_keys;
+}
+
+const char *
+dkim_verify_key_name(const struct dkim_verify *v, size_t i)
+{
+	return i < v->n_keys ? v->keys[i].name : NULL;
+}
+
+void
+dkim_verify_key_answer(struct dkim_verify *v, size_t i, enum dkim_dns_rcode rc,
+		       const char *const *txt, const size_t *txt_len, size_t n)
+{
+	struct key_req *k;
+	size_t j;
+
+	if (i >= v->n_keys || v->keys[i].answered)
+		return;
+	k = &v->keys[i];
+	k->answered = true;
+	k->rc = rc;
+	if (rc != DKIM_DNS_OK)
+		return;
+	k->key_error = "no key for signature";
+	/* RFC 6376 6.1.2: with several records the verifier may choose: the first that
+	 * parses as a key record. */
+	for (j = 0; j < n; j++) {
+		const char *error;
+
+		if (dkim_key_parse(&k->key, txt[j], txt_len[j], &error) == 0) {
+			k->key_ok = true;
+			return;
+		}
+		dkim_key_clear(&k->key);
+		if (j == 0)
+			k->key_error = error;
+	}
+}
+
+void
+dkim_verify_body(struct dkim_verify *v, const char *data, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < v->n_bodies; i++)
+		dkim_body_hash_update(&v->bodies[i].h, data, len);
+}
+
+/* RFC 6376 6.1.2 steps 6-9: the key record against the signature. */
+static bool
+check_key(struct dkim_verify *v, size_t i, const struct key_req *k)
+{
+	const struct dkim_sig *sig = &v->sigs[i].sig;
+	const char *at;
+
+	if (k->rc == DKIM_DNS_TEMPFAIL) {
+		decide(v, i, DKIM_STATUS_TEMPERROR, "key unavailable (DNS)");
+		return false;
+	}
+	if (k->rc == DKIM_DNS_NXDOMAIN) {
+		decide(v, i, DKIM_STATUS_PERMERROR, "no key for signature");
+		return false;
+	}
+	if (!k->key_ok) {
+		decide(v, i, DKIM_STATUS_PERMERROR, "%s", k->key_error);
+		return false;
+	}
+	v->results[i].testing = k->key.testing;
+	if (k->key.revoked) {
+		decide(v, i, DKIM_STATUS_PERMERROR, "key revoked");
+		return false;
+	}
+	if ((k->key.type == DKIM_KEY_ED25519) != (sig->alg == DKIM_ALG_ED25519_SHA256)) {
+		decide(v, i, DKIM_STATUS_PERMERROR, "key type k= does not match a=");
+		return false;
+	}
+	if (sig->alg == DKIM_ALG_RSA_SHA1 ? !k->key.allow_sha1 : !k->key.allow_sha256) {
+		decide(v, i, DKIM_STATUS_PERMERROR, "key h= does not allow the hash of a=");
+		return false;
+	}
+	at = strrchr(sig->identity, '@');
+	if (k->key.strict && (at == NULL || str_casecmp(at + 1, sig->domain) != 0)) {
+		decide(v, i, DKIM_STATUS_PERMERROR, "key t=s: i= domain is not d=");
+		return false;
+	}
+	v->results[i].key_bits = k->key.bits;
+	if (k->key.type == DKIM_KEY_RSA && k->key.bits < v->policy.rsa_min_bits) {
+		decide(v, i, v->policy.rsa_short_status, "RSA key too short (%u bits)",
+		       k->key.bits);
+		return false;
+	}
+	if (k->key.type == DKIM_KEY_RSA && k->key.bits > v->policy.rsa_max_bits) {
+		decide(v, i, DKIM_STATUS_PERMERROR, "RSA key too long (%u bits)", k->key.bits);
+		return false;
+	}
+	return true;
+}
+
+/* RSA: PKCS#1 v1.5 over the digest (RFC 6376 3.3.1); Ed25519: PureEdDSA over the
+ * SHA-256 digest itself (RFC 8463 3). */
+static bool
+sig_ok(const struct vsig *vs, EVP_PKEY *pkey)
+{
+	const struct dkim_sig *sig = &vs->sig;
+	const unsigned char *b = (const unsigned char *)sig->b.data;
+	bool ok = false;
+
+	if (sig->alg == DKIM_ALG_ED25519_SHA256) {
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+		ok = EVP_DigestVerifyInit(md, NULL, NULL, NULL, pkey) == 1 &&
+		     EVP_DigestVerify(md, b, sig->b.len, vs->hdr_digest, vs->hdr_digest_len) == 1;
+		EVP_MD_CTX_free(md);
+	} else {
+		EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(pkey, NULL);
+
+		ok = ctx != NULL && EVP_PKEY_verify_init(ctx) == 1 &&
+		     EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1 &&
+		     EVP_PKEY_CTX_set_signature_md(ctx, alg_md(sig->alg)) == 1 &&
+		     EVP_PKEY_verify(ctx, b, sig->b.len, vs->hdr_digest, vs->hdr_digest_len) == 1;
+		EVP_PKEY_CTX_free(ctx);
+	}
+	return ok;
+}
+
+static void
+finish_sig(struct dkim_verify *v, size_t i)
+{
+	struct vsig *vs = &v->sigs[i];
+	const struct key_req *k = &v->keys[vs->key];
+	const struct body *b = &v->bodies[vs->body];
+
+	if (!k->answered) {
+		decide(v, i, DKIM_STATUS_TEMPERROR, "key not looked up");
+		return;
+	}
+	if (!check_key(v, i, k))
+		return;
+	/* RFC 6376 3.5 l=: a body shorter than l= cannot have been signed as it is */
+	if (vs->sig.has_length && b->h.total < vs->sig.length) {
+		decide(v, i, DKIM_STATUS_PERMERROR, "l= is longer than the body");
+		return;
+	}
+	if (vs->sig.bh.len != b->digest_len ||
+	    memcmp(vs->sig.bh.data, b->digest, b->digest_len) != 0) {
+		decide(v, i, DKIM_STATUS_FAIL, "body hash did not verify");
+		return;
+	}
+	if (!sig_ok(vs, k->key.pkey)) {
+		decide(v, i, DKIM_STATUS_FAIL, "signature did not verify");
+		return;
+	}
+	if (vs->sig.has_length && b->h.total > vs->sig.length)
+		decide(v, i, DKIM_STATUS_PASS, "good signature, %llu body bytes unsigned (l=)",
+		       (unsigned long long)(b->h.total - vs->sig.length));
+	else
+		decide(v, i, DKIM_STATUS_PASS, "good signature");
+}
+
+void
+dkim_verify_finish(struct dkim_verify *v)
+{
+	size_t i;
+
+	if (v->finished)
+		return;
+	v->finished = true;
+	for (i = 0; i < v->n_bodies; i++)
+		dkim_body_hash_final(&v->bodies[i].h, v->bodies[i].digest,
+				     &v->bodies[i].digest_len);
+	for (i = 0; i < v->n_sigs; i++)
+		if (!v->sigs[i].decided)
+			finish_sig(v, i);
+}
+
+const struct dkim_result *
+dkim_verify_results(const struct dkim_verify *v, size_t *n_r)
+{
+	*n_r = v->n_sigs;
+	return v->results;
+}
+
+void
+dkim_verify_free(struct dkim_verify **vp)
+{
+	struct dkim_verify *v = *vp;
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < v->n_sigs; i++)
+		dkim_sig_clear(&v->sigs[i].sig);
+	for (i = 0; i < v->n_keys; i++) {
+		free(v->keys[i].domain);
+		free(v->keys[i].selector);
+		free(v->keys[i].name);
+		dkim_key_clear(&v->keys[i].key);
+	}
+	for (i = 0; i < v->n_bodies; i++)
+		dkim_body_hash_clear(&v->bodies[i].h);
+	free(v->sigs);
+	free(v->results);
+	free(v->keys);
+	free(v->bodies);
+	free(v);
+	*vp = NULL;
+}
