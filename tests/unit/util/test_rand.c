@@ -61,7 +61,9 @@ test_queue_id(void **state)
 	unsigned i, j;
 
 	(void)state;
-	for (i = 0; i < 20000; i++) {
+	/* 200,000 ids in well under a second: 32 random bits per id would collide here
+	 * almost surely (birthday bound); the counter never does */
+	for (i = 0; i < 200000; i++) {
 		memset(id, 'z', sizeof(id));
 		rand_queue_id(id);
 		assert_int_equal(strlen(id), 16);
@@ -81,7 +83,9 @@ test_hex_guid(void **state)
 	unsigned i, j;
 
 	(void)state;
-	for (i = 0; i < 20000; i++) {
+	/* 200,000 ids in well under a second: 32 random bits per id would collide here
+	 * almost surely (birthday bound); the counter never does */
+	for (i = 0; i < 200000; i++) {
 		memset(id, 'z', sizeof(id));
 		rand_hex_guid(id);
 		assert_int_equal(strlen(id), 32);
