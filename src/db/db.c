@@ -83,7 +83,11 @@ db_exec(sqlite3 *db, const char *sql)
 	char *err = NULL;
 
 	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
-		log_error("db: %s failed: %s", sql, err ? err : sqlite3_errmsg(db));
+		/* the extended code tells the readonly and busy cases apart */
+		log_error("db: %s failed: %s (%s, code %d)", sql, err ? err : sqlite3_errmsg(db),
+			  sqlite3_db_filename(db, "main") != NULL ? sqlite3_db_filename(db, "main")
+								  : "?",
+			  sqlite3_extended_errcode(db));
 		sqlite3_free(err);
 		return -1;
 	}
