@@ -75,6 +75,23 @@ store_schema_open(const char *path, const char **error_r)
 	return db;
 }
 
+bool
+store_schema_writable(sqlite3 *db)
+{
+	int rc;
+
+	/* BEGIN IMMEDIATE checks the WAL (and wal-index) for read-only before it takes the
+	 * writer lock; do not wait for that lock: a busy index is a writable one */
+	sqlite3_busy_timeout(db, 0);
+	rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	else
+		rc = sqlite3_extended_errcode(db);
+	sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
+	return (rc & 0xff) != SQLITE_READONLY;
+}
+
 void
 store_schema_loop_connection(sqlite3 *db, struct store_account *acct)
 {
