@@ -52,7 +52,7 @@ db_open(const char *path, const char *const *migrations, int n_migrations, const
 		*error_r = db_error;
 		return NULL;
 	}
-	sqlite3_busy_timeout(db, 10000);
+	sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
 	if (db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 			"PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;") < 0) {
 		snprintf(db_error, sizeof(db_error), "%s: cannot set pragmas: %s", path,

@@ -10,6 +10,9 @@
 #include <sqlite3.h>
 #include <stdbool.h>
 
+/* How long a statement waits for another connection's lock before SQLITE_BUSY. */
+#define DB_BUSY_TIMEOUT_MS 10000
+
 /* Opens (creating if needed) path and applies migrations: migrations[i] takes the schema
  * from user_version i to i+1 (each a batch of SQL run in one transaction). Returns NULL
  * with *error_r set (static text, valid until the next call) on failure. */

@@ -177,6 +177,29 @@ clean_tmp(const char *dir)
 	closedir(d);
 }
 
+/* A cached handle lives long: one whose connection cannot write would fail every write
+ * to the account until evicted. The server's connections are checked once at open; one
+ * that came out read-only (a file of the index created by another process at that very
+ * moment, see store_schema_open) is opened again, and failing that is not cached. */
+static sqlite3 *
+open_writable(const struct store *store, const char *path, const char **error_r)
+{
+	sqlite3 *db = store_schema_open(path, error_r);
+
+	for (int attempt = 0; db != NULL && store->primary && !store_schema_writable(db);
+	     attempt++) {
+		db_close(&db);
+		if (attempt == 1) {
+			log_error("store: %s: opened read-only twice", path);
+			*error_r = "index read-only";
+			return NULL;
+		}
+		log_warn("store: %s: opened read-only; opening it again", path);
+		db = store_schema_open(path, error_r);
+	}
+	return db;
+}
+
 static struct store_account *
 account_load(struct store *store, char *name, const struct stat *st, const char **error_r)
 {
@@ -188,7 +211,7 @@ account_load(struct store *store, char *name, const struct stat *st, const char 
 	acct->name = name;
 	acct->dir = store_account_dir(store, name);
 	path = xasprintf("%s/index.db", acct->dir);
-	acct->db = store_schema_open(path, error_r);
+	acct->db = open_writable(store, path, error_r);
 	free(path);
 	if (acct->db == NULL) {
 		free(acct->dir);

@@ -176,6 +176,10 @@ char *store_account_name_normalize(const char *account);
 
 /* store_schema.c */
 sqlite3 *store_schema_open(const char *path, const char **error_r);
+/* False if db cannot write: SQLite opened the database, its WAL or its wal-index read-only
+ * (a file it could not open read-write at that moment: see store_schema_open), which
+ * lasts as long as the connection. Never waits for a lock. */
+bool store_schema_writable(sqlite3 *db);
 /* An index connection of the loop: no automatic checkpoint (it fsyncs; store threads
  * checkpoint instead), none at close, and commits reported to store_durable_wal_hook. */
 void store_schema_loop_connection(sqlite3 *db, struct store_account *acct);

@@ -60,9 +60,36 @@ store_schema_open(const char *path, const char **error_r)
 		     (int)(sizeof(store_migrations) / sizeof(store_migrations[0])), error_r);
 	if (db == NULL)
 		return NULL;
+	/* Keep index.db-wal and index.db-shm when this connection is the last one to close
+	 * (SQLite deletes them then, after its checkpoint). Whoever opens a database whose
+	 * WAL or shm file is missing creates it; a process running as root (an admin's
+	 * sqlite3, a backup or monitoring script, even a read-only one) creates it as root
+	 * and chowns it to the database's owner right after. A server connection that opens
+	 * the file in between gets it read-only (SQLite falls back to O_RDONLY) for the whole
+	 * life of the connection: every write of the account then fails with
+	 * SQLITE_READONLY. With both files created by the store (in the account's staging
+	 * directory) and never removed, nobody else ever creates them. */
+	sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &(int){1});
 	/* small page cache per account: many accounts are open at once */
 	db_exec(db, "PRAGMA cache_size=-1024");
 	return db;
+}
+
+bool
+store_schema_writable(sqlite3 *db)
+{
+	int rc;
+
+	/* BEGIN IMMEDIATE checks the WAL (and wal-index) for read-only before it takes the
+	 * writer lock; do not wait for that lock: a busy index is a writable one */
+	sqlite3_busy_timeout(db, 0);
+	rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	else
+		rc = sqlite3_extended_errcode(db);
+	sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
+	return (rc & 0xff) != SQLITE_READONLY;
 }
 
 void
