@@ -18,7 +18,7 @@ psl_load(void)
 	psl_loaded = psl_latest(NULL);
 	if (psl_loaded != NULL) {
 		psl = psl_loaded;
-		psl_source = "file";
+		psl_source = "latest";
 		return;
 	}
 	psl = psl_builtin();

@@ -20,7 +20,8 @@ bool dmarc_org_domain(const char *domain, char out[DMARC_DOMAIN_MAX]);
  * relaxed = the same organizational domain. */
 bool dmarc_aligned(const char *from, const char *id, enum dmarc_align mode);
 
-/* Where the suffix list came from: "file" (psl_latest) or "builtin". For tests and logs. */
+/* Where the suffix list came from: "latest" (psl_latest(NULL): the newer of the distribution
+ * file, psl_dist_filename(), and libpsl's built-in copy) or "builtin" (psl_latest failed). */
 const char *dmarc_org_source(void);
 
 #endif

@@ -116,6 +116,7 @@ static void
 test_org_domain(void **state)
 {
 	(void)state;
+	assert_string_equal(dmarc_org_source(), "latest");
 	assert_string_equal(org("example.com"), "example.com");
 	assert_string_equal(org("mail.Example.COM."), "example.com");
 	assert_string_equal(org("a.b.c.example.com"), "example.com");
