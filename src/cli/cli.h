@@ -15,5 +15,9 @@ int cmd_check(struct settings *s, int argc, char **argv);
 int cmd_user(struct settings *s, int argc, char **argv);
 /* `yubin alias add ALIAS TARGET[,TARGET...] | del ALIAS | list`. */
 int cmd_alias(struct settings *s, int argc, char **argv);
+/* `yubin dkim keygen DOMAIN [--selector S] | list` (cmd_dkim.c): signing keys under
+ * data_directory/dkim/DOMAIN/SELECTOR.pem (0600), their TXT records, and whether DNS
+ * (dns_resolvers) serves them. */
+int cmd_dkim(struct settings *s, int argc, char **argv);
 
 #endif

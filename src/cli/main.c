@@ -26,6 +26,7 @@ usage(void)
 		"  alias add ALIAS TARGET[,TARGET...] | del ALIAS | list\n"
 		"  queue list | flush | delete ID | hold ID | release ID\n"
 		"  sendmail [-t] [-i] [-f FROM] [RCPT...]\n"
+		"  dkim keygen DOMAIN [--selector S] | list\n"
 		"The config is FILE, else $YUBIN_CONFIG, else " DEFAULT_CONFIG ".\n");
 }
 
@@ -92,6 +93,8 @@ main(int argc, char **argv)
 		ret = cmd_queue(&settings, argc, argv);
 	else if (strcmp(argv[0], "sendmail") == 0)
 		ret = cmd_sendmail(&settings, argc, argv);
+	else if (strcmp(argv[0], "dkim") == 0)
+		ret = cmd_dkim(&settings, argc, argv);
 	else {
 		usage();
 		ret = EX_USAGE;
