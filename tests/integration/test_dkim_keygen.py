@@ -120,3 +120,14 @@ def test_list_shows_what_dns_serves(yubin_factory, dns_factory):  # noqa: F811
         rows[sel] = (alg, state)
     assert rows == {"a-ed": ("ed25519", "published"), "a-rsa": ("rsa", "different"),
                     "b-ed": ("ed25519", "missing"), "b-rsa": ("rsa", "missing")}
+
+
+def test_keygen_default_selector_is_the_date(yubin_factory):
+    server = yubin_factory(users=[], aliases={}, start=False)
+    out = server.cli("dkim", "keygen", "Example.TEST").stdout.decode()
+    names = sorted(parse_records(out))
+    assert len(names) == 2
+    assert re.fullmatch(r"y\d{8}-ed\._domainkey\.example\.test", names[0]), names
+    assert re.fullmatch(r"y\d{8}-rsa\._domainkey\.example\.test", names[1]), names
+    sel = names[0].split(".")[0]
+    assert os.path.exists(os.path.join(server.data_dir, "dkim", DOMAIN, sel + ".pem"))
