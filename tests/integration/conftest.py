@@ -3,6 +3,7 @@ directory: `yubin_factory(config=..., users=..., aliases=...)` makes (and starts
 as a test needs and stops every one at teardown, failing the test if a server died on its own,
 did not stop cleanly on SIGTERM, or logged a sanitizer report."""
 import os
+import random
 import shutil
 import signal
 import smtplib
@@ -30,12 +31,53 @@ SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error",
 START_TIMEOUT = float(os.environ.get("YUBIN_START_TIMEOUT", "20"))
 
 
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(x) for x in f.read().split())
+        return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+_EPHEMERAL = _ephemeral_range()
+_PORT_RNG = random.Random(os.getpid())
+_ports_given = set()
+
+
+def port_is_free(port, addrs=("127.0.0.1",), udp=False):
+    """Whether TCP (and UDP, if udp) port can be bound on every address of addrs now."""
+    kinds = [socket.SOCK_STREAM] + ([socket.SOCK_DGRAM] if udp else [])
+    socks = []
+    try:
+        for a in addrs:
+            for k in kinds:
+                s = socket.socket(socket.AF_INET, k)
+                socks.append(s)
+                s.bind((a, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        for s in socks:
+            s.close()
+
+
+def free_port(addrs=("127.0.0.1",), udp=False):
+    """A port to listen on later, free now on every address of addrs. Taken outside the
+    kernel's ephemeral range: a port the kernel handed out by bind(0) may meanwhile become
+    the local port of an outgoing connection (any test's client), and the server's own bind
+    then fails with EADDRINUSE; and never the same port twice in one test run."""
+    lo, hi = 10000, 30000
+    if _EPHEMERAL[0] <= hi and _EPHEMERAL[1] >= lo:  # an unusual range: stay below it
+        lo, hi = 1024 + 1000, max(2100, _EPHEMERAL[0] - 1)
+    for _ in range(1000):
+        port = _PORT_RNG.randint(lo, hi)
+        if port in _ports_given or not port_is_free(port, addrs, udp):
+            continue
+        _ports_given.add(port)
+        return port
+    raise RuntimeError("no free port")
 
 
 class Server:

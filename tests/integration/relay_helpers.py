@@ -20,41 +20,12 @@ DNSMASQ = "/usr/sbin/dnsmasq"
 
 def free_port_on(addrs):
     """A TCP port free on every address in addrs (so two servers can share it)."""
-    for _ in range(100):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.bind((addrs[0], 0))
-        port = s.getsockname()[1]
-        s.close()
-        ok = True
-        for a in addrs[1:]:
-            t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            try:
-                t.bind((a, port))
-            except OSError:
-                ok = False
-            finally:
-                t.close()
-        if ok:
-            return port
-    raise RuntimeError("no common free port")
+    return free_port(tuple(addrs))
 
 
 def free_udp_port():
     """A port free for both UDP and TCP on 127.0.0.1 (dnsmasq binds both)."""
-    for _ in range(100):
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        u.bind(("127.0.0.1", 0))
-        port = u.getsockname()[1]
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            t.bind(("127.0.0.1", port))
-            return port
-        except OSError:
-            continue
-        finally:
-            t.close()
-            u.close()
-    raise RuntimeError("no free DNS port")
+    return free_port(udp=True)
 
 
 class Dnsmasq:
