@@ -322,8 +322,8 @@ def ratio(a, b):
 
 def fdatasync_rate(directory, seconds=1.0, block=4096):
     """fdatasyncs per second of 4 KiB appends to a scratch file in directory, one writer, for
-    about `seconds`: what the disk under the benchmark allows right now (BASELINE.md: ~3,300/s
-    on an idle machine of this kind). Printed with the results so a slow or busy disk shows."""
+    about `seconds`: what the disk under the benchmark allows right now (bench/README.md "Reading it":
+    ~3,600/s on an idle machine of this kind). Printed with the results so a slow or busy disk shows."""
     path = os.path.join(directory, '.fdatasync-probe')
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:

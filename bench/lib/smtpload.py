@@ -34,7 +34,7 @@ class Load:
     """Load(host, port, addresses, messages, sessions, size, sender).run() -> seconds.
     addresses: the recipient addresses (len = number of recipients). reuse=True passes -d
     (several messages per connection); by default each message gets its own connection, as
-    smtp-source does and as the numbers in BASELINE.md were measured."""
+    smtp-source does and as the figures in bench/README.md ("The load") were measured."""
 
     def __init__(self, host, port, addresses, messages, sessions, size, sender='bench@sender.test',
                  reuse=False, timeout=600):
