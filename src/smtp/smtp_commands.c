@@ -12,6 +12,7 @@
 #include "net/conn.h"
 #include "smtp/smtp_auth.h"
 #include "smtp/smtp_session.h"
+#include "smtp/smtp_stage.h"
 #include "util/rand.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
@@ -106,6 +107,7 @@ cmd_mail(struct smtp_session *s, struct smtp_cmd *cmd)
 	s->mail_from = xstrdup(cmd->path);
 	rand_queue_id(s->qid);
 	smtp_session_enter_state(s, SMTP_STATE_MAIL);
+	smtp_stage_mail(s);
 	smtp_reply(s, "250 2.1.0 Ok");
 }
 

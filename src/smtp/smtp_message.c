@@ -14,6 +14,7 @@
 #include "net/conn.h"
 #include "queue/queue.h"
 #include "smtp/smtp_session.h"
+#include "smtp/smtp_stage.h"
 #include "store/store.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
@@ -190,6 +191,10 @@ smtp_message_deliver(struct smtp_session *s)
 
 	d->session = s;
 	d->size = s->msg.len;
+	/* the stages' header fields (Authentication-Results, X-Spam...) go above our trace
+	 * header, as a milter's would */
+	if (s->stage_headers.len > 0)
+		buf_append(&received, s->stage_headers.data, s->stage_headers.len);
 	smtp_received_header(s, &received);
 	for (i = 0; i < s->n_rcpts; i++) {
 		for (j = 0; s->rcpts[i].local[j] != NULL; j++) {
@@ -198,7 +203,7 @@ smtp_message_deliver(struct smtp_session *s)
 				continue;
 			targets = xgrow(targets, &cap, n_targets + 1, sizeof(*targets));
 			targets[n_targets].account = account;
-			targets[n_targets].mailbox = NULL;
+			targets[n_targets].mailbox = s->deliver_mailbox;
 			n_targets++;
 		}
 		for (j = 0; s->rcpts[i].remote[j] != NULL; j++) {
@@ -335,7 +340,7 @@ smtp_message_end(struct smtp_session *s, bool too_big)
 		smtp_session_enter_state(s, SMTP_STATE_READY);
 		return;
 	}
-	smtp_message_deliver(s);
+	smtp_stage_end_of_data(s, smtp_message_deliver);
 }
 
 static bool
@@ -353,6 +358,7 @@ smtp_message_data_input(struct smtp_session *s)
 		ret = smtp_data_reader_feed(&s->data, v.iov_base, v.iov_len, &used);
 		evbuffer_drain(in, used);
 		smtp_message_account(s);
+		smtp_stage_data(s);
 		if (ret == 1) {
 			smtp_message_end(s, smtp_data_reader_too_big(&s->data));
 			return s->base.state != SMTP_STATE_WAIT;
@@ -378,6 +384,7 @@ smtp_message_bdat_chunk_done(struct smtp_session *s)
 		return;
 	}
 	crlf_normalize_finish(&s->bdat_norm, &s->msg);
+	smtp_stage_data(s);
 	smtp_message_end(s, crlf_normalizer_too_big(&s->bdat_norm));
 }
 
@@ -396,6 +403,7 @@ smtp_message_bdat_input(struct smtp_session *s)
 		if (!s->bdat_discard) {
 			crlf_normalize_append(&s->bdat_norm, &s->msg, v.iov_base, n);
 			smtp_message_account(s);
+			smtp_stage_data(s);
 		}
 		evbuffer_drain(in, n);
 		s->bdat_left -= n;

@@ -10,6 +10,7 @@
 #include "log/log.h"
 #include "net/conn.h"
 #include "net/server.h"
+#include "smtp/smtp_stage.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
@@ -120,6 +121,7 @@ smtp_session_reset_transaction(struct smtp_session *s)
 	free(s->mail_from);
 	s->mail_from = NULL;
 	smtp_mail_params_clear(&s->mail_params);
+	smtp_stage_reset(s);
 	smtp_server_memory_add(s->server, -(long long)s->mem_counted);
 	s->mem_counted = 0;
 	s->over_memory = false;

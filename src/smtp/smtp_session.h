@@ -71,6 +71,13 @@ struct smtp_session {
 	bool rcpt_attempted;    /* a RCPT was tried (DATA then says "no valid recipients") */
 	size_t mem_counted;     /* bytes of msg counted in the server's memory total */
 	bool over_memory;       /* smtp_memory_limit was hit: the message is read, not kept */
+
+	/* stages (smtp_stage.h) */
+	size_t stage_fed;  /* bytes of msg given to the stages' data hooks */
+	size_t stage_next; /* the end-of-data stage to run next */
+	void (*stage_deliver)(struct smtp_session *s);
+	struct buf stage_headers;    /* header fields the stages add for delivery */
+	const char *deliver_mailbox; /* local mailbox chosen by a stage (static), NULL: INBOX */
 };
 
 /* Server side helpers smtp_session.c uses. */
