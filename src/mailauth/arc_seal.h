@@ -1,0 +1,57 @@
+/* ARC sealing (RFC 8617 5.1): the three fields of a new ARC set for a message we forward,
+ * signed with one of our DKIM keys: an RSA one (rsa-sha256 is the only algorithm RFC 8617
+ * names; dkimpy 1.1's arc_verify rejects ed25519-sha256, so Ed25519 keys are refused; the
+ * validator accepts both). The body is hashed as it streams; the header is needed at the
+ * end only:
+ *
+ *   s = arc_seal_new(time(NULL));
+ *   arc_seal_body(s, chunk, len); ...                      (every body chunk)
+ *   arc_seal_finish(s, &key, cv, ar, ar_len, hdr, hdr_len, &out, &error);
+ *   arc_seal_free(&s);
+ *
+ * cv is the validation result of the chain as the message arrived (arc_verify_result()->cv;
+ * ARC_CV_NONE when it had no sets); ar is our Authentication-Results field for the message
+ * (authres_begin ... authres_end: "Authentication-Results: <authserv-id>; spf=...;
+ * dkim=...; dmarc=...; arc=<cv> ...", with or without the field name and final CRLF), which
+ * becomes the ARC-Authentication-Results of the set; hdr is the header as it will be sent on
+ * (the ARC sets already there included). out gets "ARC-Seal", "ARC-Message-Signature" and
+ * "ARC-Authentication-Results" (each folded, CRLF-terminated) to put on top of the header.
+ *
+ * Example, in the queue when a message goes to a remote domain (key: the domain's DKIM key
+ * `yubin dkim keygen` made: data_directory/dkim/DOMAIN/SELECTOR-rsa.pem, loaded once with
+ * dkim_sign_key_load(&key, path, domain, "SELECTOR-rsa")):
+ *
+ *   struct arc_seal *s = arc_seal_new(time(NULL));
+ *   for each body chunk:  arc_seal_body(s, chunk, len);
+ *   if (arc_seal_finish(s, &key, msg->arc_cv, msg->authres, strlen(msg->authres),
+ *                       hdr, hdr_len, &top, &error) == 0)
+ *           send top, then the header and body unchanged;
+ *   else  log error and send the message unsealed (it may still be delivered: ARC is advice)
+ *   arc_seal_free(&s);
+ *
+ * Not sealed (-1 with the reason): the latest seal already says cv=fail (5.1 step 1: the
+ * chain is over), 50 sets already (4.2.1), cv pass/fail claimed for a message without sets
+ * or cv none for one with sets, cv pass for a chain whose structure is broken, no From
+ * field, a key that is not RSA or cannot sign. With cv=fail the new seal covers only its
+ * own set (5.1.2). */
+#ifndef MAILAUTH_ARC_SEAL_H
+#define MAILAUTH_ARC_SEAL_H
+#include <stddef.h>
+#include <time.h>
+
+#include "mailauth/arc_chain.h"
+#include "mailauth/dkim_sign.h"
+#include "util/buf.h"
+
+struct arc_seal;
+
+struct arc_seal *arc_seal_new(time_t now);
+void arc_seal_free(struct arc_seal **s);
+void arc_seal_body(struct arc_seal *s, const char *data, size_t len);
+/* Ends the body and appends the new set's three fields to out. 0 ok; -1 with *error_r a
+ * static text, out unchanged. Call once. */
+int arc_seal_finish(struct arc_seal *s, const struct dkim_sign_key *key, enum arc_cv cv,
+		    const char *ar, size_t ar_len, const char *hdr, size_t hdr_len, struct buf *out,
+		    const char **error_r);
+
+#endif
