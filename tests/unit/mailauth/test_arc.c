@@ -493,6 +493,57 @@ test_oldest_pass(void **state)
 	free(m1);
 }
 
+/* Does the seal of set k verify over the sets 1..k, or over set k only? */
+static bool
+seal_covers(const char *msg, unsigned k, bool only_last, EVP_PKEY *pkey)
+{
+	struct arc_chain *c = xcalloc(1, sizeof(*c));
+	size_t hsize = rfc5322_header_size(msg, strlen(msg));
+	struct dkim_fields fs;
+	struct dkim_sig as;
+	struct buf data = BUF_INIT;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned md_len;
+	const char *error;
+	bool ok;
+
+	dkim_fields_parse(&fs, msg, hsize);
+	arc_chain_parse(c, &fs);
+	assert_int_equal(c->n, k);
+	assert_int_equal(dkim_sig_parse_seal(&as, fs.f[c->sets[k].field[ARC_AS]].value,
+					     fs.f[c->sets[k].field[ARC_AS]].value_len, &error),
+			 0);
+	assert_int_equal(arc_chain_seal_data(c, &fs, k, only_last, &data), 0);
+	EVP_Digest(data.data, data.len, md, &md_len, EVP_sha256(), NULL);
+	ok = dkim_verify_signature(pkey, as.alg, &as.b, md, md_len);
+	dkim_sig_clear(&as);
+	buf_free(&data);
+	arc_chain_clear(c);
+	free(c);
+	dkim_fields_free(&fs);
+	return ok;
+}
+
+/* 5.1.2: a cv=fail seal signs its own set only; a pass seal signs them all. */
+static void
+test_fail_seal_scope(void **state)
+{
+	char *m1 = seal(message, &key_a), *broken = replace(m1, "noon", "nine"),
+	     *m2 = seal(broken, &key_b), *m2p = seal(m1, &key_b);
+
+	(void)state;
+	assert_non_null(strstr(m2, "cv=fail;"));
+	assert_true(seal_covers(m2, 2, true, key_b.pkey));
+	assert_false(seal_covers(m2, 2, false, key_b.pkey));
+	assert_non_null(strstr(m2p, "cv=pass;"));
+	assert_true(seal_covers(m2p, 2, false, key_b.pkey));
+	assert_false(seal_covers(m2p, 2, true, key_b.pkey));
+	free(m1);
+	free(broken);
+	free(m2);
+	free(m2p);
+}
+
 static void
 test_dns_outcomes(void **state)
 {
@@ -572,7 +623,8 @@ main(void)
 		cmocka_unit_test(test_set_parse_errors), cmocka_unit_test(test_no_chain),
 		cmocka_unit_test(test_one_hop),          cmocka_unit_test(test_two_hops),
 		cmocka_unit_test(test_oldest_pass),      cmocka_unit_test(test_dns_outcomes),
-		cmocka_unit_test(test_fifty_sets),       cmocka_unit_test(test_seal_refusals),
+		cmocka_unit_test(test_fail_seal_scope),  cmocka_unit_test(test_fifty_sets),
+		cmocka_unit_test(test_seal_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
