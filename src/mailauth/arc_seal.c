@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mail/rfc5322.h"
+#include "mailauth/authres.h"
 #include "mailauth/dkim_canon.h"
 #include "mailauth/dkim_headers.h"
 #include "util/str.h"
@@ -171,5 +173,106 @@ out:
 	buf_free(&ams);
 	buf_free(&as);
 	buf_free(&data);
+	return ret;
+}
+
+const struct dkim_sign_key *
+arc_seal_key(const struct dkim_sign_key *keys, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (keys[i].alg == DKIM_ALG_RSA_SHA256)
+			return &keys[i];
+	return NULL;
+}
+
+/* Skips WSP, line ends and (nested) comments. */
+static const char *
+skip_cfws(const char *p, const char *end)
+{
+	int depth = 0;
+
+	for (; p < end; p++) {
+		if (*p == '\\' && depth > 0 && p + 1 < end)
+			p++;
+		else if (*p == '(')
+			depth++;
+		else if (*p == ')' && depth > 0)
+			depth--;
+		else if (depth == 0 && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+			break;
+	}
+	return p;
+}
+
+int
+arc_authres_cv(const char *value, size_t len, enum arc_cv *cv_r)
+{
+	const char *p = value, *end = value + len;
+	bool quoted = false;
+	int depth = 0;
+
+	/* RFC 8601 2.2: resinfo = [CFWS] ";" methodspec ...: look at what follows each ';'
+	 * outside quoted-strings and comments */
+	for (; p < end; p++) {
+		const char *m, *r;
+
+		if (*p == '\\' && (quoted || depth > 0)) {
+			p++;
+			continue;
+		}
+		if (*p == '"' && depth == 0)
+			quoted = !quoted;
+		else if (!quoted && *p == '(')
+			depth++;
+		else if (!quoted && *p == ')' && depth > 0)
+			depth--;
+		if (quoted || depth > 0 || *p != ';')
+			continue;
+		m = skip_cfws(p + 1, end);
+		if (end - m < 3 || str_ncasecmp(m, "arc", 3) != 0)
+			continue;
+		m = skip_cfws(m + 3, end);
+		if (m == end || *m != '=')
+			continue;
+		r = skip_cfws(m + 1, end);
+		for (m = r; m < end && ((*m >= 'a' && *m <= 'z') || (*m >= 'A' && *m <= 'Z'));)
+			m++;
+		if (m - r == 4 && str_ncasecmp(r, "none", 4) == 0)
+			*cv_r = ARC_CV_NONE;
+		else if (m - r == 4 && str_ncasecmp(r, "pass", 4) == 0)
+			*cv_r = ARC_CV_PASS;
+		else if (m - r == 4 && str_ncasecmp(r, "fail", 4) == 0)
+			*cv_r = ARC_CV_FAIL;
+		else
+			continue;
+		return 0;
+	}
+	return -1;
+}
+
+int
+arc_seal_message(const struct dkim_sign_key *key, const char *our_id, const char *msg, size_t len,
+		 time_t now, struct buf *out, const char **error_r)
+{
+	size_t hsize = rfc5322_header_size(msg, len);
+	struct rfc5322_field ar;
+	struct arc_seal *s;
+	enum arc_cv cv;
+	int ret;
+
+	if (authres_find_ours(msg, hsize, our_id, &ar, 1) == 0) {
+		*error_r = "no Authentication-Results of ours";
+		return -1;
+	}
+	if (arc_authres_cv(ar.value, ar.value_len, &cv) < 0) {
+		*error_r = "no arc= result in our Authentication-Results";
+		return -1;
+	}
+	s = arc_seal_new(now);
+	arc_seal_body(s, msg + hsize, len - hsize);
+	ret = arc_seal_finish(s, key, cv, ar.value, ar.value_len, msg, hsize, out, error_r);
+	arc_seal_free(&s);
 	return ret;
 }

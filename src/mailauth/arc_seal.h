@@ -54,4 +54,24 @@ int arc_seal_finish(struct arc_seal *s, const struct dkim_sign_key *key, enum ar
 		    const char *ar, size_t ar_len, const char *hdr, size_t hdr_len, struct buf *out,
 		    const char **error_r);
 
+/* ---- for the queue: sealing a whole message at forwarding time ---- */
+
+/* The first RSA key of keys[0..n) (as dkim_keyring_keys() gives a domain's keys), or NULL. */
+const struct dkim_sign_key *arc_seal_key(const struct dkim_sign_key *keys, size_t n);
+
+/* The arc= result of an Authentication-Results field value (after "Authentication-Results:",
+ * folded): 0 with *cv_r, or -1 when it has no arc= result of none/pass/fail. */
+int arc_authres_cv(const char *value, size_t len, enum arc_cv *cv_r);
+
+/* Seals msg (header and body, CRLF, in memory) as arc_seal_new/body/finish do, taking the
+ * AAR and the cv from our own Authentication-Results field: the top one whose authserv-id
+ * is our_id (the one the SMTP session added at reception) and its arc= result (none: only
+ * for a message without ARC sets). Appends the three fields to out. 0 ok; -1 with *error_r
+ * (as arc_seal_finish, or "no Authentication-Results of ours", "no arc= result in our
+ * Authentication-Results"). Note: a chain whose keys could not be looked up at reception
+ * was recorded arc=fail and gets a cv=fail seal (the session's arc_result.tempfail is not in
+ * the field); seal in the session (arc_seal_finish) to avoid that. */
+int arc_seal_message(const struct dkim_sign_key *key, const char *our_id, const char *msg,
+		     size_t len, time_t now, struct buf *out, const char **error_r);
+
 #endif

@@ -1,15 +1,17 @@
 /* libFuzzer target: ARC (RFC 8617) header parsing, set collection and the structural checks
- * (arc_chain.c, 5.2 steps 1-3), and a whole validation (arc_verify.c) with the input as the
- * message header (up to the first NUL) and, after it, as the key record every lookup gets
- * and as the body. Hostile input must give a chain status, never a crash, a leak or a
- * stall; the status must agree with the structure it claims (a sound chain: sets 1..N
- * complete, N <= 50, cv=none at 1 and pass above; no ARC field: none, N = 0). */
+ * (arc_chain.c, 5.2 steps 1-3), the arc= reader of Authentication-Results, and a whole
+ * validation (arc_verify.c) with the input as the message header (up to the first NUL)
+ * and, after it, as the key record every lookup gets and as the body. Hostile input must give a
+ * chain status, never a crash, a leak or a stall; the status must agree with the structure it
+ * claims (a sound chain: sets 1..N complete, N <= 50, cv=none at 1 and pass above; no ARC field:
+ * none, N = 0). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "mailauth/arc_chain.h"
+#include "mailauth/arc_seal.h"
 #include "mailauth/arc_verify.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -100,6 +102,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (i < 1 || i > ARC_MAX_SETS))
 			abort();
 	(void)arc_parse_cv(in, size, &cv);
+	if (arc_authres_cv(in, size, &cv) == 0 && cv != ARC_CV_NONE && cv != ARC_CV_PASS &&
+	    cv != ARC_CV_FAIL)
+		abort();
 	check_chain(in, hdr_len);
 	validate(in, hdr_len, rest, rest_len);
 	return 0;

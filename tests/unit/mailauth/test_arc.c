@@ -615,6 +615,73 @@ test_seal_refusals(void **state)
 	free(m1);
 }
 
+static int
+cv_of(const char *v)
+{
+	enum arc_cv cv;
+
+	return arc_authres_cv(v, strlen(v), &cv) == 0 ? (int)cv : -1;
+}
+
+static void
+test_authres_cv(void **state)
+{
+	(void)state;
+	assert_int_equal(cv_of(" mx.example.org; arc=pass (as.1.d=a) header.oldest-pass=0"),
+			 ARC_CV_PASS);
+	assert_int_equal(cv_of(" mx; spf=pass smtp.mailfrom=a;\r\n\tarc = none"), ARC_CV_NONE);
+	assert_int_equal(cv_of(" mx; dkim=pass;(c) ARC=Fail reason=\"x\""), ARC_CV_FAIL);
+	assert_int_equal(cv_of(" mx; spf=pass"), -1);
+	assert_int_equal(cv_of(" mx; dkim=fail reason=\"; arc=pass\""), -1); /* quoted */
+	assert_int_equal(cv_of(" mx; dkim=fail (; arc=pass)"), -1);          /* a comment */
+	assert_int_equal(cv_of(" mx; arc=maybe"), -1);
+	assert_int_equal(cv_of(" mx; arcx=pass"), -1);
+	assert_int_equal(cv_of(" arc=pass"), -1); /* that is the authserv-id */
+}
+
+/* The queue's one call: our AR field (as the session wrote it) gives the AAR and the cv. */
+static void
+test_seal_message(void **state)
+{
+	const struct dkim_sign_key keys[] = {key_ed, key_a};
+	struct buf out = BUF_INIT;
+	const char *error = NULL;
+	char *m1 = seal(message, &key_a), *in, *m2;
+	struct run r;
+
+	(void)state;
+	assert_ptr_equal(arc_seal_key(keys, 2), &keys[1]);
+	assert_null(arc_seal_key(keys, 1));
+	assert_int_equal(
+		arc_seal_message(&key_b, "mx.b.example", m1, strlen(m1), time(NULL), &out, &error),
+		-1);
+	assert_string_equal(error, "no Authentication-Results of ours");
+	in = xasprintf("Authentication-Results: mx.b.example; spf=pass\r\n%s", m1);
+	assert_int_equal(
+		arc_seal_message(&key_b, "mx.b.example", in, strlen(in), time(NULL), &out, &error),
+		-1);
+	assert_string_equal(error, "no arc= result in our Authentication-Results");
+	free(in);
+	verify(m1, 4096, &r);
+	in = xasprintf("Authentication-Results: mx.other.example; arc=fail\r\n"
+		       "Authentication-Results: mx.b.example; spf=pass;\r\n\t%s%s",
+		       r.ar + strlen("Authentication-Results: mx.c.example; "), m1);
+	assert_int_equal(
+		arc_seal_message(&key_b, "mx.b.example", in, strlen(in), time(NULL), &out, &error),
+		0);
+	assert_non_null(strstr(out.data, "cv=pass; d=b.example;"));
+	assert_non_null(strstr(out.data, "ARC-Authentication-Results: i=2; mx.b.example; "
+					 "spf=pass;\r\n\tarc=pass"));
+	m2 = xasprintf("%s%s", buf_cstr(&out), in);
+	verify(m2, 4096, &r);
+	assert_int_equal(r.cv, ARC_CV_PASS);
+	assert_int_equal(r.n, 2);
+	free(m2);
+	free(in);
+	free(m1);
+	buf_free(&out);
+}
+
 int
 main(void)
 {
@@ -623,7 +690,8 @@ main(void)
 		cmocka_unit_test(test_set_parse_errors), cmocka_unit_test(test_no_chain),
 		cmocka_unit_test(test_one_hop),          cmocka_unit_test(test_two_hops),
 		cmocka_unit_test(test_oldest_pass),      cmocka_unit_test(test_dns_outcomes),
-		cmocka_unit_test(test_fail_seal_scope),  cmocka_unit_test(test_fifty_sets),
+		cmocka_unit_test(test_fail_seal_scope),  cmocka_unit_test(test_authres_cv),
+		cmocka_unit_test(test_seal_message),     cmocka_unit_test(test_fifty_sets),
 		cmocka_unit_test(test_seal_refusals),
 	};
 
