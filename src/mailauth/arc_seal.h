@@ -17,17 +17,22 @@
  * (the ARC sets already there included). out gets "ARC-Seal", "ARC-Message-Signature" and
  * "ARC-Authentication-Results" (each folded, CRLF-terminated) to put on top of the header.
  *
- * Example, in the queue when a message goes to a remote domain (key: the domain's DKIM key
- * `yubin dkim keygen` made: data_directory/dkim/DOMAIN/SELECTOR-rsa.pem, loaded once with
- * dkim_sign_key_load(&key, path, domain, "SELECTOR-rsa")):
+ * Example, in the SMTP session when the message will be forwarded to a remote domain (the
+ * body chunks already go to arc_verify_body; key: the domain's RSA DKIM key that
+ * `yubin dkim keygen` made, data_directory/dkim/DOMAIN/SELECTOR-rsa.pem, e.g.
+ * arc_seal_key(dkim_keyring_keys(keyring, domain, &n), n)):
  *
- *   struct arc_seal *s = arc_seal_new(time(NULL));
- *   for each body chunk:  arc_seal_body(s, chunk, len);
- *   if (arc_seal_finish(s, &key, msg->arc_cv, msg->authres, strlen(msg->authres),
- *                       hdr, hdr_len, &top, &error) == 0)
- *           send top, then the header and body unchanged;
- *   else  log error and send the message unsealed (it may still be delivered: ARC is advice)
- *   arc_seal_free(&s);
+ *   at end of header:   s->arc_seal = arc_seal_new(time(NULL));
+ *   each body chunk:    arc_seal_body(s->arc_seal, chunk, len);
+ *   end of data, after our Authentication-Results field (ar) is built:
+ *       if (arc_seal_finish(s->arc_seal, key, arc_verify_result(s->arc)->cv, ar.data,
+ *                           ar.len, hdr, hdr_len, &top, &error) == 0)
+ *               put top above ar and the rest of the header;
+ *       else    log error; the message goes on unsealed (ARC is advice)
+ *
+ * or in the queue at delivery, with the whole message (its top field being the
+ * Authentication-Results the session added): arc_seal_message(key, myhostname, msg, len,
+ * time(NULL), &top, &error), below.
  *
  * Not sealed (-1 with the reason): the latest seal already says cv=fail (5.1 step 1: the
  * chain is over), 50 sets already (4.2.1), cv pass/fail claimed for a message without sets
