@@ -256,17 +256,18 @@ check_numbers(struct dkim_sig *sig, const struct tag_list *tl, const char **erro
 }
 
 static int
-parse_required(struct dkim_sig *sig, const struct tag_list *tl, const char **error_r)
+parse_required(struct dkim_sig *sig, const struct tag_list *tl, bool arc, const char **error_r)
 {
 	const struct tag *v = tag_list_get(tl, "v"), *a = tag_list_get(tl, "a"),
 			 *b = tag_list_get(tl, "b"), *bh = tag_list_get(tl, "bh"),
 			 *h = tag_list_get(tl, "h");
 
-	if (v == NULL || a == NULL || b == NULL || bh == NULL || h == NULL) {
+	/* RFC 8617 4.1.2: the AMS defines no v= ("if seen, a version tag MUST be ignored") */
+	if ((v == NULL && !arc) || a == NULL || b == NULL || bh == NULL || h == NULL) {
 		*error_r = "signature missing required tag";
 		return -1;
 	}
-	if (!tag_value_is(v, "1")) {
+	if (!arc && !tag_value_is(v, "1")) {
 		*error_r = "incompatible version";
 		return -1;
 	}
@@ -295,8 +296,8 @@ parse_required(struct dkim_sig *sig, const struct tag_list *tl, const char **err
 	return 0;
 }
 
-int
-dkim_sig_parse(struct dkim_sig *sig, const char *value, size_t len, const char **error_r)
+static int
+sig_parse(struct dkim_sig *sig, const char *value, size_t len, bool arc, const char **error_r)
 {
 	struct tag_list tl;
 	const struct tag *d, *s, *q;
@@ -318,7 +319,7 @@ dkim_sig_parse(struct dkim_sig *sig, const char *value, size_t len, const char *
 	sig->domain = xstrndup(d->value, d->value_len);
 	str_lower(sig->domain);
 	sig->selector = xstrndup(s->value, s->value_len);
-	if (parse_required(sig, &tl, error_r) < 0)
+	if (parse_required(sig, &tl, arc, error_r) < 0)
 		return -1;
 	if (parse_canon(sig, tag_list_get(&tl, "c")) < 0) {
 		*error_r = "unsupported canonicalization";
@@ -330,9 +331,79 @@ dkim_sig_parse(struct dkim_sig *sig, const char *value, size_t len, const char *
 		*error_r = "unsupported query method";
 		return -1;
 	}
-	if (parse_identity(sig, tag_list_get(&tl, "i"), error_r) < 0)
+	/* RFC 8617 4.1.2: in the AMS i= is the instance, not an identity (the caller reads it) */
+	if (parse_identity(sig, arc ? NULL : tag_list_get(&tl, "i"), error_r) < 0)
 		return -1;
 	return check_numbers(sig, &tl, error_r);
+}
+
+int
+dkim_sig_parse(struct dkim_sig *sig, const char *value, size_t len, const char **error_r)
+{
+	return sig_parse(sig, value, len, false, error_r);
+}
+
+int
+dkim_sig_parse_seal(struct dkim_sig *sig, const char *value, size_t len, const char **error_r)
+{
+	struct tag_list tl;
+	const struct tag *a, *b, *d, *s, *t;
+
+	memset(sig, 0, sizeof(*sig));
+	if (tag_list_parse(&tl, value, len, error_r) < 0)
+		return -1;
+	a = tag_list_get(&tl, "a");
+	b = tag_list_get(&tl, "b");
+	d = tag_list_get(&tl, "d");
+	s = tag_list_get(&tl, "s");
+	t = tag_list_get(&tl, "t");
+	if (a == NULL || b == NULL || d == NULL || s == NULL) {
+		*error_r = "seal missing required tag";
+		return -1;
+	}
+	if (!valid_name(d->value, d->value_len) || !valid_name(s->value, s->value_len)) {
+		*error_r = "bad d= or s=";
+		return -1;
+	}
+	sig->domain = xstrndup(d->value, d->value_len);
+	str_lower(sig->domain);
+	sig->selector = xstrndup(s->value, s->value_len);
+	sig->identity = xasprintf("@%s", sig->domain);
+	/* RFC 8617 4.1.3: the seal signs its header fields in relaxed canonicalization and
+	 * has no h= (its scope is fixed: the ARC sets, 5.1.1.3) */
+	sig->hcanon = sig->bcanon = DKIM_CANON_RELAXED;
+	if (tag_list_get(&tl, "h") != NULL) {
+		*error_r = "h= is not allowed in ARC-Seal";
+		return -1;
+	}
+	if (parse_alg(sig, a) < 0) {
+		*error_r = "unsupported algorithm";
+		return -1;
+	}
+	if (parse_base64(&sig->b, b) < 0) {
+		*error_r = "bad base64 in b=";
+		return -1;
+	}
+	{
+		struct buf bt = BUF_INIT;
+
+		dkim_strip_fws(&bt, b->value, b->value_len);
+		sig->b_text = buf_steal(&bt);
+	}
+	if (t != NULL) {
+		if (parse_number(t, 12, &sig->timestamp) < 0) {
+			*error_r = "bad t= timestamp";
+			return -1;
+		}
+		sig->has_timestamp = true;
+	}
+	return 0;
+}
+
+int
+dkim_sig_parse_ams(struct dkim_sig *sig, const char *value, size_t len, const char **error_r)
+{
+	return sig_parse(sig, value, len, true, error_r);
 }
 
 void

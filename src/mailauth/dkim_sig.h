@@ -55,6 +55,14 @@ struct dkim_sig {
  * (RFC 6376 6.1.1: PERMFAIL). A partly parsed sig keeps d=/s= when they were readable, so
  * the result can still name them; call dkim_sig_clear() in both cases. */
 int dkim_sig_parse(struct dkim_sig *sig, const char *value, size_t len, const char **error_r);
+/* The same for an ARC-Message-Signature (RFC 8617 4.1.2): DKIM's syntax and semantics but
+ * no v= (ignored if present) and i= the ARC instance, not an identity (identity is "@" d=;
+ * the instance is the caller's to read). */
+int dkim_sig_parse_ams(struct dkim_sig *sig, const char *value, size_t len, const char **error_r);
+/* An ARC-Seal (RFC 8617 4.1.3) into the same struct: a=, b=, d=, s= required, t=
+ * optional, no h= allowed, header canonicalization relaxed; no headers, no bh=. cv= and i=
+ * are the caller's to read. */
+int dkim_sig_parse_seal(struct dkim_sig *sig, const char *value, size_t len, const char **error_r);
 void dkim_sig_clear(struct dkim_sig *sig);
 
 /* The a= text of alg ("rsa-sha256"...). */

@@ -178,10 +178,16 @@ is_oversigned(const char *name)
 /* The h= list: every present instance of each recommended field, plus one more of the
  * oversigned ones (RFC 6376 5.4.2: the extra name selects the null string). */
 static size_t
-header_list(const struct dkim_fields *fs, const char ***names_r)
+header_list(const struct dkim_fields *fs, bool with_dkim, const char ***names_r)
 {
 	const char **names = NULL;
 	size_t i, k, n = 0, cap = 0;
+
+	/* RFC 8617 4.1.2: the AMS SHOULD sign the DKIM-Signature fields present */
+	for (k = with_dkim ? count_fields(fs, "dkim-signature") : 0; k > 0; k--) {
+		names = xgrow(names, &cap, n + 1, sizeof(*names));
+		names[n++] = "dkim-signature";
+	}
 
 	for (i = 0; i < sizeof(sign_fields) / sizeof(sign_fields[0]); i++) {
 		size_t count = count_fields(fs, sign_fields[i]) + is_oversigned(sign_fields[i]);
@@ -195,14 +201,8 @@ header_list(const struct dkim_fields *fs, const char ***names_r)
 	return n;
 }
 
-/* Field text under construction, folded before a token that would pass column 78. */
-struct folder {
-	struct buf *out;
-	size_t col;
-};
-
-static void
-fold_add(struct folder *fo, const char *tok, size_t len, bool space)
+void
+dkim_fold_add(struct dkim_folder *fo, const char *tok, size_t len, bool space)
 {
 	if (fo->col + (space ? 1 : 0) + len > FOLD_COLUMNS && fo->col > 1) {
 		buf_append(fo->out, "\r\n ", 3);
@@ -216,21 +216,21 @@ fold_add(struct folder *fo, const char *tok, size_t len, bool space)
 }
 
 static void
-fold_tag(struct folder *fo, const char *tag)
+fold_tag(struct dkim_folder *fo, const char *tag)
 {
-	fold_add(fo, tag, strlen(tag), true);
+	dkim_fold_add(fo, tag, strlen(tag), true);
 }
 
 /* The field up to and including "b=", folded; what gets signed (with b= empty). */
 static void
-build_unsigned(struct folder *fo, const struct dkim_sign_key *key, time_t now,
-	       const char *const *names, size_t n, const char *bh)
+build_unsigned(struct dkim_folder *fo, const char *head, const struct dkim_sign_key *key,
+	       time_t now, const char *const *names, size_t n, const char *bh)
 {
 	char *t;
 	size_t i;
 
-	buf_appends(fo->out, "DKIM-Signature: v=1;");
-	fo->col = strlen("DKIM-Signature: v=1;");
+	buf_appends(fo->out, head);
+	fo->col = strlen(head);
 	t = xasprintf("a=%s;", dkim_alg_name(key->alg));
 	fold_tag(fo, t);
 	free(t);
@@ -247,7 +247,7 @@ build_unsigned(struct folder *fo, const struct dkim_sign_key *key, time_t now,
 	/* h= folds only at its colons: FWS is allowed around them (RFC 6376 3.5) */
 	for (i = 0; i < n; i++) {
 		t = xasprintf("%s%s%s", i == 0 ? "h=" : "", names[i], i + 1 < n ? ":" : ";");
-		fold_add(fo, t, strlen(t), i == 0);
+		dkim_fold_add(fo, t, strlen(t), i == 0);
 		free(t);
 	}
 	t = xasprintf("bh=%s;", bh);
@@ -299,52 +299,64 @@ sign_data(const struct dkim_sign_key *key, const struct buf *data, struct buf *s
 	return 0;
 }
 
-static int
-sign_one(const struct dkim_sign_key *key, time_t now, const struct dkim_fields *fs,
-	 const char *const *names, size_t n, const char *bh, struct buf *out)
+int
+dkim_sign_complete(const struct dkim_sign_key *key, struct buf *data, struct dkim_folder *fo,
+		   struct buf *out)
 {
-	struct buf field = BUF_INIT, data = BUF_INIT, sig = BUF_INIT, b64 = BUF_INIT;
-	struct folder fo = {&field, 0};
+	struct buf *field = fo->out, sig = BUF_INIT, b64 = BUF_INIT;
 	size_t i;
 	int ret = -1;
 
-	build_unsigned(&fo, key, now, names, n, bh);
-	dkim_headers_select(&data, DKIM_CANON_RELAXED, fs, (char *const *)names, n, SIZE_MAX);
-	buf_append(&field, "\r\n", 2);
-	if (dkim_headers_sig_field(&data, DKIM_CANON_RELAXED, field.data, field.len) < 0)
+	buf_append(field, "\r\n", 2);
+	if (dkim_headers_sig_field(data, DKIM_CANON_RELAXED, field->data, field->len) < 0)
 		goto out;
-	buf_truncate(&field, field.len - 2);
-	if (sign_data(key, &data, &sig) < 0)
+	buf_truncate(field, field->len - 2);
+	if (sign_data(key, data, &sig) < 0)
 		goto out;
 	base64_encode(&b64, sig.data, sig.len);
 	/* the b= value folds anywhere: its FWS is removed before decoding */
 	for (i = 0; i < b64.len;) {
-		size_t room = fo.col < FOLD_COLUMNS ? FOLD_COLUMNS - fo.col : 0, take;
+		size_t room = fo->col < FOLD_COLUMNS ? FOLD_COLUMNS - fo->col : 0, take;
 
 		if (room == 0) {
-			buf_append(&field, "\r\n ", 3);
-			fo.col = 1;
+			buf_append(field, "\r\n ", 3);
+			fo->col = 1;
 			continue;
 		}
 		take = b64.len - i < room ? b64.len - i : room;
-		buf_append(&field, b64.data + i, take);
-		fo.col += take;
+		buf_append(field, b64.data + i, take);
+		fo->col += take;
 		i += take;
 	}
-	buf_append(&field, "\r\n", 2);
-	buf_append(out, field.data, field.len);
+	buf_append(field, "\r\n", 2);
+	buf_append(out, field->data, field->len);
 	ret = 0;
 out:
-	buf_free(&field);
-	buf_free(&data);
 	buf_free(&sig);
 	buf_free(&b64);
 	return ret;
 }
 
-int
-dkim_sign_finish(struct dkim_sign *s, const struct dkim_sign_key *keys, size_t n_keys,
-		 const char *hdr, size_t hdr_len, struct buf *out, const char **error_r)
+static int
+sign_one(const char *head, const struct dkim_sign_key *key, time_t now,
+	 const struct dkim_fields *fs, const char *const *names, size_t n, const char *bh,
+	 struct buf *out)
+{
+	struct buf field = BUF_INIT, data = BUF_INIT;
+	struct dkim_folder fo = {&field, 0};
+	int ret;
+
+	build_unsigned(&fo, head, key, now, names, n, bh);
+	dkim_headers_select(&data, DKIM_CANON_RELAXED, fs, (char *const *)names, n, SIZE_MAX);
+	ret = dkim_sign_complete(key, &data, &fo, out);
+	buf_free(&field);
+	buf_free(&data);
+	return ret;
+}
+
+static int
+finish(struct dkim_sign *s, const struct dkim_sign_key *keys, size_t n_keys, const char *head,
+       bool with_dkim, const char *hdr, size_t hdr_len, struct buf *out, const char **error_r)
 {
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	unsigned dlen;
@@ -362,9 +374,9 @@ dkim_sign_finish(struct dkim_sign *s, const struct dkim_sign_key *keys, size_t n
 		ret = -1;
 		goto out;
 	}
-	n = header_list(&fs, &names);
+	n = header_list(&fs, with_dkim, &names);
 	for (i = 0; i < n_keys && ret == 0; i++) {
-		if (sign_one(&keys[i], s->now, &fs, names, n, buf_cstr(&bh), out) < 0) {
+		if (sign_one(head, &keys[i], s->now, &fs, names, n, buf_cstr(&bh), out) < 0) {
 			*error_r = "signing failed";
 			ret = -1;
 		}
@@ -374,4 +386,21 @@ out:
 	dkim_fields_free(&fs);
 	buf_free(&bh);
 	return ret;
+}
+
+int
+dkim_sign_finish(struct dkim_sign *s, const struct dkim_sign_key *keys, size_t n_keys,
+		 const char *hdr, size_t hdr_len, struct buf *out, const char **error_r)
+{
+	return finish(s, keys, n_keys, "DKIM-Signature: v=1;", false, hdr, hdr_len, out, error_r);
+}
+
+int
+dkim_sign_finish_ams(struct dkim_sign *s, const struct dkim_sign_key *key, unsigned instance,
+		     const char *hdr, size_t hdr_len, struct buf *out, const char **error_r)
+{
+	char head[48];
+
+	snprintf(head, sizeof(head), "ARC-Message-Signature: i=%u;", instance);
+	return finish(s, key, 1, head, true, hdr, hdr_len, out, error_r);
 }

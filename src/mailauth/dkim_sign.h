@@ -9,6 +9,7 @@
  */
 #ifndef MAILAUTH_DKIM_SIGN_H
 #define MAILAUTH_DKIM_SIGN_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -42,5 +43,26 @@ void dkim_sign_body(struct dkim_sign *s, const char *data, size_t len);
  * 5.4: From MUST be signed) or a key cannot sign. */
 int dkim_sign_finish(struct dkim_sign *s, const struct dkim_sign_key *keys, size_t n_keys,
 		     const char *hdr, size_t hdr_len, struct buf *out, const char **error_r);
+
+/* Shared with ARC (arc_seal.c), whose signatures are DKIM's with other names. */
+/* One ARC-Message-Signature (RFC 8617 4.1.2) instead of DKIM-Signatures: "i=instance" first
+ * and no v=, the same h= plus every DKIM-Signature field present, signed with key. Call it
+ * instead of dkim_sign_finish (either ends the body). */
+int dkim_sign_finish_ams(struct dkim_sign *s, const struct dkim_sign_key *key, unsigned instance,
+			 const char *hdr, size_t hdr_len, struct buf *out, const char **error_r);
+
+/* A field under construction (text in *out, col its current column), folded before a token
+ * that would pass column 78; space: a SP goes before tok unless the line is folded. */
+struct dkim_folder {
+	struct buf *out;
+	size_t col;
+};
+void dkim_fold_add(struct dkim_folder *fo, const char *tok, size_t len, bool space);
+/* Ends a signature field built in fo up to its empty "b=" tag, which must be its last tag:
+ * appends that field, relaxed and without its final CRLF (RFC 6376 3.7), to data (the
+ * canonical header fields it covers), signs data with key (SHA-256), and appends the whole
+ * field with b= filled in (folded) and a CRLF to out. 0 ok, -1 if signing failed. */
+int dkim_sign_complete(const struct dkim_sign_key *key, struct buf *data, struct dkim_folder *fo,
+		       struct buf *out);
 
 #endif

@@ -288,12 +288,48 @@ dkim_verify_body(struct dkim_verify *v, const char *data, size_t len)
 		dkim_body_hash_update(&v->bodies[i].h, data, len);
 }
 
+enum dkim_status
+dkim_verify_key_usable(const struct dkim_verify_policy *pol, const struct dkim_key *key,
+		       enum dkim_alg alg, const char *identity, const char *domain, char *reason,
+		       size_t size)
+{
+	const char *at;
+
+	if (key->revoked) {
+		snprintf(reason, size, "key revoked");
+		return DKIM_STATUS_PERMERROR;
+	}
+	if ((key->type == DKIM_KEY_ED25519) != (alg == DKIM_ALG_ED25519_SHA256)) {
+		snprintf(reason, size, "key type k= does not match a=");
+		return DKIM_STATUS_PERMERROR;
+	}
+	if (alg == DKIM_ALG_RSA_SHA1 ? !key->allow_sha1 : !key->allow_sha256) {
+		snprintf(reason, size, "key h= does not allow the hash of a=");
+		return DKIM_STATUS_PERMERROR;
+	}
+	at = identity != NULL ? strrchr(identity, '@') : NULL;
+	if (identity != NULL && key->strict && (at == NULL || str_casecmp(at + 1, domain) != 0)) {
+		snprintf(reason, size, "key t=s: i= domain is not d=");
+		return DKIM_STATUS_PERMERROR;
+	}
+	if (key->type == DKIM_KEY_RSA && key->bits < pol->rsa_min_bits) {
+		snprintf(reason, size, "RSA key too short (%u bits)", key->bits);
+		return pol->rsa_short_status;
+	}
+	if (key->type == DKIM_KEY_RSA && key->bits > pol->rsa_max_bits) {
+		snprintf(reason, size, "RSA key too long (%u bits)", key->bits);
+		return DKIM_STATUS_PERMERROR;
+	}
+	return DKIM_STATUS_PASS;
+}
+
 /* RFC 6376 6.1.2 steps 6-9: the key record against the signature. */
 static bool
 check_key(struct dkim_verify *v, size_t i, const struct key_req *k)
 {
 	const struct dkim_sig *sig = &v->sigs[i].sig;
-	const char *at;
+	char reason[sizeof(v->results[i].reason)];
+	enum dkim_status st;
 
 	if (k->rc == DKIM_DNS_TEMPFAIL) {
 		decide(v, i, DKIM_STATUS_TEMPERROR, "key unavailable (DNS)");
@@ -308,58 +344,37 @@ check_key(struct dkim_verify *v, size_t i, const struct key_req *k)
 		return false;
 	}
 	v->results[i].testing = k->key.testing;
-	if (k->key.revoked) {
-		decide(v, i, DKIM_STATUS_PERMERROR, "key revoked");
-		return false;
-	}
-	if ((k->key.type == DKIM_KEY_ED25519) != (sig->alg == DKIM_ALG_ED25519_SHA256)) {
-		decide(v, i, DKIM_STATUS_PERMERROR, "key type k= does not match a=");
-		return false;
-	}
-	if (sig->alg == DKIM_ALG_RSA_SHA1 ? !k->key.allow_sha1 : !k->key.allow_sha256) {
-		decide(v, i, DKIM_STATUS_PERMERROR, "key h= does not allow the hash of a=");
-		return false;
-	}
-	at = strrchr(sig->identity, '@');
-	if (k->key.strict && (at == NULL || str_casecmp(at + 1, sig->domain) != 0)) {
-		decide(v, i, DKIM_STATUS_PERMERROR, "key t=s: i= domain is not d=");
-		return false;
-	}
-	v->results[i].key_bits = k->key.bits;
-	if (k->key.type == DKIM_KEY_RSA && k->key.bits < v->policy.rsa_min_bits) {
-		decide(v, i, v->policy.rsa_short_status, "RSA key too short (%u bits)",
-		       k->key.bits);
-		return false;
-	}
-	if (k->key.type == DKIM_KEY_RSA && k->key.bits > v->policy.rsa_max_bits) {
-		decide(v, i, DKIM_STATUS_PERMERROR, "RSA key too long (%u bits)", k->key.bits);
+	if (!k->key.revoked)
+		v->results[i].key_bits = k->key.bits;
+	st = dkim_verify_key_usable(&v->policy, &k->key, sig->alg, sig->identity, sig->domain,
+				    reason, sizeof(reason));
+	if (st != DKIM_STATUS_PASS) {
+		decide(v, i, st, "%s", reason);
 		return false;
 	}
 	return true;
 }
 
-/* RSA: PKCS#1 v1.5 over the digest (RFC 6376 3.3.1); Ed25519: PureEdDSA over the
- * SHA-256 digest itself (RFC 8463 3). */
-static bool
-sig_ok(const struct vsig *vs, EVP_PKEY *pkey)
+bool
+dkim_verify_signature(EVP_PKEY *pkey, enum dkim_alg alg, const struct buf *b,
+		      const unsigned char *digest, unsigned digest_len)
 {
-	const struct dkim_sig *sig = &vs->sig;
-	const unsigned char *b = (const unsigned char *)sig->b.data;
+	const unsigned char *sig = (const unsigned char *)b->data;
 	bool ok = false;
 
-	if (sig->alg == DKIM_ALG_ED25519_SHA256) {
+	if (alg == DKIM_ALG_ED25519_SHA256) {
 		EVP_MD_CTX *md = EVP_MD_CTX_new();
 
 		ok = EVP_DigestVerifyInit(md, NULL, NULL, NULL, pkey) == 1 &&
-		     EVP_DigestVerify(md, b, sig->b.len, vs->hdr_digest, vs->hdr_digest_len) == 1;
+		     EVP_DigestVerify(md, sig, b->len, digest, digest_len) == 1;
 		EVP_MD_CTX_free(md);
 	} else {
 		EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(pkey, NULL);
 
 		ok = ctx != NULL && EVP_PKEY_verify_init(ctx) == 1 &&
 		     EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1 &&
-		     EVP_PKEY_CTX_set_signature_md(ctx, alg_md(sig->alg)) == 1 &&
-		     EVP_PKEY_verify(ctx, b, sig->b.len, vs->hdr_digest, vs->hdr_digest_len) == 1;
+		     EVP_PKEY_CTX_set_signature_md(ctx, alg_md(alg)) == 1 &&
+		     EVP_PKEY_verify(ctx, sig, b->len, digest, digest_len) == 1;
 		EVP_PKEY_CTX_free(ctx);
 	}
 	return ok;
@@ -388,7 +403,8 @@ finish_sig(struct dkim_verify *v, size_t i)
 		decide(v, i, DKIM_STATUS_FAIL, "body hash did not verify");
 		return;
 	}
-	if (!sig_ok(vs, k->key.pkey)) {
+	if (!dkim_verify_signature(k->key.pkey, vs->sig.alg, &vs->sig.b, vs->hdr_digest,
+				   vs->hdr_digest_len)) {
 		decide(v, i, DKIM_STATUS_FAIL, "signature did not verify");
 		return;
 	}

@@ -19,6 +19,9 @@
 #include <stddef.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+
+#include "mailauth/dkim_key.h"
 #include "mailauth/dkim_sig.h"
 
 struct dkim_verify_policy {
@@ -81,5 +84,18 @@ void dkim_verify_body(struct dkim_verify *v, const char *data, size_t len);
 /* Ends the body and decides every signature. A key never answered is a temperror. */
 void dkim_verify_finish(struct dkim_verify *v);
 const struct dkim_result *dkim_verify_results(const struct dkim_verify *v, size_t *n_r);
+
+/* Shared with ARC (arc_verify.c), whose signatures are DKIM's with other names. */
+/* RFC 6376 6.1.2 steps 6-9: can key check a signature of alg? PASS if so, else the result
+ * with reason (revoked, k= and a= differ, h= of the key, t=s when identity is not NULL,
+ * RSA size outside the policy). */
+enum dkim_status dkim_verify_key_usable(const struct dkim_verify_policy *pol,
+					const struct dkim_key *key, enum dkim_alg alg,
+					const char *identity, const char *domain, char *reason,
+					size_t size);
+/* RSA: PKCS#1 v1.5 over the digest (RFC 6376 3.3.1); Ed25519: PureEdDSA over the SHA-256
+ * digest itself (RFC 8463 3). true if b is a good signature of digest by pkey. */
+bool dkim_verify_signature(EVP_PKEY *pkey, enum dkim_alg alg, const struct buf *b,
+			   const unsigned char *digest, unsigned digest_len);
 
 #endif
