@@ -61,16 +61,11 @@ def password_of(out):
     return m.group(1)
 
 
-def use_test_ports(server, extra=None):
-    """Rewrites the listeners of the config quickstart wrote to free 127.0.0.1 ports (and
-    sets the keys of extra), keeping every comment; updates server.settings so that the
-    fixture's start() waits for them."""
+def set_keys(server, values):
+    """Sets keys in the config quickstart wrote (replacing the line, or its commented
+    example, or appending), keeping every comment."""
     with open(server.config_path) as f:
         text = f.read()
-    ports = {k: free_port() for k in LISTENERS}
-    values = {k: "127.0.0.1:%d" % p for k, p in ports.items()}
-    values["run_as_user"] = ""  # a test running as root stays root
-    values.update(extra or {})
     for key, value in values.items():
         line = "%s = %s" % (key, value)
         text, n = re.subn(r"^#?%s = .*$" % key, line, text, count=1, flags=re.M)
@@ -78,6 +73,17 @@ def use_test_ports(server, extra=None):
             text += line + "\n"
     with open(server.config_path, "w") as f:
         f.write(text)
+
+
+def use_test_ports(server, extra=None):
+    """Rewrites the listeners of the config quickstart wrote to free 127.0.0.1 ports (and
+    sets the keys of extra), keeping every comment; updates server.settings so that the
+    fixture's start() waits for them."""
+    ports = {k: free_port() for k in LISTENERS}
+    values = {k: "127.0.0.1:%d" % p for k, p in ports.items()}
+    values["run_as_user"] = ""  # a test running as root stays root
+    values.update(extra or {})
+    set_keys(server, values)
     server.settings = dict(values)
     server.smtp_port = ports["smtp_listen"]
     server.submission_port = ports["submission_listen"]
@@ -99,7 +105,10 @@ def dnsmasq_args(records, skip=()):
         elif rtype == "MX":
             args.append("--mx-host=%s,%s,%s" % (name, data[1], data[0]))
         elif rtype == "TXT":
-            args.append("--txt-record=%s,%s" % (name, ",".join('"%s"' % s for s in data)))
+            # each argument after the name is one string (no quotes: dnsmasq keeps them);
+            # none of ours holds a comma
+            assert not any("," in s for s in data), data
+            args.append("--txt-record=%s,%s" % (name, ",".join(data)))
         elif rtype == "SRV":
             prio, weight, port, target = data
             args.append("--srv-host=%s,%s,%s,%s,%s" % (name, target, port, prio, weight))
