@@ -98,8 +98,7 @@ dc_answer_free(struct dc_answer *a)
 
 enum dc_verdict { DC_OK, DC_MISSING, DC_WRONG, DC_NOTE };
 
-static void
-dc_say(struct dnscheck *dc, enum dc_verdict v, const char *fmt, ...)
+static void dc_say(struct dnscheck *dc, enum dc_verdict v, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static void
@@ -167,8 +166,9 @@ dc_check_ptr(struct dnscheck *dc, const char *addr)
 	if (dc_tempfail(dc, &a, "PTR", addr)) {
 		/* said */
 	} else if (a.n == 0) {
-		dc_say(dc, DC_MISSING, "PTR %s: no reverse DNS; ask the address's provider for "
-				       "%s. IN PTR %s.",
+		dc_say(dc, DC_MISSING,
+		       "PTR %s: no reverse DNS; ask the address's provider for "
+		       "%s. IN PTR %s.",
 		       addr, rev, dc->host);
 	} else {
 		bool named = false;
@@ -178,10 +178,11 @@ dc_check_ptr(struct dnscheck *dc, const char *addr)
 			dc_say(dc, DC_OK, "PTR %s: %s (forward-confirmed)", addr, dc->host);
 		} else {
 			memset(&fwd, 0, sizeof(fwd));
-			dc_lookup(dc, ss.ss_family == AF_INET ? DNS_TYPE_A : DNS_TYPE_AAAA, a.rrs[0],
-				  &fwd);
+			dc_lookup(dc, ss.ss_family == AF_INET ? DNS_TYPE_A : DNS_TYPE_AAAA,
+				  a.rrs[0], &fwd);
 			dc_say(dc, DC_WRONG, "PTR %s: names %s, not %s%s", addr, a.rrs[0], dc->host,
-			       dc_has_addr(&fwd, addr) ? "" : " (which does not resolve back to it)");
+			       dc_has_addr(&fwd, addr) ? ""
+						       : " (which does not resolve back to it)");
 			dc_answer_free(&fwd);
 		}
 	}
@@ -235,8 +236,8 @@ dc_check_mx(struct dnscheck *dc, const char *domain)
 			buf_printf(&list, "%s%s", i > 0 ? ", " : "", a.rrs[i]);
 		}
 		if (a.n == 0)
-			dc_say(dc, DC_MISSING, "MX %s: none; publish %s. IN MX 10 %s.", domain, domain,
-			       dc->host);
+			dc_say(dc, DC_MISSING, "MX %s: none; publish %s. IN MX 10 %s.", domain,
+			       domain, dc->host);
 		else if (!ours)
 			dc_say(dc, DC_WRONG, "MX %s: points to %s, not %s", domain, buf_cstr(&list),
 			       dc->host);
@@ -273,7 +274,8 @@ dc_check_spf(struct dnscheck *dc, const char *domain, bool required)
 	if (dc->n_addrs == 0)
 		dc_say(dc, DC_NOTE, "SPF %s: not checked: the host has no address", domain);
 	for (size_t i = 0; i < dc->n_addrs; i++) {
-		struct spf_check_params p = {dc->addrs[i], from, dc->host, dc->host, time(NULL), NULL};
+		struct spf_check_params p = {dc->addrs[i], from,       dc->host,
+					     dc->host,     time(NULL), NULL};
 		struct dc_spf r = {SPF_RESULT_NONE, false};
 
 		if (spf_check_start(&dc->spf, &p, dc_spf_cb, &r) != NULL)
@@ -286,8 +288,9 @@ dc_check_spf(struct dnscheck *dc, const char *domain, bool required)
 			       "SPF %s: no record; publish %s. IN TXT \"v=spf1 %s -all\"", domain,
 			       domain, required ? "mx" : "a");
 		else
-			dc_say(dc, DC_WRONG, "SPF %s: %s for %s: the record does not cover this host",
-			       domain, spf_result_name(r.result), dc->addrs[i]);
+			dc_say(dc, DC_WRONG,
+			       "SPF %s: %s for %s: the record does not cover this host", domain,
+			       spf_result_name(r.result), dc->addrs[i]);
 	}
 	free(from);
 }
@@ -324,7 +327,8 @@ dc_check_dkim_key(struct dnscheck *dc, const char *domain, const char *dir, cons
 			dc_say(dc, DC_MISSING, "DKIM %s: no record (`yubin dkim list` prints it)",
 			       name);
 		else if (!same)
-			dc_say(dc, DC_WRONG, "DKIM %s: the record is not the key in %s", name, path);
+			dc_say(dc, DC_WRONG, "DKIM %s: the record is not the key in %s", name,
+			       path);
 		else
 			dc_say(dc, DC_OK, "DKIM %s: matches %s", name, path);
 	}
@@ -385,8 +389,9 @@ dc_check_dmarc(struct dnscheck *dc, const char *domain)
 	if (dc_tempfail(dc, &a, "DMARC", name))
 		; /* said */
 	else if (records == 0)
-		dc_say(dc, DC_MISSING, "DMARC %s: no record; publish %s. IN TXT \"v=DMARC1; "
-				       "p=none; rua=mailto:postmaster@%s\"",
+		dc_say(dc, DC_MISSING,
+		       "DMARC %s: no record; publish %s. IN TXT \"v=DMARC1; "
+		       "p=none; rua=mailto:postmaster@%s\"",
 		       name, name, domain);
 	else if (records > 1)
 		dc_say(dc, DC_WRONG, "DMARC %s: %zu records: receivers ignore them all", name,
@@ -497,8 +502,9 @@ dc_check_resolves(struct dnscheck *dc, const char *label, const char *domain)
 	if (r.status == DNS_OK)
 		dc_say(dc, DC_OK, "name %s: resolves", name);
 	else
-		dc_say(dc, DC_NOTE, "name %s: does not resolve (optional: publish %s. IN CNAME %s.)",
-		       name, name, dc->host);
+		dc_say(dc, DC_NOTE,
+		       "name %s: does not resolve (optional: publish %s. IN CNAME %s.)", name, name,
+		       dc->host);
 	free(name);
 }
 

@@ -28,11 +28,15 @@
 #include "util/buf.h"
 #include "util/xmalloc.h"
 
+/* Input read and dropped after the reply before the client is cut off. */
+#define CONTROL_DISCARD_MAX (64 * 1024)
+
 struct control_client {
 	TAILQ_ENTRY(control_client) entry;
 	struct control *c;
 	struct bufferevent *bev;
 	bool replied;
+	size_t discarded; /* input after the request, read and dropped (see control_on_write) */
 };
 
 struct control {
@@ -186,8 +190,13 @@ control_on_read(struct bufferevent *bev, void *arg)
 	char *line;
 	int code;
 
-	if (cl->replied)
+	if (cl->replied) {
+		cl->discarded += evbuffer_get_length(in);
+		evbuffer_drain(in, evbuffer_get_length(in));
+		if (cl->discarded > CONTROL_DISCARD_MAX)
+			control_client_free(cl);
 		return;
+	}
 	line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
 	if (line == NULL && evbuffer_get_length(in) < CONTROL_LINE_MAX)
 		return; /* need more */
@@ -202,21 +211,21 @@ control_on_read(struct bufferevent *bev, void *arg)
 	free(line);
 	control_format(&out, code, &body, last);
 	cl->replied = true;
-	bufferevent_disable(bev, EV_READ);
 	bufferevent_write(bev, out.data, out.len);
 	buf_free(&out);
 	buf_free(&body);
 }
 
-/* the reply is out (the write callback runs when the output buffer has drained) */
+/* The reply is out (the write callback runs when the output buffer has drained): say
+ * EOF, and read what the client still sends until it closes, so that the reply reaches it
+ * (closing with unread input would reset the connection and could drop the reply). */
 static void
 control_on_write(struct bufferevent *bev, void *arg)
 {
 	struct control_client *cl = arg;
 
-	(void)bev;
 	if (cl->replied)
-		control_client_free(cl);
+		shutdown(bufferevent_getfd(bev), SHUT_WR);
 }
 
 static void
@@ -251,6 +260,8 @@ control_on_accept(evutil_socket_t fd, short what, void *arg)
 	TAILQ_INSERT_TAIL(&c->clients, cl, entry);
 	bufferevent_setcb(cl->bev, control_on_read, control_on_write, control_on_event, cl);
 	bufferevent_set_timeouts(cl->bev, &tv, &tv);
+	/* bounded input: no more than one request line is ever buffered */
+	bufferevent_setwatermark(cl->bev, EV_READ, 0, CONTROL_LINE_MAX);
 	bufferevent_enable(cl->bev, EV_READ);
 }
 
