@@ -5,7 +5,7 @@ import os
 import re
 import subprocess
 
-from conftest import YUBIN_BIN, free_port
+from conftest import SANITIZER_MARKS, YUBIN_BIN, free_port
 
 DOMAIN = "example.test"
 HOST = "mail.example.test"
@@ -21,6 +21,8 @@ def run_quickstart(server, *extra):
     p = subprocess.run([YUBIN_BIN, "quickstart", ADDRESS, "--config", server.config_path,
                         "--data-dir", server.data_dir] + list(extra),
                        capture_output=True, timeout=120)
+    for mark in SANITIZER_MARKS:
+        assert mark.encode() not in p.stderr, p.stderr.decode()
     return p, p.stdout.decode()
 
 

@@ -10,15 +10,18 @@ import smtplib
 import stat
 import subprocess
 
-from conftest import YUBIN_BIN, tls_client_context
+from conftest import SANITIZER_MARKS, YUBIN_BIN, tls_client_context
 from helpers import wait_until
 from quickstart_helpers import (ADDRESS, DOMAIN, HOST, parse_zone, password_of,
                                 run_quickstart, use_test_ports)
 
 
 def quickstart(*args):
-    return subprocess.run([YUBIN_BIN, "quickstart"] + list(args), capture_output=True,
-                          timeout=60)
+    p = subprocess.run([YUBIN_BIN, "quickstart"] + list(args), capture_output=True,
+                       timeout=60)
+    for mark in SANITIZER_MARKS:
+        assert mark.encode() not in p.stderr, p.stderr.decode()
+    return p
 
 
 def test_quickstart_then_check_serve_send_and_read(yubin_factory):
