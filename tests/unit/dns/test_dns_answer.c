@@ -232,10 +232,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_txt),
-		cmocka_unit_test(test_mx_ptr_addr),
-		cmocka_unit_test(test_srv),
-		cmocka_unit_test(test_negative_ttl),
+		cmocka_unit_test(test_txt),          cmocka_unit_test(test_mx_ptr_addr),
+		cmocka_unit_test(test_srv),          cmocka_unit_test(test_negative_ttl),
 		cmocka_unit_test(test_reverse_name),
 	};
 
