@@ -115,7 +115,17 @@ qs_config_text(const struct quickstart *q)
 static int
 qs_write_config(const char *path, const char *text)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	int fd;
+
+	/* /etc/yubin may not exist yet on a fresh machine */
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		if (file_mkdir_p(dir, 0755) < 0)
+			fprintf(stderr, "yubin: mkdir(%s) failed: %s\n", dir, strerror(errno));
+	}
+	free(dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 
 	if (fd < 0) {
 		fprintf(stderr, "yubin: %s: %s\n", path,

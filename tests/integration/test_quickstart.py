@@ -118,6 +118,12 @@ def test_quickstart_refuses_to_overwrite(yubin_factory):
     assert b"exists already" in p2.stderr
     assert open(server.config_path).read() == before
     assert b"password" not in p2.stdout
+    # the config's directory is made when missing
+    p4 = quickstart("carol@example.org", "--config",
+                    os.path.join(server.workdir, "etc", "yubin", "yubin.conf"), "--data-dir",
+                    os.path.join(server.workdir, "data2"))
+    assert p4.returncode == 0, p4.stderr.decode()
+    assert os.path.exists(os.path.join(server.workdir, "etc", "yubin", "yubin.conf"))
     # a new config over a data directory that holds a server's data is refused too
     p3 = quickstart("bob@example.test", "--config", server.config_path + ".new",
                     "--data-dir", server.data_dir)
