@@ -350,6 +350,15 @@ qs_parse(struct quickstart *q, int argc, char **argv)
 		fprintf(stderr, "yubin: --data-dir wants an absolute path without blanks or #\n");
 		return EX_DATAERR;
 	}
+	/* as `dkim keygen`: one DNS label once "-ed"/"-rsa" is appended, and a safe file name */
+	if (q->selector[0] != '\0' &&
+	    (q->selector[0] == '-' || strlen(q->selector) > 59 ||
+	     strspn(q->selector,
+		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") !=
+		     strlen(q->selector))) {
+		fprintf(stderr, "yubin: %s: not a selector (letters, digits, '-')\n", q->selector);
+		return EX_DATAERR;
+	}
 	if (q->selector[0] == '\0') {
 		time_t now = time(NULL);
 		struct tm tm;

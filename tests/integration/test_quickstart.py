@@ -135,7 +135,8 @@ def test_quickstart_bad_arguments(yubin_factory):
     os.unlink(server.config_path)
     for args in (["not-an-address"], ["a@nodot"], [ADDRESS, "--ip", "::1"],
                  [ADDRESS, "--ip6", "10.0.0.1"], [ADDRESS, "--hostname", "bad host"],
-                 [ADDRESS, "--data-dir", "relative"], [ADDRESS, "--bogus"]):
+                 [ADDRESS, "--data-dir", "relative"], [ADDRESS, "--bogus"],
+                 [ADDRESS, "--selector", "../x"], [ADDRESS, "--selector", "a.b"]):
         p = quickstart("--config", server.config_path, "--data-dir", server.data_dir, *args)
         assert p.returncode != 0, args
         assert not os.path.exists(server.config_path), args
