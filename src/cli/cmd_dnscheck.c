@@ -42,6 +42,7 @@ struct dnscheck {
 	struct dns *dns;
 	struct spf_resolver spf;
 	const char *host;
+	unsigned lookups, tempfails; /* to stop early when the resolvers do not answer */
 	char *addrs[DC_MAX_ADDRS];
 	size_t n_addrs;
 	unsigned problems;
@@ -82,6 +83,9 @@ dc_lookup(struct dnscheck *dc, unsigned type, const char *name, struct dc_answer
 	memset(a, 0, sizeof(*a));
 	dns_lookup_rr(dc->dns, type, name, dc_answer_cb, a);
 	dc_wait(dc, a);
+	dc->lookups++;
+	if (a->status == DNS_TEMPFAIL)
+		dc->tempfails++;
 }
 
 static void
@@ -211,7 +215,7 @@ dc_check_host(struct dnscheck *dc)
 		}
 		dc_answer_free(&a);
 	}
-	if (dc->n_addrs == 0)
+	if (dc->n_addrs == 0 && dc->tempfails == 0)
 		dc_say(dc, DC_MISSING, "A/AAAA %s: the host has no address: nothing can reach it",
 		       dc->host);
 	for (size_t i = 0; i < dc->n_addrs; i++)
@@ -566,10 +570,16 @@ cmd_dnscheck(struct settings *s, int argc, char **argv)
 	dc.spf = spf_dns_resolver(dc.dns);
 	printf("; %s\n", dc.host);
 	dc_check_host(&dc);
-	dc_check_spf(&dc, dc.host, false);
-	for (char **d = s->mydomains; d != NULL && *d != NULL; d++)
-		dc_check_domain(&dc, *d);
-	printf("\n%u problem%s\n", dc.problems, dc.problems == 1 ? "" : "s");
+	if (dc.tempfails == dc.lookups) {
+		/* every lookup would wait for its timeouts: say so once instead */
+		printf("\nthe DNS resolvers (dns_resolvers) do not answer: nothing checked\n");
+		dc.problems++;
+	} else {
+		dc_check_spf(&dc, dc.host, false);
+		for (char **d = s->mydomains; d != NULL && *d != NULL; d++)
+			dc_check_domain(&dc, *d);
+		printf("\n%u problem%s\n", dc.problems, dc.problems == 1 ? "" : "s");
+	}
 	for (size_t i = 0; i < dc.n_addrs; i++)
 		free(dc.addrs[i]);
 	dns_free(&dc.dns);

@@ -8,6 +8,7 @@ import re
 from quickstart_helpers import (DOMAIN, HOST, dnsmasq_args, parse_zone, run_quickstart,
                                 set_keys)
 from relay_helpers import default_data_template, dns_factory  # noqa: F401 (fixtures)
+from conftest import free_port
 
 IP = "127.0.0.1"
 
@@ -104,3 +105,12 @@ def test_dnscheck_no_records(yubin_factory, dns_factory):  # noqa: F811
                 "DKIM dc-ed._domainkey." + DOMAIN):
         assert verdicts(lines, key) == ["MISSING"], (key, out)
     assert verdicts(lines, "MTA-STS _mta-sts." + DOMAIN) == ["note"], out
+
+
+def test_dnscheck_resolvers_do_not_answer(yubin_factory):
+    server, _ = quickstarted(yubin_factory)
+    rc, out, lines = dnscheck(server, "127.0.0.1:%d" % free_port(udp=True))
+    assert rc != 0
+    assert "do not answer: nothing checked" in out, out
+    assert verdicts(lines, "A " + HOST) == ["WRONG"], out
+    assert "MX " + DOMAIN not in lines
