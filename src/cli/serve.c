@@ -221,8 +221,14 @@ serve_open_services(struct serve *sv, const char **error_r)
 static void
 serve_open_control(struct serve *sv)
 {
-	struct control_deps d = {sv->base, sv->settings, sv->smtp, sv->pop3,
-				 sv->imap, sv->queue,    &sv->tls, time(NULL)};
+	struct control_deps d = {.base = sv->base,
+				 .settings = sv->settings,
+				 .smtp = sv->smtp,
+				 .pop3 = sv->pop3,
+				 .imap = sv->imap,
+				 .queue = sv->queue,
+				 .tls = &sv->tls,
+				 .started = time(NULL)};
 	const char *error;
 
 	sv->control = control_new(&d, &error);
