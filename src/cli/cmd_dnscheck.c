@@ -5,7 +5,10 @@
  * code reads top to bottom. */
 #include "cli/cli.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <event2/event.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -193,6 +196,34 @@ dc_check_ptr(struct dnscheck *dc, const char *addr)
 	dc_answer_free(&a);
 }
 
+/* Whether addr is configured on one of this machine's interfaces. Only a hint: behind NAT
+ * the public address is the router's. */
+static bool
+dc_is_local(const char *addr)
+{
+	struct ifaddrs *ifs, *i;
+	char text[INET6_ADDRSTRLEN];
+	bool found = false;
+
+	if (getifaddrs(&ifs) < 0)
+		return false;
+	for (i = ifs; i != NULL && !found; i = i->ifa_next) {
+		const void *bin;
+		if (i->ifa_addr == NULL)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET)
+			bin = &((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr;
+		else if (i->ifa_addr->sa_family == AF_INET6)
+			bin = &((const struct sockaddr_in6 *)(const void *)i->ifa_addr)->sin6_addr;
+		else
+			continue;
+		found = inet_ntop(i->ifa_addr->sa_family, bin, text, sizeof(text)) != NULL &&
+			strcmp(text, addr) == 0;
+	}
+	freeifaddrs(ifs);
+	return found;
+}
+
 static void
 dc_check_host(struct dnscheck *dc)
 {
@@ -209,7 +240,10 @@ dc_check_host(struct dnscheck *dc)
 			dc_say(dc, DC_NOTE, "%s %s: none", what, dc->host);
 		}
 		for (size_t i = 0; i < a.n; i++) {
-			dc_say(dc, DC_OK, "%s %s: %s", what, dc->host, a.rrs[i]);
+			dc_say(dc, DC_OK, "%s %s: %s%s", what, dc->host, a.rrs[i],
+			       dc_is_local(a.rrs[i]) ? " (an address of this machine)"
+						     : " (not an address of this machine: "
+						       "behind NAT, or the record is wrong)");
 			if (dc->n_addrs < DC_MAX_ADDRS)
 				dc->addrs[dc->n_addrs++] = xstrdup(a.rrs[i]);
 		}

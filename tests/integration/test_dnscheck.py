@@ -44,6 +44,7 @@ def test_dnscheck_right_zone(yubin_factory, dns_factory):  # noqa: F811
     assert rc == 0, out
     assert "WRONG" not in out and "MISSING" not in out, out
     assert "\n0 problems" in out
+    assert "A %s: %s (an address of this machine)" % (HOST, IP) in out, out
     for key in ("A " + HOST, "PTR " + IP, "MX " + DOMAIN, "SPF " + DOMAIN, "SPF " + HOST,
                 "DKIM dc-ed._domainkey." + DOMAIN, "DKIM dc-rsa._domainkey." + DOMAIN,
                 "DMARC _dmarc." + DOMAIN, "MTA-STS _mta-sts." + DOMAIN,
