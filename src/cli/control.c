@@ -36,6 +36,7 @@ struct control_client {
 	struct control *c;
 	struct bufferevent *bev;
 	bool replied;
+	bool eof;         /* the client has closed its side */
 	size_t discarded; /* input after the request, read and dropped (see control_on_write) */
 };
 
@@ -179,16 +180,36 @@ control_client_free(struct control_client *cl)
 	free(cl);
 }
 
+/* Answers one request line (len octets, no LF) and starts sending the reply. */
+static void
+control_reply(struct control_client *cl, char *line, size_t len)
+{
+	struct buf body = BUF_INIT, out = BUF_INIT;
+	const char *last;
+	int code;
+
+	if (line == NULL || len >= CONTROL_LINE_MAX) {
+		code = 500;
+		last = "request line too long";
+	} else {
+		if (len > 0 && line[len - 1] == '\r')
+			line[len - 1] = '\0';
+		code = control_handle(cl->c, line, &body, &last);
+	}
+	control_format(&out, code, &body, last);
+	cl->replied = true;
+	bufferevent_write(cl->bev, out.data, out.len);
+	buf_free(&out);
+	buf_free(&body);
+}
+
 static void
 control_on_read(struct bufferevent *bev, void *arg)
 {
 	struct control_client *cl = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	struct buf body = BUF_INIT, out = BUF_INIT;
-	const char *last;
 	size_t len;
 	char *line;
-	int code;
 
 	if (cl->replied) {
 		cl->discarded += evbuffer_get_length(in);
@@ -200,20 +221,8 @@ control_on_read(struct bufferevent *bev, void *arg)
 	line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
 	if (line == NULL && evbuffer_get_length(in) < CONTROL_LINE_MAX)
 		return; /* need more */
-	if (line == NULL || len >= CONTROL_LINE_MAX) {
-		code = 500;
-		last = "request line too long";
-	} else {
-		if (len > 0 && line[len - 1] == '\r')
-			line[len - 1] = '\0';
-		code = control_handle(cl->c, line, &body, &last);
-	}
+	control_reply(cl, line, len);
 	free(line);
-	control_format(&out, code, &body, last);
-	cl->replied = true;
-	bufferevent_write(bev, out.data, out.len);
-	buf_free(&out);
-	buf_free(&body);
 }
 
 /* The reply is out (the write callback runs when the output buffer has drained): say
@@ -224,16 +233,35 @@ control_on_write(struct bufferevent *bev, void *arg)
 {
 	struct control_client *cl = arg;
 
-	if (cl->replied)
+	if (cl->replied && cl->eof)
+		control_client_free(cl);
+	else if (cl->replied)
 		shutdown(bufferevent_getfd(bev), SHUT_WR);
 }
 
 static void
 control_on_event(struct bufferevent *bev, short what, void *arg)
 {
-	(void)bev;
-	(void)what; /* EOF, error or timeout: the client is gone or too slow */
-	control_client_free(arg);
+	struct control_client *cl = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	/* the client closed its side after the request (`printf status | nc -UN`): a last
+	 * line without LF is still the request, and the reply still goes out */
+	if ((what & BEV_EVENT_EOF) && !(what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))) {
+		cl->eof = true;
+		bufferevent_disable(bev, EV_READ);
+		if (!cl->replied && evbuffer_get_length(in) > 0) {
+			size_t len = evbuffer_get_length(in);
+			char *line = xmalloc(len + 1);
+			evbuffer_remove(in, line, len);
+			line[len] = '\0';
+			control_reply(cl, line, strlen(line) == len ? len : CONTROL_LINE_MAX);
+			free(line);
+		}
+		if (cl->replied && evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+			return; /* control_on_write frees it once the reply is out */
+	}
+	control_client_free(cl); /* gone, broken or too slow */
 }
 
 static void
@@ -272,7 +300,6 @@ control_new(const struct control_deps *deps, const char **error_r)
 	struct control *c = xcalloc(1, sizeof(*c));
 	struct sockaddr_un sun;
 	int dirfd = -1;
-	mode_t old;
 
 	c->deps = *deps;
 	c->fd = -1;
@@ -286,13 +313,18 @@ control_new(const struct control_deps *deps, const char **error_r)
 	/* a socket left by a server that was killed; a live server on this data_directory
 	 * was already refused (the store's journal lock) */
 	unlink(c->path);
-	old = umask(0177); /* the socket file is made 0600 at once: no window */
+	/* No umask() around bind: it is process-wide, and the store's threads create files.
+	 * The socket is made with the server's umask (connecting needs write permission, which
+	 * the usual 022 or 027 gives the owner only) and made 0600 before listen(). */
 	if (bind(c->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		umask(old);
 		snprintf(error, sizeof(error), "bind(%s) failed: %s", c->path, strerror(errno));
 		goto fail;
 	}
-	umask(old);
+	if (chmod(sun.sun_path, 0600) < 0) {
+		snprintf(error, sizeof(error), "chmod(%s) failed: %s", c->path, strerror(errno));
+		unlink(c->path);
+		goto fail;
+	}
 	if (listen(c->fd, 16) < 0) {
 		snprintf(error, sizeof(error), "listen(%s) failed: %s", c->path, strerror(errno));
 		goto fail;

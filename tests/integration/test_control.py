@@ -110,6 +110,22 @@ def test_bad_requests(yubin_factory):
     s.close()
     lines = data.decode().splitlines()
     assert all(line.startswith("200-") for line in lines[:-1]) and lines[-1] == "200 ok"
+    # a client that closes its side after the request (`printf status | nc -UN`), with
+    # and without the line end, still gets the whole reply
+    for req in (b"status\n", b"status"):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(10)
+        s.connect(os.path.join(server.data_dir, "control.sock"))
+        s.sendall(req)
+        s.shutdown(socket.SHUT_WR)
+        data = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        assert data.startswith(b"200-uptime") and data.endswith(b"200 ok\n"), (req, data)
     # a client that connects and says nothing does not stop the others
     idle = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     idle.connect(os.path.join(server.data_dir, "control.sock"))
