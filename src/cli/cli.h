@@ -3,6 +3,7 @@
  * its own messages and returns an exit status from <sysexits.h>. */
 #ifndef CLI_CLI_H
 #define CLI_CLI_H
+#include <stddef.h>
 
 struct settings;
 
@@ -19,5 +20,21 @@ int cmd_alias(struct settings *s, int argc, char **argv);
  * data_directory/dkim/DOMAIN/SELECTOR.pem (0600), their TXT records, and whether DNS
  * (dns_resolvers) serves them. */
 int cmd_dkim(struct settings *s, int argc, char **argv);
+/* `dkim keygen`'s work, also done by quickstart: an ed25519 (BASE-ed) and an rsa-2048
+ * (BASE-rsa) key for domain, all or nothing, and their records printed as zone-file lines.
+ * Privileges are already dropped. Returns an exit status. */
+int cmd_dkim_keygen(const struct settings *s, const char *domain, const char *base);
+/* The p= value of a DKIM key record (whitespace removed), malloc'ed; NULL when none. */
+char *cmd_dkim_record_p(const char *rec, size_t len);
+/* `yubin quickstart ADDRESS [--hostname H] [--config PATH] [--data-dir DIR] [--ip A]
+ * [--ip6 A]` (cmd_quickstart.c): runs without a config (it writes one; config is the
+ * -c / $YUBIN_CONFIG / default path, --config overrides). */
+int cmd_quickstart(const char *config, int argc, char **argv);
+/* `yubin dnscheck` (cmd_dnscheck.c): the records quickstart prints, looked up through
+ * dns_resolvers and judged line by line. EX_OK when nothing required is missing or
+ * wrong, 1 otherwise. */
+int cmd_dnscheck(struct settings *s, int argc, char **argv);
+/* `yubin status` (cmd_status.c): the running server's summary over the control socket. */
+int cmd_status(struct settings *s, int argc, char **argv);
 
 #endif

@@ -108,8 +108,8 @@ print_record(const struct dkim_sign_key *key)
 	buf_free(&rec);
 }
 
-static int
-keygen(const struct settings *s, const char *domain_arg, const char *base)
+int
+cmd_dkim_keygen(const struct settings *s, const char *domain_arg, const char *base)
 {
 	static const struct {
 		const char *suffix;
@@ -185,8 +185,8 @@ struct listing {
 };
 
 /* The p= value of a record, whitespace removed (RFC 6376 3.6.1: FWS may appear inside). */
-static char *
-record_p(const char *rec, size_t len)
+char *
+cmd_dkim_record_p(const char *rec, size_t len)
 {
 	struct tag_list tl;
 	const struct tag *t;
@@ -218,7 +218,7 @@ txt_answer(void *ctx, enum dns_status status, const struct dns_rr *rrs, size_t n
 	} else {
 		l->state = "different";
 		for (size_t i = 0; i < n; i++) {
-			char *p = record_p(rrs[i].data, rrs[i].len);
+			char *p = cmd_dkim_record_p(rrs[i].data, rrs[i].len);
 			if (p != NULL && strcmp(p, l->p) == 0)
 				l->state = "published";
 			free(p);
@@ -252,7 +252,7 @@ collect_domain(struct listing *ls, const char *root, const char *domain)
 		} else {
 			buf_init(&rec);
 			dkim_sign_key_record(&l->key, &rec);
-			l->p = record_p(rec.data, rec.len);
+			l->p = cmd_dkim_record_p(rec.data, rec.len);
 			buf_free(&rec);
 			l->state = "unchecked";
 			ls->n++;
@@ -362,6 +362,6 @@ cmd_dkim(struct settings *s, int argc, char **argv)
 		return EX_NOPERM;
 	}
 	if (strcmp(verb, "keygen") == 0)
-		return keygen(s, argv[2], selector);
+		return cmd_dkim_keygen(s, argv[2], selector);
 	return list(s);
 }

@@ -1,6 +1,7 @@
 /* `yubin queue list|flush|delete ID|hold ID|release ID`: the outbound queue's index
  * (data_directory/queue/queue.db) read and changed directly; the running server is told
- * with SIGUSR1 (its pid is in data_directory/yubin.pid) and re-reads the index. */
+ * over its control socket (data_directory/control.sock, control.h), or with SIGUSR1 to
+ * the pid in data_directory/yubin.pid, and re-reads the index. */
 #include "cli/cli_queue.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/control.h"
 #include "cli/privs.h"
 #include "conf/settings.h"
 #include "queue/queue_db.h"
@@ -30,7 +32,7 @@ queue_usage(void)
 
 /* SIGUSR1 to the server, if one runs. true when signalled. */
 static bool
-queue_signal_server(const struct settings *s)
+queue_signal_pid(const struct settings *s)
 {
 	char *path = xasprintf("%s/yubin.pid", s->data_directory);
 	struct buf b = BUF_INIT;
@@ -45,6 +47,23 @@ queue_signal_server(const struct settings *s)
 	buf_free(&b);
 	free(path);
 	return ok;
+}
+
+/* Tells the running server to re-read the index and retry now: over the control socket
+ * (control.h), or with SIGUSR1 to the pid in yubin.pid when no socket answers (a server
+ * of an older version). true when a server was told. */
+static bool
+queue_signal_server(const struct settings *s)
+{
+	struct buf reply = BUF_INIT;
+	const char *error;
+	bool no_server;
+	int code = control_request(s->data_directory, "queue flush", &reply, &no_server, &error);
+
+	buf_free(&reply);
+	if (code >= 0)
+		return code / 100 == 2;
+	return queue_signal_pid(s);
 }
 
 static void

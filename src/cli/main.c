@@ -27,6 +27,11 @@ usage(void)
 		"  queue list | flush | delete ID | hold ID | release ID\n"
 		"  sendmail [-t] [-i] [-f FROM] [RCPT...]\n"
 		"  dkim keygen DOMAIN [--selector S] | list\n"
+		"  quickstart ADDRESS [--hostname HOST] [--config PATH] [--data-dir DIR]\n"
+		"             [--ip IPV4] [--ip6 IPV6]   write a config, an account, DKIM keys;\n"
+		"                                     print the DNS records to publish\n"
+		"  dnscheck                           check the published DNS records\n"
+		"  status                             the running server's summary\n"
 		"The config is FILE, else $YUBIN_CONFIG, else " DEFAULT_CONFIG ".\n");
 }
 
@@ -77,6 +82,9 @@ main(int argc, char **argv)
 		usage();
 		return EX_USAGE;
 	}
+	/* quickstart writes the config: there is none to load yet */
+	if (strcmp(argv[argi], "quickstart") == 0)
+		return cmd_quickstart(config, argc - argi, argv + argi);
 	if (load_settings(&settings, config) < 0)
 		return EX_CONFIG;
 	argc -= argi;
@@ -95,6 +103,10 @@ main(int argc, char **argv)
 		ret = cmd_sendmail(&settings, argc, argv);
 	else if (strcmp(argv[0], "dkim") == 0)
 		ret = cmd_dkim(&settings, argc, argv);
+	else if (strcmp(argv[0], "dnscheck") == 0)
+		ret = cmd_dnscheck(&settings, argc, argv);
+	else if (strcmp(argv[0], "status") == 0)
+		ret = cmd_status(&settings, argc, argv);
 	else {
 		usage();
 		ret = EX_USAGE;

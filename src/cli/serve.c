@@ -14,10 +14,12 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "auth/accounts.h"
 #include "auth/penalty.h"
+#include "cli/control.h"
 #include "cli/privs.h"
 #include "conf/settings.h"
 #include "log/log.h"
@@ -54,6 +56,7 @@ struct serve {
 	struct imap_server_deps imap_deps;
 	struct server *imap;
 	struct event *sig_term, *sig_int, *sig_hup, *sig_usr1;
+	struct control *control; /* data_directory/control.sock (`yubin status`) */
 	char *pid_file;
 	bool stopping;
 	unsigned stop_ticks;
@@ -214,6 +217,25 @@ serve_open_services(struct serve *sv, const char **error_r)
 	return 0;
 }
 
+/* The control socket is a convenience: the server runs without it (with a warning). */
+static void
+serve_open_control(struct serve *sv)
+{
+	struct control_deps d = {.base = sv->base,
+				 .settings = sv->settings,
+				 .smtp = sv->smtp,
+				 .pop3 = sv->pop3,
+				 .imap = sv->imap,
+				 .queue = sv->queue,
+				 .tls = &sv->tls,
+				 .started = time(NULL)};
+	const char *error;
+
+	sv->control = control_new(&d, &error);
+	if (sv->control == NULL)
+		log_warn("serve: no control socket (yubin status): %s", error);
+}
+
 static void
 serve_write_pid(struct serve *sv)
 {
@@ -283,6 +305,7 @@ serve_free(struct serve *sv)
 {
 	/* Asynchronous work still in flight calls back into sessions: let it all finish
 	 * (password checks, spooling, deliveries) before the sessions are freed. */
+	control_free(&sv->control);
 	workers_free(&sv->workers);
 	if (sv->queue != NULL)
 		queue_free(&sv->queue);
@@ -370,6 +393,7 @@ serve(struct settings *settings, int argc, char **argv)
 		return EX_UNAVAILABLE;
 	}
 	serve_write_pid(&sv);
+	serve_open_control(&sv);
 	log_info("serve: yubin ready: myhostname=%s data_directory=%s", settings->myhostname,
 		 settings->data_directory);
 	if (event_base_dispatch(sv.base) < 0) {

@@ -61,10 +61,12 @@ bool dns_mx_is_null(const struct dns_mx *mx, size_t n);
 #define DNS_TYPE_MX 15
 #define DNS_TYPE_TXT 16
 #define DNS_TYPE_AAAA 28
+#define DNS_TYPE_SRV 33
 
 /* One record in text form, NUL-terminated: A and AAAA, the address ("192.0.2.1",
  * "2001:db8::1"); MX, "preference exchange" ("10 mx.example.com", the null MX as "0 ");
- * PTR and CNAME, the name without the trailing dot; TXT, the record's character-strings
+ * PTR and CNAME, the name without the trailing dot; SRV (RFC 2782), "priority weight port
+ * target" ("0 1 993 mail.example.com", target "." as ""); TXT, the record's character-strings
  * joined with nothing between (RFC 7208 3.3), which may hold NUL octets: len counts them. */
 struct dns_rr {
 	char *data;

@@ -91,6 +91,12 @@ dns_rdata_text(const unsigned char *msg, size_t len, unsigned type, const unsign
 			return -1;
 		buf_printf(out, "%u ", dns_u16(rd));
 		return dns_name_at(msg, len, rd + 2, out);
+	case ns_t_srv:
+		/* RFC 2782: priority, weight, port, target */
+		if (rdlen < 7)
+			return -1;
+		buf_printf(out, "%u %u %u ", dns_u16(rd), dns_u16(rd + 2), dns_u16(rd + 4));
+		return dns_name_at(msg, len, rd + 6, out);
 	case ns_t_ptr:
 	case ns_t_cname:
 		return dns_name_at(msg, len, rd, out);

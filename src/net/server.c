@@ -175,6 +175,19 @@ server_shutdown(struct server *srv)
 	}
 }
 
+unsigned
+server_session_count(const struct server *srv)
+{
+	const struct session *s;
+	unsigned n = 0;
+
+	if (srv == NULL)
+		return 0;
+	TAILQ_FOREACH(s, &srv->sessions, entry)
+	n++;
+	return n;
+}
+
 void
 server_orphans_add(struct server *srv, int delta)
 {

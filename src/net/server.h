@@ -52,6 +52,8 @@ bool server_shutting_down(const struct server *srv);
  * step of a session whose client left is still running: serve runs the loop until this
  * is false (bounded) so no acknowledged reply is cut off and nothing is left half done. */
 bool server_busy(const struct server *srv);
+/* The sessions connected now (for `yubin status`); 0 for NULL. */
+unsigned server_session_count(const struct server *srv);
 unsigned server_login_timeout(const struct server *srv);
 unsigned server_max_errors(const struct server *srv);
 const char *server_hostname(const struct server *srv);

@@ -218,6 +218,25 @@ queue_free(struct queue **qp)
 }
 
 void
+queue_stats(const struct queue *q, size_t *messages_r, time_t *oldest_r)
+{
+	const struct queue_msg *msg;
+
+	*messages_r = 0;
+	*oldest_r = 0;
+	if (q == NULL)
+		return;
+	TAILQ_FOREACH(msg, &q->msgs, entry)
+	{
+		if (msg->deleted)
+			continue;
+		(*messages_r)++;
+		if (*oldest_r == 0 || msg->m.arrival < *oldest_r)
+			*oldest_r = msg->m.arrival;
+	}
+}
+
+void
 queue_flush(struct queue *q)
 {
 	struct queue_msg *msg;

@@ -4,6 +4,7 @@
 #ifndef QUEUE_QUEUE_H
 #define QUEUE_QUEUE_H
 #include <stddef.h>
+#include <time.h>
 
 #include <openssl/ssl.h>
 
@@ -30,6 +31,9 @@ void queue_shutdown(struct queue *queue);
 void queue_free(struct queue **queue);
 /* Retry every deferred message now (SIGUSR1 / `yubin queue flush`). */
 void queue_flush(struct queue *queue);
+/* The messages in the queue now and the arrival time of the oldest (0 when empty), for
+ * `yubin status`. */
+void queue_stats(const struct queue *queue, size_t *messages_r, time_t *oldest_r);
 
 /* result 0: the message is durable in the queue (the SMTP server may answer 250);
  * -1: it could not be spooled, error says why (static text), nothing is queued. */

@@ -138,6 +138,42 @@ test_mx_ptr_addr(void **state)
 	buf_free(&b);
 }
 
+/* RFC 2782: "priority weight port target"; the target "." (RFC 6186 3: not offered) as "" */
+static void
+test_srv(void **state)
+{
+	struct buf b = BUF_INIT;
+	struct dns_rr *rrs;
+	size_t n;
+	uint32_t ttl;
+
+	(void)state;
+	header_and_question(&b, 3, 0, DNS_TYPE_SRV);
+	rr_header(&b, DNS_TYPE_SRV, 60, 6 + 7);
+	u16(&b, 10);
+	u16(&b, 1);
+	u16(&b, 993);
+	buf_append(&b, "\4mail\xc0\x0c", 7);
+	rr_header(&b, DNS_TYPE_SRV, 60, 7);
+	u16(&b, 0);
+	u16(&b, 0);
+	u16(&b, 0);
+	buf_appendc(&b, '\0');
+	rr_header(&b, DNS_TYPE_SRV, 60, 5); /* too short */
+	buf_append(&b, "\0\0\0\0\0", 5);
+	assert_int_equal(
+		dns_answer_parse((unsigned char *)b.data, b.len, DNS_TYPE_SRV, &rrs, &n, &ttl), -1);
+	buf_truncate(&b, b.len - 10 - 2 - 5);
+	b.data[7] = 2; /* two answers */
+	assert_int_equal(
+		dns_answer_parse((unsigned char *)b.data, b.len, DNS_TYPE_SRV, &rrs, &n, &ttl), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(rrs[0].data, "10 1 993 mail.example.com");
+	assert_string_equal(rrs[1].data, "0 0 0 ");
+	dns_rrs_free(&rrs, &n);
+	buf_free(&b);
+}
+
 /* RFC 2308 5: a negative answer lives min(SOA TTL, SOA MINIMUM) */
 static void
 test_negative_ttl(void **state)
@@ -196,9 +232,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_txt),
-		cmocka_unit_test(test_mx_ptr_addr),
-		cmocka_unit_test(test_negative_ttl),
+		cmocka_unit_test(test_txt),          cmocka_unit_test(test_mx_ptr_addr),
+		cmocka_unit_test(test_srv),          cmocka_unit_test(test_negative_ttl),
 		cmocka_unit_test(test_reverse_name),
 	};
 
