@@ -77,10 +77,14 @@ class PostfixDovecot:
 class YubinServer:
     name = 'yubin'
 
-    def __init__(self, root, users, binary, domain='bench.test'):
+    def __init__(self, root, users, binary, domain='bench.test', name=None, extra=None,
+                 mynetworks='127.0.0.0/8'):
         self.root = root
+        if name:
+            self.name = name
         self.smtp_port = free_ports(1)[0]
-        self.yubin = Yubin(binary, root, users, domain, smtp_port=self.smtp_port)
+        self.yubin = Yubin(binary, root, users, domain, smtp_port=self.smtp_port, extra=extra,
+                           mynetworks=mynetworks)
 
     def start(self):
         os.makedirs(self.root, exist_ok=True)
