@@ -308,6 +308,9 @@ mailauth_header(struct smtp_mailauth *ma, const char *hdr, size_t len)
 	ma->header_done = true;
 	dkim_verify_policy_default(&pol);
 	pol.max_signatures = set->dkim_verify_max_signatures;
+	/* RFC 8301 3.2: a signature with a shorter RSA key is not valid: a fail, like rsa-sha1
+	 * (3.1), not an error of the signer's record */
+	pol.rsa_short_status = DKIM_STATUS_FAIL;
 	ma->dkim = dkim_verify_new(&pol, time(NULL));
 	dkim_verify_header(ma->dkim, hdr, len);
 	ma->dmarc = dmarc_eval_new(hdr, len);

@@ -57,6 +57,13 @@ def zone(tmp_path_factory):
                          check=True, capture_output=True).stdout
     with open(rsa, "rb") as f:
         rsa_priv = f.read()
+    short = str(d / "rsa768.pem")
+    subprocess.run(["openssl", "genrsa", "-traditional", "-out", short, "768"], check=True,
+                   capture_output=True)
+    short_der = subprocess.run(["openssl", "rsa", "-in", short, "-pubout", "-outform", "DER"],
+                               check=True, capture_output=True).stdout
+    with open(short, "rb") as f:
+        short_priv = f.read()
     ed = nacl_signing.SigningKey.generate()
     txt = {}
     for dom in DOMAINS:
@@ -64,11 +71,13 @@ def zone(tmp_path_factory):
         txt["r2048._domainkey." + dom] = "v=DKIM1; k=rsa; p=" + base64.b64encode(der).decode()
         txt["ed._domainkey." + dom] = ("v=DKIM1; k=ed25519; p=" +
                                        base64.b64encode(ed.verify_key.encode()).decode())
+        txt["r768._domainkey." + dom] = ("v=DKIM1; k=rsa; p=" +
+                                         base64.b64encode(short_der).decode())
         if dom in DMARC:
             txt["_dmarc." + dom] = DMARC[dom]
     extra = ["--txt-record=%s,%s" % (name, ",".join(split255(v))) for name, v in txt.items()]
     dns = Dnsmasq(str(d), extra=extra + ["--local=/com/"])
-    yield {"rsa": rsa_priv, "ed_seed": base64.b64encode(ed.encode()), "txt": txt, "dns": dns}
+    yield {"rsa": rsa_priv, "rsa768": short_priv, "ed_seed": base64.b64encode(ed.encode()), "txt": txt, "dns": dns}
     dns.stop()
 
 
@@ -108,6 +117,10 @@ def sign(zone, msg, domain, algs=("rsa", "ed25519")):
     for alg in algs:
         if alg == "rsa":
             priv, sel, name = zone["rsa"], b"r2048", b"rsa-sha256"
+        elif alg == "rsa-sha1":
+            priv, sel, name = zone["rsa"], b"r2048", b"rsa-sha1"
+        elif alg == "rsa768":
+            priv, sel, name = zone["rsa768"], b"r768", b"rsa-sha256"
         else:
             priv, sel, name = zone["ed_seed"], b"ed", b"ed25519-sha256"
         sig = dkim.sign(msg, sel, domain.encode(), priv, canonicalize=(b"relaxed", b"relaxed"),
@@ -217,6 +230,19 @@ def test_spf_fail_but_dkim_aligned_passes_dmarc(server, zone):
     assert results(ar, "spf")[0].result == "fail"
     assert [r.result for r in results(ar, "dkim")] == ["pass"]
     assert results(ar, "dmarc")[0].result == "pass"
+
+
+@pytest.mark.parametrize("alg", ["rsa-sha1", "rsa768"])
+def test_weak_signatures_fail(server, zone, alg):
+    # RFC 8301: rsa-sha1 and RSA keys under 1024 bits are not valid signatures: dkim=fail, so
+    # DMARC fails too (SPF is not aligned: another MAIL FROM domain) and p=reject refuses
+    msg = sign(zone, message(from_hdr="<user@monitor.test>"), "monitor.test", algs=(alg,))
+    code, text = send(server, msg, "user@none.test")
+    assert code == 250, text
+    ar = parsed(delivered_one(server))
+    (dk,) = results(ar, "dkim")
+    assert dk.result == "fail", str(ar)
+    assert results(ar, "dmarc")[0].result == "fail"
 
 
 def test_null_sender_checks_helo(server, zone):
