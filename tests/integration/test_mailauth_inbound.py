@@ -335,6 +335,31 @@ def test_dns_failure_defers_when_asked(yubin_factory, silent_dns):
     assert srv.store.count(RCPT) == 0
 
 
+def test_client_gone_while_lookups_wait(yubin_factory, silent_dns):
+    # the session waits at end of data for DNS; the client leaves: the lookups and the timer
+    # are dropped with the session (no callback into freed memory: run under ASan too), and
+    # the server goes on serving
+    srv = make_server(yubin_factory, silent_dns, mailauth_timeout="2s")
+    for _ in range(3):
+        s = socket.create_connection((srv.host, srv.smtp_port), timeout=10,
+                                     source_address=(BAD_IP, 0))
+        f = s.makefile("rb")
+        f.readline()
+        s.sendall(b"EHLO client.test\r\n")
+        while f.readline()[3:4] == b"-":
+            pass
+        s.sendall(b"MAIL FROM:<user@reject.test>\r\nRCPT TO:<%s>\r\nDATA\r\n" % RCPT.encode())
+        for _ in range(3):
+            f.readline()
+        s.sendall(message(from_hdr="<user@reject.test>") + b".\r\n")
+        s.close()
+    wait_until(lambda: False, timeout=2.5)  # past mailauth_timeout: the timers would fire
+    assert srv.alive()
+    code, text = send(srv, message(from_hdr="<user@reject.test>"), "user@reject.test", ip=BAD_IP)
+    assert code == 250, text
+    assert "temperror" in srv.log()
+
+
 def test_submission_is_not_checked(server):
     c = smtplib.SMTP(server.host, server.submission_port, local_hostname="client.test",
                      timeout=30)
