@@ -222,6 +222,54 @@ def test_signed_message_passes_spf_dkim_dmarc(server, zone):
     assert wait_until(lambda: "spf=pass dkim=pass,pass dmarc=pass" in server.log())
 
 
+def test_bdat_chunks_and_two_transactions(server, zone):
+    # BDAT chunks cut inside the header and the body (the header's end is found across
+    # chunks, the body hashed as it comes), then a second, failing transaction in the same
+    # session: each transaction gets its own verdicts
+    msg = sign(zone, message(from_hdr="<user@reject.test>"), "reject.test")
+    cuts = [0, 40, msg.index(b"\r\n\r\n") + 1, len(msg) - 7, len(msg)]
+    s = socket.create_connection((server.host, server.smtp_port), timeout=30,
+                                 source_address=(GOOD_IP, 0))
+    f = s.makefile("rb")
+
+    def reply():
+        while True:
+            line = f.readline()
+            if line[3:4] != b"-":
+                return line
+
+    reply()
+    s.sendall(b"EHLO client.test\r\n")
+    reply()
+    s.sendall(b"MAIL FROM:<user@reject.test>\r\n")
+    assert reply().startswith(b"250")
+    s.sendall(b"RCPT TO:<%s>\r\n" % RCPT.encode())
+    assert reply().startswith(b"250")
+    for i in range(len(cuts) - 1):
+        chunk = msg[cuts[i]:cuts[i + 1]]
+        last = b" LAST" if i == len(cuts) - 2 else b""
+        s.sendall(b"BDAT %d%s\r\n" % (len(chunk), last) + chunk)
+        assert reply().startswith(b"250")
+    s.sendall(b"MAIL FROM:<user@reject.test>\r\n")
+    assert reply().startswith(b"250")
+    s.sendall(b"RCPT TO:<%s>\r\n" % RCPT.encode())
+    assert reply().startswith(b"250")
+    s.sendall(b"DATA\r\n")
+    assert reply().startswith(b"354")
+    # unsigned: SPF passes (127.0.0.10) and aligns, so DMARC passes without DKIM
+    s.sendall(message(from_hdr="<user@reject.test>", subject="second") + b".\r\n")
+    assert reply().startswith(b"250")
+    s.sendall(b"QUIT\r\n")
+    s.close()
+    assert wait_until(lambda: server.store.count(RCPT) == 2, timeout=20), server.log_tail()
+    msgs = imap_fetch(server)
+    first, second = (parsed(m) for m in sorted(msgs, key=lambda m: b"Subject: second" in m))
+    assert [r.result for r in results(first, "dkim")] == ["pass", "pass"]
+    assert [r.result for r in results(second, "dkim")] == ["none"]
+    assert results(second, "spf")[0].result == "pass"
+    assert results(second, "dmarc")[0].result == "pass"
+
+
 def test_spf_fail_but_dkim_aligned_passes_dmarc(server, zone):
     msg = sign(zone, message(), "reject.test", algs=("ed25519",))
     code, text = send(server, msg, "user@reject.test", ip=BAD_IP)
