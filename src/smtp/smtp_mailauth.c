@@ -20,9 +20,10 @@
 #include "util/buf.h"
 #include "util/xmalloc.h"
 
-/* Where a message goes when the From: domain's DMARC policy says quarantine: the Junk
- * mailbox every account gets, with the \Junk special-use (RFC 6154; store.h). */
-#define SMTP_MAILAUTH_JUNK "Junk"
+/* Where a message goes when the From: domain's DMARC policy says quarantine: the mailbox
+ * with the \Junk special-use (RFC 6154), "Junk" unless the user renamed it; INBOX if the
+ * account has none (store.h, store_target.mailbox). */
+#define SMTP_MAILAUTH_JUNK "\\Junk"
 
 struct mailauth_key {
 	struct smtp_mailauth *ma;
@@ -452,7 +453,7 @@ mailauth_log_fields(struct smtp_mailauth *ma, const struct dkim_result *r, size_
 	if (ma->v.from_domain[0] != '\0')
 		buf_printf(&ma->log, " header.from=%s", ma->v.from_domain);
 	if (ma->v.quarantined)
-		buf_appends(&ma->log, " mailbox=" SMTP_MAILAUTH_JUNK);
+		buf_appends(&ma->log, " mailbox=Junk");
 }
 
 /* Everything answered (or mailauth_timeout passed): decide. The last thing it does is

@@ -344,6 +344,22 @@ def test_dmarc_quarantine_goes_to_junk(server, zone):
     assert "mailbox=Junk" in server.log()
 
 
+def test_quarantine_follows_the_junk_special_use(server):
+    # the user renamed Junk: quarantined mail goes where \Junk now is (RFC 6154)
+    c = imaplib.IMAP4(server.host, server.imap_port, timeout=30)
+    c.login(RCPT, PASSWORD)
+    typ, _ = c.rename("Junk", "Spam")
+    assert typ == "OK"
+    typ, data = c.list('""', "Spam")
+    assert typ == "OK" and b"\\Junk" in data[0], data
+    c.logout()
+    code, text = send(server, message(from_hdr="<user@quarantine.test>"), "user@quarantine.test",
+                      ip=BAD_IP)
+    assert code == 250, text
+    delivered_one(server, "Spam")
+    assert imap_fetch(server, "INBOX") == []
+
+
 @pytest.mark.parametrize("from_hdr,expect", [
     (None, "no From:"),
     ("<a@monitor.test>\r\nFrom: <b@monitor.test>", "several From:"),
