@@ -11,7 +11,7 @@ test_pkgs="libcmocka-dev python3 python3-pytest python3-spf python3-authheaders 
 	cppcheck procps clang-format python3-dkim python3-nacl opendkim opendkim-tools
 	miltertest"
 fuzz_pkgs="clang libclang-rt-14-dev"
-bench_pkgs="postfix dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd"
+bench_pkgs="postfix dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd rspamd"
 
 pkgs=$build_pkgs
 case $level in

@@ -10,16 +10,20 @@ import re
 from benchutil import free_ports, pss_kib, process_tree, vm_hwm_kib
 from dovecot import Dovecot
 from postfix import Postfix
+from rspamd import Rspamd
 from yubin import Yubin
 
 
 class PostfixDovecot:
     name = 'postfix+dovecot'
 
-    def __init__(self, root, users, domain='bench.test'):
+    def __init__(self, root, users, domain='bench.test', extra_main=None,
+                 mynetworks='127.0.0.0/8'):
         self.root = root
         self.users = users
         self.domain = domain
+        self.extra_main = extra_main
+        self.mynetworks = mynetworks
         self.smtp_port = free_ports(1)[0]
         self.dovecot = Dovecot(os.path.join(root, 'dovecot'), users, domain)
         self.postfix = None
@@ -29,7 +33,8 @@ class PostfixDovecot:
         os.chmod(self.root, 0o755)
         self.dovecot.start()
         self.postfix = Postfix(os.path.join(self.root, 'postfix'), self.smtp_port, [self.domain],
-                               self.dovecot.addresses(), self.dovecot.lmtp_socket)
+                               self.dovecot.addresses(), self.dovecot.lmtp_socket,
+                               mynetworks=self.mynetworks, extra_main=self.extra_main)
         self.postfix.start()
 
     def stop(self):
@@ -74,13 +79,46 @@ class PostfixDovecot:
                    self.dovecot.conf))
 
 
+class PostfixRspamd(PostfixDovecot):
+    """PostfixDovecot with rspamd as its milter (SPF, DKIM, DMARC and rspamd's other stock
+    checks), the usual way to add mail authentication to Postfix. dns: the resolver rspamd
+    asks; dbdir: rspamd's compiled cache, kept across rounds."""
+    name = 'postfix+rspamd'
+
+    def __init__(self, root, users, dns, dbdir, domain='bench.test'):
+        self.rspamd = Rspamd(os.path.join(root, 'rspamd'), dns, dbdir)
+        extra = {'smtpd_milters': 'unix:' + self.rspamd.milter_socket,
+                 'milter_protocol': '6', 'milter_default_action': 'tempfail',
+                 'milter_mail_macros': 'i {mail_addr} {client_addr} {client_name} {auth_authen}'}
+        super().__init__(root, users, domain, extra_main=extra, mynetworks='127.0.0.1/32')
+
+    def start(self):
+        os.makedirs(self.root, exist_ok=True)
+        os.chmod(self.root, 0o755)
+        self.rspamd.start()
+        super().start()
+
+    def stop(self):
+        try:
+            super().stop()
+        finally:
+            self.rspamd.stop()
+
+    def root_pids(self):
+        return super().root_pids() + self.rspamd.root_pids()
+
+
 class YubinServer:
     name = 'yubin'
 
-    def __init__(self, root, users, binary, domain='bench.test'):
+    def __init__(self, root, users, binary, domain='bench.test', name=None, extra=None,
+                 mynetworks='127.0.0.0/8'):
         self.root = root
+        if name:
+            self.name = name
         self.smtp_port = free_ports(1)[0]
-        self.yubin = Yubin(binary, root, users, domain, smtp_port=self.smtp_port)
+        self.yubin = Yubin(binary, root, users, domain, smtp_port=self.smtp_port, extra=extra,
+                           mynetworks=mynetworks)
 
     def start(self):
         os.makedirs(self.root, exist_ok=True)

@@ -22,6 +22,7 @@
 #include "cli/control.h"
 #include "cli/privs.h"
 #include "conf/settings.h"
+#include "dns/dns.h"
 #include "log/log.h"
 #include "net/server.h"
 #include "net/tls.h"
@@ -45,6 +46,7 @@ struct serve {
 	struct accounts *accounts;
 	struct store *store;
 	struct queue *queue;
+	struct dns *dns; /* inbound mail authentication's lookups (one cache for all sessions) */
 	struct workers *workers;
 	struct penalty *penalty;
 	SSL_CTX *tls;
@@ -201,6 +203,11 @@ serve_open_services(struct serve *sv, const char **error_r)
 	sv->queue = queue_new(&qdeps, error_r);
 	if (sv->queue == NULL)
 		return -1;
+	sv->dns = dns_new(sv->base, (const char *const *)s->dns_resolvers, error_r);
+	if (sv->dns == NULL)
+		return -1;
+	dns_set_cache_size(sv->dns, s->dns_cache_size);
+	sv->smtp_deps.dns = sv->dns;
 	sv->smtp_deps.accounts = sv->accounts;
 	sv->smtp_deps.store = sv->store;
 	sv->smtp_deps.queue = sv->queue;
@@ -311,6 +318,7 @@ serve_free(struct serve *sv)
 		queue_free(&sv->queue);
 	store_close(&sv->store);
 	server_free(&sv->smtp);
+	dns_free(&sv->dns); /* after the SMTP sessions: their lookups are cancelled by then */
 	server_free(&sv->pop3);
 	server_free(&sv->imap);
 	penalty_free(&sv->penalty);

@@ -117,6 +117,11 @@ settings_defaults(struct settings *s)
 	s->maximal_backoff_time = 4000;
 	s->auth_failure_delay = 1000;
 	s->log_level = xstrdup("info");
+	s->mailauth_checks = true;
+	s->mailauth_timeout = 5000;
+	s->dmarc_enforce = true;
+	s->dmarc_temperror = false;
+	s->dkim_verify_max_signatures = 10;
 }
 
 void

@@ -108,6 +108,12 @@ struct settings {
 	unsigned auth_failure_delay; /* ms, 1000: delay after the 1st failure of an IP;
 					doubles per further failure up to 15 s */
 	char *log_level;             /* info: debug|info|warn|error */
+	/* inbound mail authentication on port 25 (src/smtp/smtp_mailauth.c) */
+	bool mailauth_checks;                /* yes: SPF, DKIM, DMARC for untrusted clients */
+	unsigned mailauth_timeout;           /* ms, 5000: wait at end of data for DNS answers */
+	bool dmarc_enforce;                  /* yes: p=reject -> 550, p=quarantine -> Junk */
+	bool dmarc_temperror;                /* false (accept) | true (defer: 451 4.7.5) */
+	unsigned dkim_verify_max_signatures; /* 10: the ones after are permerror */
 };
 
 /* Fills s with the built-in defaults (allocating); s's previous content is ignored. */

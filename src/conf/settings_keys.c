@@ -29,6 +29,8 @@ enum key_type {
 	KEY_UINT,         /* unsigned */
 	KEY_CHAR,         /* char, empty = '\0' */
 	KEY_LOGLEVEL,     /* char *, debug|info|warn|error */
+	KEY_BOOL,         /* bool, yes|no */
+	KEY_DEFER,        /* bool, accept (false) | defer (true) */
 };
 
 struct settings_key {
@@ -88,6 +90,11 @@ static const struct settings_key keys[] = {
 	K(maximal_backoff_time, KEY_DURATION, 1, 30 * 86400),
 	K(auth_failure_delay, KEY_MS, 0, 15000),
 	K(log_level, KEY_LOGLEVEL, 0, 0),
+	K(mailauth_checks, KEY_BOOL, 0, 0),
+	K(mailauth_timeout, KEY_MS, 100, 120000),
+	K(dmarc_enforce, KEY_BOOL, 0, 0),
+	K(dmarc_temperror, KEY_DEFER, 0, 0),
+	K(dkim_verify_max_signatures, KEY_UINT, 1, 50),
 };
 
 #define FIELD(s, k, type) ((type *)((char *)(s) + (k)->offset))
@@ -290,6 +297,22 @@ set_loglevel(char **field, const char *value, const char **error_r)
 	return -1;
 }
 
+/* KEY_BOOL: yes|no; KEY_DEFER: accept|defer (true = defer) */
+static int
+set_two_words(bool *field, const char *value, const char *no, const char *yes, const char **error_r)
+{
+	if (strcmp(value, yes) == 0) {
+		*field = true;
+		return 0;
+	}
+	if (strcmp(value, no) == 0) {
+		*field = false;
+		return 0;
+	}
+	*error_r = strcmp(yes, "yes") == 0 ? "expected yes or no" : "expected accept or defer";
+	return -1;
+}
+
 static int
 set_list(struct settings *s, const struct settings_key *k, const char *value, const char **error_r)
 {
@@ -344,6 +367,10 @@ settings_key_set(struct settings *s, const struct settings_key *k, const char *v
 		return set_char(FIELD(s, k, char), value, error_r);
 	case KEY_LOGLEVEL:
 		return set_loglevel(FIELD(s, k, char *), value, error_r);
+	case KEY_BOOL:
+		return set_two_words(FIELD(s, k, bool), value, "no", "yes", error_r);
+	case KEY_DEFER:
+		return set_two_words(FIELD(s, k, bool), value, "accept", "defer", error_r);
 	}
 	*error_r = "internal error: unknown key type";
 	return -1;
@@ -411,6 +438,12 @@ print_value(const struct settings *s, const struct settings_key *k, FILE *out)
 	case KEY_CHAR:
 		if (*CFIELD(s, k, char) != '\0')
 			fputc(*CFIELD(s, k, char), out);
+		break;
+	case KEY_BOOL:
+		fputs(*CFIELD(s, k, bool) ? "yes" : "no", out);
+		break;
+	case KEY_DEFER:
+		fputs(*CFIELD(s, k, bool) ? "defer" : "accept", out);
 		break;
 	}
 }

@@ -2,7 +2,7 @@
  * domain then at its organizational domain (6.6.3), alignment of the SPF and DKIM results
  * (3.1), and the disposition (p/sp, pct, 6.6.4). The core does no DNS: like the DKIM
  * verifier, the caller looks up the TXT name dmarc_eval_query() gives and hands the answer
- * back, as often as asked (at most twice). Not wired into the SMTP session yet. */
+ * back, as often as asked (at most twice). The SMTP stage: src/smtp/smtp_mailauth.c. */
 #ifndef MAILAUTH_DMARC_H
 #define MAILAUTH_DMARC_H
 #include <stdbool.h>

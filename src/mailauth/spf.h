@@ -1,7 +1,7 @@
 /* SPF check_host() (RFC 7208 4): is ip allowed to send mail for a domain? An asynchronous
  * evaluator over an abstract resolver (spf_resolver.h): started when MAIL FROM arrives,
- * it answers through a callback once its DNS lookups are done. Not wired into the SMTP
- * session yet. */
+ * it answers through a callback once its DNS lookups are done (the SMTP stage:
+ * src/smtp/smtp_mailauth.c). */
 #ifndef MAILAUTH_SPF_H
 #define MAILAUTH_SPF_H
 #include <time.h>

@@ -13,6 +13,7 @@
 #include "mail/rfc5322.h"
 #include "net/conn.h"
 #include "queue/queue.h"
+#include "smtp/smtp_mailauth.h"
 #include "smtp/smtp_session.h"
 #include "smtp/smtp_stage.h"
 #include "store/store.h"
@@ -133,12 +134,12 @@ smtp_message_reply(struct smtp_delivery *d)
 		return;
 	}
 	if (!d->failed) {
-		log_info("smtp: %s: from=<%s> size=%llu nrcpt=%zu local=%zu remote=%zu%s%s "
+		log_info("smtp: %s: from=<%s> size=%llu nrcpt=%zu local=%zu remote=%zu%s%s%s "
 			 "client=[%s]",
 			 s->qid, s->mail_from, d->size, s->n_rcpts, d->n_local, d->n_remote,
 			 conn_is_tls(s->base.conn) ? " tls=" : "",
 			 conn_is_tls(s->base.conn) ? conn_tls_version(s->base.conn) : "",
-			 s->base.ip);
+			 smtp_mailauth_log_fields(s), s->base.ip);
 		smtp_reply(s, "250 2.0.0 Ok: queued as %s", s->qid);
 	} else {
 		log_error("smtp: %s: from=<%s> not stored: %s", s->qid, s->mail_from, d->error);

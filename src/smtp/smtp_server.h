@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 struct accounts;
+struct dns;
 struct event_base;
 struct penalty;
 struct queue;
@@ -29,6 +30,8 @@ struct smtp_server_deps {
 	struct workers *workers;
 	struct penalty *penalty;
 	SSL_CTX *tls; /* NULL: no STARTTLS, no implicit TLS listeners */
+	/* SPF, DKIM and DMARC lookups; NULL: no inbound checks */
+	struct dns *dns;
 };
 
 /* Binds every listener of smtp_listen, submission_listen and submissions_listen.

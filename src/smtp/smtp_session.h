@@ -78,6 +78,8 @@ struct smtp_session {
 	void (*stage_deliver)(struct smtp_session *s);
 	struct buf stage_headers;    /* header fields the stages add for delivery */
 	const char *deliver_mailbox; /* local mailbox chosen by a stage (static), NULL: INBOX */
+
+	struct smtp_mailauth *mailauth; /* the mailauth stage's state (smtp_mailauth.c) */
 };
 
 /* Server side helpers smtp_session.c uses. */

@@ -5,12 +5,15 @@
 #include <stdlib.h>
 
 #include "log/log.h"
+#include "smtp/smtp_mailauth.h"
 #include "smtp/smtp_session.h"
 #include "util/buf.h"
 
 /* In the order they run. A stage that needs another's result comes after it. */
 static const struct smtp_stage smtp_stages[] = {
 	{.name = NULL}, /* placeholder: C forbids an empty array */
+	{"mailauth", smtp_mailauth_mail, smtp_mailauth_data, smtp_mailauth_end_of_data,
+	 smtp_mailauth_reset},
 };
 
 #define N_STAGES (sizeof(smtp_stages) / sizeof(smtp_stages[0]))

@@ -39,7 +39,8 @@ bool store_account_exists(struct store *store, const char *account);
 
 struct store_target {
 	const char *account;
-	const char *mailbox; /* NULL = INBOX */
+	const char *mailbox; /* NULL = INBOX; a special-use name ("\\Junk", RFC 6154) = the
+				mailbox that carries it, whatever its name (none: INBOX) */
 	const char *prefix;  /* bytes written before the message in this target's copy
 				(Return-Path:, Delivered-To: lines, CRLF ended); may be NULL */
 	size_t prefix_len;

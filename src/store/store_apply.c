@@ -119,16 +119,23 @@ insert_message(struct store_account *acct, const struct store_mailbox_row *row,
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 }
 
-/* The target mailbox: a delivery to a missing one goes to INBOX, an append fails. */
+/* The target mailbox: a delivery to a missing one goes to INBOX, an append fails. A
+ * delivery to a special-use name ("\\Junk") goes to the mailbox that carries it, whatever
+ * it is called (store.h). */
 static int
 target_mailbox(struct store_account *acct, const struct store_rec *rec, size_t ti,
 	       struct store_mailbox_row *row, const char **error_r)
 {
 	const struct store_rec_target *t = &rec->targets[ti];
 	char *name = xstrdup(t->mailbox != NULL ? t->mailbox : "INBOX");
+	unsigned special = rec->type == STORE_RECORD_DELIVER && name[0] == '\\'
+				   ? store_mailbox_special_use_parse(name)
+				   : 0;
 	int found = 0;
 
-	if (store_mailbox_name_normalize(name) == 0)
+	if (special != 0)
+		found = store_mailbox_row_by_special_use(acct, special, row);
+	else if (store_mailbox_name_normalize(name) == 0)
 		found = store_mailbox_row_by_name(acct, name, row);
 	free(name);
 	if (found > 0 && row->noselect) {

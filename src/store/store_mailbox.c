@@ -104,6 +104,24 @@ store_mailbox_row_by_name(struct store_account *acct, const char *name,
 }
 
 int
+store_mailbox_row_by_special_use(struct store_account *acct, unsigned special_use,
+				 struct store_mailbox_row *row)
+{
+	/* rare (quarantined mail): a statement of its own, not one of the cached ones */
+	sqlite3_stmt *st =
+		db_prepare(acct->db, "SELECT id, name, uidvalidity, uidnext,"
+				     " highestmodseq, recent_uid, special_use, noselect,"
+				     " keywords FROM mailboxes WHERE (special_use & ?) != 0"
+				     " AND noselect = 0 ORDER BY id LIMIT 1");
+	int rc;
+
+	sqlite3_bind_int64(st, 1, special_use);
+	rc = row_get(st, row);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
 store_mailbox_row_by_id(struct store_account *acct, uint64_t id, struct store_mailbox_row *row)
 {
 	sqlite3_stmt *st = store_stmt(acct, STORE_STMT_MAILBOX_BY_ID);

@@ -309,6 +309,9 @@ struct store_mailbox_row {
 int store_mailbox_row_by_name(struct store_account *acct, const char *name,
 			      struct store_mailbox_row *row);
 int store_mailbox_row_by_id(struct store_account *acct, uint64_t id, struct store_mailbox_row *row);
+/* The first selectable mailbox carrying one of the special_use bits (RFC 6154). */
+int store_mailbox_row_by_special_use(struct store_account *acct, unsigned special_use,
+				     struct store_mailbox_row *row);
 void store_mailbox_row_free(struct store_mailbox_row *row);
 int store_mailbox_set_next(struct store_account *acct, uint64_t id, uint32_t uidnext,
 			   uint64_t modseq);

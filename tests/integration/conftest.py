@@ -105,6 +105,8 @@ class Server:
             "message_size_limit": "10485760",
             "mynetworks": "",
             "run_as_user": "",
+            # SPF/DKIM/DMARC need DNS (test_mailauth_inbound.py serves it and turns this on)
+            "mailauth_checks": "no",
         }
         self.settings.update(config or {})
         self.proc = None

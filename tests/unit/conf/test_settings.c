@@ -96,6 +96,11 @@ test_defaults(void **state)
 	assert_int_equal(s.auth_failure_delay, 1000);
 	assert_string_equal(s.log_level, "info");
 	assert_int_equal(settings_log_level(&s), LOG_LEVEL_INFO);
+	assert_true(s.mailauth_checks);
+	assert_int_equal(s.mailauth_timeout, 5000);
+	assert_true(s.dmarc_enforce);
+	assert_false(s.dmarc_temperror);
+	assert_int_equal(s.dkim_verify_max_signatures, 10);
 	settings_free(&s);
 }
 
@@ -135,7 +140,12 @@ static const char all_keys[] = "# every key\n"
 			       "minimal_backoff_time = 60s\n"
 			       "maximal_backoff_time = 1h\n"
 			       "auth_failure_delay = 2s\n"
-			       "log_level = debug\n";
+			       "log_level = debug\n"
+			       "mailauth_checks = no\n"
+			       "mailauth_timeout = 2s\n"
+			       "dmarc_enforce = no\n"
+			       "dmarc_temperror = defer\n"
+			       "dkim_verify_max_signatures = 3\n";
 
 static void
 check_all_keys(const struct settings *s)
@@ -186,6 +196,11 @@ check_all_keys(const struct settings *s)
 	assert_int_equal(s->auth_failure_delay, 2000);
 	assert_string_equal(s->log_level, "debug");
 	assert_int_equal(settings_log_level(s), LOG_LEVEL_DEBUG);
+	assert_false(s->mailauth_checks);
+	assert_int_equal(s->mailauth_timeout, 2000);
+	assert_false(s->dmarc_enforce);
+	assert_true(s->dmarc_temperror);
+	assert_int_equal(s->dkim_verify_max_signatures, 3);
 }
 
 static void
@@ -302,6 +317,10 @@ test_errors(void **state)
 	load_fails("recipient_delimiter = ++\n", "invalid value for recipient_delimiter");
 	load_fails("recipient_delimiter = @\n", "invalid value for recipient_delimiter");
 	load_fails("log_level = verbose\n", "invalid value for log_level");
+	load_fails("mailauth_checks = true\n", "expected yes or no");
+	load_fails("dmarc_temperror = reject\n", "expected accept or defer");
+	load_fails("dkim_verify_max_signatures = 0\n", "out of range");
+	load_fails("mailauth_timeout = 10ms\n", "out of range");
 	load_fails("myhostname =\n", "invalid value for myhostname");
 	load_fails("myhostname = a b\n", "invalid host name");
 	load_fails("data_directory =\n", "must not be empty");
