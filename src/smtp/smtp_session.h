@@ -16,6 +16,8 @@ struct smtp_server;
 #include "util/buf.h"
 
 struct conn;
+struct clamd_scan;
+struct smtp_milter;
 
 enum smtp_listener_kind {
 	SMTP_LISTENER_SMTP,        /* port 25 */
@@ -78,6 +80,8 @@ struct smtp_session {
 	void (*stage_deliver)(struct smtp_session *s);
 	struct buf stage_headers;    /* header fields the stages add for delivery */
 	const char *deliver_mailbox; /* local mailbox chosen by a stage (static), NULL: INBOX */
+	struct clamd_scan *clamd;    /* smtp_clamd.c: the scan in flight */
+	struct smtp_milter *milter;  /* smtp_milter.c: the milter run in flight */
 };
 
 /* Server side helpers smtp_session.c uses. */

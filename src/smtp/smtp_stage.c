@@ -5,12 +5,17 @@
 #include <stdlib.h>
 
 #include "log/log.h"
+#include "smtp/smtp_clamd.h"
+#include "smtp/smtp_milter.h"
 #include "smtp/smtp_session.h"
 #include "util/buf.h"
 
 /* In the order they run. A stage that needs another's result comes after it. */
 static const struct smtp_stage smtp_stages[] = {
-	{.name = NULL}, /* placeholder: C forbids an empty array */
+	/* viruses first: nothing else needs to look at a message that is refused anyway */
+	{.name = "clamd", .end_of_data = smtp_clamd_end_of_data, .reset = smtp_clamd_reset},
+	/* milters see the message as the checks before them left it, and may edit it */
+	{.name = "milter", .end_of_data = smtp_milter_end_of_data, .reset = smtp_milter_reset},
 };
 
 #define N_STAGES (sizeof(smtp_stages) / sizeof(smtp_stages[0]))
