@@ -20,9 +20,11 @@
 
 struct smtp_milter {
 	char *const *list; /* the settings' list */
-	size_t next;       /* the milter to run next */
+	size_t n;
+	struct milter_run **runs; /* one conversation per milter, opened at the first RCPT */
+	size_t asking;            /* RCPT: the milter being asked */
+	size_t next;              /* end of data: the milter to run next */
 	struct milter_msg msg;
-	struct milter_run *run;
 };
 
 static void run_next(struct smtp_session *s);
@@ -33,6 +35,99 @@ milters_of(const struct smtp_session *s)
 	const struct settings *set = smtp_server_deps(s->server)->settings;
 
 	return s->kind == SMTP_LISTENER_SMTP ? set->smtpd_milters : set->non_smtpd_milters;
+}
+
+/* The conversations, opened with the transaction's envelope (the first RCPT). */
+static struct smtp_milter *
+milters_open(struct smtp_session *s)
+{
+	const struct smtp_server_deps *deps = smtp_server_deps(s->server);
+	const struct settings *set = deps->settings;
+	char *const *list = milters_of(s);
+	struct smtp_milter *m;
+	struct milter_params p;
+
+	if (s->milter != NULL || list == NULL || list[0] == NULL)
+		return s->milter;
+	m = s->milter = xcalloc(1, sizeof(*m));
+	m->list = list;
+	while (list[m->n] != NULL)
+		m->n++;
+	m->runs = xcalloc(m->n, sizeof(*m->runs));
+	memset(&p, 0, sizeof(p));
+	p.connect_timeout = set->milter_connect_timeout;
+	p.command_timeout = set->milter_command_timeout;
+	p.content_timeout = set->milter_content_timeout;
+	p.client_name = "unknown"; /* no reverse lookup of clients yet */
+	p.client_addr = s->base.ip;
+	p.helo = s->helo;
+	p.mail_from = s->mail_from;
+	p.myhostname = set->myhostname;
+	p.daemon_name = set->myhostname; /* rspamd's authserv-id, as Postfix's default */
+	p.queue_id = s->qid;
+	p.auth_authen = s->auth_user;
+	p.auth_type = s->auth_user != NULL ? "PLAIN" : NULL;
+	for (size_t i = 0; i < m->n; i++) {
+		p.spec = list[i];
+		m->runs[i] = milter_run_start(deps->base, &p);
+	}
+	return m;
+}
+
+static void ask_rcpt(struct smtp_session *s);
+
+static void
+rcpt_answered(void *ctx, enum milter_verdict verdict, const char *reply)
+{
+	struct smtp_session *s = ctx;
+	struct smtp_milter *m = s->milter;
+	const char *name = m->list[m->asking];
+	const char *action = smtp_server_deps(s->server)->settings->milter_default_action;
+
+	if (verdict == MILTER_REJECT) {
+		smtp_stage_rcpt_done(s, SMTP_STAGE_REJECT, reply, name);
+		return;
+	}
+	if (verdict == MILTER_FAILED) {
+		log_warn("smtp: %s: milter %s: %s (milter_default_action = %s)", s->qid, name,
+			 reply, action);
+		if (strcmp(action, "accept") != 0) {
+			smtp_stage_rcpt_done(
+				s, SMTP_STAGE_REJECT,
+				strcmp(action, "reject") == 0
+					? "550 5.7.1 Command rejected"
+					: "451 4.7.1 Service unavailable - try again later",
+				name);
+			return;
+		}
+	}
+	m->asking++;
+	ask_rcpt(s);
+}
+
+static void
+ask_rcpt(struct smtp_session *s)
+{
+	struct smtp_milter *m = s->milter;
+
+	if (m->asking >= m->n) {
+		smtp_stage_rcpt_done(s, SMTP_STAGE_CONTINUE, NULL, NULL);
+		return;
+	}
+	milter_run_rcpt(m->runs[m->asking], s->rcpts[s->n_rcpts - 1].address, rcpt_answered, s);
+}
+
+void
+smtp_milter_rcpt(struct smtp_session *s)
+{
+	struct smtp_milter *m = milters_open(s);
+
+	if (m == NULL) {
+		smtp_stage_rcpt_done(s, SMTP_STAGE_CONTINUE, NULL, NULL);
+		return;
+	}
+	m->asking = 0;
+	ask_rcpt(s);
 }
 
 static void
@@ -81,19 +176,14 @@ add_rcpt(struct smtp_session *s, const char *address)
 static int
 apply_envelope(struct smtp_session *s, const struct milter_result *r, const char *name)
 {
-	size_t n_before = s->n_rcpts;
-
-	for (size_t i = n_before; i-- > 0;) {
-		bool drop = r->rcpt_rejected[i];
-
-		for (size_t j = 0; r->del_rcpts != NULL && r->del_rcpts[j] != NULL; j++)
-			if (str_casecmp(r->del_rcpts[j], s->rcpts[i].address) == 0)
-				drop = true;
-		if (drop) {
-			log_info("smtp: %s: milter %s: recipient <%s> removed%s%s", s->qid, name,
-				 s->rcpts[i].address, r->rcpt_rejected[i] ? ": " : "",
-				 r->rcpt_rejected[i] ? r->rcpt_reply : "");
+	for (size_t i = s->n_rcpts; i-- > 0;) {
+		for (size_t j = 0; r->del_rcpts != NULL && r->del_rcpts[j] != NULL; j++) {
+			if (str_casecmp(r->del_rcpts[j], s->rcpts[i].address) != 0)
+				continue;
+			log_info("smtp: %s: milter %s: recipient <%s> removed", s->qid, name,
+				 s->rcpts[i].address);
 			drop_rcpt(s, i);
+			break;
 		}
 	}
 	for (size_t j = 0; r->add_rcpts != NULL && r->add_rcpts[j] != NULL; j++)
@@ -105,9 +195,8 @@ apply_envelope(struct smtp_session *s, const struct milter_result *r, const char
 		s->mail_from = xstrdup(r->new_from);
 	}
 	if (s->n_rcpts == 0) {
-		smtp_stage_done(
-			s, SMTP_STAGE_REJECT,
-			r->rcpt_reply != NULL ? r->rcpt_reply : "550 5.7.1 Command rejected", name);
+		/* every recipient deleted: nothing to deliver, as a discard */
+		smtp_stage_done(s, SMTP_STAGE_DISCARD, NULL, name);
 		return -1;
 	}
 	return 0;
@@ -121,7 +210,7 @@ run_done(void *ctx, struct milter_result *r)
 	const char *name = m->list[m->next - 1];
 	const struct settings *set = smtp_server_deps(s->server)->settings;
 
-	m->run = NULL;
+	m->runs[m->next - 1] = NULL; /* over and freed */
 	switch (r->verdict) {
 	case MILTER_CONTINUE:
 		if (r->quarantine != NULL)
@@ -165,64 +254,43 @@ store_message(struct smtp_session *s)
 static void
 run_next(struct smtp_session *s)
 {
-	const struct smtp_server_deps *deps = smtp_server_deps(s->server);
-	const struct settings *set = deps->settings;
 	struct smtp_milter *m = s->milter;
-	struct milter_params p;
-	const char **rcpts;
 
-	if (m->list[m->next] == NULL) {
+	if (m->next >= m->n) {
 		if (m->msg.changed)
 			store_message(s);
 		smtp_stage_done(s, SMTP_STAGE_CONTINUE, NULL, NULL);
 		return;
 	}
-	rcpts = xcalloc(s->n_rcpts + 1, sizeof(*rcpts));
-	for (size_t i = 0; i < s->n_rcpts; i++)
-		rcpts[i] = s->rcpts[i].address;
-	memset(&p, 0, sizeof(p));
-	p.spec = m->list[m->next++];
-	p.connect_timeout = set->milter_connect_timeout;
-	p.command_timeout = set->milter_command_timeout;
-	p.content_timeout = set->milter_content_timeout;
-	p.client_name = "unknown"; /* no reverse lookup of clients yet */
-	p.client_addr = s->base.ip;
-	p.client_port = 0;
-	p.helo = s->helo;
-	p.mail_from = s->mail_from;
-	p.rcpts = rcpts;
-	p.n_rcpts = s->n_rcpts;
-	p.myhostname = set->myhostname;
-	p.daemon_name = set->myhostname; /* rspamd's authserv-id, as Postfix's default */
-	p.queue_id = s->qid;
-	p.auth_authen = s->auth_user;
-	p.auth_type = s->auth_user != NULL ? "PLAIN" : NULL;
-	m->run = milter_run_start(deps->base, &p, &m->msg, run_done, s);
-	free(rcpts);
+	m->next++;
+	milter_run_message(m->runs[m->next - 1], &m->msg, run_done, s);
 }
 
 void
 smtp_milter_end_of_data(struct smtp_session *s)
 {
-	char *const *list = milters_of(s);
+	struct smtp_milter *m = milters_open(s);
 
-	if (list == NULL || list[0] == NULL) {
+	if (m == NULL) {
 		smtp_stage_done(s, SMTP_STAGE_CONTINUE, NULL, NULL);
 		return;
 	}
-	s->milter = xcalloc(1, sizeof(*s->milter));
-	s->milter->list = list;
-	milter_msg_parse(&s->milter->msg, s->msg.data, s->msg.len);
+	m->next = 0;
+	milter_msg_parse(&m->msg, s->msg.data, s->msg.len);
 	run_next(s);
 }
 
 void
 smtp_milter_reset(struct smtp_session *s)
 {
-	if (s->milter == NULL)
+	struct smtp_milter *m = s->milter;
+
+	if (m == NULL)
 		return;
-	milter_run_cancel(s->milter->run);
-	milter_msg_free(&s->milter->msg);
-	free(s->milter);
+	for (size_t i = 0; i < m->n; i++)
+		milter_run_cancel(m->runs[i]);
+	free(m->runs);
+	milter_msg_free(&m->msg);
+	free(m);
 	s->milter = NULL;
 }

@@ -4,6 +4,7 @@
 
 struct smtp_session;
 
+void smtp_milter_rcpt(struct smtp_session *s);
 void smtp_milter_end_of_data(struct smtp_session *s);
 void smtp_milter_reset(struct smtp_session *s);
 

@@ -75,8 +75,9 @@ struct smtp_session {
 	bool over_memory;       /* smtp_memory_limit was hit: the message is read, not kept */
 
 	/* stages (smtp_stage.h) */
-	size_t stage_fed;  /* bytes of msg given to the stages' data hooks */
-	size_t stage_next; /* the end-of-data stage to run next */
+	size_t stage_fed;       /* bytes of msg given to the stages' data hooks */
+	size_t stage_next;      /* the end-of-data stage to run next */
+	size_t stage_rcpt_next; /* the rcpt stage to run next */
 	void (*stage_deliver)(struct smtp_session *s);
 	struct buf stage_headers;    /* header fields the stages add for delivery */
 	const char *deliver_mailbox; /* local mailbox chosen by a stage (static), NULL: INBOX */

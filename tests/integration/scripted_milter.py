@@ -35,6 +35,8 @@ class Scripted(Milter.Base):
         self.macros["auth_authen"] = self.getsymval("{auth_authen}")
         self.mailfrom = mailfrom
         self.rcpts = []
+        if "mailtempfail" in mailfrom:
+            return Milter.TEMPFAIL
         return Milter.CONTINUE
 
     def envrcpt(self, to, *args):

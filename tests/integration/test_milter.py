@@ -125,14 +125,31 @@ def test_envelope_edits_and_macros(yubin_factory, milter):
     assert macros["i"] and macros["i"] != "None"
 
 
-def test_rcpt_reject_drops_that_recipient(yubin_factory, milter):
+def test_rcpt_reject_at_rcpt_time(yubin_factory, milter):
+    """The milter's verdict on a recipient is the reply to that RCPT command."""
     server = yubin_factory(config={"smtpd_milters": milter.spec},
                            users=["alice@example.test", "rcptreject@example.test"])
-    assert send(server, msg("x"), rcpts=("alice@example.test", "rcptreject@example.test"))[0] == 250
+    code, refused = send(server, msg("x"), rcpts=("alice@example.test", "rcptreject@example.test"))
+    assert code == 250
+    assert refused == {"rcptreject@example.test": (550, b"5.7.1 scripted RCPT reject")}
     assert server.count("alice@example.test") == 1
     assert server.count("rcptreject@example.test") == 0
-    code, text = send(server, msg("x"), rcpts=("rcptreject@example.test",))
-    assert (code, text) == (550, b"5.7.1 scripted RCPT reject")
+    with server.raw() as c:
+        assert c.reply().code == 220
+        c.expect("EHLO client.example.test", 250)
+        c.expect("MAIL FROM:<s@client.example.test>", 250)
+        r = c.cmd("RCPT TO:<rcptreject@example.test>")
+        assert (r.code, r.text) == (550, "5.7.1 scripted RCPT reject"), r
+        c.expect("RCPT TO:<alice@example.test>", 250)
+        c.expect("DATA", 354)
+
+
+def test_mail_tempfail_refuses_every_rcpt(yubin_factory, milter):
+    server = yubin_factory(config={"smtpd_milters": milter.spec})
+    code, refused = send(server, msg("x"), sender="mailtempfail@client.example.test")
+    assert code == 0
+    assert refused["alice@example.test"][0] == 451, refused
+    assert server.count("alice@example.test") == 0
 
 
 def test_big_body_in_chunks(yubin_factory, milter):
@@ -197,14 +214,15 @@ def test_dies_mid_message(yubin_factory):
         code, text = send(server, msg("m:die"))
         assert code == 550, text
         assert server.count("alice@example.test") == 0
-        # nobody listens any more: the connect fails, the same default action
-        assert send(server, msg("plain"))[0] == 550
+        # nobody listens any more: the connect fails at the first RCPT, the same action
+        code, refused = send(server, msg("plain"))
+        assert code == 0 and refused["alice@example.test"][0] == 550, refused
     finally:
         m.stop()
 
 
 def test_slow_milter_holds_up_no_other_session(yubin_factory):
-    """Sessions waiting on a milter that accepts and never answers do not delay a session
+    """Sessions waiting (at RCPT) on a milter that accepts and never answers do not delay a session
     whose transaction has no milter to wait for (submission, non_smtpd_milters empty)."""
     n = 50
     lsock = socket.socket()
@@ -225,11 +243,12 @@ def test_slow_milter_holds_up_no_other_session(yubin_factory):
     try:
         server = yubin_factory(config={
             "smtpd_milters": "inet:127.0.0.1:%d" % lsock.getsockname()[1],
-            "milter_command_timeout": "6s", "smtp_max_connections_per_ip": "200"})
+            "milter_connect_timeout": "6s", "smtp_max_connections_per_ip": "200"})
         results = []
 
-        def hung():
-            results.append(send(server, msg("slow"))[0])
+        def hung():  # no answer to the negotiation: the RCPT waits, then 451
+            code, refused = send(server, msg("slow"))
+            results.append(refused["alice@example.test"][0] if code == 0 else code)
         threads = [threading.Thread(target=hung) for _ in range(n)]
         for t in threads:
             t.start()
