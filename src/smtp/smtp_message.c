@@ -240,6 +240,19 @@ smtp_message_deliver(struct smtp_session *s)
 	smtp_session_async_begin(s);
 	/* one extra hold so neither callback can finish the reply before both are issued */
 	d->pending++;
+	if (s->deliver_hold && deps->queue != NULL) {
+		/* a stage's quarantine: every recipient waits in the queue, on hold */
+		const char **accounts = xcalloc(n_targets + 1, sizeof(*accounts));
+
+		for (i = 0; i < n_targets; i++)
+			accounts[i] = targets[i].account;
+		d->pending = 2;
+		queue_submit_held(deps->queue, s->qid, s->mail_from, accounts,
+				  (const char *const *)remote, received.data, received.len,
+				  s->msg.data, s->msg.len, smtp_message_delivered, d);
+		free(accounts);
+		n_targets = n_remote = 0;
+	}
 	if (n_targets > 0)
 		store_deliver(deps->store, targets, n_targets, s->msg.data, s->msg.len, time(NULL),
 			      smtp_message_delivered, d);

@@ -213,10 +213,16 @@ run_done(void *ctx, struct milter_result *r)
 	m->runs[m->next - 1] = NULL; /* over and freed */
 	switch (r->verdict) {
 	case MILTER_CONTINUE:
-		if (r->quarantine != NULL)
-			log_info("smtp: %s: milter %s: quarantine requested (%s): not supported, "
-				 "delivered",
-				 s->qid, name, r->quarantine);
+		if (r->quarantine != NULL) {
+			/* held in the queue: `yubin queue list` shows it, `release` delivers */
+			log_info("smtp: %s: milter %s: quarantine: %s", s->qid, name,
+				 r->quarantine);
+			if (smtp_server_deps(s->server)->queue != NULL)
+				s->deliver_hold = true;
+			else
+				log_warn("smtp: %s: no queue to hold the message in: delivered",
+					 s->qid);
+		}
 		if (apply_envelope(s, r, name) == 0)
 			run_next(s);
 		break;

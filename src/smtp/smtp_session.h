@@ -81,6 +81,7 @@ struct smtp_session {
 	void (*stage_deliver)(struct smtp_session *s);
 	struct buf stage_headers;    /* header fields the stages add for delivery */
 	const char *deliver_mailbox; /* local mailbox chosen by a stage (static), NULL: INBOX */
+	bool deliver_hold;           /* a stage quarantined it: queued on hold, not delivered */
 	struct clamd_scan *clamd;    /* smtp_clamd.c: the scan in flight */
 	struct smtp_milter *milter;  /* smtp_milter.c: the milter run in flight */
 };

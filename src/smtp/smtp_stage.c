@@ -119,6 +119,7 @@ smtp_stage_reset(struct smtp_session *s)
 	s->stage_next = 0;
 	s->stage_deliver = NULL;
 	s->deliver_mailbox = NULL;
+	s->deliver_hold = false;
 	buf_free(&s->stage_headers);
 }
 

@@ -273,3 +273,15 @@ def test_slow_milter_holds_up_no_other_session(yubin_factory):
         for c in held:
             c.close()
         lsock.close()
+
+
+def test_quarantine_holds_in_queue(yubin_factory, milter):
+    server = yubin_factory(config={"smtpd_milters": milter.spec})
+    assert send(server, msg("m:quarantine"))[0] == 250
+    assert server.count("alice@example.test") == 0
+    out = server.cli("queue", "list").stdout.decode()
+    assert "(held)" in out, out
+    qid = [line.split()[0] for line in out.splitlines() if "(held)" in line][0]
+    server.cli("queue", "release", qid)
+    assert wait_until(lambda: server.count("alice@example.test") == 1, timeout=20), \
+        server.cli("queue", "list").stdout
