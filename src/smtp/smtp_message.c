@@ -251,15 +251,15 @@ smtp_message_deliver(struct smtp_session *s)
 				  (const char *const *)remote, received.data, received.len,
 				  s->msg.data, s->msg.len, smtp_message_delivered, d);
 		free(accounts);
-		n_targets = n_remote = 0;
+	} else {
+		if (n_targets > 0)
+			store_deliver(deps->store, targets, n_targets, s->msg.data, s->msg.len,
+				      time(NULL), smtp_message_delivered, d);
+		if (n_remote > 0)
+			queue_submit(deps->queue, s->qid, s->mail_from, (const char *const *)remote,
+				     received.data, received.len, s->msg.data, s->msg.len,
+				     smtp_message_delivered, d);
 	}
-	if (n_targets > 0)
-		store_deliver(deps->store, targets, n_targets, s->msg.data, s->msg.len, time(NULL),
-			      smtp_message_delivered, d);
-	if (n_remote > 0)
-		queue_submit(deps->queue, s->qid, s->mail_from, (const char *const *)remote,
-			     received.data, received.len, s->msg.data, s->msg.len,
-			     smtp_message_delivered, d);
 	for (i = 0; i < n_targets; i++)
 		buf_free(&prefixes[i]);
 	free(prefixes);
