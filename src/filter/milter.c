@@ -9,6 +9,9 @@
 #include <string.h>
 
 #include <event2/buffer.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include "filter/filter_socket.h"
 #include "filter/milter_msg.h"
@@ -49,6 +52,8 @@ struct milter_run {
 	struct event_base *base;
 	struct filter_connect *fc;
 	struct conn *conn;
+	int fd;   /* the conn's socket (owned by conn), for TCP_QUICKACK */
+	bool tcp; /* inet: TCP_QUICKACK after each read */
 	struct milter_params p;
 	char **strings; /* the copies of p's strings, freed at the end */
 	size_t n_strings;
@@ -614,7 +619,14 @@ on_input(struct conn *conn, void *ctx)
 {
 	struct milter_run *mr = ctx;
 	struct evbuffer *in = conn_input(conn);
+	int one = 1;
 
+	/* a filter writes its edits and its verdict as separate small packets: Nagle on its
+	 * side holds the verdict back until our ACK of the edits, which Linux delays ~40 ms.
+	 * QUICKACK (which Linux clears again on its own) sends that ACK now
+	 * (../shared/FILTERS.md 7: 52 ms -> 4 ms per message with a header edit). */
+	if (mr->tcp)
+		(void)setsockopt(mr->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 	for (;;) {
 		size_t avail = evbuffer_get_length(in), want, plen, used;
 		unsigned char hdr[4];
@@ -675,6 +687,8 @@ on_connected(void *ctx, int fd, const char *error)
 		return;
 	}
 	mr->conn = conn_new(mr->base, fd, NULL, false, &milter_conn_ops, mr);
+	mr->fd = fd;
+	mr->tcp = strncmp(mr->p.spec, "inet:", 5) == 0;
 	conn_set_timeout(mr->conn, mr->p.connect_timeout);
 	milter_put_optneg(&b, MILTER_VERSION, MILTER_F_OFFERED, MILTER_P_OFFERED);
 	conn_write(mr->conn, b.data, b.len);
