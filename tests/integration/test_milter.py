@@ -305,3 +305,41 @@ def test_no_delayed_ack_stall_over_tcp(yubin_factory):
         assert times[len(times) // 2] < 0.030, times
     finally:
         m.stop()
+
+
+def test_client_leaves_while_milter_thinks(yubin_factory):
+    """The client goes away while its RCPT, then its end of data, waits on a milter: the
+    session is freed when the milter answers (or times out), nothing is delivered, nothing
+    leaks (the ASan build checks at teardown)."""
+    m = Scripted("inet")
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", free_port()))
+    lsock.listen(8)
+    try:
+        server = yubin_factory(config={"smtpd_milters": m.spec, "milter_content_timeout": "2s"})
+        c = server.raw()
+        assert c.reply().code == 220
+        c.expect("EHLO client.example.test", 250)
+        c.expect("MAIL FROM:<s@client.example.test>", 250)
+        c.expect("RCPT TO:<alice@example.test>", 250)
+        c.expect("DATA", 354)
+        c.send(msg("m:hang") + b".\r\n")
+        time.sleep(0.3)
+        c.close()
+        silent = yubin_factory(config={
+            "smtpd_milters": "inet:127.0.0.1:%d" % lsock.getsockname()[1],
+            "milter_connect_timeout": "2s"})
+        c = silent.raw()
+        assert c.reply().code == 220
+        c.expect("EHLO client.example.test", 250)
+        c.expect("MAIL FROM:<s@client.example.test>", 250)
+        c.send(b"RCPT TO:<alice@example.test>\r\n")
+        time.sleep(0.3)
+        c.close()
+        time.sleep(3)  # both milters time out meanwhile
+        assert server.alive() and silent.alive()
+        assert server.count("alice@example.test") == 0
+        assert send(silent, msg("x"))[0] == 0  # still serving (451 at RCPT)
+    finally:
+        m.stop()
+        lsock.close()
