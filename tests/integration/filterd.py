@@ -123,7 +123,9 @@ class ClamavMilter:
         wait_listening(tcp_open(self.port), self.proc, "clamav-milter")
 
     def stop(self):
-        stop(self.proc)
+        # like every libmilter filter it lingers on SIGTERM; it keeps no state
+        self.proc.kill()
+        self.proc.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
