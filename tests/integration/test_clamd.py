@@ -111,3 +111,16 @@ def test_clamav_milter(yubin_factory, clamd):
         assert b"X-Virus-Status: Clean" in stored[0]
     finally:
         milter.stop()
+
+
+def test_stream_bounded_by_clamd_max_stream(yubin_factory, clamd):
+    """clamd (StreamMaxLength 1M here) refuses a longer stream outright: a 1.5 MB message is
+    sent only up to clamd_max_stream, and scanned; past clamd's limit it is an error."""
+    big = make_msg(body=(b"y" * 998 + b"\r\n") * 1500)
+    spec = "unix:" + clamd.sock
+    server = yubin_factory(config={"clamd_socket": spec, "clamd_max_stream": "512k"})
+    assert send(server, big)[0] == 250
+    assert server.count("alice@example.test") == 1
+    over = yubin_factory(config={"clamd_socket": spec, "clamd_max_stream": "4m"})
+    code, text = send(over, big)
+    assert code == 451, text  # "INSTREAM size limit exceeded": clamd_default_action
