@@ -122,6 +122,13 @@ settings_defaults(struct settings *s)
 	s->dmarc_enforce = true;
 	s->dmarc_temperror = false;
 	s->dkim_verify_max_signatures = 10;
+	s->milter_default_action = xstrdup("tempfail");
+	s->milter_connect_timeout = 30;
+	s->milter_command_timeout = 30;
+	s->milter_content_timeout = 300;
+	s->clamd_default_action = xstrdup("tempfail");
+	s->clamd_timeout = 60;
+	s->clamd_max_stream = 25ULL << 20;
 }
 
 void
@@ -147,6 +154,11 @@ settings_free(struct settings *s)
 	free(s->relayhost_password_file);
 	free(s->run_as_user);
 	free(s->log_level);
+	str_array_free(&s->smtpd_milters);
+	str_array_free(&s->non_smtpd_milters);
+	free(s->milter_default_action);
+	free(s->clamd_socket);
+	free(s->clamd_default_action);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -114,6 +114,17 @@ struct settings {
 	bool dmarc_enforce;                  /* yes: p=reject -> 550, p=quarantine -> Junk */
 	bool dmarc_temperror;                /* false (accept) | true (defer: 451 4.7.5) */
 	unsigned dkim_verify_max_signatures; /* 10: the ones after are permerror */
+	/* content filters (docs/filters.md) */
+	char **smtpd_milters;        /* NULL-terminated "inet:host:port"/"unix:/path"; port 25 */
+	char **non_smtpd_milters;    /* the same, for submission */
+	char *milter_default_action; /* tempfail|accept|reject: a milter down or late */
+	unsigned milter_connect_timeout;     /* 30 s */
+	unsigned milter_command_timeout;     /* 30 s */
+	unsigned milter_content_timeout;     /* 300 s: body chunks and end of message */
+	char *clamd_socket;                  /* NULL = no virus scan */
+	char *clamd_default_action;          /* tempfail|accept|reject: clamd down or late */
+	unsigned clamd_timeout;              /* 60 s */
+	unsigned long long clamd_max_stream; /* 25 MiB: clamd's StreamMaxLength default */
 };
 
 /* Fills s with the built-in defaults (allocating); s's previous content is ignored. */

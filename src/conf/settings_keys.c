@@ -31,6 +31,9 @@ enum key_type {
 	KEY_LOGLEVEL,     /* char *, debug|info|warn|error */
 	KEY_BOOL,         /* bool, yes|no */
 	KEY_DEFER,        /* bool, accept (false) | defer (true) */
+	KEY_FILTERS,      /* char **, list of "inet:host:port"/"unix:/path", empty = NULL */
+	KEY_FILTER_OPT,   /* char *, one "inet:host:port"/"unix:/path", empty = NULL */
+	KEY_ACTION,       /* char *, tempfail|accept|reject */
 };
 
 struct settings_key {
@@ -95,6 +98,16 @@ static const struct settings_key keys[] = {
 	K(dmarc_enforce, KEY_BOOL, 0, 0),
 	K(dmarc_temperror, KEY_DEFER, 0, 0),
 	K(dkim_verify_max_signatures, KEY_UINT, 1, 50),
+	K(smtpd_milters, KEY_FILTERS, 0, 0),
+	K(non_smtpd_milters, KEY_FILTERS, 0, 0),
+	K(milter_default_action, KEY_ACTION, 0, 0),
+	K(milter_connect_timeout, KEY_DURATION, 1, 3600),
+	K(milter_command_timeout, KEY_DURATION, 1, 3600),
+	K(milter_content_timeout, KEY_DURATION, 1, 3600),
+	K(clamd_socket, KEY_FILTER_OPT, 0, 0),
+	K(clamd_default_action, KEY_ACTION, 0, 0),
+	K(clamd_timeout, KEY_DURATION, 1, 3600),
+	K(clamd_max_stream, KEY_SIZE, 1024, 1ULL << 32),
 };
 
 #define FIELD(s, k, type) ((type *)((char *)(s) + (k)->offset))
@@ -313,6 +326,53 @@ set_two_words(bool *field, const char *value, const char *no, const char *yes, c
 	return -1;
 }
 
+/* The syntax only: src/filter resolves the address when it connects. */
+static bool
+valid_filter(const char *v)
+{
+	const char *colon;
+
+	if (strncmp(v, "unix:/", 6) == 0)
+		return v[6] != '\0';
+	if (strncmp(v, "inet:", 5) != 0)
+		return false;
+	colon = strrchr(v + 5, ':');
+	return colon != NULL && colon > v + 5 && colon[1] != '\0' &&
+	       strspn(colon + 1, "0123456789") == strlen(colon + 1);
+}
+
+static int
+set_filters(char ***field, const char *value, const char **error_r)
+{
+	char **items = settings_split_list(value);
+
+	for (size_t i = 0; items[i] != NULL; i++) {
+		if (!valid_filter(items[i])) {
+			*error_r = "expected inet:host:port or unix:/path";
+			str_array_free(&items);
+			return -1;
+		}
+	}
+	str_array_free(field);
+	if (items[0] == NULL)
+		str_array_free(&items);
+	*field = items;
+	return 0;
+}
+
+static int
+set_action(char **field, const char *value, const char **error_r)
+{
+	if (strcmp(value, "tempfail") != 0 && strcmp(value, "accept") != 0 &&
+	    strcmp(value, "reject") != 0) {
+		*error_r = "expected tempfail, accept or reject";
+		return -1;
+	}
+	free(*field);
+	*field = xstrdup(value);
+	return 0;
+}
+
 static int
 set_list(struct settings *s, const struct settings_key *k, const char *value, const char **error_r)
 {
@@ -371,6 +431,16 @@ settings_key_set(struct settings *s, const struct settings_key *k, const char *v
 		return set_two_words(FIELD(s, k, bool), value, "no", "yes", error_r);
 	case KEY_DEFER:
 		return set_two_words(FIELD(s, k, bool), value, "accept", "defer", error_r);
+	case KEY_FILTERS:
+		return set_filters(FIELD(s, k, char **), value, error_r);
+	case KEY_FILTER_OPT:
+		if (*value != '\0' && !valid_filter(value)) {
+			*error_r = "expected inet:host:port or unix:/path";
+			return -1;
+		}
+		return set_string(FIELD(s, k, char *), value, true, error_r);
+	case KEY_ACTION:
+		return set_action(FIELD(s, k, char *), value, error_r);
 	}
 	*error_r = "internal error: unknown key type";
 	return -1;
@@ -415,11 +485,14 @@ print_value(const struct settings *s, const struct settings_key *k, FILE *out)
 	case KEY_STRING_OPT:
 	case KEY_HOSTPORT_OPT:
 	case KEY_LOGLEVEL:
+	case KEY_FILTER_OPT:
+	case KEY_ACTION:
 		str = *CFIELD(s, k, char *);
 		fputs(str != NULL ? str : "", out);
 		break;
 	case KEY_DOMAINS:
 	case KEY_RESOLVERS:
+	case KEY_FILTERS:
 		print_array((char *const *)*CFIELD(s, k, char **), out);
 		break;
 	case KEY_LISTEN:

@@ -304,10 +304,11 @@ queue_submit_done(struct queue_spool_txn *txn, void *ctx)
 	free(req);
 }
 
-void
-queue_submit_rcpts(struct queue *q, const char *qid, const char *sender,
-		   const struct queue_db_rcpt *rcpts, size_t n_rcpts, const char *prefix,
-		   size_t prefix_len, const char *msg, size_t len, queue_submit_cb *cb, void *ctx)
+static void
+queue_submit_txn(struct queue *q, const char *qid, const char *sender,
+		 const struct queue_db_rcpt *rcpts, size_t n_rcpts, const char *prefix,
+		 size_t prefix_len, const char *msg, size_t len, bool hold, queue_submit_cb *cb,
+		 void *ctx)
 {
 	struct queue_submit_req *req = xcalloc(1, sizeof(*req));
 	struct queue_spool_txn *txn = queue_spool_txn_new(queue_submit_done, req);
@@ -321,6 +322,7 @@ queue_submit_rcpts(struct queue *q, const char *qid, const char *sender,
 	txn->msg.sender = xstrdup(sender);
 	txn->msg.arrival = time(NULL);
 	txn->msg.size = prefix_len + len;
+	txn->msg.hold = hold;
 	txn->msg.rcpts = xcalloc(n_rcpts ? n_rcpts : 1, sizeof(*txn->msg.rcpts));
 	txn->msg.n_rcpts = n_rcpts;
 	for (i = 0; i < n_rcpts; i++) {
@@ -338,6 +340,40 @@ queue_submit_rcpts(struct queue *q, const char *qid, const char *sender,
 		return;
 	}
 	queue_spool_commit(q->spool, txn);
+}
+
+void
+queue_submit_rcpts(struct queue *q, const char *qid, const char *sender,
+		   const struct queue_db_rcpt *rcpts, size_t n_rcpts, const char *prefix,
+		   size_t prefix_len, const char *msg, size_t len, queue_submit_cb *cb, void *ctx)
+{
+	queue_submit_txn(q, qid, sender, rcpts, n_rcpts, prefix, prefix_len, msg, len, false, cb,
+			 ctx);
+}
+
+void
+queue_submit_held(struct queue *q, const char *qid, const char *sender, const char *const *local,
+		  const char *const *remote, const char *prefix, size_t prefix_len, const char *msg,
+		  size_t len, queue_submit_cb *cb, void *ctx)
+{
+	struct queue_db_rcpt *list;
+	size_t n = 0, i;
+
+	for (i = 0; local != NULL && local[i] != NULL; i++)
+		n++;
+	for (i = 0; remote != NULL && remote[i] != NULL; i++)
+		n++;
+	list = xcalloc(n ? n : 1, sizeof(*list));
+	n = 0;
+	for (i = 0; local != NULL && local[i] != NULL; i++) {
+		list[n].address = (char *)local[i];
+		list[n++].local = true;
+	}
+	for (i = 0; remote != NULL && remote[i] != NULL; i++)
+		list[n++].address = (char *)remote[i];
+	log_info("queue: %s: held (quarantine)", qid);
+	queue_submit_txn(q, qid, sender, list, n, prefix, prefix_len, msg, len, true, cb, ctx);
+	free(list);
 }
 
 void

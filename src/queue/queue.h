@@ -48,4 +48,12 @@ void queue_submit(struct queue *queue, const char *qid, const char *sender,
 		  const char *const *rcpts, const char *prefix, size_t prefix_len, const char *msg,
 		  size_t len, queue_submit_cb *cb, void *ctx);
 
+/* Like queue_submit(), but the message is put on hold (a milter's quarantine): nothing is
+ * delivered until `yubin queue release ID`. local are local account names (delivered into
+ * their INBOX on release), remote remote addresses; both NULL-terminated or NULL. */
+void queue_submit_held(struct queue *queue, const char *qid, const char *sender,
+		       const char *const *local, const char *const *remote, const char *prefix,
+		       size_t prefix_len, const char *msg, size_t len, queue_submit_cb *cb,
+		       void *ctx);
+
 #endif

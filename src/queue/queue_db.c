@@ -46,7 +46,8 @@ enum queue_db_stmt {
 };
 
 static const char *const queue_db_sql[QDB_COUNT] = {
-	[QDB_INSERT_MSG] = "INSERT INTO message (qid, sender, arrival, size) VALUES (?, ?, ?, ?)",
+	[QDB_INSERT_MSG] = "INSERT INTO message (qid, sender, arrival, size, hold) "
+			   "VALUES (?, ?, ?, ?, ?)",
 	[QDB_INSERT_RCPT] = "INSERT INTO rcpt (qid, idx, address, local, state, next_try) "
 			    "VALUES (?, ?, ?, ?, 0, ?)",
 	[QDB_UPDATE_RCPT] = "UPDATE rcpt SET state = ?, next_try = ?, attempts = ?, "
@@ -178,6 +179,7 @@ queue_db_insert(struct queue_db *db, const struct queue_db_msg *msg)
 	sqlite3_bind_text(st, 2, msg->sender, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)msg->arrival);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)msg->size);
+	sqlite3_bind_int(st, 5, msg->hold);
 	if (queue_db_run(db, st) < 0)
 		return -1;
 	st = db->st[QDB_INSERT_RCPT];

@@ -211,8 +211,7 @@ cmd_rcpt(struct smtp_session *s, struct smtp_cmd *cmd)
 		smtp_add_rcpt(s, path, local, remote);
 	}
 	free(path);
-	smtp_session_enter_state(s, SMTP_STATE_RCPT);
-	smtp_reply(s, "250 2.1.5 Ok");
+	smtp_stage_rcpt(s); /* the stages' verdict, then 250 */
 }
 
 static void

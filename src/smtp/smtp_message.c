@@ -241,13 +241,26 @@ smtp_message_deliver(struct smtp_session *s)
 	smtp_session_async_begin(s);
 	/* one extra hold so neither callback can finish the reply before both are issued */
 	d->pending++;
-	if (n_targets > 0)
-		store_deliver(deps->store, targets, n_targets, s->msg.data, s->msg.len, time(NULL),
-			      smtp_message_delivered, d);
-	if (n_remote > 0)
-		queue_submit(deps->queue, s->qid, s->mail_from, (const char *const *)remote,
-			     received.data, received.len, s->msg.data, s->msg.len,
-			     smtp_message_delivered, d);
+	if (s->deliver_hold && deps->queue != NULL) {
+		/* a stage's quarantine: every recipient waits in the queue, on hold */
+		const char **accounts = xcalloc(n_targets + 1, sizeof(*accounts));
+
+		for (i = 0; i < n_targets; i++)
+			accounts[i] = targets[i].account;
+		d->pending = 2;
+		queue_submit_held(deps->queue, s->qid, s->mail_from, accounts,
+				  (const char *const *)remote, received.data, received.len,
+				  s->msg.data, s->msg.len, smtp_message_delivered, d);
+		free(accounts);
+	} else {
+		if (n_targets > 0)
+			store_deliver(deps->store, targets, n_targets, s->msg.data, s->msg.len,
+				      time(NULL), smtp_message_delivered, d);
+		if (n_remote > 0)
+			queue_submit(deps->queue, s->qid, s->mail_from, (const char *const *)remote,
+				     received.data, received.len, s->msg.data, s->msg.len,
+				     smtp_message_delivered, d);
+	}
 	for (i = 0; i < n_targets; i++)
 		buf_free(&prefixes[i]);
 	free(prefixes);

@@ -16,6 +16,8 @@ struct smtp_server;
 #include "util/buf.h"
 
 struct conn;
+struct clamd_scan;
+struct smtp_milter;
 
 enum smtp_listener_kind {
 	SMTP_LISTENER_SMTP,        /* port 25 */
@@ -73,13 +75,17 @@ struct smtp_session {
 	bool over_memory;       /* smtp_memory_limit was hit: the message is read, not kept */
 
 	/* stages (smtp_stage.h) */
-	size_t stage_fed;  /* bytes of msg given to the stages' data hooks */
-	size_t stage_next; /* the end-of-data stage to run next */
+	size_t stage_fed;       /* bytes of msg given to the stages' data hooks */
+	size_t stage_next;      /* the end-of-data stage to run next */
+	size_t stage_rcpt_next; /* the rcpt stage to run next */
 	void (*stage_deliver)(struct smtp_session *s);
 	struct buf stage_headers;    /* header fields the stages add for delivery */
 	const char *deliver_mailbox; /* local mailbox chosen by a stage (static), NULL: INBOX */
 
 	struct smtp_mailauth *mailauth; /* the mailauth stage's state (smtp_mailauth.c) */
+	bool deliver_hold;              /* a stage quarantined it: queued on hold, not delivered */
+	struct clamd_scan *clamd;       /* smtp_clamd.c: the scan in flight */
+	struct smtp_milter *milter;     /* smtp_milter.c: the milter run in flight */
 };
 
 /* Server side helpers smtp_session.c uses. */

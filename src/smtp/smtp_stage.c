@@ -6,14 +6,27 @@
 
 #include "log/log.h"
 #include "smtp/smtp_mailauth.h"
+#include "smtp/smtp_clamd.h"
+#include "smtp/smtp_milter.h"
 #include "smtp/smtp_session.h"
 #include "util/buf.h"
+#include "util/str.h"
 
 /* In the order they run. A stage that needs another's result comes after it. */
 static const struct smtp_stage smtp_stages[] = {
-	{.name = NULL}, /* placeholder: C forbids an empty array */
-	{"mailauth", smtp_mailauth_mail, smtp_mailauth_data, smtp_mailauth_end_of_data,
-	 smtp_mailauth_reset},
+	/* SPF, DKIM, DMARC: cheap once DNS answered, and a DMARC reject spares the rest */
+	{.name = "mailauth",
+	 .mail = smtp_mailauth_mail,
+	 .data = smtp_mailauth_data,
+	 .end_of_data = smtp_mailauth_end_of_data,
+	 .reset = smtp_mailauth_reset},
+	/* viruses next: nothing else needs to look at a message that is refused anyway */
+	{.name = "clamd", .end_of_data = smtp_clamd_end_of_data, .reset = smtp_clamd_reset},
+	/* milters see the message as the checks before them left it, and may edit it */
+	{.name = "milter",
+	 .rcpt = smtp_milter_rcpt,
+	 .end_of_data = smtp_milter_end_of_data,
+	 .reset = smtp_milter_reset},
 };
 
 #define N_STAGES (sizeof(smtp_stages) / sizeof(smtp_stages[0]))
@@ -26,6 +39,59 @@ smtp_stage_mail(struct smtp_session *s)
 	for (i = 0; i < N_STAGES; i++)
 		if (smtp_stages[i].mail != NULL)
 			smtp_stages[i].mail(s);
+}
+
+/* Runs the rcpt hooks from s->stage_rcpt_next on; the session is paused on entry. */
+static void
+smtp_stage_rcpt_run(struct smtp_session *s)
+{
+	if (s->base.conn_gone) {
+		smtp_session_async_done(s);
+		return;
+	}
+	while (s->stage_rcpt_next < N_STAGES && smtp_stages[s->stage_rcpt_next].rcpt == NULL)
+		s->stage_rcpt_next++;
+	if (s->stage_rcpt_next < N_STAGES) {
+		smtp_stages[s->stage_rcpt_next++].rcpt(s);
+		return;
+	}
+	if (!smtp_session_async_done(s))
+		return;
+	smtp_session_enter_state(s, SMTP_STATE_RCPT);
+	smtp_reply(s, "250 2.1.5 Ok");
+	smtp_session_async_reply_done(s);
+}
+
+void
+smtp_stage_rcpt(struct smtp_session *s)
+{
+	s->stage_rcpt_next = 0;
+	smtp_session_async_begin(s);
+	smtp_stage_rcpt_run(s);
+}
+
+void
+smtp_stage_rcpt_done(struct smtp_session *s, enum smtp_stage_verdict verdict, const char *reply,
+		     const char *why)
+{
+	struct smtp_rcpt *r;
+
+	if (verdict == SMTP_STAGE_CONTINUE) {
+		smtp_stage_rcpt_run(s);
+		return;
+	}
+	if (!smtp_session_async_done(s))
+		return; /* the connection went away meanwhile: the session is freed */
+	r = &s->rcpts[--s->n_rcpts];
+	log_info("smtp: %s: reject by %s: RCPT from [%s]: to=<%s>: %s%s%s", s->qid,
+		 smtp_stages[s->stage_rcpt_next - 1].name, s->base.ip, r->address, reply,
+		 why ? " — " : "", why ? why : "");
+	free(r->address);
+	str_array_free(&r->local);
+	str_array_free(&r->remote);
+	smtp_session_enter_state(s, s->n_rcpts > 0 ? SMTP_STATE_RCPT : SMTP_STATE_MAIL);
+	smtp_reply_error(s, "%s", reply);
+	smtp_session_async_reply_done(s);
 }
 
 void
@@ -60,6 +126,7 @@ smtp_stage_reset(struct smtp_session *s)
 	s->stage_next = 0;
 	s->stage_deliver = NULL;
 	s->deliver_mailbox = NULL;
+	s->deliver_hold = false;
 	buf_free(&s->stage_headers);
 }
 

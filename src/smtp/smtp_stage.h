@@ -6,6 +6,9 @@
  *
  * The order of a transaction:
  *   MAIL accepted          -> every .mail hook (start lookups; no reply, no waiting)
+ *   RCPT passed the server's own checks
+ *                          -> .rcpt of stage 1; it calls smtp_stage_rcpt_done(), now or
+ *                             later; CONTINUE runs the next stage; after the last, 250
  *   message bytes arrive   -> every .data hook with the new bytes, in order
  *   end of data, after the built-in checks (size, loop, From: ownership)
  *                          -> .end_of_data of stage 1; it calls smtp_stage_done(), now or
@@ -24,6 +27,10 @@ struct smtp_stage {
 	/* MAIL FROM was accepted (s->mail_from, s->helo, s->base.ip are set). Must not reply
 	 * or pause the session. Optional. */
 	void (*mail)(struct smtp_session *s);
+	/* A recipient passed the server's own checks: it is s->rcpts[s->n_rcpts - 1]. Decide,
+	 * and call smtp_stage_rcpt_done() exactly once, before returning or later from a
+	 * callback (the session is paused meanwhile). Optional. */
+	void (*rcpt)(struct smtp_session *s);
 	/* The next bytes of the message as it arrives, after dot-unstuffing (DATA) or CRLF
 	 * normalisation (BDAT): the concatenation of all calls is the message. Not called once
 	 * the message is over the size or memory limit. Optional. */
@@ -47,6 +54,10 @@ enum smtp_stage_verdict {
 
 /* The hooks, called by smtp_commands.c and smtp_message.c. */
 void smtp_stage_mail(struct smtp_session *s);
+/* Runs the rcpt hooks in order for the recipient just added (s->rcpts[s->n_rcpts - 1]),
+ * then answers the RCPT command: 250, or the reply of the stage that refused it (the
+ * recipient is then removed). */
+void smtp_stage_rcpt(struct smtp_session *s);
 void smtp_stage_data(struct smtp_session *s);
 void smtp_stage_reset(struct smtp_session *s);
 /* Runs the end_of_data hooks in order; then `deliver` unless a stage stopped it. */
@@ -57,5 +68,9 @@ void smtp_stage_end_of_data(struct smtp_session *s, void (*deliver)(struct smtp_
  * this call the stage must not touch s: the session may be gone. */
 void smtp_stage_done(struct smtp_session *s, enum smtp_stage_verdict verdict, const char *reply,
 		     const char *why);
+/* A stage's decision on a recipient: SMTP_STAGE_CONTINUE or SMTP_STAGE_REJECT (with the
+ * reply, copied). After this call the stage must not touch s. */
+void smtp_stage_rcpt_done(struct smtp_session *s, enum smtp_stage_verdict verdict,
+			  const char *reply, const char *why);
 
 #endif

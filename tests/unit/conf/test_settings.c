@@ -385,6 +385,50 @@ test_load_file(void **state)
 	assert_non_null(strstr(error, "/nonexistent/yubin.conf: cannot read"));
 }
 
+/* The content filter keys (docs/filters.md): defaults, values, errors. */
+static void
+test_filter_keys(void **state)
+{
+	struct settings s;
+
+	load_ok(&s, "");
+	assert_null(s.smtpd_milters);
+	assert_null(s.non_smtpd_milters);
+	assert_null(s.clamd_socket);
+	assert_string_equal(s.milter_default_action, "tempfail");
+	assert_string_equal(s.clamd_default_action, "tempfail");
+	assert_int_equal(s.milter_connect_timeout, 30);
+	assert_int_equal(s.milter_command_timeout, 30);
+	assert_int_equal(s.milter_content_timeout, 300);
+	assert_int_equal(s.clamd_timeout, 60);
+	assert_int_equal(s.clamd_max_stream, 25 * 1024 * 1024);
+	settings_free(&s);
+	load_ok(&s, "smtpd_milters = inet:127.0.0.1:11332, unix:/run/m.sock\n"
+		    "non_smtpd_milters = inet:[::1]:8891\n"
+		    "milter_default_action = accept\n"
+		    "milter_content_timeout = 1m\n"
+		    "clamd_socket = inet:localhost:3310\n"
+		    "clamd_default_action = reject\n"
+		    "clamd_max_stream = 10m\n");
+	assert_string_equal(s.smtpd_milters[0], "inet:127.0.0.1:11332");
+	assert_string_equal(s.smtpd_milters[1], "unix:/run/m.sock");
+	assert_null(s.smtpd_milters[2]);
+	assert_string_equal(s.non_smtpd_milters[0], "inet:[::1]:8891");
+	assert_string_equal(s.milter_default_action, "accept");
+	assert_int_equal(s.milter_content_timeout, 60);
+	assert_string_equal(s.clamd_socket, "inet:localhost:3310");
+	assert_string_equal(s.clamd_default_action, "reject");
+	assert_int_equal(s.clamd_max_stream, 10 * 1024 * 1024);
+	settings_free(&s);
+	load_fails("smtpd_milters = tcp:127.0.0.1:1\n", "invalid value for smtpd_milters");
+	load_fails("smtpd_milters = inet:127.0.0.1\n", "invalid value for smtpd_milters");
+	load_fails("smtpd_milters = unix:\n", "invalid value for smtpd_milters");
+	load_fails("clamd_socket = /run/clamd.sock\n", "invalid value for clamd_socket");
+	load_fails("milter_default_action = discard\n", "expected tempfail, accept or reject");
+	load_fails("clamd_default_action = \n", "expected tempfail, accept or reject");
+	load_fails("milter_command_timeout = 0\n", "out of range");
+}
+
 int
 main(void)
 {
@@ -393,6 +437,7 @@ main(void)
 		cmocka_unit_test(test_print_roundtrip),   cmocka_unit_test(test_syntax),
 		cmocka_unit_test(test_mydomains_default), cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_ms_units),          cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_filter_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
