@@ -24,7 +24,7 @@ imap_capabilities(struct imap_session *s, struct buf *out)
 
 	buf_appends(out, "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS "
 			 "MOVE CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH SEARCHRES "
-			 "LIST-EXTENDED LIST-STATUS STATUS=SIZE");
+			 "LIST-EXTENDED LIST-STATUS STATUS=SIZE BINARY MULTIAPPEND CATENATE");
 	buf_printf(out, " APPENDLIMIT=%llu", deps->settings->message_size_limit);
 	if (s->base.state != IMAP_STATE_NOT_AUTH)
 		return;
