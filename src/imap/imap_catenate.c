@@ -13,6 +13,7 @@
 void
 imap_url_free(struct imap_url *u)
 {
+	free(u->user);
 	free(u->mailbox);
 	free(u->section);
 	memset(u, 0, sizeof(*u));
@@ -100,10 +101,20 @@ imap_url_parse(const char *url, size_t len, struct imap_url *u, const char **err
 	/* RFC 5092 3: "imap://" iserver; the server part names this server (not checked:
 	 * only the logged-in account's own mailboxes are read) */
 	if (has_prefix(p, len, "imap://")) {
-		p += 7;
-		p = memchr(p, '/', (size_t)(end - p));
+		const char *host = p + 7, *at;
+
+		p = memchr(host, '/', (size_t)(end - host));
 		if (p == NULL)
 			return -1;
+		/* iuserinfo "@": enc-user [";AUTH=" ...] */
+		at = memchr(host, '@', (size_t)(p - host));
+		if (at != NULL) {
+			const char *semi = memchr(host, ';', (size_t)(at - host));
+
+			u->user = pct_decode(host, (size_t)((semi != NULL ? semi : at) - host));
+			if (u->user == NULL)
+				return -1;
+		}
 	}
 	if (p >= end || *p != '/')
 		return -1;

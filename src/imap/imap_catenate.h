@@ -14,6 +14,7 @@
 #include "imap/imap_parser.h"
 
 struct imap_url {
+	char *user;           /* an absolute URL's enc-user, percent-decoded; NULL if none */
 	char *mailbox;        /* percent-decoded (UTF-8, RFC 5092 3.1) */
 	uint32_t uidvalidity; /* 0: not given */
 	uint32_t uid;
@@ -23,9 +24,10 @@ struct imap_url {
 	uint64_t partial_len; /* UINT64_MAX: to the end */
 };
 
-/* Parses a message URL. 0 ok; -1 with *error_r (static text): not a URL of a message of
- * this server (URLAUTH and user/host checks are not done: only the logged-in account's
- * mailboxes are ever read). Free with imap_url_free() (also after -1). */
+/* Parses a message URL. 0 ok; -1 with *error_r (static text): not a URL of a message.
+ * The host is not checked (RFC 4469 5 lets the server treat every URL as its own); the
+ * caller checks user against the logged-in account. URLAUTH parts are refused.
+ * Free with imap_url_free() (also after -1). */
 int imap_url_parse(const char *url, size_t len, struct imap_url *u, const char **error_r);
 void imap_url_free(struct imap_url *u);
 

@@ -11,6 +11,7 @@
 #include "store/store_msg.h"
 #include "store/store_view.h"
 #include "util/buf.h"
+#include "util/str.h"
 #include "util/xmalloc.h"
 
 /* Appends the section (or the whole message) of uid in view to out. 0 ok, -1. */
@@ -64,7 +65,9 @@ imap_catenate_url_fetch(struct imap_session *s, const char *url, size_t len, str
 		return -1;
 	}
 	name = xstrdup(u.mailbox);
-	if (store_mailbox_name_normalize(name) == 0 &&
+	/* RFC 4469 5: only the logged-in user's own messages */
+	if ((u.user == NULL || *u.user == '\0' || str_casecmp(u.user, s->account) == 0) &&
+	    store_mailbox_name_normalize(name) == 0 &&
 	    store_view_open(s->acct, name, true, &view, &error) == 0 &&
 	    (u.uidvalidity == 0 || u.uidvalidity == store_view_uidvalidity(view)) &&
 	    url_section(view, &u, &part) == 0) {

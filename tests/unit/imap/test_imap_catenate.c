@@ -64,9 +64,17 @@ test_url_absolute(void **state)
 
 	(void)state;
 	assert_int_equal(url("imap://joe@example.com/INBOX/;uid=7/;section=TEXT", &u), 0);
+	assert_string_equal(u.user, "joe");
 	assert_string_equal(u.mailbox, "INBOX");
 	assert_int_equal(u.uid, 7);
 	assert_string_equal(u.section, "TEXT");
+	imap_url_free(&u);
+	assert_int_equal(url("imap://a%40b.test;AUTH=*@h:143/Sent/;uid=1", &u), 0);
+	assert_string_equal(u.user, "a@b.test");
+	assert_string_equal(u.mailbox, "Sent");
+	imap_url_free(&u);
+	assert_int_equal(url("imap://h/Sent/;uid=1", &u), 0);
+	assert_null(u.user);
 	imap_url_free(&u);
 }
 
