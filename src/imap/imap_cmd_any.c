@@ -26,8 +26,11 @@ imap_capabilities(struct imap_session *s, struct buf *out)
 			 "MOVE CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH SEARCHRES "
 			 "LIST-EXTENDED LIST-STATUS STATUS=SIZE BINARY MULTIAPPEND CATENATE");
 	buf_printf(out, " APPENDLIMIT=%llu", deps->settings->message_size_limit);
-	if (s->base.state != IMAP_STATE_NOT_AUTH)
+	if (s->base.state != IMAP_STATE_NOT_AUTH) {
+		/* RFC 4978 3: COMPRESS is a command of the authenticated states */
+		buf_appends(out, " COMPRESS=DEFLATE");
 		return;
+	}
 	if (!conn_is_tls(s->base.conn) && deps->tls != NULL)
 		buf_appends(out, " STARTTLS");
 	if (imap_plaintext_allowed(s))

@@ -57,6 +57,7 @@ static const struct imap_command_def commands[] = {
 	{"STATUS", IMAP_STATES_AUTHED, false, true, imap_cmd_status, false},
 	{"APPEND", IMAP_STATES_AUTHED, false, true, imap_cmd_append, false},
 	{"IDLE", IMAP_STATES_AUTHED, false, true, imap_cmd_idle, false},
+	{"COMPRESS", IMAP_STATES_AUTHED, false, true, imap_cmd_compress, false},
 	{"CHECK", IMAP_STATE_SELECTED, false, true, imap_cmd_check, false},
 	{"CLOSE", IMAP_STATE_SELECTED, false, true, imap_cmd_close, false},
 	{"UNSELECT", IMAP_STATE_SELECTED, false, true, imap_cmd_unselect, false},
