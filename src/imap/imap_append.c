@@ -261,10 +261,10 @@ append_submit(struct imap_session *s, const char *tag, char *mailbox,
 			job->outstanding--;
 			continue;
 		}
-		/* INTERNALDATE (RFC 3501 6.3.11): the given date-time, else now */
+		/* INTERNALDATE (RFC 3501 6.3.11): the given date-time in its own zone, else now */
 		store_append(s->acct, mailbox, imap_flags_to_store(msgs[i].flags.flags),
 			     (const char *const *)msgs[i].flags.keywords, msgs[i].flags.n_keywords,
-			     msgs[i].has_date ? msgs[i].date : 0,
+			     msgs[i].has_date ? msgs[i].date : 0, msgs[i].has_date ? msgs[i].tz : 0,
 			     fixed != NULL ? fixed : buf_cstr(&bufs[i]), len, imap_append_done,
 			     &job->slots[i]);
 		free(fixed);

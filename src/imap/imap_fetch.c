@@ -261,7 +261,7 @@ fetch_one(struct imap_fetch_run *r, uint32_t seq, const struct store_view_msg *v
 	if (p->items & IMAP_FETCH_INTERNALDATE) {
 		fetch_sep(r);
 		buf_appends(&r->out, "INTERNALDATE ");
-		imap_date_time_write(&r->out, meta->internaldate, 0);
+		imap_date_time_write(&r->out, meta->internaldate, meta->internaldate_tz);
 	}
 	if (p->items & IMAP_FETCH_SIZE) {
 		fetch_sep(r);
