@@ -164,8 +164,10 @@ select_send_state(struct imap_session *s)
 
 	imap_send_flags(s);
 	imap_send(s, "* %zu EXISTS", count);
-	imap_send(s, "* %u RECENT", store_view_recent_count(s->view));
-	for (size_t i = 0; i < count; i++) {
+	/* RFC 9051 Appendix E 6 and 7.3.2: no RECENT, no [UNSEEN] under IMAP4rev2 */
+	if (!s->rev2)
+		imap_send(s, "* %u RECENT", store_view_recent_count(s->view));
+	for (size_t i = 0; i < count && !s->rev2; i++) {
 		if ((msgs[i].flags & STORE_FLAG_SEEN) == 0) {
 			imap_send(s, "* OK [UNSEEN %zu] First unseen", i + 1);
 			break;
@@ -260,8 +262,9 @@ imap_cmd_select(struct imap_session *s, const struct imap_command *cmd)
 	/* RFC 3501 6.3.1: selecting closes the current mailbox, even if this fails */
 	if (s->view != NULL) {
 		imap_session_unselect(s);
-		if (s->qresync)
-			imap_send(s, "* OK [CLOSED] Previous mailbox closed"); /* RFC 7162 3.2.11 */
+		/* RFC 7162 3.2.11, RFC 9051 7.1 */
+		if (s->qresync || s->rev2)
+			imap_send(s, "* OK [CLOSED] Previous mailbox closed");
 	}
 	if ((name = imap_mailbox_arg(s, cmd->tag, &cmd->args[0])) == NULL) {
 		qresync_params_free(&q);
@@ -364,7 +367,7 @@ imap_cmd_delete(struct imap_session *s, const struct imap_command *cmd)
 	if (s->view != NULL && strcmp(store_view_mailbox_name(s->view), name) == 0) {
 		/* deleting the selected mailbox: unselect it first (RFC 9051 6.3.4) */
 		imap_session_unselect(s);
-		if (s->qresync)
+		if (s->qresync || s->rev2)
 			imap_send(s, "* OK [CLOSED] Mailbox closed");
 	}
 	if (store_mailbox_delete(s->acct, name, &error) < 0)
@@ -458,6 +461,8 @@ imap_status_items(struct buf *out, const struct imap_arg *items, const struct st
 		else if (str_casecmp(item, "HIGHESTMODSEQ") == 0)
 			buf_printf(out, "HIGHESTMODSEQ %llu",
 				   (unsigned long long)st->highestmodseq);
+		else if (str_casecmp(item, "DELETED") == 0) /* RFC 9051 6.3.11 */
+			buf_printf(out, "DELETED %u", st->deleted);
 		else if (str_casecmp(item, "SIZE") == 0)
 			buf_printf(out, "SIZE %llu", (unsigned long long)st->size);
 		else
@@ -485,7 +490,7 @@ imap_cmd_status(struct imap_session *s, const struct imap_command *cmd)
 		imap_no_store(s, cmd->tag, "STATUS", error);
 	} else {
 		buf_appends(&b, "* STATUS ");
-		imap_write_mailbox(&b, name);
+		imap_mailbox_write(s, &b, name);
 		buf_appendc(&b, ' ');
 		if (imap_status_items(&b, &cmd->args[1], &st) < 0) {
 			imap_bad(s, cmd->tag, "Unknown STATUS item");

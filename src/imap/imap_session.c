@@ -548,7 +548,7 @@ imap_mailbox_arg(struct imap_session *s, const char *tag, const struct imap_arg 
 		imap_bad(s, tag, "Invalid mailbox name");
 		return NULL;
 	}
-	if (imap_mutf7_decode(raw, &name, &error) < 0) {
+	if (imap_mailbox_decode(s, raw, &name, &error) < 0) {
 		buf_free(&name);
 		imap_no(s, tag, "[CANNOT] %s", error);
 		return NULL;
