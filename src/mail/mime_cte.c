@@ -74,12 +74,26 @@ mime_cte_has_nul(const char *data, size_t len)
 	return len > 0 && memchr(data, '\0', len) != NULL;
 }
 
+/* Whether the header line at p[0..len) is a Content-Transfer-Encoding field (the name,
+ * white space allowed before the colon as RFC 5322 4.5.8 obs-optional has it). */
+static bool
+is_cte_field(const char *p, size_t len)
+{
+	static const char name[] = "Content-Transfer-Encoding";
+	size_t i = sizeof(name) - 1;
+
+	if (len < i || str_ncasecmp(p, name, i) != 0)
+		return false;
+	while (i < len && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	return i < len && p[i] == ':';
+}
+
 /* The header block hdr[0..len) with every Content-Transfer-Encoding field (and its
  * continuation lines) replaced by "Content-Transfer-Encoding: base64". */
 static void
 header_set_base64(const char *hdr, size_t len, struct buf *out)
 {
-	static const char name[] = "Content-Transfer-Encoding:";
 	size_t i = 0;
 	bool skipping = false;
 
@@ -89,8 +103,7 @@ header_set_base64(const char *hdr, size_t len, struct buf *out)
 		bool cont = hdr[i] == ' ' || hdr[i] == '\t';
 
 		if (!cont)
-			skipping = end - i >= sizeof(name) - 1 &&
-				   str_ncasecmp(hdr + i, name, sizeof(name) - 1) == 0;
+			skipping = is_cte_field(hdr + i, end - i);
 		if (skipping && !cont)
 			buf_appends(out, "Content-Transfer-Encoding: base64\r\n");
 		else if (!skipping)
@@ -123,8 +136,10 @@ mime_cte_binary_to_base64(const char *msg, size_t len, struct buf *out)
 		const struct mime_part *p = &t.parts[k];
 		size_t body = mime_part_body_off(p);
 
-		if (p->enc != MIME_ENC_BINARY || p->nchildren > 0 || p->hdr_off < pos ||
-		    body + p->body_size > len)
+		/* leaves only: a multipart or message is never transfer-encoded (RFC 2045 6.4) */
+		if (p->enc != MIME_ENC_BINARY || p->nchildren > 0 ||
+		    (p->flags & (MIME_PART_MULTIPART | MIME_PART_MESSAGE)) != 0 ||
+		    p->hdr_off < pos || body + p->body_size > len)
 			continue;
 		buf_append(out, msg + pos, p->hdr_off - pos);
 		header_set_base64(msg + p->hdr_off, p->hdr_size, out);

@@ -127,6 +127,33 @@ test_binary_to_base64(void **state)
 	buf_free(&out);
 }
 
+/* Found by fuzz-mime-cte: white space before the colon (RFC 5322 4.5.8) still names the
+ * field that must say base64; a multipart that claims "binary" is not a leaf to encode. */
+static void
+test_binary_to_base64_odd_headers(void **state)
+{
+	static const char obs[] = "From: a@b\r\nContent-Transfer-Encoding \t:binary\r\n\r\n\0x\r\n";
+	static const char multi[] = "From: a@b\r\nContent-Type: multipart/mixed; boundary=b\r\n"
+				    "Content-Transfer-Encoding: binary\r\n\r\n\0 no parts\r\n";
+	struct buf out = BUF_INIT, dec = BUF_INIT;
+	struct mime_tree t;
+
+	(void)state;
+	assert_true(mime_cte_binary_to_base64(obs, sizeof(obs) - 1, &out));
+	assert_null(strstr(buf_cstr(&out), "binary"));
+	memset(&t, 0, sizeof(t));
+	mime_tree_parse(&t, out.data, out.len);
+	assert_int_equal(t.parts[0].enc, MIME_ENC_BASE64);
+	mime_cte_decode(MIME_ENC_BASE64, out.data + mime_part_body_off(&t.parts[0]),
+			t.parts[0].body_size, &dec);
+	assert_buf(&dec, "\0x\r\n", 4);
+	mime_tree_free(&t);
+	buf_reset(&out);
+	assert_false(mime_cte_binary_to_base64(multi, sizeof(multi) - 1, &out));
+	buf_free(&out);
+	buf_free(&dec);
+}
+
 int
 main(void)
 {
@@ -136,6 +163,7 @@ main(void)
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_identity_and_unknown),
 		cmocka_unit_test(test_binary_to_base64),
+		cmocka_unit_test(test_binary_to_base64_odd_headers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
