@@ -151,20 +151,35 @@ append_crlf(const char *msg, size_t len, size_t *len_r)
 	return buf_steal(&b);
 }
 
-/* A literal's bytes for a message. RFC 3516 4.3: binary content comes as literal8 (its
- * "binary" parts are stored base64-encoded); a NUL in a plain literal is refused (RFC 3501
- * 9: CHAR8 excludes NUL). 0 ok, -1 with a NO sent. */
+/* A literal's bytes, appended to out; *binary_r set for a literal8. A NUL in a plain
+ * literal is refused (RFC 3501 9: CHAR8 excludes NUL; RFC 3516 4.3: binary content comes
+ * as literal8). 0 ok, -1 with a NO sent. */
 static int
-append_literal(struct imap_session *s, const char *tag, const struct imap_arg *lit, struct buf *out)
+append_literal(struct imap_session *s, const char *tag, const struct imap_arg *lit, struct buf *out,
+	       bool *binary_r)
 {
 	if ((lit->flags & IMAP_ARG_FLAG_NUL) && !(lit->flags & IMAP_ARG_FLAG_LITERAL8)) {
 		imap_no(s, tag, "[CANNOT] NUL octets are only allowed in a literal8 (RFC 3516)");
 		return -1;
 	}
-	if (!(lit->flags & IMAP_ARG_FLAG_LITERAL8) ||
-	    !mime_cte_binary_to_base64(lit->str, lit->len, out))
-		buf_append(out, lit->str, lit->len);
+	*binary_r |= (lit->flags & IMAP_ARG_FLAG_LITERAL8) != 0;
+	buf_append(out, lit->str, lit->len);
 	return 0;
+}
+
+/* RFC 3516 4.3: a message sent (in part) as literal8 may have "binary" parts; they are
+ * stored base64-encoded, so that the message stays text and BINARY[] gives them back. The
+ * whole message is looked at, not each CATENATE TEXT part: a part boundary may fall
+ * anywhere (and a literal8 of plain text is fine, RFC 3516 does not forbid it). */
+static void
+append_binary_to_base64(struct buf *msg)
+{
+	struct buf out = BUF_INIT;
+
+	if (mime_cte_binary_to_base64(buf_cstr(msg), msg->len, &out)) {
+		buf_free(msg);
+		*msg = out;
+	}
 }
 
 /* RFC 4469 5: the message of CATENATE's parts. 0 ok, -1 with a NO sent. */
@@ -173,12 +188,13 @@ append_catenate(struct imap_session *s, const char *tag, const struct imap_appen
 		struct buf *out)
 {
 	const char *url;
+	bool binary = false;
 
 	for (size_t i = 0; i < m->n_parts; i++) {
 		const struct imap_arg *a = m->parts[i].arg;
 
 		if (m->parts[i].type == IMAP_CAT_TEXT) {
-			if (append_literal(s, tag, a, out) < 0)
+			if (append_literal(s, tag, a, out, &binary) < 0)
 				return -1;
 			continue;
 		}
@@ -193,6 +209,8 @@ append_catenate(struct imap_session *s, const char *tag, const struct imap_appen
 			return -1;
 		}
 	}
+	if (binary)
+		append_binary_to_base64(out);
 	return 0;
 }
 
@@ -223,12 +241,15 @@ append_build(struct imap_session *s, const char *tag, const char *mailbox,
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
+		bool binary = false;
 		int ret = msgs[i].literal != NULL
-				  ? append_literal(s, tag, msgs[i].literal, &bufs[i])
+				  ? append_literal(s, tag, msgs[i].literal, &bufs[i], &binary)
 				  : append_catenate(s, tag, &msgs[i], &bufs[i]);
 
 		if (ret < 0)
 			return -1;
+		if (msgs[i].literal != NULL && binary)
+			append_binary_to_base64(&bufs[i]);
 		if (bufs[i].len > set->message_size_limit) {
 			/* RFC 4469 6 / RFC 7889: a catenated message over the APPENDLIMIT */
 			imap_no(s, tag, "[TOOBIG] Message too large");

@@ -116,3 +116,24 @@ def test_append_literal8(imap):
     typ, data = imap_client.select("INBOX")
     assert typ == "OK" and data == [b"1"]
     imap_client.logout()
+
+
+def test_catenate_literal8_parts(imap):
+    """RFC 3516 with RFC 4469: TEXT parts may be literal8; a binary part split over two of
+    them (header in one, body in the next) is still stored base64 and comes back whole, and
+    a literal8 of plain text is fine."""
+    hdr = (b"From: a@remote.test\r\nMime-Version: 1.0\r\n"
+           b"Content-Transfer-Encoding: binary\r\n\r\n")
+    body = b"\x00\x01\x02 binary \xff\r\n"
+    c = Raw(imap.imap_port)
+    c.login()
+    c.ok(b"APPEND INBOX CATENATE (TEXT ~{%d+}\r\n" % len(hdr) + hdr +
+         b" TEXT ~{%d+}\r\n" % len(body) + body + b")")
+    c.ok(b"APPEND INBOX CATENATE (TEXT ~{%d+}\r\n" % len(b"Subject: t\r\n\r\nplain\r\n") +
+         b"Subject: t\r\n\r\nplain\r\n)")
+    c.ok("SELECT INBOX")
+    untagged, _ = c.ok("FETCH 1:2 (BODY.PEEK[] BINARY.PEEK[1])")
+    stored, _ = literal_of(untagged[0], b"BODY[]")
+    assert b"\x00" not in stored and b"Content-Transfer-Encoding: base64" in stored
+    assert literal_of(untagged[0], b"BINARY[1]") == (body, True)
+    assert literal_of(untagged[1], b"BODY[]")[0] == b"Subject: t\r\n\r\nplain\r\n"
