@@ -1,5 +1,5 @@
 """COMPRESS=DEFLATE (RFC 4978): after the tagged OK both directions are raw deflate, over
-plain TCP and over TLS; each response is flushed at once (an IDLE client sees EXISTS
+plain TCP and over TLS (implicit and after STARTTLS); each response is flushed at once (an IDLE client sees EXISTS
 without sending anything), big FETCH output streamed from the file comes through, a second
 COMPRESS is NO [COMPRESSIONACTIVE], and a corrupt stream ends the connection."""
 import time
@@ -8,7 +8,7 @@ import zlib
 import pytest
 
 from conftest import free_port
-from test_imap_protocol import Raw, caps_of, deliver
+from test_imap_protocol import Raw, caps_of, deliver, tls_ctx
 
 
 @pytest.fixture
@@ -44,7 +44,12 @@ class Deflated(Raw):
 
 
 def session(imap, tls=False):
-    c = Deflated(imap.imaps_port if tls else imap.imap_port, tls=tls)
+    c = Deflated(imap.imaps_port if tls == "implicit" else imap.imap_port,
+                 tls=tls == "implicit")
+    if tls == "starttls":
+        _, tagged = c.cmd("STARTTLS")
+        assert tagged.split()[1] == b"OK", tagged
+        c.sock = tls_ctx().wrap_socket(c.sock)
     assert b"COMPRESS=DEFLATE" not in caps_of(c.greeting)  # only once logged in
     _, tagged = c.cmd("COMPRESS DEFLATE")
     assert tagged.split()[1] in (b"BAD", b"NO"), tagged  # not before login
@@ -54,7 +59,7 @@ def session(imap, tls=False):
     return c
 
 
-@pytest.mark.parametrize("tls", [False, True])
+@pytest.mark.parametrize("tls", [False, "implicit", "starttls"])
 def test_compressed_session(imap, tls):
     big = "".join("line %d of a long body, %s\r\n" % (i, "x" * (i % 50)) for i in range(12000))
     deliver(imap, body=big, subject="big")

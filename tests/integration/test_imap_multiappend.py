@@ -1,12 +1,14 @@
 """MULTIAPPEND (RFC 3502): several messages in one APPEND, each with its own flags and
 date; all or nothing (a message refused refuses the command and nothing is stored); the OK
-carries APPENDUID with the UID set (RFC 4315 3)."""
+carries APPENDUID with the UID set (RFC 4315 3) and comes only once all are durable."""
 import re
+import time
 
 import pytest
 
 from conftest import free_port
 from test_imap_protocol import Raw, caps_of, msg
+from test_slow_disk import SLOW_MS, set_slow, slow_server  # noqa: F401 (a fixture)
 
 
 @pytest.fixture
@@ -72,3 +74,20 @@ def test_all_or_nothing_last_message_refused(imap):
     _, tagged = c.cmd(b"APPEND Nowhere " + lit(msg("one")) + b" " + lit(msg("two")))
     assert b"[TRYCREATE]" in tagged, tagged
     assert count(c) == 0
+
+
+def test_ok_only_once_all_are_durable(slow_server):
+    """With every fsync taking 500 ms (the slowsync shim), the OK of a MULTIAPPEND comes
+    only after the journal sync that covers all its messages (RFC 3502 6: all or none, and
+    durable before the answer); the messages are then all there."""
+    c = Raw(slow_server.imap_port)
+    c.login()
+    set_slow(slow_server.slow_ctl, SLOW_MS)
+    t0 = time.monotonic()
+    _, tagged = c.ok(b"APPEND INBOX " + lit(msg("one")) + b" " + lit(msg("two")) + b" " +
+                     lit(msg("three")))
+    waited = time.monotonic() - t0
+    set_slow(slow_server.slow_ctl, 0)
+    assert re.search(rb"\[APPENDUID \d+ 1:3\]", tagged), tagged
+    assert waited >= SLOW_MS / 1000 * 0.9, waited
+    assert count(c) == 3
