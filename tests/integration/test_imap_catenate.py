@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from conftest import PASSWORD, free_port
-from test_imap_protocol import USER, Raw, caps_of, deliver
+from conftest import free_port
+from test_imap_protocol import USER, Raw, caps_of
 
 HDR = b"From: a@remote.test\r\nSubject: orig\r\n\r\n"
 BODY = b"original body\r\n"
