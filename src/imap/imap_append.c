@@ -182,10 +182,19 @@ append_binary_to_base64(struct buf *msg)
 	}
 }
 
-/* RFC 4469 5: the message of CATENATE's parts. 0 ok, -1 with a NO sent. */
+static void
+append_toobig(struct imap_session *s, const char *tag)
+{
+	/* RFC 4469 6 / RFC 7889: a built message over the APPENDLIMIT, or the messages of one
+	 * command over imap_command_literal_limit */
+	imap_no(s, tag, "[TOOBIG] Message too large");
+}
+
+/* RFC 4469 5: the message of CATENATE's parts, at most max bytes (checked after each
+ * part: URLs can name much more than the command carried). 0 ok, -1 with a NO sent. */
 static int
 append_catenate(struct imap_session *s, const char *tag, const struct imap_append_msg *m,
-		struct buf *out)
+		struct buf *out, uint64_t max)
 {
 	const char *url;
 	bool binary = false;
@@ -208,6 +217,10 @@ append_catenate(struct imap_session *s, const char *tag, const struct imap_appen
 				imap_no(s, tag, "[BADURL] Invalid or unknown URL");
 			return -1;
 		}
+		if (out->len > max) {
+			append_toobig(s, tag);
+			return -1;
+		}
 	}
 	if (binary)
 		append_binary_to_base64(out);
@@ -226,12 +239,15 @@ append_mailbox_exists(struct imap_session *s, const char *mailbox)
 	       store_account_errcode(s->acct) != STORE_ERR_NONEXISTENT;
 }
 
-/* Builds every message of the command into bufs[]. 0 ok, -1 with a NO sent. */
+/* Builds every message of the command into bufs[]: each within message_size_limit, all
+ * together within imap_command_literal_limit (what the command's literals may hold). 0 ok,
+ * -1 with a NO sent. */
 static int
 append_build(struct imap_session *s, const char *tag, const char *mailbox,
 	     const struct imap_append_msg *msgs, size_t n, struct buf *bufs)
 {
 	const struct settings *set = imap_server_deps(s->server)->settings;
+	uint64_t total = 0;
 	bool catenate = false;
 
 	for (size_t i = 0; i < n; i++)
@@ -241,20 +257,24 @@ append_build(struct imap_session *s, const char *tag, const char *mailbox,
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
+		uint64_t left = set->imap_command_literal_limit > total
+					? set->imap_command_literal_limit - total
+					: 0;
+		uint64_t max = set->message_size_limit < left ? set->message_size_limit : left;
 		bool binary = false;
 		int ret = msgs[i].literal != NULL
 				  ? append_literal(s, tag, msgs[i].literal, &bufs[i], &binary)
-				  : append_catenate(s, tag, &msgs[i], &bufs[i]);
+				  : append_catenate(s, tag, &msgs[i], &bufs[i], max);
 
 		if (ret < 0)
 			return -1;
 		if (msgs[i].literal != NULL && binary)
 			append_binary_to_base64(&bufs[i]);
-		if (bufs[i].len > set->message_size_limit) {
-			/* RFC 4469 6 / RFC 7889: a catenated message over the APPENDLIMIT */
-			imap_no(s, tag, "[TOOBIG] Message too large");
+		if (bufs[i].len > max) {
+			append_toobig(s, tag);
 			return -1;
 		}
+		total += bufs[i].len;
 	}
 	return 0;
 }

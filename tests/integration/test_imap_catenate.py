@@ -16,7 +16,8 @@ BODY = b"original body\r\n"
 @pytest.fixture
 def imap(yubin_factory):
     srv = yubin_factory(config={"imap_listen": "127.0.0.1:%d" % free_port(),
-                                "message_size_limit": "4000"})
+                                "message_size_limit": "4000",
+                                "imap_command_literal_limit": "64k"})
     srv.imap_port = int(srv.settings["imap_listen"].rsplit(":", 1)[1])
     return srv
 
@@ -92,6 +93,19 @@ def test_toobig_and_trycreate(imap):
     _, tagged = c.cmd(b"APPEND Parts CATENATE (TEXT " + lit(big) + b" TEXT " + lit(big) +
                       b" TEXT " + lit(big) + b" TEXT " + lit(big) + b")")
     assert tagged.split()[1] == b"NO" and b"[TOOBIG]" in tagged, tagged
+    # URLs can name more than the command carries: each message within the APPENDLIMIT...
+    c.ok(b"APPEND INBOX " + lit(HDR + b"y" * 1400 + b"\r\n"))  # UID 2, about 1.4 KB
+    url = b' URL "/INBOX/;uid=2"'
+    _, tagged = c.cmd(b"APPEND Parts CATENATE (" + url * 3 + b")")
+    assert tagged.split()[1] == b"NO" and b"[TOOBIG]" in tagged, tagged
+    # ...and all of them within imap_command_literal_limit (64 KiB here)
+    _, tagged = c.cmd(b"APPEND Parts" + b" CATENATE (" + url * 2 + b")" * 1 +
+                      (b" CATENATE (" + url * 2 + b")") * 24)
+    assert tagged.split()[1] == b"NO" and b"[TOOBIG]" in tagged, tagged
+    _, tagged = c.ok(b"APPEND Parts" + (b" CATENATE (" + url * 2 + b")") * 2)
+    assert re.search(rb"\[APPENDUID \d+ 1:2\]", tagged), tagged
+    c.ok("DELETE Parts")
+    c.ok("CREATE Parts")
     # an unknown mailbox is TRYCREATE even when a URL is bad (RFC 4469 5)
     _, tagged = c.cmd(b'APPEND Nosuch CATENATE (URL "/INBOX;UIDVALIDITY=1/;uid=1")')
     assert b"[TRYCREATE]" in tagged, tagged
