@@ -22,12 +22,17 @@ imap_capabilities(struct imap_session *s, struct buf *out)
 {
 	const struct imap_server_deps *deps = imap_server_deps(s->server);
 
-	buf_appends(out, "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS "
-			 "MOVE CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH SEARCHRES "
-			 "LIST-EXTENDED LIST-STATUS STATUS=SIZE");
+	buf_appends(
+		out,
+		"IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS "
+		"MOVE CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH SEARCHRES "
+		"LIST-EXTENDED LIST-STATUS STATUS=SIZE BINARY MULTIAPPEND CATENATE");
 	buf_printf(out, " APPENDLIMIT=%llu", deps->settings->message_size_limit);
-	if (s->base.state != IMAP_STATE_NOT_AUTH)
+	if (s->base.state != IMAP_STATE_NOT_AUTH) {
+		/* RFC 4978 3: COMPRESS is a command of the authenticated states */
+		buf_appends(out, " COMPRESS=DEFLATE");
 		return;
+	}
 	if (!conn_is_tls(s->base.conn) && deps->tls != NULL)
 		buf_appends(out, " STARTTLS");
 	if (imap_plaintext_allowed(s))
@@ -115,6 +120,10 @@ imap_cmd_enable(struct imap_session *s, const struct imap_command *cmd)
 				buf_appends(&enabled, " CONDSTORE");
 			s->condstore = true;
 			buf_appends(&enabled, " QRESYNC");
+		} else if (str_casecmp(name, "IMAP4rev2") == 0 && !s->rev2) {
+			/* RFC 9051 7.2.1: the rev2 semantics of imap_rev2.c from now on */
+			s->rev2 = true;
+			buf_appends(&enabled, " IMAP4rev2");
 		}
 	}
 	imap_send(s, "* ENABLED%s", buf_cstr(&enabled));

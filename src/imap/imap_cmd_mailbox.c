@@ -20,7 +20,73 @@ struct qresync_params {
 	uint32_t uidvalidity;
 	uint64_t modseq;
 	struct imap_seqset known; /* empty: all */
+	/* RFC 7162 3.2.5.2 seq-match-data: message numbers and the UIDs the client had for
+	 * them, pairwise (NULL: not given) */
+	uint32_t *match_seqs, *match_uids;
+	size_t n_match;
 };
+
+/* seq-match-data is a sample of the client's view: a few pairs are plenty. */
+#define QRESYNC_MAX_MATCH 100000
+
+/* The numbers of a set without "*", in the order written (a range "5:3" is 5,4,3). NULL
+ * when there are more than QRESYNC_MAX_MATCH. */
+static uint32_t *
+seqset_numbers(const struct imap_seqset *set, size_t *n_r)
+{
+	uint32_t *out = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < set->count; i++) {
+		uint32_t lo = set->ranges[i].lo, hi = set->ranges[i].hi;
+		uint64_t len = (lo <= hi ? hi - lo : lo - hi) + 1ULL;
+
+		if (lo == IMAP_SEQ_STAR || hi == IMAP_SEQ_STAR || len > QRESYNC_MAX_MATCH - n) {
+			free(out);
+			return NULL;
+		}
+		out = xrealloc(out, (n + (size_t)len) * sizeof(*out));
+		for (uint64_t k = 0; k < len; k++)
+			out[n++] = (uint32_t)(lo <= hi ? lo + k : lo - k);
+	}
+	*n_r = n;
+	return out;
+}
+
+/* "(known-sequence-set known-uid-set)". 0 ok (too big a sample is ignored), -1 BAD. */
+static int
+parse_seq_match(const struct imap_arg *list, struct qresync_params *q)
+{
+	struct imap_seqset seqs, uids;
+	const char *a, *b, *error;
+	size_t n_seqs = 0, n_uids = 0;
+	int ret = -1;
+
+	if (list->type != IMAP_ARG_LIST || list->count != 2 ||
+	    !imap_arg_get_atom(&list->list[0], &a) || !imap_arg_get_atom(&list->list[1], &b))
+		return -1;
+	imap_seqset_init(&seqs);
+	imap_seqset_init(&uids);
+	if (imap_seqset_parse(&seqs, a, false, &error) == 0 &&
+	    imap_seqset_parse(&uids, b, false, &error) == 0) {
+		q->match_seqs = seqset_numbers(&seqs, &n_seqs);
+		q->match_uids = seqset_numbers(&uids, &n_uids);
+		ret = 0;
+		if (q->match_seqs == NULL || q->match_uids == NULL || n_seqs != n_uids) {
+			/* RFC 7162 3.2.5.2: the two sets pair up, so they have as many numbers */
+			if (q->match_seqs != NULL && q->match_uids != NULL)
+				ret = -1;
+			free(q->match_seqs);
+			free(q->match_uids);
+			q->match_seqs = q->match_uids = NULL;
+		} else {
+			q->n_match = n_seqs;
+		}
+	}
+	imap_seqset_free(&seqs);
+	imap_seqset_free(&uids);
+	return ret;
+}
 
 static bool
 parse_u64_atom(const struct imap_arg *arg, uint64_t *n_r)
@@ -32,6 +98,14 @@ parse_u64_atom(const struct imap_arg *arg, uint64_t *n_r)
 		return false;
 	*n_r = n;
 	return true;
+}
+
+static void
+qresync_params_free(struct qresync_params *q)
+{
+	imap_seqset_free(&q->known);
+	free(q->match_seqs);
+	free(q->match_uids);
 }
 
 static int
@@ -51,6 +125,8 @@ parse_qresync(const struct imap_arg *list, struct qresync_params *q)
 		    imap_seqset_parse(&q->known, s, false, &error) < 0)
 			return -1;
 	}
+	if (list->count == 4 && parse_seq_match(&list->list[3], q) < 0)
+		return -1;
 	return 0;
 }
 
@@ -88,8 +164,10 @@ select_send_state(struct imap_session *s)
 
 	imap_send_flags(s);
 	imap_send(s, "* %zu EXISTS", count);
-	imap_send(s, "* %u RECENT", store_view_recent_count(s->view));
-	for (size_t i = 0; i < count; i++) {
+	/* RFC 9051 Appendix E 6 and 7.3.2: no RECENT, no [UNSEEN] under IMAP4rev2 */
+	if (!s->rev2)
+		imap_send(s, "* %u RECENT", store_view_recent_count(s->view));
+	for (size_t i = 0; i < count && !s->rev2; i++) {
 		if ((msgs[i].flags & STORE_FLAG_SEEN) == 0) {
 			imap_send(s, "* OK [UNSEEN %zu] First unseen", i + 1);
 			break;
@@ -101,6 +179,27 @@ select_send_state(struct imap_session *s)
 		  (unsigned long long)store_view_highestmodseq(s->view));
 }
 
+/* RFC 7162 3.2.5.2 seq-match-data: while the client's message numbers still name the
+ * same UIDs (pairs in ascending order), nothing below those UIDs was expunged since its
+ * view: the highest UID of the leading run of matching pairs, below which VANISHED
+ * need not look. 0 when there is no such pair. */
+static uint32_t
+qresync_matched_uid(struct imap_session *s, const struct qresync_params *q)
+{
+	const struct store_view_msg *msgs = store_view_msgs(s->view);
+	size_t count = store_view_count(s->view);
+	uint32_t matched = 0;
+
+	for (size_t i = 0; i < q->n_match; i++) {
+		uint32_t seq = q->match_seqs[i], uid = q->match_uids[i];
+
+		if (seq == 0 || seq > count || msgs[seq - 1].uid != uid || uid <= matched)
+			break;
+		matched = uid;
+	}
+	return matched;
+}
+
 /* RFC 7162 3.2.5.2: what vanished and what changed since the client's modseq. */
 static void
 select_qresync(struct imap_session *s, const struct qresync_params *q)
@@ -108,12 +207,14 @@ select_qresync(struct imap_session *s, const struct qresync_params *q)
 	const struct store_view_msg *msgs = store_view_msgs(s->view);
 	size_t count = store_view_count(s->view), n = 0;
 	struct buf b = BUF_INIT;
-	uint32_t *uids = NULL;
+	uint32_t *uids = NULL, matched;
 	const char *error;
 
 	if (q->uidvalidity != store_view_uidvalidity(s->view))
 		return;
-	if (store_view_vanished_since(s->view, q->modseq, 1, UINT32_MAX, &uids, &n, &error) == 0 &&
+	matched = qresync_matched_uid(s, q);
+	if (store_view_vanished_since(s->view, q->modseq, matched + 1, UINT32_MAX, &uids, &n,
+				      &error) == 0 &&
 	    n > 0) {
 		size_t kept = 0;
 
@@ -154,18 +255,19 @@ imap_cmd_select(struct imap_session *s, const struct imap_command *cmd)
 		return;
 	}
 	if (parse_select_params(s, cmd, &q) < 0) {
-		imap_seqset_free(&q.known);
+		qresync_params_free(&q);
 		imap_bad(s, cmd->tag, "Invalid %s parameters", cmd->name);
 		return;
 	}
 	/* RFC 3501 6.3.1: selecting closes the current mailbox, even if this fails */
 	if (s->view != NULL) {
 		imap_session_unselect(s);
-		if (s->qresync)
-			imap_send(s, "* OK [CLOSED] Previous mailbox closed"); /* RFC 7162 3.2.11 */
+		/* RFC 7162 3.2.11, RFC 9051 7.1 */
+		if (s->qresync || s->rev2)
+			imap_send(s, "* OK [CLOSED] Previous mailbox closed");
 	}
 	if ((name = imap_mailbox_arg(s, cmd->tag, &cmd->args[0])) == NULL) {
-		imap_seqset_free(&q.known);
+		qresync_params_free(&q);
 		return;
 	}
 	if (store_view_open(s->acct, name, readonly, &s->view, &error) < 0) {
@@ -179,7 +281,7 @@ imap_cmd_select(struct imap_session *s, const struct imap_command *cmd)
 		imap_ok(s, cmd->tag, "[%s] %s completed", readonly ? "READ-ONLY" : "READ-WRITE",
 			cmd->name);
 	}
-	imap_seqset_free(&q.known);
+	qresync_params_free(&q);
 	free(name);
 }
 
@@ -265,7 +367,7 @@ imap_cmd_delete(struct imap_session *s, const struct imap_command *cmd)
 	if (s->view != NULL && strcmp(store_view_mailbox_name(s->view), name) == 0) {
 		/* deleting the selected mailbox: unselect it first (RFC 9051 6.3.4) */
 		imap_session_unselect(s);
-		if (s->qresync)
+		if (s->qresync || s->rev2)
 			imap_send(s, "* OK [CLOSED] Mailbox closed");
 	}
 	if (store_mailbox_delete(s->acct, name, &error) < 0)
@@ -359,6 +461,8 @@ imap_status_items(struct buf *out, const struct imap_arg *items, const struct st
 		else if (str_casecmp(item, "HIGHESTMODSEQ") == 0)
 			buf_printf(out, "HIGHESTMODSEQ %llu",
 				   (unsigned long long)st->highestmodseq);
+		else if (str_casecmp(item, "DELETED") == 0) /* RFC 9051 6.3.11 */
+			buf_printf(out, "DELETED %u", st->deleted);
 		else if (str_casecmp(item, "SIZE") == 0)
 			buf_printf(out, "SIZE %llu", (unsigned long long)st->size);
 		else
@@ -386,7 +490,7 @@ imap_cmd_status(struct imap_session *s, const struct imap_command *cmd)
 		imap_no_store(s, cmd->tag, "STATUS", error);
 	} else {
 		buf_appends(&b, "* STATUS ");
-		imap_write_mailbox(&b, name);
+		imap_mailbox_write(s, &b, name);
 		buf_appendc(&b, ' ');
 		if (imap_status_items(&b, &cmd->args[1], &st) < 0) {
 			imap_bad(s, cmd->tag, "Unknown STATUS item");

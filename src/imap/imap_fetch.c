@@ -10,6 +10,7 @@
 #include "imap/imap_session.h"
 #include "imap/imap_write.h"
 #include "log/log.h"
+#include "mail/mime_cte.h"
 #include "mail/rfc5322.h"
 #include "net/conn.h"
 #include "store/store_msg.h"
@@ -36,6 +37,7 @@ struct imap_fetch_run {
 	struct buf out;
 	uint32_t *seen_set; /* UIDs whose \Seen this FETCH set (sorted) */
 	size_t n_seen_set;
+	bool unknown_cte; /* a BINARY item met a CTE it cannot undo: NO [UNKNOWN-CTE] */
 };
 
 static bool
@@ -106,6 +108,79 @@ fetch_range(struct imap_fetch_run *r, uint32_t uid, uint64_t offset, uint64_t le
 		log_error("imap: %s: uid=%u read failed: %s", r->s->base.id, uid, error);
 }
 
+/* The part a BINARY item decodes: MIME_NONE for BINARY[] (the message as it is) and for
+ * parts that do not exist (an empty string is sent). */
+static uint32_t
+binary_part(const struct mime_parts *parts, const struct imap_fetch_section *sec)
+{
+	if (parts == NULL || sec->spec.path_len == 0)
+		return MIME_NONE;
+	return mime_section_part(parts, &sec->spec);
+}
+
+/* RFC 3516 4.2: whether one of the message's BINARY items names a part whose CTE is
+ * unknown (checked before anything of the message is written). */
+static bool
+binary_unknown_cte(const struct imap_fetch_plan *p, const struct mime_parts *parts)
+{
+	for (size_t i = 0; i < p->n_sections; i++) {
+		uint32_t idx;
+
+		if (!p->sections[i].binary && !p->sections[i].binary_size)
+			continue;
+		idx = binary_part(parts, &p->sections[i]);
+		if (idx != MIME_NONE && parts->parts[idx].enc == MIME_ENC_UNKNOWN &&
+		    (parts->parts[idx].flags & (MIME_PART_MULTIPART | MIME_PART_MESSAGE)) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* BINARY[part]<partial> and BINARY.SIZE[part] (RFC 3516 4.2): the part's body read, undone
+ * from its CTE (multiparts and messages are sent as they are), then cut. Content with a
+ * NUL goes out as literal8. */
+static void
+fetch_binary(struct imap_fetch_run *r, const struct store_msg_meta *meta,
+	     const struct mime_parts *parts, const struct imap_fetch_section *sec)
+{
+	struct mime_section_range range;
+	struct buf raw = BUF_INIT, dec = BUF_INIT;
+	const struct buf *content = &raw;
+	uint32_t idx = binary_part(parts, sec);
+	const char *error;
+	uint64_t start, len;
+
+	fetch_sep(r);
+	buf_printf(&r->out, "%s ", sec->echo);
+	if (parts == NULL || mime_section_find(parts, &sec->spec, &range) < 0) {
+		buf_appends(&r->out, sec->binary_size ? "0" : "\"\"");
+		return;
+	}
+	if (store_msg_read(r->s->view, meta->uid, range.offset, range.size, &raw, &error) < 0)
+		log_error("imap: %s: uid=%u read failed: %s", r->s->base.id, meta->uid, error);
+	if (idx != MIME_NONE &&
+	    (parts->parts[idx].flags & (MIME_PART_MULTIPART | MIME_PART_MESSAGE)) == 0 &&
+	    mime_cte_decode(parts->parts[idx].enc, raw.data != NULL ? raw.data : "", raw.len,
+			    &dec) == 0)
+		content = &dec;
+	if (sec->binary_size) {
+		fetch_num(&r->out, content->len);
+	} else {
+		start = sec->partial ? (sec->offset < content->len ? sec->offset : content->len)
+				     : 0;
+		len = content->len - start;
+		if (sec->partial && sec->size < len)
+			len = sec->size;
+		buf_printf(&r->out, "%s{%llu}\r\n",
+			   mime_cte_has_nul(content->data + start, len) ? "~" : "",
+			   (unsigned long long)len);
+		if (len > 0)
+			buf_append(&r->out, content->data + start, len);
+	}
+	buf_free(&raw);
+	buf_free(&dec);
+}
+
 static void
 fetch_section(struct imap_fetch_run *r, const struct store_msg_meta *meta,
 	      const struct mime_parts *parts, const struct imap_fetch_section *sec)
@@ -115,6 +190,10 @@ fetch_section(struct imap_fetch_run *r, const struct store_msg_meta *meta,
 	const char *error;
 	uint64_t start, len;
 
+	if (sec->binary || sec->binary_size) {
+		fetch_binary(r, meta, parts, sec);
+		return;
+	}
 	fetch_sep(r);
 	buf_printf(&r->out, "%s ", sec->echo);
 	if (parts == NULL || mime_section_find(parts, &sec->spec, &range) < 0) {
@@ -157,6 +236,15 @@ fetch_one(struct imap_fetch_run *r, uint32_t seq, const struct store_view_msg *v
 	struct mime_parts parts = {NULL, 0};
 	bool have_parts = false;
 
+	if (p->n_sections > 0 && meta->parts.data != NULL &&
+	    mime_parts_decode(meta->parts.data, meta->parts.len, &parts) == 0)
+		have_parts = true;
+	if (have_parts && binary_unknown_cte(p, &parts)) {
+		/* RFC 3516 4.2: nothing of this message, NO [UNKNOWN-CTE] at the end */
+		r->unknown_cte = true;
+		mime_parts_free(&parts);
+		return;
+	}
 	buf_appends(&r->out, "* ");
 	fetch_num(&r->out, seq);
 	buf_appends(&r->out, " FETCH (");
@@ -173,7 +261,7 @@ fetch_one(struct imap_fetch_run *r, uint32_t seq, const struct store_view_msg *v
 	if (p->items & IMAP_FETCH_INTERNALDATE) {
 		fetch_sep(r);
 		buf_appends(&r->out, "INTERNALDATE ");
-		imap_date_time_write(&r->out, meta->internaldate, 0);
+		imap_date_time_write(&r->out, meta->internaldate, meta->internaldate_tz);
 	}
 	if (p->items & IMAP_FETCH_SIZE) {
 		fetch_sep(r);
@@ -199,9 +287,6 @@ fetch_one(struct imap_fetch_run *r, uint32_t seq, const struct store_view_msg *v
 		fetch_sep(r);
 		buf_printf(&r->out, "MODSEQ (%llu)", (unsigned long long)vm->modseq);
 	}
-	if (p->n_sections > 0 && meta->parts.data != NULL &&
-	    mime_parts_decode(meta->parts.data, meta->parts.len, &parts) == 0)
-		have_parts = true;
 	for (size_t i = 0; i < p->n_sections; i++)
 		fetch_section(r, meta, have_parts ? &parts : NULL, &p->sections[i]);
 	if (have_parts)
@@ -410,7 +495,10 @@ fetch_continue(struct imap_fetch_run *r)
 	}
 	fetch_flush(r);
 	s->fetch = NULL;
-	imap_ok(s, r->tag, "FETCH completed");
+	if (r->unknown_cte)
+		imap_no(s, r->tag, "[UNKNOWN-CTE] Unknown Content-Transfer-Encoding");
+	else
+		imap_ok(s, r->tag, "FETCH completed");
 	fetch_run_free(&r);
 	return 1;
 }

@@ -24,6 +24,8 @@ struct imap_fetch_section {
 	struct mime_section_spec spec;
 	char *echo; /* "BODY[HEADER.FIELDS (From)]<0>" as the response names it */
 	bool peek;
+	bool binary;      /* BINARY[...]: the part undone from its CTE (RFC 3516 4.2) */
+	bool binary_size; /* BINARY.SIZE[...]: only the decoded size */
 	bool partial;
 	uint64_t offset;
 	uint64_t size;

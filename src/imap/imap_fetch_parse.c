@@ -84,6 +84,34 @@ parse_section(struct imap_fetch_plan *plan, const struct imap_arg *a, const char
 	return 0;
 }
 
+/* RFC 3516 4.2: BINARY[.PEEK][section-binary]<partial>, BINARY.SIZE[section-binary]; a
+ * section-binary is a part number or nothing (no HEADER, TEXT, MIME). */
+static int
+parse_binary(struct imap_fetch_plan *plan, const struct imap_arg *a, bool peek, bool size_only,
+	     const char **error_r)
+{
+	struct imap_fetch_section *sec;
+
+	if (size_only && (a->flags & IMAP_ARG_FLAG_PARTIAL)) {
+		*error_r = "BINARY.SIZE takes no partial";
+		return -1;
+	}
+	if (parse_section(plan, a, size_only ? "BINARY.SIZE" : "BINARY", peek || size_only,
+			  error_r) < 0)
+		return -1;
+	sec = &plan->sections[plan->n_sections - 1];
+	if (sec->spec.kind != MIME_SECTION_BODY) {
+		mime_section_spec_free(&sec->spec);
+		free(sec->echo);
+		plan->n_sections--;
+		*error_r = "Invalid BINARY section";
+		return -1;
+	}
+	sec->binary = !size_only;
+	sec->binary_size = size_only;
+	return 0;
+}
+
 static int
 parse_rfc822(struct imap_fetch_plan *plan, const char *name, const char **error_r)
 {
@@ -121,6 +149,12 @@ parse_att(struct imap_fetch_plan *plan, const struct imap_arg *a, const char **e
 			return parse_section(plan, a, "BODY", false, error_r);
 		if (str_casecmp(n, "BODY.PEEK") == 0)
 			return parse_section(plan, a, "BODY", true, error_r);
+		if (str_casecmp(n, "BINARY") == 0)
+			return parse_binary(plan, a, false, false, error_r);
+		if (str_casecmp(n, "BINARY.PEEK") == 0)
+			return parse_binary(plan, a, true, false, error_r);
+		if (str_casecmp(n, "BINARY.SIZE") == 0)
+			return parse_binary(plan, a, true, true, error_r);
 		*error_r = "Unknown FETCH item";
 		return -1;
 	}

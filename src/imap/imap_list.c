@@ -27,9 +27,10 @@ struct list_opts {
 	size_t n_patterns;
 };
 
-/* reference + pattern, modified UTF-7 decoded, INBOX upper-cased. */
+/* reference + pattern, decoded (modified UTF-7, or UTF-8 under IMAP4rev2), INBOX
+ * upper-cased. */
 static char *
-list_full_pattern(const char *ref, const char *pat)
+list_full_pattern(const struct imap_session *s, const char *ref, const char *pat)
 {
 	struct buf raw = BUF_INIT, out = BUF_INIT;
 	const char *error;
@@ -37,7 +38,7 @@ list_full_pattern(const char *ref, const char *pat)
 	if (pat[0] != '/')
 		buf_appends(&raw, ref);
 	buf_appends(&raw, pat);
-	if (imap_mutf7_decode(buf_cstr(&raw), &out, &error) < 0)
+	if (imap_mailbox_decode(s, buf_cstr(&raw), &out, &error) < 0)
 		buf_appends(&out, buf_cstr(&raw));
 	buf_free(&raw);
 	if (str_ncasecmp(buf_cstr(&out), "INBOX", 5) == 0 &&
@@ -89,7 +90,8 @@ list_parse_return(const struct imap_arg *list, struct list_opts *o)
 }
 
 static int
-list_add_patterns(const char *ref, const struct imap_arg *a, struct list_opts *o)
+list_add_patterns(const struct imap_session *s, const char *ref, const struct imap_arg *a,
+		  struct list_opts *o)
 {
 	const struct imap_arg *pats = a;
 	size_t n = 1;
@@ -104,14 +106,14 @@ list_add_patterns(const char *ref, const struct imap_arg *a, struct list_opts *o
 	for (size_t i = 0; i < n; i++) {
 		if (!imap_arg_get_astring(&pats[i], &p))
 			return -1;
-		o->patterns[o->n_patterns++] = list_full_pattern(ref, p);
+		o->patterns[o->n_patterns++] = list_full_pattern(s, ref, p);
 	}
 	return 0;
 }
 
 /* LIST [(sel)] ref pattern(s) [RETURN (ret)] / LSUB ref pattern */
 static int
-list_parse(const struct imap_command *cmd, struct list_opts *o)
+list_parse(const struct imap_session *s, const struct imap_command *cmd, struct list_opts *o)
 {
 	const struct imap_arg *args = cmd->args;
 	size_t n = cmd->count;
@@ -125,7 +127,7 @@ list_parse(const struct imap_command *cmd, struct list_opts *o)
 	}
 	if (n < 2 || !imap_arg_get_astring(&args[0], &ref))
 		return -1;
-	if (list_add_patterns(ref, &args[1], o) < 0)
+	if (list_add_patterns(s, ref, &args[1], o) < 0)
 		return -1;
 	if (n == 2)
 		return 0;
@@ -180,7 +182,7 @@ list_one(struct imap_session *s, const struct list_opts *o, const struct store_m
 	buf_appends(b, o->lsub ? "* LSUB " : "* LIST ");
 	list_write_attrs(b, o, mb->attrs);
 	buf_appends(b, " \"/\" ");
-	imap_write_mailbox(b, mb->name);
+	imap_mailbox_write(s, b, mb->name);
 	/* RFC 5258 3.5: a parent listed for its subscribed children */
 	if (childinfo)
 		buf_appends(b, " (\"CHILDINFO\" (\"SUBSCRIBED\"))");
@@ -191,7 +193,7 @@ list_one(struct imap_session *s, const struct list_opts *o, const struct store_m
 		return;
 	/* RFC 5819 2: the STATUS response follows its LIST response */
 	buf_appends(b, "* STATUS ");
-	imap_write_mailbox(b, mb->name);
+	imap_mailbox_write(s, b, mb->name);
 	buf_appendc(b, ' ');
 	if (imap_status_items(b, o->status_items, &st) < 0)
 		buf_appends(b, "()");
@@ -349,7 +351,7 @@ imap_list_cmd(struct imap_session *s, const struct imap_command *cmd, bool lsub)
 
 	memset(&o, 0, sizeof(o));
 	o.lsub = lsub;
-	if (list_parse(cmd, &o) < 0)
+	if (list_parse(s, cmd, &o) < 0)
 		imap_bad(s, cmd->tag, "Invalid %s arguments", cmd->name);
 	else
 		list_run(s, cmd, &o);

@@ -599,6 +599,11 @@ imap_cmd_search(struct imap_session *s, const struct imap_command *cmd)
 		search_job_free(j);
 		return;
 	}
+	if (s->rev2 && !j->q.esearch) {
+		/* RFC 9051 6.4.4: IMAP4rev2 answers a SEARCH without RETURN with ESEARCH ALL */
+		j->q.esearch = true;
+		j->q.ret = IMAP_SEARCH_RET_ALL;
+	}
 	j->tag = xstrdup(cmd->tag);
 	j->uid = cmd->uid;
 	j->c.s = s;

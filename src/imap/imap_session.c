@@ -57,6 +57,7 @@ static const struct imap_command_def commands[] = {
 	{"STATUS", IMAP_STATES_AUTHED, false, true, imap_cmd_status, false},
 	{"APPEND", IMAP_STATES_AUTHED, false, true, imap_cmd_append, false},
 	{"IDLE", IMAP_STATES_AUTHED, false, true, imap_cmd_idle, false},
+	{"COMPRESS", IMAP_STATES_AUTHED, false, true, imap_cmd_compress, false},
 	{"CHECK", IMAP_STATE_SELECTED, false, true, imap_cmd_check, false},
 	{"CLOSE", IMAP_STATE_SELECTED, false, true, imap_cmd_close, false},
 	{"UNSELECT", IMAP_STATE_SELECTED, false, true, imap_cmd_unselect, false},
@@ -547,7 +548,7 @@ imap_mailbox_arg(struct imap_session *s, const char *tag, const struct imap_arg 
 		imap_bad(s, tag, "Invalid mailbox name");
 		return NULL;
 	}
-	if (imap_mutf7_decode(raw, &name, &error) < 0) {
+	if (imap_mailbox_decode(s, raw, &name, &error) < 0) {
 		buf_free(&name);
 		imap_no(s, tag, "[CANNOT] %s", error);
 		return NULL;

@@ -62,6 +62,7 @@ struct imap_session {
 	/* RFC 5161 ENABLE */
 	bool condstore; /* also switched on by a CONDSTORE-using command (RFC 7162 3.1) */
 	bool qresync;
+	bool rev2; /* RFC 9051 IMAP4rev2 semantics (imap_rev2.c) */
 	/* RFC 5182 SEARCHRES: UIDs of the last SEARCH ... RETURN (SAVE) */
 	struct imap_seqset saved;
 	/* a FETCH paused until its output drains (counted in pending) */
@@ -143,6 +144,13 @@ bool imap_plaintext_allowed(const struct imap_session *s);
 struct store_status;
 int imap_status_items(struct buf *out, const struct imap_arg *items, const struct store_status *st);
 
+/* IMAP4rev2 (RFC 9051, imap_rev2.c): mailbox names are UTF-8 on the wire once it is
+ * enabled, modified UTF-7 before. imap_mailbox_write() writes a name for the session;
+ * imap_mailbox_decode() turns a name or LIST pattern as sent into UTF-8 (-1 *error_r). */
+void imap_mailbox_write(const struct imap_session *s, struct buf *out, const char *utf8_name);
+int imap_mailbox_decode(const struct imap_session *s, const char *raw, struct buf *out,
+			const char **error_r);
+
 /* The capability list for the current state (without "* CAPABILITY "). */
 void imap_capabilities(struct imap_session *s, struct buf *out);
 
@@ -162,7 +170,7 @@ imap_command_fn imap_cmd_capability, imap_cmd_noop, imap_cmd_logout, imap_cmd_id
 	imap_cmd_select, imap_cmd_create, imap_cmd_delete, imap_cmd_rename, imap_cmd_subscribe,
 	imap_cmd_unsubscribe, imap_cmd_list, imap_cmd_lsub, imap_cmd_status, imap_cmd_append,
 	imap_cmd_check, imap_cmd_close, imap_cmd_unselect, imap_cmd_expunge, imap_cmd_store,
-	imap_cmd_copy, imap_cmd_fetch, imap_cmd_search, imap_cmd_idle;
+	imap_cmd_copy, imap_cmd_fetch, imap_cmd_search, imap_cmd_idle, imap_cmd_compress;
 /* A paused FETCH: the output drained, go on (imap_fetch.c); the connection is gone,
  * drop it. */
 void imap_fetch_on_drain(struct imap_session *s);

@@ -50,12 +50,16 @@ imap_write_msg_flags(struct imap_session *s, struct buf *out, const struct store
 	const char *names[64];
 	size_t n_kw, n = 0;
 	const char *const *kw = store_view_keywords(s->view, &n_kw);
+	unsigned flags = store_flags_to_imap(msg->flags);
 
 	for (size_t i = 0; i < n_kw && i < 64; i++) {
 		if (msg->keywords & (1ull << i))
 			names[n++] = kw[i];
 	}
-	imap_write_flags(out, store_flags_to_imap(msg->flags), names, n);
+	/* RFC 9051 2.3.2: \Recent is gone from IMAP4rev2 */
+	if (s->rev2)
+		flags &= ~(unsigned)IMAP_FLAG_RECENT;
+	imap_write_flags(out, flags, names, n);
 }
 
 /* FNV-1a over the names (each with its terminating NUL): what a session remembers of the
@@ -182,7 +186,8 @@ imap_sync(struct imap_session *s, bool allow_expunge)
 	imap_flags_announce(s);
 	if (ch.new_count > ch.old_count) {
 		imap_send(s, "* %zu EXISTS", ch.new_count);
-		imap_send(s, "* %u RECENT", store_view_recent_count(s->view));
+		if (!s->rev2) /* RFC 9051 Appendix E 6 */
+			imap_send(s, "* %u RECENT", store_view_recent_count(s->view));
 	}
 	if (ch.n_changed > 0)
 		imap_sync_changed(s, &ch);

@@ -74,6 +74,10 @@ struct mime_section_range {
 int mime_section_find(const struct mime_parts *parts, const struct mime_section_spec *spec,
 		      struct mime_section_range *r);
 
+/* The index in parts->parts of the part spec's path names (0, the message, for an empty
+ * path), MIME_NONE when there is no such part. */
+uint32_t mime_section_part(const struct mime_parts *parts, const struct mime_section_spec *spec);
+
 /* Convenience for a message in memory: appends the section's bytes (filtered for
  * HEADER.FIELDS) to out. 0 ok, -1 no such part (nothing appended). */
 int mime_section_extract(const struct mime_parts *parts, const struct mime_section_spec *spec,

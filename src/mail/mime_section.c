@@ -197,6 +197,12 @@ walk(const struct mime_parts *parts, const uint32_t *path, size_t n)
 	return idx;
 }
 
+uint32_t
+mime_section_part(const struct mime_parts *parts, const struct mime_section_spec *spec)
+{
+	return parts->count == 0 ? MIME_NONE : walk(parts, spec->path, spec->path_len);
+}
+
 static void
 set_range(struct mime_section_range *r, uint64_t off, uint64_t size)
 {

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "net/conn_deflate.h"
 #include "util/buf.h"
 #include "util/xmalloc.h"
 
@@ -23,11 +24,15 @@
 /* While paused, input is still read (so an EOF or a reset is noticed at once, also
  * while a command is in flight) but only up to this much is buffered. */
 #define CONN_PAUSED_INPUT_MAX (64 * 1024)
+/* A compressed connection inflates at most this much ahead of its owner (a few KiB of
+ * deflate can stand for megabytes). */
+#define CONN_INFLATED_INPUT_MAX (256 * 1024)
 
 struct conn {
 	struct event_base *base;
-	struct bufferevent *bev;   /* the top of the stack: the TLS filter after STARTTLS */
-	struct bufferevent *under; /* the socket bufferevent under a STARTTLS filter */
+	struct bufferevent *bev;     /* the top of the stack: the TLS filter after STARTTLS */
+	struct bufferevent *under;   /* the socket bufferevent under a STARTTLS filter */
+	struct bufferevent *below_z; /* under the deflate filter of conn_compress() */
 	struct event *defer_ev; /* reports a local close or a drain from the loop, never inline */
 	const struct conn_ops *ops;
 	void *ctx;
@@ -38,6 +43,7 @@ struct conn {
 	bool skipping_line; /* inside an over-long line being discarded */
 	bool paused;
 	bool tls_shutdown_sent;
+	bool deflate_failed; /* the peer's deflate stream was corrupt: close */
 	struct sockaddr_storage peer;
 	char peer_ip[INET6_ADDRSTRLEN];
 	char local_ip[INET6_ADDRSTRLEN];
@@ -45,6 +51,24 @@ struct conn {
 };
 
 static void conn_setup_bev(struct conn *conn);
+
+/* The TLS layer, wherever it is in the stack (under a deflate filter after COMPRESS). */
+static SSL *
+conn_ssl(const struct conn *conn)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(conn->bev);
+
+	if (ssl == NULL && conn->below_z != NULL)
+		ssl = bufferevent_openssl_get_ssl(conn->below_z);
+	return ssl;
+}
+
+/* The input high-water mark of the top of the stack when reading is not paused. */
+static size_t
+conn_read_high(const struct conn *conn)
+{
+	return conn->below_z != NULL ? CONN_INFLATED_INPUT_MAX : 0;
+}
 static void conn_report_close(struct conn *conn, enum conn_close_reason reason);
 static void conn_under_output_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 				 void *arg);
@@ -58,7 +82,10 @@ conn_close_progress(struct conn *conn)
 
 	if (conn->close_reported || evbuffer_get_length(bufferevent_get_output(conn->bev)) != 0)
 		return;
-	ssl = bufferevent_openssl_get_ssl(conn->bev);
+	if (conn->below_z != NULL &&
+	    evbuffer_get_length(bufferevent_get_output(conn->below_z)) != 0)
+		return; /* conn_under_output_cb calls again when it drains */
+	ssl = conn_ssl(conn);
 	if (ssl != NULL && !conn->tls_shutdown_sent) {
 		conn->tls_shutdown_sent = true;
 		/* RFC 8446 6.1: say we are done, so the client sees a clean end */
@@ -148,6 +175,10 @@ conn_defer_ev_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (conn->deflate_failed && !conn->close_reported) {
+		conn_report_close(conn, CONN_CLOSE_ERROR);
+		return;
+	}
 	if (conn->closing) {
 		conn_close_progress(conn);
 		return;
@@ -238,7 +269,8 @@ conn_setup_bev(struct conn *conn)
 		bufferevent_openssl_set_allow_dirty_shutdown(conn->bev, 1);
 	bufferevent_setcb(conn->bev, conn_read_cb, conn_write_cb, conn_event_cb, conn);
 	bufferevent_setwatermark(conn->bev, EV_WRITE, CONN_DRAIN_LOW, 0);
-	bufferevent_setwatermark(conn->bev, EV_READ, 0, conn->paused ? CONN_PAUSED_INPUT_MAX : 0);
+	bufferevent_setwatermark(conn->bev, EV_READ, 0,
+				 conn->paused ? CONN_PAUSED_INPUT_MAX : conn_read_high(conn));
 	bufferevent_set_timeouts(conn->bev, conn->timeout ? &tv : NULL, conn->timeout ? &tv : NULL);
 	bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
 }
@@ -254,6 +286,9 @@ conn_free(struct conn **connp)
 	event_free(conn->defer_ev);
 	if (conn->under != NULL)
 		evbuffer_remove_cb(bufferevent_get_output(conn->under), conn_under_output_cb, conn);
+	if (conn->below_z != NULL)
+		evbuffer_remove_cb(bufferevent_get_output(conn->below_z), conn_under_output_cb,
+				   conn);
 	bufferevent_free(conn->bev);
 	free(conn);
 }
@@ -376,6 +411,8 @@ conn_output_len(struct conn *conn)
 
 	if (conn->under != NULL)
 		n += evbuffer_get_length(bufferevent_get_output(conn->under));
+	if (conn->below_z != NULL)
+		n += evbuffer_get_length(bufferevent_get_output(conn->below_z));
 	return n;
 }
 
@@ -401,7 +438,7 @@ conn_resume_read(struct conn *conn)
 	if (!conn->paused || conn->close_reported)
 		return;
 	conn->paused = false;
-	bufferevent_setwatermark(conn->bev, EV_READ, 0, 0);
+	bufferevent_setwatermark(conn->bev, EV_READ, 0, conn_read_high(conn));
 	bufferevent_enable(conn->bev, EV_READ);
 	/* input that arrived while paused is already buffered: deliver it now */
 	if (evbuffer_get_length(bufferevent_get_input(conn->bev)) > 0)
@@ -457,16 +494,61 @@ conn_starttls(struct conn *conn, SSL_CTX *tls, bool client)
 	return 0;
 }
 
+static void
+conn_deflate_error(void *arg)
+{
+	struct conn *conn = arg;
+
+	conn->deflate_failed = true;
+	event_active(conn->defer_ev, 0, 0);
+}
+
+int
+conn_compress(struct conn *conn)
+{
+	struct bufferevent *filter;
+	struct conn_deflate *z;
+
+	if (conn->below_z != NULL || (z = conn_deflate_new(conn_deflate_error, conn)) == NULL)
+		return -1;
+	filter = bufferevent_filter_new(conn->bev, conn_deflate_in, conn_deflate_out,
+					BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS,
+					conn_deflate_free, z);
+	if (filter == NULL) {
+		conn_deflate_free(z);
+		return -1;
+	}
+	conn->below_z = conn->bev;
+	conn->bev = filter;
+	/* the idle timeout is the top's (conn_setup_bev): one that fired below would stop
+	 * its reading behind the filter's back */
+	bufferevent_set_timeouts(conn->below_z, NULL, NULL);
+	/* compressed input is read ahead no further than plain input while paused */
+	bufferevent_setwatermark(conn->below_z, EV_READ, 0, CONN_PAUSED_INPUT_MAX);
+	evbuffer_add_cb(bufferevent_get_output(conn->below_z), conn_under_output_cb, conn);
+	conn_setup_bev(conn);
+	/* what the client sent after the command is compressed already: take it now */
+	if (evbuffer_get_length(bufferevent_get_input(conn->below_z)) > 0)
+		bufferevent_trigger(conn->below_z, EV_READ, BEV_OPT_DEFER_CALLBACKS);
+	return 0;
+}
+
+bool
+conn_is_compressed(const struct conn *conn)
+{
+	return conn->below_z != NULL;
+}
+
 bool
 conn_is_tls(const struct conn *conn)
 {
-	return bufferevent_openssl_get_ssl(conn->bev) != NULL;
+	return conn_ssl(conn) != NULL;
 }
 
 const char *
 conn_tls_version(const struct conn *conn)
 {
-	SSL *ssl = bufferevent_openssl_get_ssl(conn->bev);
+	SSL *ssl = conn_ssl(conn);
 
 	return ssl ? SSL_get_version(ssl) : NULL;
 }
@@ -474,7 +556,7 @@ conn_tls_version(const struct conn *conn)
 const char *
 conn_tls_cipher(const struct conn *conn)
 {
-	SSL *ssl = bufferevent_openssl_get_ssl(conn->bev);
+	SSL *ssl = conn_ssl(conn);
 
 	return ssl ? SSL_get_cipher_name(ssl) : NULL;
 }

@@ -79,6 +79,13 @@ void conn_set_timeout(struct conn *conn, unsigned seconds);
  * 0 ok, -1 error (the connection should be closed). */
 int conn_starttls(struct conn *conn, SSL_CTX *tls, bool client);
 bool conn_is_tls(const struct conn *conn);
+
+/* RFC 4978 (IMAP COMPRESS=DEFLATE): from now on both directions are raw deflate, each
+ * batch of output sync-flushed. Output already queued (the command's OK) goes out as it
+ * is; input not consumed yet is taken as compressed. Works over TLS; no STARTTLS after
+ * it. 0 ok, -1 (already compressed, or no memory): the connection is unchanged. */
+int conn_compress(struct conn *conn);
+bool conn_is_compressed(const struct conn *conn);
 const char *conn_tls_version(const struct conn *conn); /* "TLSv1.3" or NULL */
 const char *conn_tls_cipher(const struct conn *conn);
 

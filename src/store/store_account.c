@@ -31,7 +31,7 @@ static const char *const stmt_sql[STORE_STMT_COUNT] = {
 		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[STORE_STMT_MESSAGE_INSERT] =
 		"INSERT INTO messages (mailbox, uid, modseq, flags, keywords, internaldate, size,"
-		" file, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		" file, data, internaldate_tz) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[STORE_STMT_DELIVERED_INSERT] =
 		"INSERT OR REPLACE INTO delivered (id, target, jnum, mailbox, uid)"
 		" VALUES (?, ?, ?, ?, ?)",

@@ -106,6 +106,7 @@ insert_message(struct store_account *acct, const struct store_mailbox_row *row,
 	sqlite3_bind_int64(st, 7, (sqlite3_int64)(t->prefix_len + rec->msg_len));
 	sqlite3_bind_text(st, 8, file, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 9, data_id);
+	sqlite3_bind_int64(st, 10, rec->internaldate_tz);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return -1;
 	if (store_mailbox_set_next(acct, row->id, row->uidnext + 1, row->highestmodseq + 1) < 0)

@@ -72,6 +72,7 @@ copy_row(struct copy *c, sqlite3_stmt *src, uint32_t new_uid)
 	sqlite3_bind_int64(st, 7, sqlite3_column_int64(src, 3));
 	sqlite3_bind_text(st, 8, (const char *)sqlite3_column_text(src, 4), -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 9, sqlite3_last_insert_rowid(acct->db));
+	sqlite3_bind_int64(st, 10, sqlite3_column_int64(src, 6));
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 }
 
@@ -110,9 +111,9 @@ move_row(struct copy *c, sqlite3_stmt *src, uint32_t uid, uint32_t new_uid)
 static int
 copy_one(struct copy *c, uint32_t uid)
 {
-	sqlite3_stmt *st =
-		db_prepare(c->acct->db, "SELECT flags, keywords, internaldate, size, file, data"
-					" FROM messages WHERE mailbox = ? AND uid = ?");
+	sqlite3_stmt *st = db_prepare(
+		c->acct->db, "SELECT flags, keywords, internaldate, size, file, data,"
+			     " internaldate_tz FROM messages WHERE mailbox = ? AND uid = ?");
 	uint32_t new_uid = c->next_uid;
 	int rc;
 

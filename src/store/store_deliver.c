@@ -226,7 +226,7 @@ store_deliver_sync(struct store *store, const struct store_target *targets, size
 static struct store_pending *
 append_new(struct store_account *acct, const char *mailbox, uint32_t flags,
 	   const char *const *keywords, size_t n_keywords, const char *msg, size_t len,
-	   time_t internaldate, const char **error_r)
+	   time_t internaldate, long internaldate_tz, const char **error_r)
 {
 	struct store_target target = {acct->name, mailbox, NULL, 0};
 	struct store_mailbox_row row;
@@ -256,6 +256,8 @@ append_new(struct store_account *acct, const char *mailbox, uint32_t flags,
 	if (p == NULL)
 		return NULL;
 	p->rec.targets[0].flags = flags & STORE_FLAGS_STORABLE;
+	if (internaldate_tz > -86400 && internaldate_tz < 86400)
+		p->rec.internaldate_tz = (int32_t)internaldate_tz;
 	free(p->rec.targets[0].keywords);
 	p->rec.targets[0].keywords = xcalloc(n_keywords + 1, sizeof(char *));
 	for (size_t i = 0; i < n_keywords; i++)
@@ -267,13 +269,14 @@ append_new(struct store_account *acct, const char *mailbox, uint32_t flags,
 
 void
 store_append(struct store_account *acct, const char *mailbox, uint32_t flags,
-	     const char *const *keywords, size_t n_keywords, time_t internaldate, const char *msg,
-	     size_t len, store_append_cb *cb, void *ctx)
+	     const char *const *keywords, size_t n_keywords, time_t internaldate,
+	     long internaldate_tz, const char *msg, size_t len, store_append_cb *cb, void *ctx)
 {
 	struct store_pending *p;
 	const char *error;
 
-	p = append_new(acct, mailbox, flags, keywords, n_keywords, msg, len, internaldate, &error);
+	p = append_new(acct, mailbox, flags, keywords, n_keywords, msg, len, internaldate,
+		       internaldate_tz, &error);
 	if (p == NULL) {
 		cb(ctx, -1, 0, 0, error);
 		return;
@@ -298,13 +301,14 @@ sync_append_cb(void *ctx, int result, uint32_t uidvalidity, uint32_t uid, const 
 int
 store_append_sync(struct store_account *acct, const char *mailbox, uint32_t flags,
 		  const char *const *keywords, size_t n_keywords, time_t internaldate,
-		  const char *msg, size_t len, uint32_t *uidvalidity_r, uint32_t *uid_r,
-		  const char **error_r)
+		  long internaldate_tz, const char *msg, size_t len, uint32_t *uidvalidity_r,
+		  uint32_t *uid_r, const char **error_r)
 {
 	struct sync_wait w = {0};
 	struct store_pending *p;
 
-	p = append_new(acct, mailbox, flags, keywords, n_keywords, msg, len, internaldate, error_r);
+	p = append_new(acct, mailbox, flags, keywords, n_keywords, msg, len, internaldate,
+		       internaldate_tz, error_r);
 	if (p == NULL)
 		return -1;
 	p->append_cb = sync_append_cb;

@@ -71,14 +71,15 @@ int store_mailbox_unsubscribe(struct store_account *acct, const char *name, cons
 int store_mailbox_set_special_use(struct store_account *acct, const char *name,
 				  unsigned special_use, const char **error_r);
 
-/* RFC 3501 6.3.10 STATUS, RFC 7162 HIGHESTMODSEQ, RFC 8438 SIZE. Reading it changes no
- * \Recent state. Fails with STORE_ERR_NONEXISTENT for a missing or \Noselect mailbox. */
+/* RFC 3501 6.3.10 STATUS, RFC 7162 HIGHESTMODSEQ, RFC 8438 SIZE, RFC 9051 DELETED. Reading it
+ * changes no \Recent state. Fails with STORE_ERR_NONEXISTENT for a missing or \Noselect mailbox. */
 struct store_status {
 	uint32_t messages;
 	uint32_t recent;
 	uint32_t uidnext;
 	uint32_t uidvalidity;
 	uint32_t unseen;
+	uint32_t deleted; /* with \Deleted (RFC 9051 6.3.11 STATUS DELETED) */
 	uint64_t highestmodseq;
 	uint64_t size; /* sum of RFC822.SIZE */
 };

@@ -205,7 +205,8 @@ store_mailbox_status(struct store_account *acct, const char *name, struct store_
 		return store_account_fail(acct, found < 0 ? STORE_ERR_TEMP : STORE_ERR_NONEXISTENT,
 					  "no such mailbox", error_r);
 	st = db_prepare(acct->db, "SELECT count(*), sum(size), sum((flags & 1) = 0),"
-				  " sum(uid >= ?) FROM messages WHERE mailbox = ?");
+				  " sum(uid >= ?), sum((flags & 8) != 0) FROM messages"
+				  " WHERE mailbox = ?");
 	sqlite3_bind_int64(st, 1, row.recent_uid);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)row.id);
 	rc = sqlite3_step(st);
@@ -215,6 +216,7 @@ store_mailbox_status(struct store_account *acct, const char *name, struct store_
 		status->size = (uint64_t)sqlite3_column_int64(st, 1);
 		status->unseen = (uint32_t)sqlite3_column_int64(st, 2);
 		status->recent = (uint32_t)sqlite3_column_int64(st, 3);
+		status->deleted = (uint32_t)sqlite3_column_int64(st, 4);
 	}
 	sqlite3_finalize(st);
 	status->uidnext = row.uidnext;

@@ -23,7 +23,7 @@ struct store_msg_cursor {
 
 /* The blobs a field mask selects, in column order after the fixed columns (and the
  * STORE_MSG_HEADER_INFO ones). */
-#define FIXED_COLUMNS 6
+#define FIXED_COLUMNS 7
 #define INFO_COLUMNS 4
 static const struct {
 	unsigned field;
@@ -47,7 +47,8 @@ select_sql(unsigned fields, bool range)
 {
 	struct buf sql = BUF_INIT;
 
-	buf_appends(&sql, "SELECT m.uid, m.flags, m.keywords, m.modseq, m.internaldate, m.size");
+	buf_appends(&sql, "SELECT m.uid, m.flags, m.keywords, m.modseq, m.internaldate, m.size,"
+			  " m.internaldate_tz");
 	if (fields & STORE_MSG_HEADER_INFO)
 		buf_appends(&sql, ", d.header_size, d.body_lines, d.sent_date, d.sent_tz");
 	for (size_t i = 0; i < N_BLOBS; i++) {
@@ -111,11 +112,12 @@ read_meta(sqlite3_stmt *st, unsigned fields, struct store_msg_meta *m)
 	m->modseq = (uint64_t)sqlite3_column_int64(st, 3);
 	m->internaldate = (time_t)sqlite3_column_int64(st, 4);
 	m->size = (uint64_t)sqlite3_column_int64(st, 5);
+	m->internaldate_tz = (long)sqlite3_column_int64(st, 6);
 	if (fields & STORE_MSG_HEADER_INFO) {
-		m->header_size = (uint64_t)sqlite3_column_int64(st, 6);
-		m->body_lines = (uint64_t)sqlite3_column_int64(st, 7);
-		m->sent_date = (time_t)sqlite3_column_int64(st, 8);
-		m->sent_tz = (long)sqlite3_column_int64(st, 9);
+		m->header_size = (uint64_t)sqlite3_column_int64(st, 7);
+		m->body_lines = (uint64_t)sqlite3_column_int64(st, 8);
+		m->sent_date = (time_t)sqlite3_column_int64(st, 9);
+		m->sent_tz = (long)sqlite3_column_int64(st, 10);
 		col += INFO_COLUMNS;
 	} else {
 		m->header_size = m->body_lines = 0;

@@ -36,7 +36,8 @@ struct store_msg_meta {
 	uint64_t keywords; /* bits of the mailbox's keyword list (store_view_keywords) */
 	uint64_t modseq;
 	time_t internaldate;
-	uint64_t size; /* RFC822.SIZE = file size, CRLF line ends */
+	long internaldate_tz; /* its zone, seconds east of UTC (an APPEND's; else 0) */
+	uint64_t size;        /* RFC822.SIZE = file size, CRLF line ends */
 	/* STORE_MSG_HEADER_INFO (else 0) */
 	uint64_t header_size; /* top-level header incl. the blank line */
 	uint64_t body_lines;
@@ -124,7 +125,8 @@ int store_view_copy(struct store_view *view, const uint32_t *uids, size_t n_uids
 void store_copy_result_free(struct store_copy_result *res);
 
 /* APPEND (RFC 3501 6.3.11) of msg (CRLF line ends) to mailbox with flags (STORE_FLAG_*,
- * storable ones), keywords and internaldate (0 = now), durable like store_deliver():
+ * storable ones), keywords and internaldate (0 = now) shown in zone internaldate_tz
+ * (seconds east of UTC, |tz| < 24 h), durable like store_deliver():
  * cb(ctx, 0, uidvalidity, uid, NULL) once durable (RFC 4315 APPENDUID), or
  * cb(ctx, -1, 0, 0, why) (nothing stored; STORE_ERR_NONEXISTENT on acct = TRYCREATE). cb
  * runs on the loop thread, before store_append returns only on failure. msg is copied. */
@@ -132,10 +134,11 @@ typedef void store_append_cb(void *ctx, int result, uint32_t uidvalidity, uint32
 			     const char *error);
 void store_append(struct store_account *acct, const char *mailbox, uint32_t flags,
 		  const char *const *keywords, size_t n_keywords, time_t internaldate,
-		  const char *msg, size_t len, store_append_cb *cb, void *ctx);
+		  long internaldate_tz, const char *msg, size_t len, store_append_cb *cb,
+		  void *ctx);
 int store_append_sync(struct store_account *acct, const char *mailbox, uint32_t flags,
 		      const char *const *keywords, size_t n_keywords, time_t internaldate,
-		      const char *msg, size_t len, uint32_t *uidvalidity_r, uint32_t *uid_r,
-		      const char **error_r);
+		      long internaldate_tz, const char *msg, size_t len, uint32_t *uidvalidity_r,
+		      uint32_t *uid_r, const char **error_r);
 
 #endif

@@ -1,7 +1,8 @@
 /* Journal record encoding and parsing (see store_record.h). Layout, all little-endian:
  * u32 magic, u32 type, u64 payload length, u8[16] id, u64 XXH64 of bytes 0..31 and the
- * payload; payload: i64 internaldate, u32 n_targets, per target (u16 account, u16 mailbox,
- * u32 flags, u16 n_keywords + u16-prefixed names, u32 prefix), u64 msg length, msg. */
+ * payload; payload: i64 internaldate, [i32 its zone when the type has STORE_RECORD_FLAG_TZ], u32
+ * n_targets, per target (u16 account, u16 mailbox, u32 flags, u16 n_keywords + u16-prefixed names,
+ * u32 prefix), u64 msg length, msg. */
 #include "store/store_record.h"
 
 #include <stdbool.h>
@@ -63,12 +64,17 @@ store_record_encode(const struct store_rec *rec, struct buf *head)
 	size_t start = head->len;
 
 	put_u32(head, STORE_RECORD_MAGIC);
-	put_u32(head, (uint32_t)rec->type);
+	put_u32(head,
+		(uint32_t)rec->type | (rec->type != STORE_RECORD_CANCEL && rec->internaldate_tz != 0
+					       ? STORE_RECORD_FLAG_TZ
+					       : 0));
 	put_u64(head, 0); /* payload length, set below */
 	buf_append(head, rec->id, STORE_RECORD_ID_LEN);
 	put_u64(head, 0); /* checksum, set below */
 	if (rec->type != STORE_RECORD_CANCEL) {
 		put_u64(head, (uint64_t)rec->internaldate);
+		if (rec->internaldate_tz != 0)
+			put_u32(head, (uint32_t)rec->internaldate_tz);
 		put_u32(head, (uint32_t)rec->n_targets);
 		for (size_t i = 0; i < rec->n_targets; i++) {
 			const struct store_rec_target *t = &rec->targets[i];
@@ -163,11 +169,17 @@ parse_target(struct reader *r, struct store_rec_target *t)
 }
 
 static int
-parse_payload(struct reader *r, struct store_rec *rec)
+parse_payload(struct reader *r, struct store_rec *rec, bool has_tz)
 {
 	uint64_t n;
 
 	rec->internaldate = (int64_t)get_n(r, 8);
+	if (has_tz) {
+		rec->internaldate_tz = (int32_t)(uint32_t)get_n(r, 4);
+		/* RFC 3501 9 zone: -2359..+2359 */
+		if (rec->internaldate_tz <= -86400 || rec->internaldate_tz >= 86400)
+			return -1;
+	}
 	n = get_n(r, 4);
 	/* each target takes at least 14 bytes: a bound before allocating */
 	if (r->bad || n == 0 || n > (uint64_t)(r->end - r->p) / 14)
@@ -191,6 +203,7 @@ store_record_parse(const void *data, size_t avail, struct store_rec *rec, size_t
 	struct store_checksum c;
 	uint64_t plen, sum;
 	uint32_t type;
+	bool has_tz;
 
 	memset(rec, 0, sizeof(*rec));
 	if (avail < STORE_RECORD_HEADER)
@@ -199,7 +212,10 @@ store_record_parse(const void *data, size_t avail, struct store_rec *rec, size_t
 		return -1;
 	type = (uint32_t)get_n(&r, 4);
 	plen = get_n(&r, 8);
-	if (type < STORE_RECORD_DELIVER || type > STORE_RECORD_CANCEL)
+	has_tz = (type & STORE_RECORD_FLAG_TZ) != 0;
+	type &= ~STORE_RECORD_FLAG_TZ;
+	if (type < STORE_RECORD_DELIVER || type > STORE_RECORD_CANCEL ||
+	    (has_tz && type == STORE_RECORD_CANCEL))
 		return -1;
 	if (plen > avail - STORE_RECORD_HEADER)
 		return 0;
@@ -213,7 +229,7 @@ store_record_parse(const void *data, size_t avail, struct store_rec *rec, size_t
 		return -1;
 	rec->type = (enum store_record_type)type;
 	r.end = p + STORE_RECORD_HEADER + plen;
-	if (type == STORE_RECORD_CANCEL ? plen != 0 : parse_payload(&r, rec) < 0) {
+	if (type == STORE_RECORD_CANCEL ? plen != 0 : parse_payload(&r, rec, has_tz) < 0) {
 		store_record_free(rec);
 		return -1;
 	}

@@ -18,6 +18,10 @@ enum store_record_type {
 	STORE_RECORD_APPEND = 2,  /* a missing target mailbox fails */
 	STORE_RECORD_CANCEL = 3,  /* the record with this id failed: never apply it */
 };
+/* Or'ed into the type on disk: the payload has an i32 after the internaldate, its zone
+ * (seconds east of UTC, an APPEND's date-time). Records without it (all older ones, and
+ * those whose zone is +0000) parse as zone 0. */
+#define STORE_RECORD_FLAG_TZ 0x100u
 
 struct store_rec_target {
 	char *account;
@@ -33,6 +37,7 @@ struct store_rec {
 	enum store_record_type type;
 	uint8_t id[STORE_RECORD_ID_LEN];
 	int64_t internaldate;
+	int32_t internaldate_tz; /* seconds east of UTC */
 	struct store_rec_target *targets;
 	size_t n_targets;
 	const char *msg; /* points into the record (or the caller's copy) */

@@ -49,6 +49,8 @@ static const char *const store_migrations[] = {
 	"  PRIMARY KEY (id, target)) WITHOUT ROWID;"
 	/* files no row references any more, unlinked after the commit (or at the next open) */
 	"CREATE TABLE pending_unlink (file TEXT PRIMARY KEY);",
+	/* 2: INTERNALDATE keeps the zone an APPEND gave it (seconds east of UTC) */
+	"ALTER TABLE messages ADD COLUMN internaldate_tz INTEGER NOT NULL DEFAULT 0;",
 };
 
 sqlite3 *

@@ -113,14 +113,50 @@ test_errors(void **state)
 	assert_int_equal(parse("a FETCH 1 FOO[]\r\n", &plan, &error), -1);
 }
 
+/* RFC 3516 4.2: BINARY[part]<partial>, BINARY.PEEK, BINARY.SIZE */
+static void
+test_binary(void **state)
+{
+	struct imap_fetch_plan plan;
+	const char *error;
+
+	(void)state;
+	assert_int_equal(parse("a FETCH 1 (BINARY[1.2]<5.10> BINARY.PEEK[] binary.size[3])\r\n",
+			       &plan, &error),
+			 0);
+	assert_int_equal(plan.n_sections, 3);
+	assert_string_equal(plan.sections[0].echo, "BINARY[1.2]<5>");
+	assert_true(plan.sections[0].binary);
+	assert_false(plan.sections[0].peek);
+	assert_true(plan.sections[0].partial);
+	assert_int_equal(plan.sections[0].offset, 5);
+	assert_int_equal(plan.sections[0].size, 10);
+	assert_string_equal(plan.sections[1].echo, "BINARY[]");
+	assert_true(plan.sections[1].binary);
+	assert_true(plan.sections[1].peek);
+	assert_string_equal(plan.sections[2].echo, "BINARY.SIZE[3]");
+	assert_true(plan.sections[2].binary_size);
+	assert_false(plan.sections[2].binary);
+	assert_true(plan.set_seen); /* BINARY[] without PEEK */
+	assert_int_equal(plan.fields, STORE_MSG_PARTS);
+	imap_fetch_plan_free(&plan);
+	assert_int_equal(parse("a FETCH 1 BINARY.SIZE[1]\r\n", &plan, &error), 0);
+	assert_false(plan.set_seen);
+	imap_fetch_plan_free(&plan);
+	/* section-binary is a part number only; BINARY.SIZE has no partial */
+	assert_int_equal(parse("a FETCH 1 BINARY[HEADER]\r\n", &plan, &error), -1);
+	assert_int_equal(parse("a FETCH 1 BINARY.PEEK[1.MIME]\r\n", &plan, &error), -1);
+	assert_int_equal(parse("a FETCH 1 BINARY.SIZE[1]<0.1>\r\n", &plan, &error), -1);
+	assert_int_equal(parse("a FETCH 1 BINARY\r\n", &plan, &error), -1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_macros),
-		cmocka_unit_test(test_sections),
-		cmocka_unit_test(test_modifiers),
-		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_macros),    cmocka_unit_test(test_sections),
+		cmocka_unit_test(test_modifiers), cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_binary),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

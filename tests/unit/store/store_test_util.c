@@ -121,7 +121,7 @@ test_append_msg(struct store_account *acct, const char *mailbox, size_t size, un
 	size_t len;
 	char *msg = test_make_msg(size, tag, &len);
 
-	assert_int_equal(store_append_sync(acct, mailbox, 0, NULL, 0, 0, msg, len, &uidvalidity,
+	assert_int_equal(store_append_sync(acct, mailbox, 0, NULL, 0, 0, 0, msg, len, &uidvalidity,
 					   &uid, &error),
 			 0);
 	free(msg);

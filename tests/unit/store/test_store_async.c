@@ -94,7 +94,7 @@ test_async(void **state)
 	/* nothing is acknowledged before its fdatasync: not inside store_deliver */
 	assert_int_equal(r.done, 0);
 	acct = store_account_open(r.store, "x@example.test", &error);
-	store_append(acct, "Sent", STORE_FLAG_SEEN, NULL, 0, 0, "Subject: a\r\n\r\n", 14,
+	store_append(acct, "Sent", STORE_FLAG_SEEN, NULL, 0, 0, 0, "Subject: a\r\n\r\n", 14,
 		     on_appended, &r);
 	assert_int_equal(r.done, 0);
 	event_base_dispatch(r.base);

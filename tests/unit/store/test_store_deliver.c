@@ -271,15 +271,15 @@ test_append(void **state)
 	acct = store_account_open(f->store, "a@example.test", &error);
 	assert_int_equal(store_append_sync(acct, "Drafts",
 					   STORE_FLAG_SEEN | STORE_FLAG_DRAFT | STORE_FLAG_RECENT,
-					   kw, 2, 1600000000, msg, sizeof(msg) - 1, &uidvalidity,
-					   &uid, &error),
+					   kw, 2, 1600000000, -7200, msg, sizeof(msg) - 1,
+					   &uidvalidity, &uid, &error),
 			 0);
 	assert_int_equal(uid, 1);
-	assert_int_equal(store_append_sync(acct, "Drafts", 0, NULL, 0, 0, msg, sizeof(msg) - 1,
+	assert_int_equal(store_append_sync(acct, "Drafts", 0, NULL, 0, 0, 0, msg, sizeof(msg) - 1,
 					   &uidvalidity, &uid, &error),
 			 0);
 	assert_int_equal(uid, 2);
-	assert_int_equal(store_append_sync(acct, "Nope", 0, NULL, 0, 0, msg, sizeof(msg) - 1,
+	assert_int_equal(store_append_sync(acct, "Nope", 0, NULL, 0, 0, 0, msg, sizeof(msg) - 1,
 					   &uidvalidity, &uid, &error),
 			 -1);
 	assert_int_equal(store_account_errcode(acct), STORE_ERR_NONEXISTENT);
@@ -295,6 +295,7 @@ test_append(void **state)
 	assert_int_equal(store_msg_cursor_next(cur, &meta, &error), 1);
 	assert_int_equal(meta.uid, 1);
 	assert_int_equal(meta.internaldate, 1600000000);
+	assert_int_equal(meta.internaldate_tz, -7200); /* the APPEND's zone is kept */
 	assert_true(meta.bodystructure.len > 0);
 	assert_null(meta.envelope.data);
 	assert_int_equal(store_msg_cursor_next(cur, &meta, &error), 1);
@@ -323,7 +324,7 @@ test_cursor_cache(void **state)
 
 	acct = store_account_open(f->store, "a@example.test", &error);
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(store_append_sync(acct, "INBOX", 0, NULL, 0, 0, msg,
+		assert_int_equal(store_append_sync(acct, "INBOX", 0, NULL, 0, 0, 0, msg,
 						   sizeof(msg) - 1, &uidvalidity, &uid, &error),
 				 0);
 	assert_int_equal(store_view_open(acct, "INBOX", false, &v, &error), 0);

@@ -72,7 +72,7 @@ do_append(struct run *r, const char *mailbox)
 	size_t len;
 	char *msg = test_make_msg(150, r->tag++, &len);
 
-	assert_int_equal(store_append_sync(r->acct, mailbox, flags, &kw, rnd(r, 2), 0, msg, len,
+	assert_int_equal(store_append_sync(r->acct, mailbox, flags, &kw, rnd(r, 2), 0, 0, msg, len,
 					   &uidvalidity, &uid, &error),
 			 0);
 	free(msg);

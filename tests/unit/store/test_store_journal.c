@@ -99,6 +99,7 @@ test_record_roundtrip(void **state)
 	assert_int_equal(parsed.type, STORE_RECORD_DELIVER);
 	assert_memory_equal(parsed.id, rec.id, 16);
 	assert_int_equal(parsed.internaldate, 1700000000);
+	assert_int_equal(parsed.internaldate_tz, 0);
 	assert_int_equal(parsed.n_targets, 1);
 	assert_string_equal(parsed.targets[0].account, "a@example.test");
 	assert_null(parsed.targets[0].mailbox);
@@ -124,6 +125,21 @@ test_record_roundtrip(void **state)
 			b.data[i] ^= (char)(1 << bit);
 		}
 	}
+	/* an APPEND with its date-time's zone: 4 bytes more, the zone back */
+	buf_reset(&b);
+	full_record(&rec, &b);
+	len = b.len;
+	buf_reset(&b);
+	rec.type = STORE_RECORD_APPEND;
+	rec.internaldate_tz = -25200;
+	full_record(&rec, &b);
+	assert_int_equal(b.len, len + 4);
+	assert_int_equal(store_record_parse(b.data, b.len, &parsed, &len), 1);
+	assert_int_equal(parsed.type, STORE_RECORD_APPEND);
+	assert_int_equal(parsed.internaldate_tz, -25200);
+	assert_int_equal(parsed.msg_len, rec.msg_len);
+	store_record_free(&parsed);
+	rec.internaldate_tz = 0;
 	/* a cancel record */
 	buf_reset(&b);
 	rec.type = STORE_RECORD_CANCEL;

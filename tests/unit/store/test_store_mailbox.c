@@ -51,7 +51,7 @@ append(struct store_account *acct, const char *mailbox, const char *text)
 	uint32_t uidvalidity, uid;
 	const char *error;
 
-	assert_int_equal(store_append_sync(acct, mailbox, 0, NULL, 0, 0, text, strlen(text),
+	assert_int_equal(store_append_sync(acct, mailbox, 0, NULL, 0, 0, 0, text, strlen(text),
 					   &uidvalidity, &uid, &error),
 			 0);
 }
