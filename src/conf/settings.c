@@ -117,6 +117,14 @@ settings_defaults(struct settings *s)
 	s->maximal_backoff_time = 4000;
 	s->auth_failure_delay = 1000;
 	s->log_level = xstrdup("info");
+	s->dnsbl_timeout = 3000;
+	s->smtpd_pregreet_ban_time = 3600;
+	s->auth_ban_threshold = 10;
+	s->auth_ban_window = 600;
+	s->auth_ban_time = 3600;
+	s->greylist_delay = 300;
+	s->greylist_auto_whitelist = 30 * 86400;
+	s->guard_table_size = 100000;
 }
 
 void
@@ -142,6 +150,7 @@ settings_free(struct settings *s)
 	free(s->relayhost_password_file);
 	free(s->run_as_user);
 	free(s->log_level);
+	str_array_free(&s->dnsbl_zones);
 	memset(s, 0, sizeof(*s));
 }
 

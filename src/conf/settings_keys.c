@@ -29,6 +29,9 @@ enum key_type {
 	KEY_UINT,         /* unsigned */
 	KEY_CHAR,         /* char, empty = '\0' */
 	KEY_LOGLEVEL,     /* char *, debug|info|warn|error */
+	KEY_BOOL,         /* bool, yes|no */
+	KEY_DNSBL,        /* char **, "zone", "zone=reject" or "zone=WEIGHT", empty = NULL */
+	KEY_RATE,         /* struct settings_rate, "MESSAGES/RECIPIENTS" */
 };
 
 struct settings_key {
@@ -88,6 +91,20 @@ static const struct settings_key keys[] = {
 	K(maximal_backoff_time, KEY_DURATION, 1, 30 * 86400),
 	K(auth_failure_delay, KEY_MS, 0, 15000),
 	K(log_level, KEY_LOGLEVEL, 0, 0),
+	/* guards against abuse (docs/guards.md) */
+	K(dnsbl_zones, KEY_DNSBL, 0, 0),
+	K(dnsbl_timeout, KEY_MS, 10, 60000),
+	K(smtpd_greet_delay, KEY_MS, 0, 60000),
+	K(smtpd_pregreet_ban_time, KEY_DURATION, 1, 30 * 86400),
+	K(submission_rate_limit, KEY_RATE, 0, 10000000),
+	K(smtpd_client_connection_rate_limit, KEY_UINT, 0, 1000000),
+	K(auth_ban_threshold, KEY_UINT, 0, 1000000),
+	K(auth_ban_window, KEY_DURATION, 1, 30 * 86400),
+	K(auth_ban_time, KEY_DURATION, 1, 365 * 86400),
+	K(greylist, KEY_BOOL, 0, 0),
+	K(greylist_delay, KEY_DURATION, 0, 86400),
+	K(greylist_auto_whitelist, KEY_DURATION, 0, 365 * 86400),
+	K(guard_table_size, KEY_UINT, 16, 10000000),
 };
 
 #define FIELD(s, k, type) ((type *)((char *)(s) + (k)->offset))
@@ -290,6 +307,60 @@ set_loglevel(char **field, const char *value, const char **error_r)
 	return -1;
 }
 
+/* dnsbl_zones: each "zone", "zone=reject" or "zone=WEIGHT" (1..1000; a bare zone
+ * weighs 1), lower-cased. */
+static int
+set_dnsbl(char ***field, const char *value, const char **error_r)
+{
+	char **items = settings_split_list(value);
+
+	for (size_t i = 0; items[i] != NULL; i++) {
+		char *eq = strchr(items[i], '=');
+		unsigned long long w = 0;
+		bool ok;
+
+		if (eq != NULL)
+			*eq = '\0';
+		ok = settings_valid_hostname(items[i]) &&
+		     (eq == NULL || strcmp(eq + 1, "reject") == 0 ||
+		      (str_to_u64(eq + 1, &w) == 0 && w >= 1 && w <= 1000));
+		if (eq != NULL)
+			*eq = '=';
+		if (!ok) {
+			*error_r = "invalid DNSBL zone (expected zone, zone=reject or zone=WEIGHT)";
+			str_array_free(&items);
+			return -1;
+		}
+		str_lower(items[i]);
+	}
+	str_array_free(field);
+	if (items[0] == NULL)
+		str_array_free(&items);
+	*field = items;
+	return 0;
+}
+
+/* "MESSAGES/RECIPIENTS", each 0 (no limit) up to the key's max; "0" alone = off. */
+static int
+set_rate(struct settings_rate *field, const struct settings_key *k, const char *value,
+	 const char **error_r)
+{
+	const char *slash = strchr(value, '/');
+	unsigned long long m, r = 0;
+	char *first = xstrndup(value, slash != NULL ? (size_t)(slash - value) : strlen(value));
+	bool ok = str_to_u64(first, &m) == 0 &&
+		  (slash == NULL ? m == 0 : str_to_u64(slash + 1, &r) == 0);
+
+	free(first);
+	if (!ok || m > k->max || r > k->max) {
+		*error_r = "invalid rate (expected MESSAGES/RECIPIENTS, or 0 for none)";
+		return -1;
+	}
+	field->messages = (unsigned)m;
+	field->recipients = (unsigned)r;
+	return 0;
+}
+
 static int
 set_list(struct settings *s, const struct settings_key *k, const char *value, const char **error_r)
 {
@@ -344,6 +415,17 @@ settings_key_set(struct settings *s, const struct settings_key *k, const char *v
 		return set_char(FIELD(s, k, char), value, error_r);
 	case KEY_LOGLEVEL:
 		return set_loglevel(FIELD(s, k, char *), value, error_r);
+	case KEY_BOOL:
+		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
+			*error_r = "expected yes or no";
+			return -1;
+		}
+		*FIELD(s, k, bool) = strcmp(value, "yes") == 0;
+		return 0;
+	case KEY_DNSBL:
+		return set_dnsbl(FIELD(s, k, char **), value, error_r);
+	case KEY_RATE:
+		return set_rate(FIELD(s, k, struct settings_rate), k, value, error_r);
 	}
 	*error_r = "internal error: unknown key type";
 	return -1;
@@ -393,6 +475,7 @@ print_value(const struct settings *s, const struct settings_key *k, FILE *out)
 		break;
 	case KEY_DOMAINS:
 	case KEY_RESOLVERS:
+	case KEY_DNSBL:
 		print_array((char *const *)*CFIELD(s, k, char **), out);
 		break;
 	case KEY_LISTEN:
@@ -411,6 +494,17 @@ print_value(const struct settings *s, const struct settings_key *k, FILE *out)
 	case KEY_CHAR:
 		if (*CFIELD(s, k, char) != '\0')
 			fputc(*CFIELD(s, k, char), out);
+		break;
+	case KEY_BOOL:
+		fputs(*CFIELD(s, k, bool) ? "yes" : "no", out);
+		break;
+	case KEY_RATE:
+		if (CFIELD(s, k, struct settings_rate)->messages == 0 &&
+		    CFIELD(s, k, struct settings_rate)->recipients == 0)
+			fputs("0", out);
+		else
+			fprintf(out, "%u/%u", CFIELD(s, k, struct settings_rate)->messages,
+				CFIELD(s, k, struct settings_rate)->recipients);
 		break;
 	}
 }

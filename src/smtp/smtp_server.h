@@ -8,11 +8,13 @@
 #include <stdbool.h>
 
 struct accounts;
+struct dns;
 struct event_base;
 struct penalty;
 struct queue;
 struct server;
 struct settings;
+struct smtp_guards;
 struct store;
 struct workers;
 
@@ -29,6 +31,10 @@ struct smtp_server_deps {
 	struct workers *workers;
 	struct penalty *penalty;
 	SSL_CTX *tls; /* NULL: no STARTTLS, no implicit TLS listeners */
+	/* SPF, DKIM and DMARC lookups; NULL: no inbound checks */
+	struct dns *dns;
+	/* DNSBL, greeting delay, rate limits, greylisting (smtp_guard.h); NULL: none */
+	struct smtp_guards *guards;
 };
 
 /* Binds every listener of smtp_listen, submission_listen and submissions_listen.

@@ -78,6 +78,11 @@ struct smtp_session {
 	void (*stage_deliver)(struct smtp_session *s);
 	struct buf stage_headers;    /* header fields the stages add for delivery */
 	const char *deliver_mailbox; /* local mailbox chosen by a stage (static), NULL: INBOX */
+
+	/* guards (smtp_guard.h) */
+	struct smtp_guard_conn *guard; /* before the greeting: DNSBL lookups, greeting delay */
+	int dnsbl_score; /* the weights of the DNSBL zones (dnsbl_zones = zone=WEIGHT) that list
+			    the client, for the spam filter; 0 when none does */
 };
 
 /* Server side helpers smtp_session.c uses. */
@@ -108,6 +113,8 @@ void smtp_session_async_begin(struct smtp_session *s);
 bool smtp_session_async_done(struct smtp_session *s);
 /* After the async step's reply was sent and the state set: read pipelined input again. */
 void smtp_session_async_reply_done(struct smtp_session *s);
+/* Sends the 220 greeting (after the guards' connect checks, smtp_guard.h). */
+void smtp_session_greet(struct smtp_session *s);
 /* Handles one command line. */
 void smtp_session_command(struct smtp_session *s, const char *line, size_t len);
 /* Message reception (smtp_message.c): feed input in DATA/BDAT states; returns false when

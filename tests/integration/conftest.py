@@ -105,6 +105,8 @@ class Server:
             "message_size_limit": "10485760",
             "mynetworks": "",
             "run_as_user": "",
+            # login bans off (tests fail logins on purpose); test_guards.py turns them on
+            "auth_ban_threshold": "0",
         }
         self.settings.update(config or {})
         self.proc = None
