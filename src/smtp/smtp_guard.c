@@ -96,7 +96,8 @@ guard_finish(struct smtp_session *s)
 {
 	struct smtp_guard_conn *gc = s->guard;
 
-	if (gc->lookups_pending > 0 || gc->starting)
+	/* closed meanwhile (shutdown, timeout): the session is freed soon, greet no one */
+	if (gc->lookups_pending > 0 || gc->starting || session_is_closing(&s->base))
 		return;
 	if (gc->reject_zone != NULL) {
 		/* RFC 5321 3.1: a 554 greeting; the client should QUIT, we close anyway as
