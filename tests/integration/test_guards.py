@@ -56,11 +56,21 @@ def test_dnsbl_reject_zone_and_weighted_zone(yubin_factory, tmp_path):
 def test_dnsbl_dns_failure_lets_the_client_in(yubin_factory):
     # nothing answers on this port: the lookups time out and the client is greeted
     server = yubin_factory(config={"dns_resolvers": "127.0.0.1:%d" % free_port(udp=True),
-                                   "dnsbl_zones": "block.test=reject",
-                                   "dnsbl_timeout": "300ms"})
+                                   "dnsbl_zones": "block.test=reject score.test",
+                                   "dnsbl_timeout": "800ms"})
+    # a client that leaves while its lookups wait: they are cancelled (ASan: no callback
+    # into the freed session)
+    RawSMTP(server.host, server.smtp_port, source="127.0.0.2").sock.close()
+    t0 = time.monotonic()
     c, r = greeting(server, "127.0.0.2")
-    assert r.code == 220, r
+    assert r.code == 220 and time.monotonic() - t0 >= 0.7, r
     c.expect("QUIT", 221)
+    assert "DNSBL lookups timed out, let in" in server.log()
+    # a shutdown while a client waits for its greeting: 421, a clean exit
+    c = RawSMTP(server.host, server.smtp_port, source="127.0.0.3")
+    time.sleep(0.1)
+    assert not server.stop(), server.problems
+    assert c.reply().code == 421
 
 
 # -- greeting delay ----------------------------------------------------------------------
