@@ -53,6 +53,30 @@ def test_dnsbl_reject_zone_and_weighted_zone(yubin_factory, tmp_path):
         dns.stop()
 
 
+def test_dnsbl_ipv6_client(yubin_factory, tmp_path):
+    # RFC 5782 2.4: ::1 as 32 reversed nibbles under the zone
+    nibbles = ".".join(reversed("%032x" % 1))
+    dns = Dnsmasq(str(tmp_path), hosts=[(nibbles + ".block.test", "127.0.0.2")])
+    try:
+        port, port4 = free_port(), free_port()  # (free_port checks IPv4; ::1 is as idle)
+        server = yubin_factory(config={"dns_resolvers": dns.resolver,
+                                       "dnsbl_zones": "block.test=reject",
+                                       # the IPv4 address last: the fixture waits on it
+                                       "smtp_listen": "[::1]:%d, 127.0.0.1:%d" % (port, port4)},
+                               start=False)
+        server.smtp_port = port4
+        server.start()
+        c = socket.create_connection(("::1", port), timeout=30)
+        line = c.makefile("rb").readline().decode()
+        assert line.startswith("554 5.7.1 ") and "block.test" in line, line
+        c.close()
+        c, r = greeting(server, "127.0.0.2")  # IPv4 not listed
+        assert r.code == 220, r
+        c.expect("QUIT", 221)
+    finally:
+        dns.stop()
+
+
 def test_dnsbl_dns_failure_lets_the_client_in(yubin_factory):
     # nothing answers on this port: the lookups time out and the client is greeted
     server = yubin_factory(config={"dns_resolvers": "127.0.0.1:%d" % free_port(udp=True),
