@@ -1,6 +1,5 @@
 /* Bounded expiring map (see ttlmap.h), over strmap. Eviction scans the map, which only
- * happens when it is full: the bound is what matters under attack, and a full scan of a
- * few ten thousand entries costs microseconds. */
+ * happens when it is full, and then frees room for many inserts (make_room). */
 #include "util/ttlmap.h"
 
 #include <stdlib.h>
@@ -69,47 +68,98 @@ ttlmap_get(struct ttlmap *m, const char *key, time_t now)
 	return e;
 }
 
+/* One full scan frees room for many inserts: the expired entries, and if they are fewer
+ * than a sixteenth of the bound, the sixteenth that expires soonest (kept in a max-heap
+ * during the scan). So a full map costs O(log n) per insert, amortized, even when every
+ * insert is a new key (a client inventing addresses or greylist triplets). */
+struct candidate {
+	time_t expires;
+	const char *key;
+};
+
 struct sweep {
 	time_t now;
-	char **expired; /* keys of expired entries */
-	size_t n_expired;
-	const char *soonest; /* the live entry that expires first */
-	time_t soonest_at;
+	const char **expired;
+	size_t n_expired, expired_cap;
+	struct candidate *heap; /* max-heap on expires: the soonest seen so far */
+	size_t n_heap, heap_max;
 };
+
+static void
+heap_down(struct candidate *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t big = i, l = 2 * i + 1, r = l + 1;
+		struct candidate t;
+
+		if (l < n && h[l].expires > h[big].expires)
+			big = l;
+		if (r < n && h[r].expires > h[big].expires)
+			big = r;
+		if (big == i)
+			return;
+		t = h[i];
+		h[i] = h[big];
+		h[big] = t;
+		i = big;
+	}
+}
+
+static void
+heap_push(struct candidate *h, size_t *n, struct candidate c)
+{
+	size_t i = (*n)++;
+
+	h[i] = c;
+	while (i > 0 && h[(i - 1) / 2].expires < h[i].expires) {
+		struct candidate t = h[i];
+		h[i] = h[(i - 1) / 2];
+		h[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+}
 
 static void
 sweep_one(const char *key, void *value, void *ctx)
 {
 	struct sweep *sw = ctx;
 	const struct ttlmap_entry *e = value;
+	struct candidate c = {e->expires, key};
 
-	if (sw->now >= e->expires)
-		sw->expired[sw->n_expired++] = xstrdup(key);
-	else if (sw->soonest == NULL || e->expires < sw->soonest_at) {
-		sw->soonest = key;
-		sw->soonest_at = e->expires;
+	if (sw->now >= e->expires) {
+		sw->expired = xgrow(sw->expired, &sw->expired_cap, sw->n_expired + 1,
+				    sizeof(*sw->expired));
+		sw->expired[sw->n_expired++] = key;
+	} else if (sw->n_heap < sw->heap_max) {
+		heap_push(sw->heap, &sw->n_heap, c);
+	} else if (e->expires < sw->heap[0].expires) {
+		sw->heap[0] = c;
+		heap_down(sw->heap, sw->n_heap, 0);
 	}
 }
 
-/* Drops the expired entries, or if there are none, the one that expires soonest. */
 static void
 make_room(struct ttlmap *m, time_t now)
 {
-	struct sweep sw = {.now = now};
-	char *soonest;
+	struct sweep sw = {.now = now, .heap_max = m->max / 16 + 1};
+	char **victims;
+	size_t n = 0;
 
-	sw.expired = xcalloc(strmap_count(m->map) + 1, sizeof(*sw.expired));
+	sw.heap = xcalloc(sw.heap_max, sizeof(*sw.heap));
 	strmap_foreach(m->map, sweep_one, &sw);
-	soonest = sw.n_expired == 0 && sw.soonest != NULL ? xstrdup(sw.soonest) : NULL;
-	for (size_t i = 0; i < sw.n_expired; i++) {
-		remove_key(m, sw.expired[i]);
-		free(sw.expired[i]);
+	/* copies: removing an entry frees its key */
+	victims = xcalloc(sw.n_expired + sw.n_heap + 1, sizeof(*victims));
+	for (size_t i = 0; i < sw.n_expired; i++)
+		victims[n++] = xstrdup(sw.expired[i]);
+	for (size_t i = 0; sw.n_expired < sw.heap_max && i < sw.n_heap; i++)
+		victims[n++] = xstrdup(sw.heap[i].key);
+	for (size_t i = 0; i < n; i++) {
+		remove_key(m, victims[i]);
+		free(victims[i]);
 	}
+	free(victims);
 	free(sw.expired);
-	if (soonest != NULL) {
-		remove_key(m, soonest);
-		free(soonest);
-	}
+	free(sw.heap);
 }
 
 struct ttlmap_entry *

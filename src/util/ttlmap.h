@@ -2,7 +2,9 @@
  * (login bans, rate counters, greylisting triplets, pregreet offenders). An entry is gone
  * once now >= its `expires`. When the map is full, expired entries are dropped first, then
  * the entry that expires soonest: the table never grows past its bound, whatever a client
- * sends. Not thread-safe: one thread (the event loop) uses a map. */
+ * sends; a full map makes room for a sixteenth of its bound at once (the entries that
+ * expire soonest), so that a stream of new keys costs O(log n) each. Not thread-safe: one thread
+ * (the event loop) uses a map. */
 #ifndef UTIL_TTLMAP_H
 #define UTIL_TTLMAP_H
 #include <stddef.h>
@@ -23,7 +25,8 @@ void ttlmap_free(struct ttlmap **map);
  * that changes the map. */
 struct ttlmap_entry *ttlmap_get(struct ttlmap *map, const char *key, time_t now);
 /* The live entry of key, created zeroed (expires 0: set it) if absent, evicting as above
- * when the map is full. */
+ * when the map is full. Set expires before the next put: an entry with expires 0 counts
+ * as expired. */
 struct ttlmap_entry *ttlmap_put(struct ttlmap *map, const char *key, time_t now);
 /* Removes key; 1 if it was there (live), 0 if not. */
 int ttlmap_del(struct ttlmap *map, const char *key, time_t now);

@@ -50,7 +50,8 @@ test_bound(void **state)
 		snprintf(key, sizeof(key), "k%d", i);
 		ttlmap_put(m, key, 0)->expires = 100 + i;
 	}
-	/* full, nothing expired: the soonest to expire (k0) makes room */
+	/* full, nothing expired: the soonest to expire (k0; a sixteenth of 4, rounded up)
+	 * makes room */
 	ttlmap_put(m, "new", 0)->expires = 1000;
 	assert_int_equal(ttlmap_count(m), 4);
 	assert_null(ttlmap_get(m, "k0", 0));
@@ -60,7 +61,7 @@ test_bound(void **state)
 	assert_non_null(ttlmap_get(m, "k3", 102));
 	assert_non_null(ttlmap_get(m, "new", 102));
 	assert_true(ttlmap_count(m) <= 4);
-	/* a million distinct keys never grow it past the bound */
+	/* distinct keys never grow it past the bound */
 	for (int i = 0; i < 100000; i++) {
 		snprintf(key, sizeof(key), "x%d", i);
 		ttlmap_put(m, key, 0)->expires = 50000 + i;
@@ -73,12 +74,40 @@ test_bound(void **state)
 	ttlmap_free(&m);
 }
 
+/* A big full map: each eviction round frees the sixteenth that expires soonest, and the
+ * entries that expire last survive a flood of new keys that expire sooner. */
+static void
+test_flood(void **state)
+{
+	struct ttlmap *m = ttlmap_new(1600);
+	char key[16];
+
+	(void)state;
+	for (int i = 0; i < 1600; i++) {
+		snprintf(key, sizeof(key), "old%d", i);
+		ttlmap_put(m, key, 0)->expires = 100000 + i;
+	}
+	ttlmap_put(m, "n", 0)->expires = 200000;
+	assert_int_equal(ttlmap_count(m), 1600 - 101 + 1);
+	assert_null(ttlmap_get(m, "old100", 0));
+	assert_non_null(ttlmap_get(m, "old101", 0));
+	for (int i = 0; i < 200000; i++) {
+		snprintf(key, sizeof(key), "x%d", i);
+		ttlmap_put(m, key, 0)->expires = 1000 + i % 50000;
+	}
+	assert_true(ttlmap_count(m) <= 1600);
+	assert_non_null(ttlmap_get(m, "n", 0));
+	assert_non_null(ttlmap_get(m, "old1599", 0));
+	ttlmap_free(&m);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_bound),
+		cmocka_unit_test(test_flood),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
