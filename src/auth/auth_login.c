@@ -9,8 +9,10 @@
 #include <time.h>
 
 #include "auth/accounts.h"
+#include "auth/ban.h"
 #include "auth/penalty.h"
 #include "auth/sasl.h"
+#include "log/log.h"
 #include "net/workers.h"
 #include "util/xmalloc.h"
 
@@ -65,10 +67,15 @@ auth_login_work_done(void *arg)
 	unsigned delay = 0;
 
 	if (job->deps.penalty != NULL) {
-		if (job->result == 1)
+		struct ban *ban = penalty_ban(job->deps.penalty);
+
+		if (job->result == 1) {
 			penalty_success(job->deps.penalty, peer);
-		else if (job->result == 0)
+		} else if (job->result == 0) {
 			delay = penalty_fail(job->deps.penalty, peer, time(NULL));
+			if (ban != NULL)
+				ban_fail(ban, peer, time(NULL));
+		}
 	}
 	if (delay == 0) {
 		auth_login_finish(job);
@@ -78,6 +85,28 @@ auth_login_work_done(void *arg)
 	tv.tv_usec = (delay % 1000) * 1000;
 	job->delay_ev = evtimer_new(job->deps.base, auth_login_delay_done, job);
 	evtimer_add(job->delay_ev, &tv);
+}
+
+/* A banned address (ban.h) gets the temporary failure (-1) without a password check,
+ * from the loop (never inside auth_login_check). */
+static bool
+auth_login_banned(struct auth_login_job *job)
+{
+	const struct sockaddr *peer = (const struct sockaddr *)&job->peer;
+	struct ban *ban = penalty_ban(job->deps.penalty);
+	const struct timeval now = {0, 0};
+	char key[BAN_KEY_MAX];
+	time_t until;
+
+	if (ban == NULL || (until = ban_until(ban, peer, time(NULL))) == 0 ||
+	    ban_key(peer, key) < 0)
+		return false;
+	log_info("auth: client=[%s] login refused: banned for %llds more", key,
+		 (long long)(until - time(NULL)));
+	job->result = -1;
+	job->delay_ev = evtimer_new(job->deps.base, auth_login_delay_done, job);
+	evtimer_add(job->delay_ev, &now);
+	return true;
 }
 
 void
@@ -95,6 +124,8 @@ auth_login_check(const struct auth_login_deps *deps, const struct sockaddr *peer
 	job->password = password;
 	job->cb = cb;
 	job->ctx = ctx;
+	if (auth_login_banned(job))
+		return;
 	workers_submit(deps->workers, auth_login_work, auth_login_work_done, job);
 }
 

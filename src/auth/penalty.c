@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/ban.h"
 #include "util/rand.h"
 #include "util/xmalloc.h"
 
@@ -26,6 +27,7 @@ struct penalty {
 	uint32_t seed;
 	struct penalty_entry **buckets;
 	struct penalty_entry *oldest, *newest;
+	struct ban *ban; /* NULL: no bans */
 };
 
 struct penalty *
@@ -57,6 +59,7 @@ penalty_free(struct penalty **pp)
 		free(e);
 	}
 	free(p->buckets);
+	ban_free(&p->ban);
 	free(p);
 	*pp = NULL;
 }
@@ -219,4 +222,17 @@ penalty_success(struct penalty *p, const struct sockaddr *sa)
 
 	if (make_key(sa, key) == 0 && (e = lookup(p, key)) != NULL)
 		entry_remove(p, e);
+}
+
+void
+penalty_set_ban(struct penalty *p, struct ban *b)
+{
+	ban_free(&p->ban);
+	p->ban = b;
+}
+
+struct ban *
+penalty_ban(const struct penalty *p)
+{
+	return p != NULL ? p->ban : NULL;
 }

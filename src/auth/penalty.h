@@ -29,5 +29,10 @@ unsigned penalty_peek(struct penalty *p, const struct sockaddr *sa, time_t now);
 void penalty_success(struct penalty *p, const struct sockaddr *sa);
 /* Number of IPs currently tracked. */
 size_t penalty_count(const struct penalty *p);
+/* The login bans (ban.h) that travel with the penalty to every protocol's login: the
+ * penalty takes b (frees it in penalty_free). NULL: no bans. */
+struct ban;
+void penalty_set_ban(struct penalty *p, struct ban *b);
+struct ban *penalty_ban(const struct penalty *p);
 
 #endif

@@ -21,6 +21,8 @@
 
 #include <openssl/x509.h>
 
+#include "auth/ban.h"
+#include "auth/penalty.h"
 #include "conf/settings.h"
 #include "log/log.h"
 #include "net/server.h"
@@ -135,6 +137,37 @@ control_status(const struct control *c, struct buf *out)
 	control_certificate(out, d->tls != NULL ? *d->tls : NULL);
 }
 
+static void
+control_ban_line(const char *key, time_t until, unsigned failures, void *ctx)
+{
+	buf_printf(ctx, "%s until %lld failures %u\n", key, (long long)until, failures);
+}
+
+/* "ban list", "ban del ADDR" (auth/ban.h). */
+static int
+control_ban(struct control *c, const char *args, struct buf *body, const char **last_r)
+{
+	struct ban *ban = penalty_ban(c->deps.penalty);
+	int ret;
+
+	if (ban == NULL) {
+		*last_r = "login bans are off (auth_ban_threshold = 0)";
+		return strcmp(args, "list") == 0 ? 200 : 550;
+	}
+	if (strcmp(args, "list") == 0) {
+		ban_list(ban, time(NULL), control_ban_line, body);
+		*last_r = "ok";
+		return 200;
+	}
+	if (strncmp(args, "del ", 4) != 0) {
+		*last_r = "unknown request (ban list, ban del ADDRESS)";
+		return 500;
+	}
+	ret = ban_del(ban, args + 4, time(NULL));
+	*last_r = ret > 0 ? "ban lifted" : ret == 0 ? "not banned" : "not an address";
+	return ret > 0 ? 200 : ret == 0 ? 550 : 501;
+}
+
 /* Handles one request line; the reply's lines go to body, the result is its code and
  * the last line's text. */
 static int
@@ -151,7 +184,9 @@ control_handle(struct control *c, const char *line, struct buf *body, const char
 		*last_r = "queue flushed";
 		return 200;
 	}
-	*last_r = "unknown request (status, queue flush)";
+	if (strncmp(line, "ban ", 4) == 0)
+		return control_ban(c, line + 4, body, last_r);
+	*last_r = "unknown request (status, queue flush, ban list, ban del ADDRESS)";
 	return 500;
 }
 

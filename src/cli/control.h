@@ -6,7 +6,9 @@
  * LF); the server answers with lines in the SMTP style, "CODE-text" for every line but
  * the last and "CODE text" for the last (2xx done, 5xx refused), then closes. Requests:
  *   status        uptime, listeners, sessions per protocol, queue, certificate expiry
- *   queue flush   re-read the queue index, retry deferred mail now (as SIGUSR1) */
+ *   queue flush   re-read the queue index, retry deferred mail now (as SIGUSR1)
+ *   ban list      the login bans: "ADDRESS until UNIXTIME failures N" per line
+ *   ban del ADDR  lift a login ban (250-style 200 when it was banned, 550 when not) */
 #ifndef CLI_CONTROL_H
 #define CLI_CONTROL_H
 #include <openssl/ssl.h>
@@ -15,6 +17,7 @@
 
 struct buf;
 struct event_base;
+struct penalty;
 struct queue;
 struct server;
 struct settings;
@@ -33,6 +36,7 @@ struct control_deps {
 	const struct settings *settings;
 	struct server *smtp, *pop3, *imap;
 	struct queue *queue;
+	struct penalty *penalty; /* its login bans (auth/ban.h), may be NULL */
 	SSL_CTX *const *tls;
 	time_t started;
 };

@@ -18,10 +18,12 @@
 #include <unistd.h>
 
 #include "auth/accounts.h"
+#include "auth/ban.h"
 #include "auth/penalty.h"
 #include "cli/control.h"
 #include "cli/privs.h"
 #include "conf/settings.h"
+#include "db/db_kv.h"
 #include "dns/dns.h"
 #include "log/log.h"
 #include "net/server.h"
@@ -30,6 +32,7 @@
 #include "pop3/pop3_server.h"
 #include "imap/imap_server.h"
 #include "queue/queue.h"
+#include "smtp/smtp_guard.h"
 #include "smtp/smtp_server.h"
 #include "store/store.h"
 #include "util/file.h"
@@ -47,6 +50,7 @@ struct serve {
 	struct store *store;
 	struct queue *queue;
 	struct dns *dns; /* inbound mail authentication's lookups (one cache for all sessions) */
+	struct smtp_guards *guards; /* DNSBL, rate limits, greylisting (smtp_guard.h) */
 	struct workers *workers;
 	struct penalty *penalty;
 	SSL_CTX *tls;
@@ -173,6 +177,8 @@ serve_on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_once(sv->base, -1, EV_TIMEOUT, serve_stop_loop, sv, &grace);
 }
 
+static int serve_open_guards(struct serve *sv, const char **error_r);
+
 static int
 serve_open_services(struct serve *sv, const char **error_r)
 {
@@ -208,6 +214,8 @@ serve_open_services(struct serve *sv, const char **error_r)
 		return -1;
 	dns_set_cache_size(sv->dns, s->dns_cache_size);
 	sv->smtp_deps.dns = sv->dns;
+	if (serve_open_guards(sv, error_r) < 0)
+		return -1;
 	sv->smtp_deps.accounts = sv->accounts;
 	sv->smtp_deps.store = sv->store;
 	sv->smtp_deps.queue = sv->queue;
@@ -224,6 +232,30 @@ serve_open_services(struct serve *sv, const char **error_r)
 	return 0;
 }
 
+/* The guards against abuse (docs/guards.md): the login bans shared by SMTP AUTH, IMAP and
+ * POP3 (through the penalty), persisted in data_directory/bans.db, and SMTP's tables. */
+static int
+serve_open_guards(struct serve *sv, const char **error_r)
+{
+	const struct settings *s = sv->settings;
+
+	if (s->auth_ban_threshold > 0) {
+		char *path = xasprintf("%s/%s", s->data_directory, BAN_DB_NAME);
+		struct db_kv *kv = db_kv_open(path, sv->base, error_r);
+
+		free(path);
+		if (kv == NULL)
+			return -1;
+		penalty_set_ban(sv->penalty, ban_new(s->auth_ban_threshold, s->auth_ban_window,
+						     s->auth_ban_time, s->guard_table_size, kv));
+	}
+	sv->guards = smtp_guards_new(s, sv->base, error_r);
+	if (sv->guards == NULL)
+		return -1;
+	sv->smtp_deps.guards = sv->guards;
+	return 0;
+}
+
 /* The control socket is a convenience: the server runs without it (with a warning). */
 static void
 serve_open_control(struct serve *sv)
@@ -234,6 +266,7 @@ serve_open_control(struct serve *sv)
 				 .pop3 = sv->pop3,
 				 .imap = sv->imap,
 				 .queue = sv->queue,
+				 .penalty = sv->penalty,
 				 .tls = &sv->tls,
 				 .started = time(NULL)};
 	const char *error;
@@ -319,6 +352,7 @@ serve_free(struct serve *sv)
 	store_close(&sv->store);
 	server_free(&sv->smtp);
 	dns_free(&sv->dns); /* after the SMTP sessions: their lookups are cancelled by then */
+	smtp_guards_free(&sv->guards);
 	server_free(&sv->pop3);
 	server_free(&sv->imap);
 	penalty_free(&sv->penalty);

@@ -129,6 +129,14 @@ settings_defaults(struct settings *s)
 	s->clamd_default_action = xstrdup("tempfail");
 	s->clamd_timeout = 60;
 	s->clamd_max_stream = 25ULL << 20;
+	s->dnsbl_timeout = 3000;
+	s->smtpd_pregreet_ban_time = 3600;
+	s->auth_ban_threshold = 10;
+	s->auth_ban_window = 600;
+	s->auth_ban_time = 3600;
+	s->greylist_delay = 300;
+	s->greylist_auto_whitelist = 30 * 86400;
+	s->guard_table_size = 100000;
 }
 
 void
@@ -159,6 +167,7 @@ settings_free(struct settings *s)
 	free(s->milter_default_action);
 	free(s->clamd_socket);
 	free(s->clamd_default_action);
+	str_array_free(&s->dnsbl_zones);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -65,6 +65,11 @@ int settings_parse_duration(const char *value, unsigned long long *seconds_r);
 /* Sizes: plain bytes or a number with k/m/g (powers of 1024, either case). */
 int settings_parse_size(const char *value, unsigned long long *bytes_r);
 
+/* submission_rate_limit: per authenticated account and hour; 0 = no limit. */
+struct settings_rate {
+	unsigned messages, recipients;
+};
+
 struct settings {
 	char *config_path;
 	char *myhostname;     /* default: gethostname() */
@@ -125,6 +130,21 @@ struct settings {
 	char *clamd_default_action;          /* tempfail|accept|reject: clamd down or late */
 	unsigned clamd_timeout;              /* 60 s */
 	unsigned long long clamd_max_stream; /* 25 MiB: clamd's StreamMaxLength default */
+
+	/* guards against abuse (docs/guards.md) */
+	char **dnsbl_zones;               /* NULL-terminated "zone[=reject|=WEIGHT]"; NULL = none */
+	unsigned dnsbl_timeout;           /* ms, 3000: the greeting waits at most this long */
+	unsigned smtpd_greet_delay;       /* ms, 0 = off: port 25 clients wait for the greeting */
+	unsigned smtpd_pregreet_ban_time; /* seconds, 3600: a client that talked early */
+	struct settings_rate submission_rate_limit;  /* per account and hour; 0/0 = off */
+	unsigned smtpd_client_connection_rate_limit; /* per address and minute, port 25; 0 = off */
+	unsigned auth_ban_threshold;      /* 10 failed logins in auth_ban_window; 0 = no bans */
+	unsigned auth_ban_window;         /* seconds, 600 */
+	unsigned auth_ban_time;           /* seconds, 3600 */
+	bool greylist;                    /* no */
+	unsigned greylist_delay;          /* seconds, 300 */
+	unsigned greylist_auto_whitelist; /* seconds, 30 days: a net that retried */
+	unsigned guard_table_size;        /* 100000 entries per guard table */
 };
 
 /* Fills s with the built-in defaults (allocating); s's previous content is ignored. */

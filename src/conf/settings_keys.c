@@ -30,6 +30,8 @@ enum key_type {
 	KEY_CHAR,         /* char, empty = '\0' */
 	KEY_LOGLEVEL,     /* char *, debug|info|warn|error */
 	KEY_BOOL,         /* bool, yes|no */
+	KEY_DNSBL,        /* char **, "zone", "zone=reject" or "zone=WEIGHT", empty = NULL */
+	KEY_RATE,         /* struct settings_rate, "MESSAGES/RECIPIENTS" */
 	KEY_DEFER,        /* bool, accept (false) | defer (true) */
 	KEY_FILTERS,      /* char **, list of "inet:host:port"/"unix:/path", empty = NULL */
 	KEY_FILTER_OPT,   /* char *, one "inet:host:port"/"unix:/path", empty = NULL */
@@ -108,6 +110,20 @@ static const struct settings_key keys[] = {
 	K(clamd_default_action, KEY_ACTION, 0, 0),
 	K(clamd_timeout, KEY_DURATION, 1, 3600),
 	K(clamd_max_stream, KEY_SIZE, 1024, 1ULL << 32),
+	/* guards against abuse (docs/guards.md) */
+	K(dnsbl_zones, KEY_DNSBL, 0, 0),
+	K(dnsbl_timeout, KEY_MS, 10, 60000),
+	K(smtpd_greet_delay, KEY_MS, 0, 60000),
+	K(smtpd_pregreet_ban_time, KEY_DURATION, 1, 30 * 86400),
+	K(submission_rate_limit, KEY_RATE, 0, 10000000),
+	K(smtpd_client_connection_rate_limit, KEY_UINT, 0, 1000000),
+	K(auth_ban_threshold, KEY_UINT, 0, 1000000),
+	K(auth_ban_window, KEY_DURATION, 1, 30 * 86400),
+	K(auth_ban_time, KEY_DURATION, 1, 365 * 86400),
+	K(greylist, KEY_BOOL, 0, 0),
+	K(greylist_delay, KEY_DURATION, 0, 86400),
+	K(greylist_auto_whitelist, KEY_DURATION, 0, 365 * 86400),
+	K(guard_table_size, KEY_UINT, 16, 10000000),
 };
 
 #define FIELD(s, k, type) ((type *)((char *)(s) + (k)->offset))
@@ -373,6 +389,60 @@ set_action(char **field, const char *value, const char **error_r)
 	return 0;
 }
 
+/* dnsbl_zones: each "zone", "zone=reject" or "zone=WEIGHT" (1..1000; a bare zone
+ * weighs 1), lower-cased. */
+static int
+set_dnsbl(char ***field, const char *value, const char **error_r)
+{
+	char **items = settings_split_list(value);
+
+	for (size_t i = 0; items[i] != NULL; i++) {
+		char *eq = strchr(items[i], '=');
+		unsigned long long w = 0;
+		bool ok;
+
+		if (eq != NULL)
+			*eq = '\0';
+		ok = settings_valid_hostname(items[i]) &&
+		     (eq == NULL || strcmp(eq + 1, "reject") == 0 ||
+		      (str_to_u64(eq + 1, &w) == 0 && w >= 1 && w <= 1000));
+		if (eq != NULL)
+			*eq = '=';
+		if (!ok) {
+			*error_r = "invalid DNSBL zone (expected zone, zone=reject or zone=WEIGHT)";
+			str_array_free(&items);
+			return -1;
+		}
+		str_lower(items[i]);
+	}
+	str_array_free(field);
+	if (items[0] == NULL)
+		str_array_free(&items);
+	*field = items;
+	return 0;
+}
+
+/* "MESSAGES/RECIPIENTS", each 0 (no limit) up to the key's max; "0" alone = off. */
+static int
+set_rate(struct settings_rate *field, const struct settings_key *k, const char *value,
+	 const char **error_r)
+{
+	const char *slash = strchr(value, '/');
+	unsigned long long m, r = 0;
+	char *first = xstrndup(value, slash != NULL ? (size_t)(slash - value) : strlen(value));
+	bool ok = str_to_u64(first, &m) == 0 &&
+		  (slash == NULL ? m == 0 : str_to_u64(slash + 1, &r) == 0);
+
+	free(first);
+	if (!ok || m > k->max || r > k->max) {
+		*error_r = "invalid rate (expected MESSAGES/RECIPIENTS, or 0 for none)";
+		return -1;
+	}
+	field->messages = (unsigned)m;
+	field->recipients = (unsigned)r;
+	return 0;
+}
+
 static int
 set_list(struct settings *s, const struct settings_key *k, const char *value, const char **error_r)
 {
@@ -431,6 +501,10 @@ settings_key_set(struct settings *s, const struct settings_key *k, const char *v
 		return set_two_words(FIELD(s, k, bool), value, "no", "yes", error_r);
 	case KEY_DEFER:
 		return set_two_words(FIELD(s, k, bool), value, "accept", "defer", error_r);
+	case KEY_DNSBL:
+		return set_dnsbl(FIELD(s, k, char **), value, error_r);
+	case KEY_RATE:
+		return set_rate(FIELD(s, k, struct settings_rate), k, value, error_r);
 	case KEY_FILTERS:
 		return set_filters(FIELD(s, k, char **), value, error_r);
 	case KEY_FILTER_OPT:
@@ -493,6 +567,7 @@ print_value(const struct settings *s, const struct settings_key *k, FILE *out)
 	case KEY_DOMAINS:
 	case KEY_RESOLVERS:
 	case KEY_FILTERS:
+	case KEY_DNSBL:
 		print_array((char *const *)*CFIELD(s, k, char **), out);
 		break;
 	case KEY_LISTEN:
@@ -517,6 +592,14 @@ print_value(const struct settings *s, const struct settings_key *k, FILE *out)
 		break;
 	case KEY_DEFER:
 		fputs(*CFIELD(s, k, bool) ? "defer" : "accept", out);
+		break;
+	case KEY_RATE:
+		if (CFIELD(s, k, struct settings_rate)->messages == 0 &&
+		    CFIELD(s, k, struct settings_rate)->recipients == 0)
+			fputs("0", out);
+		else
+			fprintf(out, "%u/%u", CFIELD(s, k, struct settings_rate)->messages,
+				CFIELD(s, k, struct settings_rate)->recipients);
 		break;
 	}
 }

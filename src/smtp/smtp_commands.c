@@ -11,6 +11,7 @@
 #include "mail/smtp_cmd.h"
 #include "net/conn.h"
 #include "smtp/smtp_auth.h"
+#include "smtp/smtp_guard.h"
 #include "smtp/smtp_session.h"
 #include "smtp/smtp_stage.h"
 #include "util/rand.h"
@@ -102,7 +103,7 @@ cmd_mail(struct smtp_session *s, struct smtp_cmd *cmd)
 		smtp_reply_error(s, "501 5.1.7 Bad sender address syntax");
 		return;
 	}
-	if (!smtp_auth_sender_allowed(s, cmd->path))
+	if (!smtp_auth_sender_allowed(s, cmd->path) || !smtp_guard_mail(s))
 		return;
 	s->mail_from = xstrdup(cmd->path);
 	rand_queue_id(s->qid);
@@ -111,16 +112,23 @@ cmd_mail(struct smtp_session *s, struct smtp_cmd *cmd)
 	smtp_reply(s, "250 2.1.0 Ok");
 }
 
-static void
+/* false: the guards refused it (replied; local and remote are freed). */
+static bool
 smtp_add_rcpt(struct smtp_session *s, const char *address, char **local, char **remote)
 {
 	struct smtp_rcpt *r;
 
+	if (!smtp_guard_rcpt(s, address)) {
+		str_array_free(&local);
+		str_array_free(&remote);
+		return false;
+	}
 	s->rcpts = xgrow(s->rcpts, &s->rcpts_cap, s->n_rcpts + 1, sizeof(*s->rcpts));
 	r = &s->rcpts[s->n_rcpts++];
 	r->address = xstrdup(address);
 	r->local = local;
 	r->remote = remote;
+	return true;
 }
 
 /* RFC 5321 4.1.1.3; relay policy: local domains for everyone, other domains only for
@@ -182,7 +190,10 @@ cmd_rcpt(struct smtp_session *s, struct smtp_cmd *cmd)
 		remote = xcalloc(2, sizeof(*remote));
 		remote[0] = xstrdup(path);
 		local = xcalloc(1, sizeof(*local));
-		smtp_add_rcpt(s, path, local, remote);
+		if (!smtp_add_rcpt(s, path, local, remote)) {
+			free(path);
+			return;
+		}
 	} else {
 		ret = accounts_resolve(accounts, path, &local, &remote);
 		if (ret == 0) {
@@ -208,7 +219,10 @@ cmd_rcpt(struct smtp_session *s, struct smtp_cmd *cmd)
 			free(path);
 			return;
 		}
-		smtp_add_rcpt(s, path, local, remote);
+		if (!smtp_add_rcpt(s, path, local, remote)) {
+			free(path);
+			return;
+		}
 	}
 	free(path);
 	smtp_stage_rcpt(s); /* the stages' verdict, then 250 */

@@ -14,6 +14,7 @@ struct penalty;
 struct queue;
 struct server;
 struct settings;
+struct smtp_guards;
 struct store;
 struct workers;
 
@@ -32,6 +33,8 @@ struct smtp_server_deps {
 	SSL_CTX *tls; /* NULL: no STARTTLS, no implicit TLS listeners */
 	/* SPF, DKIM and DMARC lookups; NULL: no inbound checks */
 	struct dns *dns;
+	/* DNSBL, greeting delay, rate limits, greylisting (smtp_guard.h); NULL: none */
+	struct smtp_guards *guards;
 };
 
 /* Binds every listener of smtp_listen, submission_listen and submissions_listen.

@@ -10,6 +10,7 @@
 #include "log/log.h"
 #include "net/conn.h"
 #include "net/server.h"
+#include "smtp/smtp_guard.h"
 #include "smtp/smtp_stage.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
@@ -53,6 +54,7 @@ smtp_session_free(struct session *base)
 	struct smtp_session *s = smtp_of(base);
 
 	smtp_session_reset_transaction(s);
+	smtp_guard_session_free(s);
 	session_free_base(&s->base);
 	buf_free(&s->line);
 	buf_free(&s->msg);
@@ -63,10 +65,16 @@ smtp_session_free(struct session *base)
 	free(s);
 }
 
+void
+smtp_session_greet(struct smtp_session *s)
+{
+	session_printf(&s->base, "220 %s ESMTP yubin", server_hostname(s->base.server));
+}
+
 static void
 smtp_greeting(struct session *base)
 {
-	session_printf(base, "220 %s ESMTP yubin", server_hostname(base->server));
+	smtp_guard_connect(smtp_of(base)); /* greets, now or after its checks */
 }
 
 /* A delivery or an AUTH check in flight: shutdown lets it answer first. A message
@@ -170,6 +178,8 @@ smtp_session_on_input(struct session *base)
 	struct smtp_session *s = smtp_of(base);
 	struct conn *conn = base->conn;
 
+	if (smtp_guard_input(s))
+		return; /* before the greeting */
 	while (s->base.conn != NULL && !conn_is_closing(conn)) {
 		int ret;
 

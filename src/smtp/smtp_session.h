@@ -86,6 +86,10 @@ struct smtp_session {
 	bool deliver_hold;              /* a stage quarantined it: queued on hold, not delivered */
 	struct clamd_scan *clamd;       /* smtp_clamd.c: the scan in flight */
 	struct smtp_milter *milter;     /* smtp_milter.c: the milter run in flight */
+	/* guards (smtp_guard.h) */
+	struct smtp_guard_conn *guard; /* before the greeting: DNSBL lookups, greeting delay */
+	int dnsbl_score; /* the weights of the DNSBL zones (dnsbl_zones = zone=WEIGHT) that list
+			    the client, for the spam filter; 0 when none does */
 };
 
 /* Server side helpers smtp_session.c uses. */
@@ -116,6 +120,8 @@ void smtp_session_async_begin(struct smtp_session *s);
 bool smtp_session_async_done(struct smtp_session *s);
 /* After the async step's reply was sent and the state set: read pipelined input again. */
 void smtp_session_async_reply_done(struct smtp_session *s);
+/* Sends the 220 greeting (after the guards' connect checks, smtp_guard.h). */
+void smtp_session_greet(struct smtp_session *s);
 /* Handles one command line. */
 void smtp_session_command(struct smtp_session *s, const char *line, size_t len);
 /* Message reception (smtp_message.c): feed input in DATA/BDAT states; returns false when

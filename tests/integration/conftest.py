@@ -107,6 +107,8 @@ class Server:
             "run_as_user": "",
             # SPF/DKIM/DMARC need DNS (test_mailauth_inbound.py serves it and turns this on)
             "mailauth_checks": "no",
+            # login bans off (tests fail logins on purpose); test_guards.py turns them on
+            "auth_ban_threshold": "0",
         }
         self.settings.update(config or {})
         self.proc = None

@@ -429,6 +429,50 @@ test_filter_keys(void **state)
 	load_fails("milter_command_timeout = 0\n", "out of range");
 }
 
+/* The guard keys (docs/guards.md): defaults, values, the print that loads back, errors. */
+static void
+test_guard_keys(void **state)
+{
+	struct settings s, s2;
+	char *p1, *p2;
+
+	(void)state;
+	load_ok(&s, "");
+	assert_null(s.dnsbl_zones);
+	assert_int_equal(s.submission_rate_limit.messages, 0);
+	assert_false(s.greylist);
+	assert_int_equal(s.auth_ban_threshold, 10);
+	settings_free(&s);
+	load_ok(&s, "dnsbl_zones = Zen.Example=reject bl.example=2, other.example\n"
+		    "submission_rate_limit = 200/1000\ngreylist = yes\ngreylist_delay = 5m\n"
+		    "smtpd_greet_delay = 6s\nauth_ban_time = 1d\n");
+	assert_string_equal(s.dnsbl_zones[0], "zen.example=reject");
+	assert_string_equal(s.dnsbl_zones[2], "other.example");
+	assert_null(s.dnsbl_zones[3]);
+	assert_int_equal(s.submission_rate_limit.messages, 200);
+	assert_int_equal(s.submission_rate_limit.recipients, 1000);
+	assert_true(s.greylist);
+	assert_int_equal(s.greylist_delay, 300);
+	assert_int_equal(s.smtpd_greet_delay, 6000);
+	assert_int_equal(s.auth_ban_time, 86400);
+	p1 = print_to_string(&s);
+	assert_non_null(
+		strstr(p1, "dnsbl_zones = zen.example=reject, bl.example=2, other.example\n"));
+	assert_non_null(strstr(p1, "submission_rate_limit = 200/1000\n"));
+	load_ok(&s2, p1);
+	p2 = print_to_string(&s2);
+	assert_string_equal(strchr(p1, '\n'), strchr(p2, '\n'));
+	free(p1);
+	free(p2);
+	settings_free(&s);
+	settings_free(&s2);
+	load_fails("dnsbl_zones = zen.example=sometimes", "invalid DNSBL zone");
+	load_fails("dnsbl_zones = zen.example=0", "invalid DNSBL zone");
+	load_fails("submission_rate_limit = 10", "invalid rate");
+	load_fails("submission_rate_limit = 10/x", "invalid rate");
+	load_fails("greylist = maybe", "expected yes or no");
+}
+
 int
 main(void)
 {
@@ -437,7 +481,7 @@ main(void)
 		cmocka_unit_test(test_print_roundtrip),   cmocka_unit_test(test_syntax),
 		cmocka_unit_test(test_mydomains_default), cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_ms_units),          cmocka_unit_test(test_load_file),
-		cmocka_unit_test(test_filter_keys),
+		cmocka_unit_test(test_filter_keys),       cmocka_unit_test(test_guard_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
