@@ -11,6 +11,7 @@
 #include "dns/dns.h"
 #include "log/log.h"
 #include "mail/rfc5322.h"
+#include "mailauth/arc_verify.h"
 #include "mailauth/authres.h"
 #include "mailauth/dkim_verify.h"
 #include "mailauth/spf.h"
@@ -28,6 +29,7 @@
 struct mailauth_key {
 	struct smtp_mailauth *ma;
 	size_t i;            /* the verifier's key index */
+	bool arc;            /* a key of the ARC verifier, not of the DKIM one */
 	struct dns_query *q; /* while pending and not answered inside dns_lookup_txt() */
 	bool pending;
 };
@@ -49,8 +51,9 @@ struct smtp_mailauth {
 	bool header_done;
 	size_t scan; /* s->msg searched this far for the header's end */
 
-	/* DKIM (RFC 6376) */
+	/* DKIM (RFC 6376) and ARC (RFC 8617): their key lookups share one array */
 	struct dkim_verify *dkim;
+	struct arc_verify *arc;
 	struct mailauth_key *keys;
 	size_t n_keys;
 
@@ -216,7 +219,10 @@ mailauth_key_answer(void *ctx, enum dns_status st, const struct dns_rr *rrs, siz
 	k->q = NULL;
 	k->pending = false;
 	mailauth_txts_of(&t, st, rrs, n);
-	dkim_verify_key_answer(ma->dkim, k->i, rc, t.txt, t.len, t.n);
+	if (k->arc)
+		arc_verify_key_answer(ma->arc, k->i, rc, t.txt, t.len, t.n);
+	else
+		dkim_verify_key_answer(ma->dkim, k->i, rc, t.txt, t.len, t.n);
 	mailauth_txts_free(&t);
 	mailauth_check_done(ma);
 }
@@ -304,7 +310,7 @@ mailauth_header(struct smtp_mailauth *ma, const char *hdr, size_t len)
 {
 	const struct settings *set = mailauth_settings(ma->s);
 	struct dkim_verify_policy pol;
-	size_t i;
+	size_t i, n_dkim;
 
 	ma->header_done = true;
 	dkim_verify_policy_default(&pol);
@@ -314,18 +320,26 @@ mailauth_header(struct smtp_mailauth *ma, const char *hdr, size_t len)
 	pol.rsa_short_status = DKIM_STATUS_FAIL;
 	ma->dkim = dkim_verify_new(&pol, time(NULL));
 	dkim_verify_header(ma->dkim, hdr, len);
+	/* RFC 8617 5.2: the chain's AMS and seals use DKIM's key records and algorithms */
+	ma->arc = arc_verify_new(&pol, time(NULL));
+	arc_verify_header(ma->arc, hdr, len);
 	ma->dmarc = dmarc_eval_new(hdr, len);
-	ma->n_keys = dkim_verify_key_count(ma->dkim);
+	n_dkim = dkim_verify_key_count(ma->dkim);
+	ma->n_keys = n_dkim + arc_verify_key_count(ma->arc);
 	ma->keys = xcalloc(ma->n_keys ? ma->n_keys : 1, sizeof(*ma->keys));
 	for (i = 0; i < ma->n_keys; i++) {
 		struct mailauth_key *k = &ma->keys[i];
 		struct dns_query *q;
 
 		k->ma = ma;
-		k->i = i;
+		k->arc = i >= n_dkim;
+		k->i = k->arc ? i - n_dkim : i;
 		k->pending = true;
-		q = dns_lookup_txt(ma->dns, dkim_verify_key_name(ma->dkim, i), mailauth_key_answer,
-				   k);
+		/* the shared cache answers a key both verifiers need from one query */
+		q = dns_lookup_txt(ma->dns,
+				   k->arc ? arc_verify_key_name(ma->arc, k->i)
+					  : dkim_verify_key_name(ma->dkim, k->i),
+				   mailauth_key_answer, k);
 		if (k->pending)
 			k->q = q;
 	}
@@ -344,6 +358,7 @@ smtp_mailauth_data(struct smtp_session *s, const char *bytes, size_t len)
 		return;
 	if (ma->header_done) {
 		dkim_verify_body(ma->dkim, bytes, len);
+		arc_verify_body(ma->arc, bytes, len);
 		return;
 	}
 	/* the bytes so far are in s->msg: look there for the header's end */
@@ -351,8 +366,10 @@ smtp_mailauth_data(struct smtp_session *s, const char *bytes, size_t len)
 	if (h == 0)
 		return;
 	mailauth_header(ma, s->msg.data, h);
-	if (s->msg.len > h)
+	if (s->msg.len > h) {
 		dkim_verify_body(ma->dkim, s->msg.data + h, s->msg.len - h);
+		arc_verify_body(ma->arc, s->msg.data + h, s->msg.len - h);
+	}
 }
 
 /* ---- end of data ---- */
@@ -379,13 +396,12 @@ mailauth_strip_ours(struct smtp_session *s)
 		 s->qid, n, n == 1 ? "" : "s", id);
 }
 
-/* The arc= result (RFC 8617 10.1): the place where the ARC verifier's chain validation
- * (cv=none/pass/fail) goes, once it is wired; nothing is written until then. */
+/* The arc= result (RFC 8617 10.1): the chain validation (cv=none/pass/fail), the sealers,
+ * the oldest pass and the client's address, which a later forwarder's ARC set carries on. */
 static void
 mailauth_authres_arc(struct authres_builder *b, const struct smtp_mailauth *ma)
 {
-	(void)b;
-	(void)ma;
+	arc_verify_authres(ma->arc, b, ma->s->base.ip);
 }
 
 static void
@@ -452,6 +468,8 @@ mailauth_log_fields(struct smtp_mailauth *ma, const struct dkim_result *r, size_
 		buf_printf(&ma->log, "(p=%s)", dmarc_policy_name(ma->v.dmarc_disposition));
 	if (ma->v.from_domain[0] != '\0')
 		buf_printf(&ma->log, " header.from=%s", ma->v.from_domain);
+	if (ma->v.arc_sets > 0)
+		buf_printf(&ma->log, " arc=%s(i=%u)", arc_cv_name(ma->v.arc), ma->v.arc_sets);
 	if (ma->v.quarantined)
 		buf_appends(&ma->log, " mailbox=Junk");
 }
@@ -475,6 +493,9 @@ mailauth_decide(struct smtp_mailauth *ma)
 	if (ma->timer != NULL)
 		evtimer_del(ma->timer);
 	dkim_verify_finish(ma->dkim);
+	arc_verify_finish(ma->arc);
+	ma->v.arc = arc_verify_result(ma->arc)->cv;
+	ma->v.arc_sets = arc_verify_result(ma->arc)->n_sets;
 	r = dkim_verify_results(ma->dkim, &n);
 	pass_domains = xcalloc(n ? n : 1, sizeof(*pass_domains));
 	for (i = 0; i < n; i++) {
@@ -641,6 +662,7 @@ smtp_mailauth_reset(struct smtp_session *s)
 	if (ma->timer != NULL)
 		event_free(ma->timer);
 	dkim_verify_free(&ma->dkim);
+	arc_verify_free(&ma->arc);
 	dmarc_eval_free(&ma->dmarc);
 	free(ma->keys);
 	free(ma->spf_problem);

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "mailauth/arc_chain.h"
 #include "mailauth/dkim_sig.h"
 #include "mailauth/dmarc.h"
 #include "mailauth/spf_record.h"
@@ -51,8 +52,11 @@ struct smtp_mailauth_verdicts {
 	enum dmarc_policy dmarc_policy;      /* p (or sp) of the record found; UNSET: none */
 	enum dmarc_policy dmarc_disposition; /* what the policy asked for this message */
 	bool dmarc_spf_aligned, dmarc_dkim_aligned;
-	bool temperror;   /* a lookup failed or timed out (SPF, a DKIM key, the DMARC record) */
-	bool quarantined; /* delivered to Junk */
+	enum arc_cv arc;   /* RFC 8617 chain validation; ARC_CV_NONE when there is no chain */
+	unsigned arc_sets; /* the chain's length (the highest instance), 0: none */
+	bool temperror;    /* a lookup failed or timed out (SPF, a DKIM key, the DMARC record, an
+			      ARC key) */
+	bool quarantined;  /* delivered to Junk */
 	char from_domain[DMARC_DOMAIN_MAX]; /* the RFC5322.From domain, "" if none */
 };
 

@@ -474,3 +474,33 @@ def test_verdicts_agree_with_authheaders(server, zone, case):
         (str(ours), str(theirs))
     expect = {"aligned": "pass", "unaligned": "fail", "subdomain": "pass", "no-policy": "none"}
     assert results(ours, "dmarc")[0].result == expect[case]
+
+
+def arc_sealed(zone, msg, domain="otheryubin.com", srv_id="mx.forwarder.test"):
+    """msg as a forwarder would pass it on: its own Authentication-Results, then an ARC set
+    made by dkimpy (dkim.arc_sign) with the rsa key."""
+    msg = (b"Authentication-Results: " + srv_id.encode() +
+           b"; spf=pass smtp.mailfrom=user@reject.test\r\n" + msg)
+    sets = dkim.arc_sign(msg, b"r2048", domain.encode(), zone["rsa"], srv_id.encode())
+    return b"".join(h.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n") for h in sets) + msg
+
+
+def test_arc_chain_is_validated_and_reported(server, zone):
+    msg = arc_sealed(zone, sign(zone, message(), "reject.test", algs=("rsa",)))
+    code, text = send(server, msg, "user@reject.test")
+    assert code == 250, text
+    ar = parsed(delivered_one(server))
+    (arc,) = results(ar, "arc")
+    assert arc.result == "pass", str(ar)
+    assert wait_until(lambda: "arc=pass(i=1)" in server.log())
+
+
+def test_arc_chain_broken_in_transit_fails(server, zone):
+    msg = arc_sealed(zone, sign(zone, message(), "reject.test", algs=("rsa",)))
+    # a hop after the sealer changes the body: the AMS of set 1 no longer verifies
+    msg = msg.replace(b"Hello there.", b"Hello where.", 1)
+    code, text = send(server, msg, "user@reject.test")
+    assert code == 250, text
+    ar = parsed(delivered_one(server))
+    (arc,) = results(ar, "arc")
+    assert arc.result == "fail", str(ar)
