@@ -12,6 +12,7 @@
 #include "auth/penalty.h"
 #include "auth/sasl.h"
 #include "net/workers.h"
+#include "util/metrics.h"
 #include "util/xmalloc.h"
 
 struct auth_login_job {
@@ -70,6 +71,8 @@ auth_login_work_done(void *arg)
 		else if (job->result == 0)
 			delay = penalty_fail(job->deps.penalty, peer, time(NULL));
 	}
+	if (job->result == 0)
+		metrics_inc(METRICS_LOGIN_FAILURES);
 	if (delay == 0) {
 		auth_login_finish(job);
 		return;

@@ -117,6 +117,15 @@ settings_defaults(struct settings *s)
 	s->maximal_backoff_time = 4000;
 	s->auth_failure_delay = 1000;
 	s->log_level = xstrdup("info");
+	s->log_format = xstrdup("text");
+	s->log_target = xstrdup("stderr");
+	set_listen(&s->metrics_listen, "127.0.0.1:9465");
+	s->http_timeout = 30;
+	s->http_max_header_size = 8192;
+	s->http_max_body_size = 65536;
+	s->http_max_connections = 1000;
+	s->mta_sts_mode = xstrdup("testing");
+	s->mta_sts_max_age = 604800;
 }
 
 void
@@ -142,6 +151,12 @@ settings_free(struct settings *s)
 	free(s->relayhost_password_file);
 	free(s->run_as_user);
 	free(s->log_level);
+	free(s->log_format);
+	free(s->log_target);
+	listen_list_free(&s->http_listen);
+	listen_list_free(&s->https_listen);
+	listen_list_free(&s->metrics_listen);
+	free(s->mta_sts_mode);
 	memset(s, 0, sizeof(*s));
 }
 

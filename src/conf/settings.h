@@ -108,6 +108,17 @@ struct settings {
 	unsigned auth_failure_delay; /* ms, 1000: delay after the 1st failure of an IP;
 					doubles per further failure up to 15 s */
 	char *log_level;             /* info: debug|info|warn|error */
+	char *log_format;            /* text|json */
+	char *log_target;            /* stderr|syslog */
+	/* HTTP (src/http): autoconfig, MTA-STS, the settings page, /healthz, /metrics */
+	struct listen_list http_listen, https_listen; /* "" (off) */
+	struct listen_list metrics_listen;            /* 127.0.0.1:9465; only it has /metrics */
+	unsigned http_timeout;                        /* 30 s to receive a whole request */
+	unsigned long long http_max_header_size;      /* 8 KiB: request line + headers */
+	unsigned long long http_max_body_size;        /* 64 KiB */
+	unsigned http_max_connections;                /* 1000, all HTTP listeners together */
+	char *mta_sts_mode;                           /* testing|enforce|none (RFC 8461 3.2) */
+	unsigned mta_sts_max_age;                     /* 604800 s: the policy's max_age */
 };
 
 /* Fills s with the built-in defaults (allocating); s's previous content is ignored. */

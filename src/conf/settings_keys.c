@@ -29,6 +29,7 @@ enum key_type {
 	KEY_UINT,         /* unsigned */
 	KEY_CHAR,         /* char, empty = '\0' */
 	KEY_LOGLEVEL,     /* char *, debug|info|warn|error */
+	KEY_CHOICE,       /* char *, one of the key's choices ("a|b|c") */
 };
 
 struct settings_key {
@@ -36,11 +37,16 @@ struct settings_key {
 	enum key_type type;
 	size_t offset;
 	unsigned long long min, max;
+	const char *choices; /* KEY_CHOICE: "a|b|c" */
 };
 
 #define K(name, type, min, max)                                                                    \
 	{                                                                                          \
-#name, type, offsetof(struct settings, name), min, max                             \
+#name, type, offsetof(struct settings, name), min, max, NULL                       \
+	}
+#define KC(name, choices)                                                                          \
+	{                                                                                          \
+#name, KEY_CHOICE, offsetof(struct settings, name), 0, 0, choices                  \
 	}
 #define UMAX 4294967295ULL
 
@@ -88,6 +94,17 @@ static const struct settings_key keys[] = {
 	K(maximal_backoff_time, KEY_DURATION, 1, 30 * 86400),
 	K(auth_failure_delay, KEY_MS, 0, 15000),
 	K(log_level, KEY_LOGLEVEL, 0, 0),
+	KC(log_format, "text|json"),
+	KC(log_target, "stderr|syslog"),
+	K(http_listen, KEY_LISTEN, 0, 0),
+	K(https_listen, KEY_LISTEN, 0, 0),
+	K(metrics_listen, KEY_LISTEN, 0, 0),
+	K(http_timeout, KEY_DURATION, 1, 3600),
+	K(http_max_header_size, KEY_SIZE, 1024, 1ULL << 20),
+	K(http_max_body_size, KEY_SIZE, 1024, 16ULL << 20),
+	K(http_max_connections, KEY_UINT, 1, 1000000),
+	KC(mta_sts_mode, "testing|enforce|none"),
+	K(mta_sts_max_age, KEY_DURATION, 86400, 31557600),
 };
 
 #define FIELD(s, k, type) ((type *)((char *)(s) + (k)->offset))
@@ -291,6 +308,24 @@ set_loglevel(char **field, const char *value, const char **error_r)
 }
 
 static int
+set_choice(char **field, const char *choices, const char *value, const char **error_r)
+{
+	static char error[128];
+	size_t len = strlen(value);
+
+	for (const char *c = choices; *c != '\0'; c += strcspn(c, "|"), c += *c == '|') {
+		if (len > 0 && strncmp(c, value, len) == 0 && (c[len] == '|' || c[len] == '\0')) {
+			free(*field);
+			*field = xstrdup(value);
+			return 0;
+		}
+	}
+	snprintf(error, sizeof(error), "expected one of %s", choices);
+	*error_r = error;
+	return -1;
+}
+
+static int
 set_list(struct settings *s, const struct settings_key *k, const char *value, const char **error_r)
 {
 	if (k->type == KEY_LISTEN) {
@@ -344,6 +379,8 @@ settings_key_set(struct settings *s, const struct settings_key *k, const char *v
 		return set_char(FIELD(s, k, char), value, error_r);
 	case KEY_LOGLEVEL:
 		return set_loglevel(FIELD(s, k, char *), value, error_r);
+	case KEY_CHOICE:
+		return set_choice(FIELD(s, k, char *), k->choices, value, error_r);
 	}
 	*error_r = "internal error: unknown key type";
 	return -1;
@@ -388,6 +425,7 @@ print_value(const struct settings *s, const struct settings_key *k, FILE *out)
 	case KEY_STRING_OPT:
 	case KEY_HOSTPORT_OPT:
 	case KEY_LOGLEVEL:
+	case KEY_CHOICE:
 		str = *CFIELD(s, k, char *);
 		fputs(str != NULL ? str : "", out);
 		break;

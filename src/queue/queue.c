@@ -218,6 +218,23 @@ queue_free(struct queue **qp)
 }
 
 void
+queue_stats(const struct queue *q, size_t *length_r, time_t *oldest_r)
+{
+	const struct queue_msg *msg;
+
+	*length_r = 0;
+	*oldest_r = 0;
+	TAILQ_FOREACH(msg, &q->msgs, entry)
+	{
+		if (msg->deleted)
+			continue;
+		(*length_r)++;
+		if (*oldest_r == 0 || msg->m.arrival < *oldest_r)
+			*oldest_r = msg->m.arrival;
+	}
+}
+
+void
 queue_flush(struct queue *q)
 {
 	struct queue_msg *msg;

@@ -4,6 +4,7 @@
 #ifndef QUEUE_QUEUE_H
 #define QUEUE_QUEUE_H
 #include <stddef.h>
+#include <time.h>
 
 #include <openssl/ssl.h>
 
@@ -28,6 +29,9 @@ struct queue *queue_new(const struct queue_deps *deps, const char **error_r);
  * retried after a restart, never lost). */
 void queue_shutdown(struct queue *queue);
 void queue_free(struct queue **queue);
+/* How many messages are queued and the arrival time of the oldest (0 when none), for
+ * /metrics. */
+void queue_stats(const struct queue *queue, size_t *length_r, time_t *oldest_r);
 /* Retry every deferred message now (SIGUSR1 / `yubin queue flush`). */
 void queue_flush(struct queue *queue);
 
