@@ -57,7 +57,7 @@ server_accept(int fd, const struct sockaddr *peer, int peerlen, void *ctx)
 	s = ops->create(srv, conn, k->kind);
 	TAILQ_INSERT_TAIL(&srv->sessions, s, entry);
 	s->listed = true;
-	s->metrics_proto = (unsigned char)k->proto;
+	s->mproto = (unsigned char)k->proto;
 	metrics_connection(k->proto, 1);
 	limit = conn_limits_add(srv->limits, s->ip, srv->p.max_connections, srv->p.max_per_ip);
 	if (limit != CONN_LIMITS_OK) {
@@ -158,7 +158,7 @@ server_session_gone(struct server *srv, struct session *s)
 	if (!s->listed)
 		return;
 	s->listed = false;
-	metrics_connection((enum metrics_proto)s->metrics_proto, -1);
+	metrics_connection((enum metrics_proto)s->mproto, -1);
 	conn_limits_remove(srv->limits, s->ip);
 	TAILQ_REMOVE(&srv->sessions, s, entry);
 }
