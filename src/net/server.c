@@ -57,7 +57,7 @@ server_accept(int fd, const struct sockaddr *peer, int peerlen, void *ctx)
 	s = ops->create(srv, conn, k->kind);
 	TAILQ_INSERT_TAIL(&srv->sessions, s, entry);
 	s->listed = true;
-	s->mproto = (unsigned char)k->proto;
+	s->mproto = k->proto;
 	metrics_connection(k->proto, 1);
 	limit = conn_limits_add(srv->limits, s->ip, srv->p.max_connections, srv->p.max_per_ip);
 	if (limit != CONN_LIMITS_OK) {

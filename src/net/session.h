@@ -58,17 +58,17 @@ struct session {
 	TAILQ_ENTRY(session) entry; /* the server's list of sessions */
 	const struct session_ops *ops;
 	struct server *server;
-	struct conn *conn;    /* NULL once the connection is gone */
-	char id[17];          /* session id for logs */
-	char *ip;             /* client address text, for limits and logs */
-	unsigned state;       /* the protocol's enum: session_enter_state() only */
-	unsigned errors;      /* error replies so far (session_count_error) */
-	unsigned pending;     /* asynchronous steps in flight */
-	bool conn_gone;       /* freed when the last pending step completes */
-	bool closing;         /* session_close() was called */
-	bool timed_out;       /* closed by the idle timeout (for the log) */
-	bool listed;          /* in the server's list and counted in its limits */
-	unsigned char mproto; /* its listener's enum metrics_proto */
+	struct conn *conn; /* NULL once the connection is gone */
+	char id[17];       /* session id for logs */
+	char *ip;          /* client address text, for limits and logs */
+	unsigned state;    /* the protocol's enum: session_enter_state() only */
+	unsigned errors;   /* error replies so far (session_count_error) */
+	unsigned pending;  /* asynchronous steps in flight */
+	bool conn_gone;    /* freed when the last pending step completes */
+	bool closing;      /* session_close() was called */
+	bool timed_out;    /* closed by the idle timeout (for the log) */
+	bool listed;       /* in the server's list and counted in its limits */
+	unsigned mproto;   /* its listener's enum metrics_proto (connection counts) */
 };
 
 /* Sets up the base: id, ip, ops; conn's events go to ops. The idle timeout is timeout
