@@ -33,6 +33,24 @@ is_email_tag(const char *name, size_t n)
 	return n == wn && memcmp(name, want, wn) == 0;
 }
 
+/* When body[*i..] starts with open, moves *i past the next close: 0; -1 when close never
+ * comes. Otherwise leaves *i: 0. */
+static int
+skip_section(const char *body, size_t len, size_t *i, const char *open, const char *close)
+{
+	size_t on = strlen(open), cn = strlen(close);
+
+	if (len - *i < on || memcmp(body + *i, open, on) != 0)
+		return 0;
+	for (size_t k = *i + on; k + cn <= len; k++) {
+		if (memcmp(body + k, close, cn) == 0) {
+			*i = k + cn;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 int
 autodiscover_request_email(const char *body, size_t len, char *out, size_t out_size)
 {
@@ -47,7 +65,12 @@ autodiscover_request_email(const char *body, size_t len, char *out, size_t out_s
 		if (lt == NULL)
 			return -1;
 		i = (size_t)(lt - body) + 1;
-		/* an end tag, declaration, comment or processing instruction: not ours */
+		/* a comment or CDATA section: skipped whole, whatever it holds (XML 1.0 2.5,
+		 * 2.7) */
+		if (skip_section(body, len, &i, "!--", "-->") < 0 ||
+		    skip_section(body, len, &i, "![CDATA[", "]]>") < 0)
+			return -1;
+		/* an end tag, declaration or processing instruction: not ours */
 		if (i >= len || !is_name_char(body[i]) || body[i] == ':')
 			continue;
 		name = i;
