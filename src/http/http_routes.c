@@ -2,6 +2,7 @@
  * listener. One table, looked up in one place, so a new page (the admin page, ACME's
  * http-01 challenge under /.well-known/acme-challenge/) is one line here. */
 #include <event2/http.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "http/http_request.h"
@@ -59,34 +60,27 @@ method_name(enum evhttp_cmd_type cmd)
 	return cmd == EVHTTP_REQ_GET ? "GET" : cmd == EVHTTP_REQ_HEAD ? "HEAD" : "POST";
 }
 
+/* The peer's address, copied before the reply (after it evhttp may free the request). */
 static void
-http_log(const struct http_request *r, bool quiet)
+http_peer(const struct http_request *r, char *out, size_t size)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(r->req);
-	const char *peer = "?";
 	ev_uint16_t port = 0;
 	char *host = NULL;
 
-	if (!log_enabled(quiet ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO))
-		return;
-	if (evcon != NULL) {
+	if (evcon != NULL)
 		evhttp_connection_get_peer(evcon, &host, &port);
-		if (host != NULL)
-			peer = host;
-	}
-	/* the path is the client's: logged with %.200s and never with the query (it carries
-	 * the address asked about) */
-	(quiet ? log_debug : log_info)("http: client=[%s] %s %.200s status=%d", peer,
-				       method_name(evhttp_request_get_command(r->req)), r->path,
-				       r->status);
+	snprintf(out, size, "%s", host != NULL ? host : "?");
 }
 
 void
 http_route(struct http_request *r)
 {
-	unsigned method = method_bit(evhttp_request_get_command(r->req));
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(r->req);
+	unsigned method = method_bit(cmd);
 	const struct http_route *found = NULL;
-	bool path_only = false;
+	bool path_only = false, quiet;
+	char peer[64];
 
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		const struct http_route *rt = &routes[i];
@@ -101,11 +95,27 @@ http_route(struct http_request *r)
 		found = rt;
 		break;
 	}
+	quiet = found != NULL && found->quiet;
+	http_peer(r, peer, sizeof(peer));
 	if (found != NULL)
 		found->handler(r);
 	else if (path_only)
 		http_reply_error(r, 405, "Method Not Allowed");
 	else
 		http_reply_error(r, 404, "Not Found");
-	http_log(r, found != NULL && found->quiet);
+	if (log_enabled(quiet ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO)) {
+		/* the path is the client's (decoded: %0A is a line feed): at most 200 bytes,
+		 * control characters as '?', and never the query (it carries the address asked
+		 * about) */
+		char path[201];
+		size_t i;
+
+		for (i = 0; i < sizeof(path) - 1 && r->path[i] != '\0'; i++)
+			path[i] = (unsigned char)r->path[i] < 0x20 || r->path[i] == 0x7f
+					  ? '?'
+					  : r->path[i];
+		path[i] = '\0';
+		(quiet ? log_debug : log_info)("http: client=[%s] %s %s status=%d", peer,
+					       method_name(cmd), path, r->status);
+	}
 }

@@ -243,6 +243,10 @@ def test_bad_requests_cost_nothing_else(web):
     assert 1.5 <= took < 12, took
     resp = raw_http(web.ports["https"], [(b"GET / HTTP/1.1\r\nHost: x\r\n", 0)], tls=True)
     assert status_of(resp) == 408
+    # a line feed in the path does not make a second log line
+    assert status_of(raw_http(port, b"GET /x%0Aforged: line HTTP/1.1\r\nHost: x\r\n\r\n")) == 404
+    assert not any(l.startswith("forged") for l in web.log().splitlines())
+    assert "GET /x?forged: line status=404" in web.log()
     # nothing left behind: every connection closed, the server still answers
     assert curl(web.http + "/healthz")[0] == 200
     metrics = curl(web.metrics_url + "/metrics")[2].decode()
