@@ -73,3 +73,21 @@ def test_no_notify_socket_no_notification(yubin_factory):
     srv = yubin_factory()
     assert srv.stop() == []
     assert "NOTIFY_SOCKET" not in srv.log()
+
+
+def test_choice_keys_are_checked(yubin_factory):
+    """log_format, log_target and mta_sts_mode take one of their words; anything else is a
+    config error naming the choices."""
+    srv = yubin_factory(start=False)
+    for key, bad in (("log_format", "xml"), ("log_target", "file"), ("mta_sts_mode", "strict"),
+                     ("mta_sts_mode", "")):
+        srv.settings[key] = bad
+        srv.write_config()
+        p = srv.cli("check", check=False)
+        out = (p.stdout + p.stderr).decode()
+        assert p.returncode == 78 and key in out and "expected one of" in out, out
+        del srv.settings[key]
+    srv.settings.update({"log_format": "json", "log_target": "syslog", "mta_sts_mode": "none"})
+    srv.write_config()
+    out = srv.cli("check").stdout.decode()
+    assert "log_format = json\n" in out and "mta_sts_mode = none\n" in out
