@@ -274,3 +274,25 @@ def test_slow_clients_do_not_block_others(web):
             resp += d
         s.close()
         assert status_of(resp) == 408
+
+
+def test_connection_limit(yubin_factory):
+    """At http_max_connections the listener stops accepting; the connections that end (here
+    by their 408) make room again."""
+    port = free_port()
+    srv = yubin_factory(config={"http_listen": "127.0.0.1:%d" % port, "http_timeout": "2",
+                                "http_max_connections": "3"})
+    assert wait_until(lambda: _connects(port))
+    held = []
+    for _ in range(3):
+        s = socket.create_connection(("127.0.0.1", port), timeout=15)
+        s.sendall(b"GET / HTTP/1.1\r\n")
+        held.append(s)
+    time.sleep(0.3)
+    # the kernel completes the handshake (backlog), but yubin reads nothing yet
+    assert curl("http://127.0.0.1:%d/healthz" % port, "--max-time", "1")[0] == 0
+    for s in held:
+        assert s.recv(4096).startswith(b"HTTP/1.1 408 ")
+        s.close()
+    assert wait_until(lambda: curl("http://127.0.0.1:%d/healthz" % port)[0] == 200, timeout=10)
+    assert "http_max_connections" in srv.log()
