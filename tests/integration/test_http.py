@@ -264,7 +264,8 @@ def test_slow_clients_do_not_block_others(web):
         socks.append(s)
     t = time.monotonic()
     assert curl(web.http + "/healthz")[0] == 200
-    assert time.monotonic() - t < 1.5
+    # well before the 2 s deadline of the slow ones: not queued behind them
+    assert time.monotonic() - t < 1.8
     for s in socks:
         resp = b""
         while True:
