@@ -19,6 +19,7 @@ struct http_route {
 	unsigned methods;
 	unsigned sites; /* enum http_site bits */
 	bool nocase;    /* Outlook varies the case of the Autodiscover path */
+	bool prefix;    /* path is a prefix ending in '/' (ACME: /.well-known/acme-challenge/) */
 	bool quiet;     /* logged at debug only (scraped every few seconds) */
 	http_handler *handler;
 };
@@ -26,18 +27,19 @@ struct http_route {
 static const struct http_route routes[] = {
 	/* Thunderbird autoconfig: the well-known URL on the domain and the autoconfig.
 	 * host's path (both, as Thunderbird tries them) */
-	{"/.well-known/autoconfig/mail/config-v1.1.xml", M_GET, HTTP_SITE_WEB, false, false,
+	{"/.well-known/autoconfig/mail/config-v1.1.xml", M_GET, HTTP_SITE_WEB, false, false, false,
 	 http_autoconfig},
-	{"/mail/config-v1.1.xml", M_GET, HTTP_SITE_WEB, false, false, http_autoconfig},
+	{"/mail/config-v1.1.xml", M_GET, HTTP_SITE_WEB, false, false, false, http_autoconfig},
 	/* Microsoft Autodiscover, plain old XML (POX) */
-	{"/autodiscover/autodiscover.xml", M_POST, HTTP_SITE_WEB, true, false, http_autodiscover},
+	{"/autodiscover/autodiscover.xml", M_POST, HTTP_SITE_WEB, true, false, false,
+	 http_autodiscover},
 	/* Apple configuration profile */
-	{"/mail/config.mobileconfig", M_GET, HTTP_SITE_WEB, false, false, http_mobileconfig},
+	{"/mail/config.mobileconfig", M_GET, HTTP_SITE_WEB, false, false, false, http_mobileconfig},
 	/* RFC 8461 3.3 */
-	{"/.well-known/mta-sts.txt", M_GET, HTTP_SITE_WEB, false, false, http_mta_sts},
-	{"/", M_GET, HTTP_SITE_WEB, false, false, http_settings_page},
-	{"/healthz", M_GET, HTTP_SITE_WEB | HTTP_SITE_METRICS, false, true, http_healthz},
-	{"/metrics", M_GET, HTTP_SITE_METRICS, false, true, http_metrics},
+	{"/.well-known/mta-sts.txt", M_GET, HTTP_SITE_WEB, false, false, false, http_mta_sts},
+	{"/", M_GET, HTTP_SITE_WEB, false, false, false, http_settings_page},
+	{"/healthz", M_GET, HTTP_SITE_WEB | HTTP_SITE_METRICS, false, false, true, http_healthz},
+	{"/metrics", M_GET, HTTP_SITE_METRICS, false, false, true, http_metrics},
 };
 
 static unsigned
@@ -84,8 +86,10 @@ http_route(struct http_request *r)
 
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		const struct http_route *rt = &routes[i];
-		bool same = rt->nocase ? str_casecmp(rt->path, r->path) == 0
-				       : strcmp(rt->path, r->path) == 0;
+		size_t n = strlen(rt->path);
+		bool same = rt->prefix   ? strncmp(rt->path, r->path, n) == 0
+			    : rt->nocase ? str_casecmp(rt->path, r->path) == 0
+					 : strcmp(rt->path, r->path) == 0;
 		if (!same || (rt->sites & r->site) == 0)
 			continue;
 		if ((rt->methods & method) == 0) {
