@@ -112,11 +112,19 @@ class YubinServer:
     name = 'yubin'
 
     def __init__(self, root, users, binary, domain='bench.test', name=None, extra=None,
-                 mynetworks='127.0.0.0/8'):
+                 mynetworks='127.0.0.0/8', scrape_interval=0):
         self.root = root
         if name:
             self.name = name
         self.smtp_port = free_ports(1)[0]
+        extra = dict(extra or {})
+        # scrape_interval > 0: the metrics listener on, /metrics fetched that often during
+        # the load (bench/smtp-in --scrape-metrics)
+        self.scrape_interval = scrape_interval
+        if scrape_interval > 0:
+            self.name = 'yubin+scrape'
+            self.metrics_port = free_ports(1)[0]
+            extra['metrics_listen'] = '127.0.0.1:%d' % self.metrics_port
         self.yubin = Yubin(binary, root, users, domain, smtp_port=self.smtp_port, extra=extra,
                            mynetworks=mynetworks)
 

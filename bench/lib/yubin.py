@@ -81,6 +81,7 @@ class Yubin:
             'data_directory': self.data_dir,
             'mynetworks': self.mynetworks,
             'message_size_limit': str(self.message_size_limit),
+            'metrics_listen': '',
         }
         for k, port in self.ports.items():
             keys[k] = '127.0.0.1:%d' % port if port else ''

@@ -14,6 +14,7 @@
 #include "auth/sasl.h"
 #include "log/log.h"
 #include "net/workers.h"
+#include "util/metrics.h"
 #include "util/xmalloc.h"
 
 struct auth_login_job {
@@ -77,6 +78,8 @@ auth_login_work_done(void *arg)
 				ban_fail(ban, peer, time(NULL));
 		}
 	}
+	if (job->result == 0)
+		metrics_inc(METRICS_LOGIN_FAILURES);
 	if (delay == 0) {
 		auth_login_finish(job);
 		return;

@@ -1,7 +1,8 @@
 /* `yubin serve` (see serve.h): bind as root, drop privileges, open the databases,
  * store and queue, run the protocol servers on one libevent loop; SIGTERM/SIGINT stop
  * gracefully, SIGHUP reloads the TLS certificate and the log level, SIGUSR1 flushes the
- * queue. */
+ * queue. Under systemd (Type=notify) it says READY=1 once serving, WATCHDOG=1 at half the
+ * watchdog interval, STOPPING=1 on the way out. */
 #include "cli/serve.h"
 
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,9 +24,11 @@
 #include "auth/penalty.h"
 #include "cli/control.h"
 #include "cli/privs.h"
+#include "cli/sd_notify.h"
 #include "conf/settings.h"
 #include "db/db_kv.h"
 #include "dns/dns.h"
+#include "http/http_server.h"
 #include "log/log.h"
 #include "net/server.h"
 #include "net/tls.h"
@@ -61,6 +65,9 @@ struct serve {
 	struct server *pop3;
 	struct imap_server_deps imap_deps;
 	struct server *imap;
+	struct http_deps http_deps;
+	struct http_server *http;
+	struct event *watchdog;
 	struct event *sig_term, *sig_int, *sig_hup, *sig_usr1;
 	struct control *control; /* data_directory/control.sock (`yubin status`) */
 	char *pid_file;
@@ -82,6 +89,20 @@ serve_set_log_level(const struct settings *s)
 	else
 		log_set_level(LOG_LEVEL_INFO);
 	log_init_from_env(); /* YUBIN_LOG_LEVEL wins, for tests and debugging */
+	if (s->log_format != NULL)
+		log_set_json(strcmp(s->log_format, "json") == 0);
+	if (s->log_target != NULL)
+		log_set_syslog(strcmp(s->log_target, "syslog") == 0);
+}
+
+/* systemd's watchdog: alive as long as the loop turns */
+static void
+serve_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	sd_notify_send("WATCHDOG=1");
 }
 
 /* The configured pair, or a self-signed pair generated into data_directory/tls/. */
@@ -162,12 +183,15 @@ serve_on_signal(evutil_socket_t sig, short what, void *arg)
 		sv->smtp_deps.tls = tls;
 		sv->pop3_deps.tls = tls;
 		sv->imap_deps.tls = tls;
+		sv->http_deps.tls = &sv->tls;
 		return;
 	}
 	if (sv->stopping)
 		return;
 	sv->stopping = true;
 	log_info("serve: signal %d: shutting down", (int)sig);
+	sd_notify_send("STOPPING=1");
+	http_server_shutdown(sv->http);
 	server_shutdown(sv->smtp);
 	server_shutdown(sv->pop3);
 	server_shutdown(sv->imap);
@@ -355,6 +379,9 @@ serve_free(struct serve *sv)
 	smtp_guards_free(&sv->guards);
 	server_free(&sv->pop3);
 	server_free(&sv->imap);
+	http_server_free(&sv->http);
+	if (sv->watchdog != NULL)
+		event_free(sv->watchdog);
 	penalty_free(&sv->penalty);
 	accounts_close(&sv->accounts);
 	if (sv->sig_term != NULL) {
@@ -422,22 +449,38 @@ serve(struct settings *settings, int argc, char **argv)
 	sv.imap_deps.base = sv.base;
 	sv.imap_deps.settings = settings;
 	sv.imap_deps.tls = sv.tls;
+	sv.http_deps.base = sv.base;
+	sv.http_deps.settings = settings;
+	sv.http_deps.tls = &sv.tls;
+	sv.http_deps.start_time = time(NULL);
 	/* bind while still root, then drop, then open what the server writes */
 	sv.smtp = smtp_server_new(&sv.smtp_deps, &error);
 	if (sv.smtp != NULL)
 		sv.pop3 = pop3_server_new(&sv.pop3_deps, &error);
 	if (sv.pop3 != NULL)
 		sv.imap = imap_server_new(&sv.imap_deps, &error);
-	if (sv.smtp == NULL || sv.pop3 == NULL || sv.imap == NULL ||
+	if (sv.imap != NULL)
+		sv.http = http_server_new(&sv.http_deps, &error);
+	if (sv.smtp == NULL || sv.pop3 == NULL || sv.imap == NULL || sv.http == NULL ||
 	    privs_drop(settings, &error) < 0 || serve_open_services(&sv, &error) < 0) {
 		log_error("serve: %s", error);
 		serve_free(&sv);
 		return EX_UNAVAILABLE;
 	}
+	http_server_set_queue(sv.http, sv.queue);
 	serve_write_pid(&sv);
 	serve_open_control(&sv);
 	log_info("serve: yubin ready: myhostname=%s data_directory=%s", settings->myhostname,
 		 settings->data_directory);
+	if (sd_notify_send("READY=1\nSTATUS=serving") < 0)
+		log_warn("serve: cannot notify NOTIFY_SOCKET");
+	if (sd_notify_watchdog_usec() > 0) {
+		uint64_t half = sd_notify_watchdog_usec() / 2;
+		struct timeval tv = {(time_t)(half / 1000000), (suseconds_t)(half % 1000000)};
+		sv.watchdog = event_new(sv.base, -1, EV_PERSIST, serve_watchdog, &sv);
+		event_add(sv.watchdog, &tv);
+		sd_notify_send("WATCHDOG=1");
+	}
 	if (event_base_dispatch(sv.base) < 0) {
 		log_error("serve: event loop failed");
 		ret = EX_SOFTWARE;

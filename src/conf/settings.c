@@ -137,6 +137,15 @@ settings_defaults(struct settings *s)
 	s->greylist_delay = 300;
 	s->greylist_auto_whitelist = 30 * 86400;
 	s->guard_table_size = 100000;
+	s->log_format = xstrdup("text");
+	s->log_target = xstrdup("stderr");
+	set_listen(&s->metrics_listen, "127.0.0.1:9465");
+	s->http_timeout = 30;
+	s->http_max_header_size = 8192;
+	s->http_max_body_size = 65536;
+	s->http_max_connections = 1000;
+	s->mta_sts_mode = xstrdup("testing");
+	s->mta_sts_max_age = 604800;
 }
 
 void
@@ -168,6 +177,12 @@ settings_free(struct settings *s)
 	free(s->clamd_socket);
 	free(s->clamd_default_action);
 	str_array_free(&s->dnsbl_zones);
+	free(s->log_format);
+	free(s->log_target);
+	listen_list_free(&s->http_listen);
+	listen_list_free(&s->https_listen);
+	listen_list_free(&s->metrics_listen);
+	free(s->mta_sts_mode);
 	memset(s, 0, sizeof(*s));
 }
 

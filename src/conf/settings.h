@@ -145,6 +145,17 @@ struct settings {
 	unsigned greylist_delay;          /* seconds, 300 */
 	unsigned greylist_auto_whitelist; /* seconds, 30 days: a net that retried */
 	unsigned guard_table_size;        /* 100000 entries per guard table */
+	char *log_format;                 /* text|json */
+	char *log_target;                 /* stderr|syslog */
+	/* HTTP (src/http): autoconfig, MTA-STS, the settings page, /healthz, /metrics */
+	struct listen_list http_listen, https_listen; /* "" (off) */
+	struct listen_list metrics_listen;            /* 127.0.0.1:9465; only it has /metrics */
+	unsigned http_timeout;                        /* 30 s to receive a whole request */
+	unsigned long long http_max_header_size;      /* 8 KiB: request line + headers */
+	unsigned long long http_max_body_size;        /* 64 KiB */
+	unsigned http_max_connections;                /* 1000, all HTTP listeners together */
+	char *mta_sts_mode;                           /* testing|enforce|none (RFC 8461 3.2) */
+	unsigned mta_sts_max_age;                     /* 604800 s: the policy's max_age */
 };
 
 /* Fills s with the built-in defaults (allocating); s's previous content is ignored. */

@@ -36,6 +36,7 @@ enum key_type {
 	KEY_FILTERS,      /* char **, list of "inet:host:port"/"unix:/path", empty = NULL */
 	KEY_FILTER_OPT,   /* char *, one "inet:host:port"/"unix:/path", empty = NULL */
 	KEY_ACTION,       /* char *, tempfail|accept|reject */
+	KEY_CHOICE,       /* char *, one of the key's choices ("a|b|c") */
 };
 
 struct settings_key {
@@ -43,11 +44,16 @@ struct settings_key {
 	enum key_type type;
 	size_t offset;
 	unsigned long long min, max;
+	const char *choices; /* KEY_CHOICE: "a|b|c" */
 };
 
 #define K(name, type, min, max)                                                                    \
 	{                                                                                          \
-#name, type, offsetof(struct settings, name), min, max                             \
+#name, type, offsetof(struct settings, name), min, max, NULL                       \
+	}
+#define KC(name, choices)                                                                          \
+	{                                                                                          \
+#name, KEY_CHOICE, offsetof(struct settings, name), 0, 0, choices                  \
 	}
 #define UMAX 4294967295ULL
 
@@ -124,6 +130,17 @@ static const struct settings_key keys[] = {
 	K(greylist_delay, KEY_DURATION, 0, 86400),
 	K(greylist_auto_whitelist, KEY_DURATION, 0, 365 * 86400),
 	K(guard_table_size, KEY_UINT, 16, 10000000),
+	KC(log_format, "text|json"),
+	KC(log_target, "stderr|syslog"),
+	K(http_listen, KEY_LISTEN, 0, 0),
+	K(https_listen, KEY_LISTEN, 0, 0),
+	K(metrics_listen, KEY_LISTEN, 0, 0),
+	K(http_timeout, KEY_DURATION, 1, 3600),
+	K(http_max_header_size, KEY_SIZE, 1024, 1ULL << 20),
+	K(http_max_body_size, KEY_SIZE, 1024, 16ULL << 20),
+	K(http_max_connections, KEY_UINT, 1, 1000000),
+	KC(mta_sts_mode, "testing|enforce|none"),
+	K(mta_sts_max_age, KEY_DURATION, 86400, 31557600),
 };
 
 #define FIELD(s, k, type) ((type *)((char *)(s) + (k)->offset))
@@ -444,6 +461,24 @@ set_rate(struct settings_rate *field, const struct settings_key *k, const char *
 }
 
 static int
+set_choice(char **field, const char *choices, const char *value, const char **error_r)
+{
+	static char error[128];
+	size_t len = strlen(value);
+
+	for (const char *c = choices; *c != '\0'; c += strcspn(c, "|"), c += *c == '|') {
+		if (len > 0 && strncmp(c, value, len) == 0 && (c[len] == '|' || c[len] == '\0')) {
+			free(*field);
+			*field = xstrdup(value);
+			return 0;
+		}
+	}
+	snprintf(error, sizeof(error), "expected one of %s", choices);
+	*error_r = error;
+	return -1;
+}
+
+static int
 set_list(struct settings *s, const struct settings_key *k, const char *value, const char **error_r)
 {
 	if (k->type == KEY_LISTEN) {
@@ -515,6 +550,8 @@ settings_key_set(struct settings *s, const struct settings_key *k, const char *v
 		return set_string(FIELD(s, k, char *), value, true, error_r);
 	case KEY_ACTION:
 		return set_action(FIELD(s, k, char *), value, error_r);
+	case KEY_CHOICE:
+		return set_choice(FIELD(s, k, char *), k->choices, value, error_r);
 	}
 	*error_r = "internal error: unknown key type";
 	return -1;
@@ -561,6 +598,7 @@ print_value(const struct settings *s, const struct settings_key *k, FILE *out)
 	case KEY_LOGLEVEL:
 	case KEY_FILTER_OPT:
 	case KEY_ACTION:
+	case KEY_CHOICE:
 		str = *CFIELD(s, k, char *);
 		fputs(str != NULL ? str : "", out);
 		break;

@@ -17,6 +17,7 @@
 #include "conf/settings.h"
 #include "log/log.h"
 #include "util/buf.h"
+#include "util/metrics.h"
 #include "util/rand.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
@@ -193,6 +194,8 @@ dns_cancel(struct dns_query *q)
 enum dns_status
 dns_status_of(int status, const char **error_r)
 {
+	metrics_dns_answer(status == ARES_SUCCESS || status == ARES_ENOTFOUND ||
+			   status == ARES_ENODATA);
 	switch (status) {
 	case ARES_SUCCESS:
 		return DNS_OK;

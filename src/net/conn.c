@@ -17,6 +17,7 @@
 
 #include "net/conn_deflate.h"
 #include "util/buf.h"
+#include "util/metrics.h"
 #include "util/xmalloc.h"
 
 /* on_drain fires once the output is down to this: refill before the pipe runs dry */
@@ -147,6 +148,8 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct conn *conn = arg;
 
 	if (what & BEV_EVENT_CONNECTED) {
+		if (conn_is_tls(conn))
+			metrics_tls_handshake(conn_tls_version(conn));
 		if (conn->ops->on_tls_ready != NULL && conn_is_tls(conn))
 			conn->ops->on_tls_ready(conn, conn->ctx);
 		return;

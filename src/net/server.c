@@ -11,6 +11,7 @@
 #include "net/conn_limits.h"
 #include "net/listener.h"
 #include "net/session.h"
+#include "util/metrics.h"
 #include "util/xmalloc.h"
 
 /* The accept context of one listen list: its kind and TLS. */
@@ -18,6 +19,7 @@ struct server_kind {
 	struct server *srv;
 	unsigned kind;
 	SSL_CTX *const *tls;
+	enum metrics_proto proto; /* from the listen key, for the connection metrics */
 };
 
 struct server {
@@ -55,6 +57,8 @@ server_accept(int fd, const struct sockaddr *peer, int peerlen, void *ctx)
 	s = ops->create(srv, conn, k->kind);
 	TAILQ_INSERT_TAIL(&srv->sessions, s, entry);
 	s->listed = true;
+	s->mproto = k->proto;
+	metrics_connection(k->proto, 1);
 	limit = conn_limits_add(srv->limits, s->ip, srv->p.max_connections, srv->p.max_per_ip);
 	if (limit != CONN_LIMITS_OK) {
 		/* RFC 5321 3.8 421; POP3 -ERR [SYS/TEMP]; IMAP BYE [UNAVAILABLE] */
@@ -92,6 +96,7 @@ server_listen(struct server *srv, const struct server_listen *sl, const char **e
 	k->srv = srv;
 	k->kind = sl->kind;
 	k->tls = sl->implicit_tls ? srv->p.tls : NULL;
+	k->proto = metrics_proto_of_key(sl->key);
 	srv->kinds = xrealloc(srv->kinds, (srv->n_kinds + 1) * sizeof(*srv->kinds));
 	srv->kinds[srv->n_kinds++] = k;
 	return listener_bind_list(srv->p.base, sl->list, server_accept, k, &srv->listeners,
@@ -153,6 +158,7 @@ server_session_gone(struct server *srv, struct session *s)
 	if (!s->listed)
 		return;
 	s->listed = false;
+	metrics_connection((enum metrics_proto)s->mproto, -1);
 	conn_limits_remove(srv->limits, s->ip);
 	TAILQ_REMOVE(&srv->sessions, s, entry);
 }

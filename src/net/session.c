@@ -1,11 +1,14 @@
 /* The session base shared by SMTP, POP3 and IMAP (see session.h). */
 #include "net/session.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "log/log.h"
 #include "net/server.h"
 #include "util/buf.h"
+#include "util/metrics.h"
 #include "util/rand.h"
 #include "util/xmalloc.h"
 
@@ -116,6 +119,14 @@ session_error(struct session *s, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
+	if (strcmp(s->ops->proto, "smtp") == 0) { /* counted by enhanced status code */
+		char code[16];
+		va_list aq;
+		va_copy(aq, ap);
+		vsnprintf(code, sizeof(code), fmt, aq);
+		va_end(aq);
+		metrics_smtp_reject(code);
+	}
 	session_vprintf(s, "", fmt, ap);
 	va_end(ap);
 	session_count_error(s);

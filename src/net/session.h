@@ -68,6 +68,7 @@ struct session {
 	bool closing;      /* session_close() was called */
 	bool timed_out;    /* closed by the idle timeout (for the log) */
 	bool listed;       /* in the server's list and counted in its limits */
+	unsigned mproto;   /* its listener's enum metrics_proto (connection counts) */
 };
 
 /* Sets up the base: id, ip, ops; conn's events go to ops. The idle timeout is timeout

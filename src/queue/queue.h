@@ -32,7 +32,7 @@ void queue_free(struct queue **queue);
 /* Retry every deferred message now (SIGUSR1 / `yubin queue flush`). */
 void queue_flush(struct queue *queue);
 /* The messages in the queue now and the arrival time of the oldest (0 when empty), for
- * `yubin status`. */
+ * `yubin status` and /metrics. */
 void queue_stats(const struct queue *queue, size_t *messages_r, time_t *oldest_r);
 
 /* result 0: the message is durable in the queue (the SMTP server may answer 250);

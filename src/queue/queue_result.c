@@ -14,6 +14,7 @@
 #include "mail/dsn.h"
 #include "queue/queue_sched.h"
 #include "queue/queue_spool.h"
+#include "util/metrics.h"
 #include "util/rand.h"
 #include "util/str.h"
 #include "util/strmap.h"
@@ -140,6 +141,7 @@ queue_result_log(const struct queue_msg *msg, const struct queue_db_rcpt *r, con
 {
 	log_info("queue: %s: to=<%s> relay=%s delay=%llds status=%s (%s)", msg->m.qid, r->address,
 		 relay, (long long)(time(NULL) - msg->m.arrival), status, text);
+	metrics_queue_result(status, relay, time(NULL) - msg->m.arrival);
 }
 
 /* One recipient's outcome into memory and txn; a bounce is added to failed[]. */

@@ -17,6 +17,7 @@
 #include "smtp/smtp_session.h"
 #include "smtp/smtp_stage.h"
 #include "store/store.h"
+#include "util/metrics.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
@@ -140,6 +141,7 @@ smtp_message_reply(struct smtp_delivery *d)
 			 conn_is_tls(s->base.conn) ? " tls=" : "",
 			 conn_is_tls(s->base.conn) ? conn_tls_version(s->base.conn) : "",
 			 smtp_mailauth_log_fields(s), s->base.ip);
+		metrics_smtp_accepted(d->n_local);
 		smtp_reply(s, "250 2.0.0 Ok: queued as %s", s->qid);
 	} else {
 		log_error("smtp: %s: from=<%s> not stored: %s", s->qid, s->mail_from, d->error);

@@ -15,6 +15,7 @@
 
 #include "log/log.h"
 #include "store/store_private.h"
+#include "util/metrics.h"
 
 static void
 wake_loop(struct store_sync *s)
@@ -51,7 +52,7 @@ sync_round(struct store_sync *s)
 	s->n_req_fds = 0;
 	pthread_mutex_unlock(&s->mu);
 	for (size_t i = 0; i < n; i++) {
-		if (fdatasync(fds[i]) < 0)
+		if (metrics_fdatasync(fds[i]) < 0)
 			err = errno;
 	}
 	pthread_mutex_lock(&s->mu);
@@ -223,7 +224,7 @@ store_sync_now(struct store *store)
 	for (struct store_jfile *jf = store->jfiles; jf != NULL; jf = jf->next) {
 		if (jf->last_seq > done) {
 			n++;
-			if (fdatasync(jf->fd) < 0)
+			if (metrics_fdatasync(jf->fd) < 0)
 				err = errno;
 		}
 	}

@@ -102,6 +102,7 @@ class Server:
             "imaps_listen": "",
             "pop3_listen": "",
             "pop3s_listen": "",
+            "metrics_listen": "",
             "message_size_limit": "10485760",
             "mynetworks": "",
             "run_as_user": "",
