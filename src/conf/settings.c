@@ -117,6 +117,8 @@ settings_defaults(struct settings *s)
 	s->maximal_backoff_time = 4000;
 	s->auth_failure_delay = 1000;
 	s->log_level = xstrdup("info");
+	s->dkim_sign = true;
+	s->dkim_dns_check_interval = 3600;
 }
 
 void

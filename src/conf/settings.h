@@ -105,9 +105,11 @@ struct settings {
 	unsigned long long maximal_queue_lifetime; /* seconds, 5d */
 	unsigned minimal_backoff_time;             /* 300 */
 	unsigned maximal_backoff_time;             /* 4000 */
-	unsigned auth_failure_delay; /* ms, 1000: delay after the 1st failure of an IP;
-					doubles per further failure up to 15 s */
-	char *log_level;             /* info: debug|info|warn|error */
+	unsigned auth_failure_delay;      /* ms, 1000: delay after the 1st failure of an IP;
+					     doubles per further failure up to 15 s */
+	char *log_level;                  /* info: debug|info|warn|error */
+	bool dkim_sign;                   /* yes: sign outgoing mail of mydomains that has keys */
+	unsigned dkim_dns_check_interval; /* 3600 s: how often key records are looked up */
 };
 
 /* Fills s with the built-in defaults (allocating); s's previous content is ignored. */

@@ -29,6 +29,7 @@ enum key_type {
 	KEY_UINT,         /* unsigned */
 	KEY_CHAR,         /* char, empty = '\0' */
 	KEY_LOGLEVEL,     /* char *, debug|info|warn|error */
+	KEY_BOOL,         /* bool, yes|no */
 };
 
 struct settings_key {
@@ -88,6 +89,8 @@ static const struct settings_key keys[] = {
 	K(maximal_backoff_time, KEY_DURATION, 1, 30 * 86400),
 	K(auth_failure_delay, KEY_MS, 0, 15000),
 	K(log_level, KEY_LOGLEVEL, 0, 0),
+	K(dkim_sign, KEY_BOOL, 0, 0),
+	K(dkim_dns_check_interval, KEY_DURATION, 60, 7 * 86400),
 };
 
 #define FIELD(s, k, type) ((type *)((char *)(s) + (k)->offset))
@@ -344,6 +347,13 @@ settings_key_set(struct settings *s, const struct settings_key *k, const char *v
 		return set_char(FIELD(s, k, char), value, error_r);
 	case KEY_LOGLEVEL:
 		return set_loglevel(FIELD(s, k, char *), value, error_r);
+	case KEY_BOOL:
+		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
+			*error_r = "expected yes or no";
+			return -1;
+		}
+		*FIELD(s, k, bool) = strcmp(value, "yes") == 0;
+		return 0;
 	}
 	*error_r = "internal error: unknown key type";
 	return -1;
@@ -411,6 +421,9 @@ print_value(const struct settings *s, const struct settings_key *k, FILE *out)
 	case KEY_CHAR:
 		if (*CFIELD(s, k, char) != '\0')
 			fputc(*CFIELD(s, k, char), out);
+		break;
+	case KEY_BOOL:
+		fputs(*CFIELD(s, k, bool) ? "yes" : "no", out);
 		break;
 	}
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 struct accounts;
+struct dkim_keyring;
 struct event_base;
 struct penalty;
 struct queue;
@@ -28,7 +29,8 @@ struct smtp_server_deps {
 	struct queue *queue;
 	struct workers *workers;
 	struct penalty *penalty;
-	SSL_CTX *tls; /* NULL: no STARTTLS, no implicit TLS listeners */
+	SSL_CTX *tls;              /* NULL: no STARTTLS, no implicit TLS listeners */
+	struct dkim_keyring *dkim; /* signing keys (NULL: none), reloaded in place */
 };
 
 /* Binds every listener of smtp_listen, submission_listen and submissions_listen.

@@ -5,12 +5,14 @@
 #include <stdlib.h>
 
 #include "log/log.h"
+#include "smtp/smtp_dkim_sign.h"
 #include "smtp/smtp_session.h"
 #include "util/buf.h"
 
 /* In the order they run. A stage that needs another's result comes after it. */
 static const struct smtp_stage smtp_stages[] = {
-	{.name = NULL}, /* placeholder: C forbids an empty array */
+	/* last: it signs the message as the stages before it left it */
+	{.name = "dkim_sign", .end_of_data = smtp_dkim_sign_end_of_data},
 };
 
 #define N_STAGES (sizeof(smtp_stages) / sizeof(smtp_stages[0]))
