@@ -41,6 +41,7 @@ struct ring_domain {
 	struct dkim_sign_key signing[2]; /* shallow copies of the chosen keys */
 	size_t n_signing;
 	const struct ring_key *chosen[2]; /* per algorithm, for logging changes */
+	enum key_state chosen_state[2];
 };
 
 struct dkim_keyring {
@@ -108,11 +109,12 @@ domain_choose(struct ring_domain *d)
 
 		if (k != NULL)
 			d->signing[d->n_signing++] = k->key;
-		if (k == d->chosen[a])
+		if (k == d->chosen[a] && (k == NULL || k->state == d->chosen_state[a]))
 			continue;
 		d->chosen[a] = k;
 		if (k == NULL)
 			continue;
+		d->chosen_state[a] = k->state;
 		if (k->state == KEY_PUBLISHED || k->state == KEY_UNCHECKED)
 			log_info("dkim: %s: %s signatures with selector %s (%s)", d->name,
 				 algs[a] == DKIM_ALG_ED25519_SHA256 ? "ed25519" : "rsa",
@@ -314,8 +316,10 @@ load_domain(struct dkim_keyring *kr, const struct strmap *old, const char *dir, 
 		if (od == NULL || od->chosen[a] == NULL)
 			continue;
 		for (size_t i = 0; i < d->n_keys; i++)
-			if (strcmp(d->keys[i]->key.selector, od->chosen[a]->key.selector) == 0)
+			if (strcmp(d->keys[i]->key.selector, od->chosen[a]->key.selector) == 0) {
 				d->chosen[a] = d->keys[i];
+				d->chosen_state[a] = od->chosen_state[a];
+			}
 	}
 	domain_choose(d);
 	strmap_set(kr->domains, d->name, d);
