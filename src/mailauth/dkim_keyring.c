@@ -250,26 +250,36 @@ name_ok(const char *s)
 	return s[0] != '\0' && s[0] != '.' && strchr(s, '/') == NULL;
 }
 
+/* The domain entry for a lower-cased name, made on first use. */
+static struct ring_domain *
+domain_get(struct dkim_keyring *kr, const char *lower)
+{
+	struct ring_domain *d = strmap_get(kr->domains, lower);
+
+	if (d == NULL) {
+		d = xcalloc(1, sizeof(*d));
+		d->name = xstrdup(lower);
+		strmap_set(kr->domains, d->name, d);
+		kr->list = xgrow(kr->list, &kr->cap, kr->n_domains + 1, sizeof(*kr->list));
+		kr->list[kr->n_domains++] = d;
+	}
+	return d;
+}
+
+/* Loads the keys of dir/name/ (Example.com/ and example.com/ are the same domain). */
 static void
 load_domain(struct dkim_keyring *kr, const struct strmap *old, const char *dir, const char *name)
 {
-	char *path = xasprintf("%s/%s", dir, name);
+	char *path = xasprintf("%s/%s", dir, name), *lower = xstrdup(name);
 	DIR *dh = opendir(path);
-	struct ring_domain *d;
 	struct dirent *e;
 
-	if (dh == NULL) {
-		free(path);
-		return;
-	}
-	d = xcalloc(1, sizeof(*d));
-	d->name = xstrdup(name);
-	str_lower(d->name);
-	while ((e = readdir(dh)) != NULL) {
+	str_lower(lower);
+	while (dh != NULL && (e = readdir(dh)) != NULL) {
 		size_t len = strlen(e->d_name);
 		struct ring_key *k;
 		const struct ring_key *prev;
-		const char *error = "";
+		const char *error = NULL;
 		struct buf rec = BUF_INIT;
 		struct stat st;
 		char *file, *sel;
@@ -281,11 +291,11 @@ load_domain(struct dkim_keyring *kr, const struct strmap *old, const char *dir, 
 		k = xcalloc(1, sizeof(*k));
 		if (stat(file, &st) < 0)
 			error = strerror(errno);
-		if ((error != NULL && error[0] != '\0') ||
-		    dkim_sign_key_load(&k->key, file, d->name, sel, &error) < 0) {
+		if (error != NULL || dkim_sign_key_load(&k->key, file, lower, sel, &error) < 0) {
 			log_error("dkim: %s: cannot load the key: %s", file, error);
 			free(k);
 		} else {
+			struct ring_domain *d = domain_get(kr, lower);
 			k->made = st.st_mtim;
 			k->domain = d;
 			dkim_sign_key_record(&k->key, &rec);
@@ -302,18 +312,20 @@ load_domain(struct dkim_keyring *kr, const struct strmap *old, const char *dir, 
 		free(sel);
 		free(file);
 	}
-	closedir(dh);
+	if (dh != NULL)
+		closedir(dh);
+	free(lower);
 	free(path);
-	if (d->n_keys == 0) {
-		free(d->keys);
-		free(d->name);
-		free(d);
-		return;
-	}
-	/* the same choice as before is not logged again */
-	for (size_t a = 0; a < 2; a++) {
-		const struct ring_domain *od = old != NULL ? strmap_get(old, d->name) : NULL;
-		if (od == NULL || od->chosen[a] == NULL)
+}
+
+/* Chooses the signing keys of d; the same choice as before the reload is not logged again. */
+static void
+domain_choose_after_load(struct ring_domain *d, const struct strmap *old)
+{
+	const struct ring_domain *od = old != NULL ? strmap_get(old, d->name) : NULL;
+
+	for (size_t a = 0; od != NULL && a < 2; a++) {
+		if (od->chosen[a] == NULL)
 			continue;
 		for (size_t i = 0; i < d->n_keys; i++)
 			if (strcmp(d->keys[i]->key.selector, od->chosen[a]->key.selector) == 0) {
@@ -322,9 +334,6 @@ load_domain(struct dkim_keyring *kr, const struct strmap *old, const char *dir, 
 			}
 	}
 	domain_choose(d);
-	strmap_set(kr->domains, d->name, d);
-	kr->list = xgrow(kr->list, &kr->cap, kr->n_domains + 1, sizeof(*kr->list));
-	kr->list[kr->n_domains++] = d;
 }
 
 size_t
@@ -341,19 +350,13 @@ dkim_keyring_load(struct dkim_keyring *kr, const char *dir)
 	kr->n_domains = kr->cap = kr->n_keys = 0;
 	if (dh == NULL && errno != ENOENT)
 		log_error("dkim: %s: %s", dir, strerror(errno));
-	while (dh != NULL && (e = readdir(dh)) != NULL) {
-		char lower[256];
-
-		if (!name_ok(e->d_name) || strlen(e->d_name) >= sizeof(lower))
-			continue;
-		str_lcpy(lower, e->d_name, sizeof(lower));
-		str_lower(lower);
-		if (strmap_get(kr->domains, lower) != NULL)
-			continue; /* Example.com and example.com: the first one read */
-		load_domain(kr, old, dir, e->d_name);
-	}
+	while (dh != NULL && (e = readdir(dh)) != NULL)
+		if (name_ok(e->d_name) && strlen(e->d_name) < 256)
+			load_domain(kr, old, dir, e->d_name);
 	if (dh != NULL)
 		closedir(dh);
+	for (size_t i = 0; i < kr->n_domains; i++)
+		domain_choose_after_load(kr->list[i], old);
 	strmap_free(&old);
 	domains_free(old_list, old_n);
 	log_info("dkim: %zu signing key%s for %zu domain%s in %s", kr->n_keys,

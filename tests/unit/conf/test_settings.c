@@ -95,6 +95,8 @@ test_defaults(void **state)
 	assert_int_equal(s.maximal_backoff_time, 4000);
 	assert_int_equal(s.auth_failure_delay, 1000);
 	assert_string_equal(s.log_level, "info");
+	assert_true(s.dkim_sign);
+	assert_int_equal(s.dkim_dns_check_interval, 3600);
 	assert_int_equal(settings_log_level(&s), LOG_LEVEL_INFO);
 	settings_free(&s);
 }
@@ -135,7 +137,9 @@ static const char all_keys[] = "# every key\n"
 			       "minimal_backoff_time = 60s\n"
 			       "maximal_backoff_time = 1h\n"
 			       "auth_failure_delay = 2s\n"
-			       "log_level = debug\n";
+			       "log_level = debug\n"
+			       "dkim_sign = no\n"
+			       "dkim_dns_check_interval = 10m\n";
 
 static void
 check_all_keys(const struct settings *s)
@@ -186,6 +190,8 @@ check_all_keys(const struct settings *s)
 	assert_int_equal(s->auth_failure_delay, 2000);
 	assert_string_equal(s->log_level, "debug");
 	assert_int_equal(settings_log_level(s), LOG_LEVEL_DEBUG);
+	assert_false(s->dkim_sign);
+	assert_int_equal(s->dkim_dns_check_interval, 600);
 }
 
 static void
@@ -308,6 +314,8 @@ test_errors(void **state)
 	load_fails("run_as_user = a b\n", "whitespace");
 	load_fails("auth_failure_delay = 20s\n", "out of range");
 	load_fails("auth_failure_delay = 1h\n", "invalid delay");
+	load_fails("dkim_sign = true\n", "expected yes or no");
+	load_fails("dkim_dns_check_interval = 10s\n", "out of range");
 	/* across keys, naming the later line */
 	load_fails("tls_cert_file = /c.pem\n", "t.conf:1: tls_cert_file and tls_key_file");
 	load_fails("a_b_c = 1\n", "unknown key 'a_b_c'");
