@@ -415,6 +415,23 @@ dkim_keyring_keys(const struct dkim_keyring *kr, const char *domain, size_t *n_r
 }
 
 size_t
+dkim_keyring_keys_copy(const struct dkim_keyring *kr, const char *domain,
+		       struct dkim_sign_key out[2])
+{
+	size_t n;
+	const struct dkim_sign_key *keys = dkim_keyring_keys(kr, domain, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		EVP_PKEY_up_ref(keys[i].pkey);
+		out[i].pkey = keys[i].pkey;
+		out[i].alg = keys[i].alg;
+		out[i].domain = xstrdup(keys[i].domain);
+		out[i].selector = xstrdup(keys[i].selector);
+	}
+	return n;
+}
+
+size_t
 dkim_keyring_count(const struct dkim_keyring *kr)
 {
 	return kr != NULL ? kr->n_keys : 0;

@@ -50,6 +50,13 @@ void dkim_keyring_check(struct dkim_keyring *kr);
 const struct dkim_sign_key *dkim_keyring_keys(const struct dkim_keyring *kr, const char *domain,
 					      size_t *n_r);
 
+/* Copies the keys that sign for domain now into out (the EVP_PKEY shared by reference
+ * count, the names duplicated), for work on another thread that a reload must not pull the
+ * keys from under; returns how many (0..2). Free each with dkim_sign_key_clear(). OpenSSL
+ * allows concurrent signing with one EVP_PKEY. */
+size_t dkim_keyring_keys_copy(const struct dkim_keyring *kr, const char *domain,
+			      struct dkim_sign_key out[2]);
+
 /* Number of keys loaded. */
 size_t dkim_keyring_count(const struct dkim_keyring *kr);
 
@@ -64,6 +71,16 @@ bool dkim_from_domain(const char *msg, size_t len, char *out, size_t size);
  * -1 with *error_r (static text) when the signer refused (no From field...). */
 int dkim_keyring_sign(const struct dkim_keyring *kr, const char *domain, const char *msg,
 		      size_t len, time_t now, struct buf *out, const char **error_r);
+
+/* Signs msg (header and body, CRLF) with keys[0..n) (both the same d=); thread-safe: keys
+ * from dkim_keyring_keys_copy() may be used on a worker. 0 ok, -1 with *error_r. */
+int dkim_sign_message(const struct dkim_sign_key *keys, size_t n, const char *msg, size_t len,
+		      time_t now, struct buf *out, const char **error_r);
+
+/* true when msg's From: domain (dkim_from_domain) is one of mydomains (NULL-terminated,
+ * lower-cased) and has keys; the domain is copied to domain (256 octets) when there is one. */
+bool dkim_keyring_is_ours(const struct dkim_keyring *kr, char *const *mydomains, const char *msg,
+			  size_t len, char domain[256]);
 
 /* Signs msg when its From: domain (dkim_from_domain) is one of mydomains (NULL-terminated,
  * lower-cased) and has keys: as dkim_keyring_sign(), 0 also when the From: domain is not

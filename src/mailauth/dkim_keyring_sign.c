@@ -42,22 +42,42 @@ dkim_from_domain(const char *msg, size_t len, char *out, size_t size)
 }
 
 int
+dkim_sign_message(const struct dkim_sign_key *keys, size_t n, const char *msg, size_t len,
+		  time_t now, struct buf *out, const char **error_r)
+{
+	size_t hdr_len = rfc5322_header_size(msg, len);
+	struct dkim_sign *s = dkim_sign_new(now);
+	int ret;
+
+	dkim_sign_body(s, msg + hdr_len, len - hdr_len);
+	ret = dkim_sign_finish(s, keys, n, msg, hdr_len, out, error_r);
+	dkim_sign_free(&s);
+	return ret < 0 ? -1 : 0;
+}
+
+int
 dkim_keyring_sign(const struct dkim_keyring *kr, const char *domain, const char *msg, size_t len,
 		  time_t now, struct buf *out, const char **error_r)
 {
-	size_t n_keys, hdr_len;
+	size_t n_keys;
 	const struct dkim_sign_key *keys = dkim_keyring_keys(kr, domain, &n_keys);
-	struct dkim_sign *s;
-	int ret;
 
 	if (n_keys == 0)
 		return 0;
-	hdr_len = rfc5322_header_size(msg, len);
-	s = dkim_sign_new(now);
-	dkim_sign_body(s, msg + hdr_len, len - hdr_len);
-	ret = dkim_sign_finish(s, keys, n_keys, msg, hdr_len, out, error_r);
-	dkim_sign_free(&s);
-	return ret < 0 ? -1 : 1;
+	return dkim_sign_message(keys, n_keys, msg, len, now, out, error_r) < 0 ? -1 : 1;
+}
+
+bool
+dkim_keyring_is_ours(const struct dkim_keyring *kr, char *const *mydomains, const char *msg,
+		     size_t len, char domain[256])
+{
+	domain[0] = '\0';
+	if (dkim_keyring_count(kr) == 0 || !dkim_from_domain(msg, len, domain, 256))
+		return false;
+	for (size_t i = 0; mydomains != NULL && mydomains[i] != NULL; i++)
+		if (strcmp(mydomains[i], domain) == 0)
+			return dkim_keyring_keys(kr, domain, &(size_t){0}) != NULL;
+	return false;
 }
 
 int
@@ -65,13 +85,9 @@ dkim_keyring_sign_ours(const struct dkim_keyring *kr, char *const *mydomains, co
 		       size_t len, time_t now, struct buf *out, char domain[256],
 		       const char **error_r)
 {
-	domain[0] = '\0';
-	if (dkim_keyring_count(kr) == 0 || !dkim_from_domain(msg, len, domain, 256))
+	if (!dkim_keyring_is_ours(kr, mydomains, msg, len, domain))
 		return 0;
-	for (size_t i = 0; mydomains != NULL && mydomains[i] != NULL; i++)
-		if (strcmp(mydomains[i], domain) == 0)
-			return dkim_keyring_sign(kr, domain, msg, len, now, out, error_r);
-	return 0;
+	return dkim_keyring_sign(kr, domain, msg, len, now, out, error_r);
 }
 
 const char *

@@ -238,6 +238,30 @@ test_sign_ours_verifies(void **state)
 	dkim_keyring_free(&kr);
 }
 
+/* A copy of the keys outlives a reload that drops them (work on a worker thread). */
+static void
+test_keys_copy_outlives_reload(void **state)
+{
+	struct dkim_keyring *kr = dkim_keyring_new(NULL, 0);
+	struct dkim_sign_key copy[2];
+	const char *msg = "From: u@a.test\r\nSubject: s\r\n\r\nhello\r\n", *error = NULL;
+	struct buf out = BUF_INIT;
+	size_t n;
+
+	(void)state;
+	dkim_keyring_load(kr, root);
+	n = dkim_keyring_keys_copy(kr, "a.test", copy);
+	assert_int_equal(n, 2);
+	dkim_keyring_load(kr, "/nonexistent/dkim");
+	assert_int_equal(dkim_sign_message(copy, n, msg, strlen(msg), time(NULL), &out, &error), 0);
+	assert_non_null(strstr(buf_cstr(&out), "s=old-ed"));
+	assert_non_null(strstr(buf_cstr(&out), "s=old-rsa"));
+	for (size_t i = 0; i < n; i++)
+		dkim_sign_key_clear(&copy[i]);
+	buf_free(&out);
+	dkim_keyring_free(&kr);
+}
+
 int
 main(void)
 {
@@ -246,6 +270,7 @@ main(void)
 		cmocka_unit_test(test_from_domain),
 		cmocka_unit_test(test_own_domain),
 		cmocka_unit_test(test_sign_ours_verifies),
+		cmocka_unit_test(test_keys_copy_outlives_reload),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
