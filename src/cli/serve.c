@@ -213,14 +213,17 @@ serve_open_services(struct serve *sv, const char **error_r)
 	qdeps.accounts = sv->accounts;
 	qdeps.store = sv->store;
 	qdeps.client_tls = sv->client_tls;
-	/* its own resolver without an answer cache: a record just published must be seen at
-	 * the next check, whatever TTL its absence had */
-	sv->dkim_dns = dns_new(sv->base, (const char *const *)s->dns_resolvers, error_r);
-	if (sv->dkim_dns == NULL)
-		return -1;
-	dns_set_cache_size(sv->dkim_dns, 0);
-	sv->dkim = dkim_keyring_new(sv->dkim_dns, s->dkim_dns_check_interval);
-	serve_load_dkim(sv);
+	/* DKIM signing keys (dkim_sign = no: none loaded, no lookups); their own resolver
+	 * without an answer cache: a record just published must be seen at the next check,
+	 * whatever TTL its absence had */
+	if (s->dkim_sign) {
+		sv->dkim_dns = dns_new(sv->base, (const char *const *)s->dns_resolvers, error_r);
+		if (sv->dkim_dns == NULL)
+			return -1;
+		dns_set_cache_size(sv->dkim_dns, 0);
+		sv->dkim = dkim_keyring_new(sv->dkim_dns, s->dkim_dns_check_interval);
+		serve_load_dkim(sv);
+	}
 	qdeps.dkim = sv->dkim;
 	sv->smtp_deps.dkim = sv->dkim;
 	sv->queue = queue_new(&qdeps, error_r);
