@@ -15,10 +15,9 @@ import subprocess
 
 import pytest
 
-import relay_helpers
 from conftest import PASSWORD
 from helpers import wait_until
-from relay_helpers import (Dnsmasq, default_data_template, dns_factory,  # noqa: F401
+from relay_helpers import (Dnsmasq, default_data_template,  # noqa: F401
                            fake_smtp_factory, free_port_on, make_domain_server, sendmail,
                            start_ready, wait_log)
 from smtpraw import tls_client_context
@@ -58,14 +57,8 @@ class Dns:
         extra = ["--txt-record=%s,%s" % (n, ",".join(self.records[n])) for n in names]
         if self.d is not None:
             self.d.stop()
-        port, saved = self.port, relay_helpers.free_udp_port
-        if port is not None:  # the server's dns_resolvers names this port
-            relay_helpers.free_udp_port = lambda: port
-        try:
-            d = Dnsmasq(self.workdir, mx=[("remote.test", "mx1.remote.test", 10)],
-                        hosts=[("mx1.remote.test", MX1)], extra=extra)
-        finally:
-            relay_helpers.free_udp_port = saved
+        d = Dnsmasq(self.workdir, mx=[("remote.test", "mx1.remote.test", 10)],
+                    hosts=[("mx1.remote.test", MX1)], extra=extra, port=self.port)
         self.d, self.port = d, d.port
 
     @property
