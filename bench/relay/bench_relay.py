@@ -9,7 +9,8 @@ is sent there by transport_maps (remote.test -> smtp:[127.0.0.9]:PORT: Postfix o
 system resolver, which cannot be pointed at a private port). Both keep their default
 durability and default per-destination concurrency (20). A round's rate is messages / (first
 connection .. the sink counting the last message); systems alternate for --rounds rounds;
-prints per-round rows, medians and the ratio. Not a test. Run as root (smtp-sink -u nobody,
+prints per-round rows, medians and the ratio. --dkim: both sign every message (ed25519-sha256 and
+rsa-sha256, the same keys): yubin itself, Postfix through OpenDKIM as a milter. Not a test. Run as root (smtp-sink -u nobody,
 postfix). See bench/relay/README.md."""
 
 import argparse
@@ -34,6 +35,8 @@ from durability import SyncTrace, analyze, summarize  # noqa: E402
 from postfix import Postfix  # noqa: E402
 from smtpload import Load  # noqa: E402
 import yubin as yubin_mod  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dkim_setup  # noqa: E402
 
 SINK_IP = '127.0.0.9'
 
@@ -54,6 +57,9 @@ def parse_args():
                     'checking that every 250 follows a covering sync (bench/lib/durability.py)')
     ap.add_argument('--syscalls', action='store_true',
                     help='profile: attach strace -c -f to yubin in its rounds (slows it down)')
+    ap.add_argument('--dkim', action='store_true',
+                    help='DKIM-sign (ed25519 + rsa-2048): yubin itself, Postfix via OpenDKIM; '
+                    'a probe round per system checks the sink gets both signatures, valid')
     ap.add_argument('--json', help='write the rows and medians to this file')
     ap.add_argument('--keep', action='store_true', help='keep the state under /tmp')
     return ap.parse_args()
@@ -70,12 +76,17 @@ def free_udp_port():
 class Sink:
     """smtp-sink on SINK_IP:port counting messages (-c prints mesg=N after each session)."""
 
-    def __init__(self, root):
+    def __init__(self, root, dump=None):
         self.port = free_port(SINK_IP)
         self.out = os.path.join(root, 'sink.out')
         f = open(self.out, 'wb')
-        self.proc = subprocess.Popen(['smtp-sink', '-u', 'nobody', '-c', '%s:%d' % (SINK_IP,
-                                      self.port), '1000'], stdout=f, stderr=f)
+        dump_args = []
+        if dump:  # -d: one file per message (the --dkim probe)
+            os.makedirs(dump, exist_ok=True)
+            os.chmod(dump, 0o777)
+            dump_args = ['-d', os.path.join(dump, 'm.')]
+        self.proc = subprocess.Popen(['smtp-sink', '-u', 'nobody', '-c'] + dump_args +
+                                     ['%s:%d' % (SINK_IP, self.port), '1000'], stdout=f, stderr=f)
         f.close()
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -101,13 +112,13 @@ class Sink:
 class Dns:
     """dnsmasq on 127.0.0.1:port: remote.test MX 10 mx.remote.test, mx.remote.test A SINK_IP."""
 
-    def __init__(self, root):
+    def __init__(self, root, extra=()):
         self.port = free_udp_port()
         self.proc = subprocess.Popen(
             ['dnsmasq', '--no-daemon', '--port=%d' % self.port, '--listen-address=127.0.0.1',
              '--bind-interfaces', '--no-resolv', '--no-hosts', '--conf-file=/dev/null',
              '--pid-file=', '--mx-host=remote.test,mx.remote.test,10',
-             '--host-record=mx.remote.test,%s' % SINK_IP, '--local=/test/'],
+             '--host-record=mx.remote.test,%s' % SINK_IP, '--local=/test/'] + list(extra),
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(root, 'dnsmasq.log'), 'wb'))
         time.sleep(0.3)
         if self.proc.poll() is not None:
@@ -144,33 +155,47 @@ class Syscalls:
 class Round:
     """One system, fresh state: DNS (yubin), sink, server; load; wait for the sink."""
 
-    def __init__(self, kind, args, root):
+    def __init__(self, kind, args, root, keys=None, dump=None):
         self.kind = kind
         self.args = args
         self.root = root
+        self.keys = keys  # dkim_setup.Keys: signing on
+        self.dump = dump
         os.makedirs(root, exist_ok=True)
-        self.sink = self.dns = self.srv = None
+        self.sink = self.dns = self.srv = self.dkim = None
 
     def start(self):
         a = self.args
-        self.sink = Sink(self.root)
+        self.sink = Sink(self.root, self.dump)
         port = free_port()
         if self.kind == 'yubin':
-            self.dns = Dns(self.root)
+            self.dns = Dns(self.root, self.keys.dnsmasq_args() if self.keys else ())
             self.srv = yubin_mod.Yubin(yubin_mod.find_binary(a.yubin), self.root, ['bench'],
                                        smtp_port=port,
                                        extra={'dns_resolvers': '127.0.0.1:%d' % self.dns.port,
                                               'smtp_delivery_port': str(self.sink.port)})
+            if self.keys:
+                self.keys.install_yubin(self.srv.data_dir)
         else:
-            self.srv = Postfix(self.root, port, extra_main={
-                'transport_maps': 'inline:{remote.test=smtp:[%s]:%d}' % (SINK_IP,
-                                                                       self.sink.port),
-                'relay_domains': 'remote.test'})
+            main = {'transport_maps': 'inline:{remote.test=smtp:[%s]:%d}' % (SINK_IP,
+                                                                           self.sink.port),
+                    'relay_domains': 'remote.test'}
+            if self.keys:
+                self.dkim = [dkim_setup.OpenDKIM(os.path.join(self.root, 'opendkim'), self.keys,
+                                                 alg) for alg in ('ed25519', 'rsa')]
+                for f in self.dkim:
+                    f.start()
+                main.update(dkim_setup.postfix_main([f.sock for f in self.dkim]))
+            self.srv = Postfix(self.root, port, extra_main=main)
         self.port = port
         self.srv.start()
 
+    def pids(self):
+        """The server's process trees, with the signing filter's for Postfix."""
+        return self.srv.root_pids() + [f.pid() for f in self.dkim or ()]
+
     def stop(self):
-        for part in (self.srv, self.sink, self.dns):
+        for part in [self.srv] + list(self.dkim or ()) + [self.sink, self.dns]:
             if part is not None:
                 try:
                     part.stop()
@@ -193,9 +218,11 @@ class Round:
     def load(self, n):
         a = self.args
         rcpts = ['r%d@remote.test' % i for i in range(1, a.recipients + 1)]
-        load = Load('127.0.0.1', self.port, rcpts, n, a.sessions, a.size, reuse=a.reuse,
-                    timeout=a.timeout)
-        pids = self.srv.root_pids()
+        # --dkim: the sender's domain is yubin's mydomains and the filter's signing domain
+        sender = 'bench@%s' % dkim_setup.DOMAIN if self.keys else 'bench@sender.test'
+        load = Load('127.0.0.1', self.port, rcpts, n, min(a.sessions, n), a.size,
+                    sender=sender, reuse=a.reuse, timeout=a.timeout)
+        pids = self.pids()
         cpu0 = tree_cpu_seconds(pids)
         busy0 = machine_busy_seconds()
         kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -218,15 +245,53 @@ class Round:
                 'peak_rss_kib': vm_hwm_kib(pids[0]) if self.kind == 'yubin' and pids else None}
 
 
-def timed_round(kind, args, root, rnd):
-    r = Round(kind, args, root)
+def dkim_probe(kind, args, root, keys, n=20):
+    """--dkim: n messages through kind into a dumping sink; each must carry an ed25519-sha256
+    and an rsa-sha256 signature of bench.test that verify (dkimpy, if installed)."""
+    dump = root + '-dump'  # Round.stop() removes root
+    r = Round(kind, args, root, keys=keys, dump=dump)
+    try:
+        r.start()
+        r.load(n)
+    finally:
+        r.stop()
+    try:
+        import dkim
+    except ImportError:
+        dkim = None
+
+    def dnsfunc(name, timeout=5):
+        name = (name.decode() if isinstance(name, bytes) else name).rstrip('.')
+        return ''.join(keys.records[name]).encode() if name in keys.records else None
+
+    files = [os.path.join(dump, f) for f in os.listdir(dump)] if os.path.isdir(dump) else []
+    if len(files) != n:
+        raise BenchError('%s: dkim probe: %d messages dumped, %d sent' % (kind, len(files), n))
+    for path in files:
+        algs, msg = dkim_setup.check_dump(path)
+        if algs != [('ed25519-sha256', 'bench.test'), ('rsa-sha256', 'bench.test')]:
+            raise BenchError('%s: dkim probe: %s has signatures %s' % (kind, path, algs))
+        if dkim is not None:
+            d = dkim.DKIM(msg)
+            for i in range(2):
+                if not d.verify(idx=i, dnsfunc=dnsfunc):
+                    raise BenchError('%s: dkim probe: %s: signature %d does not verify'
+                                     % (kind, path, i))
+    log('dkim probe: %s: %d messages, each with ed25519-sha256 and rsa-sha256 signatures%s'
+        % (kind, n, ', verified by dkimpy' if dkim is not None else ''))
+    if not args.keep:
+        shutil.rmtree(dump, ignore_errors=True)
+
+
+def timed_round(kind, args, root, rnd, keys=None):
+    r = Round(kind, args, root, keys=keys)
     os.sync()  # the previous round's dirty pages must not be flushed on this round's time
     prof = None
     try:
         r.start()
         time.sleep(1)
         if args.syscalls and kind == 'yubin':
-            prof = Syscalls(r.srv.root_pids(), os.path.join(os.path.dirname(root),
+            prof = Syscalls(r.pids(), os.path.join(os.path.dirname(root),
                                                             'strace-c-%d.txt' % rnd))
         log('round %d: %s: %d messages...' % (rnd, kind, args.messages))
         res = r.load(args.messages)
@@ -273,17 +338,23 @@ def main():
     kinds = ['yubin', 'postfix'] if args.only == 'both' else [args.only]
     disk_before = fdatasync_rate(work)
     load_before = os.getloadavg()[0]
+    keys = dkim_setup.Keys(os.path.join(work, 'dkim-keys')) if args.dkim else None
+    if keys:
+        for k in kinds:
+            dkim_probe(k, args, os.path.join(work, 'probe-%s' % k), keys)
     rows = []
     for rnd in range(1, args.rounds + 1):
         for k in (kinds if rnd % 2 else kinds[::-1]):
-            rows.append(timed_round(k, args, os.path.join(work, '%s-%d' % (k, rnd)), rnd))
+            rows.append(timed_round(k, args, os.path.join(work, '%s-%d' % (k, rnd)), rnd, keys))
     disk_after = fdatasync_rate(work)
     check = durability_round(args, os.path.join(work, 'check')) if args.check_messages else None
 
     print('bench/relay: %d messages x %d B payload, %d sessions (%s), %d recipients at '
-          'remote.test, %d rounds alternating, fresh state each round'
+          'remote.test, %d rounds alternating, fresh state each round%s'
           % (args.messages, args.size, args.sessions, 'smtp-source -d' if args.reuse else
-             'one connection per message', args.recipients, args.rounds))
+             'one connection per message', args.recipients, args.rounds,
+             '; DKIM signing on (ed25519-sha256 + rsa-sha256; Postfix: OpenDKIM milter, '
+             'its CPU counted)' if args.dkim else ''))
     print('disk: %.0f fdatasync/s (one writer, 4 KiB appends) before the rounds, %.0f after; '
           'load average %.1f before' % (disk_before, disk_after, load_before))
     table = [[str(r['round']), r['system'], '%.0f' % r['rate'], '%.0f' % r['accept_rate'],

@@ -1,8 +1,8 @@
 /* `yubin serve` (see serve.h): bind as root, drop privileges, open the databases,
  * store and queue, run the protocol servers on one libevent loop; SIGTERM/SIGINT stop
- * gracefully, SIGHUP reloads the TLS certificate and the log level, SIGUSR1 flushes the
- * queue. Under systemd (Type=notify) it says READY=1 once serving, WATCHDOG=1 at half the
- * watchdog interval, STOPPING=1 on the way out. */
+ * gracefully, SIGHUP reloads the TLS certificate, the log level and the DKIM keys, SIGUSR1
+ * flushes the queue. Under systemd (Type=notify) it says READY=1 once serving, WATCHDOG=1 at
+ * half the watchdog interval, STOPPING=1 on the way out. */
 #include "cli/serve.h"
 
 #include <errno.h>
@@ -30,6 +30,7 @@
 #include "dns/dns.h"
 #include "http/http_server.h"
 #include "log/log.h"
+#include "mailauth/dkim_keyring.h"
 #include "net/server.h"
 #include "net/tls.h"
 #include "net/workers.h"
@@ -59,6 +60,8 @@ struct serve {
 	struct penalty *penalty;
 	SSL_CTX *tls;
 	SSL_CTX *client_tls;
+	struct dns *dkim_dns;
+	struct dkim_keyring *dkim;
 	struct smtp_server_deps smtp_deps;
 	struct server *smtp;
 	struct pop3_server_deps pop3_deps;
@@ -129,6 +132,18 @@ serve_load_tls(const struct settings *s, const char **error_r)
 	return tls_server_ctx_new(cert, key, error_r);
 }
 
+/* The DKIM signing keys (data_directory/dkim): read at start and at SIGHUP, which also
+ * looks their DNS records up again (docs/dkim.md, rotation). */
+static void
+serve_load_dkim(struct serve *sv)
+{
+	char *dir = xasprintf("%s/dkim", sv->settings->data_directory);
+
+	if (sv->dkim != NULL)
+		dkim_keyring_load(sv->dkim, dir);
+	free(dir);
+}
+
 /* After a stop signal: keep the loop running while sessions still have a command in
  * flight (a delivery, an APPEND, a RETR) or flush a last reply, checking every 20 ms,
  * for at most 5 s. */
@@ -166,11 +181,13 @@ serve_on_signal(evutil_socket_t sig, short what, void *arg)
 		const char *error;
 		SSL_CTX *tls;
 
-		log_info("serve: SIGHUP: reloading the TLS certificate and the log level");
+		log_info("serve: SIGHUP: reloading the TLS certificate, the log level and the DKIM "
+			 "keys");
 		if (settings_load(&fresh, sv->settings->config_path, &error) < 0) {
 			log_error("serve: reload failed, keeping the old settings: %s", error);
 			return;
 		}
+		serve_load_dkim(sv);
 		serve_set_log_level(&fresh);
 		tls = serve_load_tls(&fresh, &error);
 		settings_free(&fresh);
@@ -230,6 +247,19 @@ serve_open_services(struct serve *sv, const char **error_r)
 	qdeps.accounts = sv->accounts;
 	qdeps.store = sv->store;
 	qdeps.client_tls = sv->client_tls;
+	/* DKIM signing keys (dkim_sign = no: none loaded, no lookups); their own resolver
+	 * without an answer cache: a record just published must be seen at the next check,
+	 * whatever TTL its absence had */
+	if (s->dkim_sign) {
+		sv->dkim_dns = dns_new(sv->base, (const char *const *)s->dns_resolvers, error_r);
+		if (sv->dkim_dns == NULL)
+			return -1;
+		dns_set_cache_size(sv->dkim_dns, 0);
+		sv->dkim = dkim_keyring_new(sv->dkim_dns, s->dkim_dns_check_interval);
+		serve_load_dkim(sv);
+	}
+	qdeps.dkim = sv->dkim;
+	sv->smtp_deps.dkim = sv->dkim;
 	sv->queue = queue_new(&qdeps, error_r);
 	if (sv->queue == NULL)
 		return -1;
@@ -383,6 +413,8 @@ serve_free(struct serve *sv)
 	if (sv->watchdog != NULL)
 		event_free(sv->watchdog);
 	penalty_free(&sv->penalty);
+	dkim_keyring_free(&sv->dkim);
+	dns_free(&sv->dkim_dns);
 	accounts_close(&sv->accounts);
 	if (sv->sig_term != NULL) {
 		event_free(sv->sig_term);

@@ -146,6 +146,8 @@ settings_defaults(struct settings *s)
 	s->http_max_connections = 1000;
 	s->mta_sts_mode = xstrdup("testing");
 	s->mta_sts_max_age = 604800;
+	s->dkim_sign = true;
+	s->dkim_dns_check_interval = 3600;
 }
 
 void

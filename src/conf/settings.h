@@ -156,6 +156,8 @@ struct settings {
 	unsigned http_max_connections;                /* 1000, all HTTP listeners together */
 	char *mta_sts_mode;                           /* testing|enforce|none (RFC 8461 3.2) */
 	unsigned mta_sts_max_age;                     /* 604800 s: the policy's max_age */
+	bool dkim_sign;                   /* yes: sign outgoing mail of mydomains that has keys */
+	unsigned dkim_dns_check_interval; /* 3600 s: how often key records are looked up */
 };
 
 /* Fills s with the built-in defaults (allocating); s's previous content is ignored. */

@@ -141,6 +141,8 @@ static const struct settings_key keys[] = {
 	K(http_max_connections, KEY_UINT, 1, 1000000),
 	KC(mta_sts_mode, "testing|enforce|none"),
 	K(mta_sts_max_age, KEY_DURATION, 86400, 31557600),
+	K(dkim_sign, KEY_BOOL, 0, 0),
+	K(dkim_dns_check_interval, KEY_DURATION, 60, 7 * 86400),
 };
 
 #define FIELD(s, k, type) ((type *)((char *)(s) + (k)->offset))
@@ -552,6 +554,12 @@ settings_key_set(struct settings *s, const struct settings_key *k, const char *v
 		return set_action(FIELD(s, k, char *), value, error_r);
 	case KEY_CHOICE:
 		return set_choice(FIELD(s, k, char *), k->choices, value, error_r);
+		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
+			*error_r = "expected yes or no";
+			return -1;
+		}
+		*FIELD(s, k, bool) = strcmp(value, "yes") == 0;
+		return 0;
 	}
 	*error_r = "internal error: unknown key type";
 	return -1;

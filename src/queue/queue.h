@@ -9,6 +9,7 @@
 #include <openssl/ssl.h>
 
 struct accounts;
+struct dkim_keyring;
 struct event_base;
 struct queue;
 struct settings;
@@ -18,8 +19,9 @@ struct queue_deps {
 	struct event_base *base;
 	const struct settings *settings;
 	struct accounts *accounts;
-	struct store *store; /* for local recipients of sendmail mail and bounces */
-	SSL_CTX *client_tls; /* opportunistic STARTTLS for outbound SMTP */
+	struct store *store;       /* for local recipients of sendmail mail and bounces */
+	SSL_CTX *client_tls;       /* opportunistic STARTTLS for outbound SMTP */
+	struct dkim_keyring *dkim; /* signs sendmail mail and DSNs (NULL: none); not owned */
 };
 
 /* Opens the spool under data_directory/queue (recovering what a crash left), starts the

@@ -12,6 +12,7 @@
 #include "conf/settings.h"
 #include "log/log.h"
 #include "mail/dsn.h"
+#include "mailauth/dkim_keyring.h"
 #include "queue/queue_sched.h"
 #include "queue/queue_spool.h"
 #include "util/metrics.h"
@@ -69,6 +70,30 @@ queue_result_dsn_rcpts(struct queue *q, const char *sender, struct queue_db_rcpt
 	return n;
 }
 
+/* A DSN is the server's own mail: signed for its own domain (dkim_keyring_own_domain:
+ * myhostname or its parent with keys, else the first of mydomains with keys), the fields
+ * put on top of it. */
+static void
+queue_result_dsn_sign(struct queue *q, const char *qid, struct buf *dsn)
+{
+	const struct settings *set = q->deps.settings;
+	const char *domain, *error = NULL;
+	struct buf sig = BUF_INIT;
+
+	if (!set->dkim_sign || (domain = dkim_keyring_own_domain(q->deps.dkim, set->myhostname,
+								 set->mydomains)) == NULL)
+		return;
+	if (dkim_keyring_sign(q->deps.dkim, domain, dsn->data, dsn->len, time(NULL), &sig, &error) <
+	    0) {
+		log_warn("queue: %s: DSN not DKIM-signed for %s: %s", qid, domain, error);
+		buf_free(&sig);
+		return;
+	}
+	buf_append(&sig, dsn->data, dsn->len);
+	buf_free(dsn);
+	*dsn = sig;
+}
+
 /* Adds the DSN for the failed recipients to txn as a new message. */
 static void
 queue_result_add_dsn(struct queue *q, struct queue_msg *msg, struct queue_spool_txn *txn,
@@ -101,6 +126,7 @@ queue_result_add_dsn(struct queue *q, struct queue_msg *msg, struct queue_spool_
 		return;
 	}
 	dsn_format(&txn->data, &info);
+	queue_result_dsn_sign(q, msg->m.qid, &txn->data);
 	txn->has_msg = true;
 	rand_queue_id(txn->msg.qid);
 	txn->msg.sender = xstrdup("");

@@ -9,6 +9,7 @@
 
 struct accounts;
 struct dns;
+struct dkim_keyring;
 struct event_base;
 struct penalty;
 struct queue;
@@ -35,6 +36,7 @@ struct smtp_server_deps {
 	struct dns *dns;
 	/* DNSBL, greeting delay, rate limits, greylisting (smtp_guard.h); NULL: none */
 	struct smtp_guards *guards;
+	struct dkim_keyring *dkim; /* signing keys (NULL: none), reloaded in place */
 };
 
 /* Binds every listener of smtp_listen, submission_listen and submissions_listen.

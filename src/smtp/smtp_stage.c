@@ -8,6 +8,7 @@
 #include "smtp/smtp_mailauth.h"
 #include "smtp/smtp_clamd.h"
 #include "smtp/smtp_milter.h"
+#include "smtp/smtp_dkim_sign.h"
 #include "smtp/smtp_session.h"
 #include "util/buf.h"
 #include "util/str.h"
@@ -27,6 +28,8 @@ static const struct smtp_stage smtp_stages[] = {
 	 .rcpt = smtp_milter_rcpt,
 	 .end_of_data = smtp_milter_end_of_data,
 	 .reset = smtp_milter_reset},
+	/* last: it signs the message as the stages before it left it */
+	{.name = "dkim_sign", .end_of_data = smtp_dkim_sign_end_of_data},
 };
 
 #define N_STAGES (sizeof(smtp_stages) / sizeof(smtp_stages[0]))

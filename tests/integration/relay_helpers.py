@@ -30,10 +30,11 @@ def free_udp_port():
 
 class Dnsmasq:
     """dnsmasq on 127.0.0.1:port answering only from its command line: mx is a list of
-    (domain, host, preference), hosts a list of (name, address); everything else NXDOMAIN."""
+    (domain, host, preference), hosts a list of (name, address); everything else NXDOMAIN.
+    port: a given one (to restart it with other records where a server expects it)."""
 
-    def __init__(self, workdir, mx=(), hosts=(), extra=()):
-        self.port = free_udp_port()
+    def __init__(self, workdir, mx=(), hosts=(), extra=(), port=None):
+        self.port = port or free_udp_port()
         self.log_path = os.path.join(workdir, "dnsmasq.log")
         args = [DNSMASQ, "--no-daemon", "--port=%d" % self.port, "--listen-address=127.0.0.1",
                 "--bind-interfaces", "--no-resolv", "--no-hosts", "--conf-file=/dev/null",

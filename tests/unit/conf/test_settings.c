@@ -95,6 +95,8 @@ test_defaults(void **state)
 	assert_int_equal(s.maximal_backoff_time, 4000);
 	assert_int_equal(s.auth_failure_delay, 1000);
 	assert_string_equal(s.log_level, "info");
+	assert_true(s.dkim_sign);
+	assert_int_equal(s.dkim_dns_check_interval, 3600);
 	assert_int_equal(settings_log_level(&s), LOG_LEVEL_INFO);
 	assert_true(s.mailauth_checks);
 	assert_int_equal(s.mailauth_timeout, 5000);
@@ -145,7 +147,10 @@ static const char all_keys[] = "# every key\n"
 			       "mailauth_timeout = 2s\n"
 			       "dmarc_enforce = no\n"
 			       "dmarc_temperror = defer\n"
-			       "dkim_verify_max_signatures = 3\n";
+			       "dkim_verify_max_signatures = 3\n"
+
+			       "dkim_sign = no\n"
+			       "dkim_dns_check_interval = 10m\n";
 
 static void
 check_all_keys(const struct settings *s)
@@ -201,6 +206,8 @@ check_all_keys(const struct settings *s)
 	assert_false(s->dmarc_enforce);
 	assert_true(s->dmarc_temperror);
 	assert_int_equal(s->dkim_verify_max_signatures, 3);
+	assert_false(s->dkim_sign);
+	assert_int_equal(s->dkim_dns_check_interval, 600);
 }
 
 static void
@@ -327,6 +334,8 @@ test_errors(void **state)
 	load_fails("run_as_user = a b\n", "whitespace");
 	load_fails("auth_failure_delay = 20s\n", "out of range");
 	load_fails("auth_failure_delay = 1h\n", "invalid delay");
+	load_fails("dkim_sign = true\n", "expected yes or no");
+	load_fails("dkim_dns_check_interval = 10s\n", "out of range");
 	/* across keys, naming the later line */
 	load_fails("tls_cert_file = /c.pem\n", "t.conf:1: tls_cert_file and tls_key_file");
 	load_fails("a_b_c = 1\n", "unknown key 'a_b_c'");
