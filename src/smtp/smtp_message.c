@@ -14,6 +14,7 @@
 #include "net/conn.h"
 #include "queue/queue.h"
 #include "smtp/smtp_mailauth.h"
+#include "smtp/smtp_arc_seal.h"
 #include "smtp/smtp_session.h"
 #include "smtp/smtp_stage.h"
 #include "store/store.h"
@@ -258,10 +259,17 @@ smtp_message_deliver(struct smtp_session *s)
 		if (n_targets > 0)
 			store_deliver(deps->store, targets, n_targets, s->msg.data, s->msg.len,
 				      time(NULL), smtp_message_delivered, d);
-		if (n_remote > 0)
+		if (n_remote > 0) {
+			/* forwarded mail from outside gets our ARC set on top (RFC 8617 5.1) */
+			struct buf outgoing = BUF_INIT;
+
+			smtp_arc_seal_forward(s, &received, &outgoing);
+			buf_append(&outgoing, received.data, received.len);
 			queue_submit(deps->queue, s->qid, s->mail_from, (const char *const *)remote,
-				     received.data, received.len, s->msg.data, s->msg.len,
+				     outgoing.data, outgoing.len, s->msg.data, s->msg.len,
 				     smtp_message_delivered, d);
+			buf_free(&outgoing);
+		}
 	}
 	for (i = 0; i < n_targets; i++)
 		buf_free(&prefixes[i]);
