@@ -117,6 +117,12 @@ settings_defaults(struct settings *s)
 	s->maximal_backoff_time = 4000;
 	s->auth_failure_delay = 1000;
 	s->log_level = xstrdup("info");
+	s->spam_threshold = 5.0;
+	s->spam_reject_threshold = 15.0;
+	s->spam_max_tokens = 200000;
+	s->spam_scan_bytes = 65536;
+	s->spam_min_trained = 10;
+	s->spam_train_max_messages = 1000;
 }
 
 void

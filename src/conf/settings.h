@@ -108,6 +108,13 @@ struct settings {
 	unsigned auth_failure_delay; /* ms, 1000: delay after the 1st failure of an IP;
 					doubles per further failure up to 15 s */
 	char *log_level;             /* info: debug|info|warn|error */
+	/* the built-in spam filter (docs/spam.md) */
+	double spam_threshold;        /* 5: score from which mail goes to Junk; 0 = off */
+	double spam_reject_threshold; /* 15: score from which mail is refused (550); 0 = off */
+	unsigned spam_max_tokens;     /* 200000: tokens kept per account, then pruned */
+	unsigned long long spam_scan_bytes; /* 64 KiB: message bytes tokenized / decoded text */
+	unsigned spam_min_trained;          /* 10: messages of each class before Bayes counts */
+	unsigned spam_train_max_messages;   /* 1000: messages one IMAP command trains */
 };
 
 /* Fills s with the built-in defaults (allocating); s's previous content is ignored. */

@@ -29,6 +29,7 @@ enum key_type {
 	KEY_UINT,         /* unsigned */
 	KEY_CHAR,         /* char, empty = '\0' */
 	KEY_LOGLEVEL,     /* char *, debug|info|warn|error */
+	KEY_SCORE,        /* double, a decimal number >= 0 ("5", "7.5"), min..max */
 };
 
 struct settings_key {
@@ -88,6 +89,12 @@ static const struct settings_key keys[] = {
 	K(maximal_backoff_time, KEY_DURATION, 1, 30 * 86400),
 	K(auth_failure_delay, KEY_MS, 0, 15000),
 	K(log_level, KEY_LOGLEVEL, 0, 0),
+	K(spam_threshold, KEY_SCORE, 0, 10000),
+	K(spam_reject_threshold, KEY_SCORE, 0, 10000),
+	K(spam_max_tokens, KEY_UINT, 1000, 100000000),
+	K(spam_scan_bytes, KEY_SIZE, 1024, 16ULL << 20),
+	K(spam_min_trained, KEY_UINT, 1, 1000000),
+	K(spam_train_max_messages, KEY_UINT, 1, 1000000),
 };
 
 #define FIELD(s, k, type) ((type *)((char *)(s) + (k)->offset))
@@ -291,6 +298,21 @@ set_loglevel(char **field, const char *value, const char **error_r)
 }
 
 static int
+set_score(double *field, const struct settings_key *k, const char *value, const char **error_r)
+{
+	char *end;
+	double v;
+
+	if (*value < '0' || *value > '9' || (v = strtod(value, &end), *end != '\0') ||
+	    !(v >= (double)k->min && v <= (double)k->max)) {
+		*error_r = "invalid score (expected a number such as 5 or 7.5, in range)";
+		return -1;
+	}
+	*field = v;
+	return 0;
+}
+
+static int
 set_list(struct settings *s, const struct settings_key *k, const char *value, const char **error_r)
 {
 	if (k->type == KEY_LISTEN) {
@@ -344,6 +366,8 @@ settings_key_set(struct settings *s, const struct settings_key *k, const char *v
 		return set_char(FIELD(s, k, char), value, error_r);
 	case KEY_LOGLEVEL:
 		return set_loglevel(FIELD(s, k, char *), value, error_r);
+	case KEY_SCORE:
+		return set_score(FIELD(s, k, double), k, value, error_r);
 	}
 	*error_r = "internal error: unknown key type";
 	return -1;
@@ -411,6 +435,9 @@ print_value(const struct settings *s, const struct settings_key *k, FILE *out)
 	case KEY_CHAR:
 		if (*CFIELD(s, k, char) != '\0')
 			fputc(*CFIELD(s, k, char), out);
+		break;
+	case KEY_SCORE:
+		fprintf(out, "%g", *CFIELD(s, k, double));
 		break;
 	}
 }

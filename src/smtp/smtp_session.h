@@ -78,6 +78,7 @@ struct smtp_session {
 	void (*stage_deliver)(struct smtp_session *s);
 	struct buf stage_headers;    /* header fields the stages add for delivery */
 	const char *deliver_mailbox; /* local mailbox chosen by a stage (static), NULL: INBOX */
+	struct smtp_spam *spam;      /* the spam stage's classification in flight */
 };
 
 /* Server side helpers smtp_session.c uses. */

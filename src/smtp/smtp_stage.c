@@ -6,11 +6,13 @@
 
 #include "log/log.h"
 #include "smtp/smtp_session.h"
+#include "smtp/smtp_spam.h"
 #include "util/buf.h"
 
 /* In the order they run. A stage that needs another's result comes after it. */
 static const struct smtp_stage smtp_stages[] = {
-	{.name = NULL}, /* placeholder: C forbids an empty array */
+	/* after mail authentication and the DNSBL check: their verdicts count in the score */
+	{.name = "spam", .end_of_data = smtp_spam_end_of_data, .reset = smtp_spam_reset},
 };
 
 #define N_STAGES (sizeof(smtp_stages) / sizeof(smtp_stages[0]))
