@@ -83,10 +83,13 @@ static void
 submit(struct imap_session *s, struct imap_spam_train *t)
 {
 	const struct imap_server_deps *deps = imap_server_deps(s->server);
+	/* its own thread keeps the trainings in order: a message moved into Junk and back out
+	 * at once must end as ham */
+	struct workers *w = deps->spam_trainer != NULL ? deps->spam_trainer : deps->workers;
 
 	for (size_t i = 0; i < t->n; i += TRAIN_BATCH) {
 		size_t k = t->n - i < TRAIN_BATCH ? t->n - i : TRAIN_BATCH;
-		spam_train_submit(deps->workers, deps->settings, s->account, t->fds + i, k, t->cls);
+		spam_train_submit(w, deps->settings, s->account, t->fds + i, k, t->cls);
 		for (size_t j = i; j < i + k; j++)
 			t->fds[j] = -1; /* the job closes them */
 	}
