@@ -77,10 +77,10 @@ class PostfixDovecot:
 class YubinServer:
     name = 'yubin'
 
-    def __init__(self, root, users, binary, domain='bench.test'):
+    def __init__(self, root, users, binary, domain='bench.test', **yubin_kw):
         self.root = root
         self.smtp_port = free_ports(1)[0]
-        self.yubin = Yubin(binary, root, users, domain, smtp_port=self.smtp_port)
+        self.yubin = Yubin(binary, root, users, domain, smtp_port=self.smtp_port, **yubin_kw)
 
     def start(self):
         os.makedirs(self.root, exist_ok=True)
