@@ -1,6 +1,7 @@
 /* Classification and training jobs (see spam_job.h). */
 #include "spam/spam_job.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,6 +19,94 @@
 #include "util/xmalloc.h"
 
 #define SPAM_HEADER_MAX (1u << 20) /* a header bigger than this is checked in part */
+#define SPAM_DB_CACHE 16           /* open token stores kept per worker thread */
+
+/* Opening an SQLite database (its WAL index, the schema check) costs more than classifying
+ * a small message, so each worker thread keeps the token stores it read last open. An entry
+ * is reused only while the file is the same (device and inode: an account deleted and made
+ * again gets a new store) and closed when its thread ends. */
+struct db_cache_entry {
+	char *account;
+	dev_t dev;
+	ino_t ino;
+	struct spam_db *db;
+	unsigned long used;
+};
+struct db_cache {
+	struct db_cache_entry e[SPAM_DB_CACHE];
+	unsigned long clock;
+};
+
+static pthread_key_t db_cache_key;
+static pthread_once_t db_cache_once = PTHREAD_ONCE_INIT;
+
+static void
+db_cache_free(void *arg)
+{
+	struct db_cache *c = arg;
+
+	for (size_t i = 0; i < SPAM_DB_CACHE; i++) {
+		spam_db_close(&c->e[i].db);
+		free(c->e[i].account);
+	}
+	free(c);
+}
+
+static void
+db_cache_init(void)
+{
+	if (pthread_key_create(&db_cache_key, db_cache_free) != 0)
+		abort();
+}
+
+/* The account's store for reading (NULL: none yet, or it failed and was logged); the
+ * cache owns it. */
+static struct spam_db *
+db_for_reading(const char *data_dir, const char *account)
+{
+	struct db_cache *c;
+	struct db_cache_entry *slot = NULL;
+	struct stat st;
+	const char *error;
+	char *path = xasprintf("%s/mail/%s/spam.db", data_dir, account);
+	int found = stat(path, &st);
+
+	free(path);
+	if (found != 0)
+		return NULL;
+	pthread_once(&db_cache_once, db_cache_init);
+	if ((c = pthread_getspecific(db_cache_key)) == NULL) {
+		c = xcalloc(1, sizeof(*c));
+		pthread_setspecific(db_cache_key, c);
+	}
+	c->clock++;
+	for (size_t i = 0; i < SPAM_DB_CACHE; i++) {
+		struct db_cache_entry *e = &c->e[i];
+		if (e->db != NULL && strcmp(e->account, account) == 0) {
+			if (e->dev == st.st_dev && e->ino == st.st_ino) {
+				e->used = c->clock;
+				return e->db;
+			}
+			slot = e; /* the same account, another file: reopen */
+			break;
+		}
+		if (slot == NULL || e->db == NULL || (slot->db != NULL && e->used < slot->used))
+			slot = e;
+	}
+	spam_db_close(&slot->db);
+	free(slot->account);
+	slot->account = NULL;
+	if ((slot->db = spam_db_open(data_dir, account, false, &error)) == NULL) {
+		if (error != NULL)
+			log_warn("spam: %s: %s", account, error);
+		return NULL;
+	}
+	slot->account = xstrdup(account);
+	slot->dev = st.st_dev;
+	slot->ino = st.st_ino;
+	slot->used = c->clock;
+	return slot->db;
+}
 
 struct spam_classify *
 spam_classify_new(const struct settings *set, const char *msg, size_t len,
@@ -73,17 +162,12 @@ spam_classify_run(void *arg)
 	/* one verdict for the message (one target mailbox): the mean of the recipients'
 	 * own classifiers that have enough training (docs/spam.md "Several recipients") */
 	for (size_t i = 0; i < j->n_accounts; i++) {
-		const char *error;
-		struct spam_db *db = spam_db_open(j->data_dir, j->accounts[i], false, &error);
+		struct spam_db *db = db_for_reading(j->data_dir, j->accounts[i]);
 		double p;
 
-		if (db == NULL) {
-			if (error != NULL)
-				log_warn("spam: %s: %s", j->accounts[i], error);
+		if (db == NULL)
 			continue;
-		}
 		p = spam_db_classify(db, &t, j->min_trained);
-		spam_db_close(&db);
 		if (p >= 0) {
 			sum += p;
 			counted++;

@@ -35,7 +35,8 @@ struct spam_classify {
  * goes to (the first SPAM_CLASSIFY_MAX_ACCOUNTS). */
 struct spam_classify *spam_classify_new(const struct settings *set, const char *msg, size_t len,
 					const char *const *accounts, size_t n_accounts);
-/* Worker thread: fills the out fields. */
+/* Worker thread: fills the out fields. The thread keeps the token stores it read open (up
+ * to 16, closed when it ends). */
 void spam_classify_run(void *job);
 void spam_classify_free(struct spam_classify **job);
 

@@ -119,3 +119,17 @@ class Corpus:
 
     def ham(self, to):
         return self._message(False, to)
+
+
+if __name__ == "__main__":
+    # python3 tests/integration/spam_corpus.py DIR N [SEED]: N spam and N ham messages as
+    # DIR/spam-NNNN.eml and DIR/ham-NNNN.eml (for tests/unit/spam/spam_bench.c)
+    import os
+    import sys
+    out, n = sys.argv[1], int(sys.argv[2])
+    c = Corpus(int(sys.argv[3]) if len(sys.argv) > 3 else 1)
+    os.makedirs(out, exist_ok=True)
+    for i in range(n):
+        for kind in ("spam", "ham"):
+            with open(os.path.join(out, "%s-%04d.eml" % (kind, i)), "wb") as f:
+                f.write(getattr(c, kind)("user@example.test"))
