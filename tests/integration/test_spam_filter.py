@@ -6,6 +6,7 @@ least 95% accuracy and no ham in Junk."""
 import imaplib
 import os
 import re
+import socket
 import sqlite3
 
 import pytest
@@ -41,6 +42,8 @@ def totals(srv, account=USER):
     db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=10)
     try:
         return tuple(db.execute("SELECT nspam, nham FROM totals").fetchone())
+    except sqlite3.OperationalError:
+        return (0, 0)  # being created
     finally:
         db.close()
 
@@ -162,3 +165,29 @@ def test_bayes_trained_by_moves(yubin_factory):
     for m in new_ham:
         score, rules = score_of(m)
         assert score < 5.0 and "BAYES=" in rules, (score, rules)
+
+
+def test_training_keeps_order(yubin_factory):
+    """$Junk then at once $NotJunk on each message, pipelined: the trainings of one message
+    run in the order of the commands (one trainer thread), so every message ends as ham."""
+    srv = spam_server(yubin_factory)
+    corpus = Corpus(11)
+    n = 60
+    send_all(srv, [corpus.spam(USER) for _ in range(n)])
+    sock = socket.create_connection(("127.0.0.1", srv.imap_port), timeout=30)
+    try:
+        cmds = [b"l LOGIN %s %s" % (USER.encode(), PASSWORD.encode()), b"s SELECT INBOX"]
+        for uid in range(1, n + 1):
+            cmds.append(b"j%d UID STORE %d +FLAGS.SILENT ($Junk)" % (uid, uid))
+            cmds.append(b"h%d UID STORE %d FLAGS.SILENT ($NotJunk)" % (uid, uid))
+        cmds.append(b"z LOGOUT")
+        sock.sendall(b"".join(c + b"\r\n" for c in cmds))
+        got = b""
+        while b"\r\nz OK" not in got:
+            data = sock.recv(65536)
+            assert data, got[-500:]
+            got += data
+        assert got.count(b" OK ") >= len(cmds), got[-500:]
+    finally:
+        sock.close()
+    assert wait_until(lambda: totals(srv) == (0, n), timeout=30), totals(srv)
