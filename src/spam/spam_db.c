@@ -23,11 +23,13 @@ static const char *const migrations[] = {
 	 * (for pruning); the trained messages by content hash; the message totals. Idempotent:
 	 * two threads opening a new store at once may both run it (db_migrate reads the
 	 * version before its transaction), the second then changes nothing. */
-	"CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, nspam INTEGER NOT NULL DEFAULT 0,"
+	"CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, nspam INTEGER NOT NULL DEFAULT "
+	"0,"
 	"  nham INTEGER NOT NULL DEFAULT 0, atime INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS tokens_use ON tokens (nspam + nham, atime);"
 	"CREATE TABLE IF NOT EXISTS trained (key INTEGER PRIMARY KEY, class INTEGER NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS totals (id INTEGER PRIMARY KEY CHECK (id = 0), nspam INTEGER NOT NULL,"
+	"CREATE TABLE IF NOT EXISTS totals (id INTEGER PRIMARY KEY CHECK (id = 0), nspam INTEGER "
+	"NOT NULL,"
 	"  nham INTEGER NOT NULL, ntokens INTEGER NOT NULL);"
 	"INSERT OR IGNORE INTO totals VALUES (0, 0, 0, 0);",
 };
