@@ -297,6 +297,15 @@ set_loglevel(char **field, const char *value, const char **error_r)
 	return -1;
 }
 
+/* The double of a KEY_SCORE key (through void *: FIELD's char * cast is for integer types). */
+static double *
+score_field(const struct settings *s, const struct settings_key *k)
+{
+	void *p = (char *)s + k->offset;
+
+	return p;
+}
+
 static int
 set_score(double *field, const struct settings_key *k, const char *value, const char **error_r)
 {
@@ -367,7 +376,7 @@ settings_key_set(struct settings *s, const struct settings_key *k, const char *v
 	case KEY_LOGLEVEL:
 		return set_loglevel(FIELD(s, k, char *), value, error_r);
 	case KEY_SCORE:
-		return set_score(FIELD(s, k, double), k, value, error_r);
+		return set_score(score_field(s, k), k, value, error_r);
 	}
 	*error_r = "internal error: unknown key type";
 	return -1;
@@ -437,7 +446,7 @@ print_value(const struct settings *s, const struct settings_key *k, FILE *out)
 			fputc(*CFIELD(s, k, char), out);
 		break;
 	case KEY_SCORE:
-		fprintf(out, "%g", *CFIELD(s, k, double));
+		fprintf(out, "%g", *score_field(s, k));
 		break;
 	}
 }
