@@ -16,7 +16,8 @@
 #include "util/strmap.h"
 #include "util/xmalloc.h"
 
-#define WORDS_PER_FIELD 50 /* a megabyte Subject: adds no more than this */
+#define WORDS_PER_FIELD 50      /* a megabyte Subject: adds no more than this */
+#define SPAM_ADDR_TOKEN_MAX 128 /* "from:addr:..." longer than this is not kept */
 
 void
 spam_tokens_init(struct spam_tokens *t)
@@ -229,6 +230,8 @@ add_addresses(struct spam_tokens *t, const char *name, const char *value, size_t
 			continue;
 		buf_reset(&b);
 		buf_printf(&b, "%s:addr:%s@%s", name, a->mailbox, a->domain);
+		if (b.len > SPAM_ADDR_TOKEN_MAX)
+			continue; /* junk, and tokens stay short */
 		str_lower(b.data);
 		spam_tokens_add(t, b.data, b.len);
 		buf_reset(&b);
