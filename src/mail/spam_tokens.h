@@ -8,7 +8,7 @@
 #define MAIL_SPAM_TOKENS_H
 #include <stddef.h>
 
-#define SPAM_TOKENS_MAX 3000  /* distinct tokens per message */
+#define SPAM_TOKENS_MAX 1500  /* distinct tokens per message */
 #define SPAM_TOKEN_MAX_LEN 40 /* longer words become a "skip:" token */
 
 struct strmap;
