@@ -122,14 +122,22 @@ class Corpus:
 
 
 if __name__ == "__main__":
-    # python3 tests/integration/spam_corpus.py DIR N [SEED]: N spam and N ham messages as
-    # DIR/spam-NNNN.eml and DIR/ham-NNNN.eml (for tests/unit/spam/spam_bench.c)
+    # python3 tests/integration/spam_corpus.py DIR N [SEED [FILLER]]: N spam and N ham
+    # messages as DIR/spam-NNNN.eml and DIR/ham-NNNN.eml (for tests/unit/spam/spam_bench.c);
+    # FILLER bytes of words never seen twice appended to the odd-numbered ones (the worst
+    # case for the tokenizer and the token store)
     import os
     import sys
     out, n = sys.argv[1], int(sys.argv[2])
     c = Corpus(int(sys.argv[3]) if len(sys.argv) > 3 else 1)
+    filler = int(sys.argv[4]) if len(sys.argv) > 4 else 0
     os.makedirs(out, exist_ok=True)
     for i in range(n):
         for kind in ("spam", "ham"):
+            m = getattr(c, kind)("user@example.test")
+            if filler and i % 2:
+                words = " ".join("%s%d" % (c.rng.choice(COMMON), c.rng.randint(0, 10**6))
+                                 for _ in range(filler // 6))
+                m += words.encode()[:filler] + b"\r\n"
             with open(os.path.join(out, "%s-%04d.eml" % (kind, i)), "wb") as f:
-                f.write(getattr(c, kind)("user@example.test"))
+                f.write(m)
