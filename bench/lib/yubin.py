@@ -70,6 +70,7 @@ class Yubin:
         self.log_path = os.path.join(root, 'yubin.log')
         self.proc = None
         self.pid = None
+        self.after_setup = None  # called with self between setup() and serve
 
     def addresses(self):
         return ['%s@%s' % (u, self.domain) for u in self.users]
@@ -117,6 +118,8 @@ class Yubin:
 
     def start(self, timeout=20):
         self.setup()
+        if self.after_setup:
+            self.after_setup(self)
         out = open(self.log_path, 'ab')
         self.proc = subprocess.Popen([self.binary, '-c', self.conf, 'serve'],
                                      stdin=subprocess.DEVNULL, stdout=out, stderr=out)

@@ -57,6 +57,7 @@ struct serve {
 	struct dns *dns; /* inbound mail authentication's lookups (one cache for all sessions) */
 	struct smtp_guards *guards; /* DNSBL, rate limits, greylisting (smtp_guard.h) */
 	struct workers *workers;
+	struct workers *spam_trainer; /* one thread: spam trainings run in order */
 	struct penalty *penalty;
 	SSL_CTX *tls;
 	SSL_CTX *client_tls;
@@ -237,6 +238,7 @@ serve_open_services(struct serve *sv, const char **error_r)
 		return -1;
 	}
 	sv->workers = workers_new(sv->base, 2);
+	sv->spam_trainer = workers_new(sv->base, 1);
 	sv->penalty = penalty_new(s->auth_failure_delay, PENALTY_MAX_DELAY_MS,
 				  PENALTY_DEFAULT_ENTRIES, PENALTY_DEFAULT_EXPIRE);
 	sv->client_tls = tls_client_ctx_new(error_r);
@@ -282,6 +284,7 @@ serve_open_services(struct serve *sv, const char **error_r)
 	sv->imap_deps.accounts = sv->accounts;
 	sv->imap_deps.store = sv->store;
 	sv->imap_deps.workers = sv->workers;
+	sv->imap_deps.spam_trainer = sv->spam_trainer;
 	sv->imap_deps.penalty = sv->penalty;
 	return 0;
 }
@@ -401,6 +404,7 @@ serve_free(struct serve *sv)
 	 * (password checks, spooling, deliveries) before the sessions are freed. */
 	control_free(&sv->control);
 	workers_free(&sv->workers);
+	workers_free(&sv->spam_trainer);
 	if (sv->queue != NULL)
 		queue_free(&sv->queue);
 	store_close(&sv->store);

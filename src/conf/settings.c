@@ -148,6 +148,12 @@ settings_defaults(struct settings *s)
 	s->mta_sts_max_age = 604800;
 	s->dkim_sign = true;
 	s->dkim_dns_check_interval = 3600;
+	s->spam_threshold = 5.0;
+	s->spam_reject_threshold = 15.0;
+	s->spam_max_tokens = 200000;
+	s->spam_scan_bytes = 65536;
+	s->spam_min_trained = 10;
+	s->spam_train_max_messages = 1000;
 }
 
 void

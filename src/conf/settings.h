@@ -158,6 +158,13 @@ struct settings {
 	unsigned mta_sts_max_age;                     /* 604800 s: the policy's max_age */
 	bool dkim_sign;                   /* yes: sign outgoing mail of mydomains that has keys */
 	unsigned dkim_dns_check_interval; /* 3600 s: how often key records are looked up */
+	/* the built-in spam filter (docs/spam.md) */
+	double spam_threshold;        /* 5: score from which mail goes to Junk; 0 = off */
+	double spam_reject_threshold; /* 15: score from which mail is refused (550); 0 = off */
+	unsigned spam_max_tokens;     /* 200000: tokens kept per account, then pruned */
+	unsigned long long spam_scan_bytes; /* 64 KiB: message bytes tokenized / decoded text */
+	unsigned spam_min_trained;          /* 10: messages of each class before Bayes counts */
+	unsigned spam_train_max_messages;   /* 1000: messages one IMAP command trains */
 };
 
 /* Fills s with the built-in defaults (allocating); s's previous content is ignored. */

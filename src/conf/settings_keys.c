@@ -37,6 +37,7 @@ enum key_type {
 	KEY_FILTER_OPT,   /* char *, one "inet:host:port"/"unix:/path", empty = NULL */
 	KEY_ACTION,       /* char *, tempfail|accept|reject */
 	KEY_CHOICE,       /* char *, one of the key's choices ("a|b|c") */
+	KEY_SCORE,        /* double, a decimal number >= 0 ("5", "7.5"), min..max */
 };
 
 struct settings_key {
@@ -143,6 +144,12 @@ static const struct settings_key keys[] = {
 	K(mta_sts_max_age, KEY_DURATION, 86400, 31557600),
 	K(dkim_sign, KEY_BOOL, 0, 0),
 	K(dkim_dns_check_interval, KEY_DURATION, 60, 7 * 86400),
+	K(spam_threshold, KEY_SCORE, 0, 10000),
+	K(spam_reject_threshold, KEY_SCORE, 0, 10000),
+	K(spam_max_tokens, KEY_UINT, 1000, 100000000),
+	K(spam_scan_bytes, KEY_SIZE, 1024, 16ULL << 20),
+	K(spam_min_trained, KEY_UINT, 1, 1000000),
+	K(spam_train_max_messages, KEY_UINT, 1, 1000000),
 };
 
 #define FIELD(s, k, type) ((type *)((char *)(s) + (k)->offset))
@@ -480,6 +487,30 @@ set_choice(char **field, const char *choices, const char *value, const char **er
 	return -1;
 }
 
+/* The double of a KEY_SCORE key (through void *: FIELD's char * cast is for integer types). */
+static double *
+score_field(const struct settings *s, const struct settings_key *k)
+{
+	void *p = (char *)s + k->offset;
+
+	return p;
+}
+
+static int
+set_score(double *field, const struct settings_key *k, const char *value, const char **error_r)
+{
+	char *end;
+	double v;
+
+	if (*value < '0' || *value > '9' || (v = strtod(value, &end), *end != '\0') ||
+	    !(v >= (double)k->min && v <= (double)k->max)) {
+		*error_r = "invalid score (expected a number such as 5 or 7.5, in range)";
+		return -1;
+	}
+	*field = v;
+	return 0;
+}
+
 static int
 set_list(struct settings *s, const struct settings_key *k, const char *value, const char **error_r)
 {
@@ -552,6 +583,8 @@ settings_key_set(struct settings *s, const struct settings_key *k, const char *v
 		return set_string(FIELD(s, k, char *), value, true, error_r);
 	case KEY_ACTION:
 		return set_action(FIELD(s, k, char *), value, error_r);
+	case KEY_SCORE:
+		return set_score(score_field(s, k), k, value, error_r);
 	case KEY_CHOICE:
 		return set_choice(FIELD(s, k, char *), k->choices, value, error_r);
 		if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
@@ -632,6 +665,9 @@ print_value(const struct settings *s, const struct settings_key *k, FILE *out)
 	case KEY_CHAR:
 		if (*CFIELD(s, k, char) != '\0')
 			fputc(*CFIELD(s, k, char), out);
+		break;
+	case KEY_SCORE:
+		fprintf(out, "%g", *score_field(s, k));
 		break;
 	case KEY_BOOL:
 		fputs(*CFIELD(s, k, bool) ? "yes" : "no", out);

@@ -7,6 +7,7 @@
 #include "imap/imap_durable.h"
 #include "imap/imap_flags.h"
 #include "imap/imap_session.h"
+#include "imap/imap_spam.h"
 #include "store/store_account.h"
 #include "store/store_msg.h"
 #include "store/store_view.h"
@@ -130,6 +131,8 @@ imap_cmd_store(struct imap_session *s, const struct imap_command *cmd)
 				   sa.unchangedsince, &res, &error) < 0) {
 		imap_no_store(s, cmd->tag, "STORE", error);
 	} else {
+		imap_spam_store(s, res.changed_uids, res.n_changed, sa.mode,
+				(const char *const *)sa.flags.keywords, sa.flags.n_keywords);
 		if (res.n_changed > 1)
 			qsort(res.changed_uids, res.n_changed, sizeof(uint32_t), uid_cmp);
 		store_reply(s, cmd, &sa, uids, n, &res);
@@ -269,7 +272,10 @@ imap_cmd_copy(struct imap_session *s, const struct imap_command *cmd)
 		return;
 	}
 	memset(&res, 0, sizeof(res));
-	if (store_view_copy(s->view, uids, n, dest, move, &res, &error) < 0) {
+	struct imap_spam_train *train = imap_spam_copy_prepare(s, uids, n, dest);
+	int copied = store_view_copy(s->view, uids, n, dest, move, &res, &error);
+	imap_spam_copy_finish(s, &train, copied == 0);
+	if (copied < 0) {
 		if (store_account_errcode(s->acct) == STORE_ERR_NONEXISTENT)
 			imap_no(s, cmd->tag, "[TRYCREATE] No such mailbox");
 		else

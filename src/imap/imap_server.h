@@ -22,6 +22,7 @@ struct imap_server_deps {
 	struct accounts *accounts;
 	struct store *store;
 	struct workers *workers;
+	struct workers *spam_trainer; /* one thread: trainings of one message stay in order */
 	struct penalty *penalty;
 	SSL_CTX *tls; /* NULL: no STARTTLS and no imaps listeners */
 };

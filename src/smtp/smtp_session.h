@@ -90,6 +90,7 @@ struct smtp_session {
 	struct smtp_guard_conn *guard; /* before the greeting: DNSBL lookups, greeting delay */
 	int dnsbl_score; /* the weights of the DNSBL zones (dnsbl_zones = zone=WEIGHT) that list
 			    the client, for the spam filter; 0 when none does */
+	struct smtp_spam *spam; /* the spam stage's classification in flight */
 };
 
 /* Server side helpers smtp_session.c uses. */

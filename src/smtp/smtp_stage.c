@@ -10,6 +10,7 @@
 #include "smtp/smtp_milter.h"
 #include "smtp/smtp_dkim_sign.h"
 #include "smtp/smtp_session.h"
+#include "smtp/smtp_spam.h"
 #include "util/buf.h"
 #include "util/str.h"
 
@@ -28,6 +29,9 @@ static const struct smtp_stage smtp_stages[] = {
 	 .rcpt = smtp_milter_rcpt,
 	 .end_of_data = smtp_milter_end_of_data,
 	 .reset = smtp_milter_reset},
+	/* after mail authentication, the DNSBL check and the milters: their verdicts count
+	 * (a milter such as rspamd that already junked or refused decides first) */
+	{.name = "spam", .end_of_data = smtp_spam_end_of_data, .reset = smtp_spam_reset},
 	/* last: it signs the message as the stages before it left it */
 	{.name = "dkim_sign", .end_of_data = smtp_dkim_sign_end_of_data},
 };

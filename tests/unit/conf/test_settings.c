@@ -360,6 +360,44 @@ test_ms_units(void **state)
 	settings_free(&s);
 }
 
+/* The spam filter's keys: decimal scores (0 = off), their bounds, and a print that loads
+ * back the same. */
+static void
+test_spam_keys(void **state)
+{
+	struct settings s, s2;
+	char *p1, *p2;
+
+	(void)state;
+	load_ok(&s, "");
+	assert_true(s.spam_threshold == 5.0);
+	assert_true(s.spam_reject_threshold == 15.0);
+	assert_int_equal(s.spam_max_tokens, 200000);
+	assert_int_equal(s.spam_scan_bytes, 65536);
+	assert_int_equal(s.spam_min_trained, 10);
+	assert_int_equal(s.spam_train_max_messages, 1000);
+	settings_free(&s);
+	load_ok(&s, "spam_threshold = 7.5\nspam_reject_threshold = 0\nspam_scan_bytes = 1m\n");
+	assert_true(s.spam_threshold == 7.5);
+	assert_true(s.spam_reject_threshold == 0.0);
+	assert_int_equal(s.spam_scan_bytes, 1 << 20);
+	p1 = print_to_string(&s);
+	assert_non_null(strstr(p1, "spam_threshold = 7.5\n"));
+	assert_non_null(strstr(p1, "spam_reject_threshold = 0\n"));
+	load_ok(&s2, p1);
+	p2 = print_to_string(&s2);
+	assert_string_equal(p1, p2);
+	free(p1);
+	free(p2);
+	settings_free(&s);
+	settings_free(&s2);
+	load_fails("spam_threshold = -1\n", "invalid score");
+	load_fails("spam_threshold = 5 points\n", "invalid score");
+	load_fails("spam_threshold = nan\n", "invalid score");
+	load_fails("spam_reject_threshold = 10001\n", "invalid score");
+	load_fails("spam_max_tokens = 10\n", "out of range");
+}
+
 static void
 test_load_file(void **state)
 {
@@ -486,11 +524,25 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),          cmocka_unit_test(test_all_keys),
-		cmocka_unit_test(test_print_roundtrip),   cmocka_unit_test(test_syntax),
-		cmocka_unit_test(test_mydomains_default), cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_ms_units),          cmocka_unit_test(test_load_file),
-		cmocka_unit_test(test_filter_keys),       cmocka_unit_test(test_guard_keys),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_all_keys),
+		cmocka_unit_test(test_print_roundtrip),
+		cmocka_unit_test(test_syntax),
+		cmocka_unit_test(test_mydomains_default),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_ms_units),
+		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_filter_keys),
+		cmocka_unit_test(test_guard_keys),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_all_keys),
+		cmocka_unit_test(test_print_roundtrip),
+		cmocka_unit_test(test_spam_keys),
+		cmocka_unit_test(test_syntax),
+		cmocka_unit_test(test_mydomains_default),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_ms_units),
+		cmocka_unit_test(test_load_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
