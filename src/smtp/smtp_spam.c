@@ -46,9 +46,16 @@ spam_inputs_fill(const struct smtp_session *s, struct spam_inputs *in)
 		   : v->dkim_pass > 0                 ? SPAM_AUTH_PASS
 		   : v->dkim_best == DKIM_STATUS_FAIL ? SPAM_AUTH_FAIL
 						      : SPAM_AUTH_NONE;
-	in->dmarc = v->dmarc == DMARC_RESULT_PASS   ? SPAM_AUTH_PASS
-		    : v->dmarc == DMARC_RESULT_FAIL ? SPAM_AUTH_FAIL
-						    : SPAM_AUTH_NONE;
+	/* a DMARC fail counts only when the domain asked for action and the admin lets us act
+	 * on it: p=none is the owner saying "monitoring, do not act" (RFC 7489 6.3), and
+	 * forwarded or list mail fails that way every day; dmarc_enforce = no means the same
+	 * on our side */
+	bool dmarc_acts = v->dmarc_disposition != DMARC_POLICY_NONE &&
+			  smtp_server_deps(s->server)->settings->dmarc_enforce;
+
+	in->dmarc = v->dmarc == DMARC_RESULT_PASS                 ? SPAM_AUTH_PASS
+		    : v->dmarc == DMARC_RESULT_FAIL && dmarc_acts ? SPAM_AUTH_FAIL
+								  : SPAM_AUTH_NONE;
 }
 
 /* Removes X-Spam: and X-Spam-Score: fields the message brought (ours are the only ones
