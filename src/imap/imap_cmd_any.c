@@ -25,6 +25,8 @@ imap_capabilities(struct imap_session *s, struct buf *out)
 	buf_appends(out, "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS "
 			 "MOVE CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH SEARCHRES "
 			 "LIST-EXTENDED LIST-STATUS STATUS=SIZE");
+	/* RFC 5256, RFC 5957, RFC 5267 (imap_sort_cmd.c, imap_thread_cmd.c) */
+	buf_appends(out, " SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES");
 	buf_printf(out, " APPENDLIMIT=%llu", deps->settings->message_size_limit);
 	if (s->base.state != IMAP_STATE_NOT_AUTH)
 		return;

@@ -378,9 +378,10 @@ struct search_job {
 	struct imap_search_query q;
 	struct search_ctx c;
 	struct search_result res;
-	uint32_t next_uid;   /* where the walk goes on; 0 when it is done */
-	uint32_t last_uid;   /* the view's last UID when the command started */
-	struct search_msg m; /* the message whose evaluation was cut (m.vm != NULL) */
+	uint32_t next_uid;            /* where the walk goes on; 0 when it is done */
+	uint32_t last_uid;            /* the view's last UID when the command started */
+	struct search_msg m;          /* the message whose evaluation was cut (m.vm != NULL) */
+	struct imap_search_hook hook; /* SORT, THREAD (name NULL: SEARCH) */
 };
 
 static void
@@ -401,6 +402,8 @@ search_one(struct search_job *j, struct search_msg *m)
 	if (r == TRI_LATER)
 		return 0;
 	if (r == TRI_YES) {
+		if (j->hook.match != NULL)
+			j->hook.match(j->hook.arg, j->c.s, m->seq, m->meta);
 		j->res.seqs[j->res.n] = m->seq;
 		j->res.uids[j->res.n++] = m->vm->uid;
 		if (m->vm->modseq > j->res.max_modseq)
@@ -482,6 +485,43 @@ esearch_modseq(struct imap_session *s, const struct imap_search_query *q,
 	return a > b ? a : b;
 }
 
+void
+imap_search_write_esearch(struct buf *b, const struct imap_search_query *q, const uint32_t *ids,
+			  size_t n)
+{
+	if ((q->ret & IMAP_SEARCH_RET_MIN) && n > 0)
+		buf_printf(b, " MIN %u", ids[0]);
+	if ((q->ret & IMAP_SEARCH_RET_MAX) && n > 0)
+		buf_printf(b, " MAX %u", ids[n - 1]);
+	if (q->ret & IMAP_SEARCH_RET_COUNT)
+		buf_printf(b, " COUNT %zu", n);
+	if ((q->ret & IMAP_SEARCH_RET_ALL) && n > 0) {
+		buf_appends(b, " ALL ");
+		imap_seqset_write_list(b, ids, n);
+	}
+	if (q->ret & IMAP_SEARCH_RET_PARTIAL) {
+		/* RFC 9394 3.1: positions lo..hi of the result (negative: from its end) */
+		int64_t lo = q->partial_lo, hi = q->partial_hi;
+
+		buf_printf(b, " PARTIAL (%d:%d ", (int)q->partial_lo, (int)q->partial_hi);
+		if (lo < 0) {
+			int64_t first = (int64_t)n + hi + 1, last = (int64_t)n + lo + 1;
+
+			lo = first;
+			hi = last;
+		}
+		if (lo < 1)
+			lo = 1;
+		if (hi > (int64_t)n)
+			hi = (int64_t)n;
+		if (lo > hi)
+			buf_appends(b, "NIL");
+		else
+			imap_seqset_write_list(b, ids + lo - 1, (size_t)(hi - lo + 1));
+		buf_appendc(b, ')');
+	}
+}
+
 static void
 search_reply(struct imap_session *s, const struct imap_command *cmd,
 	     const struct imap_search_query *q, const struct search_result *res)
@@ -502,16 +542,7 @@ search_reply(struct imap_session *s, const struct imap_command *cmd,
 		buf_appendc(&b, ')');
 		if (cmd->uid)
 			buf_appends(&b, " UID");
-		if ((q->ret & IMAP_SEARCH_RET_MIN) && res->n > 0)
-			buf_printf(&b, " MIN %u", ids[0]);
-		if ((q->ret & IMAP_SEARCH_RET_MAX) && res->n > 0)
-			buf_printf(&b, " MAX %u", ids[res->n - 1]);
-		if (q->ret & IMAP_SEARCH_RET_COUNT)
-			buf_printf(&b, " COUNT %zu", res->n);
-		if ((q->ret & IMAP_SEARCH_RET_ALL) && res->n > 0) {
-			buf_appends(&b, " ALL ");
-			imap_seqset_write_list(&b, ids, res->n);
-		}
+		imap_search_write_esearch(&b, q, ids, res->n);
 		if (q->has_modseq && res->n > 0)
 			buf_printf(&b, " MODSEQ %llu",
 				   (unsigned long long)esearch_modseq(s, q, res));
@@ -529,6 +560,8 @@ search_job_free(void *arg)
 	struct search_job *j = arg;
 
 	search_msg_clear(&j->m);
+	if (j->hook.free != NULL)
+		j->hook.free(j->hook.arg);
 	free(j->res.seqs);
 	free(j->res.uids);
 	free(j->c.known);
@@ -541,7 +574,15 @@ search_job_free(void *arg)
 static void
 search_finish(struct imap_session *s, struct search_job *j)
 {
-	const struct imap_command cmd = {.tag = j->tag, .name = "SEARCH", .uid = j->uid};
+	const struct imap_command cmd = {.tag = j->tag,
+					 .name = j->hook.name != NULL ? j->hook.name : "SEARCH",
+					 .uid = j->uid};
+
+	if (j->hook.finish != NULL) {
+		j->hook.finish(j->hook.arg, s, &cmd, &j->q);
+		imap_ok(s, j->tag, "%s completed", cmd.name);
+		return;
+	}
 
 	if (j->q.ret & IMAP_SEARCH_RET_SAVE) {
 		/* RFC 5182 2.1: the result, as UIDs, for "$" */
@@ -567,7 +608,8 @@ search_step(struct imap_session *s, void *arg, const struct imap_slice_budget *b
 	if (ret == 0)
 		return IMAP_SLICE_MORE;
 	if (ret < 0)
-		imap_no(s, j->tag, "[SERVERBUG] SEARCH failed");
+		imap_no(s, j->tag, "[SERVERBUG] %s failed",
+			j->hook.name != NULL ? j->hook.name : "SEARCH");
 	else
 		search_finish(s, j);
 	return IMAP_SLICE_DONE;
@@ -575,6 +617,29 @@ search_step(struct imap_session *s, void *arg, const struct imap_slice_budget *b
 
 void
 imap_cmd_search(struct imap_session *s, const struct imap_command *cmd)
+{
+	imap_search_run(s, cmd, cmd->args, cmd->count, NULL);
+}
+
+void
+imap_search_run_charset(struct imap_session *s, const struct imap_command *cmd,
+			const struct imap_arg *prefix, size_t n_prefix, const struct imap_arg *rest,
+			size_t n_rest, const struct imap_search_hook *hook)
+{
+	struct imap_arg *args = xcalloc(n_prefix + n_rest + 1, sizeof(*args));
+
+	memcpy(args, prefix, n_prefix * sizeof(*args));
+	args[n_prefix].type = IMAP_ARG_ATOM;
+	args[n_prefix].str = "CHARSET";
+	args[n_prefix].len = 7;
+	memcpy(args + n_prefix + 1, rest, n_rest * sizeof(*args));
+	imap_search_run(s, cmd, args, n_prefix + n_rest + 1, hook);
+	free(args);
+}
+
+void
+imap_search_run(struct imap_session *s, const struct imap_command *cmd, const struct imap_arg *args,
+		size_t count_args, const struct imap_search_hook *hook)
 {
 	const struct settings *set = imap_server_deps(s->server)->settings;
 	size_t count = store_view_count(s->view);
@@ -584,7 +649,9 @@ imap_cmd_search(struct imap_session *s, const struct imap_command *cmd)
 	size_t n_keys;
 
 	j = xcalloc(1, sizeof(*j));
-	if (imap_search_parse(cmd->args, cmd->count, &j->q, &error) < 0) {
+	if (hook != NULL)
+		j->hook = *hook;
+	if (imap_search_parse(args, count_args, &j->q, &error) < 0) {
 		if (j->q.bad_charset)
 			imap_no(s, cmd->tag, "[BADCHARSET (US-ASCII UTF-8)] %s", error);
 		else
@@ -605,6 +672,7 @@ imap_cmd_search(struct imap_session *s, const struct imap_command *cmd)
 	if (j->q.has_modseq)
 		imap_condstore_enable(s); /* RFC 7162 3.1 */
 	prepare(&j->c, &j->q.root);
+	j->c.fields |= j->hook.fields;
 	j->c.known = xmalloc(j->c.n_slots > 0 ? j->c.n_slots : 1);
 	j->res.seqs = xmalloc((count > 0 ? count : 1) * sizeof(uint32_t));
 	j->res.uids = xmalloc((count > 0 ? count : 1) * sizeof(uint32_t));

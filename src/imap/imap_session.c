@@ -62,6 +62,8 @@ static const struct imap_command_def commands[] = {
 	{"UNSELECT", IMAP_STATE_SELECTED, false, true, imap_cmd_unselect, false},
 	{"EXPUNGE", IMAP_STATE_SELECTED, true, true, imap_cmd_expunge, false},
 	{"SEARCH", IMAP_STATE_SELECTED, true, true, imap_cmd_search, true},
+	{"SORT", IMAP_STATE_SELECTED, true, true, imap_cmd_sort, true},
+	{"THREAD", IMAP_STATE_SELECTED, true, true, imap_cmd_thread, true},
 	{"FETCH", IMAP_STATE_SELECTED, true, true, imap_cmd_fetch, true},
 	{"STORE", IMAP_STATE_SELECTED, true, true, imap_cmd_store, true},
 	{"COPY", IMAP_STATE_SELECTED, true, true, imap_cmd_copy, false},

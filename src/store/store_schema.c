@@ -49,6 +49,9 @@ static const char *const store_migrations[] = {
 	"  PRIMARY KEY (id, target)) WITHOUT ROWID;"
 	/* files no row references any more, unlinked after the commit (or at the next open) */
 	"CREATE TABLE pending_unlink (file TEXT PRIMARY KEY);",
+	/* 2: SORT and THREAD keys (mail/msg_sortkeys.h); NULL in rows from before, which
+	 * IMAP builds from the header when it meets them and stores back */
+	"ALTER TABLE msgdata ADD COLUMN sortkeys BLOB;",
 };
 
 sqlite3 *

@@ -1,0 +1,106 @@
+/* SORT and UID SORT (RFC 5256 3, RFC 5957 SORT=DISPLAY, RFC 5267 ESORT and PARTIAL):
+ * the search runs as SEARCH does (imap_search_run: sliced, from the index); each match
+ * hands its keys, read from the index (msg_sortkeys blob, sent date, size), to a
+ * message set; at the end the set is ordered and sent. THREAD (imap_thread_cmd.c) uses
+ * the same message set. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "imap/imap_parser.h"
+#include "imap/imap_search.h"
+#include "imap/imap_session.h"
+#include "imap/imap_sort.h"
+#include "imap/imap_sort_set.h"
+#include "imap/imap_write.h"
+#include "mail/imap_quote.h"
+#include "store/store_msg.h"
+#include "util/xmalloc.h"
+
+struct sort_job {
+	struct imap_sort_set set;
+	struct imap_sort_crit crit[IMAP_SORT_MAX_CRITERIA];
+	size_t n_crit;
+};
+
+static void
+sort_match(void *arg, struct imap_session *s, uint32_t seq, const struct store_msg_meta *meta)
+{
+	struct sort_job *j = arg;
+
+	imap_sort_set_add(&j->set, s, seq, meta);
+}
+
+static void
+sort_finish(void *arg, struct imap_session *s, const struct imap_command *cmd,
+	    const struct imap_search_query *q)
+{
+	struct sort_job *j = arg;
+	struct buf b = BUF_INIT;
+	uint32_t *ids;
+
+	imap_sort_set_backfill(&j->set, s);
+	imap_sort_msgs(j->set.msgs, j->set.n, j->set.arena.data, j->crit, j->n_crit);
+	ids = xmalloc((j->set.n + 1) * sizeof(*ids));
+	for (size_t i = 0; i < j->set.n; i++)
+		ids[i] = cmd->uid ? j->set.msgs[i].uid : j->set.msgs[i].seq;
+	if (q->esearch) {
+		/* RFC 5267 3.1: ESEARCH with the results in sort order */
+		buf_appends(&b, "* ESEARCH (TAG ");
+		imap_quote_append_str(&b, cmd->tag);
+		buf_appendc(&b, ')');
+		if (cmd->uid)
+			buf_appends(&b, " UID");
+		imap_search_write_esearch(&b, q, ids, j->set.n);
+	} else {
+		buf_appends(&b, "* SORT");
+		for (size_t i = 0; i < j->set.n; i++)
+			buf_printf(&b, " %u", ids[i]);
+	}
+	buf_appends(&b, "\r\n");
+	imap_send_raw(s, b.data, b.len);
+	buf_free(&b);
+	free(ids);
+}
+
+static void
+sort_free(void *arg)
+{
+	struct sort_job *j = arg;
+
+	imap_sort_set_free(&j->set);
+	free(j);
+}
+
+void
+imap_cmd_sort(struct imap_session *s, const struct imap_command *cmd)
+{
+	const struct imap_arg *args = cmd->args;
+	size_t count = cmd->count, pos = 0;
+	struct sort_job *j = xcalloc(1, sizeof(*j));
+	struct imap_search_hook hook = {
+		.name = "SORT",
+		.fields = STORE_MSG_SORT | STORE_MSG_HEADER_INFO,
+		.match = sort_match,
+		.finish = sort_finish,
+		.free = sort_free,
+		.arg = j,
+	};
+	const char *error;
+
+	/* SORT [RETURN (...)] (criteria) charset search-keys: the search part is given to
+	 * SEARCH as [RETURN (...)] CHARSET charset keys */
+	if (count >= 2 && imap_arg_atom_equals(&args[0], "RETURN"))
+		pos = 2;
+	if (pos + 3 > count) {
+		imap_bad(s, cmd->tag, "SORT needs criteria, a charset and search keys");
+		sort_free(j);
+		return;
+	}
+	if (imap_sort_parse_criteria(&args[pos], j->crit, &j->n_crit, &error) < 0) {
+		imap_bad(s, cmd->tag, "%s", error);
+		sort_free(j);
+		return;
+	}
+	j->set.keys = imap_sort_keys_needed(j->crit, j->n_crit);
+	imap_search_run_charset(s, cmd, args, pos, &args[pos + 1], count - pos - 1, &hook);
+}
