@@ -26,7 +26,8 @@ imap_capabilities(struct imap_session *s, struct buf *out)
 			 "MOVE CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH SEARCHRES "
 			 "LIST-EXTENDED LIST-STATUS STATUS=SIZE");
 	/* RFC 5256, RFC 5957, RFC 5267 (imap_sort_cmd.c, imap_thread_cmd.c) */
-	buf_appends(out, " SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES");
+	buf_appends(out, " SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES"
+			 " CONTEXT=SEARCH CONTEXT=SORT");
 	buf_printf(out, " APPENDLIMIT=%llu", deps->settings->message_size_limit);
 	if (s->base.state != IMAP_STATE_NOT_AUTH)
 		return;

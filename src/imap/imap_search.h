@@ -105,7 +105,14 @@ struct imap_search_hook {
 		       const struct imap_search_query *q);
 	void (*free)(void *arg);
 	void *arg;
+	/* RETURN (UPDATE) of a SORT (RFC 5267 4.3, CONTEXT=SORT): the result in sort order
+	 * (valid after finish), and the criteria to sort it again as the mailbox changes */
+	const uint32_t *(*result_uids)(void *arg, size_t *n_r);
+	const struct imap_sort_crit *crit;
+	size_t n_crit;
+	unsigned sort_keys;
 };
+struct imap_sort_crit;
 /* Runs SEARCH (hook NULL), or the search of a SORT/THREAD with its hook, on args (the
  * SEARCH arguments: [RETURN (...)] [CHARSET x] keys). The hook's arg is freed with
  * hook->free in every case. */
@@ -118,6 +125,13 @@ void imap_search_run_charset(struct imap_session *s, const struct imap_command *
 			     const struct imap_arg *prefix, size_t n_prefix,
 			     const struct imap_arg *rest, size_t n_rest,
 			     const struct imap_search_hook *hook);
+/* Evaluates a query that a SEARCH ran (and prepared: fields and n_slots are what it
+ * found) on the whole view now, in one go (CONTEXT=SEARCH updates). hook->match gets the
+ * matches as in a run. 0 with the matching UIDs in mailbox order (free them), -1 on an
+ * index error. */
+int imap_search_eval_view(struct imap_session *s, struct imap_search_query *q, unsigned fields,
+			  unsigned n_slots, const struct imap_search_hook *hook, uint32_t **uids_r,
+			  size_t *n_r);
 /* Writes the ESEARCH items (MIN MAX COUNT ALL PARTIAL) of a result in the given order
  * (mailbox order for SEARCH, sort order for SORT: RFC 5267 3.1). */
 struct buf;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "conf/settings.h"
+#include "imap/imap_context.h"
 #include "imap/imap_date.h"
 #include "imap/imap_search.h"
 #include "imap/imap_session.h"
@@ -571,6 +572,33 @@ search_job_free(void *arg)
 	free(j);
 }
 
+/* RFC 5267 4.3 RETURN (UPDATE): the session keeps the query and the result, and tells
+ * the client how the result changes (imap_context.c). The query moves there. */
+static void
+search_keep_context(struct imap_session *s, struct search_job *j)
+{
+	struct imap_context_def def = {
+		.tag = j->tag,
+		.uid = j->uid,
+		.fields = j->c.fields,
+		.n_slots = j->c.n_slots,
+		.crit = j->hook.crit,
+		.n_crit = j->hook.n_crit,
+		.sort_keys = j->hook.sort_keys,
+	};
+	const uint32_t *uids = j->res.uids;
+	size_t n = j->res.n;
+
+	if (!(j->q.ret & IMAP_SEARCH_RET_UPDATE))
+		return;
+	if (j->hook.result_uids != NULL)
+		uids = j->hook.result_uids(j->hook.arg, &n);
+	if (imap_context_add(s, &def, &j->q, uids, n))
+		memset(&j->q, 0, sizeof(j->q));
+	else
+		imap_send(s, "* NO [NOUPDATE \"%s\"] Too many contexts", j->tag);
+}
+
 static void
 search_finish(struct imap_session *s, struct search_job *j)
 {
@@ -580,6 +608,7 @@ search_finish(struct imap_session *s, struct search_job *j)
 
 	if (j->hook.finish != NULL) {
 		j->hook.finish(j->hook.arg, s, &cmd, &j->q);
+		search_keep_context(s, j);
 		imap_ok(s, j->tag, "%s completed", cmd.name);
 		return;
 	}
@@ -592,6 +621,7 @@ search_finish(struct imap_session *s, struct search_job *j)
 		imap_seqset_normalize(&s->saved);
 	}
 	search_reply(s, &cmd, &j->q, &j->res);
+	search_keep_context(s, j);
 	imap_ok(s, j->tag, "SEARCH completed");
 }
 
@@ -619,6 +649,45 @@ void
 imap_cmd_search(struct imap_session *s, const struct imap_command *cmd)
 {
 	imap_search_run(s, cmd, cmd->args, cmd->count, NULL);
+}
+
+int
+imap_search_eval_view(struct imap_session *s, struct imap_search_query *q, unsigned fields,
+		      unsigned n_slots, const struct imap_search_hook *hook, uint32_t **uids_r,
+		      size_t *n_r)
+{
+	size_t count = store_view_count(s->view);
+	const struct store_view_msg *msgs = store_view_msgs(s->view);
+	struct search_job *j = xcalloc(1, sizeof(*j));
+	int ret = 1;
+
+	j->q = *q; /* borrowed: not freed here */
+	if (hook != NULL)
+		j->hook = *hook;
+	j->c.s = s;
+	j->c.fields = fields;
+	j->c.n_slots = n_slots;
+	j->c.known = xmalloc(n_slots > 0 ? n_slots : 1);
+	j->res.seqs = xmalloc((count > 0 ? count : 1) * sizeof(uint32_t));
+	j->res.uids = xmalloc((count > 0 ? count : 1) * sizeof(uint32_t));
+	if (count > 0) {
+		j->next_uid = msgs[0].uid;
+		j->last_uid = msgs[count - 1].uid;
+		ret = search_walk(s, j); /* no budget: all at once */
+	}
+	search_msg_clear(&j->m);
+	free(j->res.seqs);
+	free(j->c.known);
+	buf_free(&j->c.addrs);
+	if (ret < 0) {
+		free(j->res.uids);
+		free(j);
+		return -1;
+	}
+	*uids_r = j->res.uids;
+	*n_r = j->res.n;
+	free(j);
+	return 0;
 }
 
 void

@@ -20,6 +20,7 @@ struct sort_job {
 	struct imap_sort_set set;
 	struct imap_sort_crit crit[IMAP_SORT_MAX_CRITERIA];
 	size_t n_crit;
+	uint32_t *sorted_uids; /* the result in sort order (for a RETURN (UPDATE) context) */
 };
 
 static void
@@ -41,8 +42,11 @@ sort_finish(void *arg, struct imap_session *s, const struct imap_command *cmd,
 	imap_sort_set_backfill(&j->set, s);
 	imap_sort_msgs(j->set.msgs, j->set.n, j->set.arena.data, j->crit, j->n_crit);
 	ids = xmalloc((j->set.n + 1) * sizeof(*ids));
-	for (size_t i = 0; i < j->set.n; i++)
+	j->sorted_uids = xmalloc((j->set.n + 1) * sizeof(*ids));
+	for (size_t i = 0; i < j->set.n; i++) {
 		ids[i] = cmd->uid ? j->set.msgs[i].uid : j->set.msgs[i].seq;
+		j->sorted_uids[i] = j->set.msgs[i].uid;
+	}
 	if (q->esearch) {
 		/* RFC 5267 3.1: ESEARCH with the results in sort order */
 		buf_appends(&b, "* ESEARCH (TAG ");
@@ -62,12 +66,22 @@ sort_finish(void *arg, struct imap_session *s, const struct imap_command *cmd,
 	free(ids);
 }
 
+static const uint32_t *
+sort_result_uids(void *arg, size_t *n_r)
+{
+	struct sort_job *j = arg;
+
+	*n_r = j->set.n;
+	return j->sorted_uids;
+}
+
 static void
 sort_free(void *arg)
 {
 	struct sort_job *j = arg;
 
 	imap_sort_set_free(&j->set);
+	free(j->sorted_uids);
 	free(j);
 }
 
@@ -84,6 +98,8 @@ imap_cmd_sort(struct imap_session *s, const struct imap_command *cmd)
 		.finish = sort_finish,
 		.free = sort_free,
 		.arg = j,
+		.result_uids = sort_result_uids,
+		.crit = j->crit,
 	};
 	const char *error;
 
@@ -102,5 +118,7 @@ imap_cmd_sort(struct imap_session *s, const struct imap_command *cmd)
 		return;
 	}
 	j->set.keys = imap_sort_keys_needed(j->crit, j->n_crit);
+	hook.n_crit = j->n_crit;
+	hook.sort_keys = j->set.keys;
 	imap_search_run_charset(s, cmd, args, pos, &args[pos + 1], count - pos - 1, &hook);
 }
