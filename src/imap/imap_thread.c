@@ -96,10 +96,14 @@ unlink_parent(struct forest *f, long kid)
 	f->nodes[kid].parent = -1;
 }
 
-/* Whether a is b or below b. */
+/* Whether a is b or below b. A walk up from a, except when b has no children (the
+ * usual case, a message seen for the first time): a long chain of replies costs linear
+ * time, not quadratic. */
 static bool
 is_under(const struct forest *f, long a, long b)
 {
+	if (f->nodes[b].n_kids == 0)
+		return a == b;
 	for (; a >= 0; a = f->nodes[a].parent) {
 		if (a == b)
 			return true;

@@ -137,8 +137,12 @@ base_subject(const char *subject, size_t len, struct buf *out, bool *reply_r)
 	for (;;) {
 		strip_trailers(&t, &reply);
 		/* step 5: steps 3 and 4 until neither removes anything */
-		while (strip_leaders(&t, &reply) | strip_blob(&t))
-			;
+		for (;;) {
+			bool leaders = strip_leaders(&t, &reply);
+
+			if (!strip_blob(&t) && !leaders)
+				break;
+		}
 		/* step 6: "[fwd:" ... "]" around it: unwrap and start again at step 2 */
 		if (t.end - t.start >= 6 && str_ncasecmp(t.s + t.start, "[fwd:", 5) == 0 &&
 		    t.s[t.end - 1] == ']') {
