@@ -506,7 +506,8 @@ imap_search_write_esearch(struct buf *b, const struct imap_search_query *q, cons
 
 		buf_printf(b, " PARTIAL (%d:%d ", (int)q->partial_lo, (int)q->partial_hi);
 		if (lo < 0) {
-			int64_t first = (int64_t)n + hi + 1, last = (int64_t)n + lo + 1;
+			/* -1 is the last position */
+			int64_t first = (int64_t)n + lo + 1, last = (int64_t)n + hi + 1;
 
 			lo = first;
 			hi = last;
