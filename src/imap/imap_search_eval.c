@@ -607,19 +607,18 @@ search_finish(struct imap_session *s, struct search_job *j)
 					 .name = j->hook.name != NULL ? j->hook.name : "SEARCH",
 					 .uid = j->uid};
 
+	if (j->q.ret & IMAP_SEARCH_RET_SAVE) {
+		/* RFC 5182 2.1: the result, as UIDs, for "$" (of a SORT too, RFC 5182 2.4) */
+		imap_seqset_clear(&s->saved);
+		for (size_t i = 0; i < j->res.n; i++)
+			imap_seqset_add(&s->saved, j->res.uids[i], j->res.uids[i]);
+		imap_seqset_normalize(&s->saved);
+	}
 	if (j->hook.finish != NULL) {
 		j->hook.finish(j->hook.arg, s, &cmd, &j->q);
 		search_keep_context(s, j);
 		imap_ok(s, j->tag, "%s completed", cmd.name);
 		return;
-	}
-
-	if (j->q.ret & IMAP_SEARCH_RET_SAVE) {
-		/* RFC 5182 2.1: the result, as UIDs, for "$" */
-		imap_seqset_clear(&s->saved);
-		for (size_t i = 0; i < j->res.n; i++)
-			imap_seqset_add(&s->saved, j->res.uids[i], j->res.uids[i]);
-		imap_seqset_normalize(&s->saved);
 	}
 	search_reply(s, &cmd, &j->q, &j->res);
 	search_keep_context(s, j);
@@ -698,7 +697,8 @@ imap_search_run_charset(struct imap_session *s, const struct imap_command *cmd,
 {
 	struct imap_arg *args = xcalloc(n_prefix + n_rest + 1, sizeof(*args));
 
-	memcpy(args, prefix, n_prefix * sizeof(*args));
+	if (n_prefix > 0)
+		memcpy(args, prefix, n_prefix * sizeof(*args));
 	args[n_prefix].type = IMAP_ARG_ATOM;
 	args[n_prefix].str = "CHARSET";
 	args[n_prefix].len = 7;

@@ -47,7 +47,9 @@ sort_finish(void *arg, struct imap_session *s, const struct imap_command *cmd,
 		ids[i] = cmd->uid ? j->set.msgs[i].uid : j->set.msgs[i].seq;
 		j->sorted_uids[i] = j->set.msgs[i].uid;
 	}
-	if (q->esearch) {
+	if (q->esearch && q->ret == IMAP_SEARCH_RET_SAVE) {
+		/* RFC 5182 2.4: SAVE alone answers nothing */
+	} else if (q->esearch) {
 		/* RFC 5267 3.1: ESEARCH with the results in sort order */
 		buf_appends(&b, "* ESEARCH (TAG ");
 		imap_quote_append_str(&b, cmd->tag);
@@ -60,8 +62,10 @@ sort_finish(void *arg, struct imap_session *s, const struct imap_command *cmd,
 		for (size_t i = 0; i < j->set.n; i++)
 			buf_printf(&b, " %u", ids[i]);
 	}
-	buf_appends(&b, "\r\n");
-	imap_send_raw(s, b.data, b.len);
+	if (b.len > 0) {
+		buf_appends(&b, "\r\n");
+		imap_send_raw(s, b.data, b.len);
+	}
 	buf_free(&b);
 	free(ids);
 }

@@ -164,7 +164,8 @@ void
 imap_sort_msgs(struct imap_sort_msg *msgs, size_t n, const char *arena,
 	       const struct imap_sort_crit *crit, size_t n_crit)
 {
-	struct sort_ctx c = {.arena = arena, .crit = crit, .n_crit = n_crit};
+	/* an arena with nothing in it may be NULL: keys are then all empty */
+	struct sort_ctx c = {.arena = arena != NULL ? arena : "", .crit = crit, .n_crit = n_crit};
 
 	if (n > 1)
 		qsort_r(msgs, n, sizeof(*msgs), cmp_msgs, &c);

@@ -579,7 +579,7 @@ void
 imap_thread_write(enum imap_thread_alg alg, const struct imap_sort_msg *msgs, size_t n,
 		  const char *arena, bool uid, struct buf *out)
 {
-	struct forest f = {.msgs = msgs, .arena = arena, .uid = uid};
+	struct forest f = {.msgs = msgs, .arena = arena != NULL ? arena : "", .uid = uid};
 
 	if (alg == IMAP_THREAD_REFERENCES)
 		thread_references(&f, n, out);

@@ -138,6 +138,11 @@ def test_esort_and_partial(imap):
     r.send(tag + b" SORT (DATE) UTF-8 FROM {4+}\r\n\xc3\x89ve\r\n")
     u, t = r.until_tagged(tag)
     assert t.split()[1] == b"OK" and u == [b"* SORT 2\r\n"], (u, t)
+    # RFC 5182: SAVE alone answers nothing, and "$" holds the result
+    u, _ = r.ok("SORT RETURN (SAVE) (DATE) UTF-8 SUBJECT budget")
+    assert u == []
+    u, _ = r.ok("SEARCH $")
+    assert u == [b"* SEARCH 3 4\r\n"]
     u, _ = r.ok("SEARCH RETURN (PARTIAL 2:3) ALL")
     assert u[0].endswith(b" PARTIAL (2:3 2:3)\r\n")
     for bad in ("SORT RETURN (PARTIAL 1) (DATE) UTF-8 ALL",
