@@ -153,20 +153,6 @@ imap_context_expunged(struct imap_session *s, const uint32_t *uids, const uint32
 	}
 }
 
-static int
-cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static bool
-contains(const uint32_t *sorted, size_t n, uint32_t uid)
-{
-	return bsearch(&uid, sorted, n, sizeof(uint32_t), cmp_u32) != NULL;
-}
-
 struct sort_collect {
 	struct imap_sort_set set;
 };
@@ -226,7 +212,7 @@ flush_pair(struct buf *b, const char *what, bool *any, size_t first, const uint3
 
 static void
 write_changes(struct imap_session *s, const struct imap_context *c, struct buf *b, const char *what,
-	      const uint32_t *list, size_t n, const uint32_t *other_sorted, size_t n_other)
+	      const uint32_t *list, size_t n, const bool *marked)
 {
 	uint32_t *ids = xmalloc((n + 1) * sizeof(uint32_t));
 	size_t n_ids = 0, first = 0;
@@ -235,7 +221,7 @@ write_changes(struct imap_session *s, const struct imap_context *c, struct buf *
 	for (size_t i = 0; i < n; i++) {
 		uint32_t id = 0;
 
-		if (!contains(other_sorted, n_other, list[i]))
+		if (marked[i])
 			id = c->uid ? list[i] : store_view_seq(s->view, list[i]);
 		if (id != 0) {
 			if (n_ids == 0)
@@ -259,7 +245,8 @@ imap_context_sync(struct imap_session *s)
 	for (struct imap_context *c = s->contexts; c != NULL; c = c->next) {
 		size_t count = store_view_count(s->view), n_new;
 		uint32_t last = count > 0 ? store_view_msgs(s->view)[count - 1].uid : 0;
-		uint32_t *fresh, *old_sorted, *new_sorted;
+		uint32_t *fresh;
+		bool *removed, *added;
 		struct buf b = BUF_INIT, rem = BUF_INIT, add = BUF_INIT;
 
 		if (c->modseq == store_view_highestmodseq(s->view) && c->count == count &&
@@ -271,15 +258,13 @@ imap_context_sync(struct imap_session *s)
 			continue;
 		}
 		snapshot(s, c);
-		old_sorted = xmalloc((c->n + 1) * sizeof(uint32_t));
-		new_sorted = xmalloc((n_new + 1) * sizeof(uint32_t));
-		memcpy(old_sorted, c->uids, c->n * sizeof(uint32_t));
-		memcpy(new_sorted, fresh, n_new * sizeof(uint32_t));
-		qsort(old_sorted, c->n, sizeof(uint32_t), cmp_u32);
-		qsort(new_sorted, n_new, sizeof(uint32_t), cmp_u32);
-		/* RFC 5267 4.3.2/4.3.3: what left the result, then what joined it */
-		write_changes(s, c, &rem, "REMOVEFROM", c->uids, c->n, new_sorted, n_new);
-		write_changes(s, c, &add, "ADDTO", fresh, n_new, old_sorted, c->n);
+		removed = xmalloc((c->n + 1) * sizeof(bool));
+		added = xmalloc((n_new + 1) * sizeof(bool));
+		imap_context_diff(c->uids, c->n, fresh, n_new, c->sort, removed, added);
+		/* RFC 5267 4.3.2/4.3.3: what left the result (or its place), then what joined
+		 * it (or got a new place) */
+		write_changes(s, c, &rem, "REMOVEFROM", c->uids, c->n, removed);
+		write_changes(s, c, &add, "ADDTO", fresh, n_new, added);
 		if (rem.len > 0) {
 			begin_reply(&b, c);
 			buf_append(&b, rem.data, rem.len);
@@ -298,8 +283,8 @@ imap_context_sync(struct imap_session *s)
 		free(c->uids);
 		c->uids = fresh;
 		c->n = n_new;
-		free(old_sorted);
-		free(new_sorted);
+		free(removed);
+		free(added);
 	}
 }
 

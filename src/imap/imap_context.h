@@ -34,6 +34,12 @@ void imap_context_expunged(struct imap_session *s, const uint32_t *uids, const u
 /* After the mailbox changes were reported: the results whose mailbox moved (messages,
  * flags) are evaluated again and the differences sent (ADDTO, REMOVEFROM). */
 void imap_context_sync(struct imap_session *s);
+/* Pure: what changed from the result old[] to fresh[] (UIDs, each list in its result's
+ * order). removed[i] is set for old[i] when it left the result, added[j] for fresh[j] when
+ * it joined; for a sorted result also for the fewest messages that moved relative to the
+ * others (out of the old place, into the new one). */
+void imap_context_diff(const uint32_t *old, size_t n_old, const uint32_t *fresh, size_t n_new,
+		       bool sorted, bool *removed, bool *added);
 /* Drops every context (mailbox left, session gone). */
 void imap_context_free_all(struct imap_session *s);
 
