@@ -122,6 +122,12 @@ imap_cmd_sort(struct imap_session *s, const struct imap_command *cmd)
 		return;
 	}
 	j->set.keys = imap_sort_keys_needed(j->crit, j->n_crit);
+	/* read only what the criteria use: no blob for ARRIVAL, DATE, SIZE */
+	hook.fields = j->set.keys != 0 ? STORE_MSG_SORT | STORE_MSG_HEADER_INFO : 0;
+	for (size_t i = 0; i < j->n_crit; i++) {
+		if (j->crit[i].key == IMAP_SORT_DATE)
+			hook.fields |= STORE_MSG_HEADER_INFO;
+	}
 	hook.n_crit = j->n_crit;
 	hook.sort_keys = j->set.keys;
 	imap_search_run_charset(s, cmd, args, pos, &args[pos + 1], count - pos - 1, &hook);

@@ -42,8 +42,10 @@ imap_sort_set_add(struct imap_sort_set *set, struct imap_session *s, uint32_t se
 	struct msg_sortkeys keys;
 	struct imap_sort_msg *m;
 
-	if (meta->sortkeys.data == NULL ||
-	    msg_sortkeys_parse(meta->sortkeys.data, meta->sortkeys.len, &keys) < 0) {
+	if (set->keys == 0) {
+		memset(&keys, 0, sizeof(keys)); /* ARRIVAL, DATE, SIZE: no blob read */
+	} else if (meta->sortkeys.data == NULL ||
+		   msg_sortkeys_parse(meta->sortkeys.data, meta->sortkeys.len, &keys) < 0) {
 		if (build_missing(set, s, meta, &keys) < 0)
 			memset(&keys, 0, sizeof(keys));
 	}

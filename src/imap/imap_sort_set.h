@@ -23,8 +23,9 @@ struct imap_sort_set {
 	uint32_t *fill_lens;
 };
 
-/* Adds a matching message (meta read with STORE_MSG_SORT | STORE_MSG_HEADER_INFO). A
- * row without its blob gets it built from the message's header (read from its file). */
+/* Adds a matching message (meta read with STORE_MSG_SORT when keys != 0, and
+ * STORE_MSG_HEADER_INFO for the sent date). A row without its blob gets it built from the
+ * message's header (read from its file). */
 void imap_sort_set_add(struct imap_sort_set *set, struct imap_session *s, uint32_t seq,
 		       const struct store_msg_meta *meta);
 /* Stores the blobs built by imap_sort_set_add() in the index (lazy migration). */
