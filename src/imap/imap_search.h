@@ -95,6 +95,7 @@ int imap_search_parse_return(const struct imap_arg *list, struct imap_search_que
 struct imap_session;
 struct imap_command;
 struct store_msg_meta;
+struct imap_sort_msg;
 struct imap_search_hook {
 	const char *name; /* "SORT", "THREAD": the tagged OK's text */
 	unsigned fields;  /* enum store_msg_field the match callback needs */
@@ -108,6 +109,11 @@ struct imap_search_hook {
 	/* RETURN (UPDATE) of a SORT (RFC 5267 4.3, CONTEXT=SORT): the result in sort order
 	 * (valid after finish), and the criteria to sort it again as the mailbox changes */
 	const uint32_t *(*result_uids)(void *arg, size_t *n_r);
+	/* when set, and the query needs nothing but the view, INTERNALDATE and size, the
+	 * search runs at once on the view and the sort cache (imap_sort_cache.h): each match
+	 * is handed over with its cached keys (in arena) instead of match() */
+	void (*cached_match)(void *arg, const struct imap_sort_msg *msg, uint32_t seq,
+			     const char *arena);
 	const struct imap_sort_crit *crit;
 	size_t n_crit;
 	unsigned sort_keys;

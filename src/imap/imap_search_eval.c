@@ -15,6 +15,7 @@
 #include "imap/imap_search.h"
 #include "imap/imap_session.h"
 #include "imap/imap_slice.h"
+#include "imap/imap_sort_cache.h"
 #include "imap/imap_write.h"
 #include "log/log.h"
 #include "mail/imap_quote.h"
@@ -625,6 +626,57 @@ search_finish(struct imap_session *s, struct search_job *j)
 	imap_ok(s, j->tag, "SEARCH completed");
 }
 
+/* SORT and THREAD whose query reads nothing from the index but INTERNALDATE and size
+ * (ALL, flags, sets, dates of arrival, sizes, keywords, MODSEQ: the usual "sort the
+ * mailbox"): evaluated at once on the view, each message's data from the sort cache, a
+ * merge of two UID-ordered lists. false when the cache cannot serve it. */
+static bool
+search_from_cache(struct imap_session *s, struct search_job *j, unsigned query_fields)
+{
+	const struct imap_sort_set *cache;
+	const struct store_view_msg *msgs;
+	size_t count = store_view_count(s->view), k = 0;
+
+	if (j->hook.cached_match == NULL || query_fields != 0 || j->c.n_slots != 0 ||
+	    (cache = imap_sort_cache_get(s)) == NULL)
+		return false;
+	msgs = store_view_msgs(s->view);
+	for (size_t i = 0; i < count; i++) {
+		const struct store_view_msg *vm = &msgs[i];
+		const struct imap_sort_msg *e;
+		struct store_msg_meta meta;
+		struct search_msg m;
+
+		if (vm->flags & STORE_FLAG_EXPUNGED)
+			continue;
+		while (k < cache->n && cache->msgs[k].uid < vm->uid)
+			k++;
+		if (k == cache->n || cache->msgs[k].uid != vm->uid)
+			continue; /* expunged by another session: as the index walk would */
+		e = &cache->msgs[k];
+		memset(&meta, 0, sizeof(meta));
+		meta.uid = vm->uid;
+		meta.flags = vm->flags;
+		meta.keywords = vm->keywords;
+		meta.modseq = vm->modseq;
+		meta.internaldate = (time_t)e->arrival;
+		meta.size = e->size;
+		memset(&m, 0, sizeof(m));
+		m.seq = (uint32_t)i + 1;
+		m.vm = vm;
+		m.meta = &meta;
+		if (eval(&j->c, &j->q.root, &m) != TRI_YES)
+			continue;
+		j->hook.cached_match(j->hook.arg, e, m.seq, cache->arena.data);
+		j->res.seqs[j->res.n] = m.seq;
+		j->res.uids[j->res.n++] = vm->uid;
+		if (vm->modseq > j->res.max_modseq)
+			j->res.max_modseq = vm->modseq;
+	}
+	j->next_uid = 0;
+	return true;
+}
+
 static enum imap_slice_result
 search_step(struct imap_session *s, void *arg, const struct imap_slice_budget *budget)
 {
@@ -717,6 +769,7 @@ imap_search_run(struct imap_session *s, const struct imap_command *cmd, const st
 	struct search_job *j;
 	const char *error;
 	size_t n_keys;
+	unsigned query_fields;
 
 	j = xcalloc(1, sizeof(*j));
 	if (hook != NULL)
@@ -742,6 +795,7 @@ imap_search_run(struct imap_session *s, const struct imap_command *cmd, const st
 	if (j->q.has_modseq)
 		imap_condstore_enable(s); /* RFC 7162 3.1 */
 	prepare(&j->c, &j->q.root);
+	query_fields = j->c.fields;
 	j->c.fields |= j->hook.fields;
 	j->c.known = xmalloc(j->c.n_slots > 0 ? j->c.n_slots : 1);
 	j->res.seqs = xmalloc((count > 0 ? count : 1) * sizeof(uint32_t));
@@ -749,6 +803,11 @@ imap_search_run(struct imap_session *s, const struct imap_command *cmd, const st
 	if (count > 0) {
 		j->next_uid = msgs[0].uid;
 		j->last_uid = msgs[count - 1].uid;
+	}
+	if (search_from_cache(s, j, query_fields)) {
+		search_finish(s, j);
+		search_job_free(j);
+		return;
 	}
 	imap_slice_run(s, search_step, search_job_free, j);
 }

@@ -21,6 +21,7 @@ struct sort_job {
 	struct imap_sort_crit crit[IMAP_SORT_MAX_CRITERIA];
 	size_t n_crit;
 	uint32_t *sorted_uids; /* the result in sort order (for a RETURN (UPDATE) context) */
+	const char *arena;     /* the keys' arena: the sort cache's, or set.arena */
 };
 
 static void
@@ -29,6 +30,16 @@ sort_match(void *arg, struct imap_session *s, uint32_t seq, const struct store_m
 	struct sort_job *j = arg;
 
 	imap_sort_set_add(&j->set, s, seq, meta);
+}
+
+/* a match served by the sort cache: its keys stay in the cache's arena */
+static void
+sort_cached_match(void *arg, const struct imap_sort_msg *msg, uint32_t seq, const char *arena)
+{
+	struct sort_job *j = arg;
+
+	imap_sort_set_add_cached(&j->set, msg, seq);
+	j->arena = arena;
 }
 
 static void
@@ -40,7 +51,8 @@ sort_finish(void *arg, struct imap_session *s, const struct imap_command *cmd,
 	uint32_t *ids;
 
 	imap_sort_set_backfill(&j->set, s);
-	imap_sort_msgs(j->set.msgs, j->set.n, j->set.arena.data, j->crit, j->n_crit);
+	imap_sort_msgs(j->set.msgs, j->set.n, j->arena != NULL ? j->arena : j->set.arena.data,
+		       j->crit, j->n_crit);
 	ids = xmalloc((j->set.n + 1) * sizeof(*ids));
 	j->sorted_uids = xmalloc((j->set.n + 1) * sizeof(*ids));
 	for (size_t i = 0; i < j->set.n; i++) {
@@ -103,6 +115,7 @@ imap_cmd_sort(struct imap_session *s, const struct imap_command *cmd)
 		.free = sort_free,
 		.arg = j,
 		.result_uids = sort_result_uids,
+		.cached_match = sort_cached_match,
 		.crit = j->crit,
 	};
 	const char *error;

@@ -72,6 +72,17 @@ imap_sort_set_add(struct imap_sort_set *set, struct imap_session *s, uint32_t se
 }
 
 void
+imap_sort_set_add_cached(struct imap_sort_set *set, const struct imap_sort_msg *msg, uint32_t seq)
+{
+	if (set->n == set->cap) {
+		set->cap = set->cap ? set->cap * 2 : 256;
+		set->msgs = xrealloc(set->msgs, set->cap * sizeof(*set->msgs));
+	}
+	set->msgs[set->n] = *msg;
+	set->msgs[set->n++].seq = seq;
+}
+
+void
 imap_sort_set_backfill(struct imap_sort_set *set, struct imap_session *s)
 {
 	struct store_blob *blobs;

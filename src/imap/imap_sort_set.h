@@ -28,6 +28,10 @@ struct imap_sort_set {
  * message's header (read from its file). */
 void imap_sort_set_add(struct imap_sort_set *set, struct imap_session *s, uint32_t seq,
 		       const struct store_msg_meta *meta);
+/* Adds a match whose keys are in the sort cache (imap_sort_cache.h): a copy of its entry,
+ * offsets into the cache's arena, with seq. Do not mix with imap_sort_set_add(). */
+void imap_sort_set_add_cached(struct imap_sort_set *set, const struct imap_sort_msg *msg,
+			      uint32_t seq);
 /* Stores the blobs built by imap_sort_set_add() in the index (lazy migration). */
 void imap_sort_set_backfill(struct imap_sort_set *set, struct imap_session *s);
 void imap_sort_set_free(struct imap_sort_set *set);

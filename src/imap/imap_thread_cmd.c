@@ -14,6 +14,7 @@
 struct thread_job {
 	struct imap_sort_set set;
 	enum imap_thread_alg alg;
+	const char *arena; /* the keys' arena: the sort cache's, or set.arena */
 };
 
 static void
@@ -22,6 +23,15 @@ thread_match(void *arg, struct imap_session *s, uint32_t seq, const struct store
 	struct thread_job *j = arg;
 
 	imap_sort_set_add(&j->set, s, seq, meta);
+}
+
+static void
+thread_cached_match(void *arg, const struct imap_sort_msg *msg, uint32_t seq, const char *arena)
+{
+	struct thread_job *j = arg;
+
+	imap_sort_set_add_cached(&j->set, msg, seq);
+	j->arena = arena;
 }
 
 static void
@@ -34,7 +44,8 @@ thread_finish(void *arg, struct imap_session *s, const struct imap_command *cmd,
 	(void)q;
 	imap_sort_set_backfill(&j->set, s);
 	buf_appends(&b, "* THREAD ");
-	imap_thread_write(j->alg, j->set.msgs, j->set.n, j->set.arena.data, cmd->uid, &b);
+	imap_thread_write(j->alg, j->set.msgs, j->set.n,
+			  j->arena != NULL ? j->arena : j->set.arena.data, cmd->uid, &b);
 	buf_appends(&b, "\r\n");
 	imap_send_raw(s, b.data, b.len);
 	buf_free(&b);
@@ -60,6 +71,7 @@ imap_cmd_thread(struct imap_session *s, const struct imap_command *cmd)
 		.finish = thread_finish,
 		.free = thread_free,
 		.arg = j,
+		.cached_match = thread_cached_match,
 	};
 	const char *alg;
 

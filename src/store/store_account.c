@@ -103,6 +103,8 @@ account_free(struct store_account *acct)
 	}
 	db_close(&acct->db);
 	buf_free(&acct->get_buf);
+	if (acct->cache_free != NULL)
+		acct->cache_free(acct->cache);
 	free(acct->name);
 	free(acct->dir);
 	free(acct);
@@ -385,4 +387,19 @@ store_account_new_uidvalidity(struct store_account *acct, uint32_t *uidvalidity_
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+void *
+store_account_cache(const struct store_account *acct)
+{
+	return acct->cache;
+}
+
+void
+store_account_set_cache(struct store_account *acct, void *cache, void (*free_fn)(void *))
+{
+	if (acct->cache_free != NULL && acct->cache != cache)
+		acct->cache_free(acct->cache);
+	acct->cache = cache;
+	acct->cache_free = free_fn;
 }

@@ -125,6 +125,8 @@ struct store_account {
 	struct buf get_buf; /* the blobs store_msg_get returned last */
 	sqlite3_stmt *range_stmts[STORE_MSG_FIELDS_ALL + 1]; /* store_msg_cursor_open by mask... */
 	bool range_busy[STORE_MSG_FIELDS_ALL + 1]; /* ...range_stmts[i] is in an open cursor */
+	void *cache;                               /* store_account_set_cache() */
+	void (*cache_free)(void *);
 	/* apply batching (store_apply.c) */
 	struct store_account *apply_next;
 	bool in_batch;
