@@ -41,10 +41,10 @@ MESSAGES = [
 ]
 
 
-def fill(c, messages=MESSAGES):
+def fill(c, messages=MESSAGES, mailbox="INBOX"):
     for i, (hdr, date) in enumerate(messages):
         body = "x" * (10 * (len(messages) - i))
-        typ, _ = c.append("INBOX", None, date, (hdr + "\r\n" + body + "\r\n")
+        typ, _ = c.append(mailbox, None, date, (hdr + "\r\n" + body + "\r\n")
                           .encode())
         assert typ == "OK"
 
@@ -240,3 +240,42 @@ def test_index_from_before_sort_keys(imap):
     assert imap.store.sortkeys_missing(USER) == 0
     assert c.sort("(SUBJECT)", "UTF-8", "ALL")[1][0] == b"3 4 5 1 2"
     c.logout()
+
+
+@pytest.mark.parametrize("cache", ["100000", "0"])
+def test_sort_cache_follows_the_mailbox(yubin_factory, cache):
+    """The in-memory keys (imap_sort_cache_messages; 0: none) give the same answers as the
+    index as mail arrives, is expunged, and the mailbox is deleted and made again under
+    the same name (a new mailbox: none of the old keys may be used)."""
+    srv = yubin_factory(config={"imap_listen": "127.0.0.1:%d" % free_port(),
+                                "imap_sort_cache_messages": cache})
+    srv.imap_port = int(srv.settings["imap_listen"].rsplit(":", 1)[1])
+    a, b = client(srv), client(srv)
+    a.create("Box")
+    fill(a, mailbox="Box")
+    for c in (a, b):
+        c.select("Box")
+    assert a.sort("(SUBJECT)", "UTF-8", "ALL")[1][0] == b"3 4 1 2"
+    b.append("Box", None, None, b"Subject: aaa\r\nMessage-ID: <9@t>\r\nReferences: <1@t>\r\n"
+             b"\r\nx\r\n")
+    a.noop()  # EXISTS: the view has it now
+    b.noop()
+    assert a.sort("(SUBJECT)", "UTF-8", "ALL")[1][0] == b"5 3 4 1 2"
+    assert b.thread("REFERENCES", "UTF-8", "ALL")[1][0] == b"(2 (1)(5))(3 4)"
+    b.store("3", "+FLAGS", "(\\Deleted)")
+    b.expunge()
+    assert b.sort("(SUBJECT)", "UTF-8", "ALL")[1][0] == b"4 3 1 2"
+    a.noop()
+    assert a.sort("(SUBJECT)", "UTF-8", "ALL")[1][0] == b"4 3 1 2"
+    # the same name, a new mailbox
+    a.close()
+    b.close()
+    a.delete("Box")
+    a.create("Box")
+    a.append("Box", None, None, b"Subject: zzz\r\n\r\nx\r\n")
+    a.append("Box", None, None, b"Subject: mmm\r\n\r\nx\r\n")
+    a.select("Box")
+    assert a.sort("(SUBJECT)", "UTF-8", "ALL")[1][0] == b"2 1"
+    assert a.thread("ORDEREDSUBJECT", "UTF-8", "ALL")[1][0] == b"(1)(2)"  # same date: by sequence
+    a.logout()
+    b.logout()
