@@ -52,6 +52,10 @@ struct imap_sort_msg {
 void imap_sort_msgs(struct imap_sort_msg *msgs, size_t n, const char *arena,
 		    const struct imap_sort_crit *crit, size_t n_crit);
 
+/* Appends n in decimal (no printf: SORT and THREAD write 10,000s of numbers). */
+struct buf;
+void imap_sort_append_u32(struct buf *out, uint32_t n);
+
 /* The keys a set of criteria reads (bit i: enum msg_sortkey i). */
 unsigned imap_sort_keys_needed(const struct imap_sort_crit *crit, size_t n_crit);
 

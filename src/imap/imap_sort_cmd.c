@@ -71,8 +71,10 @@ sort_finish(void *arg, struct imap_session *s, const struct imap_command *cmd,
 		imap_search_write_esearch(&b, q, ids, j->set.n);
 	} else {
 		buf_appends(&b, "* SORT");
-		for (size_t i = 0; i < j->set.n; i++)
-			buf_printf(&b, " %u", ids[i]);
+		for (size_t i = 0; i < j->set.n; i++) {
+			buf_appendc(&b, ' ');
+			imap_sort_append_u32(&b, ids[i]);
+		}
 	}
 	if (b.len > 0) {
 		buf_appends(&b, "\r\n");

@@ -4,6 +4,7 @@
 
 #include "imap/imap_parser.h"
 #include "imap/imap_sort.h"
+#include "util/buf.h"
 #include "util/str.h"
 
 static const struct {
@@ -169,4 +170,17 @@ imap_sort_msgs(struct imap_sort_msg *msgs, size_t n, const char *arena,
 
 	if (n > 1)
 		qsort_r(msgs, n, sizeof(*msgs), cmp_msgs, &c);
+}
+
+void
+imap_sort_append_u32(struct buf *out, uint32_t n)
+{
+	char tmp[10];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n > 0);
+	buf_append(out, tmp + i, sizeof(tmp) - i);
 }

@@ -456,14 +456,15 @@ group_subjects(struct forest *f)
 
 /* "(a b (c)(d))": a node's one child follows it in the same list, several children are
  * each a parenthesized list; a dummy writes only its children. Iterative. */
+struct frame {
+	long nd;
+	size_t k;
+};
+
+/* st: room for f->n frames (the depth is at most the number of nodes) */
 static void
-write_tree(const struct forest *f, long root, struct buf *out)
+write_tree(const struct forest *f, long root, struct frame *st, struct buf *out)
 {
-	struct frame {
-		long nd;
-		size_t k;
-	};
-	struct frame *st = xmalloc((f->n + 1) * sizeof(*st));
 	size_t sp = 0;
 
 	buf_appendc(out, '(');
@@ -475,7 +476,7 @@ write_tree(const struct forest *f, long root, struct buf *out)
 		if (fr->k == 0 && nd->msg >= 0) {
 			const struct imap_sort_msg *m = &f->msgs[nd->msg];
 
-			buf_printf(out, "%u", f->uid ? m->uid : m->seq);
+			imap_sort_append_u32(out, f->uid ? m->uid : m->seq);
 			if (nd->n_kids > 0)
 				buf_appendc(out, ' ');
 		}
@@ -496,6 +497,15 @@ write_tree(const struct forest *f, long root, struct buf *out)
 		sp--;
 	}
 	buf_appendc(out, ')');
+}
+
+static void
+write_roots(const struct forest *f, struct buf *out)
+{
+	struct frame *st = xmalloc((f->n + 1) * sizeof(*st));
+
+	for (size_t r = 0; r < f->n_roots; r++)
+		write_tree(f, f->roots[r], st, out);
 	free(st);
 }
 
@@ -517,8 +527,7 @@ thread_references(struct forest *f, size_t n, struct buf *out)
 	sort_all(f);
 	group_subjects(f);
 	sort_all(f);
-	for (size_t r = 0; r < f->n_roots; r++)
-		write_tree(f, f->roots[r], out);
+	write_roots(f, out);
 }
 
 static int
@@ -571,8 +580,7 @@ thread_orderedsubject(struct forest *f, size_t n, struct buf *out)
 	free(order);
 	if (f->n_roots > 1)
 		qsort_r(f->roots, f->n_roots, sizeof(long), cmp_nodes, f);
-	for (size_t r = 0; r < f->n_roots; r++)
-		write_tree(f, f->roots[r], out);
+	write_roots(f, out);
 }
 
 void
