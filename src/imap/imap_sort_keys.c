@@ -6,6 +6,7 @@
 #include "imap/imap_sort.h"
 #include "util/buf.h"
 #include "util/str.h"
+#include "util/xmalloc.h"
 
 static const struct {
 	const char *name;
@@ -135,7 +136,8 @@ static int
 cmp_msgs(const void *pa, const void *pb, void *arg)
 {
 	const struct sort_ctx *c = arg;
-	const struct imap_sort_msg *a = pa, *b = pb;
+	const struct imap_sort_msg *a = *(const struct imap_sort_msg *const *)pa;
+	const struct imap_sort_msg *b = *(const struct imap_sort_msg *const *)pb;
 
 	for (size_t i = 0; i < c->n_crit; i++) {
 		int r, k;
@@ -168,8 +170,21 @@ imap_sort_msgs(struct imap_sort_msg *msgs, size_t n, const char *arena,
 	/* an arena with nothing in it may be NULL: keys are then all empty */
 	struct sort_ctx c = {.arena = arena != NULL ? arena : "", .crit = crit, .n_crit = n_crit};
 
-	if (n > 1)
-		qsort_r(msgs, n, sizeof(*msgs), cmp_msgs, &c);
+	struct imap_sort_msg **order, *sorted;
+
+	if (n < 2)
+		return;
+	/* pointers are sorted, not the 100-byte entries: qsort moves what it sorts */
+	order = xmalloc(n * sizeof(*order));
+	for (size_t i = 0; i < n; i++)
+		order[i] = &msgs[i];
+	qsort_r(order, n, sizeof(*order), cmp_msgs, &c);
+	sorted = xmalloc(n * sizeof(*sorted));
+	for (size_t i = 0; i < n; i++)
+		sorted[i] = *order[i];
+	memcpy(msgs, sorted, n * sizeof(*msgs));
+	free(sorted);
+	free(order);
 }
 
 void
