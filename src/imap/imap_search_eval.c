@@ -638,7 +638,7 @@ search_from_cache(struct imap_session *s, struct search_job *j, unsigned query_f
 	size_t count = store_view_count(s->view), k = 0;
 
 	if (j->hook.cached_match == NULL || query_fields != 0 || j->c.n_slots != 0 ||
-	    (cache = imap_sort_cache_get(s)) == NULL)
+	    (cache = imap_sort_cache_get(s, j->hook.sort_keys)) == NULL)
 		return false;
 	msgs = store_view_msgs(s->view);
 	for (size_t i = 0; i < count; i++) {

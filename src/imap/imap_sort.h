@@ -45,12 +45,18 @@ struct imap_sort_msg {
 	int64_t date;    /* sent date (UTC), INTERNALDATE when there is none */
 	bool reply;      /* the subject had a Re:/Fwd: */
 	uint32_t off[MSG_SORTKEY_COUNT], len[MSG_SORTKEY_COUNT]; /* keys in the arena */
+	/* the string keys' order among a whole mailbox (imap_sort_cache.c): equal keys have
+	 * equal ranks, 0 = not ranked (compare the strings) */
+	uint32_t rank[MSG_SORTKEY_DISPLAYTO + 1];
 };
 
 /* Sorts msgs by the criteria; messages equal under all of them stay in mailbox order
  * (RFC 5256 3: ascending sequence number, REVERSE or not). */
 void imap_sort_msgs(struct imap_sort_msg *msgs, size_t n, const char *arena,
 		    const struct imap_sort_crit *crit, size_t n_crit);
+
+/* Ranks msgs[0..n) by string key k (1 = lowest; equal keys, equal ranks). */
+void imap_sort_rank(struct imap_sort_msg *msgs, size_t n, const char *arena, enum msg_sortkey k);
 
 /* Appends n in decimal (no printf: SORT and THREAD write 10,000s of numbers). */
 struct buf;

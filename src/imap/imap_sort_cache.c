@@ -19,6 +19,7 @@ struct mbox_cache {
 	uint64_t mailbox_id;     /* never reused by the store */
 	uint32_t uidvalidity;
 	uint32_t max_uid; /* every row up to it has been read */
+	unsigned ranked;  /* bit k: every entry has its rank[k] (imap_sort_rank) */
 	struct imap_sort_set set;
 };
 
@@ -67,6 +68,7 @@ fill(struct imap_session *s, struct mbox_cache *m, uint32_t uid_lo, uint32_t uid
 	}
 	imap_sort_set_backfill(&m->set, s);
 	m->max_uid = uid_hi;
+	m->ranked = 0; /* the new entries have none (the old ranks still agree with the keys) */
 	return 0;
 }
 
@@ -92,7 +94,7 @@ trim(struct account_cache *ac, size_t limit)
 }
 
 const struct imap_sort_set *
-imap_sort_cache_get(struct imap_session *s)
+imap_sort_cache_get(struct imap_session *s, unsigned rank_keys)
 {
 	const struct settings *set = imap_server_deps(s->server)->settings;
 	size_t limit = set->imap_sort_cache_messages, count = store_view_count(s->view);
@@ -136,5 +138,14 @@ imap_sort_cache_get(struct imap_session *s)
 		return NULL;
 	}
 	trim(ac, limit);
+	/* ranks: a SORT by a string key then compares integers (once per new mail, the
+	 * mailbox is sorted by that key) */
+	for (int k = 0; k <= MSG_SORTKEY_DISPLAYTO; k++) {
+		if ((rank_keys & (1u << k)) && !(m->ranked & (1u << k))) {
+			imap_sort_rank(m->set.msgs, m->set.n, m->set.arena.data,
+				       (enum msg_sortkey)k);
+			m->ranked |= 1u << k;
+		}
+	}
 	return &m->set;
 }

@@ -123,13 +123,58 @@ cmp_num(int64_t a, int64_t b)
 
 /* i;ascii-casemap (RFC 4790 9.2): the keys are upper-cased already, so octet order */
 static int
+cmp_strings(const char *arena, const struct imap_sort_msg *a, const struct imap_sort_msg *b, int k)
+{
+	size_t la = a->len[k], lb = b->len[k];
+	int r = memcmp(arena + a->off[k], arena + b->off[k], la < lb ? la : lb);
+
+	return r != 0 ? r : cmp_num((int64_t)la, (int64_t)lb);
+}
+
+/* i;ascii-casemap (RFC 4790 9.2): the keys are upper-cased already, so octet order; two
+ * ranked messages compare by rank (the same order, computed once per mailbox) */
+static int
 cmp_key(const struct sort_ctx *c, const struct imap_sort_msg *a, const struct imap_sort_msg *b,
 	int k)
 {
-	size_t la = a->len[k], lb = b->len[k];
-	int r = memcmp(c->arena + a->off[k], c->arena + b->off[k], la < lb ? la : lb);
+	if (a->rank[k] != 0 && b->rank[k] != 0)
+		return cmp_num(a->rank[k], b->rank[k]);
+	return cmp_strings(c->arena, a, b, k);
+}
 
-	return r != 0 ? r : cmp_num((int64_t)la, (int64_t)lb);
+struct rank_ctx {
+	const char *arena;
+	int k;
+};
+
+static int
+cmp_rank(const void *pa, const void *pb, void *arg)
+{
+	const struct rank_ctx *rc = arg;
+
+	return cmp_strings(rc->arena, *(const struct imap_sort_msg *const *)pa,
+			   *(const struct imap_sort_msg *const *)pb, rc->k);
+}
+
+void
+imap_sort_rank(struct imap_sort_msg *msgs, size_t n, const char *arena, enum msg_sortkey k)
+{
+	struct rank_ctx rc = {.arena = arena != NULL ? arena : "", .k = (int)k};
+	struct imap_sort_msg **order;
+	uint32_t rank = 0;
+
+	if (n == 0 || (int)k > MSG_SORTKEY_DISPLAYTO)
+		return;
+	order = xmalloc(n * sizeof(*order));
+	for (size_t i = 0; i < n; i++)
+		order[i] = &msgs[i];
+	qsort_r(order, n, sizeof(*order), cmp_rank, &rc);
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0 || cmp_strings(rc.arena, order[i - 1], order[i], rc.k) != 0)
+			rank++;
+		order[i]->rank[k] = rank;
+	}
+	free(order);
 }
 
 static int

@@ -119,8 +119,10 @@ test_criteria(void **state)
 			 -1);
 }
 
+/* ranked: 0 none, 1 every message ranked (the sort cache's ranks), 2 every other one
+ * (new mail after the ranking: ranks and strings mixed) */
 static void
-check_sort(const struct tmsg *t, size_t n, const char *crit, const char *want)
+check_sort_ranked(const struct tmsg *t, size_t n, const char *crit, const char *want, int ranked)
 {
 	struct imap_sort_crit c[IMAP_SORT_MAX_CRITERIA];
 	struct mbox mb;
@@ -130,12 +132,24 @@ check_sort(const struct tmsg *t, size_t n, const char *crit, const char *want)
 
 	assert_int_equal(parse_crit(crit, c, &nc, &error), 0);
 	mbox_build(&mb, t, n);
+	for (int k = 0; ranked > 0 && k <= MSG_SORTKEY_DISPLAYTO; k++) {
+		imap_sort_rank(mb.msgs, mb.n, mb.arena.data, (enum msg_sortkey)k);
+		for (size_t i = 0; ranked == 2 && i < mb.n; i += 2)
+			mb.msgs[i].rank[k] = 0;
+	}
 	imap_sort_msgs(mb.msgs, mb.n, mb.arena.data, c, nc);
 	for (size_t i = 0; i < mb.n; i++)
 		buf_printf(&out, "%s%u", i > 0 ? " " : "", mb.msgs[i].seq);
 	assert_string_equal(buf_cstr(&out), want);
 	buf_free(&out);
 	mbox_free(&mb);
+}
+
+static void
+check_sort(const struct tmsg *t, size_t n, const char *crit, const char *want)
+{
+	for (int ranked = 0; ranked <= 2; ranked++)
+		check_sort_ranked(t, n, crit, want, ranked);
 }
 
 /* imaptest's sort-subject: base subjects, i;ascii-casemap, ties in mailbox order */
