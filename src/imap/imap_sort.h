@@ -55,6 +55,16 @@ struct imap_sort_msg {
 void imap_sort_msgs(struct imap_sort_msg *msgs, size_t n, const char *arena,
 		    const struct imap_sort_crit *crit, size_t n_crit);
 
+/* A message to sort where it is (the sort cache's entries are not copied): its entry and
+ * its sequence number now. */
+struct imap_sort_ref {
+	const struct imap_sort_msg *m;
+	uint32_t seq;
+};
+/* imap_sort_msgs() on references: refs are reordered, the entries stay. */
+void imap_sort_refs(struct imap_sort_ref *refs, size_t n, const char *arena,
+		    const struct imap_sort_crit *crit, size_t n_crit);
+
 /* Ranks msgs[0..n) by string key k (1 = lowest; equal keys, equal ranks). */
 void imap_sort_rank(struct imap_sort_msg *msgs, size_t n, const char *arena, enum msg_sortkey k);
 

@@ -22,6 +22,9 @@ struct sort_job {
 	size_t n_crit;
 	uint32_t *sorted_uids; /* the result in sort order (for a RETURN (UPDATE) context) */
 	const char *arena;     /* the keys' arena: the sort cache's, or set.arena */
+	/* the matches: entries of the sort cache (cached path), or of set */
+	struct imap_sort_ref *refs;
+	size_t n_refs, cap_refs;
 };
 
 static void
@@ -38,7 +41,12 @@ sort_cached_match(void *arg, const struct imap_sort_msg *msg, uint32_t seq, cons
 {
 	struct sort_job *j = arg;
 
-	imap_sort_set_add_cached(&j->set, msg, seq);
+	if (j->n_refs == j->cap_refs) {
+		j->cap_refs = j->cap_refs ? j->cap_refs * 2 : 1024;
+		j->refs = xrealloc(j->refs, j->cap_refs * sizeof(*j->refs));
+	}
+	j->refs[j->n_refs].m = msg;
+	j->refs[j->n_refs++].seq = seq;
 	j->arena = arena;
 }
 
@@ -50,14 +58,26 @@ sort_finish(void *arg, struct imap_session *s, const struct imap_command *cmd,
 	struct buf b = BUF_INIT;
 	uint32_t *ids;
 
+	size_t n;
+
 	imap_sort_set_backfill(&j->set, s);
-	imap_sort_msgs(j->set.msgs, j->set.n, j->arena != NULL ? j->arena : j->set.arena.data,
-		       j->crit, j->n_crit);
-	ids = xmalloc((j->set.n + 1) * sizeof(*ids));
-	j->sorted_uids = xmalloc((j->set.n + 1) * sizeof(*ids));
-	for (size_t i = 0; i < j->set.n; i++) {
-		ids[i] = cmd->uid ? j->set.msgs[i].uid : j->set.msgs[i].seq;
-		j->sorted_uids[i] = j->set.msgs[i].uid;
+	if (j->arena == NULL) {
+		/* the index path: sort references to the collected entries */
+		j->refs = xrealloc(j->refs, (j->set.n + 1) * sizeof(*j->refs));
+		for (size_t i = 0; i < j->set.n; i++) {
+			j->refs[i].m = &j->set.msgs[i];
+			j->refs[i].seq = j->set.msgs[i].seq;
+		}
+		j->n_refs = j->set.n;
+	}
+	n = j->n_refs;
+	imap_sort_refs(j->refs, n, j->arena != NULL ? j->arena : j->set.arena.data, j->crit,
+		       j->n_crit);
+	ids = xmalloc((n + 1) * sizeof(*ids));
+	j->sorted_uids = xmalloc((n + 1) * sizeof(*ids));
+	for (size_t i = 0; i < n; i++) {
+		ids[i] = cmd->uid ? j->refs[i].m->uid : j->refs[i].seq;
+		j->sorted_uids[i] = j->refs[i].m->uid;
 	}
 	if (q->esearch && q->ret == IMAP_SEARCH_RET_SAVE) {
 		/* RFC 5182 2.4: SAVE alone answers nothing */
@@ -68,10 +88,10 @@ sort_finish(void *arg, struct imap_session *s, const struct imap_command *cmd,
 		buf_appendc(&b, ')');
 		if (cmd->uid)
 			buf_appends(&b, " UID");
-		imap_search_write_esearch(&b, q, ids, j->set.n);
+		imap_search_write_esearch(&b, q, ids, n);
 	} else {
 		buf_appends(&b, "* SORT");
-		for (size_t i = 0; i < j->set.n; i++) {
+		for (size_t i = 0; i < n; i++) {
 			buf_appendc(&b, ' ');
 			imap_sort_append_u32(&b, ids[i]);
 		}
@@ -89,7 +109,7 @@ sort_result_uids(void *arg, size_t *n_r)
 {
 	struct sort_job *j = arg;
 
-	*n_r = j->set.n;
+	*n_r = j->n_refs;
 	return j->sorted_uids;
 }
 
@@ -99,6 +119,7 @@ sort_free(void *arg)
 	struct sort_job *j = arg;
 
 	imap_sort_set_free(&j->set);
+	free(j->refs);
 	free(j->sorted_uids);
 	free(j);
 }

@@ -181,8 +181,8 @@ static int
 cmp_msgs(const void *pa, const void *pb, void *arg)
 {
 	const struct sort_ctx *c = arg;
-	const struct imap_sort_msg *a = *(const struct imap_sort_msg *const *)pa;
-	const struct imap_sort_msg *b = *(const struct imap_sort_msg *const *)pb;
+	const struct imap_sort_ref *ra = pa, *rb = pb;
+	const struct imap_sort_msg *a = ra->m, *b = rb->m;
 
 	for (size_t i = 0; i < c->n_crit; i++) {
 		int r, k;
@@ -205,31 +205,42 @@ cmp_msgs(const void *pa, const void *pb, void *arg)
 		if (r != 0)
 			return c->crit[i].reverse ? -r : r;
 	}
-	return cmp_num(a->seq, b->seq);
+	return cmp_num(ra->seq, rb->seq);
+}
+
+void
+imap_sort_refs(struct imap_sort_ref *refs, size_t n, const char *arena,
+	       const struct imap_sort_crit *crit, size_t n_crit)
+{
+	/* an arena with nothing in it may be NULL: keys are then all empty */
+	struct sort_ctx c = {.arena = arena != NULL ? arena : "", .crit = crit, .n_crit = n_crit};
+
+	if (n > 1)
+		qsort_r(refs, n, sizeof(*refs), cmp_msgs, &c);
 }
 
 void
 imap_sort_msgs(struct imap_sort_msg *msgs, size_t n, const char *arena,
 	       const struct imap_sort_crit *crit, size_t n_crit)
 {
-	/* an arena with nothing in it may be NULL: keys are then all empty */
-	struct sort_ctx c = {.arena = arena != NULL ? arena : "", .crit = crit, .n_crit = n_crit};
-
-	struct imap_sort_msg **order, *sorted;
+	struct imap_sort_ref *refs;
+	struct imap_sort_msg *sorted;
 
 	if (n < 2)
 		return;
-	/* pointers are sorted, not the 100-byte entries: qsort moves what it sorts */
-	order = xmalloc(n * sizeof(*order));
-	for (size_t i = 0; i < n; i++)
-		order[i] = &msgs[i];
-	qsort_r(order, n, sizeof(*order), cmp_msgs, &c);
+	/* references are sorted, not the 100-byte entries: qsort moves what it sorts */
+	refs = xmalloc(n * sizeof(*refs));
+	for (size_t i = 0; i < n; i++) {
+		refs[i].m = &msgs[i];
+		refs[i].seq = msgs[i].seq;
+	}
+	imap_sort_refs(refs, n, arena, crit, n_crit);
 	sorted = xmalloc(n * sizeof(*sorted));
 	for (size_t i = 0; i < n; i++)
-		sorted[i] = *order[i];
+		sorted[i] = *refs[i].m;
 	memcpy(msgs, sorted, n * sizeof(*msgs));
 	free(sorted);
-	free(order);
+	free(refs);
 }
 
 void
