@@ -294,13 +294,19 @@ prune(struct forest *f)
 	}
 	free(kids);
 	free(order);
-	/* the root set */
+	/* the root set: the nodes without a parent, collected before any dummy hands its
+	 * child up (a child after its dummy in the node array would be counted twice) */
 	f->roots = xmalloc((f->n + 1) * sizeof(long));
+	order = xmalloc((f->n + 1) * sizeof(long));
+	n = 0;
 	for (size_t i = 0; i < f->n; i++) {
+		if (f->nodes[i].parent == -1)
+			order[n++] = (long)i;
+	}
+	for (size_t o = 0; o < n; o++) {
+		long i = order[o];
 		struct node *r = &f->nodes[i];
 
-		if (r->parent != -1)
-			continue;
 		if (r->msg < 0 && r->n_kids == 0)
 			continue;
 		if (r->msg < 0 && r->n_kids == 1) {
@@ -309,8 +315,9 @@ prune(struct forest *f)
 			r->n_kids = 0;
 			continue;
 		}
-		f->roots[f->n_roots++] = (long)i;
+		f->roots[f->n_roots++] = i;
 	}
+	free(order);
 }
 
 static int

@@ -7,6 +7,7 @@
  *        both ways (hostile References: loops, duplicates, self-references). */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,8 +138,10 @@ fuzz_headers(const uint8_t *data, size_t size)
 			    (i == 0 || out.data[i - 1] < '0' || out.data[i - 1] > '9'))
 				nums++;
 		}
-		if (nums != n)
+		if (nums != n) {
+			fprintf(stderr, "n=%zu out=%.*s\n", n, (int)out.len, out.data);
 			__builtin_trap();
+		}
 	}
 	buf_reset(&out);
 	imap_thread_write(IMAP_THREAD_ORDEREDSUBJECT, msgs, n, arena.data, true, &out);

@@ -297,6 +297,14 @@ test_thread_references(void **state)
 		{"Message-Id: <c@x>\r\nReferences: <b@x>\r\n", 2, 1, 0},
 	};
 
+	/* fuzz-found: a root dummy whose only child comes later in the node array was
+	 * counted twice once its child took its place */
+	static const struct tmsg late_child[] = {
+		{"References: <d@x> <k@x>\r\n", 0, 1, 0},
+		{"Message-ID: <k@x>\r\nReferences: <d@x>\r\n", 1, 1, 0},
+	};
+
+	check_thread(REFS, late_child, 2, false, "(2 1)");
 	check_thread(REFS, t1, 3, false, "(3 2)(1)");
 	check_thread(REFS, t1 + 1, 2, false, "(2 1)");
 	check_thread(REFS, t2, 2, false, "(1)(2)");
