@@ -111,18 +111,18 @@ imap_sort_cache_get(struct imap_session *s, unsigned rank_keys)
 		ac = xcalloc(1, sizeof(*ac));
 		store_account_set_cache(acct, ac, account_cache_free);
 	}
+	m = NULL;
 	for (pm = &ac->list; *pm != NULL; pm = &(*pm)->next) {
-		if ((*pm)->mailbox_id == id)
+		if ((*pm)->mailbox_id == id) {
+			m = *pm;
+			*pm = m->next; /* to the front, below */
 			break;
-	}
-	m = *pm;
-	if (m != NULL) {
-		*pm = m->next; /* to the front */
-		/* a new UIDVALIDITY, or mostly expunged entries: start again */
-		if (m->uidvalidity != uidvalidity || m->set.n > 2 * count + 1000) {
-			mbox_free(m);
-			m = NULL;
 		}
+	}
+	/* a new UIDVALIDITY, or mostly expunged entries: start again */
+	if (m != NULL && (m->uidvalidity != uidvalidity || m->set.n > 2 * count + 1000)) {
+		mbox_free(m);
+		m = NULL;
 	}
 	if (m == NULL) {
 		m = xcalloc(1, sizeof(*m));
