@@ -105,6 +105,8 @@ struct settings {
 	unsigned long long imap_command_literal_limit; /* 64 MiB: all literals of one command */
 	unsigned long long imap_memory_limit; /* 1 GiB: literal data held by all IMAP sessions */
 	unsigned imap_search_max_keys;        /* 256: search keys in one SEARCH */
+	unsigned imap_max_contexts;           /* 16: RETURN (UPDATE) contexts per session */
+	unsigned imap_sort_cache_messages;    /* 100000: SORT/THREAD keys kept per account */
 	unsigned pop3_max_connections;        /* 1000 */
 	unsigned max_connections_per_ip;      /* 200, for POP3/IMAP */
 	unsigned long long maximal_queue_lifetime; /* seconds, 5d */

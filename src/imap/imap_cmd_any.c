@@ -27,6 +27,9 @@ imap_capabilities(struct imap_session *s, struct buf *out)
 		"IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS "
 		"MOVE CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH SEARCHRES "
 		"LIST-EXTENDED LIST-STATUS STATUS=SIZE BINARY MULTIAPPEND CATENATE");
+	/* RFC 5256, RFC 5957, RFC 5267 (imap_sort_cmd.c, imap_thread_cmd.c) */
+	buf_appends(out, " SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES"
+			 " CONTEXT=SEARCH CONTEXT=SORT");
 	buf_printf(out, " APPENDLIMIT=%llu", deps->settings->message_size_limit);
 	if (s->base.state != IMAP_STATE_NOT_AUTH) {
 		/* RFC 4978 3: COMPRESS is a command of the authenticated states */

@@ -356,32 +356,91 @@ parse_key(struct parse_ctx *ctx, struct imap_search_key *parent)
 	return ret;
 }
 
-static int
-parse_return(struct parse_ctx *ctx, const struct imap_arg *list)
+/* One end of a PARTIAL range: a non-zero number, negative counting from the end. */
+static bool
+parse_partial_end(const char *s, size_t len, int32_t *n_r)
 {
-	static const char *const names[] = {"MIN", "MAX", "ALL", "COUNT", "SAVE"};
+	bool neg = len > 0 && s[0] == '-';
+	long long n = 0;
+
+	if (neg) {
+		s++;
+		len--;
+	}
+	if (len == 0 || len > 10)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		n = n * 10 + (s[i] - '0');
+	}
+	if (n == 0 || n > INT32_MAX)
+		return false;
+	*n_r = (int32_t)(neg ? -n : n);
+	return true;
+}
+
+/* RFC 9394 3.1 (and RFC 5267 4.4): partial-range = num ":" num, both of one sign */
+static int
+parse_partial(const struct imap_arg *a, struct imap_search_query *q)
+{
+	const char *s, *colon;
+	int32_t lo, hi;
+
+	if (a == NULL || !imap_arg_get_atom(a, &s) || (colon = strchr(s, ':')) == NULL ||
+	    !parse_partial_end(s, (size_t)(colon - s), &lo) ||
+	    !parse_partial_end(colon + 1, strlen(colon + 1), &hi) || (lo < 0) != (hi < 0))
+		return -1;
+	q->partial_lo = lo < hi ? lo : hi;
+	q->partial_hi = lo < hi ? hi : lo;
+	return 0;
+}
+
+int
+imap_search_parse_return(const struct imap_arg *list, struct imap_search_query *q,
+			 const char **error_r)
+{
+	static const char *const names[] = {"MIN",  "MAX",     "ALL",    "COUNT",
+					    "SAVE", "PARTIAL", "UPDATE", "CONTEXT"};
 	const char *s;
 
-	ctx->q->esearch = true;
+	q->esearch = true;
 	for (size_t i = 0; i < list->count; i++) {
 		unsigned bit = 0;
 
 		if (!imap_arg_get_atom(&list->list[i], &s))
 			s = "";
-		for (unsigned j = 0; j < 5; j++) {
+		for (unsigned j = 0; j < sizeof(names) / sizeof(names[0]); j++) {
 			if (str_casecmp(s, names[j]) == 0)
 				bit = 1u << j;
 		}
 		if (bit == 0) {
-			ctx->error = "Unknown RETURN option";
+			*error_r = "Unknown RETURN option";
 			return -1;
 		}
-		ctx->q->ret |= bit;
+		if (bit == IMAP_SEARCH_RET_PARTIAL &&
+		    parse_partial(++i < list->count ? &list->list[i] : NULL, q) < 0) {
+			*error_r = "Invalid PARTIAL range";
+			return -1;
+		}
+		q->ret |= bit;
 	}
-	/* RFC 4731 3.1: RETURN () is RETURN (ALL); RFC 5182 2.1: (SAVE) alone returns none */
-	if (list->count == 0)
-		ctx->q->ret = IMAP_SEARCH_RET_ALL;
+	/* RFC 5267 4.4: PARTIAL and ALL together make no sense */
+	if ((q->ret & IMAP_SEARCH_RET_PARTIAL) && (q->ret & IMAP_SEARCH_RET_ALL)) {
+		*error_r = "PARTIAL and ALL are exclusive";
+		return -1;
+	}
+	/* RFC 4731 3.1: RETURN () is RETURN (ALL), and so is a list of hints alone (RFC
+	 * 5267 4.2 CONTEXT, 4.3 UPDATE); RFC 5182 2.1: (SAVE) alone returns none */
+	if ((q->ret & ~(unsigned)(IMAP_SEARCH_RET_UPDATE | IMAP_SEARCH_RET_CONTEXT)) == 0)
+		q->ret |= IMAP_SEARCH_RET_ALL;
 	return 0;
+}
+
+static int
+parse_return(struct parse_ctx *ctx, const struct imap_arg *list)
+{
+	return imap_search_parse_return(list, ctx->q, &ctx->error);
 }
 
 static int

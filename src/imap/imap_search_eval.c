@@ -10,10 +10,12 @@
 #include <string.h>
 
 #include "conf/settings.h"
+#include "imap/imap_context.h"
 #include "imap/imap_date.h"
 #include "imap/imap_search.h"
 #include "imap/imap_session.h"
 #include "imap/imap_slice.h"
+#include "imap/imap_sort_cache.h"
 #include "imap/imap_write.h"
 #include "log/log.h"
 #include "mail/imap_quote.h"
@@ -378,9 +380,10 @@ struct search_job {
 	struct imap_search_query q;
 	struct search_ctx c;
 	struct search_result res;
-	uint32_t next_uid;   /* where the walk goes on; 0 when it is done */
-	uint32_t last_uid;   /* the view's last UID when the command started */
-	struct search_msg m; /* the message whose evaluation was cut (m.vm != NULL) */
+	uint32_t next_uid;            /* where the walk goes on; 0 when it is done */
+	uint32_t last_uid;            /* the view's last UID when the command started */
+	struct search_msg m;          /* the message whose evaluation was cut (m.vm != NULL) */
+	struct imap_search_hook hook; /* SORT, THREAD (name NULL: SEARCH) */
 };
 
 static void
@@ -401,6 +404,8 @@ search_one(struct search_job *j, struct search_msg *m)
 	if (r == TRI_LATER)
 		return 0;
 	if (r == TRI_YES) {
+		if (j->hook.match != NULL)
+			j->hook.match(j->hook.arg, j->c.s, m->seq, m->meta);
 		j->res.seqs[j->res.n] = m->seq;
 		j->res.uids[j->res.n++] = m->vm->uid;
 		if (m->vm->modseq > j->res.max_modseq)
@@ -482,6 +487,44 @@ esearch_modseq(struct imap_session *s, const struct imap_search_query *q,
 	return a > b ? a : b;
 }
 
+void
+imap_search_write_esearch(struct buf *b, const struct imap_search_query *q, const uint32_t *ids,
+			  size_t n)
+{
+	if ((q->ret & IMAP_SEARCH_RET_MIN) && n > 0)
+		buf_printf(b, " MIN %u", ids[0]);
+	if ((q->ret & IMAP_SEARCH_RET_MAX) && n > 0)
+		buf_printf(b, " MAX %u", ids[n - 1]);
+	if (q->ret & IMAP_SEARCH_RET_COUNT)
+		buf_printf(b, " COUNT %zu", n);
+	if ((q->ret & IMAP_SEARCH_RET_ALL) && n > 0) {
+		buf_appends(b, " ALL ");
+		imap_seqset_write_list(b, ids, n);
+	}
+	if (q->ret & IMAP_SEARCH_RET_PARTIAL) {
+		/* RFC 9394 3.1: positions lo..hi of the result (negative: from its end) */
+		int64_t lo = q->partial_lo, hi = q->partial_hi;
+
+		buf_printf(b, " PARTIAL (%d:%d ", (int)q->partial_lo, (int)q->partial_hi);
+		if (lo < 0) {
+			/* -1 is the last position */
+			int64_t first = (int64_t)n + lo + 1, last = (int64_t)n + hi + 1;
+
+			lo = first;
+			hi = last;
+		}
+		if (lo < 1)
+			lo = 1;
+		if (hi > (int64_t)n)
+			hi = (int64_t)n;
+		if (lo > hi)
+			buf_appends(b, "NIL");
+		else
+			imap_seqset_write_list(b, ids + lo - 1, (size_t)(hi - lo + 1));
+		buf_appendc(b, ')');
+	}
+}
+
 static void
 search_reply(struct imap_session *s, const struct imap_command *cmd,
 	     const struct imap_search_query *q, const struct search_result *res)
@@ -502,16 +545,7 @@ search_reply(struct imap_session *s, const struct imap_command *cmd,
 		buf_appendc(&b, ')');
 		if (cmd->uid)
 			buf_appends(&b, " UID");
-		if ((q->ret & IMAP_SEARCH_RET_MIN) && res->n > 0)
-			buf_printf(&b, " MIN %u", ids[0]);
-		if ((q->ret & IMAP_SEARCH_RET_MAX) && res->n > 0)
-			buf_printf(&b, " MAX %u", ids[res->n - 1]);
-		if (q->ret & IMAP_SEARCH_RET_COUNT)
-			buf_printf(&b, " COUNT %zu", res->n);
-		if ((q->ret & IMAP_SEARCH_RET_ALL) && res->n > 0) {
-			buf_appends(&b, " ALL ");
-			imap_seqset_write_list(&b, ids, res->n);
-		}
+		imap_search_write_esearch(&b, q, ids, res->n);
 		if (q->has_modseq && res->n > 0)
 			buf_printf(&b, " MODSEQ %llu",
 				   (unsigned long long)esearch_modseq(s, q, res));
@@ -529,6 +563,8 @@ search_job_free(void *arg)
 	struct search_job *j = arg;
 
 	search_msg_clear(&j->m);
+	if (j->hook.free != NULL)
+		j->hook.free(j->hook.arg);
 	free(j->res.seqs);
 	free(j->res.uids);
 	free(j->c.known);
@@ -538,20 +574,107 @@ search_job_free(void *arg)
 	free(j);
 }
 
+/* RFC 5267 4.3 RETURN (UPDATE): the session keeps the query and the result, and tells
+ * the client how the result changes (imap_context.c). The query moves there. */
+static void
+search_keep_context(struct imap_session *s, struct search_job *j)
+{
+	struct imap_context_def def = {
+		.tag = j->tag,
+		.uid = j->uid,
+		.fields = j->c.fields,
+		.n_slots = j->c.n_slots,
+		.crit = j->hook.crit,
+		.n_crit = j->hook.n_crit,
+		.sort_keys = j->hook.sort_keys,
+	};
+	const uint32_t *uids = j->res.uids;
+	size_t n = j->res.n;
+
+	if (!(j->q.ret & IMAP_SEARCH_RET_UPDATE))
+		return;
+	if (j->hook.result_uids != NULL)
+		uids = j->hook.result_uids(j->hook.arg, &n);
+	if (imap_context_add(s, &def, &j->q, uids, n))
+		memset(&j->q, 0, sizeof(j->q));
+	else
+		imap_send(s, "* NO [NOUPDATE \"%s\"] Too many contexts", j->tag);
+}
+
 static void
 search_finish(struct imap_session *s, struct search_job *j)
 {
-	const struct imap_command cmd = {.tag = j->tag, .name = "SEARCH", .uid = j->uid};
+	const struct imap_command cmd = {.tag = j->tag,
+					 .name = j->hook.name != NULL ? j->hook.name : "SEARCH",
+					 .uid = j->uid};
 
 	if (j->q.ret & IMAP_SEARCH_RET_SAVE) {
-		/* RFC 5182 2.1: the result, as UIDs, for "$" */
+		/* RFC 5182 2.1: the result, as UIDs, for "$" (of a SORT too, RFC 5182 2.4) */
 		imap_seqset_clear(&s->saved);
 		for (size_t i = 0; i < j->res.n; i++)
 			imap_seqset_add(&s->saved, j->res.uids[i], j->res.uids[i]);
 		imap_seqset_normalize(&s->saved);
 	}
+	if (j->hook.finish != NULL) {
+		j->hook.finish(j->hook.arg, s, &cmd, &j->q);
+		search_keep_context(s, j);
+		imap_ok(s, j->tag, "%s completed", cmd.name);
+		return;
+	}
 	search_reply(s, &cmd, &j->q, &j->res);
+	search_keep_context(s, j);
 	imap_ok(s, j->tag, "SEARCH completed");
+}
+
+/* SORT and THREAD whose query reads nothing from the index but INTERNALDATE and size
+ * (ALL, flags, sets, dates of arrival, sizes, keywords, MODSEQ: the usual "sort the
+ * mailbox"): evaluated at once on the view, each message's data from the sort cache, a
+ * merge of two UID-ordered lists. false when the cache cannot serve it. */
+static bool
+search_from_cache(struct imap_session *s, struct search_job *j, unsigned query_fields)
+{
+	const struct imap_sort_set *cache;
+	const struct store_view_msg *msgs;
+	size_t count = store_view_count(s->view), k = 0;
+
+	if (j->hook.cached_match == NULL || query_fields != 0 || j->c.n_slots != 0 ||
+	    (cache = imap_sort_cache_get(s, j->hook.sort_keys)) == NULL)
+		return false;
+	msgs = store_view_msgs(s->view);
+	for (size_t i = 0; i < count; i++) {
+		const struct store_view_msg *vm = &msgs[i];
+		const struct imap_sort_msg *e;
+		struct store_msg_meta meta;
+		struct search_msg m;
+
+		if (vm->flags & STORE_FLAG_EXPUNGED)
+			continue;
+		while (k < cache->n && cache->msgs[k].uid < vm->uid)
+			k++;
+		if (k == cache->n || cache->msgs[k].uid != vm->uid)
+			continue; /* expunged by another session: as the index walk would */
+		e = &cache->msgs[k];
+		memset(&meta, 0, sizeof(meta));
+		meta.uid = vm->uid;
+		meta.flags = vm->flags;
+		meta.keywords = vm->keywords;
+		meta.modseq = vm->modseq;
+		meta.internaldate = (time_t)e->arrival;
+		meta.size = e->size;
+		memset(&m, 0, sizeof(m));
+		m.seq = (uint32_t)i + 1;
+		m.vm = vm;
+		m.meta = &meta;
+		if (eval(&j->c, &j->q.root, &m) != TRI_YES)
+			continue;
+		j->hook.cached_match(j->hook.arg, e, m.seq, cache->arena.data);
+		j->res.seqs[j->res.n] = m.seq;
+		j->res.uids[j->res.n++] = vm->uid;
+		if (vm->modseq > j->res.max_modseq)
+			j->res.max_modseq = vm->modseq;
+	}
+	j->next_uid = 0;
+	return true;
 }
 
 static enum imap_slice_result
@@ -567,7 +690,8 @@ search_step(struct imap_session *s, void *arg, const struct imap_slice_budget *b
 	if (ret == 0)
 		return IMAP_SLICE_MORE;
 	if (ret < 0)
-		imap_no(s, j->tag, "[SERVERBUG] SEARCH failed");
+		imap_no(s, j->tag, "[SERVERBUG] %s failed",
+			j->hook.name != NULL ? j->hook.name : "SEARCH");
 	else
 		search_finish(s, j);
 	return IMAP_SLICE_DONE;
@@ -576,15 +700,81 @@ search_step(struct imap_session *s, void *arg, const struct imap_slice_budget *b
 void
 imap_cmd_search(struct imap_session *s, const struct imap_command *cmd)
 {
+	imap_search_run(s, cmd, cmd->args, cmd->count, NULL);
+}
+
+int
+imap_search_eval_view(struct imap_session *s, struct imap_search_query *q, unsigned fields,
+		      unsigned n_slots, const struct imap_search_hook *hook, uint32_t **uids_r,
+		      size_t *n_r)
+{
+	size_t count = store_view_count(s->view);
+	const struct store_view_msg *msgs = store_view_msgs(s->view);
+	struct search_job *j = xcalloc(1, sizeof(*j));
+	int ret = 1;
+
+	j->q = *q; /* borrowed: not freed here */
+	if (hook != NULL)
+		j->hook = *hook;
+	j->c.s = s;
+	j->c.fields = fields;
+	j->c.n_slots = n_slots;
+	j->c.known = xmalloc(n_slots > 0 ? n_slots : 1);
+	j->res.seqs = xmalloc((count > 0 ? count : 1) * sizeof(uint32_t));
+	j->res.uids = xmalloc((count > 0 ? count : 1) * sizeof(uint32_t));
+	if (count > 0) {
+		j->next_uid = msgs[0].uid;
+		j->last_uid = msgs[count - 1].uid;
+		ret = search_walk(s, j); /* no budget: all at once */
+	}
+	search_msg_clear(&j->m);
+	free(j->res.seqs);
+	free(j->c.known);
+	buf_free(&j->c.addrs);
+	if (ret < 0) {
+		free(j->res.uids);
+		free(j);
+		return -1;
+	}
+	*uids_r = j->res.uids;
+	*n_r = j->res.n;
+	free(j);
+	return 0;
+}
+
+void
+imap_search_run_charset(struct imap_session *s, const struct imap_command *cmd,
+			const struct imap_arg *prefix, size_t n_prefix, const struct imap_arg *rest,
+			size_t n_rest, const struct imap_search_hook *hook)
+{
+	struct imap_arg *args = xcalloc(n_prefix + n_rest + 1, sizeof(*args));
+
+	if (n_prefix > 0)
+		memcpy(args, prefix, n_prefix * sizeof(*args));
+	args[n_prefix].type = IMAP_ARG_ATOM;
+	args[n_prefix].str = "CHARSET";
+	args[n_prefix].len = 7;
+	memcpy(args + n_prefix + 1, rest, n_rest * sizeof(*args));
+	imap_search_run(s, cmd, args, n_prefix + n_rest + 1, hook);
+	free(args);
+}
+
+void
+imap_search_run(struct imap_session *s, const struct imap_command *cmd, const struct imap_arg *args,
+		size_t count_args, const struct imap_search_hook *hook)
+{
 	const struct settings *set = imap_server_deps(s->server)->settings;
 	size_t count = store_view_count(s->view);
 	const struct store_view_msg *msgs = store_view_msgs(s->view);
 	struct search_job *j;
 	const char *error;
 	size_t n_keys;
+	unsigned query_fields;
 
 	j = xcalloc(1, sizeof(*j));
-	if (imap_search_parse(cmd->args, cmd->count, &j->q, &error) < 0) {
+	if (hook != NULL)
+		j->hook = *hook;
+	if (imap_search_parse(args, count_args, &j->q, &error) < 0) {
 		if (j->q.bad_charset)
 			imap_no(s, cmd->tag, "[BADCHARSET (US-ASCII UTF-8)] %s", error);
 		else
@@ -610,12 +800,19 @@ imap_cmd_search(struct imap_session *s, const struct imap_command *cmd)
 	if (j->q.has_modseq)
 		imap_condstore_enable(s); /* RFC 7162 3.1 */
 	prepare(&j->c, &j->q.root);
+	query_fields = j->c.fields;
+	j->c.fields |= j->hook.fields;
 	j->c.known = xmalloc(j->c.n_slots > 0 ? j->c.n_slots : 1);
 	j->res.seqs = xmalloc((count > 0 ? count : 1) * sizeof(uint32_t));
 	j->res.uids = xmalloc((count > 0 ? count : 1) * sizeof(uint32_t));
 	if (count > 0) {
 		j->next_uid = msgs[0].uid;
 		j->last_uid = msgs[count - 1].uid;
+	}
+	if (search_from_cache(s, j, query_fields)) {
+		search_finish(s, j);
+		search_job_free(j);
+		return;
 	}
 	imap_slice_run(s, search_step, search_job_free, j);
 }

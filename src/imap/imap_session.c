@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "conf/settings.h"
+#include "imap/imap_context.h"
 #include "imap/imap_literal.h"
 #include "imap/imap_mutf7.h"
 #include "imap/imap_slice.h"
@@ -63,6 +64,9 @@ static const struct imap_command_def commands[] = {
 	{"UNSELECT", IMAP_STATE_SELECTED, false, true, imap_cmd_unselect, false},
 	{"EXPUNGE", IMAP_STATE_SELECTED, true, true, imap_cmd_expunge, false},
 	{"SEARCH", IMAP_STATE_SELECTED, true, true, imap_cmd_search, true},
+	{"SORT", IMAP_STATE_SELECTED, true, true, imap_cmd_sort, true},
+	{"THREAD", IMAP_STATE_SELECTED, true, true, imap_cmd_thread, true},
+	{"CANCELUPDATE", IMAP_STATE_SELECTED, false, true, imap_cmd_cancelupdate, false},
 	{"FETCH", IMAP_STATE_SELECTED, true, true, imap_cmd_fetch, true},
 	{"STORE", IMAP_STATE_SELECTED, true, true, imap_cmd_store, true},
 	{"COPY", IMAP_STATE_SELECTED, true, true, imap_cmd_copy, false},
@@ -113,6 +117,7 @@ imap_session_free(struct session *base)
 
 	imap_fetch_abort(s);
 	imap_slice_abort(s);
+	imap_context_free_all(s);
 	store_notify_unsubscribe(&s->notify);
 	store_view_close(&s->view);
 	store_account_unref(&s->acct);
@@ -530,6 +535,7 @@ imap_session_login(struct imap_session *s, const char *tag, const char *account)
 void
 imap_session_unselect(struct imap_session *s)
 {
+	imap_context_free_all(s);
 	store_view_close(&s->view);
 	imap_seqset_clear(&s->saved);
 	s->readonly = false;

@@ -67,6 +67,8 @@ struct imap_session {
 	struct imap_seqset saved;
 	/* a FETCH paused until its output drains (counted in pending) */
 	struct imap_fetch_run *fetch;
+	/* RFC 5267 CONTEXT=SEARCH/SORT: results kept up to date (imap_context.h) */
+	struct imap_context *contexts;
 	/* a long command running in slices (imap_slice.h; counted in pending) */
 	struct imap_slice *slice;
 	/* async */
@@ -171,6 +173,8 @@ imap_command_fn imap_cmd_capability, imap_cmd_noop, imap_cmd_logout, imap_cmd_id
 	imap_cmd_unsubscribe, imap_cmd_list, imap_cmd_lsub, imap_cmd_status, imap_cmd_append,
 	imap_cmd_check, imap_cmd_close, imap_cmd_unselect, imap_cmd_expunge, imap_cmd_store,
 	imap_cmd_copy, imap_cmd_fetch, imap_cmd_search, imap_cmd_idle, imap_cmd_compress;
+/* SORT (imap_sort_cmd.c), THREAD (imap_thread_cmd.c) */
+imap_command_fn imap_cmd_sort, imap_cmd_thread, imap_cmd_cancelupdate;
 /* A paused FETCH: the output drained, go on (imap_fetch.c); the connection is gone,
  * drop it. */
 void imap_fetch_on_drain(struct imap_session *s);

@@ -4,6 +4,7 @@
  * with MODSEQ under CONDSTORE. */
 #include <stdlib.h>
 
+#include "imap/imap_context.h"
 #include "imap/imap_flags.h"
 #include "imap/imap_session.h"
 #include "imap/imap_write.h"
@@ -180,8 +181,11 @@ imap_sync(struct imap_session *s, bool allow_expunge)
 		imap_session_close(s);
 		return;
 	}
-	if (ch.n_expunged > 0)
+	if (ch.n_expunged > 0) {
+		/* RFC 5267 4.3.3: REMOVEFROM with the numbers the EXPUNGEs still use */
+		imap_context_expunged(s, ch.expunged_uids, ch.expunged_seqs, ch.n_expunged);
 		imap_sync_expunged(s, &ch);
+	}
 	/* before any FETCH that may use a new keyword (RFC 3501 7.2.6) */
 	imap_flags_announce(s);
 	if (ch.new_count > ch.old_count) {
@@ -192,6 +196,8 @@ imap_sync(struct imap_session *s, bool allow_expunge)
 	if (ch.n_changed > 0)
 		imap_sync_changed(s, &ch);
 	store_view_changes_free(&ch);
+	if (s->contexts != NULL)
+		imap_context_sync(s);
 	/* An IDLE session may sit for hours: its view need not hold one entry per message
 	 * meanwhile (thousands of IDLE phones on big mailboxes); the store rebuilds it on
 	 * the next use. New mail alone does not wake it. */

@@ -9,6 +9,7 @@
 #include "mail/imap_envelope.h"
 #include "mail/mime.h"
 #include "mail/mime_parts.h"
+#include "mail/msg_sortkeys.h"
 #include "mail/rfc2047.h"
 #include "mail/rfc5322.h"
 
@@ -48,6 +49,7 @@ msg_summary_build(const char *msg, size_t len, struct msg_summary *out)
 	v = mime_tree_str(&t, root->env[MIME_ENV_MESSAGE_ID]);
 	if (v != NULL)
 		buf_append(&out->message_id, v, root->env[MIME_ENV_MESSAGE_ID].len);
+	msg_sortkeys_build(msg, root->hdr_size < len ? root->hdr_size : len, &out->sortkeys);
 	out->header_size = root->hdr_size;
 	out->body_lines = root->body_lines;
 	mime_tree_free(&t);
@@ -65,4 +67,5 @@ msg_summary_free(struct msg_summary *s)
 	buf_free(&s->to);
 	buf_free(&s->cc);
 	buf_free(&s->message_id);
+	buf_free(&s->sortkeys);
 }

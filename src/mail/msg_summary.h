@@ -24,6 +24,7 @@ struct msg_summary {
 	struct buf to;
 	struct buf cc;
 	struct buf message_id; /* unfolded, as written (with its <>) */
+	struct buf sortkeys;   /* msg_sortkeys_build() of the header (SORT, THREAD) */
 	size_t header_size;    /* bytes of the top-level header incl. the blank line */
 	size_t body_lines;     /* lines in the top-level body (RFC822 body line count) */
 };

@@ -27,8 +27,8 @@ static const char *const stmt_sql[STORE_STMT_COUNT] = {
 		"UPDATE mailboxes SET uidnext = ?, highestmodseq = ? WHERE id = ?",
 	[STORE_STMT_MSGDATA_INSERT] =
 		"INSERT INTO msgdata (header_size, body_lines, sent_date, sent_tz, envelope,"
-		" bodystructure, body, subject, from_, to_, cc, message_id, parts)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		" bodystructure, body, subject, from_, to_, cc, message_id, parts, sortkeys)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[STORE_STMT_MESSAGE_INSERT] =
 		"INSERT INTO messages (mailbox, uid, modseq, flags, keywords, internaldate, size,"
 		" file, data, internaldate_tz) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -48,14 +48,17 @@ static const char *const stmt_sql[STORE_STMT_COUNT] = {
 	[STORE_STMT_MSGDATA_DELETE] = "DELETE FROM msgdata WHERE id = ?",
 	[STORE_STMT_MSGDATA_COPY] =
 		"INSERT INTO msgdata (header_size, body_lines, sent_date, sent_tz, envelope,"
-		" bodystructure, body, subject, from_, to_, cc, message_id, parts)"
+		" bodystructure, body, subject, from_, to_, cc, message_id, parts, sortkeys)"
 		" SELECT header_size, body_lines, sent_date, sent_tz, envelope, bodystructure, "
 		"body,"
-		" subject, from_, to_, cc, message_id, parts FROM msgdata WHERE id = ?",
+		" subject, from_, to_, cc, message_id, parts, sortkeys FROM msgdata WHERE id = ?",
 	[STORE_STMT_EXPUNGED_INSERT] =
 		"INSERT INTO expunged (mailbox, uid_first, uid_last, modseq) VALUES (?, ?, ?, ?)",
 	[STORE_STMT_MAILBOX_SET_MODSEQ] = "UPDATE mailboxes SET highestmodseq = ? WHERE id = ?",
 	[STORE_STMT_MAILBOX_SET_KEYWORDS] = "UPDATE mailboxes SET keywords = ? WHERE id = ?",
+	[STORE_STMT_MSGDATA_SET_SORTKEYS] =
+		"UPDATE msgdata SET sortkeys = ?1 WHERE id ="
+		" (SELECT data FROM messages WHERE mailbox = ?2 AND uid = ?3)",
 	/* INDEXED BY: without statistics the planner walks the primary key for ORDER BY uid,
 	 * i.e. every message of the mailbox on every refresh after a change */
 	[STORE_STMT_VIEW_CHANGED] = "SELECT uid, flags, keywords, modseq FROM messages"
@@ -100,6 +103,8 @@ account_free(struct store_account *acct)
 	}
 	db_close(&acct->db);
 	buf_free(&acct->get_buf);
+	if (acct->cache_free != NULL)
+		acct->cache_free(acct->cache);
 	free(acct->name);
 	free(acct->dir);
 	free(acct);
@@ -382,4 +387,19 @@ store_account_new_uidvalidity(struct store_account *acct, uint32_t *uidvalidity_
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+void *
+store_account_cache(const struct store_account *acct)
+{
+	return acct->cache;
+}
+
+void
+store_account_set_cache(struct store_account *acct, void *cache, void (*free_fn)(void *))
+{
+	if (acct->cache_free != NULL && acct->cache != cache)
+		acct->cache_free(acct->cache);
+	acct->cache = cache;
+	acct->cache_free = free_fn;
 }

@@ -47,6 +47,11 @@ int store_account_sync_wait(struct store_account *acct, const char **error_r);
 
 /* POP3 RFC 2449 [IN-USE]: at most one holder per account in this process. true if this
  * caller now holds it; release exactly once. */
+/* One slot for a caller's cache of what the index holds, tied to the handle's life (IMAP
+ * keeps its SORT/THREAD keys there, imap_sort_cache.c): free_fn(cache) runs when the
+ * handle is freed or the slot set again. NULL until set. */
+void *store_account_cache(const struct store_account *acct);
+void store_account_set_cache(struct store_account *acct, void *cache, void (*free_fn)(void *));
 bool store_account_pop3_lock(struct store_account *acct);
 void store_account_pop3_unlock(struct store_account *acct);
 

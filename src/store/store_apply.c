@@ -73,15 +73,15 @@ static int
 insert_msgdata(struct store_account *acct, const struct msg_summary *s, int64_t *id_r)
 {
 	sqlite3_stmt *st = store_stmt(acct, STORE_STMT_MSGDATA_INSERT);
-	const struct buf *blobs[] = {&s->envelope, &s->bodystructure, &s->body,
-				     &s->subject,  &s->from,          &s->to,
-				     &s->cc,       &s->message_id,    &s->parts};
+	const struct buf *blobs[] = {
+		&s->envelope, &s->bodystructure, &s->body,  &s->subject, &s->from, &s->to,
+		&s->cc,       &s->message_id,    &s->parts, &s->sortkeys};
 
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)s->header_size);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)s->body_lines);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)s->sent_date);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)s->sent_tz);
-	for (int i = 0; i < 9; i++)
+	for (int i = 0; i < 10; i++)
 		sqlite3_bind_blob(st, 5 + i, buf_cstr(blobs[i]), (int)blobs[i]->len, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return -1;

@@ -38,6 +38,7 @@ static const struct {
 	{STORE_MSG_SEARCH, "d.to_"},
 	{STORE_MSG_SEARCH, "d.cc"},
 	{STORE_MSG_SEARCH, "d.message_id"},
+	{STORE_MSG_SORT, "d.sortkeys"},
 };
 #define N_BLOBS (sizeof(blob_columns) / sizeof(blob_columns[0]))
 
@@ -79,9 +80,9 @@ blob(sqlite3_stmt *st, int col)
 static void
 keep_blobs(struct store_account *acct, struct store_msg_meta *m)
 {
-	struct store_blob *blobs[] = {&m->envelope, &m->body,    &m->bodystructure,
-				      &m->parts,    &m->subject, &m->from,
-				      &m->to,       &m->cc,      &m->message_id};
+	struct store_blob *blobs[] = {
+		&m->envelope, &m->body, &m->bodystructure, &m->parts,   &m->subject, &m->from,
+		&m->to,       &m->cc,   &m->message_id,    &m->sortkeys};
 	size_t total = 0, off = 0;
 
 	for (size_t i = 0; i < sizeof(blobs) / sizeof(blobs[0]); i++)
@@ -101,9 +102,9 @@ keep_blobs(struct store_account *acct, struct store_msg_meta *m)
 static void
 read_meta(sqlite3_stmt *st, unsigned fields, struct store_msg_meta *m)
 {
-	struct store_blob *blobs[N_BLOBS] = {&m->envelope, &m->body,    &m->bodystructure,
-					     &m->parts,    &m->subject, &m->from,
-					     &m->to,       &m->cc,      &m->message_id};
+	struct store_blob *blobs[N_BLOBS] = {
+		&m->envelope, &m->body, &m->bodystructure, &m->parts,   &m->subject, &m->from,
+		&m->to,       &m->cc,   &m->message_id,    &m->sortkeys};
 	int col = FIXED_COLUMNS;
 
 	m->uid = (uint32_t)sqlite3_column_int64(st, 0);
@@ -171,24 +172,22 @@ store_msg_cursor_open(struct store_view *view, uint32_t uid_lo, uint32_t uid_hi,
 {
 	struct store_account *acct = view->acct;
 	struct store_msg_cursor *cur = xcalloc(1, sizeof(*cur));
-	uint64_t bit;
 	char *sql;
 
 	fields &= STORE_MSG_FIELDS_ALL;
-	bit = (uint64_t)1 << fields;
 	cur->view = view;
 	cur->fields = fields;
-	if (!(acct->range_busy & bit) && acct->range_stmts[fields] != NULL) {
+	if (!acct->range_busy[fields] && acct->range_stmts[fields] != NULL) {
 		cur->st = acct->range_stmts[fields];
 	} else {
 		sql = select_sql(fields, true);
 		cur->st = db_prepare(acct->db, sql);
 		free(sql);
-		if (!(acct->range_busy & bit))
+		if (!acct->range_busy[fields])
 			acct->range_stmts[fields] = cur->st;
 	}
 	if (cur->st == acct->range_stmts[fields]) {
-		acct->range_busy |= bit;
+		acct->range_busy[fields] = true;
 		cur->cached = true;
 	}
 	sqlite3_bind_int64(cur->st, 1, (sqlite3_int64)view->mailbox_id);
@@ -223,12 +222,42 @@ store_msg_cursor_close(struct store_msg_cursor **curp)
 		/* reset: the read transaction ends here, as with finalize */
 		sqlite3_reset(cur->st);
 		sqlite3_clear_bindings(cur->st);
-		cur->view->acct->range_busy &= ~((uint64_t)1 << cur->fields);
+		cur->view->acct->range_busy[cur->fields] = false;
 	} else {
 		sqlite3_finalize(cur->st);
 	}
 	free(cur);
 	*curp = NULL;
+}
+
+int
+store_msg_set_sortkeys(struct store_view *view, const uint32_t *uids,
+		       const struct store_blob *blobs, size_t n, const char **error_r)
+{
+	struct store_account *acct = view->acct;
+	sqlite3_stmt *st = store_stmt(acct, STORE_STMT_MSGDATA_SET_SORTKEYS);
+
+	if (n == 0)
+		return 0;
+	if (db_begin(acct->db) < 0)
+		return store_account_fail(acct, STORE_ERR_TEMP, "index write failed", error_r);
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_bind_blob(st, 1, blobs[i].data, (int)blobs[i].len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)view->mailbox_id);
+		sqlite3_bind_int64(st, 3, uids[i]);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_reset(st);
+			db_rollback(acct->db);
+			return store_account_fail(acct, STORE_ERR_TEMP, "index write failed",
+						  error_r);
+		}
+		sqlite3_reset(st);
+	}
+	if (db_commit(acct->db) < 0) {
+		db_rollback(acct->db);
+		return store_account_fail(acct, STORE_ERR_TEMP, "index write failed", error_r);
+	}
+	return 0;
 }
 
 int

@@ -27,8 +27,9 @@ enum store_msg_field {
 	STORE_MSG_PARTS = 1 << 3,       /* msg_summary parts blob (mime_parts) */
 	STORE_MSG_SEARCH = 1 << 4,      /* subject, from, to, cc, message_id */
 	STORE_MSG_HEADER_INFO = 1 << 5, /* header_size, body_lines, sent_date, sent_tz */
+	STORE_MSG_SORT = 1 << 6,        /* sortkeys (NULL in rows from before schema 2) */
 };
-#define STORE_MSG_FIELDS_ALL 63
+#define STORE_MSG_FIELDS_ALL 127
 
 struct store_msg_meta {
 	uint32_t uid;
@@ -45,6 +46,7 @@ struct store_msg_meta {
 	long sent_tz;
 	struct store_blob envelope, body, bodystructure, parts;
 	struct store_blob subject, from, to, cc, message_id; /* decoded UTF-8 */
+	struct store_blob sortkeys; /* mail/msg_sortkeys.h blob; data NULL when not built yet */
 };
 
 /* Reads uid's metadata. 1 found, 0 no such message (expunged), -1 error. Blobs (NUL-
@@ -63,6 +65,13 @@ struct store_msg_cursor *store_msg_cursor_open(struct store_view *view, uint32_t
 int store_msg_cursor_next(struct store_msg_cursor *cur, struct store_msg_meta *meta_r,
 			  const char **error_r);
 void store_msg_cursor_close(struct store_msg_cursor **cur);
+
+/* Stores the sortkeys blob (mail/msg_sortkeys.h) of messages whose rows have none (rows
+ * from before it was kept; the caller built it from the header), in one transaction
+ * without fsync (the index can always rebuild it). Copies share nothing: each row named
+ * is updated. 0 or -1 (the blobs are then built again next time). */
+int store_msg_set_sortkeys(struct store_view *view, const uint32_t *uids,
+			   const struct store_blob *blobs, size_t n, const char **error_r);
 
 /* Opens the message bytes read-only (O_CLOEXEC) for streaming (pread, sendfile,
  * evbuffer_add_file). Returns the fd and *size_r, or -1 with *error_r (errcode

@@ -103,6 +103,7 @@ enum store_stmt_id {
 	STORE_STMT_MAILBOX_SET_KEYWORDS,
 	STORE_STMT_VIEW_CHANGED,
 	STORE_STMT_VIEW_EXPUNGED,
+	STORE_STMT_MSGDATA_SET_SORTKEYS,
 	STORE_STMT_COUNT,
 };
 
@@ -123,7 +124,9 @@ struct store_account {
 	sqlite3_stmt *get_stmts[STORE_MSG_FIELDS_ALL + 1]; /* store_msg_get by field mask */
 	struct buf get_buf; /* the blobs store_msg_get returned last */
 	sqlite3_stmt *range_stmts[STORE_MSG_FIELDS_ALL + 1]; /* store_msg_cursor_open by mask... */
-	uint64_t range_busy; /* ...bit i: range_stmts[i] is in an open cursor */
+	bool range_busy[STORE_MSG_FIELDS_ALL + 1]; /* ...range_stmts[i] is in an open cursor */
+	void *cache;                               /* store_account_set_cache() */
+	void (*cache_free)(void *);
 	/* apply batching (store_apply.c) */
 	struct store_account *apply_next;
 	bool in_batch;

@@ -51,6 +51,9 @@ static const char *const store_migrations[] = {
 	"CREATE TABLE pending_unlink (file TEXT PRIMARY KEY);",
 	/* 2: INTERNALDATE keeps the zone an APPEND gave it (seconds east of UTC) */
 	"ALTER TABLE messages ADD COLUMN internaldate_tz INTEGER NOT NULL DEFAULT 0;",
+	/* 3: SORT and THREAD keys (mail/msg_sortkeys.h); NULL in rows from before, which
+	 * IMAP builds from the header when it meets them and stores back */
+	"ALTER TABLE msgdata ADD COLUMN sortkeys BLOB;",
 };
 
 sqlite3 *

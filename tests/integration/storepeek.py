@@ -91,3 +91,27 @@ class StorePeek:
                 except OSError:
                     pass
         return b"".join(chunks)
+
+    # -- SORT/THREAD keys (schema 2: msgdata.sortkeys) ------------------------------------
+    def sortkeys_missing(self, account):
+        """How many message rows have no sortkeys blob (NULL: not built yet)."""
+        db = self._db(account)
+        try:
+            return db.execute("SELECT count(*) FROM messages m JOIN msgdata d ON d.id = m.data"
+                              " WHERE d.sortkeys IS NULL").fetchone()[0]
+        finally:
+            db.close()
+
+    def make_schema1(self, account):
+        """Turns an account's index back into the schema before the sortkeys column
+        (user_version 1: before the INTERNALDATE zone and the sortkeys columns), as an index.db
+        made by an older yubin is. Server stopped."""
+        path = os.path.join(self.account_dir(account), "index.db")
+        db = sqlite3.connect(path, timeout=10)
+        try:
+            db.execute("ALTER TABLE msgdata DROP COLUMN sortkeys")
+            db.execute("ALTER TABLE messages DROP COLUMN internaldate_tz")
+            db.execute("PRAGMA user_version = 1")
+            db.commit()
+        finally:
+            db.close()
