@@ -5,6 +5,7 @@
 
 #include "db/db.h"
 #include "store/store_private.h"
+#include "store/store_quota.h"
 
 static const char *const store_migrations[] = {
 	/* 1: the initial schema */
@@ -51,6 +52,8 @@ static const char *const store_migrations[] = {
 	"CREATE TABLE pending_unlink (file TEXT PRIMARY KEY);",
 	/* 2: INTERNALDATE keeps the zone an APPEND gave it (seconds east of UTC) */
 	"ALTER TABLE messages ADD COLUMN internaldate_tz INTEGER NOT NULL DEFAULT 0;",
+	/* 3: the account's usage for its quota (RFC 9208), store_quota.c */
+	STORE_QUOTA_MIGRATION,
 };
 
 sqlite3 *
