@@ -26,7 +26,8 @@ imap_capabilities(struct imap_session *s, struct buf *out)
 		out,
 		"IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS "
 		"MOVE CHILDREN SPECIAL-USE CONDSTORE QRESYNC ESEARCH SEARCHRES "
-		"LIST-EXTENDED LIST-STATUS STATUS=SIZE BINARY MULTIAPPEND CATENATE");
+		"LIST-EXTENDED LIST-STATUS STATUS=SIZE BINARY MULTIAPPEND CATENATE "
+		"QUOTA QUOTA=RES-STORAGE");
 	buf_printf(out, " APPENDLIMIT=%llu", deps->settings->message_size_limit);
 	if (s->base.state != IMAP_STATE_NOT_AUTH) {
 		/* RFC 4978 3: COMPRESS is a command of the authenticated states */

@@ -268,6 +268,12 @@ imap_cmd_copy(struct imap_session *s, const struct imap_command *cmd)
 		free(dest);
 		return;
 	}
+	/* RFC 9208 7: a COPY over quota stores nothing (a MOVE frees what it takes) */
+	if (!move && imap_quota_check_copy(s, cmd->tag, uids, n) < 0) {
+		free(uids);
+		free(dest);
+		return;
+	}
 	memset(&res, 0, sizeof(res));
 	if (store_view_copy(s->view, uids, n, dest, move, &res, &error) < 0) {
 		if (store_account_errcode(s->acct) == STORE_ERR_NONEXISTENT)

@@ -60,3 +60,37 @@ store_quota_usage_of(struct store *store, const char *account, struct store_usag
 	store_account_unref(&acct);
 	return ret;
 }
+
+int
+store_quota_size_of(struct store_view *view, const uint32_t *uids, size_t n_uids,
+		    unsigned long long *bytes_r)
+{
+	sqlite3 *db = view->acct->db;
+	sqlite3_stmt *st;
+	int rc = SQLITE_DONE;
+
+	*bytes_r = 0;
+	if (sqlite3_prepare_v2(db, "SELECT size FROM messages WHERE mailbox = ?1 AND uid = ?2", -1,
+			       &st, NULL) != SQLITE_OK) {
+		log_error("store: %s: quota size: %s", view->acct->name, sqlite3_errmsg(db));
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)view->mailbox_id);
+	for (size_t i = 0; i < n_uids; i++) {
+		sqlite3_bind_int64(st, 2, uids[i]);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			*bytes_r += (unsigned long long)sqlite3_column_int64(st, 0);
+			rc = SQLITE_DONE;
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_error("store: %s: quota size: %s", view->acct->name, sqlite3_errmsg(db));
+		return -1;
+	}
+	return 0;
+}

@@ -13,6 +13,8 @@
  * the settings (mailbox_quota). */
 #ifndef STORE_STORE_QUOTA_H
 #define STORE_STORE_QUOTA_H
+#include <stddef.h>
+#include <stdint.h>
 
 struct store;
 struct store_account;
@@ -27,6 +29,12 @@ int store_quota_usage(struct store_account *acct, struct store_usage *u);
 /* The same by account name (the handle is opened, or taken from the store's cache, and
  * released). -1 if there is no such account or on an error. */
 int store_quota_usage_of(struct store *store, const char *account, struct store_usage *u);
+
+/* The sum of the sizes of uids (UIDs not in the view's mailbox count 0): what a COPY of
+ * them adds. 0 ok, -1 on a database error. */
+struct store_view;
+int store_quota_size_of(struct store_view *view, const uint32_t *uids, size_t n_uids,
+			unsigned long long *bytes_r);
 
 /* Whether adding `bytes` to usage `used` passes `limit` (0 = unlimited). */
 static inline int
