@@ -8,6 +8,7 @@
 #include "smtp/smtp_mailauth.h"
 #include "smtp/smtp_clamd.h"
 #include "smtp/smtp_milter.h"
+#include "smtp/smtp_quota.h"
 #include "smtp/smtp_session.h"
 #include "util/buf.h"
 #include "util/str.h"
@@ -27,6 +28,11 @@ static const struct smtp_stage smtp_stages[] = {
 	 .rcpt = smtp_milter_rcpt,
 	 .end_of_data = smtp_milter_end_of_data,
 	 .reset = smtp_milter_reset},
+	/* last: the recipients and the message as every stage before left them */
+	{.name = "quota",
+	 .rcpt = smtp_quota_rcpt,
+	 .end_of_data = smtp_quota_end_of_data,
+	 .reset = smtp_quota_reset},
 };
 
 #define N_STAGES (sizeof(smtp_stages) / sizeof(smtp_stages[0]))

@@ -157,3 +157,64 @@ def test_migrated_account(srv):
     c = imap(srv)
     assert storage(c)[0] == (status_size(c) + 1023) // 1024 > 25
     c.logout()
+
+
+# -- SMTP -----------------------------------------------------------------------------------
+
+def mail(size, to="alice@example.test", subject="quota"):
+    head = ("From: sender@remote.test\r\nTo: %s\r\nSubject: %s\r\n\r\n" % (to, subject)).encode()
+    return head + (b"y" * 70 + b"\r\n") * max(0, (size - len(head)) // 72)
+
+
+def test_smtp_rcpt_452_others_accepted(srv):
+    with srv.smtp() as s:
+        s.sendmail("sender@remote.test", [USER], mail(8000))
+    assert srv.count(USER) == 1
+    # the limit goes below what alice holds: she is over quota
+    srv.cli("user", "quota", USER, "5k")
+    with srv.smtp() as s:
+        assert s.mail("sender@remote.test")[0] == 250
+        code, text = s.rcpt(USER)
+        assert (code, text[:5]) == (452, b"4.2.2"), (code, text)
+        assert s.rcpt("bob@example.test")[0] == 250
+        code, _ = s.data(mail(1000, to="bob@example.test"))
+        assert code == 250
+    assert srv.count(USER) == 1 and srv.count("bob@example.test") == 1
+    # with room again (expunge, or a higher limit) she gets mail at once
+    srv.cli("user", "quota", USER, "1m")
+    with srv.smtp() as s:
+        s.sendmail("sender@remote.test", [USER], mail(1000))
+    assert srv.count(USER) == 2
+
+
+def test_smtp_552_at_end_of_data(srv):
+    srv.cli("user", "quota", USER, "10k")
+    with srv.smtp() as s:
+        assert s.mail("sender@remote.test")[0] == 250
+        assert s.rcpt(USER)[0] == 250  # not over yet
+        code, text = s.data(mail(20000))
+        assert (code, text[:5]) == (552, b"5.2.2"), (code, text)
+        # the session goes on; a message that fits is taken
+        s.sendmail("sender@remote.test", [USER], mail(3000))
+    assert srv.count(USER) == 1
+
+
+def test_smtp_several_recipients_bounce_the_over_one(srv):
+    """With several recipients the one DATA reply cannot fail only one: the others get the
+    message (250) and the sender a DSN for the over-quota one (as Postfix + an LMTP store)."""
+    srv.cli("user", "quota", USER, "10k")
+    sender = "carol@example.test"
+    with srv.smtp() as s:
+        assert s.mail(sender)[0] == 250
+        assert s.rcpt(USER)[0] == 250
+        assert s.rcpt("bob@example.test")[0] == 250
+        code, text = s.data(mail(20000, subject="big one"))
+        assert code == 250, text
+    assert srv.count(USER) == 0
+    assert srv.count("bob@example.test") == 1
+    dsn = srv.messages(sender)
+    assert len(dsn) == 1, dsn
+    body = dsn[0]
+    assert b"multipart/report" in body and b"5.2.2" in body, body[:2000]
+    assert b"Final-Recipient: rfc822; alice@example.test" in body
+    assert b"Subject: big one" in body
