@@ -7,10 +7,12 @@ import imaplib
 import re
 import smtplib
 import sqlite3
+import subprocess
 
 import pytest
 
-from conftest import PASSWORD, free_port
+from conftest import PASSWORD, YUBIN_BIN, free_port
+from helpers import wait_until
 from test_imap_protocol import Raw
 
 USER = "alice@example.test"
@@ -218,3 +220,22 @@ def test_smtp_several_recipients_bounce_the_over_one(srv):
     assert b"multipart/report" in body and b"5.2.2" in body, body[:2000]
     assert b"Final-Recipient: rfc822; alice@example.test" in body
     assert b"Subject: big one" in body
+
+
+def test_queue_local_delivery_bounces_over_quota(srv):
+    """Mail that reaches a local account through the queue (`yubin sendmail`) honours the
+    quota too: bounced with 5.2.2 to the sender."""
+    srv.cli("user", "quota", USER, "10k")
+    p = subprocess.run([YUBIN_BIN, "-c", srv.config_path, "sendmail", "-f", "bob@example.test",
+                        USER], input=mail(20000, subject="via the queue"),
+                       capture_output=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    p = subprocess.run([YUBIN_BIN, "-c", srv.config_path, "sendmail", "-f", "bob@example.test",
+                        "carol@example.test"], input=mail(20000, to="carol@example.test"),
+                       capture_output=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    wait_until(lambda: srv.count("carol@example.test") == 1 and
+               srv.count("bob@example.test") == 1, timeout=20)
+    assert srv.count(USER) == 0
+    body = srv.messages("bob@example.test")[0]
+    assert b"5.2.2" in body and b"Subject: via the queue" in body, body[:2000]
