@@ -104,6 +104,10 @@ def test_append_over_quota(srv):
     assert data[0].split() == [b"1"]
     # EXPUNGE frees
     c.store("1", "+FLAGS", "\\Deleted")
+    # what an EXPUNGE would free (RFC 9208 STATUS DELETED-STORAGE, KiB)
+    typ, data = c.status("INBOX", "(DELETED-STORAGE)")
+    assert typ == "OK" and int(re.search(rb"DELETED-STORAGE (\d+)", data[0]).group(1)) == \
+        storage(c)[0], data
     c.expunge()
     assert storage(c)[0] == 0
     assert c.append("INBOX", None, None, message(8000))[0] == "OK"
