@@ -24,6 +24,8 @@ static const char *const migrations[] = {
 	" password TEXT NOT NULL, created INTEGER NOT NULL);"
 	"CREATE TABLE aliases (alias TEXT NOT NULL PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
 	" targets TEXT NOT NULL, created INTEGER NOT NULL);",
+	/* 2: the account's own storage limit in bytes (0 unlimited; NULL: mailbox_quota) */
+	"ALTER TABLE users ADD COLUMN quota INTEGER;",
 };
 
 static const char *const stmt_sql[ACCOUNTS_STMT_COUNT] = {

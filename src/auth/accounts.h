@@ -51,6 +51,19 @@ bool accounts_user_exists(struct accounts *a, const char *address);
  * with the handle's lock held: it must not call accounts_*(). */
 int accounts_user_list(struct accounts *a, void (*cb)(void *ctx, const char *address), void *ctx);
 
+/* Storage quotas (RFC 9208; the usage is counted by the store, store_quota.h). An account
+ * may have its own limit (`yubin user quota`); otherwise the mailbox_quota setting applies.
+ * A limit of 0 is no limit. */
+/* Sets the account's own limit (bytes >= 0) or removes it (bytes < 0: mailbox_quota
+ * applies again). 0 ok, -1 with *error_r (no such account, ...). */
+int accounts_user_set_quota(struct accounts *a, const char *address, long long bytes,
+			    const char **error_r);
+/* The account's own limit: 1 with *bytes_r, 0 if it has none. Takes the account NAME
+ * (lower-cased address). From the in-memory copy (cheap: called at every RCPT). */
+int accounts_user_quota(struct accounts *a, const char *account, unsigned long long *bytes_r);
+/* The limit that applies to the account (by name): its own, else mailbox_quota. 0: none. */
+unsigned long long accounts_quota_limit(struct accounts *a, const char *account);
+
 /* Adds (or replaces) an alias. alias is "local@domain" with a local domain, or "@domain"
  * for a catch-all of that domain (used only when no account/alias matches). targets is
  * NULL-terminated, non-empty; each is "local@domain", local or remote. 0 ok, -1. */

@@ -16,7 +16,8 @@
 
 struct cache_entry {
 	char *key;
-	char **targets; /* aliases only */
+	char **targets;           /* aliases only */
+	unsigned long long quota; /* quotas only */
 	struct cache_entry *next;
 };
 
@@ -27,6 +28,7 @@ struct accounts_table {
 
 struct accounts_cache {
 	struct accounts_table users, aliases;
+	struct accounts_table quotas; /* by name: the accounts with a limit of their own */
 	long long data_version;
 	long long checked_ns;
 	bool valid;
@@ -76,7 +78,7 @@ table_init(struct accounts_table *t, size_t n)
 	t->buckets = xcalloc(t->n_buckets, sizeof(*t->buckets));
 }
 
-static void
+static struct cache_entry *
 table_add(struct accounts_table *t, const char *key, char **targets)
 {
 	struct cache_entry *e = xcalloc(1, sizeof(*e));
@@ -86,6 +88,7 @@ table_add(struct accounts_table *t, const char *key, char **targets)
 	e->targets = targets;
 	e->next = t->buckets[b];
 	t->buckets[b] = e;
+	return e;
 }
 
 static const struct cache_entry *
@@ -116,7 +119,7 @@ static int
 cache_load(struct accounts *a, struct accounts_cache *c)
 {
 	sqlite3_stmt *st;
-	int rc1, rc2;
+	int rc1, rc2, rc3;
 
 	accounts_db_read_begin(a);
 	table_init(&c->users, (size_t)count_rows(a, "SELECT count(*) FROM users"));
@@ -130,8 +133,16 @@ cache_load(struct accounts *a, struct accounts_cache *c)
 		table_add(&c->aliases, (const char *)sqlite3_column_text(st, 0),
 			  str_split((const char *)sqlite3_column_text(st, 1), '\n'));
 	sqlite3_finalize(st);
+	table_init(&c->quotas, (size_t)count_rows(a, "SELECT count(*) FROM users"
+						     " WHERE quota IS NOT NULL"));
+	st = db_prepare(a->db, "SELECT name, quota FROM users WHERE quota IS NOT NULL");
+	while ((rc3 = sqlite3_step(st)) == SQLITE_ROW) {
+		table_add(&c->quotas, (const char *)sqlite3_column_text(st, 0), NULL)->quota =
+			(unsigned long long)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
 	accounts_db_read_end(a);
-	return rc1 == SQLITE_DONE && rc2 == SQLITE_DONE ? 0 : -1;
+	return rc1 == SQLITE_DONE && rc2 == SQLITE_DONE && rc3 == SQLITE_DONE ? 0 : -1;
 }
 
 static long long
@@ -160,11 +171,13 @@ accounts_cache_refresh(struct accounts *a)
 		return 0;
 	table_free(&c->users);
 	table_free(&c->aliases);
+	table_free(&c->quotas);
 	c->valid = false;
 	if (cache_load(a, c) < 0) {
 		log_error("accounts: loading users and aliases failed: %s", sqlite3_errmsg(a->db));
 		table_free(&c->users);
 		table_free(&c->aliases);
+		table_free(&c->quotas);
 		return -1;
 	}
 	c->data_version = version;
@@ -186,6 +199,7 @@ accounts_cache_free(struct accounts *a)
 		return;
 	table_free(&a->cache->users);
 	table_free(&a->cache->aliases);
+	table_free(&a->cache->quotas);
 	free(a->cache);
 	a->cache = NULL;
 }
@@ -205,4 +219,15 @@ accounts_cache_alias(struct accounts *a, const char *alias)
 		return NULL;
 	e = table_find(&a->cache->aliases, alias);
 	return e != NULL ? e->targets : NULL;
+}
+
+bool
+accounts_cache_quota(struct accounts *a, const char *name, unsigned long long *bytes_r)
+{
+	const struct cache_entry *e;
+
+	if (a->cache == NULL || (e = table_find(&a->cache->quotas, name)) == NULL)
+		return false;
+	*bytes_r = e->quota;
+	return true;
 }

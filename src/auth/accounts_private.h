@@ -43,6 +43,8 @@ bool accounts_cache_user(struct accounts *a, const char *address);
 /* With a->lock held, after a refresh: the alias's targets, or NULL. Valid until the lock
  * is released. */
 char *const *accounts_cache_alias(struct accounts *a, const char *alias);
+/* With a->lock held, after a refresh: the account's own quota (by name) if it has one. */
+bool accounts_cache_quota(struct accounts *a, const char *name, unsigned long long *bytes_r);
 /* With a->lock held: whether any account or alias has this name case-insensitively. */
 bool accounts_db_name_taken(struct accounts *a, const char *address, bool users, bool aliases);
 /* With a->lock held: runs one prepared write as its own transaction, with

@@ -1,4 +1,4 @@
-/* `yubin user add|del|list|passwd`: account administration in yubin.db. Passwords (or,
+/* `yubin user add|del|list|passwd|quota`: account administration in yubin.db. Passwords (or,
  * with --hash, existing $y$/$6$/$2b$ hashes) are read as one line from stdin; on a
  * terminal without echo, asked twice. `user add` also creates the account's mailboxes. */
 #include "cli/cli.h"
@@ -14,6 +14,9 @@
 #include "cli/privs.h"
 #include "conf/settings.h"
 #include "store/store.h"
+#include "store/store_quota.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
 
 #define SECRET_MAX 4096
 
@@ -23,6 +26,7 @@ usage(void)
 	fprintf(stderr, "usage: yubin [-c FILE] user add ADDRESS [--hash]\n"
 			"       yubin [-c FILE] user passwd ADDRESS [--hash]\n"
 			"       yubin [-c FILE] user del ADDRESS [--purge]\n"
+			"       yubin [-c FILE] user quota ADDRESS SIZE|none|default\n"
 			"       yubin [-c FILE] user list\n"
 			"The password (or, with --hash, a $y$/$6$/$2b$ crypt hash) is read as one "
 			"line from stdin.\n");
@@ -175,10 +179,91 @@ user_del(struct settings *s, struct accounts *a, const char *address, bool purge
 	return ret;
 }
 
-static void
-print_user(void *ctx, const char *address)
+/* `user quota ADDRESS SIZE|none|default`: the account's own limit (none: unlimited), or
+ * back to mailbox_quota (default). */
+static int
+user_quota(struct accounts *a, const char *address, const char *value)
 {
-	printf("%s\n", address);
+	unsigned long long bytes = 0;
+	long long set;
+	const char *error;
+
+	if (strcmp(value, "default") == 0)
+		set = -1;
+	else if (strcmp(value, "none") == 0)
+		set = 0;
+	else if (settings_parse_size(value, &bytes) == 0 && bytes <= 1ULL << 50)
+		set = (long long)bytes;
+	else {
+		fprintf(stderr,
+			"yubin: %s: invalid size (bytes, or a number with k, m or g; "
+			"none; default)\n",
+			value);
+		return EX_USAGE;
+	}
+	if (!accounts_user_exists(a, address)) {
+		fprintf(stderr, "yubin: %s: no such account\n", address);
+		return EX_NOUSER;
+	}
+	if (accounts_user_set_quota(a, address, set, &error) < 0) {
+		fprintf(stderr, "yubin: %s: %s\n", address, error);
+		return EX_IOERR;
+	}
+	if (set < 0)
+		printf("quota of %s: the default (mailbox_quota)\n", address);
+	else if (set == 0)
+		printf("quota of %s: none\n", address);
+	else
+		printf("quota of %s: %llu bytes\n", address, bytes);
+	return EX_OK;
+}
+
+static void
+collect_user(void *ctx, const char *address)
+{
+	char ***users = ctx;
+	size_t n = str_array_len(*users);
+
+	*users = xrealloc(*users, (n + 2) * sizeof(**users));
+	(*users)[n] = xstrdup(address);
+	(*users)[n + 1] = NULL;
+}
+
+/* One line per account: address, limit (own or the default) and usage (when the store
+ * can be read). */
+static int
+user_list(struct settings *s, struct accounts *a)
+{
+	char **users = NULL;
+	const char *error;
+	struct store *store;
+	int ret = EX_OK;
+
+	if (accounts_user_list(a, collect_user, &users) < 0)
+		return EX_IOERR;
+	store = users != NULL ? store_open(s->data_directory, NULL, &error) : NULL;
+	for (char **u = users; u != NULL && *u != NULL; u++) {
+		char *name = accounts_addr_name(*u);
+		unsigned long long own, limit = s->mailbox_quota;
+		bool has_own = name != NULL && accounts_user_quota(a, name, &own) == 1;
+		struct store_usage use;
+
+		if (has_own)
+			limit = own;
+		printf("%s  quota ", *u);
+		if (limit == 0)
+			printf("none");
+		else
+			printf("%llu", limit);
+		printf("%s", has_own ? "" : " (default)");
+		if (store != NULL && name != NULL && store_quota_usage_of(store, name, &use) == 0)
+			printf("  used %llu in %llu messages", use.bytes, use.messages);
+		printf("\n");
+		free(name);
+	}
+	store_close(&store);
+	str_array_free(&users);
+	return ret;
 }
 
 /* Checks the arguments: 1 with the optional flag, 0 without, -1 bad usage. */
@@ -190,6 +275,8 @@ parse_args(int argc, char **argv)
 
 	if (strcmp(verb, "list") == 0)
 		return argc == 2 ? 0 : -1;
+	if (strcmp(verb, "quota") == 0)
+		return argc == 4 ? 0 : -1;
 	if (strcmp(verb, "add") != 0 && strcmp(verb, "passwd") != 0 && strcmp(verb, "del") != 0)
 		return -1;
 	if (argc == 3)
@@ -213,8 +300,10 @@ cmd_user(struct settings *s, int argc, char **argv)
 		ret = user_passwd(a, argv[2], flag == 1);
 	else if (strcmp(argv[1], "del") == 0)
 		ret = user_del(s, a, argv[2], flag == 1);
+	else if (strcmp(argv[1], "quota") == 0)
+		ret = user_quota(a, argv[2], argv[3]);
 	else
-		ret = accounts_user_list(a, print_user, NULL) < 0 ? EX_IOERR : EX_OK;
+		ret = user_list(s, a);
 	accounts_close(&a);
 	return ret;
 }

@@ -83,6 +83,7 @@ struct settings {
 					       (by serve) */
 	unsigned long long message_size_limit; /* 26214400 */
 	unsigned long long smtp_memory_limit;  /* 1 GiB: message data held by all SMTP sessions */
+	unsigned long long mailbox_quota;      /* 0 = unlimited: per-account storage (RFC 9208) */
 	struct cidr_list mynetworks;           /* 127.0.0.0/8, ::1/128 */
 	char **dns_resolvers;                  /* NULL-terminated "addr[:port]"; NULL =
 						  /etc/resolv.conf */

@@ -73,6 +73,7 @@ static const struct settings_key keys[] = {
 	K(tls_key_file, KEY_PATH_OPT, 0, 0),
 	K(message_size_limit, KEY_SIZE, 1024, 1ULL << 40),
 	K(smtp_memory_limit, KEY_SIZE, 1ULL << 20, 1ULL << 40),
+	K(mailbox_quota, KEY_SIZE, 0, 1ULL << 50),
 	K(mynetworks, KEY_CIDR, 0, 0),
 	K(dns_resolvers, KEY_RESOLVERS, 0, 0),
 	K(dns_cache_size, KEY_UINT, 0, 10000000),

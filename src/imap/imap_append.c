@@ -279,6 +279,17 @@ append_build(struct imap_session *s, const char *tag, const char *mailbox,
 	return 0;
 }
 
+/* What the messages add to the account's usage (RFC 9208 quota). */
+static unsigned long long
+append_total(const struct buf *bufs, size_t n)
+{
+	unsigned long long total = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += bufs[i].len;
+	return total;
+}
+
 static void
 append_submit(struct imap_session *s, const char *tag, char *mailbox,
 	      const struct imap_append_msg *msgs, size_t n, struct buf *bufs)
@@ -335,7 +346,8 @@ imap_cmd_append(struct imap_session *s, const struct imap_command *cmd)
 		return;
 	}
 	bufs = xcalloc(n, sizeof(*bufs));
-	if (append_build(s, cmd->tag, mailbox, msgs, n, bufs) == 0)
+	if (append_build(s, cmd->tag, mailbox, msgs, n, bufs) == 0 &&
+	    imap_quota_check(s, cmd->tag, append_total(bufs, n)) == 0)
 		append_submit(s, cmd->tag, mailbox, msgs, n, bufs);
 	else
 		free(mailbox);

@@ -465,6 +465,9 @@ imap_status_items(struct buf *out, const struct imap_arg *items, const struct st
 			buf_printf(out, "DELETED %u", st->deleted);
 		else if (str_casecmp(item, "SIZE") == 0)
 			buf_printf(out, "SIZE %llu", (unsigned long long)st->size);
+		else if (str_casecmp(item, "DELETED-STORAGE") == 0) /* RFC 9208, in KiB */
+			buf_printf(out, "DELETED-STORAGE %llu",
+				   ((unsigned long long)st->deleted_size + 1023) / 1024);
 		else
 			return -1;
 	}

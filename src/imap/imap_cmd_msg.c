@@ -271,6 +271,12 @@ imap_cmd_copy(struct imap_session *s, const struct imap_command *cmd)
 		free(dest);
 		return;
 	}
+	/* RFC 9208 7: a COPY over quota stores nothing (a MOVE frees what it takes) */
+	if (!move && imap_quota_check_copy(s, cmd->tag, uids, n) < 0) {
+		free(uids);
+		free(dest);
+		return;
+	}
 	memset(&res, 0, sizeof(res));
 	struct imap_spam_train *train = imap_spam_copy_prepare(s, uids, n, dest);
 	int copied = store_view_copy(s->view, uids, n, dest, move, &res, &error);

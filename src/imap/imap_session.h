@@ -172,7 +172,14 @@ imap_command_fn imap_cmd_capability, imap_cmd_noop, imap_cmd_logout, imap_cmd_id
 	imap_cmd_select, imap_cmd_create, imap_cmd_delete, imap_cmd_rename, imap_cmd_subscribe,
 	imap_cmd_unsubscribe, imap_cmd_list, imap_cmd_lsub, imap_cmd_status, imap_cmd_append,
 	imap_cmd_check, imap_cmd_close, imap_cmd_unselect, imap_cmd_expunge, imap_cmd_store,
-	imap_cmd_copy, imap_cmd_fetch, imap_cmd_search, imap_cmd_idle, imap_cmd_compress;
+	imap_cmd_copy, imap_cmd_fetch, imap_cmd_search, imap_cmd_idle, imap_cmd_compress,
+	imap_cmd_getquotaroot, imap_cmd_getquota, imap_cmd_setquota;
+
+/* QUOTA (imap_quota.c): 0 if adding `bytes` (an APPEND's messages) or the messages uids
+ * of the selected mailbox (a COPY) keeps the account within its limit; -1 with
+ * "NO [OVERQUOTA]" (RFC 9208 7) sent. */
+int imap_quota_check(struct imap_session *s, const char *tag, unsigned long long bytes);
+int imap_quota_check_copy(struct imap_session *s, const char *tag, const uint32_t *uids, size_t n);
 /* SORT (imap_sort_cmd.c), THREAD (imap_thread_cmd.c) */
 imap_command_fn imap_cmd_sort, imap_cmd_thread, imap_cmd_cancelupdate;
 /* A paused FETCH: the output drained, go on (imap_fetch.c); the connection is gone,

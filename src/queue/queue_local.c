@@ -6,9 +6,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth/accounts.h"
 #include "queue/queue_private.h"
 #include "queue/queue_result.h"
 #include "store/store.h"
+#include "store/store_quota.h"
 #include "util/xmalloc.h"
 
 struct queue_local {
@@ -106,6 +108,22 @@ queue_local_target(struct store_target *targets, size_t *n, const char *account)
 	return (*n)++;
 }
 
+/* Whether a message of len bytes (and its Return-Path:/Delivered-To: lines) would pass the
+ * account's quota (store_quota.h; the limit from src/auth). */
+static bool
+queue_local_over_quota(struct queue *q, const char *account, size_t len)
+{
+	unsigned long long limit;
+	struct store_usage u;
+
+	if (q->deps.accounts == NULL ||
+	    (limit = accounts_quota_limit(q->deps.accounts, account)) == 0)
+		return false;
+	if (store_quota_usage_of(q->deps.store, account, &u) < 0)
+		return false; /* the delivery itself will say */
+	return store_quota_exceeds(u.bytes, len + 256, limit);
+}
+
 void
 queue_local_deliver(struct queue *q, struct queue_job *job)
 {
@@ -132,6 +150,10 @@ queue_local_deliver(struct queue *q, struct queue_job *job)
 			/* RFC 3463: 5.1.1 bad destination mailbox address */
 			queue_local_set(&l->results[i], QUEUE_RESULT_BOUNCE, "5.1.1",
 					"unknown user: no such local account");
+		else if (queue_local_over_quota(q, account, msg->data.len))
+			/* RFC 3463: 5.2.2 mailbox full (RFC 9208 quota) */
+			queue_local_set(&l->results[i], QUEUE_RESULT_BOUNCE, "5.2.2",
+					"mailbox full: over quota");
 		else
 			l->target_of[i] = queue_local_target(targets, &n, account);
 	}

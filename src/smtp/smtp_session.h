@@ -18,6 +18,7 @@ struct smtp_server;
 struct conn;
 struct clamd_scan;
 struct smtp_milter;
+struct smtp_quota;
 
 enum smtp_listener_kind {
 	SMTP_LISTENER_SMTP,        /* port 25 */
@@ -86,6 +87,7 @@ struct smtp_session {
 	bool deliver_hold;              /* a stage quarantined it: queued on hold, not delivered */
 	struct clamd_scan *clamd;       /* smtp_clamd.c: the scan in flight */
 	struct smtp_milter *milter;     /* smtp_milter.c: the milter run in flight */
+	struct smtp_quota *quota;       /* smtp_quota.c: the over-quota bounce in flight */
 	/* guards (smtp_guard.h) */
 	struct smtp_guard_conn *guard; /* before the greeting: DNSBL lookups, greeting delay */
 	int dnsbl_score; /* the weights of the DNSBL zones (dnsbl_zones = zone=WEIGHT) that list

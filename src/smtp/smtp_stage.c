@@ -9,6 +9,7 @@
 #include "smtp/smtp_clamd.h"
 #include "smtp/smtp_milter.h"
 #include "smtp/smtp_dkim_sign.h"
+#include "smtp/smtp_quota.h"
 #include "smtp/smtp_session.h"
 #include "smtp/smtp_spam.h"
 #include "util/buf.h"
@@ -32,6 +33,11 @@ static const struct smtp_stage smtp_stages[] = {
 	/* after mail authentication, the DNSBL check and the milters: their verdicts count
 	 * (a milter such as rspamd that already junked or refused decides first) */
 	{.name = "spam", .end_of_data = smtp_spam_end_of_data, .reset = smtp_spam_reset},
+	/* the recipients and the message as the checks before left them; before signing */
+	{.name = "quota",
+	 .rcpt = smtp_quota_rcpt,
+	 .end_of_data = smtp_quota_end_of_data,
+	 .reset = smtp_quota_reset},
 	/* last: it signs the message as the stages before it left it */
 	{.name = "dkim_sign", .end_of_data = smtp_dkim_sign_end_of_data},
 };

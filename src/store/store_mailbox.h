@@ -81,7 +81,8 @@ struct store_status {
 	uint32_t unseen;
 	uint32_t deleted; /* with \Deleted (RFC 9051 6.3.11 STATUS DELETED) */
 	uint64_t highestmodseq;
-	uint64_t size; /* sum of RFC822.SIZE */
+	uint64_t size;         /* sum of RFC822.SIZE */
+	uint64_t deleted_size; /* ... of the messages with \Deleted (RFC 9208 DELETED-STORAGE) */
 };
 int store_mailbox_status(struct store_account *acct, const char *name, struct store_status *st,
 			 const char **error_r);

@@ -205,7 +205,8 @@ store_mailbox_status(struct store_account *acct, const char *name, struct store_
 		return store_account_fail(acct, found < 0 ? STORE_ERR_TEMP : STORE_ERR_NONEXISTENT,
 					  "no such mailbox", error_r);
 	st = db_prepare(acct->db, "SELECT count(*), sum(size), sum((flags & 1) = 0),"
-				  " sum(uid >= ?), sum((flags & 8) != 0) FROM messages"
+				  " sum(uid >= ?), sum((flags & 8) != 0),"
+				  " sum(CASE WHEN flags & 8 THEN size ELSE 0 END) FROM messages"
 				  " WHERE mailbox = ?");
 	sqlite3_bind_int64(st, 1, row.recent_uid);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)row.id);
@@ -217,6 +218,7 @@ store_mailbox_status(struct store_account *acct, const char *name, struct store_
 		status->unseen = (uint32_t)sqlite3_column_int64(st, 2);
 		status->recent = (uint32_t)sqlite3_column_int64(st, 3);
 		status->deleted = (uint32_t)sqlite3_column_int64(st, 4);
+		status->deleted_size = (uint64_t)sqlite3_column_int64(st, 5);
 	}
 	sqlite3_finalize(st);
 	status->uidnext = row.uidnext;

@@ -5,6 +5,7 @@
 
 #include "db/db.h"
 #include "store/store_private.h"
+#include "store/store_quota.h"
 
 static const char *const store_migrations[] = {
 	/* 1: the initial schema */
@@ -54,6 +55,8 @@ static const char *const store_migrations[] = {
 	/* 3: SORT and THREAD keys (mail/msg_sortkeys.h); NULL in rows from before, which
 	 * IMAP builds from the header when it meets them and stores back */
 	"ALTER TABLE msgdata ADD COLUMN sortkeys BLOB;",
+	/* 4: the account's usage for its quota (RFC 9208), store_quota.c */
+	STORE_QUOTA_MIGRATION,
 };
 
 sqlite3 *

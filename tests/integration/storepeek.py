@@ -104,13 +104,16 @@ class StorePeek:
 
     def make_schema1(self, account):
         """Turns an account's index back into the schema before the sortkeys column
-        (user_version 1: before the INTERNALDATE zone and the sortkeys columns), as an index.db
+        (user_version 1: before the INTERNALDATE zone, the sortkeys column and the quota totals), as an index.db
         made by an older yubin is. Server stopped."""
         path = os.path.join(self.account_dir(account), "index.db")
         db = sqlite3.connect(path, timeout=10)
         try:
             db.execute("ALTER TABLE msgdata DROP COLUMN sortkeys")
             db.execute("ALTER TABLE messages DROP COLUMN internaldate_tz")
+            for trigger in ("quota_insert", "quota_delete", "quota_resize"):
+                db.execute("DROP TRIGGER IF EXISTS " + trigger)
+            db.execute("DELETE FROM meta WHERE key LIKE 'quota_%'")
             db.execute("PRAGMA user_version = 1")
             db.commit()
         finally:

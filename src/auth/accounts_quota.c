@@ -1,0 +1,58 @@
+/* Per-account storage limits (users.quota, schema step 2 of yubin.db): set by the admin
+ * command, read from the in-memory copy at every RCPT and IMAP quota check. */
+#include <stdlib.h>
+
+#include "auth/accounts.h"
+#include "auth/accounts_private.h"
+#include "conf/settings.h"
+#include "db/db.h"
+
+int
+accounts_user_set_quota(struct accounts *a, const char *address, long long bytes,
+			const char **error_r)
+{
+	char *name = accounts_addr_name(address);
+	sqlite3_stmt *st;
+	int changes;
+
+	if (name == NULL) {
+		*error_r = "malformed address (expected local@domain)";
+		return -1;
+	}
+	pthread_mutex_lock(&a->lock);
+	st = db_prepare(a->db, "UPDATE users SET quota = ?2 WHERE name = ?1");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	if (bytes >= 0)
+		sqlite3_bind_int64(st, 2, bytes);
+	else
+		sqlite3_bind_null(st, 2);
+	changes = accounts_db_write_durable(a, st);
+	pthread_mutex_unlock(&a->lock);
+	free(name);
+	if (changes < 0)
+		*error_r = "database write failed";
+	else if (changes == 0)
+		*error_r = "no such account";
+	return changes == 1 ? 0 : -1;
+}
+
+int
+accounts_user_quota(struct accounts *a, const char *account, unsigned long long *bytes_r)
+{
+	bool found;
+
+	pthread_mutex_lock(&a->lock);
+	found = accounts_cache_refresh(a) == 0 && accounts_cache_quota(a, account, bytes_r);
+	pthread_mutex_unlock(&a->lock);
+	return found ? 1 : 0;
+}
+
+unsigned long long
+accounts_quota_limit(struct accounts *a, const char *account)
+{
+	unsigned long long bytes;
+
+	if (accounts_user_quota(a, account, &bytes) == 1)
+		return bytes;
+	return a->set->mailbox_quota;
+}
