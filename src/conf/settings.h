@@ -105,8 +105,10 @@ struct settings {
 	unsigned long long imap_command_literal_limit; /* 64 MiB: all literals of one command */
 	unsigned long long imap_memory_limit; /* 1 GiB: literal data held by all IMAP sessions */
 	unsigned imap_search_max_keys;        /* 256: search keys in one SEARCH */
-	unsigned pop3_max_connections;        /* 1000 */
-	unsigned max_connections_per_ip;      /* 200, for POP3/IMAP */
+	unsigned imap_notify_queue_max;       /* 1000: NOTIFY responses pending per session */
+	unsigned long long imap_notify_output_max; /* 256 KiB: unread output that holds them */
+	unsigned pop3_max_connections;             /* 1000 */
+	unsigned max_connections_per_ip;           /* 200, for POP3/IMAP */
 	unsigned long long maximal_queue_lifetime; /* seconds, 5d */
 	unsigned minimal_backoff_time;             /* 300 */
 	unsigned maximal_backoff_time;             /* 4000 */

@@ -88,6 +88,8 @@ static const struct settings_key keys[] = {
 	K(imap_command_literal_limit, KEY_SIZE, 1ULL << 16, 1ULL << 40),
 	K(imap_memory_limit, KEY_SIZE, 1ULL << 20, 1ULL << 40),
 	K(imap_search_max_keys, KEY_UINT, 1, 100000),
+	K(imap_notify_queue_max, KEY_UINT, 1, 1000000),
+	K(imap_notify_output_max, KEY_SIZE, 1024, 1ULL << 30),
 	K(pop3_max_connections, KEY_UINT, 1, 1000000),
 	K(max_connections_per_ip, KEY_UINT, 1, 1000000),
 	K(maximal_queue_lifetime, KEY_DURATION_LL, 0, 365ULL * 86400),

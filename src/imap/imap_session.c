@@ -10,6 +10,7 @@
 #include "conf/settings.h"
 #include "imap/imap_literal.h"
 #include "imap/imap_mutf7.h"
+#include "imap/imap_notify.h"
 #include "imap/imap_slice.h"
 #include "log/log.h"
 #include "net/conn.h"
@@ -57,6 +58,7 @@ static const struct imap_command_def commands[] = {
 	{"STATUS", IMAP_STATES_AUTHED, false, true, imap_cmd_status, false},
 	{"APPEND", IMAP_STATES_AUTHED, false, true, imap_cmd_append, false},
 	{"IDLE", IMAP_STATES_AUTHED, false, true, imap_cmd_idle, false},
+	{"NOTIFY", IMAP_STATES_AUTHED, false, true, imap_cmd_notify, false},
 	{"COMPRESS", IMAP_STATES_AUTHED, false, true, imap_cmd_compress, false},
 	{"CHECK", IMAP_STATE_SELECTED, false, true, imap_cmd_check, false},
 	{"CLOSE", IMAP_STATE_SELECTED, false, true, imap_cmd_close, false},
@@ -114,6 +116,7 @@ imap_session_free(struct session *base)
 	imap_fetch_abort(s);
 	imap_slice_abort(s);
 	store_notify_unsubscribe(&s->notify);
+	imap_notify_free(s);
 	store_view_close(&s->view);
 	store_account_unref(&s->acct);
 	imap_literal_release(s);
@@ -227,6 +230,8 @@ imap_ok(struct imap_session *s, const char *tag, const char *fmt, ...)
 
 	if (s->view != NULL && tag != NULL)
 		imap_sync(s, !s->no_expunge);
+	if (tag != NULL)
+		imap_notify_flush(s);
 	va_start(ap, fmt);
 	imap_tagged(s, tag, "OK", fmt, ap);
 	va_end(ap);
@@ -239,6 +244,8 @@ imap_no(struct imap_session *s, const char *tag, const char *fmt, ...)
 
 	if (s->view != NULL && tag != NULL)
 		imap_sync(s, !s->no_expunge);
+	if (tag != NULL)
+		imap_notify_flush(s);
 	va_start(ap, fmt);
 	imap_tagged(s, tag, "NO", fmt, ap);
 	va_end(ap);
@@ -454,6 +461,7 @@ static void
 imap_session_on_drain(struct session *base)
 {
 	imap_fetch_on_drain(imap_of(base));
+	imap_notify_kick(imap_of(base)); /* RFC 5465: what waited for the output to drain */
 }
 
 static void
@@ -474,6 +482,8 @@ imap_session_on_notify(void *ctx, const struct store_event *ev)
 {
 	struct imap_session *s = ctx;
 
+	if (imap_notify_event(s, ev))
+		return;
 	if (s->view == NULL || ev->mailbox_id != store_view_mailbox_id(s->view))
 		return;
 	imap_session_notify(s);

@@ -14,6 +14,7 @@
 
 struct conn;
 struct imap_fetch_run;
+struct imap_notify;
 struct imap_slice;
 struct store_account;
 struct store_notify;
@@ -53,6 +54,7 @@ struct imap_session {
 	char *account;
 	struct store_account *acct;
 	struct store_notify *notify;
+	struct imap_notify *notify_state; /* RFC 5465 NOTIFY (imap_notify.c); NULL: none */
 	/* selected */
 	struct store_view *view;
 	bool readonly;
