@@ -51,34 +51,26 @@ url_section(struct store_view *view, const struct imap_url *u, struct buf *out)
 }
 
 int
-imap_catenate_url_fetch(struct imap_session *s, const char *url, size_t len, struct buf *out)
+imap_url_read(struct store_account *acct, const struct imap_url *u, struct buf *out)
 {
 	struct store_view *view = NULL;
-	struct imap_url u;
 	struct buf part = BUF_INIT;
 	const char *error;
-	char *name;
+	char *name = xstrdup(u->mailbox);
 	int ret = -1;
 
-	if (imap_url_parse(url, len, &u, &error) < 0) {
-		imap_url_free(&u);
-		return -1;
-	}
-	name = xstrdup(u.mailbox);
-	/* RFC 4469 5: only the logged-in user's own messages */
-	if ((u.user == NULL || *u.user == '\0' || str_casecmp(u.user, s->account) == 0) &&
-	    store_mailbox_name_normalize(name) == 0 &&
-	    store_view_open(s->acct, name, true, &view, &error) == 0 &&
-	    (u.uidvalidity == 0 || u.uidvalidity == store_view_uidvalidity(view)) &&
-	    url_section(view, &u, &part) == 0) {
+	if (store_mailbox_name_normalize(name) == 0 &&
+	    store_view_open(acct, name, true, &view, &error) == 0 &&
+	    (u->uidvalidity == 0 || u->uidvalidity == store_view_uidvalidity(view)) &&
+	    url_section(view, u, &part) == 0) {
 		/* RFC 5092 3: ;partial=offset[.length] of the section */
 		uint64_t start = 0, n = part.len;
 
-		if (u.partial) {
-			start = u.partial_offset < part.len ? u.partial_offset : part.len;
+		if (u->partial) {
+			start = u->partial_offset < part.len ? u->partial_offset : part.len;
 			n = part.len - start;
-			if (u.partial_len < n)
-				n = u.partial_len;
+			if (u->partial_len < n)
+				n = u->partial_len;
 		}
 		if (n > 0)
 			buf_append(out, part.data + start, n);
@@ -88,6 +80,24 @@ imap_catenate_url_fetch(struct imap_session *s, const char *url, size_t len, str
 		store_view_close(&view);
 	buf_free(&part);
 	free(name);
+	return ret;
+}
+
+int
+imap_catenate_url_fetch(struct imap_session *s, const char *url, size_t len, struct buf *out)
+{
+	struct imap_url u;
+	const char *error;
+	int ret = -1;
+
+	/* RFC 4469 5: a URLAUTH-authorized URL is for URLFETCH / BURL, not a part here */
+	if (imap_url_parse(url, len, &u, &error) < 0 || u.access != NULL) {
+		imap_url_free(&u);
+		return -1;
+	}
+	/* RFC 4469 5: only the logged-in user's own messages */
+	if (u.user == NULL || *u.user == '\0' || str_casecmp(u.user, s->account) == 0)
+		ret = imap_url_read(s->acct, &u, out);
 	imap_url_free(&u);
 	return ret;
 }

@@ -172,7 +172,8 @@ imap_command_fn imap_cmd_capability, imap_cmd_noop, imap_cmd_logout, imap_cmd_id
 	imap_cmd_select, imap_cmd_create, imap_cmd_delete, imap_cmd_rename, imap_cmd_subscribe,
 	imap_cmd_unsubscribe, imap_cmd_list, imap_cmd_lsub, imap_cmd_status, imap_cmd_append,
 	imap_cmd_check, imap_cmd_close, imap_cmd_unselect, imap_cmd_expunge, imap_cmd_store,
-	imap_cmd_copy, imap_cmd_fetch, imap_cmd_search, imap_cmd_idle, imap_cmd_compress;
+	imap_cmd_copy, imap_cmd_fetch, imap_cmd_search, imap_cmd_idle, imap_cmd_compress,
+	imap_cmd_genurlauth, imap_cmd_urlfetch, imap_cmd_resetkey;
 /* A paused FETCH: the output drained, go on (imap_fetch.c); the connection is gone,
  * drop it. */
 void imap_fetch_on_drain(struct imap_session *s);

@@ -51,6 +51,8 @@ static const char *const store_migrations[] = {
 	"CREATE TABLE pending_unlink (file TEXT PRIMARY KEY);",
 	/* 2: INTERNALDATE keeps the zone an APPEND gave it (seconds east of UTC) */
 	"ALTER TABLE messages ADD COLUMN internaldate_tz INTEGER NOT NULL DEFAULT 0;",
+	/* 3: URLAUTH mailbox access keys (RFC 4467 3; store_urlauth.c) */
+	"CREATE TABLE urlauth_keys (mailbox INTEGER PRIMARY KEY, key BLOB NOT NULL);",
 };
 
 sqlite3 *
