@@ -49,8 +49,5 @@ void imap_append_msgs_free(struct imap_append_msg *msgs, size_t n);
 struct buf;
 struct imap_session;
 int imap_catenate_url_fetch(struct imap_session *s, const char *url, size_t len, struct buf *out);
-/* The bytes u names in acct (read-only view: no \Seen set), appended to out. 0 ok, -1. */
-struct store_account;
-int imap_url_read(struct store_account *acct, const struct imap_url *u, struct buf *out);
 
 #endif

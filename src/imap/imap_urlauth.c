@@ -4,13 +4,11 @@
  * replaces the keys so every URL generated before stops working. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "imap/imap_catenate.h"
 #include "imap/imap_session.h"
 #include "imap/imap_write.h"
 #include "mail/imap_url.h"
-#include "store/store_account.h"
 #include "store/store_mailbox.h"
 #include "store/store_urlauth.h"
 #include "util/buf.h"
@@ -44,18 +42,6 @@ url_is_of(const struct imap_url *u, const char *account)
 
 	free(owner);
 	return same;
-}
-
-/* RFC 4467 3: may the logged-in account fetch a URL with this access identifier?
- * "submit+" is for the submission server (BURL), not IMAP clients. */
-static bool
-access_allows(const struct imap_session *s, const char *access)
-{
-	if (str_casecmp(access, "anonymous") == 0 || str_casecmp(access, "authuser") == 0)
-		return true;
-	if (str_ncasecmp(access, "user+", 5) == 0)
-		return str_casecmp(access + 5, s->account) == 0;
-	return false;
 }
 
 void
@@ -107,41 +93,10 @@ imap_cmd_genurlauth(struct imap_session *s, const struct imap_command *cmd)
 	imap_ok(s, cmd->tag, "GENURLAUTH completed");
 }
 
-/* The bytes of an authorized URL (RFC 4467 6.3), or -1 (NIL). */
-static int
-urlfetch_one(struct imap_session *s, const char *url, struct buf *data)
-{
-	const struct imap_server_deps *deps = imap_server_deps(s->server);
-	struct store_account *acct = NULL;
-	struct imap_url u;
-	const char *error;
-	char *owner = NULL, *name = NULL;
-	int ret = -1;
-
-	if (imap_url_parse(url, strlen(url), &u, &error) < 0 || u.access == NULL ||
-	    u.mechanism == NULL || str_casecmp(u.mechanism, MECHANISM) != 0 ||
-	    (u.has_expire && time(NULL) >= u.expire) || !access_allows(s, u.access) ||
-	    (owner = imap_url_owner(&u)) == NULL || (name = url_mailbox(&u)) == NULL)
-		goto out;
-	if (str_casecmp(owner, s->account) == 0) {
-		acct = s->acct;
-		store_account_ref(acct);
-	} else if ((acct = store_account_open(deps->store, owner, &error)) == NULL) {
-		goto out;
-	}
-	if (store_urlauth_verify(acct, name, url, u.rump_len, u.token))
-		ret = imap_url_read(acct, &u, data);
-	store_account_unref(&acct);
-out:
-	imap_url_free(&u);
-	free(owner);
-	free(name);
-	return ret;
-}
-
 void
 imap_cmd_urlfetch(struct imap_session *s, const struct imap_command *cmd)
 {
+	const struct imap_server_deps *deps = imap_server_deps(s->server);
 	struct buf out = BUF_INIT;
 
 	if (cmd->count == 0) {
@@ -161,7 +116,9 @@ imap_cmd_urlfetch(struct imap_session *s, const struct imap_command *cmd)
 		}
 		buf_appendc(&out, ' ');
 		imap_write_astr(&out, url);
-		if (urlfetch_one(s, url, &data) < 0) {
+		/* RFC 4467 6.3: what the URL names if it is valid and s->account may use it */
+		if (store_urlauth_fetch(deps->store, url, strlen(url), s->account, false, &data) <
+		    0) {
 			buf_appends(&out, " NIL");
 		} else {
 			buf_printf(&out, " {%zu}\r\n", data.len);

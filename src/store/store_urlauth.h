@@ -24,6 +24,19 @@ bool store_urlauth_verify(struct store_account *acct, const char *mailbox, const
  * (STORE_ERR_NONEXISTENT: no such mailbox). */
 int store_urlauth_reset(struct store_account *acct, const char *mailbox, const char **error_r);
 
+/* The bytes u names in acct (a read-only view: no \Seen set, no \Recent claimed; a
+ * section, a partial range), appended to out. 0 ok; -1 nothing there. */
+struct buf;
+struct imap_url;
+struct store;
+int store_url_read(struct store_account *acct, const struct imap_url *u, struct buf *out);
+/* An authorized URL (RFC 4467 6.3) for requester (an account; submit: the submission
+ * server acting for it, RFC 4468): parse, INTERNAL mechanism, not expired, the access
+ * identifier allows requester, the URL's owner account exists, the token verifies, and
+ * what it names exists: then its bytes are appended to out (0). Else -1 (IMAP's NIL). */
+int store_urlauth_fetch(struct store *store, const char *url, size_t len, const char *requester,
+			bool submit, struct buf *out);
+
 /* HMAC-SHA1 of data under key, as hex (pure; exposed for the unit test, RFC 2202). */
 void store_urlauth_hmac_hex(const unsigned char *key, size_t key_len, const void *data, size_t len,
 			    char out[STORE_URLAUTH_TOKEN_LEN + 1]);
