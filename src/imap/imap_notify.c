@@ -308,7 +308,10 @@ selected_event(struct imap_session *s, unsigned bit)
 	if (g == NULL || (g->events & bit) == 0)
 		return false;
 	s->notified = true;
-	if (s->wait != IMAP_WAIT_IDLE && can_send_now(s)) {
+	if (s->base.conn != NULL && s->wait == IMAP_WAIT_IDLE) {
+		imap_sync(s, true); /* RFC 2177: IDLE allows EXPUNGE anyway */
+		imap_notify_flush(s);
+	} else if (can_send_now(s)) {
 		imap_sync(s, g->filter == IMAP_NOTIFY_SELECTED);
 		imap_notify_flush(s);
 	}

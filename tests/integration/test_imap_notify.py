@@ -92,6 +92,24 @@ def test_status_for_new_mail_elsewhere_outside_idle(imap):
     assert re.match(rb'\* STATUS Work \(MESSAGES 0\)', r), r
 
 
+def test_selected_under_idle(imap):
+    a, b = two(imap)
+    a.ok("SELECT INBOX")
+    a.ok("NOTIFY SET (selected (MessageNew MessageExpunge FlagChange)) "
+         "(personal (MessageNew MessageExpunge))")
+    a.send(b"t50 IDLE\r\n")
+    assert a.line().startswith(b"+")
+    b.ok(b"APPEND INBOX " + lit(msg("during idle")))
+    r, _ = unsolicited(a, rb"EXISTS")
+    assert r == b"* 1 EXISTS\r\n"
+    b.ok(b"APPEND Drafts " + lit(msg("elsewhere")))
+    r, _ = unsolicited(a, rb"^\* STATUS")
+    assert r.startswith(b"* STATUS Drafts (MESSAGES 1 ")
+    a.send(b"DONE\r\n")
+    _, tagged = a.until_tagged(b"t50")
+    assert tagged.split()[1] == b"OK"
+
+
 def test_list_for_mailbox_names_and_subscriptions(imap):
     a, b = two(imap)
     a.ok("NOTIFY SET (personal (MailboxName SubscriptionChange))")
