@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "imap/imap_catenate.h"
+#include "imap/imap_durable.h"
 #include "imap/imap_session.h"
 #include "imap/imap_write.h"
 #include "mail/imap_url.h"
@@ -87,10 +88,9 @@ imap_cmd_genurlauth(struct imap_session *s, const struct imap_command *cmd)
 		imap_write_astr(&out, full);
 		free(full);
 	}
-	buf_appends(&out, "\r\n");
-	imap_send_raw(s, out.data, out.len);
-	buf_free(&out);
-	imap_ok(s, cmd->tag, "GENURLAUTH completed");
+	/* a new key must survive a crash before the client hands the URL out */
+	imap_reply_durable(s, cmd->tag, "GENURLAUTH", buf_steal(&out),
+			   xstrdup("GENURLAUTH completed"), false);
 }
 
 void
@@ -151,7 +151,8 @@ imap_cmd_resetkey(struct imap_session *s, const struct imap_command *cmd)
 	}
 	if (store_urlauth_reset(s->acct, name, &error) < 0)
 		imap_no_store(s, cmd->tag, "RESETKEY", error);
-	else
-		imap_ok(s, cmd->tag, "RESETKEY completed");
+	else /* RFC 4467 4: revoked URLs must stay revoked after a crash */
+		imap_reply_durable(s, cmd->tag, "RESETKEY", NULL, xstrdup("RESETKEY completed"),
+				   false);
 	free(name);
 }
