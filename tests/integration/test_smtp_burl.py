@@ -89,3 +89,27 @@ def test_burl_refuses_foreign_or_bad_urls(a):
         code, text = s.docmd("BURL", url + " LAST")
         assert code == 554 and b"5.6.6" in text, text
     s.quit()
+
+
+def test_burl_mixes_with_bdat_and_keeps_sequence(a):
+    url = draft_url(a)
+    s = login(a)
+    # BURL before RCPT: the BDAT sequence error, nothing else
+    assert s.docmd("MAIL", "FROM:<user1@a.test>")[0] == 250
+    code, _ = s.docmd("BURL", url + " LAST")
+    assert code == 503
+    # a BDAT chunk, then the URL as the last chunk: one message, in that order
+    assert s.docmd("MAIL", "FROM:<user1@a.test>")[0] == 250
+    assert s.docmd("RCPT", "TO:<user3@a.test>")[0] == 250
+    s.send(b"BDAT 12\r\nX-Extra: 1\r\n")
+    assert s.getreply()[0] == 250
+    code, text = s.docmd("BURL", url + " LAST")
+    assert code == 250, text
+    s.quit()
+    c = Raw(a.imap_port)
+    c.login("user3@a.test")
+    c.ok("SELECT INBOX")
+    untagged, _ = c.ok("FETCH 1 BODY.PEEK[]")
+    body = untagged[0]
+    assert b"X-Extra: 1\r\n" in body and b"sent by BURL" in body
+    assert body.index(b"X-Extra: 1") < body.index(b"Subject: from drafts")
