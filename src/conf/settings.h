@@ -108,8 +108,10 @@ struct settings {
 	unsigned imap_search_max_keys;        /* 256: search keys in one SEARCH */
 	unsigned imap_max_contexts;           /* 16: RETURN (UPDATE) contexts per session */
 	unsigned imap_sort_cache_messages;    /* 100000: SORT/THREAD keys kept per account */
-	unsigned pop3_max_connections;        /* 1000 */
-	unsigned max_connections_per_ip;      /* 200, for POP3/IMAP */
+	unsigned imap_notify_queue_max;       /* 1000: NOTIFY responses pending per session */
+	unsigned long long imap_notify_output_max; /* 256 KiB: unread output that holds them */
+	unsigned pop3_max_connections;             /* 1000 */
+	unsigned max_connections_per_ip;           /* 200, for POP3/IMAP */
 	unsigned long long maximal_queue_lifetime; /* seconds, 5d */
 	unsigned minimal_backoff_time;             /* 300 */
 	unsigned maximal_backoff_time;             /* 4000 */

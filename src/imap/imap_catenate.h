@@ -12,24 +12,9 @@
 
 #include "imap/imap_flags.h"
 #include "imap/imap_parser.h"
+#include "mail/imap_url.h"
 
-struct imap_url {
-	char *user;           /* an absolute URL's enc-user, percent-decoded; NULL if none */
-	char *mailbox;        /* percent-decoded (UTF-8, RFC 5092 3.1) */
-	uint32_t uidvalidity; /* 0: not given */
-	uint32_t uid;
-	char *section; /* percent-decoded, e.g. "HEADER", "1.2.MIME"; NULL: the whole message */
-	bool partial;
-	uint64_t partial_offset;
-	uint64_t partial_len; /* UINT64_MAX: to the end */
-};
-
-/* Parses a message URL. 0 ok; -1 with *error_r (static text): not a URL of a message.
- * The host is not checked (RFC 4469 5 lets the server treat every URL as its own); the
- * caller checks user against the logged-in account. URLAUTH parts are refused.
- * Free with imap_url_free() (also after -1). */
-int imap_url_parse(const char *url, size_t len, struct imap_url *u, const char **error_r);
-void imap_url_free(struct imap_url *u);
+/* The URL parser is mail/imap_url.h (shared with URLAUTH and BURL). */
 
 enum imap_cat_part_type {
 	IMAP_CAT_TEXT,

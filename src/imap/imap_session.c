@@ -11,6 +11,7 @@
 #include "imap/imap_context.h"
 #include "imap/imap_literal.h"
 #include "imap/imap_mutf7.h"
+#include "imap/imap_notify.h"
 #include "imap/imap_slice.h"
 #include "log/log.h"
 #include "net/conn.h"
@@ -61,6 +62,10 @@ static const struct imap_command_def commands[] = {
 	{"GETQUOTA", IMAP_STATES_AUTHED, false, true, imap_cmd_getquota, false},
 	{"SETQUOTA", IMAP_STATES_AUTHED, false, true, imap_cmd_setquota, false},
 	{"IDLE", IMAP_STATES_AUTHED, false, true, imap_cmd_idle, false},
+	{"NOTIFY", IMAP_STATES_AUTHED, false, true, imap_cmd_notify, false},
+	{"GENURLAUTH", IMAP_STATES_AUTHED, false, true, imap_cmd_genurlauth, false},
+	{"URLFETCH", IMAP_STATES_AUTHED, false, true, imap_cmd_urlfetch, false},
+	{"RESETKEY", IMAP_STATES_AUTHED, false, true, imap_cmd_resetkey, false},
 	{"COMPRESS", IMAP_STATES_AUTHED, false, true, imap_cmd_compress, false},
 	{"CHECK", IMAP_STATE_SELECTED, false, true, imap_cmd_check, false},
 	{"CLOSE", IMAP_STATE_SELECTED, false, true, imap_cmd_close, false},
@@ -122,6 +127,7 @@ imap_session_free(struct session *base)
 	imap_slice_abort(s);
 	imap_context_free_all(s);
 	store_notify_unsubscribe(&s->notify);
+	imap_notify_free(s);
 	store_view_close(&s->view);
 	store_account_unref(&s->acct);
 	imap_literal_release(s);
@@ -235,6 +241,8 @@ imap_ok(struct imap_session *s, const char *tag, const char *fmt, ...)
 
 	if (s->view != NULL && tag != NULL)
 		imap_sync(s, !s->no_expunge);
+	if (tag != NULL)
+		imap_notify_flush(s);
 	va_start(ap, fmt);
 	imap_tagged(s, tag, "OK", fmt, ap);
 	va_end(ap);
@@ -247,6 +255,8 @@ imap_no(struct imap_session *s, const char *tag, const char *fmt, ...)
 
 	if (s->view != NULL && tag != NULL)
 		imap_sync(s, !s->no_expunge);
+	if (tag != NULL)
+		imap_notify_flush(s);
 	va_start(ap, fmt);
 	imap_tagged(s, tag, "NO", fmt, ap);
 	va_end(ap);
@@ -462,6 +472,7 @@ static void
 imap_session_on_drain(struct session *base)
 {
 	imap_fetch_on_drain(imap_of(base));
+	imap_notify_kick(imap_of(base)); /* RFC 5465: what waited for the output to drain */
 }
 
 static void
@@ -482,6 +493,8 @@ imap_session_on_notify(void *ctx, const struct store_event *ev)
 {
 	struct imap_session *s = ctx;
 
+	if (imap_notify_event(s, ev))
+		return;
 	if (s->view == NULL || ev->mailbox_id != store_view_mailbox_id(s->view))
 		return;
 	imap_session_notify(s);

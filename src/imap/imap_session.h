@@ -14,6 +14,7 @@
 
 struct conn;
 struct imap_fetch_run;
+struct imap_notify;
 struct imap_slice;
 struct store_account;
 struct store_notify;
@@ -53,6 +54,7 @@ struct imap_session {
 	char *account;
 	struct store_account *acct;
 	struct store_notify *notify;
+	struct imap_notify *notify_state; /* RFC 5465 NOTIFY (imap_notify.c); NULL: none */
 	/* selected */
 	struct store_view *view;
 	bool readonly;
@@ -173,7 +175,8 @@ imap_command_fn imap_cmd_capability, imap_cmd_noop, imap_cmd_logout, imap_cmd_id
 	imap_cmd_unsubscribe, imap_cmd_list, imap_cmd_lsub, imap_cmd_status, imap_cmd_append,
 	imap_cmd_check, imap_cmd_close, imap_cmd_unselect, imap_cmd_expunge, imap_cmd_store,
 	imap_cmd_copy, imap_cmd_fetch, imap_cmd_search, imap_cmd_idle, imap_cmd_compress,
-	imap_cmd_getquotaroot, imap_cmd_getquota, imap_cmd_setquota;
+	imap_cmd_getquotaroot, imap_cmd_getquota, imap_cmd_setquota, imap_cmd_genurlauth,
+	imap_cmd_urlfetch, imap_cmd_resetkey;
 
 /* QUOTA (imap_quota.c): 0 if adding `bytes` (an APPEND's messages) or the messages uids
  * of the selected mailbox (a COPY) keeps the account within its limit; -1 with

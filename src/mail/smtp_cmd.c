@@ -42,6 +42,7 @@ static const struct smtp_cmd_def smtp_cmd_defs[] = {
 	{"STARTTLS", SMTP_VERB_STARTTLS, SMTP_CMD_ARGS_NONE, "501 5.5.4 Syntax: STARTTLS"},
 	{"AUTH", SMTP_VERB_AUTH, SMTP_CMD_ARGS_REQUIRED,
 	 "501 5.5.4 Syntax: AUTH mechanism [initial-response]"},
+	{"BURL", SMTP_VERB_BURL, SMTP_CMD_ARGS_REQUIRED, "501 5.5.4 Syntax: BURL imap-url [LAST]"},
 };
 
 #define SMTP_CMD_N_DEFS (sizeof(smtp_cmd_defs) / sizeof(smtp_cmd_defs[0]))

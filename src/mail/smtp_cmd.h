@@ -22,6 +22,7 @@ enum smtp_verb {
 	SMTP_VERB_HELP,
 	SMTP_VERB_STARTTLS,
 	SMTP_VERB_AUTH,
+	SMTP_VERB_BURL, /* RFC 4468: arg is "imap-url [LAST]" */
 };
 
 struct smtp_param {

@@ -62,6 +62,8 @@ cmd_ehlo(struct smtp_session *s, struct smtp_cmd *cmd)
 	smtp_reply(s, "250-CHUNKING");
 	if (smtp_auth_offered(s))
 		smtp_reply(s, "250-AUTH PLAIN LOGIN");
+	if (s->auth_user != NULL || smtp_auth_offered(s)) /* RFC 4468 3 */
+		smtp_reply(s, "250-BURL%s", s->auth_user != NULL ? " imap" : "");
 	if (smtp_tls_offered(s))
 		smtp_reply(s, "250-STARTTLS");
 	smtp_reply(s, "250 HELP");
@@ -352,6 +354,7 @@ static const struct smtp_command_def {
 	 "503 5.5.1 Error: need MAIL command", cmd_rcpt},
 	{SMTP_VERB_DATA, SMTP_WHEN_RCPT, NULL, "503 5.5.1 Error: need RCPT command", cmd_data},
 	{SMTP_VERB_BDAT, SMTP_WHEN_ANY, NULL, NULL, cmd_bdat},
+	{SMTP_VERB_BURL, SMTP_WHEN_ANY, NULL, NULL, smtp_burl_command},
 	{SMTP_VERB_RSET, SMTP_WHEN_ANY, NULL, NULL, cmd_rset},
 	{SMTP_VERB_NOOP, SMTP_WHEN_ANY, NULL, NULL, cmd_noop},
 	{SMTP_VERB_QUIT, SMTP_WHEN_ANY, NULL, NULL, cmd_quit},

@@ -438,6 +438,19 @@ smtp_message_bdat_input(struct smtp_session *s)
 	return s->base.state != SMTP_STATE_WAIT;
 }
 
+void
+smtp_message_chunk(struct smtp_session *s, const void *data, size_t len, bool last)
+{
+	smtp_message_start_bdat(s, len, last);
+	if (!s->bdat_discard && len > 0) {
+		crlf_normalize_append(&s->bdat_norm, &s->msg, data, len);
+		smtp_message_account(s);
+		smtp_stage_data(s);
+	}
+	s->bdat_left = 0;
+	smtp_message_bdat_chunk_done(s);
+}
+
 bool
 smtp_message_input(struct smtp_session *s)
 {

@@ -132,6 +132,11 @@ void smtp_session_command(struct smtp_session *s, const char *line, size_t len);
 bool smtp_message_input(struct smtp_session *s);
 void smtp_message_start_data(struct smtp_session *s);
 void smtp_message_start_bdat(struct smtp_session *s, unsigned long long size, bool last);
+/* A whole chunk already in memory (BURL, RFC 4468 3): as a BDAT of those bytes. */
+void smtp_message_chunk(struct smtp_session *s, const void *data, size_t len, bool last);
+/* BURL (smtp_burl.c). */
+struct smtp_cmd;
+void smtp_burl_command(struct smtp_session *s, struct smtp_cmd *cmd);
 bool smtp_session_is_trusted(const struct smtp_session *s); /* mynetworks or AUTH */
 
 #endif

@@ -142,7 +142,7 @@ subscription(struct store_account *acct, const char *name, bool on, const char *
 	}
 	acct->store->dirty = true;
 	acct->errcode = STORE_ERR_NONE;
-	store_notify_emit(acct->store, STORE_EVENT_MAILBOX, acct->name, 0, n, 0);
+	store_notify_emit(acct->store, STORE_EVENT_SUBSCRIPTION, acct->name, 0, n, 0);
 	free(n);
 	return 0;
 }

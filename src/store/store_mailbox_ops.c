@@ -85,12 +85,19 @@ int
 store_mailbox_finish(struct store_account *acct, uint64_t id, const char *name,
 		     const char **error_r)
 {
+	return store_mailbox_finish_rename(acct, id, NULL, name, error_r);
+}
+
+int
+store_mailbox_finish_rename(struct store_account *acct, uint64_t id, const char *old_name,
+			    const char *name, const char **error_r)
+{
 	if (db_commit(acct->db) < 0) {
 		db_rollback(acct->db);
 		return store_account_fail(acct, STORE_ERR_TEMP, "index write failed", error_r);
 	}
 	acct->errcode = STORE_ERR_NONE;
-	store_notify_emit(acct->store, STORE_EVENT_MAILBOX, acct->name, id, name, 0);
+	store_notify_emit_rename(acct->store, acct->name, id, old_name, name);
 	return 0;
 }
 

@@ -156,7 +156,7 @@ store_mailbox_rename(struct store_account *acct, const char *name, const char *n
 	if (ret < 0)
 		ret = store_mailbox_fail_tx(acct, STORE_ERR_TEMP, "index write failed", error_r);
 	else
-		ret = store_mailbox_finish(acct, row.id, nn, error_r);
+		ret = store_mailbox_finish_rename(acct, row.id, o, nn, error_r);
 	if (ret == 0 && strcmp(o, "INBOX") == 0)
 		store_notify_emit(acct->store, STORE_EVENT_EXPUNGE, acct->name, row.id, "INBOX",
 				  row.highestmodseq + 1);

@@ -104,12 +104,11 @@ store_notify_unsubscribe(struct store_notify **subp)
 	}
 }
 
-void
-store_notify_emit(struct store *store, enum store_event_type type, const char *account,
-		  uint64_t mailbox_id, const char *mailbox, uint64_t modseq)
+static void
+dispatch(struct store *store, const struct store_event *evp)
 {
-	struct store_notify_list *list = strmap_get(store->notify, account);
-	struct store_event ev = {type, account, mailbox_id, mailbox, modseq};
+	struct store_notify_list *list = strmap_get(store->notify, evp->account);
+	struct store_event ev = *evp;
 
 	if (list == NULL)
 		return;
@@ -127,6 +126,24 @@ store_notify_emit(struct store *store, enum store_event_type type, const char *a
 			unlink_sub(list, sub);
 	}
 	list_maybe_free(store, list);
+}
+
+void
+store_notify_emit(struct store *store, enum store_event_type type, const char *account,
+		  uint64_t mailbox_id, const char *mailbox, uint64_t modseq)
+{
+	struct store_event ev = {type, account, mailbox_id, mailbox, modseq, NULL};
+
+	dispatch(store, &ev);
+}
+
+void
+store_notify_emit_rename(struct store *store, const char *account, uint64_t mailbox_id,
+			 const char *old_name, const char *new_name)
+{
+	struct store_event ev = {STORE_EVENT_MAILBOX, account, mailbox_id, new_name, 0, old_name};
+
+	dispatch(store, &ev);
 }
 
 static void

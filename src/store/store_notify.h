@@ -11,10 +11,11 @@ struct store;
 struct store_notify;
 
 enum store_event_type {
-	STORE_EVENT_NEW,     /* messages appended/delivered/copied into mailbox */
-	STORE_EVENT_FLAGS,   /* flags or keywords changed in mailbox */
-	STORE_EVENT_EXPUNGE, /* messages expunged from mailbox */
-	STORE_EVENT_MAILBOX, /* mailbox created, deleted, renamed or (un)subscribed */
+	STORE_EVENT_NEW,          /* messages appended/delivered/copied into mailbox */
+	STORE_EVENT_FLAGS,        /* flags or keywords changed in mailbox */
+	STORE_EVENT_EXPUNGE,      /* messages expunged from mailbox */
+	STORE_EVENT_MAILBOX,      /* mailbox created, deleted or renamed */
+	STORE_EVENT_SUBSCRIPTION, /* name (un)subscribed (mailbox_id 0) */
 };
 
 struct store_event {
@@ -23,6 +24,8 @@ struct store_event {
 	uint64_t mailbox_id; /* compare with store_view_mailbox_id(); 0 for subscriptions */
 	const char *mailbox; /* its current name (the new one for a rename) */
 	uint64_t modseq;     /* the mailbox's HIGHESTMODSEQ after the change (0 for MAILBOX) */
+	/* MAILBOX of a rename: the old name (NOTIFY's LIST OLDNAME, RFC 5465 5.4); else NULL */
+	const char *old_mailbox;
 };
 
 typedef void store_notify_cb(void *ctx, const struct store_event *ev);

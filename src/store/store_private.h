@@ -296,6 +296,9 @@ int store_checkpoint_full(struct store *store);
 /* store_notify.c */
 void store_notify_emit(struct store *store, enum store_event_type type, const char *account,
 		       uint64_t mailbox_id, const char *mailbox, uint64_t modseq);
+/* A MAILBOX event for a rename (old_name set in the event). */
+void store_notify_emit_rename(struct store *store, const char *account, uint64_t mailbox_id,
+			      const char *old_name, const char *new_name);
 void store_notify_free_all(struct store *store);
 
 /* store_mailbox.c */
@@ -330,6 +333,9 @@ bool store_mailbox_has_children(struct store_account *acct, const char *name);
 /* commit + STORE_EVENT_MAILBOX; rolls back on failure. */
 int store_mailbox_finish(struct store_account *acct, uint64_t id, const char *name,
 			 const char **error_r);
+/* The same for a rename: the event carries old_name (NULL: not a rename). */
+int store_mailbox_finish_rename(struct store_account *acct, uint64_t id, const char *old_name,
+				const char *name, const char **error_r);
 int store_mailbox_fail_tx(struct store_account *acct, enum store_error code, const char *msg,
 			  const char **error_r);
 /* Splits row->keywords into an array (free with str_array_free). */

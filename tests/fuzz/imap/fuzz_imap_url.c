@@ -1,10 +1,14 @@
-/* libFuzzer target: IMAP URLs of CATENATE (imap_url_parse, RFC 5092 / RFC 4469 5) on raw
- * bytes: every success names a mailbox and a non-zero UID, every refusal says why. */
+/* libFuzzer target: IMAP URLs of CATENATE, URLAUTH and BURL (imap_url_parse, RFC 5092,
+ * RFC 4469 5, RFC 4467 9) on raw bytes: every success names a mailbox and a non-zero UID
+ * (and with URLAUTH an access identifier, a rump inside the URL, a token with its
+ * mechanism), every refusal says why. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "imap/imap_catenate.h"
+#include <stdlib.h>
+
+#include "mail/imap_url.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -18,6 +22,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (u.mailbox == NULL || *u.mailbox == '\0' || u.uid == 0 ||
 		    (u.section != NULL && *u.section == '\0'))
 			__builtin_trap();
+		if (u.access != NULL && (u.rump_len == 0 || u.rump_len > size ||
+					 (u.mechanism == NULL) != (u.token == NULL)))
+			__builtin_trap();
+		free(imap_url_owner(&u));
 	} else if (error == NULL) {
 		__builtin_trap();
 	}
