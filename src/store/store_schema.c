@@ -58,7 +58,7 @@ static const char *const store_migrations[] = {
 	/* 4: the account's usage for its quota (RFC 9208), store_quota.c */
 	STORE_QUOTA_MIGRATION,
 	/* 5: URLAUTH mailbox access keys (RFC 4467 3; store_urlauth.c) */
-	"CREATE TABLE urlauth_keys (mailbox INTEGER PRIMARY KEY, key BLOB NOT NULL);",
+	"CREATE TABLE IF NOT EXISTS urlauth_keys (mailbox INTEGER PRIMARY KEY, key BLOB NOT NULL);",
 };
 
 sqlite3 *
