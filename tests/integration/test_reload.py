@@ -4,6 +4,7 @@ closed while a session it accepted goes on and delivers; a config with an error,
 listener that cannot be bound, is refused as a whole: the old config stays (the listeners
 bound for it are closed again) and the log (and `yubin reload`) says why."""
 import signal
+import subprocess
 import socket
 
 from conftest import free_port
@@ -135,3 +136,36 @@ def test_yubin_reload_through_the_control_socket(yubin_factory):
     p = server.cli("reload", check=False)
     assert p.returncode != 0 and b"message_size_limit" in p.stderr, p
     assert ehlo_size(server) == ["SIZE 7777777"]
+
+
+def peer_cn(server):
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", server.submissions_port), timeout=10) as raw:
+        with ctx.wrap_socket(raw) as t:
+            der = t.getpeercert(binary_form=True)
+    p = subprocess.run(["openssl", "x509", "-inform", "DER", "-noout", "-subject"], input=der,
+                       capture_output=True, timeout=30, check=True)
+    return p.stdout.decode()
+
+
+def test_sighup_loads_a_new_certificate_or_keeps_the_old_one(yubin_factory, tmp_path):
+    server = yubin_factory()
+    assert "mx.example.test" in peer_cn(server)
+    cert, key = str(tmp_path / "new.pem"), str(tmp_path / "new.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "2", "-subj", "/CN=reloaded.example.test"],
+                   capture_output=True, timeout=60, check=True)
+    server.settings.update({"tls_cert_file": cert, "tls_key_file": key})
+    server.write_config()
+    sighup_and_wait(server, "serve: reload: done")
+    assert "reloaded.example.test" in peer_cn(server)
+    # a certificate that cannot be loaded: refused, the one in use stays
+    server.settings["tls_cert_file"] = str(tmp_path / "missing.pem")
+    server.write_config()
+    sighup_and_wait(server, "serve: reload refused")
+    assert "TLS:" in server.log().split("serve: reload refused")[-1].splitlines()[0]
+    assert "reloaded.example.test" in peer_cn(server)
