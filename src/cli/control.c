@@ -186,7 +186,18 @@ control_handle(struct control *c, const char *line, struct buf *body, const char
 	}
 	if (strncmp(line, "ban ", 4) == 0)
 		return control_ban(c, line + 4, body, last_r);
-	*last_r = "unknown request (status, queue flush, ban list, ban del ADDRESS)";
+	if (strcmp(line, "reload") == 0 && c->deps.reload != NULL) {
+		const char *error;
+
+		if (c->deps.reload(c->deps.reload_ctx, &error) < 0) {
+			buf_printf(body, "%s\n", error);
+			*last_r = "reload refused, the running config stays";
+			return 550;
+		}
+		*last_r = "reloaded";
+		return 200;
+	}
+	*last_r = "unknown request (status, queue flush, ban list, ban del ADDRESS, reload)";
 	return 500;
 }
 

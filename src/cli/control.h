@@ -8,7 +8,9 @@
  *   status        uptime, listeners, sessions per protocol, queue, certificate expiry
  *   queue flush   re-read the queue index, retry deferred mail now (as SIGUSR1)
  *   ban list      the login bans: "ADDRESS until UNIXTIME failures N" per line
- *   ban del ADDR  lift a login ban (250-style 200 when it was banned, 550 when not) */
+ *   ban del ADDR  lift a login ban (250-style 200 when it was banned, 550 when not)
+ *   reload        load the config again, as SIGHUP (200; 550 with the error: the running
+ *                 config stays) */
 #ifndef CLI_CONTROL_H
 #define CLI_CONTROL_H
 #include <openssl/ssl.h>
@@ -38,6 +40,9 @@ struct control_deps {
 	struct queue *queue;
 	struct penalty *penalty; /* its login bans (auth/ban.h), may be NULL */
 	SSL_CTX *const *tls;
+	/* reloads the config: 0, or -1 with *error_r (serve.c); NULL = no reload */
+	int (*reload)(void *ctx, const char **error_r);
+	void *reload_ctx;
 	time_t started;
 };
 

@@ -32,6 +32,7 @@ usage(void)
 		"                                     print the DNS records to publish\n"
 		"  dnscheck                           check the published DNS records\n"
 		"  status                             the running server's summary\n"
+		"  reload                             the running server loads the config again\n"
 		"  ban list | del ADDRESS             the login bans (auth_ban_threshold)\n"
 		"The config is FILE, else $YUBIN_CONFIG, else " DEFAULT_CONFIG ".\n");
 }
@@ -108,6 +109,8 @@ main(int argc, char **argv)
 		ret = cmd_dnscheck(&settings, argc, argv);
 	else if (strcmp(argv[0], "status") == 0)
 		ret = cmd_status(&settings, argc, argv);
+	else if (strcmp(argv[0], "reload") == 0)
+		ret = cmd_reload(&settings, argc, argv);
 	else if (strcmp(argv[0], "ban") == 0)
 		ret = cmd_ban(&settings, argc, argv);
 	else {

@@ -1,6 +1,6 @@
 /* `yubin serve` (see serve.h): bind as root, drop privileges, open the databases,
  * store and queue, run the protocol servers on one libevent loop; SIGTERM/SIGINT stop
- * gracefully, SIGHUP reloads the TLS certificate, the log level and the DKIM keys, SIGUSR1
+ * gracefully, SIGHUP (or `yubin reload`) reloads the whole config (serve_reload()), SIGUSR1
  * flushes the queue. Under systemd (Type=notify) it says READY=1 once serving, WATCHDOG=1 at
  * half the watchdog interval, STOPPING=1 on the way out. */
 #include "cli/serve.h"
@@ -40,6 +40,7 @@
 #include "smtp/smtp_guard.h"
 #include "smtp/smtp_server.h"
 #include "store/store.h"
+#include "util/buf.h"
 #include "util/file.h"
 #include "util/xmalloc.h"
 
@@ -75,6 +76,10 @@ struct serve {
 	struct event *sig_term, *sig_int, *sig_hup, *sig_usr1;
 	struct control *control; /* data_directory/control.sock (`yubin status`) */
 	char *pid_file;
+	/* the settings a reload replaced: kept until the end, as sessions, the queue and
+	 * the worker threads may still hold pointers into them (a hostname, a domain) */
+	struct settings *retired;
+	size_t n_retired;
 	bool stopping;
 	unsigned stop_ticks;
 };
@@ -164,6 +169,93 @@ serve_stop_loop(evutil_socket_t fd, short what, void *arg)
 	event_base_loopexit(sv->base, NULL);
 }
 
+static void serve_fit_fd_limit(struct settings *s);
+
+static void
+serve_reload_abort(struct serve *sv)
+{
+	server_reload_abort(sv->smtp);
+	server_reload_abort(sv->pop3);
+	server_reload_abort(sv->imap);
+}
+
+/* Puts fresh in place of the live settings, keeping the old content alive (retired). The
+ * live struct stays where it is: every component holds a pointer to it and reads its
+ * fields when it uses them, so sessions already running see the new limits and domains
+ * from their next command on. */
+static void
+serve_swap_settings(struct serve *sv, struct settings *fresh)
+{
+	sv->retired = xrealloc(sv->retired, (sv->n_retired + 1) * sizeof(*sv->retired));
+	sv->retired[sv->n_retired++] = *sv->settings;
+	*sv->settings = *fresh;
+	memset(fresh, 0, sizeof(*fresh));
+}
+
+/* SIGHUP and `yubin reload`: loads the config file again and applies all of it, or, when
+ * it has an error (or a new listen address cannot be bound, or the certificate cannot
+ * be loaded), none of it. Listen addresses still configured keep their socket, new ones
+ * are bound, removed ones closed (their sessions go on). The keys of
+ * settings_restart_keys keep their value until a restart (with a warning). 0 done; -1
+ * with *error_r (valid until the next reload), logged. */
+static int
+serve_reload(struct serve *sv, const char **error_r)
+{
+	static char error[1024];
+	struct settings fresh;
+	struct buf kept = BUF_INIT;
+	const char *why;
+	SSL_CTX *tls;
+
+	if (sv->stopping) {
+		*error_r = "the server is stopping";
+		return -1;
+	}
+	if (settings_load(&fresh, sv->settings->config_path, &why) < 0) {
+		snprintf(error, sizeof(error), "%s", why);
+		goto refused;
+	}
+	if (settings_keep_restart_keys(&fresh, sv->settings, &kept) > 0)
+		log_warn("serve: reload: %s changed: takes effect at the next restart",
+			 buf_cstr(&kept));
+	buf_free(&kept);
+	serve_fit_fd_limit(&fresh);
+	tls = serve_load_tls(&fresh, &why);
+	if (tls == NULL) {
+		snprintf(error, sizeof(error), "TLS: %s", why);
+		settings_free(&fresh);
+		goto refused;
+	}
+	/* smtp's, pop3's and imap's new listeners are all bound before any is committed */
+	if (smtp_server_reload_prepare(sv->smtp, &fresh, &why) < 0 ||
+	    pop3_server_reload_prepare(sv->pop3, &fresh, &why) < 0 ||
+	    imap_server_reload_prepare(sv->imap, &fresh, &why) < 0) {
+		snprintf(error, sizeof(error), "%s", why);
+		serve_reload_abort(sv);
+		SSL_CTX_free(tls);
+		settings_free(&fresh);
+		goto refused;
+	}
+	SSL_CTX_free(sv->tls);
+	sv->tls = tls;
+	sv->smtp_deps.tls = tls;
+	sv->pop3_deps.tls = tls;
+	sv->imap_deps.tls = tls;
+	serve_swap_settings(sv, &fresh);
+	/* the servers' hostname now points into the live settings' (moved) strings */
+	server_reload_commit(sv->smtp);
+	server_reload_commit(sv->pop3);
+	server_reload_commit(sv->imap);
+	serve_set_log_level(sv->settings);
+	serve_load_dkim(sv); /* new selectors (rotation, docs/dkim.md) */
+	log_info("serve: reload: done: myhostname=%s", sv->settings->myhostname);
+	return 0;
+refused:
+	log_error("serve: reload refused, keeping the running config: %s", error);
+	*error_r = error;
+	return -1;
+}
+
 static void
 serve_on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -178,30 +270,10 @@ serve_on_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	if (sig == SIGHUP) {
-		struct settings fresh;
 		const char *error;
-		SSL_CTX *tls;
 
-		log_info("serve: SIGHUP: reloading the TLS certificate, the log level and the DKIM "
-			 "keys");
-		if (settings_load(&fresh, sv->settings->config_path, &error) < 0) {
-			log_error("serve: reload failed, keeping the old settings: %s", error);
-			return;
-		}
-		serve_load_dkim(sv);
-		serve_set_log_level(&fresh);
-		tls = serve_load_tls(&fresh, &error);
-		settings_free(&fresh);
-		if (tls == NULL) {
-			log_error("serve: reload: TLS: %s (keeping the old certificate)", error);
-			return;
-		}
-		SSL_CTX_free(sv->tls);
-		sv->tls = tls;
-		sv->smtp_deps.tls = tls;
-		sv->pop3_deps.tls = tls;
-		sv->imap_deps.tls = tls;
-		sv->http_deps.tls = &sv->tls;
+		log_info("serve: SIGHUP: reloading %s", sv->settings->config_path);
+		(void)serve_reload(sv, &error);
 		return;
 	}
 	if (sv->stopping)
@@ -313,6 +385,15 @@ serve_open_guards(struct serve *sv, const char **error_r)
 	return 0;
 }
 
+static int
+serve_control_reload(void *ctx, const char **error_r)
+{
+	struct serve *sv = ctx;
+
+	log_info("serve: control: reloading %s", sv->settings->config_path);
+	return serve_reload(sv, error_r);
+}
+
 /* The control socket is a convenience: the server runs without it (with a warning). */
 static void
 serve_open_control(struct serve *sv)
@@ -325,6 +406,8 @@ serve_open_control(struct serve *sv)
 				 .queue = sv->queue,
 				 .penalty = sv->penalty,
 				 .tls = &sv->tls,
+				 .reload = serve_control_reload,
+				 .reload_ctx = sv,
 				 .started = time(NULL)};
 	const char *error;
 
@@ -432,6 +515,9 @@ serve_free(struct serve *sv)
 	}
 	SSL_CTX_free(sv->tls);
 	SSL_CTX_free(sv->client_tls);
+	for (size_t i = 0; i < sv->n_retired; i++)
+		settings_free(&sv->retired[i]);
+	free(sv->retired);
 	if (sv->base != NULL)
 		event_base_free(sv->base);
 }

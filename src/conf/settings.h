@@ -187,4 +187,14 @@ enum log_level settings_log_level(const struct settings *s);
 void settings_print(const struct settings *s, FILE *out);
 void settings_free(struct settings *s);
 
+struct buf;
+/* The keys a running server reads only when it starts (NULL-terminated): a reload
+ * (SIGHUP, `yubin reload`) cannot change them. */
+extern const char *const settings_restart_keys[];
+/* For a reload: every restart key whose value in fresh differs from live is set back to
+ * live's value in fresh, and its name appended to changed (", " between names). Returns
+ * how many were. */
+size_t settings_keep_restart_keys(struct settings *fresh, const struct settings *live,
+				  struct buf *changed);
+
 #endif

@@ -707,3 +707,17 @@ settings_keys_print(const struct settings *s, FILE *out)
 		free(value);
 	}
 }
+
+char *
+settings_key_format(const struct settings *s, const struct settings_key *k)
+{
+	char *value = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&value, &len);
+
+	if (mem == NULL)
+		abort();
+	print_value(s, k, mem);
+	fclose(mem);
+	return value;
+}

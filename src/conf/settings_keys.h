@@ -13,6 +13,8 @@ const char *settings_key_name(const struct settings_key *k);
  * (static text: what is wrong with the value, without file/line). */
 int settings_key_set(struct settings *s, const struct settings_key *k, const char *value,
 		     const char **error_r);
+/* The key's value in s as the config file would say it (malloc'ed; loads back unchanged). */
+char *settings_key_format(const struct settings *s, const struct settings_key *k);
 /* Writes "key = value\n" for every key, in table order. */
 void settings_keys_print(const struct settings *s, FILE *out);
 

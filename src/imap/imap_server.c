@@ -3,6 +3,8 @@
  * (implicit TLS). */
 #include "imap/imap_server.h"
 
+#include <string.h>
+
 #include "conf/settings.h"
 #include "imap/imap_session.h"
 #include "net/server.h"
@@ -25,10 +27,11 @@ imap_server_literal_memory_add(struct imap_server *server, long long delta)
 	return server->literal_memory;
 }
 
-struct server *
-imap_server_new(const struct imap_server_deps *deps, const char **error_r)
+/* The server's parameters and listen lists from set (at start, and at a reload). */
+static void
+imap_server_config(const struct imap_server_deps *deps, const struct settings *set,
+		   struct server_params *params_r, struct server_listen *lists_r)
 {
-	const struct settings *set = deps->settings;
 	const struct server_params params = {
 		.base = deps->base,
 		.ops = &imap_session_ops,
@@ -44,9 +47,32 @@ imap_server_new(const struct imap_server_deps *deps, const char **error_r)
 		{&set->imap_listen, IMAP_LISTENER_PLAIN, false, "imap_listen"},
 		{&set->imaps_listen, IMAP_LISTENER_TLS, true, "imaps_listen"},
 	};
-	struct server *srv = server_open(&params, lists, 2, error_r);
 
+	*params_r = params;
+	memcpy(lists_r, lists, sizeof(lists));
+}
+
+struct server *
+imap_server_new(const struct imap_server_deps *deps, const char **error_r)
+{
+	struct server_params params;
+	struct server_listen lists[2];
+	struct server *srv;
+
+	imap_server_config(deps, deps->settings, &params, lists);
+	srv = server_open(&params, lists, 2, error_r);
 	if (srv != NULL)
 		((struct imap_server *)server_owner(srv))->deps = deps;
 	return srv;
+}
+
+int
+imap_server_reload_prepare(struct server *srv, const struct settings *fresh, const char **error_r)
+{
+	const struct imap_server *server = server_owner(srv);
+	struct server_params params;
+	struct server_listen lists[2];
+
+	imap_server_config(server->deps, fresh, &params, lists);
+	return server_reload_prepare(srv, &params, lists, 2, error_r);
 }

@@ -32,5 +32,9 @@ struct imap_server_deps {
  * server_free(). At shutdown the sessions get "* BYE"; one with a command in flight (an
  * APPEND being read or stored) finishes it and sends its tagged reply first. */
 struct server *imap_server_new(const struct imap_server_deps *deps, const char **error_r);
+/* A config reload: binds fresh's new listen addresses and takes its limits
+ * (server_reload_prepare()); the caller then commits or aborts on srv. */
+int imap_server_reload_prepare(struct server *srv, const struct settings *fresh,
+			       const char **error_r);
 
 #endif

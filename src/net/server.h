@@ -42,6 +42,19 @@ struct server_listen {
  * text) when one cannot be bound, or an implicit TLS list has no certificate. */
 struct server *server_open(const struct server_params *params, const struct server_listen *lists,
 			   size_t n, const char **error_r);
+/* Reloading the config (SIGHUP, `yubin reload`), in two steps so that serve can refuse
+ * the whole reload when one server cannot bind: prepare binds the addresses of lists
+ * that are not bound yet (an address still configured keeps its socket, even when it
+ * moved to another list of this server) and remembers params' limits, login timeout,
+ * error count and hostname (which must stay valid after commit). 0 ok, -1 with *error_r
+ * (the caller then aborts). Commit closes the listeners of removed addresses (sessions
+ * they accepted go on) and applies the new ones and the params; abort closes what
+ * prepare bound and leaves everything as it was. The lists must name the same kinds in
+ * the same order as at server_open(). */
+int server_reload_prepare(struct server *srv, const struct server_params *params,
+			  const struct server_listen *lists, size_t n, const char **error_r);
+void server_reload_commit(struct server *srv);
+void server_reload_abort(struct server *srv);
 /* The protocol's server data (owner_size bytes, zeroed at open). */
 void *server_owner(const struct server *srv);
 /* Stops accepting. Sessions with a command in flight (session_busy) finish it and then

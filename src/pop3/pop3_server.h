@@ -30,5 +30,9 @@ struct pop3_server_deps {
  * and server_free(). At shutdown the sessions are closed without UPDATE (nothing is
  * deleted); one with a command in flight (RETR, a login) finishes it first. */
 struct server *pop3_server_new(const struct pop3_server_deps *deps, const char **error_r);
+/* A config reload: binds fresh's new listen addresses and takes its limits
+ * (server_reload_prepare()); the caller then commits or aborts on srv. */
+int pop3_server_reload_prepare(struct server *srv, const struct settings *fresh,
+			       const char **error_r);
 
 #endif

@@ -3,6 +3,8 @@
  * of its sessions. */
 #include "smtp/smtp_server.h"
 
+#include <string.h>
+
 #include "conf/settings.h"
 #include "net/server.h"
 #include "smtp/smtp_session.h"
@@ -31,10 +33,11 @@ smtp_server_memory_add(struct smtp_server *server, long long delta)
 	return server->msg_memory;
 }
 
-struct server *
-smtp_server_new(const struct smtp_server_deps *deps, const char **error_r)
+/* The server's parameters and listen lists from set (at start, and at a reload). */
+static void
+smtp_server_config(const struct smtp_server_deps *deps, const struct settings *set,
+		   struct server_params *params_r, struct server_listen *lists_r)
 {
-	const struct settings *set = deps->settings;
 	/* SMTP has no login before mail: RFC 5321 4.5.3.2 gives the server at least
 	 * 5 minutes in every state, so smtp_timeout applies from the start */
 	const struct server_params params = {
@@ -52,9 +55,32 @@ smtp_server_new(const struct smtp_server_deps *deps, const char **error_r)
 		{&set->submission_listen, SMTP_LISTENER_SUBMISSION, false, "submission_listen"},
 		{&set->submissions_listen, SMTP_LISTENER_SUBMISSIONS, true, "submissions_listen"},
 	};
-	struct server *srv = server_open(&params, lists, 3, error_r);
 
+	*params_r = params;
+	memcpy(lists_r, lists, sizeof(lists));
+}
+
+struct server *
+smtp_server_new(const struct smtp_server_deps *deps, const char **error_r)
+{
+	struct server_params params;
+	struct server_listen lists[3];
+	struct server *srv;
+
+	smtp_server_config(deps, deps->settings, &params, lists);
+	srv = server_open(&params, lists, 3, error_r);
 	if (srv != NULL)
 		((struct smtp_server *)server_owner(srv))->deps = deps;
 	return srv;
+}
+
+int
+smtp_server_reload_prepare(struct server *srv, const struct settings *fresh, const char **error_r)
+{
+	const struct smtp_server *server = server_owner(srv);
+	struct server_params params;
+	struct server_listen lists[3];
+
+	smtp_server_config(server->deps, fresh, &params, lists);
+	return server_reload_prepare(srv, &params, lists, 3, error_r);
 }

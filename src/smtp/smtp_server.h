@@ -43,5 +43,9 @@ struct smtp_server_deps {
  * NULL with *error_r when one cannot be bound. At server_shutdown(), sessions still
  * delivering finish first, the others are closed with 421 (RFC 5321 3.8). */
 struct server *smtp_server_new(const struct smtp_server_deps *deps, const char **error_r);
+/* A config reload: binds fresh's new listen addresses and takes its limits
+ * (server_reload_prepare()); the caller then commits or aborts on srv. */
+int smtp_server_reload_prepare(struct server *srv, const struct settings *fresh,
+			       const char **error_r);
 
 #endif

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "conf/settings.h"
+#include "util/buf.h"
 
 static char *
 print_to_string(const struct settings *s)
@@ -476,6 +477,38 @@ test_filter_keys(void **state)
 	load_fails("milter_command_timeout = 0\n", "out of range");
 }
 
+/* A reload (serve.c): the keys read only at start keep the running value, named in the
+ * list of changed keys; every other key takes the new value. */
+static void
+test_restart_keys(void **state)
+{
+	struct settings live, fresh;
+	struct buf changed = BUF_INIT;
+
+	(void)state;
+	load_ok(&live, "data_directory = /a\ndns_resolvers = 192.0.2.1\nrun_as_user =\n");
+	load_ok(&fresh, "data_directory = /b\ndns_resolvers = 192.0.2.9:5353\ngreylist = yes\n"
+			"relayhost = [relay.example]:2525\nrun_as_user = nobody\n"
+			"message_size_limit = 2m\nmydomains = new.example\n");
+	assert_int_equal(settings_keep_restart_keys(&fresh, &live, &changed), 5);
+	assert_string_equal(buf_cstr(&changed),
+			    "data_directory, run_as_user, dns_resolvers, greylist, relayhost");
+	assert_string_equal(fresh.data_directory, "/a");
+	assert_string_equal(fresh.dns_resolvers[0], "192.0.2.1");
+	assert_null(fresh.dns_resolvers[1]);
+	assert_null(fresh.run_as_user);
+	assert_false(fresh.greylist);
+	assert_null(fresh.relayhost);
+	assert_int_equal(fresh.message_size_limit, 2 * 1024 * 1024);
+	assert_string_equal(fresh.mydomains[0], "new.example");
+	buf_reset(&changed);
+	assert_int_equal(settings_keep_restart_keys(&fresh, &live, &changed), 0);
+	assert_int_equal(changed.len, 0);
+	buf_free(&changed);
+	settings_free(&live);
+	settings_free(&fresh);
+}
+
 /* The guard keys (docs/guards.md): defaults, values, the print that loads back, errors. */
 static void
 test_guard_keys(void **state)
@@ -524,25 +557,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_all_keys),
-		cmocka_unit_test(test_print_roundtrip),
-		cmocka_unit_test(test_syntax),
-		cmocka_unit_test(test_mydomains_default),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_ms_units),
-		cmocka_unit_test(test_load_file),
-		cmocka_unit_test(test_filter_keys),
-		cmocka_unit_test(test_guard_keys),
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_all_keys),
-		cmocka_unit_test(test_print_roundtrip),
-		cmocka_unit_test(test_spam_keys),
-		cmocka_unit_test(test_syntax),
-		cmocka_unit_test(test_mydomains_default),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_ms_units),
-		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_defaults),        cmocka_unit_test(test_all_keys),
+		cmocka_unit_test(test_print_roundtrip), cmocka_unit_test(test_spam_keys),
+		cmocka_unit_test(test_syntax),          cmocka_unit_test(test_mydomains_default),
+		cmocka_unit_test(test_errors),          cmocka_unit_test(test_ms_units),
+		cmocka_unit_test(test_load_file),       cmocka_unit_test(test_filter_keys),
+		cmocka_unit_test(test_guard_keys),      cmocka_unit_test(test_restart_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
