@@ -156,6 +156,16 @@ struct settings {
 	unsigned http_max_connections;                /* 1000, all HTTP listeners together */
 	char *mta_sts_mode;                           /* testing|enforce|none (RFC 8461 3.2) */
 	unsigned mta_sts_max_age;                     /* 604800 s: the policy's max_age */
+	/* ACME (src/acme, RFC 8555): certificates from Let's Encrypt or another CA */
+	bool acme;                /* no */
+	char *acme_directory;     /* Let's Encrypt's production directory URL */
+	char *acme_email;         /* NULL: the account has no contact */
+	char *acme_ca_file;       /* NULL: the system's CAs verify the directory */
+	char **acme_domains;      /* NULL: myhostname */
+	char *acme_challenge;     /* http-01|tls-alpn-01 */
+	unsigned acme_renew_days; /* 30: renew that long before notAfter */
+	unsigned
+		acme_check_interval; /* 43200 s: how often expiry is checked, and the retry delay */
 };
 
 /* Fills s with the built-in defaults (allocating); s's previous content is ignored. */
