@@ -29,7 +29,7 @@
 
 /* badNonce is retried with the fresh nonce of the error response (RFC 8555 6.5); a server
  * that keeps refusing is broken, not unlucky. */
-#define ACME_NONCE_RETRIES 3
+#define ACME_NONCE_RETRIES 10
 /* Polling (RFC 8555 7.5.1, 7.4): the server's Retry-After, else this, at most this many
  * times per object (two minutes at the default delay). */
 #define ACME_POLL_DELAY 1

@@ -1,6 +1,7 @@
 /* The ACME client's HTTP requests: see acme_http.h. */
 #include "acme/acme_http.h"
 
+#include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -8,6 +9,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <stdlib.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -123,9 +125,15 @@ acme_http_request(struct event_base *base, struct evdns_base *dns, struct ssl_ct
 		SSL *ssl = SSL_new(client_ctx);
 		if (ssl == NULL)
 			goto fail;
-		/* SNI and the name the certificate must carry (RFC 6125) */
-		SSL_set_tlsext_host_name(ssl, host);
-		SSL_set1_host(ssl, host);
+		/* the name the certificate must carry (RFC 6125), and SNI, which is for
+		 * names only (RFC 6066 3); an IP literal (a test CA) is checked as such */
+		unsigned char ip[16];
+		if (inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1) {
+			X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
+		} else {
+			SSL_set_tlsext_host_name(ssl, host);
+			SSL_set1_host(ssl, host);
+		}
 		bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
 						     BEV_OPT_CLOSE_ON_FREE |
 							     BEV_OPT_DEFER_CALLBACKS);
