@@ -303,6 +303,15 @@ acme_cert_write(void *arg)
 		 file_write_atomic(cert, c->chain.data, c->chain.len, true, &error) < 0)
 		c->prep_error = xasprintf("cannot write %s: %s", cert, n <= 0 ? "?" : error);
 	BIO_free(bio);
+	/* the new notAfter, for `yubin status` */
+	if (c->prep_error == NULL && (bio = BIO_new_mem_buf(c->chain.data, (int)c->chain.len))) {
+		X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+		struct tm tm;
+		if (x != NULL && ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1)
+			c->not_after = timegm(&tm);
+		X509_free(x);
+		BIO_free(bio);
+	}
 	free(cert);
 	free(key);
 }
@@ -820,13 +829,17 @@ acme_client_free(struct acme_client **cp)
 void
 acme_client_status(const struct acme_client *c, struct buf *out)
 {
-	buf_printf(out, "acme: %s", c->state);
+	buf_printf(out, "acme %s", c->state);
 	if (c->not_after != 0) {
 		char when[32];
 		struct tm tm;
 		gmtime_r(&c->not_after, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		buf_printf(out, ", certificate valid until %s", when);
+		time_t due = c->not_after - (time_t)c->s->acme_renew_days * 86400;
+		gmtime_r(&due, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		buf_printf(out, ", renewal from %s", when);
 	}
 	if (c->last_error[0] != '\0')
 		buf_printf(out, ", last error: %s", c->last_error);

@@ -38,10 +38,12 @@ struct control_deps {
 	struct queue *queue;
 	struct penalty *penalty; /* its login bans (auth/ban.h), may be NULL */
 	SSL_CTX *const *tls;
+	struct acme_client *const *acme; /* acme = yes: its state on a status line */
 	time_t started;
 };
 
 struct control;
+struct acme_client;
 
 /* Binds data_directory/control.sock (replacing a stale one), mode 0600. NULL with
  * *error_r (static or thread-local text). */

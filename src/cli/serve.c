@@ -330,6 +330,7 @@ serve_open_control(struct serve *sv)
 				 .queue = sv->queue,
 				 .penalty = sv->penalty,
 				 .tls = &sv->tls,
+				 .acme = &sv->acme,
 				 .started = time(NULL)};
 	const char *error;
 

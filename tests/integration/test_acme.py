@@ -6,6 +6,7 @@ present the new certificate without a restart; a renewal window larger than the
 certificate's life makes yubin renew at the next check, and the listeners follow."""
 import json
 import os
+import re
 import shutil
 import smtplib
 import socket
@@ -188,6 +189,11 @@ def test_acme_issuance(yubin_factory, acme_ca, challenge):
     for name in ("account.key", "key.pem", "cert.pem"):
         assert os.stat(os.path.join(acme_dir, name)).st_mode & 0o777 == 0o600, name
     assert "answering %s for %s" % (challenge, HOSTNAME) in srv.log()
+    # `yubin status`: the served certificate (pebble's) and the client's state
+    out = srv.cli("status").stdout.decode()
+    assert re.search(r"^certificate .*CN\s*=\s*%s expires " % re.escape(HOSTNAME), out, re.M), out
+    assert re.search(r"^acme idle, certificate valid until \S+Z, renewal from \S+Z$", out,
+                     re.M), out
     # a restart serves the stored certificate at once and orders nothing new
     srv.restart()
     assert _peer_cert(srv.acme_ports["imaps"]) == der
