@@ -786,6 +786,13 @@ acme_client_new(struct event_base *base, struct workers *workers, const struct s
 		*error_r = "cannot load acme_ca_file";
 		goto fail;
 	}
+	/* the CA validates on port 80 (http-01) or 443 (tls-alpn-01): without that listener
+	 * every order fails, which the admin should read at start, not in 12 hours */
+	if (strcmp(s->acme_challenge, "http-01") == 0 && s->http_listen.n == 0)
+		log_warn("acme: acme_challenge = http-01 but http_listen is off: orders will fail");
+	if (strcmp(s->acme_challenge, "tls-alpn-01") == 0 && s->https_listen.n == 0)
+		log_warn("acme: acme_challenge = tls-alpn-01 but https_listen is off: orders will "
+			 "fail");
 	c->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
 	c->timer = evtimer_new(base, acme_timer_cb, c);
 	acme_check(c);
