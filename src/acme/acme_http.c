@@ -17,8 +17,11 @@
 
 #include "util/xmalloc.h"
 
-/* Each request is bounded: a stuck CA must not hold an order forever. */
+/* Each request is bounded: a stuck CA must not hold an order forever, nor a broken one
+ * fill memory (a directory, an order or a chain of certificates are a few KiB). */
 #define ACME_HTTP_TIMEOUT 30
+#define ACME_HTTP_MAX_BODY (1 << 20)
+#define ACME_HTTP_MAX_HEADERS (64 << 10)
 
 struct acme_req {
 	struct evhttp_connection *conn;
@@ -154,6 +157,8 @@ acme_http_request(struct event_base *base, struct evdns_base *dns, struct ssl_ct
 	}
 	evhttp_connection_free_on_completion(r->conn);
 	evhttp_connection_set_timeout(r->conn, ACME_HTTP_TIMEOUT);
+	evhttp_connection_set_max_body_size(r->conn, ACME_HTTP_MAX_BODY);
+	evhttp_connection_set_max_headers_size(r->conn, ACME_HTTP_MAX_HEADERS);
 	evhttp_connection_set_retries(r->conn, 0);
 	req = evhttp_request_new(acme_req_done, r);
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);

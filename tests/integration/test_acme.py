@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import smtplib
 import socket
 import ssl
@@ -194,6 +195,11 @@ def test_acme_issuance(yubin_factory, acme_ca, challenge):
     assert re.search(r"^certificate .*CN\s*=\s*%s expires " % re.escape(HOSTNAME), out, re.M), out
     assert re.search(r"^acme idle, certificate valid until \S+Z, renewal from \S+Z$", out,
                      re.M), out
+    # SIGHUP reloads the certificate from disk: the ACME one, not the self-signed one
+    srv.proc.send_signal(signal.SIGHUP)
+    assert wait_until(lambda: "SIGHUP" in srv.log(), timeout=10)
+    time.sleep(0.3)
+    assert _peer_cert(srv.acme_ports["imaps"]) == der
     # a restart serves the stored certificate at once and orders nothing new
     srv.restart()
     assert _peer_cert(srv.acme_ports["imaps"]) == der
