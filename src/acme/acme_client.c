@@ -56,8 +56,9 @@ struct acme_client {
 	/* prepared on a worker */
 	EVP_PKEY *account_key;
 	EVP_PKEY *cert_key;
-	bool due;         /* the certificate needs an order */
-	time_t not_after; /* of the current certificate, 0 if none */
+	bool due;              /* the certificate needs an order */
+	time_t prep_not_after; /* notAfter as the worker read it */
+	time_t not_after;      /* of the current certificate, 0 if none (loop thread) */
 	char *prep_error;
 	struct buf chain; /* the downloaded PEM chain, written by a worker */
 	/* the order */
@@ -271,6 +272,7 @@ acme_cert_written(void *arg)
 		free(e);
 		return;
 	}
+	c->not_after = c->prep_not_after;
 	char *cert = acme_cert_path(c->s), *key = acme_key_path(c->s);
 	log_info("acme: new certificate for %s in %s", c->domains[0], cert);
 	c->last_error[0] = '\0';
@@ -308,7 +310,7 @@ acme_cert_write(void *arg)
 		X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
 		struct tm tm;
 		if (x != NULL && ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1)
-			c->not_after = timegm(&tm);
+			c->prep_not_after = timegm(&tm);
 		X509_free(x);
 		BIO_free(bio);
 	}
@@ -671,17 +673,18 @@ acme_prepare(void *arg)
 		if (c->prep_error != NULL)
 			goto out;
 	}
-	c->not_after = 0;
+	c->prep_not_after = 0;
 	if ((f = fopen(cert_path, "r")) != NULL) {
 		X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
 		struct tm tm;
 		fclose(f);
 		if (x != NULL && ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1)
-			c->not_after = timegm(&tm);
+			c->prep_not_after = timegm(&tm);
 		X509_free(x);
 	}
-	c->due = c->not_after == 0 ||
-		 (long long)c->not_after - (long long)c->s->acme_renew_days * 86400 <= time(NULL);
+	c->due = c->prep_not_after == 0 ||
+		 (long long)c->prep_not_after - (long long)c->s->acme_renew_days * 86400 <=
+			 time(NULL);
 	if (c->due && (c->cert_key = acme_key_new()) == NULL)
 		c->prep_error = xstrdup("cannot make the certificate key");
 out:
@@ -704,6 +707,7 @@ acme_prepared(void *arg)
 		free(e);
 		return;
 	}
+	c->not_after = c->prep_not_after;
 	if (!c->due) {
 		log_debug("acme: the certificate is good until %lld", (long long)c->not_after);
 		c->busy = false;
