@@ -51,8 +51,6 @@ struct acme_client {
 	struct event *timer;  /* the next check, or a poll */
 	struct acme_req *req; /* the request in flight */
 	bool busy;            /* an order (or its preparation) is running */
-	bool worker_busy;     /* a worker job holds c */
-	bool freeing;         /* acme_client_free() waits for the worker job */
 	/* prepared on a worker */
 	EVP_PKEY *account_key;
 	EVP_PKEY *cert_key;
@@ -262,9 +260,6 @@ acme_cert_written(void *arg)
 {
 	struct acme_client *c = arg;
 
-	c->worker_busy = false;
-	if (c->freeing)
-		return;
 	if (c->prep_error != NULL) {
 		char *e = c->prep_error;
 		c->prep_error = NULL;
@@ -329,7 +324,6 @@ acme_got_cert(struct acme_client *c, struct acme_response *resp)
 	buf_reset(&c->chain);
 	buf_append(&c->chain, resp->body.data, resp->body.len);
 	c->state = "storing";
-	c->worker_busy = true;
 	workers_submit(c->workers, acme_cert_write, acme_cert_written, c);
 }
 
@@ -697,9 +691,6 @@ acme_prepared(void *arg)
 {
 	struct acme_client *c = arg;
 
-	c->worker_busy = false;
-	if (c->freeing)
-		return;
 	if (c->prep_error != NULL) {
 		char *e = c->prep_error;
 		c->prep_error = NULL;
@@ -734,7 +725,6 @@ acme_check(struct acme_client *c)
 		return;
 	c->busy = true;
 	c->state = "checking";
-	c->worker_busy = true;
 	workers_submit(c->workers, acme_prepare, acme_prepared, c);
 }
 

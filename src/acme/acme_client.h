@@ -23,7 +23,8 @@ typedef void acme_cert_cb(const char *cert_file, const char *key_file, void *arg
 struct acme_client *acme_client_new(struct event_base *base, struct workers *workers,
 				    const struct settings *s, acme_cert_cb *cb, void *arg,
 				    const char **error_r);
-/* Stops timers and pending requests' callbacks; safe once the loop no longer runs. */
+/* Cancels the request in flight and the timer. Call it after workers_free() (a worker
+ * job's done() may still use the client), once the loop no longer runs. */
 void acme_client_free(struct acme_client **c);
 /* One line for `yubin status`: state, last error, certificate expiry. */
 void acme_client_status(const struct acme_client *c, struct buf *out);
