@@ -3,7 +3,7 @@
 # folders of a lower rank (or its own); smtp, pop3, imap and http never include each other.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-declare -A rank=([util]=0 [log]=1 [mail]=1 [conf]=2 [net]=3 [dns]=4 [db]=4 [auth]=5 [mailauth]=5
+declare -A rank=([util]=0 [log]=1 [mail]=1 [conf]=2 [net]=3 [dns]=4 [db]=4 [acme]=4 [auth]=5 [mailauth]=5
 	[store]=5 [filter]=5 [spam]=5 [queue]=6 [smtp]=7 [pop3]=7 [imap]=7 [http]=7 [cli]=8)
 bad=0
 for f in $(find src -name '*.[ch]' | sort); do

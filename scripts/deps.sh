@@ -6,10 +6,10 @@ set -eu
 level=${1:-test}
 
 build_pkgs="build-essential meson ninja-build pkg-config libevent-dev libssl-dev
-	libc-ares-dev libsqlite3-dev libcrypt-dev zlib1g-dev openssl libpsl-dev publicsuffix"
+	libc-ares-dev libsqlite3-dev libcrypt-dev zlib1g-dev openssl libpsl-dev publicsuffix libjansson-dev"
 test_pkgs="libcmocka-dev python3 python3-pytest python3-spf python3-authheaders python3-authres python3-yaml man-db groff-base swaks libnet-ssleay-perl libauthen-sasl-perl curl isync fetchmail dnsmasq-base
 	cppcheck procps clang-format python3-dkim python3-nacl opendkim opendkim-tools
-	miltertest clamav-daemon clamav-milter python3-milter rspamd libxml2-utils python3-prometheus-client"
+	miltertest clamav-daemon clamav-milter python3-milter rspamd libxml2-utils python3-prometheus-client pebble"
 fuzz_pkgs="clang libclang-rt-14-dev"
 bench_pkgs="postfix dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd rspamd"
 

@@ -21,6 +21,7 @@
 
 #include <openssl/x509.h>
 
+#include "acme/acme_client.h"
 #include "auth/ban.h"
 #include "auth/penalty.h"
 #include "conf/settings.h"
@@ -135,6 +136,10 @@ control_status(const struct control *c, struct buf *out)
 	buf_printf(out, "queue %zu messages, oldest %lld s\n", messages,
 		   (long long)(messages > 0 && now > oldest ? now - oldest : 0));
 	control_certificate(out, d->tls != NULL ? *d->tls : NULL);
+	if (d->acme != NULL && *d->acme != NULL) {
+		acme_client_status(*d->acme, out);
+		buf_appendc(out, '\n');
+	}
 }
 
 static void

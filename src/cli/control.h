@@ -43,10 +43,12 @@ struct control_deps {
 	/* reloads the config: 0, or -1 with *error_r (serve.c); NULL = no reload */
 	int (*reload)(void *ctx, const char **error_r);
 	void *reload_ctx;
+	struct acme_client *const *acme; /* acme = yes: its state on a status line */
 	time_t started;
 };
 
 struct control;
+struct acme_client;
 
 /* Binds data_directory/control.sock (replacing a stale one), mode 0600. NULL with
  * *error_r (static or thread-local text). */

@@ -28,6 +28,8 @@
 #include "conf/settings.h"
 #include "db/db_kv.h"
 #include "dns/dns.h"
+#include "acme/acme_challenge.h"
+#include "acme/acme_client.h"
 #include "http/http_server.h"
 #include "log/log.h"
 #include "mailauth/dkim_keyring.h"
@@ -72,6 +74,7 @@ struct serve {
 	struct server *imap;
 	struct http_deps http_deps;
 	struct http_server *http;
+	struct acme_client *acme; /* acme = yes */
 	struct event *watchdog;
 	struct event *sig_term, *sig_int, *sig_hup, *sig_usr1;
 	struct control *control; /* data_directory/control.sock (`yubin status`) */
@@ -114,12 +117,23 @@ serve_watchdog(evutil_socket_t fd, short what, void *arg)
 	sd_notify_send("WATCHDOG=1");
 }
 
-/* The configured pair, or a self-signed pair generated into data_directory/tls/. */
+/* The configured pair, or a self-signed pair generated into data_directory/tls/. With
+ * acme = yes: the ACME certificate once there is one, and answers to tls-alpn-01. */
 static SSL_CTX *
-serve_load_tls(const struct settings *s, const char **error_r)
+serve_load_tls_files(const struct settings *s, const char **error_r)
 {
 	char cert[PATH_MAX], key[PATH_MAX];
 
+	if (s->acme) {
+		char *ac = acme_cert_path(s), *ak = acme_key_path(s);
+		SSL_CTX *ctx = NULL;
+		if (file_exists(ac) && file_exists(ak))
+			ctx = tls_server_ctx_new(ac, ak, error_r);
+		free(ac);
+		free(ak);
+		if (ctx != NULL)
+			return ctx;
+	}
 	if (s->tls_cert_file != NULL && s->tls_key_file != NULL)
 		return tls_server_ctx_new(s->tls_cert_file, s->tls_key_file, error_r);
 	snprintf(cert, sizeof(cert), "%s/tls", s->data_directory);
@@ -148,6 +162,30 @@ serve_load_dkim(struct serve *sv)
 	if (sv->dkim != NULL)
 		dkim_keyring_load(sv->dkim, dir);
 	free(dir);
+}
+
+static SSL_CTX *
+serve_load_tls(const struct settings *s, const char **error_r)
+{
+	SSL_CTX *ctx = serve_load_tls_files(s, error_r);
+
+	if (ctx != NULL && s->acme)
+		tls_server_ctx_acme_alpn(ctx, acme_challenge_alpn_use);
+	return ctx;
+}
+
+/* src/acme has a new certificate: every TLS listener shares sv->tls, so swapping its pair
+ * serves the new one on the next handshake, without a restart. */
+static void
+serve_acme_cert(const char *cert_file, const char *key_file, void *arg)
+{
+	struct serve *sv = arg;
+	const char *error;
+
+	if (tls_server_ctx_swap_cert(sv->tls, cert_file, key_file, &error) < 0)
+		log_error("serve: acme: cannot use the new certificate: %s", error);
+	else
+		log_info("serve: acme: now serving the certificate of %s", cert_file);
 }
 
 /* After a stop signal: keep the loop running while sessions still have a command in
@@ -408,6 +446,7 @@ serve_open_control(struct serve *sv)
 				 .tls = &sv->tls,
 				 .reload = serve_control_reload,
 				 .reload_ctx = sv,
+				 .acme = &sv->acme,
 				 .started = time(NULL)};
 	const char *error;
 
@@ -488,6 +527,7 @@ serve_free(struct serve *sv)
 	control_free(&sv->control);
 	workers_free(&sv->workers);
 	workers_free(&sv->spam_trainer);
+	acme_client_free(&sv->acme); /* after the workers: their done() may still use it */
 	if (sv->queue != NULL)
 		queue_free(&sv->queue);
 	store_close(&sv->store);
@@ -590,6 +630,12 @@ serve(struct settings *settings, int argc, char **argv)
 		return EX_UNAVAILABLE;
 	}
 	http_server_set_queue(sv.http, sv.queue);
+	if (settings->acme) {
+		sv.acme = acme_client_new(sv.base, sv.workers, settings, serve_acme_cert, &sv,
+					  &error);
+		if (sv.acme == NULL)
+			log_error("serve: acme: %s", error);
+	}
 	serve_write_pid(&sv);
 	serve_open_control(&sv);
 	log_info("serve: yubin ready: myhostname=%s data_directory=%s", settings->myhostname,

@@ -158,6 +158,10 @@ settings_defaults(struct settings *s)
 	s->spam_scan_bytes = 65536;
 	s->spam_min_trained = 10;
 	s->spam_train_max_messages = 1000;
+	s->acme_directory = xstrdup("https://acme-v02.api.letsencrypt.org/directory");
+	s->acme_challenge = xstrdup("http-01");
+	s->acme_renew_days = 30;
+	s->acme_check_interval = 43200;
 }
 
 void
@@ -195,6 +199,11 @@ settings_free(struct settings *s)
 	listen_list_free(&s->https_listen);
 	listen_list_free(&s->metrics_listen);
 	free(s->mta_sts_mode);
+	free(s->acme_directory);
+	free(s->acme_email);
+	free(s->acme_ca_file);
+	str_array_free(&s->acme_domains);
+	free(s->acme_challenge);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -170,6 +170,16 @@ struct settings {
 	unsigned long long spam_scan_bytes; /* 64 KiB: message bytes tokenized / decoded text */
 	unsigned spam_min_trained;          /* 10: messages of each class before Bayes counts */
 	unsigned spam_train_max_messages;   /* 1000: messages one IMAP command trains */
+	/* ACME (src/acme, RFC 8555): certificates from Let's Encrypt or another CA */
+	bool acme;                /* no */
+	char *acme_directory;     /* Let's Encrypt's production directory URL */
+	char *acme_email;         /* NULL: the account has no contact */
+	char *acme_ca_file;       /* NULL: the system's CAs verify the directory */
+	char **acme_domains;      /* NULL: myhostname */
+	char *acme_challenge;     /* http-01|tls-alpn-01 */
+	unsigned acme_renew_days; /* 30: renew that long before notAfter */
+	unsigned
+		acme_check_interval; /* 43200 s: how often expiry is checked, and the retry delay */
 };
 
 /* Fills s with the built-in defaults (allocating); s's previous content is ignored. */

@@ -29,6 +29,14 @@ const char *const settings_restart_keys[] = {
 	"metrics_listen",
 	"dkim_sign",
 	"dkim_dns_check_interval",
+	"acme",
+	"acme_directory",
+	"acme_email",
+	"acme_ca_file",
+	"acme_domains",
+	"acme_challenge",
+	"acme_renew_days",
+	"acme_check_interval",
 	NULL,
 };
 

@@ -68,6 +68,7 @@ void http_mta_sts(struct http_request *r);
 void http_settings_page(struct http_request *r);
 void http_healthz(struct http_request *r);
 void http_metrics(struct http_request *r);
+void http_acme_challenge(struct http_request *r); /* http_acme.c */
 
 /* http_routes.c: finds the route of r (method, path, site) and runs it, or answers 404 /
  * 405. */

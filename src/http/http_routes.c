@@ -38,6 +38,9 @@ static const struct http_route routes[] = {
 	/* RFC 8461 3.3 */
 	{"/.well-known/mta-sts.txt", M_GET, HTTP_SITE_WEB, false, false, false, http_mta_sts},
 	{"/", M_GET, HTTP_SITE_WEB, false, false, false, http_settings_page},
+	/* RFC 8555 8.3 */
+	{"/.well-known/acme-challenge/", M_GET, HTTP_SITE_WEB, false, true, false,
+	 http_acme_challenge},
 	{"/healthz", M_GET, HTTP_SITE_WEB | HTTP_SITE_METRICS, false, false, true, http_healthz},
 	{"/metrics", M_GET, HTTP_SITE_METRICS, false, false, true, http_metrics},
 };

@@ -6,7 +6,9 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 static char tls_error[512];
@@ -142,4 +144,94 @@ out:
 	EVP_PKEY_free(key);
 	X509_free(cert);
 	return ret;
+}
+
+int
+tls_server_ctx_swap_cert(SSL_CTX *ctx, const char *cert_file, const char *key_file,
+			 const char **error_r)
+{
+	SSL_CTX *check = tls_server_ctx_new(cert_file, key_file, error_r);
+
+	if (check == NULL)
+		return -1;
+	SSL_CTX_free(check);
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		*error_r = tls_last_error("swapping the certificate");
+		return -1;
+	}
+	return 0;
+}
+
+static const unsigned char acme_tls_1[] = "\x0a"
+					  "acme-tls/1";
+
+/* Whether the ALPN list (RFC 7301 3.1: a 2-byte length, then 1-byte-length names) of a
+ * ClientHello offers acme-tls/1. */
+static bool
+tls_offers_acme(const unsigned char *p, size_t len)
+{
+	if (len < 2 || (size_t)((p[0] << 8) | p[1]) != len - 2)
+		return false;
+	for (size_t i = 2; i < len; i += 1 + p[i])
+		if (i + 1 + p[i] <= len && p[i] == 10 && memcmp(p + i + 1, "acme-tls/1", 10) == 0)
+			return true;
+	return false;
+}
+
+/* The host_name of a server_name extension (RFC 6066 3), copied into out, or false. */
+static bool
+tls_sni(const unsigned char *p, size_t len, char *out, size_t out_size)
+{
+	if (len < 5 || p[2] != 0)
+		return false;
+	size_t n = (size_t)((p[3] << 8) | p[4]);
+	if (n + 5 > len || n >= out_size)
+		return false;
+	memcpy(out, p + 5, n);
+	out[n] = '\0';
+	return true;
+}
+
+/* Runs before certificate selection and before ALPN in every TLS version, so the challenge
+ * certificate is in place whichever of them comes first. */
+static int
+tls_client_hello_cb(SSL *ssl, int *alert, void *arg)
+{
+	tls_acme_cert_fn *fn = (tls_acme_cert_fn *)arg;
+	const unsigned char *alpn, *sni;
+	size_t alpn_len, sni_len;
+	char name[256];
+
+	if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_application_layer_protocol_negotiation,
+				      &alpn, &alpn_len) != 1 ||
+	    !tls_offers_acme(alpn, alpn_len))
+		return SSL_CLIENT_HELLO_SUCCESS;
+	if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &sni, &sni_len) != 1 ||
+	    !tls_sni(sni, sni_len, name, sizeof(name)) || fn(ssl, name) < 0) {
+		*alert = SSL_AD_UNRECOGNIZED_NAME;
+		return SSL_CLIENT_HELLO_ERROR;
+	}
+	return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+static int
+tls_alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+		   const unsigned char *in, unsigned int inlen, void *arg)
+{
+	unsigned char *sel;
+
+	if (SSL_select_next_proto(&sel, outlen, acme_tls_1, sizeof(acme_tls_1) - 1, in, inlen) !=
+	    OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_NOACK;
+	*out = sel;
+	return SSL_TLSEXT_ERR_OK;
+}
+
+void
+tls_server_ctx_acme_alpn(SSL_CTX *ctx, tls_acme_cert_fn *fn)
+{
+	SSL_CTX_set_client_hello_cb(ctx, tls_client_hello_cb, (void *)fn);
+	SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_select_cb, NULL);
 }
