@@ -102,7 +102,7 @@ def gen(n, seed=11, user='bench', domain='bench.test'):
                     '--%s--\r\n' % (b, b, text, b, html, b))
         else:
             major, minor, fname = rnd.choice(MIME_TYPES)
-            att = bytes(rnd.getrandbits(8) for _ in range(rnd.randint(3600, 18800)))
+            att = bytes(rnd.getrandbits(8) for _ in range(rnd.randint(3700, 19000)))
             enc = base64.encodebytes(att).decode().replace('\n', '\r\n')
             body = ('Content-Type: multipart/mixed; boundary="%s"\r\n\r\n'
                     'This is a multi-part message in MIME format.\r\n'
@@ -110,7 +110,9 @@ def gen(n, seed=11, user='bench', domain='bench.test'):
                     '--%s\r\nContent-Type: %s/%s; name="%s"\r\n'
                     'Content-Disposition: attachment; filename="%s"\r\n'
                     'Content-Transfer-Encoding: base64\r\n\r\n%s'
-                    '--%s--\r\n' % (b, b, _text(rnd, _text_size(rnd) // 3), b, major, minor,
+                    '--%s--\r\n' % (b, b, _text(rnd, _text_size(rnd) // 3,
+                                                       BODY_WORD if has_body else None),
+                                    b, major, minor,
                                     fname, fname, enc, b))
         out.append((hdr + body).encode())
     return out, want
