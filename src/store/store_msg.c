@@ -33,6 +33,7 @@ static const struct {
 	{STORE_MSG_BODY, "d.body"},
 	{STORE_MSG_BODYSTRUCTURE, "d.bodystructure"},
 	{STORE_MSG_PARTS, "d.parts"},
+	{STORE_MSG_PARTS, "d.header"},
 	{STORE_MSG_SEARCH, "d.subject"},
 	{STORE_MSG_SEARCH, "d.from_"},
 	{STORE_MSG_SEARCH, "d.to_"},
@@ -55,9 +56,11 @@ select_sql(unsigned fields, bool range)
 		if (fields & blob_columns[i].field)
 			buf_printf(&sql, ", %s", blob_columns[i].column);
 	}
-	buf_printf(&sql,
-		   " FROM messages m JOIN msgdata d ON d.id = m.data"
-		   " WHERE m.mailbox = ?1 AND %s",
+	/* no msgdata column (FETCH FLAGS, RFC822.SIZE, INTERNALDATE, SEARCH on sizes or
+	 * dates): no join, so a FETCH 1:* reads the small messages rows only and not one
+	 * msgdata row (about 700 bytes each) per message */
+	buf_printf(&sql, " FROM messages m%s WHERE m.mailbox = ?1 AND %s",
+		   (fields & STORE_MSG_FIELDS_ALL) != 0 ? " JOIN msgdata d ON d.id = m.data" : "",
 		   range ? "m.uid BETWEEN ?2 AND ?3 ORDER BY m.uid" : "m.uid = ?2");
 	return buf_steal(&sql);
 }
@@ -79,9 +82,9 @@ blob(sqlite3_stmt *st, int col)
 static void
 keep_blobs(struct store_account *acct, struct store_msg_meta *m)
 {
-	struct store_blob *blobs[] = {&m->envelope, &m->body,    &m->bodystructure,
-				      &m->parts,    &m->subject, &m->from,
-				      &m->to,       &m->cc,      &m->message_id};
+	struct store_blob *blobs[] = {&m->envelope, &m->body,      &m->bodystructure, &m->parts,
+				      &m->header,   &m->subject,   &m->from,          &m->to,
+				      &m->cc,       &m->message_id};
 	size_t total = 0, off = 0;
 
 	for (size_t i = 0; i < sizeof(blobs) / sizeof(blobs[0]); i++)
@@ -101,9 +104,10 @@ keep_blobs(struct store_account *acct, struct store_msg_meta *m)
 static void
 read_meta(sqlite3_stmt *st, unsigned fields, struct store_msg_meta *m)
 {
-	struct store_blob *blobs[N_BLOBS] = {&m->envelope, &m->body,    &m->bodystructure,
-					     &m->parts,    &m->subject, &m->from,
-					     &m->to,       &m->cc,      &m->message_id};
+	struct store_blob *blobs[N_BLOBS] = {&m->envelope,  &m->body,   &m->bodystructure,
+					     &m->parts,     &m->header, &m->subject,
+					     &m->from,      &m->to,     &m->cc,
+					     &m->message_id};
 	int col = FIXED_COLUMNS;
 
 	m->uid = (uint32_t)sqlite3_column_int64(st, 0);
