@@ -25,8 +25,8 @@ FETCH = ("FETCH 1:* (BODY.PEEK[HEADER.FIELDS (SUBJECT FROM)] BODY.PEEK[HEADER] R
          " BODY.PEEK[HEADER.FIELDS.NOT (SUBJECT)])")
 
 
-def headers(c):
-    c.ok("EXAMINE INBOX")
+def headers(c, mailbox="INBOX"):
+    c.ok("EXAMINE " + mailbox)
     untagged, _ = c.ok(FETCH)
     return [u for u in untagged if b" FETCH " in u]
 
@@ -49,12 +49,15 @@ def test_header_served_without_the_file(imap):
     before = headers(c)
     assert len(before) == 2 and header in before[0], before[0][:300]
     assert b"Subject: first\r\n" in before[0]
+    c.ok("CREATE Other")
+    c.ok("COPY 1:* Other")   # a copy keeps the header (it shares the file)
     # the message files go: the headers still come, from the index
     files = glob.glob(os.path.join(account_dir(imap), "msg", "*"))
     assert len(files) == 2
     for f in files:
         os.unlink(f)
     assert headers(c) == before
+    assert headers(c, "Other") == before
     c.close()
 
 
