@@ -27,8 +27,9 @@ static const char *const stmt_sql[STORE_STMT_COUNT] = {
 		"UPDATE mailboxes SET uidnext = ?, highestmodseq = ? WHERE id = ?",
 	[STORE_STMT_MSGDATA_INSERT] =
 		"INSERT INTO msgdata (header_size, body_lines, sent_date, sent_tz, envelope,"
-		" bodystructure, body, subject, from_, to_, cc, message_id, parts, sortkeys)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		" bodystructure, body, subject, from_, to_, cc, message_id, parts, sortkeys, "
+		"header)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[STORE_STMT_MESSAGE_INSERT] =
 		"INSERT INTO messages (mailbox, uid, modseq, flags, keywords, internaldate, size,"
 		" file, data, internaldate_tz) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -48,10 +49,12 @@ static const char *const stmt_sql[STORE_STMT_COUNT] = {
 	[STORE_STMT_MSGDATA_DELETE] = "DELETE FROM msgdata WHERE id = ?",
 	[STORE_STMT_MSGDATA_COPY] =
 		"INSERT INTO msgdata (header_size, body_lines, sent_date, sent_tz, envelope,"
-		" bodystructure, body, subject, from_, to_, cc, message_id, parts, sortkeys)"
+		" bodystructure, body, subject, from_, to_, cc, message_id, parts, sortkeys, "
+		"header)"
 		" SELECT header_size, body_lines, sent_date, sent_tz, envelope, bodystructure, "
 		"body,"
-		" subject, from_, to_, cc, message_id, parts, sortkeys FROM msgdata WHERE id = ?",
+		" subject, from_, to_, cc, message_id, parts, sortkeys, header FROM msgdata WHERE "
+		"id = ?",
 	[STORE_STMT_EXPUNGED_INSERT] =
 		"INSERT INTO expunged (mailbox, uid_first, uid_last, modseq) VALUES (?, ?, ?, ?)",
 	[STORE_STMT_MAILBOX_SET_MODSEQ] = "UPDATE mailboxes SET highestmodseq = ? WHERE id = ?",

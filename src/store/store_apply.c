@@ -69,10 +69,33 @@ store_apply_write_file(struct store_account *acct, const char *file, const char 
 	return ret;
 }
 
+/* The top-level header as the message file holds it: the target's prefix, then the
+ * message's own header (s->header_size counts both, and the blank line). */
+static void
+bind_header(sqlite3_stmt *st, int col, const struct store_rec *rec, size_t ti,
+	    const struct msg_summary *s, struct buf *hdr)
+{
+	const struct store_rec_target *t = &rec->targets[ti];
+	size_t size = s->header_size;
+
+	if (size > t->prefix_len + rec->msg_len)
+		size = t->prefix_len + rec->msg_len;
+	if (size <= t->prefix_len) {
+		buf_append(hdr, t->prefix, size);
+	} else {
+		buf_append(hdr, t->prefix, t->prefix_len);
+		buf_append(hdr, rec->msg, size - t->prefix_len);
+	}
+	sqlite3_bind_blob(st, col, buf_cstr(hdr), (int)hdr->len, SQLITE_STATIC);
+}
+
 static int
-insert_msgdata(struct store_account *acct, const struct msg_summary *s, int64_t *id_r)
+insert_msgdata(struct store_account *acct, const struct store_rec *rec, size_t ti,
+	       const struct msg_summary *s, int64_t *id_r)
 {
 	sqlite3_stmt *st = store_stmt(acct, STORE_STMT_MSGDATA_INSERT);
+	struct buf hdr = BUF_INIT;
+	int rc;
 	const struct buf *blobs[] = {
 		&s->envelope, &s->bodystructure, &s->body,  &s->subject, &s->from, &s->to,
 		&s->cc,       &s->message_id,    &s->parts, &s->sortkeys};
@@ -83,7 +106,11 @@ insert_msgdata(struct store_account *acct, const struct msg_summary *s, int64_t 
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)s->sent_tz);
 	for (int i = 0; i < 10; i++)
 		sqlite3_bind_blob(st, 5 + i, buf_cstr(blobs[i]), (int)blobs[i]->len, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
+	bind_header(st, 15, rec, ti, s, &hdr);
+	rc = sqlite3_step(st);
+	sqlite3_clear_bindings(st); /* hdr goes now */
+	buf_free(&hdr);
+	if (rc != SQLITE_DONE)
 		return -1;
 	*id_r = sqlite3_last_insert_rowid(acct->db);
 	return 0;
@@ -195,7 +222,7 @@ store_apply_target(struct store_account *acct, const struct store_rec *rec, size
 	}
 	if (summary == NULL)
 		summary = own = summary_for(rec, ti);
-	if (insert_msgdata(acct, summary, &data_id) < 0 ||
+	if (insert_msgdata(acct, rec, ti, summary, &data_id) < 0 ||
 	    insert_message(acct, &row, rec, ti, keywords, file, data_id, jnum) < 0) {
 		char path[4096];
 

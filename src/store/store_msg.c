@@ -33,6 +33,7 @@ static const struct {
 	{STORE_MSG_BODY, "d.body"},
 	{STORE_MSG_BODYSTRUCTURE, "d.bodystructure"},
 	{STORE_MSG_PARTS, "d.parts"},
+	{STORE_MSG_PARTS, "d.header"},
 	{STORE_MSG_SEARCH, "d.subject"},
 	{STORE_MSG_SEARCH, "d.from_"},
 	{STORE_MSG_SEARCH, "d.to_"},
@@ -56,9 +57,11 @@ select_sql(unsigned fields, bool range)
 		if (fields & blob_columns[i].field)
 			buf_printf(&sql, ", %s", blob_columns[i].column);
 	}
-	buf_printf(&sql,
-		   " FROM messages m JOIN msgdata d ON d.id = m.data"
-		   " WHERE m.mailbox = ?1 AND %s",
+	/* no msgdata column (FETCH FLAGS, RFC822.SIZE, INTERNALDATE, SEARCH on sizes or
+	 * dates): no join, so a FETCH 1:* reads the small messages rows only and not one
+	 * msgdata row (about 700 bytes each) per message */
+	buf_printf(&sql, " FROM messages m%s WHERE m.mailbox = ?1 AND %s",
+		   (fields & STORE_MSG_FIELDS_ALL) != 0 ? " JOIN msgdata d ON d.id = m.data" : "",
 		   range ? "m.uid BETWEEN ?2 AND ?3 ORDER BY m.uid" : "m.uid = ?2");
 	return buf_steal(&sql);
 }
@@ -80,9 +83,9 @@ blob(sqlite3_stmt *st, int col)
 static void
 keep_blobs(struct store_account *acct, struct store_msg_meta *m)
 {
-	struct store_blob *blobs[] = {
-		&m->envelope, &m->body, &m->bodystructure, &m->parts,   &m->subject, &m->from,
-		&m->to,       &m->cc,   &m->message_id,    &m->sortkeys};
+	struct store_blob *blobs[] = {&m->envelope, &m->body,       &m->bodystructure, &m->parts,
+				      &m->header,   &m->subject,    &m->from,          &m->to,
+				      &m->cc,       &m->message_id, &m->sortkeys};
 	size_t total = 0, off = 0;
 
 	for (size_t i = 0; i < sizeof(blobs) / sizeof(blobs[0]); i++)
@@ -102,9 +105,10 @@ keep_blobs(struct store_account *acct, struct store_msg_meta *m)
 static void
 read_meta(sqlite3_stmt *st, unsigned fields, struct store_msg_meta *m)
 {
-	struct store_blob *blobs[N_BLOBS] = {
-		&m->envelope, &m->body, &m->bodystructure, &m->parts,   &m->subject, &m->from,
-		&m->to,       &m->cc,   &m->message_id,    &m->sortkeys};
+	struct store_blob *blobs[N_BLOBS] = {&m->envelope,   &m->body,    &m->bodystructure,
+					     &m->parts,      &m->header,  &m->subject,
+					     &m->from,       &m->to,      &m->cc,
+					     &m->message_id, &m->sortkeys};
 	int col = FIXED_COLUMNS;
 
 	m->uid = (uint32_t)sqlite3_column_int64(st, 0);

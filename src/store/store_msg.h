@@ -24,7 +24,7 @@ enum store_msg_field {
 	STORE_MSG_ENVELOPE = 1 << 0,
 	STORE_MSG_BODY = 1 << 1, /* BODY (no extension data) */
 	STORE_MSG_BODYSTRUCTURE = 1 << 2,
-	STORE_MSG_PARTS = 1 << 3,       /* msg_summary parts blob (mime_parts) */
+	STORE_MSG_PARTS = 1 << 3,       /* msg_summary parts blob (mime_parts), the header */
 	STORE_MSG_SEARCH = 1 << 4,      /* subject, from, to, cc, message_id */
 	STORE_MSG_HEADER_INFO = 1 << 5, /* header_size, body_lines, sent_date, sent_tz */
 	STORE_MSG_SORT = 1 << 6,        /* sortkeys (NULL in rows from before schema 2) */
@@ -45,6 +45,9 @@ struct store_msg_meta {
 	time_t sent_date; /* Date: header, UTC; 0 if none */
 	long sent_tz;
 	struct store_blob envelope, body, bodystructure, parts;
+	/* with STORE_MSG_PARTS: the top-level header (bytes 0..header_size of the file, blank
+	 * line included) when the index has it (delivered since schema step 3), else NULL */
+	struct store_blob header;
 	struct store_blob subject, from, to, cc, message_id; /* decoded UTF-8 */
 	struct store_blob sortkeys; /* mail/msg_sortkeys.h blob; data NULL when not built yet */
 };

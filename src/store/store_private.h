@@ -28,6 +28,9 @@ struct strmap;
 #define STORE_MAX_SYNC_FDS 8
 /* an index WAL past this many pages is checkpointed (off the loop) before the next timer */
 #define STORE_WAL_CHECKPOINT_PAGES 4096
+/* address space (not memory) a loop connection maps its index.db with: reads of pages not in
+ * the WAL are then page-cache hits without a pread() each (store_schema_loop_connection) */
+#define STORE_INDEX_MMAP_BYTES ((int64_t)256 << 20)
 
 /* One journal file, journal/<num as 16 hex>.jnl. The last of store->jfiles takes writes. */
 struct store_jfile {

@@ -110,6 +110,7 @@ class StorePeek:
         db = sqlite3.connect(path, timeout=10)
         try:
             db.execute("ALTER TABLE msgdata DROP COLUMN sortkeys")
+            db.execute("ALTER TABLE msgdata DROP COLUMN header")
             db.execute("ALTER TABLE messages DROP COLUMN internaldate_tz")
             for trigger in ("quota_insert", "quota_delete", "quota_resize"):
                 db.execute("DROP TRIGGER IF EXISTS " + trigger)

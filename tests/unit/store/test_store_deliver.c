@@ -152,6 +152,16 @@ test_deliver_prefix(void **state)
 	assert_int_equal(meta.subject.len, 5);
 	assert_memory_equal(meta.subject.data, "hello", 5);
 	assert_true(meta.envelope.len > 0);
+	assert_null(meta.header.data); /* only with STORE_MSG_PARTS */
+	/* the top-level header as the file starts: the target's prefix, then the message's own
+	 * header and its blank line (schema step 3, served to BODY[HEADER...]) */
+	assert_int_equal(store_msg_get(va, 1, STORE_MSG_PARTS, &meta, &error), 1);
+	assert_int_equal(meta.header.len, 30 + 18);
+	assert_memory_equal(meta.header.data,
+			    "Delivered-To: a@example.test\r\nSubject: hello\r\n\r\n", 48);
+	assert_int_equal(store_msg_get(vb, 1, STORE_MSG_PARTS, &meta, &error), 1);
+	assert_int_equal(meta.header.len, 18);
+	assert_memory_equal(meta.header.data, "Subject: hello\r\n\r\n", 18);
 	assert_int_equal(store_msg_get(va, 2, 0, &meta, &error), 0);
 	store_view_close(&va);
 	store_view_close(&vb);

@@ -119,6 +119,7 @@ test_migration(void **state)
 				      "DROP TRIGGER quota_insert; DROP TRIGGER quota_delete;"
 				      " DROP TRIGGER quota_resize;"
 				      " DELETE FROM meta WHERE key LIKE 'quota_%';"
+				      " ALTER TABLE msgdata DROP COLUMN header;"
 				      " PRAGMA user_version = 3;",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
