@@ -149,7 +149,7 @@ def test_user_quota_cli(srv):
 
 
 def test_migrated_account(srv):
-    """An index.db from before the quota (schema 2) gets its usage computed when opened."""
+    """An index.db from before the quota (schema 3) gets its usage computed when opened."""
     c = imap(srv)
     assert c.append("INBOX", None, None, message(30000))[0] == "OK"
     c.logout()
@@ -157,6 +157,7 @@ def test_migrated_account(srv):
     db = sqlite3.connect("%s/mail/%s/index.db" % (srv.data_dir, USER))
     db.executescript("DROP TRIGGER quota_insert; DROP TRIGGER quota_delete;"
                      " DROP TRIGGER quota_resize; DELETE FROM meta WHERE key LIKE 'quota_%';"
+                     " ALTER TABLE msgdata DROP COLUMN header;"
                      " PRAGMA user_version = 3;")
     db.close()
     srv.start()
