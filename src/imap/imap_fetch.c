@@ -38,6 +38,7 @@ struct imap_fetch_run {
 	uint32_t *seen_set; /* UIDs whose \Seen this FETCH set (sorted) */
 	size_t n_seen_set;
 	bool unknown_cte; /* a BINARY item met a CTE it cannot undo: NO [UNKNOWN-CTE] */
+	bool read_failed; /* a message file could not be read: NIL sent, NO [SERVERBUG] */
 };
 
 static bool
@@ -88,24 +89,33 @@ fetch_flush(struct imap_fetch_run *r)
 	buf_reset(&r->out);
 }
 
-/* Sends [offset, offset+len) of the message as a literal's data. */
-static void
+/* Sends [offset, offset+len) of the message as a literal's data. Returns -1 when the
+ * message file cannot be read (gone, an I/O error) while nothing of the literal has left
+ * r->out yet, so that the caller can take the literal back. */
+static int
 fetch_range(struct imap_fetch_run *r, uint32_t uid, uint64_t offset, uint64_t len)
 {
 	const char *error;
 	uint64_t size;
+	bool flushed = false;
 	int fd;
 
 	if (len >= FETCH_STREAM_MIN && r->s->base.conn != NULL) {
 		fd = store_msg_open(r->s->view, uid, &size, &error);
 		if (fd >= 0) {
 			fetch_flush(r);
+			flushed = true;
 			if (conn_write_file(r->s->base.conn, fd, (off_t)offset, len) == 0)
-				return;
+				return 0;
 		}
 	}
-	if (store_msg_read(r->s->view, uid, offset, len, &r->out, &error) < 0)
+	if (store_msg_read(r->s->view, uid, offset, len, &r->out, &error) < 0) {
 		log_error("imap: %s: uid=%u read failed: %s", r->s->base.id, uid, error);
+		/* after a flush the literal's size is on the wire and the connection failed
+		 * under conn_write_file anyway: it is being closed */
+		return flushed ? 0 : -1;
+	}
+	return 0;
 }
 
 /* The part a BINARY item decodes: MIME_NONE for BINARY[] (the message as it is) and for
@@ -201,6 +211,7 @@ fetch_section(struct imap_fetch_run *r, const struct store_msg_meta *meta,
 	struct buf hdr = BUF_INIT, filtered = BUF_INIT;
 	const char *error;
 	uint64_t start, len;
+	size_t lit_at;
 
 	if (sec->binary || sec->binary_size) {
 		fetch_binary(r, meta, parts, sec);
@@ -238,11 +249,17 @@ fetch_section(struct imap_fetch_run *r, const struct store_msg_meta *meta,
 	len = range.size - start;
 	if (sec->partial && sec->size < len)
 		len = sec->size;
+	lit_at = r->out.len;
 	buf_printf(&r->out, "{%llu}\r\n", (unsigned long long)len);
-	if (len > 0 && cached != NULL)
+	if (len > 0 && cached != NULL) {
 		buf_append(&r->out, cached->data + start, len);
-	else if (len > 0)
-		fetch_range(r, meta->uid, range.offset + start, len);
+	} else if (len > 0 && fetch_range(r, meta->uid, range.offset + start, len) < 0) {
+		/* a literal announced and never sent would leave the client waiting forever:
+		 * the section is an nstring (RFC 9051 7.5.2), NIL, and the FETCH ends in NO */
+		r->out.len = lit_at;
+		buf_appends(&r->out, "NIL");
+		r->read_failed = true;
+	}
 }
 
 static void
@@ -514,6 +531,8 @@ fetch_continue(struct imap_fetch_run *r)
 	s->fetch = NULL;
 	if (r->unknown_cte)
 		imap_no(s, r->tag, "[UNKNOWN-CTE] Unknown Content-Transfer-Encoding");
+	else if (r->read_failed)
+		imap_no(s, r->tag, "[SERVERBUG] Some message data could not be read");
 	else
 		imap_ok(s, r->tag, "FETCH completed");
 	fetch_run_free(&r);
