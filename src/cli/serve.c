@@ -372,13 +372,16 @@ serve_open_services(struct serve *sv, const char **error_r)
 	}
 	qdeps.dkim = sv->dkim;
 	sv->smtp_deps.dkim = sv->dkim;
-	sv->queue = queue_new(&qdeps, error_r);
-	if (sv->queue == NULL)
-		return -1;
+	/* one resolver and answer cache for the queue's routes and the SMTP checks (SPF,
+	 * DKIM, DMARC, DNSBL): an MX or A record looked up once serves both */
 	sv->dns = dns_new(sv->base, (const char *const *)s->dns_resolvers, error_r);
 	if (sv->dns == NULL)
 		return -1;
 	dns_set_cache_size(sv->dns, s->dns_cache_size);
+	qdeps.dns = sv->dns;
+	sv->queue = queue_new(&qdeps, error_r);
+	if (sv->queue == NULL)
+		return -1;
 	sv->smtp_deps.dns = sv->dns;
 	if (serve_open_guards(sv, error_r) < 0)
 		return -1;

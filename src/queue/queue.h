@@ -15,6 +15,8 @@ struct queue;
 struct settings;
 struct store;
 
+struct dns;
+
 struct queue_deps {
 	struct event_base *base;
 	const struct settings *settings;
@@ -22,6 +24,9 @@ struct queue_deps {
 	struct store *store;       /* for local recipients of sendmail mail and bounces */
 	SSL_CTX *client_tls;       /* opportunistic STARTTLS for outbound SMTP */
 	struct dkim_keyring *dkim; /* signs sendmail mail and DSNs (NULL: none); not owned */
+	/* MX/A/AAAA lookups through the server's one answer cache (shared with the SMTP
+	 * checks); NULL: the queue makes its own resolver. Not owned. */
+	struct dns *dns;
 };
 
 /* Opens the spool under data_directory/queue (recovering what a crash left), starts the

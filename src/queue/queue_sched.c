@@ -393,11 +393,15 @@ queue_sched_start(struct queue *q, const char **error_r)
 	TAILQ_INIT(&q->clients);
 	if (queue_sched_relayhost(q, error_r) < 0)
 		return -1;
-	q->dns = dns_new(q->deps.base, (const char *const *)q->deps.settings->dns_resolvers,
-			 error_r);
-	if (q->dns == NULL)
-		return -1;
-	dns_set_cache_size(q->dns, q->deps.settings->dns_cache_size);
+	if (q->deps.dns != NULL) {
+		q->dns = q->deps.dns;
+	} else {
+		q->dns = dns_new(q->deps.base, (const char *const *)q->deps.settings->dns_resolvers,
+				 error_r);
+		if (q->dns == NULL)
+			return -1;
+		dns_set_cache_size(q->dns, q->deps.settings->dns_cache_size);
+	}
 	q->tick = event_new(q->deps.base, -1, EV_PERSIST, queue_sched_tick, q);
 	event_add(q->tick, &tv);
 	queue_sched_kick(q);
@@ -431,7 +435,9 @@ queue_sched_free(struct queue *q)
 	q->tick = NULL;
 	if (q->dests != NULL)
 		strmap_foreach(q->dests, queue_dest_free_cb, NULL);
-	dns_free(&q->dns);
+	if (q->dns != q->deps.dns)
+		dns_free(&q->dns);
+	q->dns = NULL;
 	free(q->relay_host);
 	free(q->relay_user);
 	free(q->relay_pass);

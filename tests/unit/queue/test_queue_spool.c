@@ -64,7 +64,7 @@ teardown(void **state)
 static struct queue *
 open_queue(struct fixture *f)
 {
-	struct queue_deps deps = {f->base, &f->s, NULL, NULL, NULL, NULL};
+	struct queue_deps deps = {f->base, &f->s, NULL, NULL, NULL, NULL, NULL};
 	const char *error = NULL;
 	struct queue *q = queue_new(&deps, &error);
 
