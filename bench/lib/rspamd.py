@@ -1,5 +1,5 @@
 """A private rspamd 3.4 as a Postfix milter, for `bench/smtp-in --auth`: the way Postfix admins
-add SPF, DKIM and DMARC checks (see /work/shared/FILTERS.md section 1, which this follows).
+add SPF, DKIM and DMARC checks (docs/filters.md "Running the filter daemons offline").
 Debian's stock rules from /etc/rspamd; everything else (sockets, db, logs, local.d) under
 root. SPF, DKIM and DMARC are checked for loopback clients too (`check_local = true`), DMARC
 p=reject failures are rejected, and DNS goes to the bench's dnsmasq."""

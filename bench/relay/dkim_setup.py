@@ -1,7 +1,7 @@
 """DKIM signing for bench/relay --dkim: one ed25519 and one rsa-2048 key for the sender domain
 (PKCS#8 PEM files both yubin and OpenDKIM read), their TXT records, and a private OpenDKIM
 signing filter (the Postfix side: `smtpd_milters` on a unix socket, the fast transport
-per /work/shared/FILTERS.md's measurements) with the same keys, both algorithms, relaxed/
+per docs/filters.md "Running the filter daemons offline") with the same keys, both algorithms, relaxed/
 relaxed, From/To/Subject/Date oversigned as yubin does (two instances, one per algorithm)."""
 
 import base64

@@ -24,7 +24,8 @@ typedef void filter_connect_fn(void *ctx, int fd, const char *error);
 
 /* Starts connecting to spec; `done` runs later from the loop, never inside this call. With
  * TCP, TCP_NODELAY is set: the protocols send several small packets without waiting for a
- * reply, and Nagle plus delayed ACKs would add ~40 ms to each (../shared/FILTERS.md 7). */
+ * reply, and Nagle plus delayed ACKs would add ~40 ms to each (docs/filters.md "Running the filter
+ * daemons offline"). */
 struct filter_connect *filter_connect_start(struct event_base *base, const char *spec,
 					    unsigned timeout_s, filter_connect_fn *done, void *ctx);
 /* Stops a connect in progress: `done` will not run. NULL is fine. */

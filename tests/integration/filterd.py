@@ -1,7 +1,7 @@
 """Filter daemons for the milter and clamd tests: clamd with a one-line signature for the
 EICAR string (ClamAV's own database cannot be downloaded offline), clamav-milter, and the
 scripted milter (scripted_milter.py). Each runs in the foreground from a private directory;
-the fixture that starts one stops it by its pid. ../shared/FILTERS.md 2 and 6."""
+the fixture that starts one stops it by its pid. docs/filters.md "Running the filter daemons offline"."""
 import os
 import pwd
 import shutil
@@ -137,7 +137,7 @@ class Rspamd:
     """rspamd with its milter proxy (self_scan), stock rules, no Redis, DNS pointed at a
     port where nothing answers (lookups fail fast; the tests need none). Its compiled
     hyperscan/TLD cache is kept in /tmp/yubin-rspamd-cache between runs: a cold start takes
-    13-18 s, a warm one about 1 s (../shared/FILTERS.md 1)."""
+    13-18 s, a warm one about 1 s (docs/filters.md)."""
 
     CACHE = "/tmp/yubin-rspamd-cache"
 

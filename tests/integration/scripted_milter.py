@@ -1,7 +1,7 @@
 """A scripted milter (Debian's python3-milter, run with /usr/bin/python3) for the milter
 client tests: what it does is chosen by words in the Subject (m:reject, m:addhdr...) and by
 recipient local parts (rcptreject). Usage: scripted_milter.py SOCKET TAG, SOCKET as
-libmilter writes it (inet:PORT@127.0.0.1 or unix:/path). ../shared/FILTERS.md 6."""
+libmilter writes it (inet:PORT@127.0.0.1 or unix:/path). See docs/filters.md."""
 import os
 import sys
 import time
