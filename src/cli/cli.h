@@ -36,7 +36,7 @@ int cmd_quickstart(const char *config, int argc, char **argv);
 int cmd_dnscheck(struct settings *s, int argc, char **argv);
 /* `yubin status` (cmd_status.c): the running server's summary over the control socket. */
 int cmd_status(struct settings *s, int argc, char **argv);
-/* `yubin reload` (cmd_reload.c): the running server loads its config again (as SIGHUP). */
+/* `yubin reload` (cmd_status.c): the running server loads its config again (as SIGHUP). */
 int cmd_reload(struct settings *s, int argc, char **argv);
 /* `yubin ban list | del ADDRESS` (cmd_ban.c): the login bans, through the control socket
  * or, without a server, data_directory/bans.db. */
