@@ -3,6 +3,7 @@ memory accounting from /proc, machine busy time, medians and small formatting he
 Pure standard library (runs under Debian's /usr/bin/python3)."""
 
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -338,3 +339,23 @@ def fdatasync_rate(directory, seconds=1.0, block=4096):
     finally:
         os.close(fd)
         os.unlink(path)
+
+
+# Round state removed only when the whole run is over. The root file system here is ext4
+# without a journal, and there ext4's inode allocator skips every inode freed in the last
+# dirty_expire_centisecs (+5 s): find_inode_bit() calls recently_deleted() for each free bit,
+# a buffer-cache lookup each. Removing one round's 10,000 files just before the next round
+# made each file the next system created walk past them all: a third of yubin's CPU went to
+# recently_deleted() (perf record -g on the server). Whichever system ran after a removal
+# paid for it; deferring the removals makes the rounds independent again.
+_deferred_trees = []
+
+
+def rmtree_later(path):
+    """Removes `path` when rmtree_deferred() runs (at the end of the bench)."""
+    _deferred_trees.append(path)
+
+
+def rmtree_deferred():
+    while _deferred_trees:
+        shutil.rmtree(_deferred_trees.pop(), ignore_errors=True)
