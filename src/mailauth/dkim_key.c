@@ -166,3 +166,22 @@ dkim_key_clear(struct dkim_key *key)
 	EVP_PKEY_free(key->pkey);
 	memset(key, 0, sizeof(*key));
 }
+
+int
+dkim_key_parse_first(struct dkim_key *key, const char *const *txt, const size_t *txt_len,
+		     size_t n, const char **error_r)
+{
+	size_t j;
+
+	*error_r = "no key for signature";
+	for (j = 0; j < n; j++) {
+		const char *error;
+
+		if (dkim_key_parse(key, txt[j], txt_len[j], &error) == 0)
+			return 0;
+		dkim_key_clear(key);
+		if (j == 0)
+			*error_r = error;
+	}
+	return -1;
+}

@@ -29,4 +29,11 @@ struct dkim_key {
 int dkim_key_parse(struct dkim_key *key, const char *txt, size_t len, const char **error_r);
 void dkim_key_clear(struct dkim_key *key);
 
+/* The answer of one key lookup, n TXT records: RFC 6376 6.1.2 lets the verifier choose among
+ * several, and DKIM and ARC (RFC 8617 5.1.1: "as DKIM") both take the first that parses.
+ * 0 with *key set; -1 with *error_r the first record's error ("no key for signature" when
+ * n is 0), *key cleared. */
+int dkim_key_parse_first(struct dkim_key *key, const char *const *txt, const size_t *txt_len,
+			 size_t n, const char **error_r);
+
 #endif

@@ -254,7 +254,6 @@ dkim_verify_key_answer(struct dkim_verify *v, size_t i, enum dkim_dns_rcode rc,
 		       const char *const *txt, const size_t *txt_len, size_t n)
 {
 	struct key_req *k;
-	size_t j;
 
 	if (i >= v->n_keys || v->keys[i].answered)
 		return;
@@ -263,20 +262,7 @@ dkim_verify_key_answer(struct dkim_verify *v, size_t i, enum dkim_dns_rcode rc,
 	k->rc = rc;
 	if (rc != DKIM_DNS_OK)
 		return;
-	k->key_error = "no key for signature";
-	/* RFC 6376 6.1.2: with several records the verifier may choose: the first that
-	 * parses as a key record. */
-	for (j = 0; j < n; j++) {
-		const char *error;
-
-		if (dkim_key_parse(&k->key, txt[j], txt_len[j], &error) == 0) {
-			k->key_ok = true;
-			return;
-		}
-		dkim_key_clear(&k->key);
-		if (j == 0)
-			k->key_error = error;
-	}
+	k->key_ok = dkim_key_parse_first(&k->key, txt, txt_len, n, &k->key_error) == 0;
 }
 
 void
