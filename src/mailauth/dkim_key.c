@@ -168,8 +168,8 @@ dkim_key_clear(struct dkim_key *key)
 }
 
 int
-dkim_key_parse_first(struct dkim_key *key, const char *const *txt, const size_t *txt_len,
-		     size_t n, const char **error_r)
+dkim_key_parse_first(struct dkim_key *key, const char *const *txt, const size_t *txt_len, size_t n,
+		     const char **error_r)
 {
 	size_t j;
 
