@@ -255,18 +255,28 @@ acme_poll_later(struct acme_client *c, const struct acme_response *resp, acme_st
 
 static void acme_authz_next(struct acme_client *c);
 
+/* Back on the loop after a worker's step: an error it left ends the attempt (acme_fail);
+ * true then. */
+static bool
+acme_fail_prepared(struct acme_client *c)
+{
+	char *e = c->prep_error;
+
+	if (e == NULL)
+		return false;
+	c->prep_error = NULL;
+	acme_fail(c, "%s", e);
+	free(e);
+	return true;
+}
+
 static void
 acme_cert_written(void *arg)
 {
 	struct acme_client *c = arg;
 
-	if (c->prep_error != NULL) {
-		char *e = c->prep_error;
-		c->prep_error = NULL;
-		acme_fail(c, "%s", e);
-		free(e);
+	if (acme_fail_prepared(c))
 		return;
-	}
 	c->not_after = c->prep_not_after;
 	char *cert = acme_cert_path(c->s), *key = acme_key_path(c->s);
 	log_info("acme: new certificate for %s in %s", c->domains[0], cert);
@@ -691,13 +701,8 @@ acme_prepared(void *arg)
 {
 	struct acme_client *c = arg;
 
-	if (c->prep_error != NULL) {
-		char *e = c->prep_error;
-		c->prep_error = NULL;
-		acme_fail(c, "%s", e);
-		free(e);
+	if (acme_fail_prepared(c))
 		return;
-	}
 	c->not_after = c->prep_not_after;
 	if (!c->due) {
 		log_debug("acme: the certificate is good until %lld", (long long)c->not_after);
