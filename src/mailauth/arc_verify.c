@@ -16,23 +16,8 @@
 #include "mailauth/dkim_canon.h"
 #include "mailauth/dkim_headers.h"
 #include "mailauth/dkim_key.h"
+#include "mailauth/dkim_lookups.h"
 #include "util/xmalloc.h"
-
-struct key_req {
-	char *domain, *selector, *name;
-	bool answered;
-	enum dkim_dns_rcode rc;
-	struct dkim_key key;
-	bool key_ok;
-	const char *key_error;
-};
-
-struct body {
-	struct dkim_body_hash h;
-	enum dkim_alg alg;
-	unsigned char digest[EVP_MAX_MD_SIZE];
-	unsigned digest_len;
-};
 
 struct digest {
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -48,10 +33,8 @@ struct arc_verify {
 	struct arc_chain *chain;
 	struct digest ams[ARC_MAX_SETS + 1], as[ARC_MAX_SETS + 1];
 	/* at most 2 x 50 signatures: each list is bounded by the sets */
-	struct key_req *keys;
-	size_t n_keys;
-	struct body *bodies;
-	size_t n_bodies;
+	struct dkim_key_reqs keys;
+	struct dkim_bodies bodies;
 	struct arc_result result;
 	bool finished;
 };
@@ -68,53 +51,10 @@ arc_verify_new(const struct dkim_verify_policy *policy, time_t now)
 	return v;
 }
 
-static const EVP_MD *
-alg_md(enum dkim_alg alg)
-{
-	return alg == DKIM_ALG_RSA_SHA1 ? EVP_sha1() : EVP_sha256();
-}
-
-static size_t
-key_for(struct arc_verify *v, const struct dkim_sig *sig)
-{
-	size_t i;
-
-	for (i = 0; i < v->n_keys; i++)
-		if (strcmp(v->keys[i].domain, sig->domain) == 0 &&
-		    strcmp(v->keys[i].selector, sig->selector) == 0)
-			return i;
-	v->keys = xrealloc(v->keys, (v->n_keys + 1) * sizeof(*v->keys));
-	memset(&v->keys[v->n_keys], 0, sizeof(*v->keys));
-	v->keys[v->n_keys].domain = xstrdup(sig->domain);
-	v->keys[v->n_keys].selector = xstrdup(sig->selector);
-	v->keys[v->n_keys].name = xasprintf("%s._domainkey.%s", sig->selector, sig->domain);
-	return v->n_keys++;
-}
-
-/* AMSs with the same body canonicalization, hash and l= share one hasher. */
-static size_t
-body_for(struct arc_verify *v, const struct dkim_sig *sig)
-{
-	size_t i;
-
-	for (i = 0; i < v->n_bodies; i++) {
-		const struct dkim_body_hash *h = &v->bodies[i].h;
-
-		if (h->canon == sig->bcanon && v->bodies[i].alg == sig->alg &&
-		    h->limited == sig->has_length && (!h->limited || h->limit == sig->length))
-			return i;
-	}
-	v->bodies = xrealloc(v->bodies, (v->n_bodies + 1) * sizeof(*v->bodies));
-	dkim_body_hash_init(&v->bodies[v->n_bodies].h, sig->bcanon, alg_md(sig->alg),
-			    sig->has_length, sig->length);
-	v->bodies[v->n_bodies].alg = sig->alg;
-	return v->n_bodies++;
-}
-
 static void
 digest_of(struct digest *d, enum dkim_alg alg, const struct buf *data)
 {
-	EVP_Digest(data->data, data->len, d->md, &d->len, alg_md(alg), NULL);
+	EVP_Digest(data->data, data->len, d->md, &d->len, dkim_alg_md(alg), NULL);
 	d->ok = true;
 }
 
@@ -130,8 +70,8 @@ ams_digest(struct arc_verify *v, const struct dkim_fields *fs, unsigned k)
 			    set->field[ARC_AMS]);
 	if (dkim_headers_sig_field(&data, set->ams.hcanon, f->raw, f->raw_len) == 0) {
 		digest_of(&v->ams[k], set->ams.alg, &data);
-		v->ams[k].key = key_for(v, &set->ams);
-		v->ams[k].body = body_for(v, &set->ams);
+		v->ams[k].key = dkim_key_reqs_for(&v->keys, &set->ams);
+		v->ams[k].body = dkim_bodies_for(&v->bodies, &set->ams);
 	}
 	buf_free(&data);
 }
@@ -145,7 +85,7 @@ as_digest(struct arc_verify *v, const struct dkim_fields *fs, unsigned k)
 	/* every seal of a valid chain has cv none or pass: it covers sets 1..k (5.1.1.3) */
 	if (arc_chain_seal_data(v->chain, fs, k, false, &data) == 0) {
 		digest_of(&v->as[k], set->as.alg, &data);
-		v->as[k].key = key_for(v, &set->as);
+		v->as[k].key = dkim_key_reqs_for(&v->keys, &set->as);
 	}
 	buf_free(&data);
 }
@@ -175,38 +115,26 @@ arc_verify_header(struct arc_verify *v, const char *hdr, size_t len)
 size_t
 arc_verify_key_count(const struct arc_verify *v)
 {
-	return v->n_keys;
+	return v->keys.n;
 }
 
 const char *
 arc_verify_key_name(const struct arc_verify *v, size_t i)
 {
-	return i < v->n_keys ? v->keys[i].name : NULL;
+	return dkim_key_reqs_name(&v->keys, i);
 }
 
 void
 arc_verify_key_answer(struct arc_verify *v, size_t i, enum dkim_dns_rcode rc,
 		      const char *const *txt, const size_t *txt_len, size_t n)
 {
-	struct key_req *k;
-
-	if (i >= v->n_keys || v->keys[i].answered)
-		return;
-	k = &v->keys[i];
-	k->answered = true;
-	k->rc = rc;
-	if (rc != DKIM_DNS_OK)
-		return;
-	k->key_ok = dkim_key_parse_first(&k->key, txt, txt_len, n, &k->key_error) == 0;
+	dkim_key_reqs_answer(&v->keys, i, rc, txt, txt_len, n);
 }
 
 void
 arc_verify_body(struct arc_verify *v, const char *data, size_t len)
 {
-	size_t i;
-
-	for (i = 0; i < v->n_bodies; i++)
-		dkim_body_hash_update(&v->bodies[i].h, data, len);
+	dkim_bodies_update(&v->bodies, data, len);
 }
 
 /* One AMS or AS against its key: PASS, or the status with reason. */
@@ -214,7 +142,7 @@ static enum dkim_status
 check_sig(struct arc_verify *v, const struct dkim_sig *sig, const struct digest *d, char *reason,
 	  size_t size)
 {
-	const struct key_req *k = &v->keys[d->key];
+	const struct dkim_key_req *k = &v->keys.v[d->key];
 	enum dkim_status st;
 
 	if (!k->answered) {
@@ -251,13 +179,13 @@ check_ams(struct arc_verify *v, unsigned k, char *reason, size_t size)
 {
 	const struct arc_set *set = &v->chain->sets[k];
 	const struct digest *d = &v->ams[k];
-	const struct body *b;
+	const struct dkim_body *b;
 
 	if (set->ams_error != NULL || !d->ok) {
 		snprintf(reason, size, "%s", set->ams_error != NULL ? set->ams_error : "no b= tag");
 		return DKIM_STATUS_PERMERROR;
 	}
-	b = &v->bodies[d->body];
+	b = &v->bodies.v[d->body];
 	if (set->ams.has_length && b->h.total < set->ams.length) {
 		snprintf(reason, size, "l= is longer than the body");
 		return DKIM_STATUS_PERMERROR;
@@ -336,14 +264,10 @@ validate(struct arc_verify *v)
 void
 arc_verify_finish(struct arc_verify *v)
 {
-	size_t i;
-
 	if (v->finished)
 		return;
 	v->finished = true;
-	for (i = 0; i < v->n_bodies; i++)
-		dkim_body_hash_final(&v->bodies[i].h, v->bodies[i].digest,
-				     &v->bodies[i].digest_len);
+	dkim_bodies_final(&v->bodies);
 	switch (v->chain->status) {
 	case ARC_CV_NONE:
 		result(v, ARC_CV_NONE, "no ARC sets");
@@ -422,22 +346,13 @@ void
 arc_verify_free(struct arc_verify **vp)
 {
 	struct arc_verify *v = *vp;
-	size_t i;
 
 	if (v == NULL)
 		return;
 	arc_chain_clear(v->chain);
 	free(v->chain);
-	for (i = 0; i < v->n_keys; i++) {
-		free(v->keys[i].domain);
-		free(v->keys[i].selector);
-		free(v->keys[i].name);
-		dkim_key_clear(&v->keys[i].key);
-	}
-	for (i = 0; i < v->n_bodies; i++)
-		dkim_body_hash_clear(&v->bodies[i].h);
-	free(v->keys);
-	free(v->bodies);
+	dkim_key_reqs_clear(&v->keys);
+	dkim_bodies_clear(&v->bodies);
 	free(v);
 	*vp = NULL;
 }

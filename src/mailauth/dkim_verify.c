@@ -16,24 +16,9 @@
 #include "mailauth/dkim_canon.h"
 #include "mailauth/dkim_headers.h"
 #include "mailauth/dkim_key.h"
+#include "mailauth/dkim_lookups.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
-
-struct key_req {
-	char *domain, *selector, *name;
-	bool answered;
-	enum dkim_dns_rcode rc;
-	struct dkim_key key;
-	bool key_ok;
-	const char *key_error;
-};
-
-struct body {
-	struct dkim_body_hash h;
-	enum dkim_alg alg;
-	unsigned char digest[EVP_MAX_MD_SIZE];
-	unsigned digest_len;
-};
 
 struct vsig {
 	struct dkim_sig sig;
@@ -50,10 +35,8 @@ struct dkim_verify {
 	struct vsig *sigs;
 	struct dkim_result *results;
 	size_t n_sigs;
-	struct key_req *keys;
-	size_t n_keys;
-	struct body *bodies;
-	size_t n_bodies;
+	struct dkim_key_reqs keys;
+	struct dkim_bodies bodies;
 	size_t dropped; /* signatures past DKIM_VERIFY_MAX_RESULTS */
 	bool finished;
 };
@@ -94,49 +77,6 @@ decide(struct dkim_verify *v, size_t i, enum dkim_status st, const char *fmt, ..
 	va_end(ap);
 }
 
-static const EVP_MD *
-alg_md(enum dkim_alg alg)
-{
-	return alg == DKIM_ALG_RSA_SHA1 ? EVP_sha1() : EVP_sha256();
-}
-
-static size_t
-key_for(struct dkim_verify *v, const struct dkim_sig *sig)
-{
-	size_t i;
-
-	for (i = 0; i < v->n_keys; i++)
-		if (strcmp(v->keys[i].domain, sig->domain) == 0 &&
-		    strcmp(v->keys[i].selector, sig->selector) == 0)
-			return i;
-	v->keys = xrealloc(v->keys, (v->n_keys + 1) * sizeof(*v->keys));
-	memset(&v->keys[v->n_keys], 0, sizeof(*v->keys));
-	v->keys[v->n_keys].domain = xstrdup(sig->domain);
-	v->keys[v->n_keys].selector = xstrdup(sig->selector);
-	v->keys[v->n_keys].name = xasprintf("%s._domainkey.%s", sig->selector, sig->domain);
-	return v->n_keys++;
-}
-
-/* Signatures with the same body canonicalization, hash and l= share one hasher. */
-static size_t
-body_for(struct dkim_verify *v, const struct dkim_sig *sig)
-{
-	size_t i;
-
-	for (i = 0; i < v->n_bodies; i++) {
-		const struct dkim_body_hash *h = &v->bodies[i].h;
-
-		if (h->canon == sig->bcanon && v->bodies[i].alg == sig->alg &&
-		    h->limited == sig->has_length && (!h->limited || h->limit == sig->length))
-			return i;
-	}
-	v->bodies = xrealloc(v->bodies, (v->n_bodies + 1) * sizeof(*v->bodies));
-	dkim_body_hash_init(&v->bodies[v->n_bodies].h, sig->bcanon, alg_md(sig->alg),
-			    sig->has_length, sig->length);
-	v->bodies[v->n_bodies].alg = sig->alg;
-	return v->n_bodies++;
-}
-
 /* RFC 6376 6.1.1 checks that need the clock and the policy, not the key. */
 static bool
 check_sig_policy(struct dkim_verify *v, size_t i)
@@ -167,7 +107,7 @@ header_digest(struct vsig *vs, const struct dkim_fields *fs, size_t self)
 
 	dkim_headers_select(&data, vs->sig.hcanon, fs, vs->sig.headers, vs->sig.n_headers, self);
 	dkim_headers_sig_field(&data, vs->sig.hcanon, fs->f[self].raw, fs->f[self].raw_len);
-	EVP_DigestInit_ex(md, alg_md(vs->sig.alg), NULL);
+	EVP_DigestInit_ex(md, dkim_alg_md(vs->sig.alg), NULL);
 	EVP_DigestUpdate(md, data.data, data.len);
 	EVP_DigestFinal_ex(md, vs->hdr_digest, &vs->hdr_digest_len);
 	EVP_MD_CTX_free(md);
@@ -208,8 +148,8 @@ add_sig(struct dkim_verify *v, const struct dkim_fields *fs, size_t field)
 	if (!check_sig_policy(v, i))
 		return;
 	header_digest(vs, fs, field);
-	vs->key = key_for(v, &vs->sig);
-	vs->body = body_for(v, &vs->sig);
+	vs->key = dkim_key_reqs_for(&v->keys, &vs->sig);
+	vs->body = dkim_bodies_for(&v->bodies, &vs->sig);
 }
 
 size_t
@@ -240,38 +180,26 @@ dkim_verify_dropped(const struct dkim_verify *v)
 size_t
 dkim_verify_key_count(const struct dkim_verify *v)
 {
-	return v->n_keys;
+	return v->keys.n;
 }
 
 const char *
 dkim_verify_key_name(const struct dkim_verify *v, size_t i)
 {
-	return i < v->n_keys ? v->keys[i].name : NULL;
+	return dkim_key_reqs_name(&v->keys, i);
 }
 
 void
 dkim_verify_key_answer(struct dkim_verify *v, size_t i, enum dkim_dns_rcode rc,
 		       const char *const *txt, const size_t *txt_len, size_t n)
 {
-	struct key_req *k;
-
-	if (i >= v->n_keys || v->keys[i].answered)
-		return;
-	k = &v->keys[i];
-	k->answered = true;
-	k->rc = rc;
-	if (rc != DKIM_DNS_OK)
-		return;
-	k->key_ok = dkim_key_parse_first(&k->key, txt, txt_len, n, &k->key_error) == 0;
+	dkim_key_reqs_answer(&v->keys, i, rc, txt, txt_len, n);
 }
 
 void
 dkim_verify_body(struct dkim_verify *v, const char *data, size_t len)
 {
-	size_t i;
-
-	for (i = 0; i < v->n_bodies; i++)
-		dkim_body_hash_update(&v->bodies[i].h, data, len);
+	dkim_bodies_update(&v->bodies, data, len);
 }
 
 enum dkim_status
@@ -311,7 +239,7 @@ dkim_verify_key_usable(const struct dkim_verify_policy *pol, const struct dkim_k
 
 /* RFC 6376 6.1.2 steps 6-9: the key record against the signature. */
 static bool
-check_key(struct dkim_verify *v, size_t i, const struct key_req *k)
+check_key(struct dkim_verify *v, size_t i, const struct dkim_key_req *k)
 {
 	const struct dkim_sig *sig = &v->sigs[i].sig;
 	char reason[sizeof(v->results[i].reason)];
@@ -359,7 +287,7 @@ dkim_verify_signature(EVP_PKEY *pkey, enum dkim_alg alg, const struct buf *b,
 
 		ok = ctx != NULL && EVP_PKEY_verify_init(ctx) == 1 &&
 		     EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1 &&
-		     EVP_PKEY_CTX_set_signature_md(ctx, alg_md(alg)) == 1 &&
+		     EVP_PKEY_CTX_set_signature_md(ctx, dkim_alg_md(alg)) == 1 &&
 		     EVP_PKEY_verify(ctx, sig, b->len, digest, digest_len) == 1;
 		EVP_PKEY_CTX_free(ctx);
 	}
@@ -370,8 +298,8 @@ static void
 finish_sig(struct dkim_verify *v, size_t i)
 {
 	struct vsig *vs = &v->sigs[i];
-	const struct key_req *k = &v->keys[vs->key];
-	const struct body *b = &v->bodies[vs->body];
+	const struct dkim_key_req *k = &v->keys.v[vs->key];
+	const struct dkim_body *b = &v->bodies.v[vs->body];
 
 	if (!k->answered) {
 		decide(v, i, DKIM_STATUS_TEMPERROR, "key not looked up");
@@ -409,9 +337,7 @@ dkim_verify_finish(struct dkim_verify *v)
 	if (v->finished)
 		return;
 	v->finished = true;
-	for (i = 0; i < v->n_bodies; i++)
-		dkim_body_hash_final(&v->bodies[i].h, v->bodies[i].digest,
-				     &v->bodies[i].digest_len);
+	dkim_bodies_final(&v->bodies);
 	for (i = 0; i < v->n_sigs; i++)
 		if (!v->sigs[i].decided)
 			finish_sig(v, i);
@@ -434,18 +360,10 @@ dkim_verify_free(struct dkim_verify **vp)
 		return;
 	for (i = 0; i < v->n_sigs; i++)
 		dkim_sig_clear(&v->sigs[i].sig);
-	for (i = 0; i < v->n_keys; i++) {
-		free(v->keys[i].domain);
-		free(v->keys[i].selector);
-		free(v->keys[i].name);
-		dkim_key_clear(&v->keys[i].key);
-	}
-	for (i = 0; i < v->n_bodies; i++)
-		dkim_body_hash_clear(&v->bodies[i].h);
+	dkim_key_reqs_clear(&v->keys);
+	dkim_bodies_clear(&v->bodies);
 	free(v->sigs);
 	free(v->results);
-	free(v->keys);
-	free(v->bodies);
 	free(v);
 	*vp = NULL;
 }
