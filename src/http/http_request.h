@@ -78,8 +78,8 @@ void http_settings_page(struct http_request *r);
 void http_healthz(struct http_request *r);
 void http_metrics(struct http_request *r);
 void http_acme_challenge(struct http_request *r); /* http_acme.c */
-/* The admin page (http_admin.c): GET /admin, POST /admin/login, /admin/logout,
- * /admin/queue, GET /admin/dnscheck. */
+/* The admin page (http_admin.c): GET /admin; POST /admin/login (answered later, after
+ * the password check), /admin/logout, /admin/queue, /admin/dnscheck. */
 void http_admin_get(struct http_request *r);
 void http_admin_post(struct http_request *r);
 

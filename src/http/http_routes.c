@@ -125,6 +125,7 @@ http_route(struct http_request *r)
 					  ? '?'
 					  : r->path[i];
 		path[i] = '\0';
+		/* status 0: the handler answers later (the admin login) and logs then */
 		(quiet ? log_debug : log_info)("http: client=[%s] %s %s status=%d", peer,
 					       method_name(cmd), path, r->status);
 	}
