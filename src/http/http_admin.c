@@ -317,6 +317,15 @@ login_done(void *ctx, int result, const char *user)
 	free(job);
 }
 
+static bool
+login_name_printable(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
 static void
 admin_login(struct http_request *r)
 {
@@ -333,7 +342,9 @@ admin_login(struct http_request *r)
 		http_reply_error(r, 403, "Forbidden (missing or wrong CSRF token)");
 		goto out;
 	}
-	if (user == NULL || password == NULL || peer == NULL || *user == '\0') {
+	/* the address goes into log lines: one line, bounded (RFC 5321 4.5.3.1.3) */
+	if (user == NULL || password == NULL || peer == NULL || *user == '\0' ||
+	    strlen(user) > 254 || !login_name_printable(user)) {
 		login_form(r, 403, "Wrong address or password.");
 		goto out;
 	}

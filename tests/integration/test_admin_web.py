@@ -167,6 +167,10 @@ def test_login_wrong_password_makes_no_session(admin_srv):
     assert metric(admin_srv, "yubin_login_failures_total") == failures + 1
     status, _, page = web.get()
     assert 'action="/admin/login"' in page and 'id="queue-table"' not in page
+    # an address with a line break never reaches the log as two lines
+    status, _, _ = web.login(address="x@example.test\nyubin error: forged")
+    assert status == 403
+    assert "forged" not in admin_srv.log()
 
 
 def test_non_admin_account_is_refused(admin_srv):
