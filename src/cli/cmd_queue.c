@@ -130,7 +130,8 @@ queue_change(const struct settings *s, enum queue_admin_op op, const char *qid)
 		return EX_SOFTWARE;
 	}
 	if (found == 0) {
-		fprintf(stderr, "yubin: %s: no such message in the queue\n", qid);
+		fprintf(stderr, "yubin: %s: no such message in the queue\n",
+			qid != NULL ? qid : "");
 		return EX_NOINPUT;
 	}
 	if (queue_signal_server(s))
