@@ -173,6 +173,20 @@ def test_login_wrong_password_makes_no_session(admin_srv):
     assert "forged" not in admin_srv.log()
 
 
+def test_login_bans_apply(yubin_factory):
+    """The login bans of the mail protocols (auth_ban_threshold) hold for the admin page:
+    after the failures, even the right password is refused."""
+    srv = make_admin_srv(yubin_factory, auth_ban_threshold="2", auth_ban_window="600",
+                         auth_ban_time="600")
+    web = Web(srv.http_port)
+    for _ in range(2):
+        assert web.login(password="wrong-password")[0] == 403
+    status, _, page = web.login()
+    assert status == 403 and "refused for now" in page
+    assert "yubin_admin" not in web.cookies
+    assert "127.0.0.1" in srv.cli("ban", "list").stdout.decode()
+
+
 def test_non_admin_account_is_refused(admin_srv):
     web = Web(admin_srv.http_port)
     status, _, page = web.login(address="bob@example.test")
