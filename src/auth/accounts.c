@@ -26,6 +26,9 @@ static const char *const migrations[] = {
 	" targets TEXT NOT NULL, created INTEGER NOT NULL);",
 	/* 2: the account's own storage limit in bytes (0 unlimited; NULL: mailbox_quota) */
 	"ALTER TABLE users ADD COLUMN quota INTEGER;",
+	/* 3: may log in to the admin web page (src/http/http_admin.c); 0 for every account
+	 * until `yubin user admin ADDRESS yes` */
+	"ALTER TABLE users ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;",
 };
 
 static const char *const stmt_sql[ACCOUNTS_STMT_COUNT] = {

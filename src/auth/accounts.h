@@ -64,6 +64,14 @@ int accounts_user_quota(struct accounts *a, const char *account, unsigned long l
 /* The limit that applies to the account (by name): its own, else mailbox_quota. 0: none. */
 unsigned long long accounts_quota_limit(struct accounts *a, const char *account);
 
+/* The admin flag (users.admin, schema step 3): who may log in to the admin web page.
+ * Sets or clears it; 0 ok, -1 with *error_r (no such account, ...). */
+int accounts_user_set_admin(struct accounts *a, const char *address, bool admin,
+			    const char **error_r);
+/* Whether the account (by NAME, the lower-cased address) is flagged admin. Read from the
+ * database at each call (the admin page asks once per login). */
+bool accounts_user_is_admin(struct accounts *a, const char *account);
+
 /* Adds (or replaces) an alias. alias is "local@domain" with a local domain, or "@domain"
  * for a catch-all of that domain (used only when no account/alias matches). targets is
  * NULL-terminated, non-empty; each is "local@domain", local or remote. 0 ok, -1. */

@@ -24,8 +24,6 @@ int cmd_dkim(struct settings *s, int argc, char **argv);
  * (BASE-rsa) key for domain, all or nothing, and their records printed as zone-file lines.
  * Privileges are already dropped. Returns an exit status. */
 int cmd_dkim_keygen(const struct settings *s, const char *domain, const char *base);
-/* The p= value of a DKIM key record (whitespace removed), malloc'ed; NULL when none. */
-char *cmd_dkim_record_p(const char *rec, size_t len);
 /* `yubin quickstart ADDRESS [--hostname H] [--config PATH] [--data-dir DIR] [--ip A]
  * [--ip6 A]` (cmd_quickstart.c): runs without a config (it writes one; config is the
  * -c / $YUBIN_CONFIG / default path, --config overrides). */

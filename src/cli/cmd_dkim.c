@@ -20,6 +20,7 @@
 #include "conf/settings.h"
 #include "dns/dns.h"
 #include "mailauth/dkim_sign.h"
+#include "mailauth/dnscheck.h"
 #include "mailauth/tag_list.h"
 #include "util/buf.h"
 #include "util/file.h"
@@ -184,27 +185,6 @@ struct listing {
 	size_t n, cap;
 };
 
-/* The p= value of a record, whitespace removed (RFC 6376 3.6.1: FWS may appear inside). */
-char *
-cmd_dkim_record_p(const char *rec, size_t len)
-{
-	struct tag_list tl;
-	const struct tag *t;
-	const char *error;
-	struct buf b;
-
-	if (tag_list_parse(&tl, rec, len, &error) < 0 || (t = tag_list_get(&tl, "p")) == NULL)
-		return NULL;
-	buf_init(&b);
-	for (size_t i = 0; i < t->value_len; i++) {
-		if (t->value[i] != ' ' && t->value[i] != '\t' && t->value[i] != '\r' &&
-		    t->value[i] != '\n')
-			buf_appendc(&b, t->value[i]);
-	}
-	buf_appendc(&b, '\0');
-	return buf_steal(&b);
-}
-
 static void
 txt_answer(void *ctx, enum dns_status status, const struct dns_rr *rrs, size_t n, const char *error)
 {
@@ -218,7 +198,7 @@ txt_answer(void *ctx, enum dns_status status, const struct dns_rr *rrs, size_t n
 	} else {
 		l->state = "different";
 		for (size_t i = 0; i < n; i++) {
-			char *p = cmd_dkim_record_p(rrs[i].data, rrs[i].len);
+			char *p = dnscheck_dkim_record_p(rrs[i].data, rrs[i].len);
 			if (p != NULL && strcmp(p, l->p) == 0)
 				l->state = "published";
 			free(p);
@@ -252,7 +232,7 @@ collect_domain(struct listing *ls, const char *root, const char *domain)
 		} else {
 			buf_init(&rec);
 			dkim_sign_key_record(&l->key, &rec);
-			l->p = cmd_dkim_record_p(rec.data, rec.len);
+			l->p = dnscheck_dkim_record_p(rec.data, rec.len);
 			buf_free(&rec);
 			l->state = "unchecked";
 			ls->n++;

@@ -16,7 +16,7 @@
 #include "cli/control.h"
 #include "cli/privs.h"
 #include "conf/settings.h"
-#include "queue/queue_db.h"
+#include "queue/queue_admin.h"
 #include "util/buf.h"
 #include "util/file.h"
 #include "util/str.h"
@@ -100,40 +100,17 @@ queue_list_msg(void *ctx, const struct queue_db_msg *m)
 	(*count)++;
 }
 
-static struct queue_db *
-queue_open(const struct settings *s, bool create)
-{
-	char *dir = xasprintf("%s/queue", s->data_directory);
-	char *path = xasprintf("%s/queue.db", dir);
-	struct queue_db *db = NULL;
-	const char *error;
-
-	if (create || file_exists(path)) {
-		db = queue_db_open(dir, &error);
-		if (db == NULL)
-			fprintf(stderr, "yubin: %s\n", error);
-	}
-	free(path);
-	free(dir);
-	return db;
-}
-
 static int
 queue_list(const struct settings *s)
 {
-	struct queue_db *db = queue_open(s, false);
 	size_t count = 0;
-	int ret;
+	const char *error;
 
-	if (db == NULL) {
-		printf("Mail queue is empty\n");
-		return EX_OK;
-	}
 	printf("%-16s %5s %9s  %s\n", "ID", "Age", "Size", "Sender / pending recipients");
-	ret = queue_db_load(db, NULL, queue_list_msg, &count);
-	queue_db_close(&db);
-	if (ret < 0)
+	if (queue_admin_list(s->data_directory, queue_list_msg, &count, &error) < 0) {
+		fprintf(stderr, "yubin: %s\n", error);
 		return EX_SOFTWARE;
+	}
 	if (count == 0)
 		printf("Mail queue is empty\n");
 	else
@@ -141,37 +118,21 @@ queue_list(const struct settings *s)
 	return EX_OK;
 }
 
+/* The change itself is queue_admin.c's (shared with the admin web page). */
 static int
-queue_change(const struct settings *s, const char *what, const char *qid)
+queue_change(const struct settings *s, enum queue_admin_op op, const char *qid)
 {
-	struct queue_db *db = queue_open(s, strcmp(what, "flush") == 0);
-	int found = 1;
+	const char *what = queue_admin_op_name(op), *error;
+	int found = queue_admin_change(s->data_directory, op, qid, &error);
 
-	if (db == NULL)
-		return strcmp(what, "flush") == 0 ? EX_SOFTWARE : EX_NOINPUT;
-	if (queue_db_begin(db) < 0)
-		found = -1;
-	else if (strcmp(what, "flush") == 0)
-		found = queue_db_flush(db, time(NULL)) < 0 ? -1 : 1;
-	else if (strcmp(what, "delete") == 0)
-		found = !queue_db_exists(db, qid, NULL) ? 0 : queue_db_delete(db, qid) < 0 ? -1 : 1;
-	else
-		found = queue_db_set_hold(db, qid, strcmp(what, "hold") == 0);
-	if (found < 0 || queue_db_sync_commit(db) < 0) {
-		queue_db_rollback(db);
-		queue_db_close(&db);
-		fprintf(stderr, "yubin: queue %s failed\n", what);
+	if (found < 0) {
+		fprintf(stderr, "yubin: queue %s failed: %s\n", what, error);
 		return EX_SOFTWARE;
 	}
-	queue_db_close(&db);
 	if (found == 0) {
-		fprintf(stderr, "yubin: %s: no such message in the queue\n", qid);
+		fprintf(stderr, "yubin: %s: no such message in the queue\n",
+			qid != NULL ? qid : "");
 		return EX_NOINPUT;
-	}
-	if (strcmp(what, "delete") == 0) {
-		char *path = xasprintf("%s/queue/%s", s->data_directory, qid);
-		unlink(path);
-		free(path);
 	}
 	if (queue_signal_server(s))
 		printf("%s%s%s: done, the server was told\n", what, qid ? " " : "", qid ? qid : "");
@@ -181,23 +142,10 @@ queue_change(const struct settings *s, const char *what, const char *qid)
 	return EX_OK;
 }
 
-static bool
-qid_is_valid(const char *qid)
-{
-	size_t i, n = strlen(qid);
-
-	if (n == 0 || n >= 32)
-		return false;
-	for (i = 0; i < n; i++)
-		if (!((qid[i] >= '0' && qid[i] <= '9') || (qid[i] >= 'A' && qid[i] <= 'Z') ||
-		      (qid[i] >= 'a' && qid[i] <= 'z')))
-			return false;
-	return true;
-}
-
 int
 cmd_queue(struct settings *s, int argc, char **argv)
 {
+	enum queue_admin_op op;
 	const char *error;
 
 	if (argc < 2)
@@ -209,15 +157,13 @@ cmd_queue(struct settings *s, int argc, char **argv)
 	if (strcmp(argv[1], "list") == 0 && argc == 2)
 		return queue_list(s);
 	if (strcmp(argv[1], "flush") == 0 && argc == 2)
-		return queue_change(s, "flush", NULL);
-	if ((strcmp(argv[1], "delete") == 0 || strcmp(argv[1], "hold") == 0 ||
-	     strcmp(argv[1], "release") == 0) &&
-	    argc == 3) {
-		if (!qid_is_valid(argv[2])) {
+		return queue_change(s, QUEUE_ADMIN_FLUSH, NULL);
+	if (queue_admin_op_parse(argv[1], &op) == 0 && op != QUEUE_ADMIN_FLUSH && argc == 3) {
+		if (!queue_admin_qid_valid(argv[2])) {
 			fprintf(stderr, "yubin: %s: not a queue id\n", argv[2]);
 			return EX_DATAERR;
 		}
-		return queue_change(s, argv[1], argv[2]);
+		return queue_change(s, op, argv[2]);
 	}
 	return queue_usage();
 }

@@ -1,4 +1,4 @@
-/* `yubin user add|del|list|passwd|quota`: account administration in yubin.db. Passwords (or,
+/* `yubin user add|del|list|passwd|quota|admin`: account administration in yubin.db. Passwords (or,
  * with --hash, existing $y$/$6$/$2b$ hashes) are read as one line from stdin; on a
  * terminal without echo, asked twice. `user add` also creates the account's mailboxes. */
 #include "cli/cli.h"
@@ -23,10 +23,11 @@
 static int
 usage(void)
 {
-	fprintf(stderr, "usage: yubin [-c FILE] user add ADDRESS [--hash]\n"
+	fprintf(stderr, "usage: yubin [-c FILE] user add ADDRESS [--hash] [--admin]\n"
 			"       yubin [-c FILE] user passwd ADDRESS [--hash]\n"
 			"       yubin [-c FILE] user del ADDRESS [--purge]\n"
 			"       yubin [-c FILE] user quota ADDRESS SIZE|none|default\n"
+			"       yubin [-c FILE] user admin ADDRESS yes|no\n"
 			"       yubin [-c FILE] user list\n"
 			"The password (or, with --hash, a $y$/$6$/$2b$ crypt hash) is read as one "
 			"line from stdin.\n");
@@ -98,7 +99,7 @@ create_mailboxes(struct settings *s, struct accounts *a, const char *address)
 }
 
 static int
-user_add(struct settings *s, struct accounts *a, const char *address, bool is_hash)
+user_add(struct settings *s, struct accounts *a, const char *address, bool is_hash, bool admin)
 {
 	char secret[SECRET_MAX];
 	const char *error;
@@ -119,7 +120,11 @@ user_add(struct settings *s, struct accounts *a, const char *address, bool is_ha
 	}
 	if (create_mailboxes(s, a, address) < 0)
 		return EX_CANTCREAT;
-	printf("added %s\n", address);
+	if (admin && accounts_user_set_admin(a, address, true, &error) < 0) {
+		fprintf(stderr, "yubin: %s: added, but not flagged admin: %s\n", address, error);
+		return EX_IOERR;
+	}
+	printf("added %s%s\n", address, admin ? " (admin)" : "");
 	return EX_OK;
 }
 
@@ -218,6 +223,27 @@ user_quota(struct accounts *a, const char *address, const char *value)
 	return EX_OK;
 }
 
+/* `user admin ADDRESS yes|no`: may the account log in to the admin web page. */
+static int
+user_admin(struct accounts *a, const char *address, const char *value)
+{
+	bool on = strcmp(value, "yes") == 0;
+	const char *error;
+
+	if (!on && strcmp(value, "no") != 0)
+		return usage();
+	if (!accounts_user_exists(a, address)) {
+		fprintf(stderr, "yubin: %s: no such account\n", address);
+		return EX_NOUSER;
+	}
+	if (accounts_user_set_admin(a, address, on, &error) < 0) {
+		fprintf(stderr, "yubin: %s: %s\n", address, error);
+		return EX_IOERR;
+	}
+	printf("%s: admin %s\n", address, on ? "yes" : "no");
+	return EX_OK;
+}
+
 static void
 collect_user(void *ctx, const char *address)
 {
@@ -258,6 +284,8 @@ user_list(struct settings *s, struct accounts *a)
 		printf("%s", has_own ? "" : " (default)");
 		if (store != NULL && name != NULL && store_quota_usage_of(store, name, &use) == 0)
 			printf("  used %llu in %llu messages", use.bytes, use.messages);
+		if (name != NULL && accounts_user_is_admin(a, name))
+			printf("  admin");
 		printf("\n");
 		free(name);
 	}
@@ -266,22 +294,34 @@ user_list(struct settings *s, struct accounts *a)
 	return ret;
 }
 
-/* Checks the arguments: 1 with the optional flag, 0 without, -1 bad usage. */
+enum { FLAG_HASH_OR_PURGE = 1, FLAG_ADMIN = 2 };
+
+/* Checks the arguments: the FLAG_ bits given (--hash / --purge, --admin for add), -1 bad
+ * usage. */
 static int
 parse_args(int argc, char **argv)
 {
 	const char *verb = argc > 1 ? argv[1] : "";
 	const char *flag = strcmp(verb, "del") == 0 ? "--purge" : "--hash";
+	int flags = 0;
 
 	if (strcmp(verb, "list") == 0)
 		return argc == 2 ? 0 : -1;
-	if (strcmp(verb, "quota") == 0)
+	if (strcmp(verb, "quota") == 0 || strcmp(verb, "admin") == 0)
 		return argc == 4 ? 0 : -1;
 	if (strcmp(verb, "add") != 0 && strcmp(verb, "passwd") != 0 && strcmp(verb, "del") != 0)
 		return -1;
-	if (argc == 3)
-		return 0;
-	return argc == 4 && strcmp(argv[3], flag) == 0 ? 1 : -1;
+	if (argc < 3)
+		return -1;
+	for (int i = 3; i < argc; i++) {
+		int bit = strcmp(argv[i], flag) == 0 ? FLAG_HASH_OR_PURGE
+			  : strcmp(verb, "add") == 0 && strcmp(argv[i], "--admin") == 0 ? FLAG_ADMIN
+											: 0;
+		if (bit == 0 || (flags & bit) != 0)
+			return -1;
+		flags |= bit;
+	}
+	return flags;
 }
 
 int
@@ -295,13 +335,16 @@ cmd_user(struct settings *s, int argc, char **argv)
 	if ((ret = privs_open_accounts(s, &a)) != EX_OK)
 		return ret;
 	if (strcmp(argv[1], "add") == 0)
-		ret = user_add(s, a, argv[2], flag == 1);
+		ret = user_add(s, a, argv[2], (flag & FLAG_HASH_OR_PURGE) != 0,
+			       (flag & FLAG_ADMIN) != 0);
 	else if (strcmp(argv[1], "passwd") == 0)
-		ret = user_passwd(a, argv[2], flag == 1);
+		ret = user_passwd(a, argv[2], (flag & FLAG_HASH_OR_PURGE) != 0);
 	else if (strcmp(argv[1], "del") == 0)
-		ret = user_del(s, a, argv[2], flag == 1);
+		ret = user_del(s, a, argv[2], (flag & FLAG_HASH_OR_PURGE) != 0);
 	else if (strcmp(argv[1], "quota") == 0)
 		ret = user_quota(a, argv[2], argv[3]);
+	else if (strcmp(argv[1], "admin") == 0)
+		ret = user_admin(a, argv[2], argv[3]);
 	else
 		ret = user_list(s, a);
 	accounts_close(&a);

@@ -42,6 +42,7 @@
 #include "smtp/smtp_guard.h"
 #include "smtp/smtp_server.h"
 #include "store/store.h"
+#include "util/recent.h"
 #include "util/buf.h"
 #include "util/file.h"
 #include "util/xmalloc.h"
@@ -618,6 +619,7 @@ serve(struct settings *settings, int argc, char **argv)
 	sv.http_deps.settings = settings;
 	sv.http_deps.tls = &sv.tls;
 	sv.http_deps.start_time = time(NULL);
+	recent_init(settings->admin_recent_events); /* the admin page's recent events */
 	/* bind while still root, then drop, then open what the server writes */
 	sv.smtp = smtp_server_new(&sv.smtp_deps, &error);
 	if (sv.smtp != NULL)
@@ -633,6 +635,14 @@ serve(struct settings *settings, int argc, char **argv)
 		return EX_UNAVAILABLE;
 	}
 	http_server_set_queue(sv.http, sv.queue);
+	sv.http_deps.accounts = sv.accounts;
+	sv.http_deps.store = sv.store;
+	sv.http_deps.workers = sv.workers;
+	sv.http_deps.penalty = sv.penalty;
+	sv.http_deps.smtp = sv.smtp;
+	sv.http_deps.pop3 = sv.pop3;
+	sv.http_deps.imap = sv.imap;
+	http_server_set_admin(sv.http, &sv.http_deps);
 	if (settings->acme) {
 		sv.acme = acme_client_new(sv.base, sv.workers, settings, serve_acme_cert, &sv,
 					  &error);

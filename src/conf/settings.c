@@ -148,6 +148,9 @@ settings_defaults(struct settings *s)
 	s->http_max_header_size = 8192;
 	s->http_max_body_size = 65536;
 	s->http_max_connections = 1000;
+	s->admin_session_timeout = 900;
+	s->admin_max_sessions = 64;
+	s->admin_recent_events = 200;
 	s->mta_sts_mode = xstrdup("testing");
 	s->mta_sts_max_age = 604800;
 	s->dkim_sign = true;

@@ -159,8 +159,11 @@ struct settings {
 	unsigned long long http_max_header_size;      /* 8 KiB: request line + headers */
 	unsigned long long http_max_body_size;        /* 64 KiB */
 	unsigned http_max_connections;                /* 1000, all HTTP listeners together */
-	char *mta_sts_mode;                           /* testing|enforce|none (RFC 8461 3.2) */
-	unsigned mta_sts_max_age;                     /* 604800 s: the policy's max_age */
+	unsigned admin_session_timeout;   /* 900 s: an admin page session idle this long ends */
+	unsigned admin_max_sessions;      /* 64 admin page sessions at once; the oldest goes */
+	unsigned admin_recent_events;     /* 200 deliveries/rejections kept for the admin page */
+	char *mta_sts_mode;               /* testing|enforce|none (RFC 8461 3.2) */
+	unsigned mta_sts_max_age;         /* 604800 s: the policy's max_age */
 	bool dkim_sign;                   /* yes: sign outgoing mail of mydomains that has keys */
 	unsigned dkim_dns_check_interval; /* 3600 s: how often key records are looked up */
 	/* the built-in spam filter (docs/spam.md) */

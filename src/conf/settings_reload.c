@@ -27,6 +27,7 @@ const char *const settings_restart_keys[] = {
 	"http_listen",
 	"https_listen",
 	"metrics_listen",
+	"admin_recent_events",
 	"dkim_sign",
 	"dkim_dns_check_interval",
 	"acme",

@@ -23,6 +23,8 @@ http_reply(struct http_request *r, int status, const char *content_type, struct 
 			     : status == 400 ? "Bad Request"
 			     : status == 404 ? "Not Found"
 			     : status == 405 ? "Method Not Allowed"
+			     : status == 303 ? "See Other"
+			     : status == 403 ? "Forbidden"
 			     : status == 503 ? "Service Unavailable"
 					     : "Error";
 

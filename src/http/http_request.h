@@ -5,6 +5,7 @@
 #define HTTP_HTTP_REQUEST_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "http/http_server.h"
 #include "util/buf.h"
@@ -17,10 +18,14 @@ enum http_site {
 	HTTP_SITE_METRICS = 2,
 };
 
+struct http_admin;
+
 struct http_request {
 	struct evhttp_request *req;
 	const struct http_deps *deps;
+	struct http_admin *admin; /* the admin page's sessions (http_admin.c) */
 	enum http_site site;
+	bool tls;          /* came in on https_listen */
 	const char *path;  /* decoded path, without the query */
 	const char *query; /* raw query string, or NULL */
 	const char *body;  /* request body (NUL-terminated copy), or NULL */
@@ -60,6 +65,10 @@ struct http_service {
  * 3.3): up to 6 into out, returns how many. */
 size_t http_services(const struct settings *s, struct http_service *out);
 
+/* The notAfter of tls's certificate (Unix time) and, if subject is not NULL, its subject
+ * as one line; false when there is none (http_metrics.c). */
+bool http_cert_info(SSL_CTX *tls, time_t *not_after_r, char *subject, size_t size);
+
 /* The handlers (http_autoconfig.c, http_page.c, http_metrics.c). */
 void http_autoconfig(struct http_request *r);
 void http_autodiscover(struct http_request *r);
@@ -69,6 +78,14 @@ void http_settings_page(struct http_request *r);
 void http_healthz(struct http_request *r);
 void http_metrics(struct http_request *r);
 void http_acme_challenge(struct http_request *r); /* http_acme.c */
+/* The admin page (http_admin.c): GET /admin; POST /admin/login (answered later, after
+ * the password check), /admin/logout, /admin/queue, /admin/dnscheck. */
+void http_admin_get(struct http_request *r);
+void http_admin_post(struct http_request *r);
+
+/* The admin page's state, one per server (http_admin.c). */
+struct http_admin *http_admin_new(void);
+void http_admin_free(struct http_admin **a);
 
 /* http_routes.c: finds the route of r (method, path, site) and runs it, or answers 404 /
  * 405. */

@@ -41,6 +41,9 @@ static const struct http_route routes[] = {
 	/* RFC 8555 8.3 */
 	{"/.well-known/acme-challenge/", M_GET, HTTP_SITE_WEB, false, true, false,
 	 http_acme_challenge},
+	/* the admin page: behind a login, on https_listen (http_listen from loopback only) */
+	{"/admin", M_GET, HTTP_SITE_WEB, false, false, false, http_admin_get},
+	{"/admin/", M_POST, HTTP_SITE_WEB, false, true, false, http_admin_post},
 	{"/healthz", M_GET, HTTP_SITE_WEB | HTTP_SITE_METRICS, false, false, true, http_healthz},
 	{"/metrics", M_GET, HTTP_SITE_METRICS, false, false, true, http_metrics},
 };
@@ -122,6 +125,7 @@ http_route(struct http_request *r)
 					  ? '?'
 					  : r->path[i];
 		path[i] = '\0';
+		/* status 0: the handler answers later (the admin login) and logs then */
 		(quiet ? log_debug : log_info)("http: client=[%s] %s %s status=%d", peer,
 					       method_name(cmd), path, r->status);
 	}

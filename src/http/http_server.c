@@ -61,6 +61,7 @@ struct http_conn {
 
 struct http_server {
 	struct http_deps deps;
+	struct http_admin *admin;
 	struct http_site_ctx sites[SITE_COUNT];
 	TAILQ_HEAD(, http_conn) conns;
 	unsigned n_conns;
@@ -230,7 +231,9 @@ http_gencb(struct evhttp_request *req, void *arg)
 	memset(&r, 0, sizeof(r));
 	r.req = req;
 	r.deps = &site->srv->deps;
+	r.admin = site->srv->admin;
 	r.site = site->site;
+	r.tls = site->tls;
 	if (uri != NULL && evhttp_uri_get_path(uri) != NULL)
 		path = evhttp_uridecode(evhttp_uri_get_path(uri), 0, NULL);
 	r.path = path != NULL ? path : "/";
@@ -333,6 +336,7 @@ http_server_new(const struct http_deps *deps, const char **error_r)
 	const struct settings *s = deps->settings;
 
 	srv->deps = *deps;
+	srv->admin = http_admin_new();
 	TAILQ_INIT(&srv->conns);
 	if (http_site_open(srv, SITE_HTTP, &s->http_listen, "http_listen", error_r) < 0 ||
 	    http_site_open(srv, SITE_HTTPS, &s->https_listen, "https_listen", error_r) < 0 ||
@@ -347,6 +351,18 @@ void
 http_server_set_queue(struct http_server *srv, struct queue *queue)
 {
 	srv->deps.queue = queue;
+}
+
+void
+http_server_set_admin(struct http_server *srv, const struct http_deps *deps)
+{
+	srv->deps.accounts = deps->accounts;
+	srv->deps.store = deps->store;
+	srv->deps.workers = deps->workers;
+	srv->deps.penalty = deps->penalty;
+	srv->deps.smtp = deps->smtp;
+	srv->deps.pop3 = deps->pop3;
+	srv->deps.imap = deps->imap;
 }
 
 void
@@ -374,6 +390,7 @@ http_server_free(struct http_server **srvp)
 	}
 	while (!TAILQ_EMPTY(&srv->conns))
 		http_conn_free(TAILQ_FIRST(&srv->conns));
+	http_admin_free(&srv->admin);
 	free(srv);
 	*srvp = NULL;
 }

@@ -9,6 +9,7 @@
 #include "net/server.h"
 #include "util/buf.h"
 #include "util/metrics.h"
+#include "util/recent.h"
 #include "util/rand.h"
 #include "util/xmalloc.h"
 
@@ -120,12 +121,13 @@ session_error(struct session *s, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	if (strcmp(s->ops->proto, "smtp") == 0) { /* counted by enhanced status code */
-		char code[16];
+		char reply[RECENT_TEXT_MAX];
 		va_list aq;
 		va_copy(aq, ap);
-		vsnprintf(code, sizeof(code), fmt, aq);
+		vsnprintf(reply, sizeof(reply), fmt, aq);
 		va_end(aq);
-		metrics_smtp_reject(code);
+		metrics_smtp_reject(reply);
+		recent_add("rejected", NULL, "client=[%s] %s", s->ip, reply);
 	}
 	session_vprintf(s, "", fmt, ap);
 	va_end(ap);

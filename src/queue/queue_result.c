@@ -16,6 +16,7 @@
 #include "queue/queue_sched.h"
 #include "queue/queue_spool.h"
 #include "util/metrics.h"
+#include "util/recent.h"
 #include "util/rand.h"
 #include "util/str.h"
 #include "util/strmap.h"
@@ -168,6 +169,7 @@ queue_result_log(const struct queue_msg *msg, const struct queue_db_rcpt *r, con
 	log_info("queue: %s: to=<%s> relay=%s delay=%llds status=%s (%s)", msg->m.qid, r->address,
 		 relay, (long long)(time(NULL) - msg->m.arrival), status, text);
 	metrics_queue_result(status, relay, time(NULL) - msg->m.arrival);
+	recent_add(status, msg->m.qid, "to=<%s> relay=%s (%s)", r->address, relay, text);
 }
 
 /* One recipient's outcome into memory and txn; a bounce is added to failed[]. */

@@ -9,6 +9,7 @@
 #include "conf/settings.h"
 #include "filter/clamd.h"
 #include "log/log.h"
+#include "util/metrics.h"
 #include "smtp/smtp_session.h"
 #include "smtp/smtp_stage.h"
 
@@ -33,6 +34,9 @@ clamd_done(void *ctx, enum clamd_result result, const char *detail)
 	char reply[512];
 
 	s->clamd = NULL;
+	metrics_filter_verdict(METRICS_FILTER_CLAMD, result == CLAMD_CLEAN   ? "clean"
+						     : result == CLAMD_VIRUS ? "infected"
+									     : "error");
 	switch (result) {
 	case CLAMD_CLEAN:
 		smtp_stage_done(s, SMTP_STAGE_CONTINUE, NULL, NULL);

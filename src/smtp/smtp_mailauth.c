@@ -19,6 +19,7 @@
 #include "smtp/smtp_session.h"
 #include "smtp/smtp_stage.h"
 #include "util/buf.h"
+#include "util/metrics.h"
 #include "util/xmalloc.h"
 
 /* Where a message goes when the From: domain's DMARC policy says quarantine: the mailbox
@@ -519,6 +520,10 @@ mailauth_decide(struct smtp_mailauth *ma)
 	ma->v.dkim_pass = n_pass;
 	ma->v.dkim_best = n_pass > 0 ? DKIM_STATUS_PASS : n > 0 ? r[0].status : DKIM_STATUS_NEUTRAL;
 	ma->v.dmarc = dv.result;
+	metrics_filter_verdict(METRICS_FILTER_SPF, spf_result_name(ma->spf_result));
+	metrics_filter_verdict(METRICS_FILTER_DKIM,
+			       n == 0 ? "none" : dkim_status_name(ma->v.dkim_best));
+	metrics_filter_verdict(METRICS_FILTER_DMARC, dmarc_result_name(dv.result));
 	ma->v.dmarc_policy = dv.policy;
 	ma->v.dmarc_disposition = dv.disposition;
 	ma->v.dmarc_spf_aligned = dv.spf_aligned;

@@ -19,6 +19,7 @@
 #include "smtp/smtp_stage.h"
 #include "store/store.h"
 #include "util/metrics.h"
+#include "util/recent.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
@@ -143,6 +144,9 @@ smtp_message_reply(struct smtp_delivery *d)
 			 conn_is_tls(s->base.conn) ? conn_tls_version(s->base.conn) : "",
 			 smtp_mailauth_log_fields(s), s->base.ip);
 		metrics_smtp_accepted(d->n_local);
+		recent_add("received", s->qid,
+			   "from=<%s> nrcpt=%zu local=%zu remote=%zu client=[%s]", s->mail_from,
+			   s->n_rcpts, d->n_local, d->n_remote, s->base.ip);
 		smtp_reply(s, "250 2.0.0 Ok: queued as %s", s->qid);
 	} else {
 		log_error("smtp: %s: from=<%s> not stored: %s", s->qid, s->mail_from, d->error);

@@ -64,6 +64,17 @@ static const struct {
 				   12},
 };
 
+static const char *const filter_names[METRICS_FILTER_COUNT] = {
+	"spam", "clamd", "milter", "dmarc", "spf", "dkim",
+};
+/* the verdict label's values; the last is "other" */
+static const char *const verdict_names[] = {
+	"pass",   "fail",     "softfail", "neutral",    "none",  "temperror", "permerror",
+	"policy", "ham",      "junk",     "reject",     "clean", "infected",  "error",
+	"accept", "tempfail", "discard",  "quarantine", "other",
+};
+#define VERDICT_SLOTS (sizeof(verdict_names) / sizeof(verdict_names[0]))
+
 static const char *const tls_names[] = {"TLSv1.3", "TLSv1.2", "other"};
 #define TLS_SLOTS (sizeof(tls_names) / sizeof(tls_names[0]))
 
@@ -74,6 +85,7 @@ static struct {
 	uint64_t rejects[2][REJECT_SUBJECTS][REJECT_DETAILS];
 	uint64_t rejects_other;
 	uint64_t tls[TLS_SLOTS];
+	uint64_t verdicts[METRICS_FILTER_COUNT][VERDICT_SLOTS];
 	struct {
 		uint64_t buckets[HIST_MAX_BUCKETS]; /* non-cumulative; +Inf is count */
 		uint64_t count;
@@ -156,6 +168,19 @@ metrics_tls_handshake(const char *version)
 		if (version != NULL && strcmp(version, tls_names[i]) == 0)
 			break;
 	ADD(m.tls[i], 1);
+}
+
+void
+metrics_filter_verdict(enum metrics_filter f, const char *verdict)
+{
+	size_t i;
+
+	if ((unsigned)f >= METRICS_FILTER_COUNT)
+		return;
+	for (i = 0; i + 1 < VERDICT_SLOTS; i++)
+		if (verdict != NULL && strcmp(verdict, verdict_names[i]) == 0)
+			break;
+	ADD(m.verdicts[f][i], 1);
 }
 
 void
@@ -281,6 +306,24 @@ render_rejects(struct buf *out)
 		   (unsigned long long)GET(m.rejects_other));
 }
 
+/* Only the pairs seen so far: 6 filters x 19 words would be mostly zeros. */
+static void
+render_verdicts(struct buf *out)
+{
+	header(out, "yubin_filter_verdicts_total", "counter",
+	       "Verdicts of the filter stages (spam, clamd, milter, dmarc, spf, dkim).");
+	for (unsigned f = 0; f < METRICS_FILTER_COUNT; f++)
+		for (unsigned v = 0; v < VERDICT_SLOTS; v++) {
+			uint64_t n = GET(m.verdicts[f][v]);
+			if (n > 0)
+				buf_printf(out,
+					   "yubin_filter_verdicts_total{filter=\"%s\","
+					   "verdict=\"%s\"} %llu\n",
+					   filter_names[f], verdict_names[v],
+					   (unsigned long long)n);
+		}
+}
+
 void
 metrics_render(struct buf *out, const struct metrics_gauges *g)
 {
@@ -291,6 +334,7 @@ metrics_render(struct buf *out, const struct metrics_gauges *g)
 			   (unsigned long long)GET(m.counters[c]));
 	}
 	render_rejects(out);
+	render_verdicts(out);
 	header(out, "yubin_tls_handshakes_total", "counter",
 	       "Completed TLS handshakes (server and client), by protocol version.");
 	for (unsigned i = 0; i < TLS_SLOTS; i++)
@@ -303,6 +347,11 @@ metrics_render(struct buf *out, const struct metrics_gauges *g)
 	header(out, "yubin_queue_oldest_age_seconds", "gauge",
 	       "Age of the oldest message in the outbound queue (0 when empty).");
 	buf_printf(out, "yubin_queue_oldest_age_seconds %.0f\n", g->queue_oldest_age);
+	if (g->tls_cert_expiry > 0) {
+		header(out, "yubin_tls_certificate_expiry_seconds", "gauge",
+		       "The server certificate's notAfter, in seconds since the Unix epoch.");
+		buf_printf(out, "yubin_tls_certificate_expiry_seconds %.0f\n", g->tls_cert_expiry);
+	}
 	/* the standard process metrics of the Prometheus client libraries */
 	header(out, "process_open_fds", "gauge", "Number of open file descriptors.");
 	buf_printf(out, "process_open_fds %llu\n", (unsigned long long)g->open_files);

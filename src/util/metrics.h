@@ -39,6 +39,17 @@ enum metrics_counter {
 	METRICS_COUNTER_COUNT,
 };
 
+/* The content filters whose verdicts are counted (yubin_filter_verdicts_total). */
+enum metrics_filter {
+	METRICS_FILTER_SPAM,
+	METRICS_FILTER_CLAMD,
+	METRICS_FILTER_MILTER,
+	METRICS_FILTER_DMARC,
+	METRICS_FILTER_SPF,
+	METRICS_FILTER_DKIM,
+	METRICS_FILTER_COUNT,
+};
+
 enum metrics_histogram {
 	METRICS_DELIVERY_LATENCY, /* arrival in the queue -> delivered or bounced, seconds */
 	METRICS_FSYNC_LATENCY,    /* one journal fdatasync, seconds */
@@ -69,6 +80,11 @@ void metrics_dns_answer(bool ok);
 /* One recipient's outcome in the queue: status "sent" / "deferred" / "bounced" (the
  * queue's log words), relay "local" for a local mailbox; delay since arrival. */
 void metrics_queue_result(const char *status, const char *relay, long long delay);
+/* One verdict of a filter stage, in the filter's own words: "pass", "fail", "softfail",
+ * "neutral", "none", "temperror", "permerror", "policy" (SPF, DKIM, DMARC), "ham", "junk",
+ * "reject" (spam), "clean", "infected", "error" (clamd), "accept", "tempfail", "discard",
+ * "quarantine" (milter); any other word counts as "other". */
+void metrics_filter_verdict(enum metrics_filter f, const char *verdict);
 /* fdatasync(fd), its duration observed in the fsync latency histogram. */
 int metrics_fdatasync(int fd);
 
@@ -80,6 +96,7 @@ struct metrics_gauges {
 	uint64_t max_files;      /* RLIMIT_NOFILE */
 	uint64_t resident_bytes; /* resident set size */
 	double start_time;       /* Unix time the process started serving */
+	double tls_cert_expiry;  /* the certificate's notAfter, Unix time; 0: no certificate */
 };
 
 /* Appends every series in the Prometheus text exposition format 0.0.4. */

@@ -127,3 +127,38 @@ def test_queue_gauges_and_relay_counters(yubin_factory):
     assert v(m, "yubin_queue_messages") == 1
     assert v(m, "yubin_queue_oldest_age_seconds") >= 0
     assert v(m, "yubin_messages_relayed_total") == 0
+
+
+def test_filter_verdicts_and_certificate_expiry(yubin_factory):
+    """yubin_filter_verdicts_total: one message through SPF/DKIM/DMARC (the resolver does
+    not answer: temperror) and clamd (down: error, accepted by clamd_default_action);
+    yubin_tls_certificate_expiry_seconds: the notAfter of the server's certificate."""
+    ports = {"metrics": free_port()}
+    srv = yubin_factory(config={
+        "metrics_listen": "127.0.0.1:%d" % ports["metrics"],
+        "mailauth_checks": "yes",
+        "dns_resolvers": "127.0.0.1:%d" % free_port(udp=True),
+        "clamd_socket": "unix:/nonexistent/clamd.sock",
+        "clamd_default_action": "accept",
+    })
+    srv.ports = ports
+    before = scrape(srv)
+    assert not any(k[0] == "yubin_filter_verdicts_total" for k in before)
+    with srv.smtp() as s:
+        s.sendmail("sender@client.example.test", ["bob@example.test"], make_msg())
+    after = scrape(srv)
+    verdicts = {dict(k[1])["filter"] + "=" + dict(k[1])["verdict"]: val
+                for k, val in after.items() if k[0] == "yubin_filter_verdicts_total"}
+    assert verdicts.get("clamd=error") == 1, verdicts
+    for f in ("spf", "dkim", "dmarc"):
+        assert sum(val for k, val in verdicts.items() if k.startswith(f + "=")) == 1, verdicts
+    assert verdicts.get("dkim=none") == 1, verdicts  # the message is not signed
+    assert verdicts.get("spf=temperror") == 1, verdicts
+    # the certificate: what openssl reads from the generated one
+    end = subprocess.run(["openssl", "x509", "-noout", "-enddate", "-in",
+                          srv.data_dir + "/tls/cert.pem"], capture_output=True, check=True)
+    import calendar
+    import time
+    not_after = calendar.timegm(time.strptime(end.stdout.decode().strip().split("=", 1)[1],
+                                              "%b %d %H:%M:%S %Y %Z"))
+    assert v(after, "yubin_tls_certificate_expiry_seconds") == not_after

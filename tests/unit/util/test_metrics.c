@@ -141,6 +141,49 @@ test_every_line_is_exposition_format(void **state)
 }
 
 static void
+test_filter_verdicts(void **state)
+{
+	char *text;
+
+	(void)state;
+	text = render();
+	assert_null(strstr(text, "yubin_filter_verdicts_total{")); /* none counted yet */
+	free(text);
+	metrics_filter_verdict(METRICS_FILTER_SPF, "pass");
+	metrics_filter_verdict(METRICS_FILTER_SPF, "pass");
+	metrics_filter_verdict(METRICS_FILTER_DKIM, "none");
+	metrics_filter_verdict(METRICS_FILTER_CLAMD, "infected");
+	metrics_filter_verdict(METRICS_FILTER_DMARC, "made-up");
+	metrics_filter_verdict(METRICS_FILTER_MILTER, NULL);
+	metrics_filter_verdict(METRICS_FILTER_COUNT, "pass"); /* ignored */
+	text = render();
+	assert_has(text, "yubin_filter_verdicts_total{filter=\"spf\",verdict=\"pass\"} 2\n");
+	assert_has(text, "yubin_filter_verdicts_total{filter=\"dkim\",verdict=\"none\"} 1\n");
+	assert_has(text, "yubin_filter_verdicts_total{filter=\"clamd\",verdict=\"infected\"} 1\n");
+	assert_has(text, "yubin_filter_verdicts_total{filter=\"dmarc\",verdict=\"other\"} 1\n");
+	assert_has(text, "yubin_filter_verdicts_total{filter=\"milter\",verdict=\"other\"} 1\n");
+	assert_null(strstr(text, "verdict=\"made-up\""));
+	free(text);
+}
+
+static void
+test_certificate_expiry(void **state)
+{
+	struct metrics_gauges g = {0};
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	metrics_render(&b, &g); /* no certificate: no series */
+	assert_null(strstr(buf_cstr(&b), "yubin_tls_certificate_expiry_seconds"));
+	buf_free(&b);
+	g.tls_cert_expiry = 1893456000; /* 2030-01-01 */
+	metrics_render(&b, &g);
+	assert_has(buf_cstr(&b), "# TYPE yubin_tls_certificate_expiry_seconds gauge\n");
+	assert_has(buf_cstr(&b), "\nyubin_tls_certificate_expiry_seconds 1893456000\n");
+	buf_free(&b);
+}
+
+static void
 test_process_gauges(void **state)
 {
 	struct metrics_gauges g = {0};
@@ -160,6 +203,8 @@ main(void)
 		cmocka_unit_test(test_histogram),
 		cmocka_unit_test(test_connections_and_counters),
 		cmocka_unit_test(test_every_line_is_exposition_format),
+		cmocka_unit_test(test_filter_verdicts),
+		cmocka_unit_test(test_certificate_expiry),
 		cmocka_unit_test(test_process_gauges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
