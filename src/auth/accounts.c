@@ -228,10 +228,9 @@ accounts_user_add(struct accounts *a, const char *address, const char *password,
 	return ret;
 }
 
-/* Runs a write on the account whose name (lower-cased address) is that of address. */
-static int
-user_write(struct accounts *a, const char *address, const char *sql, const char *hash,
-	   const char **error_r)
+int
+accounts_user_write(struct accounts *a, const char *address, const char *sql, const char *text2,
+		    const long long *int2, const char **error_r)
 {
 	char *name = accounts_addr_name(address);
 	sqlite3_stmt *st;
@@ -244,8 +243,11 @@ user_write(struct accounts *a, const char *address, const char *sql, const char 
 	pthread_mutex_lock(&a->lock);
 	st = db_prepare(a->db, sql);
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	if (hash != NULL)
-		sqlite3_bind_text(st, 2, hash, -1, SQLITE_TRANSIENT);
+	/* an unbound ?2 is NULL (SQLite's rule for parameters) */
+	if (text2 != NULL)
+		sqlite3_bind_text(st, 2, text2, -1, SQLITE_TRANSIENT);
+	else if (int2 != NULL)
+		sqlite3_bind_int64(st, 2, *int2);
 	changes = accounts_db_write_durable(a, st);
 	pthread_mutex_unlock(&a->lock);
 	free(name);
@@ -259,7 +261,8 @@ user_write(struct accounts *a, const char *address, const char *sql, const char 
 int
 accounts_user_del(struct accounts *a, const char *address, const char **error_r)
 {
-	return user_write(a, address, "DELETE FROM users WHERE name = ?1", NULL, error_r);
+	return accounts_user_write(a, address, "DELETE FROM users WHERE name = ?1", NULL, NULL,
+				   error_r);
 }
 
 int
@@ -271,8 +274,8 @@ accounts_user_passwd(struct accounts *a, const char *address, const char *passwo
 
 	if (hash == NULL)
 		return -1;
-	ret = user_write(a, address, "UPDATE users SET password = ?2 WHERE name = ?1", hash,
-			 error_r);
+	ret = accounts_user_write(a, address, "UPDATE users SET password = ?2 WHERE name = ?1",
+				  hash, NULL, error_r);
 	explicit_bzero(hash, strlen(hash));
 	free(hash);
 	return ret;

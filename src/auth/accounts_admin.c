@@ -10,26 +10,10 @@
 int
 accounts_user_set_admin(struct accounts *a, const char *address, bool admin, const char **error_r)
 {
-	char *name = accounts_addr_name(address);
-	sqlite3_stmt *st;
-	int changes;
+	long long flag = admin ? 1 : 0;
 
-	if (name == NULL) {
-		*error_r = "malformed address (expected local@domain)";
-		return -1;
-	}
-	pthread_mutex_lock(&a->lock);
-	st = db_prepare(a->db, "UPDATE users SET admin = ?2 WHERE name = ?1");
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 2, admin ? 1 : 0);
-	changes = accounts_db_write_durable(a, st);
-	pthread_mutex_unlock(&a->lock);
-	free(name);
-	if (changes < 0)
-		*error_r = "database write failed";
-	else if (changes == 0)
-		*error_r = "no such account";
-	return changes == 1 ? 0 : -1;
+	return accounts_user_write(a, address, "UPDATE users SET admin = ?2 WHERE name = ?1", NULL,
+				   &flag, error_r);
 }
 
 bool

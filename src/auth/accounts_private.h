@@ -50,6 +50,11 @@ bool accounts_db_name_taken(struct accounts *a, const char *address, bool users,
 /* With a->lock held: runs one prepared write as its own transaction, with
  * synchronous=FULL. Returns the number of changed rows or -1; finalizes st. */
 int accounts_db_write_durable(struct accounts *a, sqlite3_stmt *st);
+/* One durable write (UPDATE or DELETE) of the users row of address: ?1 is its name (the
+ * lower-cased address), ?2 text2, else *int2, else NULL. 0 when exactly one row changed;
+ * -1 with *error_r (a malformed address, no such account, the write failed). */
+int accounts_user_write(struct accounts *a, const char *address, const char *sql, const char *text2,
+			const long long *int2, const char **error_r);
 /* Hashes password with yescrypt, or validates an imported hash. malloc'ed or NULL with
  * *error_r. */
 char *accounts_password_hash(const char *password, bool is_hash, const char **error_r);

@@ -11,29 +11,8 @@ int
 accounts_user_set_quota(struct accounts *a, const char *address, long long bytes,
 			const char **error_r)
 {
-	char *name = accounts_addr_name(address);
-	sqlite3_stmt *st;
-	int changes;
-
-	if (name == NULL) {
-		*error_r = "malformed address (expected local@domain)";
-		return -1;
-	}
-	pthread_mutex_lock(&a->lock);
-	st = db_prepare(a->db, "UPDATE users SET quota = ?2 WHERE name = ?1");
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	if (bytes >= 0)
-		sqlite3_bind_int64(st, 2, bytes);
-	else
-		sqlite3_bind_null(st, 2);
-	changes = accounts_db_write_durable(a, st);
-	pthread_mutex_unlock(&a->lock);
-	free(name);
-	if (changes < 0)
-		*error_r = "database write failed";
-	else if (changes == 0)
-		*error_r = "no such account";
-	return changes == 1 ? 0 : -1;
+	return accounts_user_write(a, address, "UPDATE users SET quota = ?2 WHERE name = ?1", NULL,
+				   bytes >= 0 ? &bytes : NULL, error_r);
 }
 
 int
