@@ -36,6 +36,7 @@ struct quickstart {
 	char *local, *domain, *hostname;
 	char selector[32];
 	char password[QS_PASSWORD_LEN + 1];
+	bool no_acme; /* --no-acme: a demo or a test without the internet */
 };
 
 static int
@@ -44,7 +45,7 @@ usage(void)
 	fprintf(stderr,
 		"usage: yubin quickstart ADDRESS [--hostname HOST] [--config PATH] "
 		"[--data-dir DIR]\n"
-		"                        [--ip IPV4] [--ip6 IPV6] [--selector S]\n"
+		"                        [--ip IPV4] [--ip6 IPV6] [--selector S] [--no-acme]\n"
 		"Writes the config (refusing to overwrite one), makes the data directory, the "
 		"account\nADDRESS with a generated password, DKIM keys, and prints the DNS "
 		"records to publish.\nHOST defaults to mail.DOMAIN.\n");
@@ -61,16 +62,46 @@ qs_password(char out[QS_PASSWORD_LEN + 1])
 
 /* The config file's text: the keys an administrator looks at first, each explained; the
  * rest keep their defaults (docs/configuration.md). */
+/* The certificate part of the config: ACME (as mox and Stalwart do it) unless --no-acme,
+ * then the lines for a certificate of one's own. */
+static char *
+qs_tls_text(const struct quickstart *q)
+{
+	if (q->no_acme)
+		return xasprintf(
+			"# A certificate from a public CA for myhostname. Without these, a\n"
+			"# self-signed one is generated into data_directory/tls at the first start:\n"
+			"# mail programs will warn about it, and other servers' MTA-STS will not\n"
+			"# accept it. `acme = yes` gets one from Let's Encrypt (docs/acme.md).\n"
+			"acme = no\n"
+			"#tls_cert_file = /etc/letsencrypt/live/%s/fullchain.pem\n"
+			"#tls_key_file = /etc/letsencrypt/live/%s/privkey.pem\n",
+			q->hostname, q->hostname);
+	return xasprintf(
+		"# The certificate comes from Let's Encrypt (ACME, RFC 8555) for myhostname at the\n"
+		"# first start, answered on port 80 (http-01), and is renewed 30 days before it\n"
+		"# expires, without a restart; until then a self-signed one serves. `yubin status`\n"
+		"# shows its state (docs/acme.md).\n"
+		"acme = yes\n"
+		"acme_email = %s\n"
+		"# Once the mta-sts and autoconfig names below point here, let the certificate\n"
+		"# cover them too, so that MTA-STS and autoconfiguration work over HTTPS:\n"
+		"#acme_domains = %s, mta-sts.%s, autoconfig.%s\n",
+		q->address, q->hostname, q->domain, q->domain);
+}
+
 static char *
 qs_config_text(const struct quickstart *q)
 {
+	char *tls, *text;
 	char date[32];
 	time_t now = time(NULL);
 	struct tm tm;
 
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", &tm);
-	return xasprintf(
+	tls = qs_tls_text(q);
+	text = xasprintf(
 		"# yubin configuration, written by `yubin quickstart %s` on %s.\n"
 		"# Every key and its default: docs/configuration.md. After a change:\n"
 		"#   yubin -c %s check\n"
@@ -97,17 +128,22 @@ qs_config_text(const struct quickstart *q)
 		"pop3_listen = :110\n"
 		"pop3s_listen = :995\n"
 		"\n"
-		"# A certificate from a public CA for myhostname. Without these, a self-signed\n"
-		"# one is generated into data_directory/tls at the first start: mail programs\n"
-		"# will warn about it, and other servers' MTA-STS will not accept it.\n"
-		"#tls_cert_file = /etc/letsencrypt/live/%s/fullchain.pem\n"
-		"#tls_key_file = /etc/letsencrypt/live/%s/privkey.pem\n"
+		"\n"
+		"# The web side: mail programs' autoconfiguration (Thunderbird, Outlook, Apple),\n"
+		"# the MTA-STS policy, a settings page for people and the admin page (/admin,\n"
+		"# accounts made with `yubin user add --admin`) on 443; port 80 answers the\n"
+		"# ACME http-01 challenges and the same pages but the admin page (docs/http.md).\n"
+		"http_listen = :80\n"
+		"https_listen = :443\n"
+		"\n"
+		"%s"
 		"\n"
 		"# DNS resolvers for MX lookups, SPF/DKIM/DMARC and `yubin dnscheck`\n"
 		"# (default: those of /etc/resolv.conf).\n"
 		"#dns_resolvers = 127.0.0.1\n",
-		q->address, date, q->config, q->hostname, q->domain, q->data_dir, q->hostname,
-		q->hostname);
+		q->address, date, q->config, q->hostname, q->domain, q->data_dir, tls);
+	free(tls);
+	return text;
 }
 
 /* Creates the file, never replacing one (O_EXCL): a second quickstart must not clobber a
@@ -319,6 +355,8 @@ qs_parse(struct quickstart *q, int argc, char **argv)
 		} else if (strcmp(argv[i], "--selector") == 0 && i + 1 < argc &&
 			   strlen(argv[i + 1]) < sizeof(q->selector)) {
 			str_lcpy(q->selector, argv[++i], sizeof(q->selector));
+		} else if (strcmp(argv[i], "--no-acme") == 0) {
+			q->no_acme = true;
 		} else if (argv[i][0] != '-' && q->address == NULL) {
 			q->address = argv[i];
 		} else {

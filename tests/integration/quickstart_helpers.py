@@ -11,7 +11,7 @@ DOMAIN = "example.test"
 HOST = "mail.example.test"
 ADDRESS = "alice@example.test"
 LISTENERS = ("smtp_listen", "submission_listen", "submissions_listen", "imap_listen",
-             "imaps_listen", "pop3_listen", "pop3s_listen")
+             "imaps_listen", "pop3_listen", "pop3s_listen", "http_listen", "https_listen")
 
 
 def run_quickstart(server, *extra):
@@ -84,6 +84,7 @@ def use_test_ports(server, extra=None):
     ports = {k: free_port() for k in LISTENERS}
     values = {k: "127.0.0.1:%d" % p for k, p in ports.items()}
     values["run_as_user"] = ""  # a test running as root stays root
+    values["acme"] = "no"  # offline: no Let's Encrypt to ask
     values.update(extra or {})
     set_keys(server, values)
     server.settings = dict(values)

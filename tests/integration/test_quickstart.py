@@ -34,6 +34,11 @@ def test_quickstart_then_check_serve_send_and_read(yubin_factory):
     text = open(server.config_path).read()
     assert "myhostname = %s" % HOST in text and "mydomains = %s" % DOMAIN in text
     assert sum(1 for line in text.splitlines() if line.startswith("#")) >= 10
+    # certificates by ACME unless --no-acme, with the web listeners its http-01 needs
+    for line in ("acme = yes", "acme_email = %s" % ADDRESS, "http_listen = :80",
+                 "https_listen = :443",
+                 "#acme_domains = %s, mta-sts.%s, autoconfig.%s" % (HOST, DOMAIN, DOMAIN)):
+        assert line in text.splitlines(), line
     check = server.cli("check")
     assert "myhostname = %s" % HOST in check.stdout.decode()
     assert stat.S_IMODE(os.stat(server.data_dir).st_mode) & 0o007 == 0
@@ -141,3 +146,15 @@ def test_quickstart_bad_arguments(yubin_factory):
         assert p.returncode != 0, args
         assert not os.path.exists(server.config_path), args
         assert not os.path.exists(server.data_dir), args
+
+
+def test_quickstart_no_acme(yubin_factory):
+    """--no-acme (a demo, a machine without the internet): acme = no and the lines for a
+    certificate of one's own, and the config is still valid."""
+    server = yubin_factory(users=[], aliases={}, start=False)
+    p, out = run_quickstart(server, "--no-acme")
+    assert p.returncode == 0, p.stderr.decode() + out
+    lines = open(server.config_path).read().splitlines()
+    assert "acme = no" in lines and "acme = yes" not in lines
+    assert "#tls_cert_file = /etc/letsencrypt/live/%s/fullchain.pem" % HOST in lines
+    assert "acme = no" in server.cli("check").stdout.decode().splitlines()
