@@ -165,3 +165,57 @@ def test_overflow_when_the_client_falls_behind(imap):
     # and NOTIFY is off afterwards (RFC 5465 5.8)
     b.ok("CREATE after")
     assert nothing_pending(a)
+
+
+def test_message_new_fetch_att(imap):
+    """RFC 5465 5.1: MessageNew's fetch-att: the FETCH of each new message of the selected
+    mailbox follows its EXISTS, outside IDLE and under it, without setting \\Seen."""
+    a, b = two(imap)
+    a.ok("SELECT INBOX")
+    a.ok("NOTIFY SET (selected (MessageNew (UID FLAGS BODY[HEADER.FIELDS (Subject)]) "
+         "MessageExpunge))")
+    b.ok(b"APPEND INBOX " + lit(msg("first new")))
+    r, seen = unsolicited(a, rb"FETCH")
+    assert seen[0] == b"* 1 EXISTS\r\n", seen
+    assert re.match(rb"\* 1 FETCH \(UID 1 FLAGS \(\\Recent\) "
+                    rb"BODY\[HEADER\.FIELDS \(Subject\)\] \{\d+\}\r\n"
+                    rb"Subject: first new\r\n\r\n\)\r\n$", r), r
+    # two at once (MULTIAPPEND): both FETCHes after the one EXISTS
+    b.ok(b"APPEND INBOX " + lit(msg("second")) + b" " + lit(msg("third")))
+    r, seen = unsolicited(a, rb"^\* 3 FETCH")
+    assert seen[0] == b"* 3 EXISTS\r\n", seen
+    assert [s.split(b" (")[0] for s in seen if b"FETCH" in s] == [b"* 2 FETCH", b"* 3 FETCH"]
+    assert b"Subject: third" in r
+    # under IDLE too
+    a.send(b"t60 IDLE\r\n")
+    assert a.line().startswith(b"+")
+    b.ok(b"APPEND INBOX " + lit(msg("during idle")))
+    r, seen = unsolicited(a, rb"FETCH")
+    assert b"* 4 EXISTS\r\n" in seen and b"Subject: during idle" in r, seen
+    a.send(b"DONE\r\n")
+    _, tagged = a.until_tagged(b"t60")
+    assert tagged.split()[1] == b"OK"
+    # BODY[] in a fetch-att does not set \Seen: the message stays unseen
+    untagged, _ = a.ok("FETCH 1:4 (FLAGS)")
+    assert not any(b"\\Seen" in u for u in untagged), untagged
+    # no fetch-att: EXISTS alone
+    a.ok("NOTIFY SET (selected (MessageNew MessageExpunge))")
+    b.ok(b"APPEND INBOX " + lit(msg("plain")))
+    r, seen = unsolicited(a, rb"EXISTS")
+    assert r == b"* 5 EXISTS\r\n"
+    untagged, _ = a.ok("NOOP")
+    assert not any(b"FETCH" in u for u in untagged), untagged
+
+
+def test_message_new_fetch_att_syntax(imap):
+    a = Raw(imap.imap_port)
+    a.login()
+    for bad in ("NOTIFY SET (selected (MessageNew (NOSUCHITEM)))",
+                "NOTIFY SET (selected (MessageNew ()))",
+                "NOTIFY SET (selected (MessageNew (UID) (FLAGS)))"):
+        _, tagged = a.cmd(bad)
+        assert tagged.split()[1] == b"BAD", (bad, tagged)
+    a.ok("NOTIFY SET (selected (MessageNew (UID BODY.PEEK[] BINARY.SIZE[1]) MessageExpunge))")
+    # mailbox names keep their brackets beside a fetch-att's sections
+    a.ok("NOTIFY SET (selected (MessageNew (BODY.PEEK[HEADER]<0.10>))) "
+         "(mailboxes (a]b x[y] [z]) (MessageNew))")
