@@ -677,6 +677,26 @@ search_from_cache(struct imap_session *s, struct search_job *j, unsigned query_f
 	return true;
 }
 
+static enum imap_slice_result search_step(struct imap_session *s, void *arg,
+					  const struct imap_slice_budget *budget);
+
+/* The first SORT/THREAD of a big mailbox: its keys are read into the sort cache in slices
+ * (imap_sort_cache_load), then it runs from the cache (or walks the index if it cannot). */
+static enum imap_slice_result
+search_cache_step(struct imap_session *s, void *arg, const struct imap_slice_budget *budget)
+{
+	struct search_job *j = arg;
+	int ret = imap_sort_cache_load(s, budget);
+
+	if (ret == 0)
+		return IMAP_SLICE_MORE;
+	if (ret == 1 && search_from_cache(s, j, 0)) {
+		search_finish(s, j);
+		return IMAP_SLICE_DONE;
+	}
+	return search_step(s, arg, budget);
+}
+
 static enum imap_slice_result
 search_step(struct imap_session *s, void *arg, const struct imap_slice_budget *budget)
 {
@@ -808,6 +828,11 @@ imap_search_run(struct imap_session *s, const struct imap_command *cmd, const st
 	if (count > 0) {
 		j->next_uid = msgs[0].uid;
 		j->last_uid = msgs[count - 1].uid;
+	}
+	if (j->hook.cached_match != NULL && query_fields == 0 && j->c.n_slots == 0 &&
+	    imap_sort_cache_loading(s)) {
+		imap_slice_run(s, search_cache_step, search_job_free, j);
+		return;
 	}
 	if (search_from_cache(s, j, query_fields)) {
 		search_finish(s, j);
