@@ -728,6 +728,14 @@ imap_search_eval_view(struct imap_session *s, struct imap_search_query *q, unsig
 		      unsigned n_slots, const struct imap_search_hook *hook, uint32_t **uids_r,
 		      size_t *n_r)
 {
+	return imap_search_eval_uids(s, q, fields, n_slots, hook, NULL, 0, uids_r, n_r);
+}
+
+int
+imap_search_eval_uids(struct imap_session *s, struct imap_search_query *q, unsigned fields,
+		      unsigned n_slots, const struct imap_search_hook *hook, const uint32_t *only,
+		      size_t n_only, uint32_t **uids_r, size_t *n_r)
+{
 	size_t count = store_view_count(s->view);
 	const struct store_view_msg *msgs = store_view_msgs(s->view);
 	struct search_job *j = xcalloc(1, sizeof(*j));
@@ -742,7 +750,20 @@ imap_search_eval_view(struct imap_session *s, struct imap_search_query *q, unsig
 	j->c.known = xmalloc(n_slots > 0 ? n_slots : 1);
 	j->res.seqs = xmalloc((count > 0 ? count : 1) * sizeof(uint32_t));
 	j->res.uids = xmalloc((count > 0 ? count : 1) * sizeof(uint32_t));
-	if (count > 0) {
+	if (only != NULL) {
+		/* each run of consecutive UIDs in one walk */
+		for (size_t i = 0; i < n_only && ret >= 0;) {
+			size_t e = i + 1;
+
+			while (e < n_only && only[e] == only[e - 1] + 1)
+				e++;
+			j->next_uid = only[i];
+			j->last_uid = only[e - 1];
+			ret = search_walk(s, j);
+			search_msg_clear(&j->m);
+			i = e;
+		}
+	} else if (count > 0) {
 		j->next_uid = msgs[0].uid;
 		j->last_uid = msgs[count - 1].uid;
 		ret = search_walk(s, j); /* no budget: all at once */

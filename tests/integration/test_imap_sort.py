@@ -279,3 +279,58 @@ def test_sort_cache_follows_the_mailbox(yubin_factory, cache):
     assert a.thread("ORDEREDSUBJECT", "UTF-8", "ALL")[1][0] == b"(1)(2)"  # same date: by sequence
     a.logout()
     b.logout()
+
+
+def test_context_update_evaluates_only_the_changed_messages(imap):
+    """A context is brought up to date by evaluating its query on the messages that changed
+    (new, or a MODSEQ that moved) when its keys depend on nothing else: a BODY search then
+    costs the changed messages, not the mailbox. Shown with a message whose file is gone:
+    evaluating the whole view again would read it (and drop it from the result)."""
+    import glob
+    import os
+    c = client(imap)
+    for i in range(3):
+        c.append("INBOX", None, None,
+                 b"Subject: m%d\r\n\r\nthe needle %d is here\r\n" % (i, i))
+    r = Raw(imap.imap_port)
+    r.login()
+    r.ok("SELECT INBOX")
+    u, _ = r.ok("UID SEARCH RETURN (UPDATE) BODY needle")
+    stag = b"t%d" % r.n
+    assert u == [b'* ESEARCH (TAG "' + stag + b'") UID ALL 1:3\r\n'], u
+    u, _ = r.ok("UID SORT RETURN (UPDATE) (SUBJECT) UTF-8 BODY needle")
+    otag = b"t%d" % r.n
+    files = glob.glob(os.path.join(imap.data_dir, "mail", USER.lower(), "msg", "*"))
+    gone = [f for f in files if b"the needle 0 " in open(f, "rb").read()]
+    assert len(gone) == 1, files
+    os.unlink(gone[0])
+    # a flag change on message 2: only it is evaluated again, it still matches
+    c.select("INBOX")
+    c.store("2", "+FLAGS", "(\\Flagged)")
+    u, t = r.ok("NOOP")
+    assert not any(b"ESEARCH" in line for line in u), u
+    # new mail: evaluated alone, joins both results in its place
+    c.append("INBOX", None, None, b"Subject: m0a\r\n\r\nanother needle\r\n")
+    u, _ = r.ok("NOOP")
+    assert b'* ESEARCH (TAG "' + stag + b'") UID ADDTO (4 4)\r\n' in u, u
+    assert b'* ESEARCH (TAG "' + otag + b'") UID ADDTO (2 4)\r\n' in u, u
+    # a keyword that makes a message leave a result, and come back
+    u, _ = r.ok("UID SEARCH RETURN (UPDATE) UNKEYWORD $done")
+    ktag = b"t%d" % r.n
+    c.store("3", "+FLAGS", "($done)")
+    u, _ = r.ok("NOOP")
+    assert b'* ESEARCH (TAG "' + ktag + b'") UID REMOVEFROM (3 3)\r\n' in u, u
+    c.store("3", "-FLAGS", "($done)")
+    u, _ = r.ok("NOOP")
+    assert b'* ESEARCH (TAG "' + ktag + b'") UID ADDTO (3 3)\r\n' in u, u
+    # positional keys (message numbers) are evaluated on the whole view: an expunge moves
+    # message 4 to number 3, into "1:3"
+    u, _ = r.ok("UID SEARCH RETURN (UPDATE) 1:3 UNKEYWORD $x")
+    ptag = b"t%d" % r.n
+    assert u == [b'* ESEARCH (TAG "' + ptag + b'") UID ALL 1:3\r\n'], u
+    c.store("2", "+FLAGS", "(\\Deleted)")
+    c.expunge()
+    u, _ = r.ok("NOOP")
+    assert b'* ESEARCH (TAG "' + ptag + b'") UID ADDTO (3 4)\r\n' in u, u
+    r.close()
+    c.logout()
