@@ -334,3 +334,51 @@ def test_context_update_evaluates_only_the_changed_messages(imap):
     assert b'* ESEARCH (TAG "' + ptag + b'") UID ADDTO (3 4)\r\n' in u, u
     r.close()
     c.logout()
+
+
+def test_first_sort_of_a_big_mailbox_in_slices(imap):
+    """More than 1,000 messages whose keys are not cached: the first SORT/THREAD reads them
+    in slices (imap_sort_cache_load), another session is answered meanwhile, and the result
+    is the one the index walk gives (a BODY key takes that path)."""
+    import random
+    import threading
+    rnd = random.Random(5)
+    n = 1500
+    r = Raw(imap.imap_port, timeout=120)
+    r.login()
+    data = b""
+    for i in range(n):
+        m = (b"From: u%d@a.test\r\nSubject: s%04d\r\nMessage-ID: <%d@t>\r\n%s\r\nbody x\r\n"
+             % (i % 7, rnd.randrange(400), i,
+                b"References: <%d@t>\r\n" % rnd.randrange(i) if i and i % 3 == 0 else b""))
+        data += b"a%d APPEND INBOX {%d+}\r\n" % (i, len(m)) + m + b"\r\n"
+    r.send(data)
+    r.until_tagged(b"a%d" % (n - 1))
+    r.ok("SELECT INBOX")
+    other = Raw(imap.imap_port)
+    other.login()
+    noops = []
+
+    def probe():
+        while len(noops) < 5:
+            other.ok("NOOP")
+            noops.append(1)
+    th = threading.Thread(target=probe)
+    th.start()
+    first, _ = r.ok("UID SORT (SUBJECT FROM) UTF-8 ALL")
+    th.join(60)
+    assert len(noops) == 5
+    cached, _ = r.ok("UID SORT (SUBJECT FROM) UTF-8 ALL")
+    walked, _ = r.ok("UID SORT (SUBJECT FROM) UTF-8 BODY x")
+    assert first == cached == walked, (first[0][:200], walked[0][:200])
+    assert len(first[0].split()) == 2 + n
+    # THREAD on a copy (a new mailbox: nothing cached)
+    r.ok("CREATE Copy")
+    r.ok("COPY 1:* Copy")
+    r.ok("SELECT Copy")
+    t1, _ = r.ok("UID THREAD REFERENCES UTF-8 ALL")
+    t2, _ = r.ok("UID THREAD REFERENCES UTF-8 ALL")
+    t3, _ = r.ok("UID THREAD REFERENCES UTF-8 BODY x")
+    assert t1 == t2 == t3 and t1[0].startswith(b"* THREAD ("), t1[0][:100]
+    other.close()
+    r.close()
