@@ -454,6 +454,12 @@ imap_cmd_notify(struct imap_session *s, const struct imap_command *cmd)
 		return;
 	}
 	imap_notify_free(s);
+	for (size_t i = 0; i < spec.n_groups; i++) {
+		/* RFC 7162 3.1: a MODSEQ fetch-att switches CONDSTORE on, as in FETCH */
+		if (spec.groups[i].fetch != NULL &&
+		    (spec.groups[i].fetch->items & IMAP_FETCH_MODSEQ))
+			imap_condstore_enable(s);
+	}
 	if (!spec.none) {
 		s->notify_state = xcalloc(1, sizeof(*s->notify_state));
 		s->notify_state->spec = spec;
