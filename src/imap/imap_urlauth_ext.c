@@ -217,13 +217,13 @@ imap_urlfetch_part_build(const char *msg, size_t len, const char *section, bool 
 	struct mime_tree t;
 	struct buf data = BUF_INIT;
 	uint32_t idx = 0;
-	bool is_part = true;
+	bool is_part = true, whole = section == NULL || *section == '\0';
 
 	buf_init(&out->bodystructure);
 	buf_init(&out->data);
 	out->data_nil = false;
 	mime_tree_parse(&t, msg, len);
-	if (section != NULL && *section != '\0')
+	if (!whole)
 		idx = find_part(&t, section, &is_part);
 	if (!is_part || idx == MIME_NONE || idx >= t.nparts) {
 		mime_tree_free(&t);
@@ -232,15 +232,16 @@ imap_urlfetch_part_build(const char *msg, size_t len, const char *section, bool 
 	if ((want & IMAP_URLFETCH_BINARY) != 0) {
 		if (unknown_cte(&t, idx))
 			out->data_nil = true;
-		else if (idx == 0)
+		else if (whole)
 			part_binary(&t, 0, &data);
 		else
 			body_binary(&t, idx, &data);
 	} else if ((want & IMAP_URLFETCH_BODY) != 0) {
-		/* RFC 3501 6.4.5: BODY[] is the whole message, BODY[n] the part's body */
+		/* RFC 3501 6.4.5: BODY[] is the whole message, BODY[n] the part's body (BODY[1]
+		 * of a message that is not multipart: its body) */
 		const struct mime_part *p = &t.parts[idx];
-		size_t from = idx == 0 ? 0 : mime_part_body_off(p);
-		size_t n = idx == 0 ? len : p->body_size;
+		size_t from = whole ? 0 : mime_part_body_off(p);
+		size_t n = whole ? len : p->body_size;
 
 		if (from <= len && n <= len - from)
 			buf_append(&data, msg + from, n);

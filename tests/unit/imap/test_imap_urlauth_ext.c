@@ -264,6 +264,42 @@ test_unknown_cte(void **state)
 	imap_urlfetch_part_free(&p);
 }
 
+static void
+test_single_part(void **state)
+{
+	static const char one[] = "Subject: x\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+				  "aGVsbG8=\r\n";
+	struct imap_urlfetch_part p;
+
+	(void)state;
+	/* section 1 of a message that is not multipart is its body (RFC 3501 6.4.5) */
+	assert_int_equal(imap_urlfetch_part_build(one, sizeof(one) - 1, "1", false, 0, 0,
+						  IMAP_URLFETCH_EXTENDED | IMAP_URLFETCH_BINARY,
+						  &p),
+			 0);
+	assert_int_equal(p.data.len, 5);
+	assert_memory_equal(p.data.data, "hello", 5);
+	imap_urlfetch_part_free(&p);
+	assert_int_equal(imap_urlfetch_part_build(one, sizeof(one) - 1, "1", false, 0, 0,
+						  IMAP_URLFETCH_EXTENDED | IMAP_URLFETCH_BODY, &p),
+			 0);
+	assert_string_equal(buf_cstr(&p.data), "aGVsbG8=\r\n");
+	imap_urlfetch_part_free(&p);
+	/* no section: the whole message, its header's CTE rewritten with BINARY */
+	assert_int_equal(imap_urlfetch_part_build(one, sizeof(one) - 1, NULL, false, 0, 0,
+						  IMAP_URLFETCH_EXTENDED | IMAP_URLFETCH_BINARY,
+						  &p),
+			 0);
+	assert_string_equal(buf_cstr(&p.data),
+			    "Subject: x\r\nContent-Transfer-Encoding: binary\r\n\r\nhello");
+	imap_urlfetch_part_free(&p);
+	assert_int_equal(imap_urlfetch_part_build(one, sizeof(one) - 1, NULL, false, 0, 0,
+						  IMAP_URLFETCH_EXTENDED | IMAP_URLFETCH_BODY, &p),
+			 0);
+	assert_int_equal(p.data.len, sizeof(one) - 1);
+	imap_urlfetch_part_free(&p);
+}
+
 int
 main(void)
 {
@@ -271,6 +307,7 @@ main(void)
 		cmocka_unit_test(test_args_valid),           cmocka_unit_test(test_args_invalid),
 		cmocka_unit_test(test_binary_leaf),          cmocka_unit_test(test_binary_message),
 		cmocka_unit_test(test_partial_and_refusals), cmocka_unit_test(test_unknown_cte),
+		cmocka_unit_test(test_single_part),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
