@@ -1,6 +1,7 @@
 /* RFC 5267 4.3: live SEARCH and SORT results (see imap_context.h). A context is evaluated
- * again only when its mailbox changed since (HIGHESTMODSEQ, message count or last UID),
- * on the whole view, and the old and new results are compared. */
+ * again only when its mailbox changed since (HIGHESTMODSEQ, message count or last UID):
+ * on the messages that changed when its keys allow (evaluate_changed), else on the whole
+ * view; the old and new results are compared. */
 #include "imap/imap_context.h"
 
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "imap/imap_parser.h"
 #include "imap/imap_seqset.h"
 #include "imap/imap_session.h"
+#include "imap/imap_sort_cache.h"
 #include "imap/imap_sort_set.h"
 #include "log/log.h"
 #include "mail/imap_quote.h"
@@ -193,6 +195,138 @@ evaluate(struct imap_session *s, struct imap_context *c, uint32_t **uids_r, size
 	return 0;
 }
 
+/* Whether a key's result depends on more than its message: message numbers shift with
+ * expunges, "*" moves with new mail, "$" is another command's result. */
+static bool
+key_positional(const struct imap_search_key *k)
+{
+	if (k->type == IMAP_SEARCH_SEQSET)
+		return true;
+	if (k->type == IMAP_SEARCH_UID) {
+		if (k->set.saved)
+			return true;
+		for (size_t i = 0; i < k->set.count; i++) {
+			if (k->set.ranges[i].lo == IMAP_SEQ_STAR ||
+			    k->set.ranges[i].hi == IMAP_SEQ_STAR)
+				return true;
+		}
+	}
+	for (size_t i = 0; i < k->count; i++) {
+		if (key_positional(&k->children[i]))
+			return true;
+	}
+	return false;
+}
+
+static int
+uid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool
+uid_in(const uint32_t *sorted, size_t n, uint32_t uid)
+{
+	return bsearch(&uid, sorted, n, sizeof(uid), uid_cmp) != NULL;
+}
+
+/* The messages changed since the context's snapshot: new ones (past its last UID) and
+ * those whose MODSEQ moved (flags, keywords), ascending. */
+static uint32_t *
+changed_since(struct imap_session *s, const struct imap_context *c, size_t *n_r)
+{
+	const struct store_view_msg *msgs = store_view_msgs(s->view);
+	size_t count = store_view_count(s->view), n = 0;
+	uint32_t *out = xmalloc((count + 1) * sizeof(*out));
+
+	for (size_t i = 0; i < count; i++) {
+		if (msgs[i].flags & STORE_FLAG_EXPUNGED)
+			continue;
+		if (msgs[i].uid > c->last_uid || msgs[i].modseq > c->modseq)
+			out[n++] = msgs[i].uid;
+	}
+	*n_r = n;
+	return out;
+}
+
+/* RFC 5267 4.3: the result brought up to date by evaluating the query on the messages that
+ * changed only (a BODY search on a big mailbox then costs the changed messages, not the
+ * mailbox). The others keep their membership: the query has no key that depends on
+ * anything but the message (key_positional), their MODSEQ did not move, and their sort
+ * keys never change (a SORT's new order comes from the sort cache's keys). 1 done, 0 not
+ * possible here (evaluate the whole view), -1 index error. */
+static int
+evaluate_changed(struct imap_session *s, struct imap_context *c, uint32_t **uids_r, size_t *n_r)
+{
+	const struct imap_sort_set *cache = NULL;
+	size_t n_changed, n_match, n = 0;
+	uint32_t *changed, *match, *out;
+
+	if (key_positional(&c->q.root) || c->modseq == 0)
+		return 0;
+	if (c->sort && (cache = imap_sort_cache_get(s, c->sort_keys)) == NULL)
+		return 0;
+	changed = changed_since(s, c, &n_changed);
+	/* many changes: one walk of the view costs less than one walk per run */
+	if (n_changed > 64 && n_changed > store_view_count(s->view) / 4) {
+		free(changed);
+		return 0;
+	}
+	if (imap_search_eval_uids(s, &c->q, c->fields, c->n_slots, NULL, changed, n_changed, &match,
+				  &n_match) < 0) {
+		free(changed);
+		return -1;
+	}
+	out = xmalloc((c->n + n_match + 1) * sizeof(*out));
+	/* the members that did not change, then the changed ones that match */
+	for (size_t i = 0; i < c->n; i++) {
+		uint32_t seq = store_view_seq(s->view, c->uids[i]);
+
+		/* an expunge not reported yet leaves the result as in a whole evaluation */
+		if (seq != 0 && !(store_view_msgs(s->view)[seq - 1].flags & STORE_FLAG_EXPUNGED) &&
+		    !uid_in(changed, n_changed, c->uids[i]))
+			out[n++] = c->uids[i];
+	}
+	memcpy(out + n, match, n_match * sizeof(*out));
+	n += n_match;
+	free(match);
+	free(changed);
+	if (!c->sort) {
+		qsort(out, n, sizeof(*out), uid_cmp); /* mailbox order */
+	} else {
+		struct imap_sort_ref *refs = xmalloc((n + 1) * sizeof(*refs));
+		size_t k = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			size_t lo = 0, hi = cache->n;
+
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+
+				if (cache->msgs[mid].uid < out[i])
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (lo == cache->n || cache->msgs[lo].uid != out[i])
+				continue; /* not cached (cannot happen: the cache covers the view)
+					   */
+			refs[k].m = &cache->msgs[lo];
+			refs[k++].seq = store_view_seq(s->view, out[i]);
+		}
+		imap_sort_refs(refs, k, cache->arena.data, c->crit, c->n_crit);
+		for (size_t i = 0; i < k; i++)
+			out[i] = refs[i].m->uid;
+		n = k;
+		free(refs);
+	}
+	*uids_r = out;
+	*n_r = n;
+	return 1;
+}
+
 /* ADDTO / REMOVEFROM data for the members of list[] (in the result's order) not in
  * other_sorted: "pos set" pairs, pos being the 1-based position of the first (RFC 5267
  * 4.3.1). A SORT result gets one pair per run of consecutive positions; a SEARCH result
@@ -248,11 +382,15 @@ imap_context_sync(struct imap_session *s)
 		uint32_t *fresh;
 		bool *removed, *added;
 		struct buf b = BUF_INIT, rem = BUF_INIT, add = BUF_INIT;
+		int ret;
 
 		if (c->modseq == store_view_highestmodseq(s->view) && c->count == count &&
 		    c->last_uid == last)
 			continue;
-		if (evaluate(s, c, &fresh, &n_new) < 0) {
+		ret = evaluate_changed(s, c, &fresh, &n_new);
+		if (ret == 0)
+			ret = evaluate(s, c, &fresh, &n_new);
+		if (ret < 0) {
 			log_error("imap: %s: user=%s context %s: evaluation failed", s->base.id,
 				  s->account, c->tag);
 			continue;

@@ -558,6 +558,23 @@ imap_fetch_abort(struct imap_session *s)
 }
 
 void
+imap_fetch_unsolicited(struct imap_session *s, const struct imap_fetch_plan *plan,
+		       const uint32_t *uids, size_t n)
+{
+	struct imap_fetch_run r;
+
+	memset(&r, 0, sizeof(r));
+	r.s = s;
+	r.plan = *plan; /* borrowed: not freed here */
+	r.uids = (uint32_t *)uids;
+	r.n_uids = n;
+	while (fetch_step(&r) == 0)
+		fetch_flush(&r);
+	fetch_flush(&r);
+	buf_free(&r.out);
+}
+
+void
 imap_cmd_fetch(struct imap_session *s, const struct imap_command *cmd)
 {
 	struct imap_fetch_run *r;

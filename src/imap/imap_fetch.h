@@ -47,4 +47,10 @@ int imap_fetch_parse(const struct imap_arg *args, size_t count, struct imap_fetc
 		     const char **error_r);
 void imap_fetch_plan_free(struct imap_fetch_plan *plan);
 
+struct imap_session;
+/* Untagged FETCH responses of plan for uids (ascending, of the selected mailbox), sent now
+ * whole, no tagged reply and no \Seen set: NOTIFY's MessageNew fetch-att (RFC 5465 5.1). */
+void imap_fetch_unsolicited(struct imap_session *s, const struct imap_fetch_plan *plan,
+			    const uint32_t *uids, size_t n);
+
 #endif

@@ -153,6 +153,25 @@ imap_notify_selected_now(const struct imap_session *s)
 	return g != NULL && (g->events & MESSAGE_EVENTS) != 0;
 }
 
+void
+imap_notify_new_messages(struct imap_session *s, size_t old_count, size_t new_count)
+{
+	const struct imap_notify_group *g = selected_group(s);
+	const struct store_view_msg *msgs;
+	uint32_t *uids;
+
+	if (g == NULL || g->fetch == NULL || (g->events & IMAP_NOTIFY_MESSAGE_NEW) == 0 ||
+	    s->notify_state->spec.none || s->view == NULL || new_count <= old_count ||
+	    new_count > store_view_count(s->view))
+		return;
+	msgs = store_view_msgs(s->view);
+	uids = xmalloc((new_count - old_count) * sizeof(*uids));
+	for (size_t i = old_count; i < new_count; i++)
+		uids[i - old_count] = msgs[i].uid;
+	imap_fetch_unsolicited(s, g->fetch, uids, new_count - old_count);
+	free(uids);
+}
+
 /* "* STATUS name (...)" with the items the events call for (RFC 5465 5.2-5.4):
  * MessageNew MESSAGES UIDNEXT UIDVALIDITY, MessageExpunge MESSAGES, FlagChange UIDVALIDITY
  * HIGHESTMODSEQ. Nothing when the mailbox is gone. */
@@ -435,6 +454,12 @@ imap_cmd_notify(struct imap_session *s, const struct imap_command *cmd)
 		return;
 	}
 	imap_notify_free(s);
+	for (size_t i = 0; i < spec.n_groups; i++) {
+		/* RFC 7162 3.1: a MODSEQ fetch-att switches CONDSTORE on, as in FETCH */
+		if (spec.groups[i].fetch != NULL &&
+		    (spec.groups[i].fetch->items & IMAP_FETCH_MODSEQ))
+			imap_condstore_enable(s);
+	}
 	if (!spec.none) {
 		s->notify_state = xcalloc(1, sizeof(*s->notify_state));
 		s->notify_state->spec = spec;

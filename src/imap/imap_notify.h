@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "imap/imap_fetch.h"
 #include "imap/imap_parser.h"
 
 struct imap_session;
@@ -40,7 +41,9 @@ struct imap_notify_group {
 	unsigned events; /* enum imap_notify_event bits; 0 for NONE */
 	char **names;    /* SUBTREE / MAILBOXES: the names as sent (malloc'ed) */
 	size_t n_names;
-	bool fetch_att; /* MessageNew came with fetch attributes (accepted, not sent yet) */
+	/* MessageNew's fetch-att (RFC 5465 5.1), NULL if none: the FETCH sent after the
+	 * EXISTS of new messages of the selected mailbox */
+	struct imap_fetch_plan *fetch;
 };
 
 struct imap_notify_spec {
@@ -73,6 +76,10 @@ bool imap_notify_event(struct imap_session *s, const struct store_event *ev);
 void imap_notify_flush(struct imap_session *s);
 /* The same, only if the session is between responses with room in its output. */
 void imap_notify_kick(struct imap_session *s);
+/* RFC 5465 5.1: after "* n EXISTS" for the new messages old_count+1..new_count of the
+ * selected mailbox, their FETCH with the SELECTED group's MessageNew fetch-att, if any
+ * (called by imap_sync). */
+void imap_notify_new_messages(struct imap_session *s, size_t old_count, size_t new_count);
 /* Whether NOTIFY asks for immediate events of the selected mailbox (SELECTED group). */
 bool imap_notify_selected_now(const struct imap_session *s);
 void imap_notify_free(struct imap_session *s);

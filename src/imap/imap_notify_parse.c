@@ -49,6 +49,10 @@ imap_notify_spec_free(struct imap_notify_spec *spec)
 		for (size_t j = 0; j < spec->groups[i].n_names; j++)
 			free(spec->groups[i].names[j]);
 		free(spec->groups[i].names);
+		if (spec->groups[i].fetch != NULL) {
+			imap_fetch_plan_free(spec->groups[i].fetch);
+			free(spec->groups[i].fetch);
+		}
 	}
 	free(spec->groups);
 	memset(spec, 0, sizeof(*spec));
@@ -113,7 +117,22 @@ parse_events(struct imap_notify_group *g, const struct imap_arg *arg, const char
 		/* RFC 5465 5.1: MessageNew may carry the fetch-att to send with new messages */
 		if (events[k].bit == IMAP_NOTIFY_MESSAGE_NEW && i + 1 < arg->count &&
 		    arg->list[i + 1].type == IMAP_ARG_LIST) {
-			g->fetch_att = true;
+			struct imap_fetch_plan plan;
+
+			if (g->fetch != NULL || arg->list[i + 1].count == 0 ||
+			    imap_fetch_parse(&arg->list[i + 1], 1, &plan, error_r) < 0) {
+				if (g->fetch != NULL || arg->list[i + 1].count == 0)
+					*error_r = "Invalid MessageNew fetch attributes";
+				return IMAP_NOTIFY_PARSE_BAD;
+			}
+			/* no FETCH modifiers (CHANGEDSINCE, VANISHED) in a fetch-att */
+			if (plan.has_changedsince || plan.vanished) {
+				imap_fetch_plan_free(&plan);
+				*error_r = "Invalid MessageNew fetch attributes";
+				return IMAP_NOTIFY_PARSE_BAD;
+			}
+			g->fetch = xmalloc(sizeof(*g->fetch));
+			*g->fetch = plan;
 			i++;
 		}
 	}

@@ -65,6 +65,7 @@ struct imap_parser {
 	char *name;
 	bool uid;
 	bool fetch_mode;  /* FETCH: atoms take [section]<partial> */
+	bool notify_mode; /* NOTIFY: only FETCH items take [section] (section_bracket) */
 	bool append_mode; /* APPEND: literals up to max_append */
 	struct frame *frames;
 	unsigned depth; /* frames in use; frames[0] is the top level */
@@ -139,7 +140,7 @@ command_clear(struct imap_parser *p)
 	free(p->tag);
 	free(p->name);
 	p->tag = p->name = NULL;
-	p->uid = p->fetch_mode = p->append_mode = false;
+	p->uid = p->fetch_mode = p->notify_mode = p->append_mode = false;
 	p->nargs = 0;
 	p->lit_total = 0;
 	p->line_len = 0;
@@ -351,6 +352,7 @@ set_name(struct imap_parser *p)
 	p->name = buf_steal(&p->tok);
 	str_upper(p->name);
 	p->fetch_mode = strcmp(p->name, "FETCH") == 0;
+	p->notify_mode = strcmp(p->name, "NOTIFY") == 0;
 	p->append_mode = strcmp(p->name, "APPEND") == 0;
 }
 
@@ -478,10 +480,35 @@ end_atom(struct imap_parser *p, unsigned char c)
 	return step_args(p, c);
 }
 
+/* Whether c ("[" or "]") is section structure here: always in FETCH; in NOTIFY, whose
+ * MessageNew takes FETCH's items (RFC 5465 8) beside mailbox names that may hold brackets,
+ * "[" after BODY, BODY.PEEK, BINARY, BINARY.PEEK or BINARY.SIZE and "]" closing it. */
+static bool
+section_bracket(struct imap_parser *p, unsigned char c)
+{
+	static const char *const items[] = {"BODY", "BODY.PEEK", "BINARY", "BINARY.PEEK",
+					    "BINARY.SIZE"};
+
+	if (c != '[' && c != ']')
+		return false;
+	if (p->fetch_mode)
+		return true;
+	if (!p->notify_mode)
+		return false;
+	if (c == ']')
+		return top(p)->kind == FRAME_SECTION;
+	for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+		if (p->tok.len == strlen(items[i]) &&
+		    str_ncasecmp(p->tok.data, items[i], p->tok.len) == 0)
+			return true;
+	}
+	return false;
+}
+
 static enum step
 step_atom(struct imap_parser *p, unsigned char c)
 {
-	if (p->fetch_mode && c == '[') {
+	if (c == '[' && section_bracket(p, c)) {
 		if (top(p)->kind == FRAME_SECTION)
 			return fail(p, c, IMAP_PARSE_ERR_SYNTAX, "Unexpected '['");
 		if (push_frame(p, c, FRAME_SECTION) != STEP_OK)
@@ -489,7 +516,7 @@ step_atom(struct imap_parser *p, unsigned char c)
 		p->state = PS_ARGS;
 		return STEP_OK;
 	}
-	if (p->fetch_mode && c == ']')
+	if (c == ']' && section_bracket(p, c))
 		return end_atom(p, c);
 	if (is_atom_char(c)) {
 		buf_appendc(&p->tok, (char)c);
@@ -569,7 +596,8 @@ start_arg(struct imap_parser *p, unsigned char c)
 		p->state = c == '~' ? PS_TILDE : PS_LIT_SIZE;
 		return STEP_OK;
 	default:
-		if (!is_atom_char(c) || (p->fetch_mode && (c == '[' || c == ']')))
+		if (!is_atom_char(c) || (p->fetch_mode && (c == '[' || c == ']')) ||
+		    (c == ']' && section_bracket(p, c)))
 			return fail(p, c, IMAP_PARSE_ERR_SYNTAX, "Invalid character");
 		if (check_args(p, c) != STEP_OK)
 			return STEP_ERR;
@@ -594,7 +622,7 @@ step_args(struct imap_parser *p, unsigned char c)
 	case ')':
 		return close_frame(p, c);
 	case ']':
-		if (p->fetch_mode)
+		if (section_bracket(p, c))
 			return close_frame(p, c);
 		break;
 	default:

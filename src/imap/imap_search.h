@@ -138,6 +138,11 @@ void imap_search_run_charset(struct imap_session *s, const struct imap_command *
 int imap_search_eval_view(struct imap_session *s, struct imap_search_query *q, unsigned fields,
 			  unsigned n_slots, const struct imap_search_hook *hook, uint32_t **uids_r,
 			  size_t *n_r);
+/* The same on the messages of only[0..n_only) (UIDs, ascending) alone: a context brought
+ * up to date after a few changes (imap_context.c). */
+int imap_search_eval_uids(struct imap_session *s, struct imap_search_query *q, unsigned fields,
+			  unsigned n_slots, const struct imap_search_hook *hook,
+			  const uint32_t *only, size_t n_only, uint32_t **uids_r, size_t *n_r);
 /* Writes the ESEARCH items (MIN MAX COUNT ALL PARTIAL) of a result in the given order
  * (mailbox order for SEARCH, sort order for SORT: RFC 5267 3.1). */
 struct buf;

@@ -677,6 +677,26 @@ search_from_cache(struct imap_session *s, struct search_job *j, unsigned query_f
 	return true;
 }
 
+static enum imap_slice_result search_step(struct imap_session *s, void *arg,
+					  const struct imap_slice_budget *budget);
+
+/* The first SORT/THREAD of a big mailbox: its keys are read into the sort cache in slices
+ * (imap_sort_cache_load), then it runs from the cache (or walks the index if it cannot). */
+static enum imap_slice_result
+search_cache_step(struct imap_session *s, void *arg, const struct imap_slice_budget *budget)
+{
+	struct search_job *j = arg;
+	int ret = imap_sort_cache_load(s, budget);
+
+	if (ret == 0)
+		return IMAP_SLICE_MORE;
+	if (ret == 1 && search_from_cache(s, j, 0)) {
+		search_finish(s, j);
+		return IMAP_SLICE_DONE;
+	}
+	return search_step(s, arg, budget);
+}
+
 static enum imap_slice_result
 search_step(struct imap_session *s, void *arg, const struct imap_slice_budget *budget)
 {
@@ -708,6 +728,14 @@ imap_search_eval_view(struct imap_session *s, struct imap_search_query *q, unsig
 		      unsigned n_slots, const struct imap_search_hook *hook, uint32_t **uids_r,
 		      size_t *n_r)
 {
+	return imap_search_eval_uids(s, q, fields, n_slots, hook, NULL, 0, uids_r, n_r);
+}
+
+int
+imap_search_eval_uids(struct imap_session *s, struct imap_search_query *q, unsigned fields,
+		      unsigned n_slots, const struct imap_search_hook *hook, const uint32_t *only,
+		      size_t n_only, uint32_t **uids_r, size_t *n_r)
+{
 	size_t count = store_view_count(s->view);
 	const struct store_view_msg *msgs = store_view_msgs(s->view);
 	struct search_job *j = xcalloc(1, sizeof(*j));
@@ -722,7 +750,20 @@ imap_search_eval_view(struct imap_session *s, struct imap_search_query *q, unsig
 	j->c.known = xmalloc(n_slots > 0 ? n_slots : 1);
 	j->res.seqs = xmalloc((count > 0 ? count : 1) * sizeof(uint32_t));
 	j->res.uids = xmalloc((count > 0 ? count : 1) * sizeof(uint32_t));
-	if (count > 0) {
+	if (only != NULL) {
+		/* each run of consecutive UIDs in one walk */
+		for (size_t i = 0; i < n_only && ret >= 0;) {
+			size_t e = i + 1;
+
+			while (e < n_only && only[e] == only[e - 1] + 1)
+				e++;
+			j->next_uid = only[i];
+			j->last_uid = only[e - 1];
+			ret = search_walk(s, j);
+			search_msg_clear(&j->m);
+			i = e;
+		}
+	} else if (count > 0) {
 		j->next_uid = msgs[0].uid;
 		j->last_uid = msgs[count - 1].uid;
 		ret = search_walk(s, j); /* no budget: all at once */
@@ -808,6 +849,11 @@ imap_search_run(struct imap_session *s, const struct imap_command *cmd, const st
 	if (count > 0) {
 		j->next_uid = msgs[0].uid;
 		j->last_uid = msgs[count - 1].uid;
+	}
+	if (j->hook.cached_match != NULL && query_fields == 0 && j->c.n_slots == 0 &&
+	    imap_sort_cache_loading(s)) {
+		imap_slice_run(s, search_cache_step, search_job_free, j);
+		return;
 	}
 	if (search_from_cache(s, j, query_fields)) {
 		search_finish(s, j);

@@ -6,6 +6,7 @@
 
 #include "imap/imap_context.h"
 #include "imap/imap_flags.h"
+#include "imap/imap_notify.h"
 #include "imap/imap_session.h"
 #include "imap/imap_write.h"
 #include "log/log.h"
@@ -192,6 +193,7 @@ imap_sync(struct imap_session *s, bool allow_expunge)
 		imap_send(s, "* %zu EXISTS", ch.new_count);
 		if (!s->rev2) /* RFC 9051 Appendix E 6 */
 			imap_send(s, "* %u RECENT", store_view_recent_count(s->view));
+		imap_notify_new_messages(s, ch.old_count, ch.new_count);
 	}
 	if (ch.n_changed > 0)
 		imap_sync_changed(s, &ch);

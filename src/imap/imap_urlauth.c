@@ -1,6 +1,7 @@
 /* URLAUTH (RFC 4467): GENURLAUTH makes a URL rump an authorized URL with the INTERNAL
  * mechanism (HMAC-SHA1 under the mailbox's access key, store_urlauth.h), URLFETCH gives
- * what authorized URLs name (to the users their access identifier allows), RESETKEY
+ * what authorized URLs name (to the users their access identifier allows), with RFC 5524's
+ * BINARY, BODY and BODYPARTSTRUCTURE parameters (imap_urlauth_ext.c), RESETKEY
  * replaces the keys so every URL generated before stops working. */
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "imap/imap_catenate.h"
 #include "imap/imap_durable.h"
 #include "imap/imap_session.h"
+#include "imap/imap_urlauth_ext.h"
 #include "imap/imap_write.h"
 #include "mail/imap_url.h"
 #include "store/store_mailbox.h"
@@ -93,29 +95,65 @@ imap_cmd_genurlauth(struct imap_session *s, const struct imap_command *cmd)
 			   xstrdup("GENURLAUTH completed"), false);
 }
 
+/* RFC 5524: the metadata items of an extended URLFETCH for a valid URL, or " NIL". */
+static void
+urlfetch_extended(struct imap_session *s, const struct imap_urlfetch_arg *a, struct buf *out)
+{
+	const struct imap_server_deps *deps = imap_server_deps(s->server);
+	struct imap_urlfetch_part part;
+	struct buf msg = BUF_INIT;
+	struct imap_url u;
+	const char *error;
+	int ret = -1;
+
+	if (imap_url_parse(a->url, strlen(a->url), &u, &error) == 0 &&
+	    store_urlauth_fetch_message(deps->store, a->url, strlen(a->url), s->account, &msg) ==
+		    0 &&
+	    imap_urlfetch_part_build(msg.data != NULL ? msg.data : "", msg.len, u.section,
+				     u.partial, u.partial_offset, u.partial_len, a->want,
+				     &part) == 0) {
+		imap_urlfetch_part_write(out, &part, a->want);
+		imap_urlfetch_part_free(&part);
+		ret = 0;
+	}
+	if (ret < 0)
+		buf_appends(out, " NIL");
+	imap_url_free(&u);
+	buf_free(&msg);
+}
+
 void
 imap_cmd_urlfetch(struct imap_session *s, const struct imap_command *cmd)
 {
 	const struct imap_server_deps *deps = imap_server_deps(s->server);
+	struct imap_urlfetch_arg *args;
 	struct buf out = BUF_INIT;
+	const char *error;
 
 	if (cmd->count == 0) {
 		imap_bad(s, cmd->tag, "URLFETCH needs URLs");
 		return;
 	}
+	/* every argument checked before anything is sent: a BAD sends no URLFETCH data */
+	args = xcalloc(cmd->count, sizeof(*args));
+	for (size_t i = 0; i < cmd->count; i++) {
+		if (imap_urlfetch_arg_parse(&cmd->args[i], &args[i], &error) < 0) {
+			imap_bad(s, cmd->tag, "%s", error);
+			free(args);
+			return;
+		}
+	}
 	buf_appends(&out, "* URLFETCH");
 	for (size_t i = 0; i < cmd->count; i++) {
 		struct buf data = BUF_INIT;
-		const char *url;
+		const char *url = args[i].url;
 
-		if (!imap_arg_get_astring(&cmd->args[i], &url)) {
-			imap_bad(s, cmd->tag,
-				 "URLFETCH takes URLs (URLAUTH=BINARY is not offered)");
-			buf_free(&out);
-			return;
-		}
 		buf_appendc(&out, ' ');
 		imap_write_astr(&out, url);
+		if (args[i].want != 0) {
+			urlfetch_extended(s, &args[i], &out);
+			continue;
+		}
 		/* RFC 4467 6.3: what the URL names if it is valid and s->account may use it */
 		if (store_urlauth_fetch(deps->store, url, strlen(url), s->account, false, &data) <
 		    0) {
@@ -126,6 +164,7 @@ imap_cmd_urlfetch(struct imap_session *s, const struct imap_command *cmd)
 		}
 		buf_free(&data);
 	}
+	free(args);
 	buf_appends(&out, "\r\n");
 	imap_send_raw(s, out.data, out.len);
 	buf_free(&out);

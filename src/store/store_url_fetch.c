@@ -103,9 +103,10 @@ access_allows(const char *access, const char *requester, bool submit)
 	return false;
 }
 
-int
-store_urlauth_fetch(struct store *store, const char *url, size_t len, const char *requester,
-		    bool submit, struct buf *out)
+/* whole: the URL's whole message, not the section it names (store_urlauth_fetch_message) */
+static int
+urlauth_fetch(struct store *store, const char *url, size_t len, const char *requester, bool submit,
+	      bool whole, struct buf *out)
 {
 	struct store_account *acct = NULL;
 	struct imap_url u;
@@ -123,12 +124,33 @@ store_urlauth_fetch(struct store *store, const char *url, size_t len, const char
 	if (store_mailbox_name_normalize(name) < 0 ||
 	    (acct = store_account_open(store, owner, &error)) == NULL)
 		goto out;
-	if (store_urlauth_verify(acct, name, url, u.rump_len, u.token))
-		ret = store_url_read(acct, &u, out);
+	if (store_urlauth_verify(acct, name, url, u.rump_len, u.token)) {
+		struct imap_url msg = u;
+
+		if (whole) {
+			msg.section = NULL;
+			msg.partial = false;
+		}
+		ret = store_url_read(acct, &msg, out);
+	}
 	store_account_unref(&acct);
 out:
 	imap_url_free(&u);
 	free(owner);
 	free(name);
 	return ret;
+}
+
+int
+store_urlauth_fetch(struct store *store, const char *url, size_t len, const char *requester,
+		    bool submit, struct buf *out)
+{
+	return urlauth_fetch(store, url, len, requester, submit, false, out);
+}
+
+int
+store_urlauth_fetch_message(struct store *store, const char *url, size_t len, const char *requester,
+			    struct buf *out)
+{
+	return urlauth_fetch(store, url, len, requester, false, true, out);
 }

@@ -37,6 +37,12 @@ int store_url_read(struct store_account *acct, const struct imap_url *u, struct 
 int store_urlauth_fetch(struct store *store, const char *url, size_t len, const char *requester,
 			bool submit, struct buf *out);
 
+/* As store_urlauth_fetch (not for submission), but appends the whole message the URL's
+ * UID names, whatever its section and partial: URLFETCH's BINARY and BODYPARTSTRUCTURE
+ * (RFC 5524) need the part's MIME header and the parts inside it. */
+int store_urlauth_fetch_message(struct store *store, const char *url, size_t len,
+				const char *requester, struct buf *out);
+
 /* HMAC-SHA1 of data under key, as hex (pure; exposed for the unit test, RFC 2202). */
 void store_urlauth_hmac_hex(const unsigned char *key, size_t key_len, const void *data, size_t len,
 			    char out[STORE_URLAUTH_TOKEN_LEN + 1]);

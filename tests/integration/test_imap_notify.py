@@ -165,3 +165,76 @@ def test_overflow_when_the_client_falls_behind(imap):
     # and NOTIFY is off afterwards (RFC 5465 5.8)
     b.ok("CREATE after")
     assert nothing_pending(a)
+
+
+def test_message_new_fetch_att(imap):
+    """RFC 5465 5.1: MessageNew's fetch-att: the FETCH of each new message of the selected
+    mailbox follows its EXISTS, outside IDLE and under it, without setting \\Seen."""
+    a, b = two(imap)
+    a.ok("SELECT INBOX")
+    a.ok("NOTIFY SET (selected (MessageNew (UID FLAGS BODY[HEADER.FIELDS (Subject)]) "
+         "MessageExpunge))")
+    b.ok(b"APPEND INBOX " + lit(msg("first new")))
+    r, seen = unsolicited(a, rb"FETCH")
+    assert seen[0] == b"* 1 EXISTS\r\n", seen
+    assert re.match(rb"\* 1 FETCH \(UID 1 FLAGS \(\\Recent\) "
+                    rb"BODY\[HEADER\.FIELDS \(Subject\)\] \{\d+\}\r\n"
+                    rb"Subject: first new\r\n\r\n\)\r\n$", r), r
+    # two at once (MULTIAPPEND): each FETCH after an EXISTS that counts its message (one
+    # EXISTS for both, or one each: the session may see them apart)
+    b.ok(b"APPEND INBOX " + lit(msg("second")) + b" " + lit(msg("third")))
+    r, seen = unsolicited(a, rb"^\* 3 FETCH")
+    exists = 0
+    fetched = []
+    for line in seen:
+        m = re.match(rb"\* (\d+) (EXISTS|FETCH)", line)
+        if m and m.group(2) == b"EXISTS":
+            exists = int(m.group(1))
+        elif m:
+            assert int(m.group(1)) <= exists, seen
+            fetched.append(int(m.group(1)))
+    assert fetched == [2, 3], seen
+    assert b"Subject: third" in r
+    # under IDLE too
+    a.send(b"t60 IDLE\r\n")
+    assert a.line().startswith(b"+")
+    b.ok(b"APPEND INBOX " + lit(msg("during idle")))
+    r, seen = unsolicited(a, rb"FETCH")
+    assert b"* 4 EXISTS\r\n" in seen and b"Subject: during idle" in r, seen
+    a.send(b"DONE\r\n")
+    _, tagged = a.until_tagged(b"t60")
+    assert tagged.split()[1] == b"OK"
+    # BODY[] in a fetch-att does not set \Seen: the message stays unseen
+    untagged, _ = a.ok("FETCH 1:4 (FLAGS)")
+    assert not any(b"\\Seen" in u for u in untagged), untagged
+    # no fetch-att: EXISTS alone
+    a.ok("NOTIFY SET (selected (MessageNew MessageExpunge))")
+    b.ok(b"APPEND INBOX " + lit(msg("plain")))
+    r, seen = unsolicited(a, rb"EXISTS")
+    assert r == b"* 5 EXISTS\r\n"
+    untagged, _ = a.ok("NOOP")
+    assert not any(b"FETCH" in u for u in untagged), untagged
+
+
+def test_message_new_fetch_att_syntax(imap):
+    a = Raw(imap.imap_port)
+    a.login()
+    for bad in ("NOTIFY SET (selected (MessageNew (NOSUCHITEM)))",
+                "NOTIFY SET (selected (MessageNew ()))",
+                "NOTIFY SET (selected (MessageNew (UID) (FLAGS)))"):
+        _, tagged = a.cmd(bad)
+        assert tagged.split()[1] == b"BAD", (bad, tagged)
+    a.ok("NOTIFY SET (selected (MessageNew (UID BODY.PEEK[] BINARY.SIZE[1]) MessageExpunge))")
+    # a MODSEQ item switches CONDSTORE on (RFC 7162 3.1), as FETCH MODSEQ does
+    a.ok("SELECT INBOX")
+    a.ok("NOTIFY SET (selected (MessageNew (UID MODSEQ)))")
+    untagged, _ = a.ok("NOOP")
+    b = Raw(imap.imap_port)
+    b.login()
+    b.ok(b"APPEND INBOX " + lit(msg("m")))
+    r, _ = unsolicited(a, rb"FETCH")
+    assert re.match(rb"\* \d+ FETCH \(UID \d+ MODSEQ \(\d+\)\)\r\n$", r), r
+    b.close()
+    # mailbox names keep their brackets beside a fetch-att's sections
+    a.ok("NOTIFY SET (selected (MessageNew (BODY.PEEK[HEADER]<0.10>))) "
+         "(mailboxes (a]b x[y] [z]) (MessageNew))")

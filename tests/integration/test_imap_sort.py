@@ -279,3 +279,106 @@ def test_sort_cache_follows_the_mailbox(yubin_factory, cache):
     assert a.thread("ORDEREDSUBJECT", "UTF-8", "ALL")[1][0] == b"(1)(2)"  # same date: by sequence
     a.logout()
     b.logout()
+
+
+def test_context_update_evaluates_only_the_changed_messages(imap):
+    """A context is brought up to date by evaluating its query on the messages that changed
+    (new, or a MODSEQ that moved) when its keys depend on nothing else: a BODY search then
+    costs the changed messages, not the mailbox. Shown with a message whose file is gone:
+    evaluating the whole view again would read it (and drop it from the result)."""
+    import glob
+    import os
+    c = client(imap)
+    for i in range(3):
+        c.append("INBOX", None, None,
+                 b"Subject: m%d\r\n\r\nthe needle %d is here\r\n" % (i, i))
+    r = Raw(imap.imap_port)
+    r.login()
+    r.ok("SELECT INBOX")
+    u, _ = r.ok("UID SEARCH RETURN (UPDATE) BODY needle")
+    stag = b"t%d" % r.n
+    assert u == [b'* ESEARCH (TAG "' + stag + b'") UID ALL 1:3\r\n'], u
+    u, _ = r.ok("UID SORT RETURN (UPDATE) (SUBJECT) UTF-8 BODY needle")
+    otag = b"t%d" % r.n
+    files = glob.glob(os.path.join(imap.data_dir, "mail", USER.lower(), "msg", "*"))
+    gone = [f for f in files if b"the needle 0 " in open(f, "rb").read()]
+    assert len(gone) == 1, files
+    os.unlink(gone[0])
+    # a flag change on message 2: only it is evaluated again, it still matches
+    c.select("INBOX")
+    c.store("2", "+FLAGS", "(\\Flagged)")
+    u, t = r.ok("NOOP")
+    assert not any(b"ESEARCH" in line for line in u), u
+    # new mail: evaluated alone, joins both results in its place
+    c.append("INBOX", None, None, b"Subject: m0a\r\n\r\nanother needle\r\n")
+    u, _ = r.ok("NOOP")
+    assert b'* ESEARCH (TAG "' + stag + b'") UID ADDTO (4 4)\r\n' in u, u
+    assert b'* ESEARCH (TAG "' + otag + b'") UID ADDTO (2 4)\r\n' in u, u
+    # a keyword that makes a message leave a result, and come back
+    u, _ = r.ok("UID SEARCH RETURN (UPDATE) UNKEYWORD $done")
+    ktag = b"t%d" % r.n
+    c.store("3", "+FLAGS", "($done)")
+    u, _ = r.ok("NOOP")
+    assert b'* ESEARCH (TAG "' + ktag + b'") UID REMOVEFROM (3 3)\r\n' in u, u
+    c.store("3", "-FLAGS", "($done)")
+    u, _ = r.ok("NOOP")
+    assert b'* ESEARCH (TAG "' + ktag + b'") UID ADDTO (3 3)\r\n' in u, u
+    # positional keys (message numbers) are evaluated on the whole view: an expunge moves
+    # message 4 to number 3, into "1:3"
+    u, _ = r.ok("UID SEARCH RETURN (UPDATE) 1:3 UNKEYWORD $x")
+    ptag = b"t%d" % r.n
+    assert u == [b'* ESEARCH (TAG "' + ptag + b'") UID ALL 1:3\r\n'], u
+    c.store("2", "+FLAGS", "(\\Deleted)")
+    c.expunge()
+    u, _ = r.ok("NOOP")
+    assert b'* ESEARCH (TAG "' + ptag + b'") UID ADDTO (3 4)\r\n' in u, u
+    r.close()
+    c.logout()
+
+
+def test_first_sort_of_a_big_mailbox_in_slices(imap):
+    """More than 1,000 messages whose keys are not cached: the first SORT/THREAD reads them
+    in slices (imap_sort_cache_load), another session is answered meanwhile, and the result
+    is the one the index walk gives (a BODY key takes that path)."""
+    import random
+    import threading
+    rnd = random.Random(5)
+    n = 1500
+    r = Raw(imap.imap_port, timeout=120)
+    r.login()
+    data = b""
+    for i in range(n):
+        m = (b"From: u%d@a.test\r\nSubject: s%04d\r\nMessage-ID: <%d@t>\r\n%s\r\nbody x\r\n"
+             % (i % 7, rnd.randrange(400), i,
+                b"References: <%d@t>\r\n" % rnd.randrange(i) if i and i % 3 == 0 else b""))
+        data += b"a%d APPEND INBOX {%d+}\r\n" % (i, len(m)) + m + b"\r\n"
+    r.send(data)
+    r.until_tagged(b"a%d" % (n - 1))
+    r.ok("SELECT INBOX")
+    other = Raw(imap.imap_port)
+    other.login()
+    noops = []
+
+    def probe():
+        while len(noops) < 5:
+            other.ok("NOOP")
+            noops.append(1)
+    th = threading.Thread(target=probe)
+    th.start()
+    first, _ = r.ok("UID SORT (SUBJECT FROM) UTF-8 ALL")
+    th.join(60)
+    assert len(noops) == 5
+    cached, _ = r.ok("UID SORT (SUBJECT FROM) UTF-8 ALL")
+    walked, _ = r.ok("UID SORT (SUBJECT FROM) UTF-8 BODY x")
+    assert first == cached == walked, (first[0][:200], walked[0][:200])
+    assert len(first[0].split()) == 2 + n
+    # THREAD on a copy (a new mailbox: nothing cached)
+    r.ok("CREATE Copy")
+    r.ok("COPY 1:* Copy")
+    r.ok("SELECT Copy")
+    t1, _ = r.ok("UID THREAD REFERENCES UTF-8 ALL")
+    t2, _ = r.ok("UID THREAD REFERENCES UTF-8 ALL")
+    t3, _ = r.ok("UID THREAD REFERENCES UTF-8 BODY x")
+    assert t1 == t2 == t3 and t1[0].startswith(b"* THREAD ("), t1[0][:100]
+    other.close()
+    r.close()
