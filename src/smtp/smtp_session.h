@@ -54,7 +54,7 @@ struct smtp_session {
 
 	/* AUTH (submission) */
 	char *auth_user;       /* authenticated account, NULL if none */
-	char *auth_mech;       /* mechanism of the exchange in progress */
+	char *auth_mech;       /* mechanism of the exchange in progress, or of the success */
 	char *auth_login_user; /* LOGIN: the user given in the first step */
 
 	/* current transaction */
