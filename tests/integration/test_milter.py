@@ -362,3 +362,97 @@ def test_client_leaves_while_milter_thinks(yubin_factory):
     finally:
         m.stop()
         lsock.close()
+
+
+def macros_of(data):
+    return dict(kv.split("=", 1) for kv in
+                data.split(b"X-Macros: ")[1].split(b"\r\n")[0].decode().split(";"))
+
+
+def test_one_conversation_per_session(yubin_factory, milter):
+    """Postfix holds one milter conversation per SMTP session: the second message of a
+    session is the second transaction the milter sees on the same connection."""
+    server = yubin_factory(config={"smtpd_milters": milter.spec})
+    with server.smtp() as s:
+        s.sendmail("s@client.example.test", ["alice@example.test"], msg("m:macros one"))
+        s.rset()
+        s.sendmail("s@client.example.test", ["alice@example.test"], msg("m:macros two"))
+    got = sorted(server.messages("alice@example.test"), key=lambda d: b"two" in d)
+    assert [macros_of(d)["mails"] for d in got] == ["1", "2"]
+
+
+def test_connect_and_helo_rejects_answer_the_command(yubin_factory, milter):
+    """A milter's reject at connect is the greeting (554, then 503 to all but QUIT, RFC 5321
+    3.1); at HELO it is the reply to HELO; the session goes on."""
+    server = yubin_factory(config={"smtpd_milters": milter.spec})
+    with server.raw(source="127.0.0.2") as c:  # the scripted milter refuses 127.0.0.2
+        r = c.reply()
+        assert (r.code, r.text) == (554, "5.7.1 scripted connect reject"), r
+        r = c.cmd("EHLO client.example.test")
+        assert r.code == 503 and r.text.startswith("5.7.0"), r
+        assert c.cmd("MAIL FROM:<s@client.example.test>").code == 503
+        c.expect("QUIT", 221)
+    with server.raw() as c:
+        assert c.reply().code == 220
+        r = c.cmd("EHLO heloreject.example.test")
+        assert (r.code, r.text) == (550, "5.7.1 scripted HELO reject"), r
+        assert c.cmd("MAIL FROM:<s@client.example.test>").code == 503  # no HELO yet
+        c.expect("EHLO client.example.test", 250)
+        c.expect("MAIL FROM:<s@client.example.test>", 250)
+        c.expect("QUIT", 221)
+
+
+def test_unknown_command_goes_to_milters(yubin_factory, milter):
+    """SMFIC_UNKNOWN: the milter's reject is the reply to an unknown command; otherwise it
+    gets the usual 500."""
+    server = yubin_factory(config={"smtpd_milters": milter.spec})
+    with server.raw() as c:
+        assert c.reply().code == 220
+        c.expect("EHLO client.example.test", 250)
+        r = c.cmd("XREJECT something")
+        assert (r.code, r.text) == (550, "5.7.1 scripted unknown reject"), r
+        r = c.cmd("XOTHER something")
+        assert r.code == 500, r
+        c.expect("MAIL FROM:<s@client.example.test>", 250)
+        r = c.cmd("XREJECT again")  # inside a transaction, which goes on
+        assert r.code == 550, r
+        c.expect("RCPT TO:<alice@example.test>", 250)
+        c.expect("QUIT", 221)
+
+
+def test_added_recipient_shown_to_later_milters(yubin_factory):
+    a, b = Scripted("inet", "A"), Scripted("unix", "B")
+    try:
+        server = yubin_factory(config={"smtpd_milters": "%s, %s" % (a.spec, b.spec)})
+        assert send(server, msg("m:addA m:rcpts"))[0] == 250
+        data = server.messages("alice@example.test")[0]
+        assert b"X-Rcpts-A: <alice@example.test>\r\n" in data
+        assert b"X-Rcpts-B: <alice@example.test>,<bob@example.test>\r\n" in data
+        assert server.count("bob@example.test") == 1
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_auth_type_and_tls_macros(yubin_factory, milter):
+    """{auth_type} is the SASL mechanism used (LOGIN here), and HELO after STARTTLS carries
+    {tls_version}, {cipher} and {cipher_bits} (Postfix's milter_helo_macros)."""
+    server = yubin_factory(config={"non_smtpd_milters": milter.spec})
+    with server.smtp(port=server.submission_port) as s:
+        s.starttls()
+        s.ehlo()
+        s.user, s.password = "alice@example.test", "secret-Passw0rd"
+        code, _ = s.auth("LOGIN", s.auth_login, initial_response_ok=False)
+        assert code == 235
+        s.sendmail("alice@example.test", ["bob@example.test"],
+                   msg("m:macros").replace(b"s@client.example.test", b"alice@example.test"))
+    m = macros_of(server.messages("bob@example.test")[0])
+    assert m["auth_type"] == "LOGIN", m
+    assert m["auth_authen"] == "alice@example.test", m
+    assert m["tls_version"].startswith("TLSv1"), m
+    assert m["cipher"] not in ("", "None") and int(m["cipher_bits"]) >= 128, m
+    # plain port 25: no TLS macros
+    plain = yubin_factory(config={"smtpd_milters": milter.spec})
+    assert send(plain, msg("m:macros"))[0] == 250
+    m = macros_of(plain.messages("alice@example.test")[0])
+    assert m["tls_version"] == "None" and m["auth_type"] == "None", m
