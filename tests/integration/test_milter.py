@@ -456,3 +456,26 @@ def test_auth_type_and_tls_macros(yubin_factory, milter):
     assert send(plain, msg("m:macros"))[0] == 250
     m = macros_of(plain.messages("alice@example.test")[0])
     assert m["tls_version"] == "None" and m["auth_type"] == "None", m
+
+
+def test_sendmail_pickup_uses_non_smtpd_milters(yubin_factory, milter):
+    """`yubin sendmail` mail (the maildrop pickup) goes through non_smtpd_milters with the
+    macros of Postfix's pickup ({daemon_name} = pickup, no client address); a reject is
+    bounced to the sender (the sendmail command has returned long before)."""
+    from relay_helpers import sendmail
+    server = yubin_factory(config={"non_smtpd_milters": milter.spec})
+    m = msg("m:addhdr m:macros").replace(b"s@client.example.test", b"alice@example.test")
+    sendmail(server, ["-f", "alice@example.test", "bob@example.test"], m.replace(b"\r\n", b"\n"))
+    assert wait_until(lambda: server.count("bob@example.test") == 1, timeout=20)
+    data = server.messages("bob@example.test")[0]
+    assert b"X-Scripted-A: added by A\r\n" in data
+    macros = macros_of(data)
+    assert macros["daemon_name"] == "pickup", macros
+    assert macros["client_addr"] == "None", macros
+    assert macros["mail_addr"] == "alice@example.test", macros
+    m = msg("m:reject").replace(b"s@client.example.test", b"alice@example.test")
+    sendmail(server, ["-f", "alice@example.test", "bob@example.test"], m.replace(b"\r\n", b"\n"))
+    assert wait_until(lambda: server.count("alice@example.test") == 1, timeout=20)
+    bounce = server.messages("alice@example.test")[0]
+    assert b"scripted EOM reject" in bounce and b"5.7.1" in bounce, bounce[:2000]
+    assert server.count("bob@example.test") == 1
