@@ -93,6 +93,9 @@ struct smtp_session {
 	int dnsbl_score; /* the weights of the DNSBL zones (dnsbl_zones = zone=WEIGHT) that list
 			    the client, for the spam filter; 0 when none does */
 	struct smtp_spam *spam; /* the spam stage's classification in flight */
+	/* greylisting postponed to end of data: the sender's domain signed with DKIM before
+	 * (smtp_greylist.c); a DKIM pass of a known domain lets the message through */
+	bool greylist_pending;
 };
 
 /* Server side helpers smtp_session.c uses. */
