@@ -115,6 +115,22 @@ milters_open(struct smtp_session *s)
 
 /* ---- the commands: every milter in turn, the first refusal is the reply ---- */
 
+/* A milter's reply (lines separated by CRLF) with code in place of each line's code. */
+static void
+reply_with_code(struct smtp_session *s, const char *code, const char *reply)
+{
+	const char *p = reply;
+
+	while (*p != '\0') {
+		const char *end = strstr(p, "\r\n");
+		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+
+		if (len >= 3)
+			smtp_reply(s, "%s%.*s", code, (int)(len - 3), p + 3);
+		p += len + (end != NULL ? 2 : 0);
+	}
+}
+
 static void
 finish_connect(struct smtp_session *s, const char *reply, const char *name)
 {
@@ -132,11 +148,11 @@ finish_connect(struct smtp_session *s, const char *reply, const char *name)
 		log_info("smtp: %s: reject by milter %s: connect from [%s]: %s", s->base.id, name,
 			 s->base.ip, reply);
 		m->refused = xstrdup(reply);
-		smtp_reply(s, "554%s", reply + 3);
+		reply_with_code(s, "554", reply);
 	} else {
 		log_info("smtp: %s: tempfail by milter %s: connect from [%s]: %s", s->base.id, name,
 			 s->base.ip, reply);
-		smtp_reply(s, "421%s", reply + 3);
+		reply_with_code(s, "421", reply);
 		smtp_session_close(s);
 		return;
 	}
