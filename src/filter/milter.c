@@ -59,6 +59,7 @@ struct milter_step {
 	struct buf pkt;   /* its macros packet, if any, and the command packet */
 	bool wants_reply; /* not NR_* */
 	bool content;     /* body or eom: milter_content_timeout */
+	const char *rcpt; /* a RCPT before the message: the added recipient (extra_rcpts) */
 };
 
 struct milter_edit {
@@ -92,6 +93,8 @@ struct milter_run {
 	unsigned client_port;
 	char **macros;      /* name/value pairs, NULL-terminated */
 	char **extra_rcpts; /* message: recipients an earlier filter added */
+	char **refused;     /* ...and those of them this filter refused */
+	size_t n_refused, refused_cap;
 	milter_reply_fn *reply_done;
 	struct milter_msg *msg;
 	milter_done_fn *msg_done;
@@ -171,6 +174,7 @@ milter_result_free(struct milter_result *r)
 	free(r->new_from);
 	str_array_free(&r->add_rcpts);
 	str_array_free(&r->del_rcpts);
+	str_array_free(&r->refused_rcpts);
 	free(r);
 }
 
@@ -243,6 +247,8 @@ clear_request(struct milter_run *mr)
 	mr->client_addr = NULL;
 	str_array_free(&mr->macros);
 	str_array_free(&mr->extra_rcpts);
+	str_array_free(&mr->refused);
+	mr->n_refused = mr->refused_cap = 0;
 	mr->reply_done = NULL;
 	mr->msg = NULL;
 	mr->msg_done = NULL;
@@ -408,9 +414,11 @@ build_message(struct milter_run *mr)
 	for (size_t i = 0; mr->extra_rcpts != NULL && mr->extra_rcpts[i] != NULL; i++) {
 		const char *rm[] = {"{rcpt_addr}", mr->extra_rcpts[i], NULL};
 
-		if (!(pr & MILTER_P_NORCPT))
-			add_address_step(mr, MILTER_CMD_RCPT, pr & MILTER_P_NR_RCPT, rm,
-					 mr->extra_rcpts[i]);
+		if (pr & MILTER_P_NORCPT)
+			continue;
+		add_address_step(mr, MILTER_CMD_RCPT, pr & MILTER_P_NR_RCPT, rm,
+				 mr->extra_rcpts[i]);
+		mr->steps[mr->n_steps - 1].rcpt = mr->extra_rcpts[i];
 	}
 	if (!(pr & MILTER_P_NODATA)) {
 		st = add_step(mr, MILTER_CMD_DATA, pr & MILTER_P_NR_DATA);
@@ -555,6 +563,9 @@ apply_edits(struct milter_run *mr)
 	bool replbody = false;
 
 	r->verdict = MILTER_CONTINUE;
+	r->refused_rcpts = mr->refused;
+	mr->refused = NULL;
+	mr->n_refused = mr->refused_cap = 0;
 	for (size_t i = 0; i < mr->n_edits; i++) {
 		struct milter_edit *e = &mr->edits[i];
 		struct milter_reply rp;
@@ -660,7 +671,10 @@ handle_final(struct milter_run *mr, const struct milter_reply *rp)
 						     : TEMPFAIL_TEXT;
 		if (req == REQ_MESSAGE) {
 			if (cmd == MILTER_CMD_RCPT) {
-				/* a recipient an earlier filter added: not this one's to refuse */
+				/* a recipient an earlier filter added: refused (for this message)
+				 */
+				push(&mr->refused, &mr->n_refused, &mr->refused_cap,
+				     xstrdup(mr->steps[mr->next - 1].rcpt));
 				pump(mr);
 				return;
 			}

@@ -36,6 +36,8 @@ struct milter_result {
 	char *new_from;   /* SMFIR_CHGFROM's address (without <>), NULL if unchanged */
 	/* SMFIR_ADDRCPT (without <>) and SMFIR_DELRCPT, NULL-terminated, NULL if none */
 	char **add_rcpts, **del_rcpts;
+	/* of milter_run_message's extra_rcpts, those this filter refused at their RCPT */
+	char **refused_rcpts;
 };
 
 void milter_result_free(struct milter_result *r);
@@ -71,9 +73,8 @@ void milter_run_unknown(struct milter_run *mr, const char *line, milter_reply_fn
  * the result, owned by the callee; the transaction is over then. msg is edited in place
  * when the verdict is MILTER_CONTINUE and must stay alive until done or cancel.
  * extra_rcpts (NULL or NULL-terminated, copied): recipients an earlier filter added, shown
- * to this one as RCPT commands before the message (their verdicts are not asked for: a
- * filter cannot refuse a recipient another one added). macros: as above, for DATA, EOH and
- * EOM ("i"). */
+ * to this one as RCPT commands before the message; those it refuses come back in
+ * result->refused_rcpts (CONTINUE). macros: as above, for DATA, EOH and EOM ("i"). */
 typedef void milter_done_fn(void *ctx, struct milter_result *result);
 void milter_run_message(struct milter_run *mr, struct milter_msg *msg,
 			const char *const *extra_rcpts, const char *const *macros,

@@ -405,6 +405,16 @@ smtp_milter_rcpt(struct smtp_session *s)
 
 /* ---- end of data: the message through each milter in turn ---- */
 
+/* arr (NULL-terminated, may be NULL) holds s, case-insensitively. */
+static bool
+str_array_contains(char *const *arr, const char *s)
+{
+	for (size_t i = 0; arr != NULL && arr[i] != NULL; i++)
+		if (str_casecmp(arr[i], s) == 0)
+			return true;
+	return false;
+}
+
 static void
 drop_rcpt(struct smtp_session *s, size_t i)
 {
@@ -455,14 +465,25 @@ apply_envelope(struct smtp_session *s, const struct milter_result *r, const char
 	struct smtp_milter *m = s->milter;
 
 	for (size_t i = s->n_rcpts; i-- > 0;) {
-		for (size_t j = 0; r->del_rcpts != NULL && r->del_rcpts[j] != NULL; j++) {
-			if (str_casecmp(r->del_rcpts[j], s->rcpts[i].address) != 0)
-				continue;
+		if (str_array_contains(r->del_rcpts, s->rcpts[i].address)) {
 			log_info("smtp: %s: milter %s: recipient <%s> removed", s->qid, name,
 				 s->rcpts[i].address);
 			drop_rcpt(s, i);
-			break;
+		} else if (str_array_contains(r->refused_rcpts, s->rcpts[i].address) &&
+			   str_array_contains(m->added, s->rcpts[i].address)) {
+			/* a recipient an earlier milter added, refused by this one */
+			log_info("smtp: %s: milter %s: added recipient <%s> refused", s->qid, name,
+				 s->rcpts[i].address);
+			drop_rcpt(s, i);
 		}
+	}
+	for (size_t j = m->n_added; j-- > 0;) {
+		if (!str_array_contains(r->refused_rcpts, m->added[j]) &&
+		    !str_array_contains(r->del_rcpts, m->added[j]))
+			continue;
+		free(m->added[j]);
+		memmove(m->added + j, m->added + j + 1, (m->n_added - j) * sizeof(*m->added));
+		m->n_added--;
 	}
 	for (size_t j = 0; r->add_rcpts != NULL && r->add_rcpts[j] != NULL; j++) {
 		if (!add_rcpt(s, r->add_rcpts[j]))

@@ -108,6 +108,8 @@ class Scripted(Milter.Base):
             self.addheader("X-Rcpts-" + TAG, ",".join(self.rcpts))
         if "m:addA" in s and TAG == "A":
             self.addrcpt("<bob@example.test>")
+        if "m:addRej" in s and TAG == "A":  # one the next milter refuses at its RCPT
+            self.addrcpt("<rcptreject@example.test>")
         if "m:addrcpt" in s:
             self.addrcpt("<bob@example.test>")
         if "m:delrcpt" in s:

@@ -426,14 +426,20 @@ def test_unknown_command_goes_to_milters(yubin_factory, milter):
 
 
 def test_added_recipient_shown_to_later_milters(yubin_factory):
+    """A recipient the first milter adds is a RCPT to the second, which may refuse it."""
     a, b = Scripted("inet", "A"), Scripted("unix", "B")
     try:
-        server = yubin_factory(config={"smtpd_milters": "%s, %s" % (a.spec, b.spec)})
+        server = yubin_factory(config={"smtpd_milters": "%s, %s" % (a.spec, b.spec)},
+                               users=["alice@example.test", "bob@example.test",
+                                      "rcptreject@example.test"])
         assert send(server, msg("m:addA m:rcpts"))[0] == 250
         data = server.messages("alice@example.test")[0]
         assert b"X-Rcpts-A: <alice@example.test>\r\n" in data
         assert b"X-Rcpts-B: <alice@example.test>,<bob@example.test>\r\n" in data
         assert server.count("bob@example.test") == 1
+        assert send(server, msg("m:addRej"))[0] == 250
+        assert server.count("alice@example.test") == 2
+        assert server.count("rcptreject@example.test") == 0
     finally:
         a.stop()
         b.stop()
