@@ -27,12 +27,31 @@
 #define REJECT_TEXT "550 5.7.1 Command rejected"
 #define TEMPFAIL_TEXT "451 4.7.1 Service unavailable - try again later"
 
+/* The session as the filter decided it. */
 enum run_state {
 	RUN_OPEN,      /* talking */
-	RUN_ACCEPTED,  /* the filter wants no more of this transaction: everything passes */
-	RUN_REJECTED,  /* at connect, helo or mail: every recipient and the message refused */
-	RUN_DISCARDED, /* at connect...rcpt: the message will be discarded */
+	RUN_ACCEPTED,  /* accept at connect or helo: the rest of the session passes */
+	RUN_REJECTED,  /* reject at connect: every request is refused with `why` */
+	RUN_DISCARDED, /* discard at connect or helo: every message is discarded */
 	RUN_FAILED,    /* down, late, broken: `why` */
+};
+
+/* The transaction as the filter sees it. */
+enum txn_state {
+	TXN_NONE,      /* none open (before MAIL, after the message or a reject at MAIL) */
+	TXN_OPEN,      /* MAIL went out: an early end needs an abort */
+	TXN_ACCEPTED,  /* accept at mail or rcpt: the rest of the transaction passes */
+	TXN_DISCARDED, /* discard at mail or rcpt: the message will be discarded */
+};
+
+enum req_kind {
+	REQ_NONE,
+	REQ_CONNECT,
+	REQ_HELO,
+	REQ_MAIL,
+	REQ_RCPT,
+	REQ_UNKNOWN,
+	REQ_MESSAGE,
 };
 
 struct milter_step {
@@ -40,6 +59,7 @@ struct milter_step {
 	struct buf pkt;   /* its macros packet, if any, and the command packet */
 	bool wants_reply; /* not NR_* */
 	bool content;     /* body or eom: milter_content_timeout */
+	const char *rcpt; /* a RCPT before the message: the added recipient (extra_rcpts) */
 };
 
 struct milter_edit {
@@ -55,21 +75,27 @@ struct milter_run {
 	int fd;   /* the conn's socket (owned by conn), for TCP_QUICKACK */
 	bool tcp; /* inet: TCP_QUICKACK after each read */
 	struct milter_params p;
-	char **strings; /* the copies of p's strings, freed at the end */
-	size_t n_strings;
+	char *spec; /* p.spec's copy */
 
 	enum run_state state;
+	enum txn_state txn;
 	char *why; /* RUN_REJECTED: the reply; RUN_FAILED: the reason */
 	bool negotiated;
 	uint32_t actions, protocol;
-	bool envelope_built; /* connect, helo, mail are in steps */
-	struct milter_step *steps;
+	struct milter_step *steps; /* the request in progress' */
 	size_t n_steps, next;
 	bool waiting; /* for the reply to steps[next - 1] */
 
-	/* the request in progress: a recipient or the message */
-	char *rcpt;
-	milter_rcpt_fn *rcpt_done;
+	/* the request in progress */
+	enum req_kind req;
+	char *arg;         /* helo, sender, recipient, command line; connect: client name */
+	char *client_addr; /* connect */
+	unsigned client_port;
+	char **macros;      /* name/value pairs, NULL-terminated */
+	char **extra_rcpts; /* message: recipients an earlier filter added */
+	char **refused;     /* ...and those of them this filter refused */
+	size_t n_refused, refused_cap;
+	milter_reply_fn *reply_done;
 	struct milter_msg *msg;
 	milter_done_fn *msg_done;
 	void *ctx;
@@ -104,15 +130,38 @@ strip_brackets(const char *s)
 	return xstrdup(s);
 }
 
-static const char *
-keep(struct milter_run *mr, const char *s, const char *fallback)
+/* A NULL-terminated array copied; with pairs, a NULL value (before the terminating NULL
+ * name) becomes "" (milter_put_macros stops at a NULL). */
+static char **
+copy_array(const char *const *a, bool pairs)
 {
-	if (s == NULL)
-		s = fallback;
-	if (s == NULL)
+	size_t n = 0;
+	char **c;
+
+	if (a == NULL)
 		return NULL;
-	mr->strings = xrealloc(mr->strings, xsize_mul(mr->n_strings + 1, sizeof(*mr->strings)));
-	return mr->strings[mr->n_strings++] = xstrdup(s);
+	while (a[n] != NULL)
+		n += pairs ? 2 : 1;
+	c = xcalloc(n + 1, sizeof(*c));
+	for (size_t i = 0; i < n; i++)
+		c[i] = xstrdup(a[i] != NULL ? a[i] : "");
+	return c;
+}
+
+static const char *const no_macros[] = {NULL};
+
+/* A macros packet for cmd, when there is a macro to send. */
+static void
+put_macros(struct buf *out, char cmd, const char *const *m)
+{
+	if (m[0] != NULL)
+		milter_put_macros(out, cmd, m);
+}
+
+static const char *const *
+macros_of(const struct milter_run *mr)
+{
+	return mr->macros != NULL ? (const char *const *)mr->macros : no_macros;
 }
 
 void
@@ -125,6 +174,7 @@ milter_result_free(struct milter_result *r)
 	free(r->new_from);
 	str_array_free(&r->add_rcpts);
 	str_array_free(&r->del_rcpts);
+	str_array_free(&r->refused_rcpts);
 	free(r);
 }
 
@@ -154,7 +204,8 @@ say_goodbye(struct milter_run *mr)
 	if (mr->conn == NULL)
 		return;
 	if (mr->negotiated) {
-		if (mr->state == RUN_OPEN)
+		/* a transaction (or a request) still open in the filter */
+		if (mr->txn == TXN_OPEN || mr->req != REQ_NONE)
 			milter_put_cmd(&b, MILTER_CMD_ABORT);
 		milter_put_cmd(&b, MILTER_CMD_QUIT);
 		conn_write(mr->conn, b.data, b.len);
@@ -175,102 +226,152 @@ clear_edits(struct milter_run *mr)
 }
 
 static void
+clear_steps(struct milter_run *mr)
+{
+	for (size_t i = 0; i < mr->n_steps; i++)
+		buf_free(&mr->steps[i].pkt);
+	free(mr->steps);
+	mr->steps = NULL;
+	mr->n_steps = mr->next = 0;
+	mr->waiting = false;
+}
+
+/* The request is over (answered or dropped). */
+static void
+clear_request(struct milter_run *mr)
+{
+	mr->req = REQ_NONE;
+	free(mr->arg);
+	mr->arg = NULL;
+	free(mr->client_addr);
+	mr->client_addr = NULL;
+	str_array_free(&mr->macros);
+	str_array_free(&mr->extra_rcpts);
+	str_array_free(&mr->refused);
+	mr->n_refused = mr->refused_cap = 0;
+	mr->reply_done = NULL;
+	mr->msg = NULL;
+	mr->msg_done = NULL;
+	clear_steps(mr);
+}
+
+static void
 run_free(struct milter_run *mr)
 {
 	say_goodbye(mr);
 	filter_connect_cancel(mr->fc);
-	for (size_t i = 0; i < mr->n_steps; i++)
-		buf_free(&mr->steps[i].pkt);
-	free(mr->steps);
+	clear_request(mr);
 	clear_edits(mr);
 	free(mr->edits);
-	for (size_t i = 0; i < mr->n_strings; i++)
-		free(mr->strings[i]);
-	free(mr->strings);
-	free(mr->rcpt);
+	free(mr->spec);
 	free(mr->why);
 	free(mr);
 }
 
 /* ---- answering the request in progress ---- */
 
-/* The recipient's verdict; false if the run was cancelled from the callback (it is gone). */
+/* After a callback: false if the run was cancelled from it (it is gone, or goes when the
+ * outermost callback returns). */
 static bool
-answer_rcpt(struct milter_run *mr, enum milter_verdict verdict, const char *reply)
+after_callback(struct milter_run *mr)
 {
-	milter_rcpt_fn *done = mr->rcpt_done;
-
-	mr->rcpt_done = NULL;
-	free(mr->rcpt);
-	mr->rcpt = NULL;
-	mr->in_callback++;
-	done(mr->ctx, verdict, reply);
 	mr->in_callback--;
-	if (mr->cancelled && mr->in_callback == 0) {
+	if (!mr->cancelled)
+		return true;
+	if (mr->in_callback == 0)
 		run_free(mr);
-		return false;
-	}
-	return !mr->cancelled;
+	return false;
 }
 
-/* The message's verdict: the run ends here. */
-static void
+/* A command's verdict; the request is cleared first (the callback may ask the next). */
+static bool
+answer_cmd(struct milter_run *mr, enum milter_verdict verdict, const char *reply)
+{
+	milter_reply_fn *done = mr->reply_done;
+	void *ctx = mr->ctx;
+	char *copy = reply != NULL ? xstrdup(reply) : NULL;
+
+	clear_request(mr);
+	mr->in_callback++;
+	done(ctx, verdict, copy);
+	free(copy);
+	return after_callback(mr);
+}
+
+/* The message's verdict: the transaction is over. */
+static bool
 answer_message(struct milter_run *mr, struct milter_result *r)
 {
 	milter_done_fn *done = mr->msg_done;
 	void *ctx = mr->ctx;
 
-	mr->msg_done = NULL;
-	mr->state = RUN_ACCEPTED; /* over: a quit, no abort */
-	run_free(mr);
+	mr->txn = TXN_NONE;
+	clear_edits(mr);
+	clear_request(mr);
+	mr->in_callback++;
 	done(ctx, r);
+	return after_callback(mr);
 }
 
-static void
+static bool
 answer_message_verdict(struct milter_run *mr, enum milter_verdict verdict, const char *reply)
 {
 	struct milter_result *r = xcalloc(1, sizeof(*r));
 
 	r->verdict = verdict;
 	r->reply = reply != NULL ? xstrdup(reply) : NULL;
-	answer_message(mr, r);
+	return answer_message(mr, r);
 }
 
-/* Answers a request from the run's state (not RUN_OPEN). */
-static void
-answer_from_state(struct milter_run *mr)
+/* Answers the request without asking the filter, when its state already decides it;
+ * false when the filter must be asked. */
+static bool
+answer_known(struct milter_run *mr)
 {
-	if (mr->rcpt_done != NULL) {
-		enum milter_verdict v = mr->state == RUN_REJECTED ? MILTER_REJECT
-					: mr->state == RUN_FAILED ? MILTER_FAILED
-								  : MILTER_CONTINUE;
-		answer_rcpt(mr, v, mr->why);
-	} else if (mr->msg_done != NULL) {
-		enum milter_verdict v = mr->state == RUN_REJECTED    ? MILTER_REJECT
-					: mr->state == RUN_FAILED    ? MILTER_FAILED
-					: mr->state == RUN_DISCARDED ? MILTER_DISCARD
-								     : MILTER_CONTINUE;
-		answer_message_verdict(mr, v, mr->why);
+	enum milter_verdict v;
+
+	switch (mr->state) {
+	case RUN_OPEN:
+		if (mr->req == REQ_MESSAGE && mr->txn == TXN_DISCARDED)
+			v = MILTER_DISCARD;
+		else if ((mr->req == REQ_RCPT || mr->req == REQ_MESSAGE) &&
+			 (mr->txn == TXN_ACCEPTED || mr->txn == TXN_DISCARDED))
+			v = MILTER_CONTINUE;
+		else
+			return false;
+		break;
+	case RUN_ACCEPTED:
+		v = MILTER_CONTINUE;
+		break;
+	case RUN_DISCARDED:
+		v = mr->req == REQ_MESSAGE ? MILTER_DISCARD : MILTER_CONTINUE;
+		break;
+	case RUN_REJECTED:
+		v = MILTER_REJECT;
+		break;
+	default:
+		v = MILTER_FAILED;
+		break;
 	}
+	if (mr->req == REQ_MESSAGE)
+		answer_message_verdict(mr, v, mr->why);
+	else
+		answer_cmd(mr, v, mr->why);
+	return true;
 }
 
-/* The conversation is over (state set); the request in progress, if any, is answered. */
-static void
-end_talk(struct milter_run *mr, enum run_state state, const char *why)
-{
-	mr->state = state;
-	free(mr->why);
-	mr->why = why != NULL ? xstrdup(why) : NULL;
-	mr->waiting = false;
-	clear_edits(mr);
-	say_goodbye(mr);
-	answer_from_state(mr);
-}
-
+/* The conversation is over; the request in progress, if any, is answered. */
 static void
 fail(struct milter_run *mr, const char *why)
 {
-	end_talk(mr, RUN_FAILED, why);
+	mr->state = RUN_FAILED;
+	free(mr->why);
+	mr->why = xstrdup(why);
+	mr->waiting = false;
+	clear_edits(mr);
+	say_goodbye(mr);
+	if (mr->req != REQ_NONE)
+		answer_known(mr);
 }
 
 /* ---- the steps ---- */
@@ -288,78 +389,40 @@ add_step(struct milter_run *mr, char cmd, bool no_reply)
 	return st;
 }
 
+/* A command with one address argument in <> (MAIL, RCPT). */
 static void
-build_envelope(struct milter_run *mr)
+add_address_step(struct milter_run *mr, char cmd, bool no_reply, const char *const *macros,
+		 const char *address)
 {
-	const struct milter_params *p = &mr->p;
-	uint32_t pr = mr->protocol;
-	struct milter_step *st;
-	char from[1024];
+	char *arg = xasprintf("<%s>", address);
+	const char *args[] = {arg};
+	struct milter_step *st = add_step(mr, cmd, no_reply);
 
-	mr->envelope_built = true;
-	if (!(pr & MILTER_P_NOCONNECT)) {
-		const char *m[] = {"j",
-				   p->myhostname,
-				   "{daemon_name}",
-				   p->daemon_name,
-				   "v",
-				   "yubin",
-				   "_",
-				   p->client_addr ? p->client_addr : "localhost",
-				   "{client_addr}",
-				   p->client_addr ? p->client_addr : "",
-				   "{client_name}",
-				   p->client_name,
-				   NULL};
-		st = add_step(mr, MILTER_CMD_CONNECT, pr & MILTER_P_NR_CONN);
-		milter_put_macros(&st->pkt, MILTER_CMD_CONNECT, m);
-		milter_put_connect(&st->pkt, p->client_name, p->client_addr, p->client_port);
-	}
-	if (!(pr & MILTER_P_NOHELO) && p->helo != NULL) {
-		st = add_step(mr, MILTER_CMD_HELO, pr & MILTER_P_NR_HELO);
-		milter_put_strings(&st->pkt, MILTER_CMD_HELO, &p->helo, 1);
-	}
-	if (!(pr & MILTER_P_NOMAIL)) {
-		const char *m[] = {"i",           p->queue_id,     "{auth_type}",
-				   p->auth_type,  "{auth_authen}", p->auth_authen,
-				   "{mail_addr}", p->mail_from,    NULL};
-		const char *args[] = {from};
-
-		snprintf(from, sizeof(from), "<%s>", p->mail_from);
-		st = add_step(mr, MILTER_CMD_MAIL, pr & MILTER_P_NR_MAIL);
-		milter_put_macros(&st->pkt, MILTER_CMD_MAIL, m);
-		milter_put_strings(&st->pkt, MILTER_CMD_MAIL, args, 1);
-	}
-}
-
-static void
-build_rcpt(struct milter_run *mr)
-{
-	const char *m[] = {"{rcpt_addr}", mr->rcpt, NULL};
-	char to[1024];
-	const char *args[] = {to};
-	struct milter_step *st;
-
-	if (mr->protocol & MILTER_P_NORCPT)
-		return;
-	snprintf(to, sizeof(to), "<%s>", mr->rcpt);
-	st = add_step(mr, MILTER_CMD_RCPT, mr->protocol & MILTER_P_NR_RCPT);
-	milter_put_macros(&st->pkt, MILTER_CMD_RCPT, m);
-	milter_put_strings(&st->pkt, MILTER_CMD_RCPT, args, 1);
+	put_macros(&st->pkt, cmd, macros);
+	milter_put_strings(&st->pkt, cmd, args, 1);
+	free(arg);
 }
 
 static void
 build_message(struct milter_run *mr)
 {
-	const struct milter_params *p = &mr->p;
 	uint32_t pr = mr->protocol;
 	bool leadspc = (pr & MILTER_P_HDR_LEADSPC) != 0;
-	const char *m[] = {"i", p->queue_id, NULL};
+	const char *const *m = macros_of(mr);
 	struct milter_step *st;
 
+	for (size_t i = 0; mr->extra_rcpts != NULL && mr->extra_rcpts[i] != NULL; i++) {
+		const char *rm[] = {"{rcpt_addr}", mr->extra_rcpts[i], NULL};
+
+		if (pr & MILTER_P_NORCPT)
+			continue;
+		add_address_step(mr, MILTER_CMD_RCPT, pr & MILTER_P_NR_RCPT, rm,
+				 mr->extra_rcpts[i]);
+		mr->steps[mr->n_steps - 1].rcpt = mr->extra_rcpts[i];
+	}
 	if (!(pr & MILTER_P_NODATA)) {
 		st = add_step(mr, MILTER_CMD_DATA, pr & MILTER_P_NR_DATA);
-		milter_put_macros(&st->pkt, MILTER_CMD_DATA, m);
+		put_macros(&st->pkt, MILTER_CMD_DATA, m);
 		milter_put_cmd(&st->pkt, MILTER_CMD_DATA);
 	}
 	for (size_t i = 0; i < mr->msg->n && !(pr & MILTER_P_NOHDRS); i++) {
@@ -372,7 +435,7 @@ build_message(struct milter_run *mr)
 	}
 	if (!(pr & MILTER_P_NOEOH)) {
 		st = add_step(mr, MILTER_CMD_EOH, pr & MILTER_P_NR_EOH);
-		milter_put_macros(&st->pkt, MILTER_CMD_EOH, m);
+		put_macros(&st->pkt, MILTER_CMD_EOH, m);
 		milter_put_cmd(&st->pkt, MILTER_CMD_EOH);
 	}
 	for (size_t off = 0; off < mr->msg->body.len && !(pr & MILTER_P_NOBODY);
@@ -386,26 +449,69 @@ build_message(struct milter_run *mr)
 	}
 	st = add_step(mr, MILTER_CMD_EOM, false);
 	st->content = true;
-	milter_put_macros(&st->pkt, MILTER_CMD_EOM, m);
+	put_macros(&st->pkt, MILTER_CMD_EOM, m);
 	milter_put_cmd(&st->pkt, MILTER_CMD_EOM);
 }
 
 /* Builds the steps of the request in progress (once negotiated) and sends them. False if
- * the run is gone (cancelled from the callback). */
+ * the run is gone (cancelled from a callback). */
 static bool
 start_request(struct milter_run *mr)
 {
-	if (!mr->envelope_built)
-		build_envelope(mr);
-	if (mr->rcpt_done != NULL)
-		build_rcpt(mr);
-	else
+	uint32_t pr = mr->protocol;
+	const char *const *m = macros_of(mr);
+	struct milter_step *st;
+	const char *args[] = {mr->arg};
+
+	switch (mr->req) {
+	case REQ_CONNECT:
+		if (pr & MILTER_P_NOCONNECT)
+			break;
+		st = add_step(mr, MILTER_CMD_CONNECT, pr & MILTER_P_NR_CONN);
+		put_macros(&st->pkt, MILTER_CMD_CONNECT, m);
+		milter_put_connect(&st->pkt, mr->arg, mr->client_addr, mr->client_port);
+		break;
+	case REQ_HELO:
+		if (pr & MILTER_P_NOHELO)
+			break;
+		st = add_step(mr, MILTER_CMD_HELO, pr & MILTER_P_NR_HELO);
+		put_macros(&st->pkt, MILTER_CMD_HELO, m);
+		milter_put_strings(&st->pkt, MILTER_CMD_HELO, args, 1);
+		break;
+	case REQ_MAIL:
+		if (!(pr & MILTER_P_NOMAIL))
+			add_address_step(mr, MILTER_CMD_MAIL, pr & MILTER_P_NR_MAIL, m, mr->arg);
+		break;
+	case REQ_RCPT:
+		if (!(pr & MILTER_P_NORCPT))
+			add_address_step(mr, MILTER_CMD_RCPT, pr & MILTER_P_NR_RCPT, m, mr->arg);
+		break;
+	case REQ_UNKNOWN:
+		if (pr & MILTER_P_NOUNKNOWN)
+			break;
+		st = add_step(mr, MILTER_CMD_UNKNOWN, pr & MILTER_P_NR_UNKN);
+		milter_put_strings(&st->pkt, MILTER_CMD_UNKNOWN, args, 1);
+		break;
+	case REQ_MESSAGE:
 		build_message(mr);
+		break;
+	case REQ_NONE:
+		return true;
+	}
 	return pump(mr);
 }
 
-/* Writes steps until one wants a reply (then waits for it); with none left, the request
- * (a recipient whose step needs no reply) is answered. False if the run is gone. */
+/* A command request that needs no reply (skipped or NR_*) went out: it passes. */
+static bool
+command_passed(struct milter_run *mr)
+{
+	if (mr->req == REQ_MAIL)
+		mr->txn = TXN_OPEN;
+	return answer_cmd(mr, MILTER_CONTINUE, NULL);
+}
+
+/* Writes steps until one wants a reply (then waits for it); with none left, a command
+ * request is answered. False if the run is gone. */
 static bool
 pump(struct milter_run *mr)
 {
@@ -429,10 +535,10 @@ pump(struct milter_run *mr)
 									   : mr->p.command_timeout);
 		return true;
 	}
-	/* idle until the next request: the client may take its time (DATA) */
+	/* idle until the next request: the client may take its time */
 	conn_set_timeout(mr->conn, 0);
-	if (mr->rcpt_done != NULL)
-		return answer_rcpt(mr, MILTER_CONTINUE, NULL);
+	if (mr->req != REQ_NONE && mr->req != REQ_MESSAGE)
+		return command_passed(mr);
 	return true;
 }
 
@@ -457,6 +563,9 @@ apply_edits(struct milter_run *mr)
 	bool replbody = false;
 
 	r->verdict = MILTER_CONTINUE;
+	r->refused_rcpts = mr->refused;
+	mr->refused = NULL;
+	mr->n_refused = mr->refused_cap = 0;
 	for (size_t i = 0; i < mr->n_edits; i++) {
 		struct milter_edit *e = &mr->edits[i];
 		struct milter_reply rp;
@@ -509,6 +618,7 @@ static void
 handle_final(struct milter_run *mr, const struct milter_reply *rp)
 {
 	char cmd = mr->steps[mr->next - 1].cmd;
+	enum req_kind req = mr->req;
 	const char *text;
 
 	mr->waiting = false;
@@ -519,45 +629,67 @@ handle_final(struct milter_run *mr, const struct milter_reply *rp)
 			mr->next++;
 		/* fall through */
 	case MILTER_R_CONTINUE:
-		if (cmd == MILTER_CMD_EOM) {
-			answer_message(mr, apply_edits(mr));
+		if (req == REQ_MESSAGE) {
+			if (cmd == MILTER_CMD_EOM)
+				answer_message(mr, apply_edits(mr));
+			else
+				pump(mr);
 			return;
 		}
-		if (cmd == MILTER_CMD_RCPT && !answer_rcpt(mr, MILTER_CONTINUE, NULL))
-			return;
-		pump(mr);
+		command_passed(mr);
 		return;
 	case MILTER_R_ACCEPT:
-		if (cmd == MILTER_CMD_EOM) {
+		if (req == REQ_MESSAGE) {
+			/* at eom: with its edits; before: the message passes as it is */
+			if (cmd != MILTER_CMD_EOM)
+				clear_edits(mr);
 			answer_message(mr, apply_edits(mr));
 			return;
 		}
-		/* the filter wants no more of this transaction */
-		end_talk(mr, RUN_ACCEPTED, NULL);
+		/* Postfix's milter8.c: at connect or helo the session, at mail or rcpt the
+		 * transaction needs no more of this filter */
+		if (req == REQ_CONNECT || req == REQ_HELO)
+			mr->state = RUN_ACCEPTED;
+		else if (req == REQ_MAIL || req == REQ_RCPT)
+			mr->txn = TXN_ACCEPTED;
+		answer_cmd(mr, MILTER_CONTINUE, NULL);
 		return;
 	case MILTER_R_DISCARD:
-		if (cmd == MILTER_CMD_EOM) {
+		if (req == REQ_MESSAGE) {
 			answer_message_verdict(mr, MILTER_DISCARD, NULL);
 			return;
 		}
-		end_talk(mr, RUN_DISCARDED, NULL);
+		if (req == REQ_CONNECT || req == REQ_HELO)
+			mr->state = RUN_DISCARDED;
+		else if (req == REQ_MAIL || req == REQ_RCPT)
+			mr->txn = TXN_DISCARDED;
+		answer_cmd(mr, MILTER_CONTINUE, NULL);
 		return;
 	default: /* reject, tempfail, replycode */
 		text = rp->cmd == MILTER_R_REPLYCODE ? rp->str1
 		       : rp->cmd == MILTER_R_REJECT  ? REJECT_TEXT
 						     : TEMPFAIL_TEXT;
-		if (cmd == MILTER_CMD_RCPT) {
-			/* this recipient only: the conversation goes on */
-			if (answer_rcpt(mr, MILTER_REJECT, text))
+		if (req == REQ_MESSAGE) {
+			if (cmd == MILTER_CMD_RCPT) {
+				/* a recipient an earlier filter added: refused (for this message)
+				 */
+				push(&mr->refused, &mr->n_refused, &mr->refused_cap,
+				     xstrdup(mr->steps[mr->next - 1].rcpt));
 				pump(mr);
-			return;
-		}
-		if (cmd == MILTER_CMD_EOM || mr->msg_done != NULL) {
+				return;
+			}
 			clear_edits(mr); /* edits before a reject are void */
 			answer_message_verdict(mr, MILTER_REJECT, text);
 			return;
 		}
-		end_talk(mr, RUN_REJECTED, text);
+		if (req == REQ_CONNECT) {
+			mr->state = RUN_REJECTED;
+			free(mr->why);
+			mr->why = xstrdup(text);
+		} else if (req == REQ_MAIL) {
+			mr->txn = TXN_NONE; /* no transaction began */
+		}
+		answer_cmd(mr, MILTER_REJECT, text);
 		return;
 	}
 }
@@ -585,9 +717,9 @@ handle_packet(struct milter_run *mr, char cmd, const char *payload, size_t len)
 		mr->waiting = false;
 		mr->actions = rp.actions;
 		mr->protocol = rp.protocol;
-		if (mr->rcpt_done != NULL || mr->msg_done != NULL)
-			return start_request(mr) ? 0 : -1;
 		conn_set_timeout(mr->conn, 0);
+		if (mr->req != REQ_NONE)
+			return start_request(mr) ? 0 : -1;
 		return 0;
 	}
 	if (!mr->waiting) {
@@ -703,43 +835,97 @@ milter_run_start(struct event_base *base, const struct milter_params *p)
 
 	mr->base = base;
 	mr->p = *p;
-	mr->p.spec = keep(mr, p->spec, NULL);
-	mr->p.client_name = keep(mr, p->client_name, "unknown");
-	mr->p.client_addr = keep(mr, p->client_addr, NULL);
-	mr->p.helo = keep(mr, p->helo, NULL);
-	mr->p.mail_from = keep(mr, p->mail_from, "");
-	mr->p.myhostname = keep(mr, p->myhostname, "");
-	mr->p.daemon_name = keep(mr, p->daemon_name, "");
-	mr->p.queue_id = keep(mr, p->queue_id, "");
-	mr->p.auth_authen = keep(mr, p->auth_authen, "");
-	mr->p.auth_type = keep(mr, p->auth_type, "");
+	mr->spec = xstrdup(p->spec);
+	mr->p.spec = mr->spec;
 	mr->fc = filter_connect_start(base, p->spec, p->connect_timeout, on_connected, mr);
 	return mr;
 }
 
-void
-milter_run_rcpt(struct milter_run *mr, const char *rcpt, milter_rcpt_fn *done, void *ctx)
+/* A request: answered from the state, sent now, or once the negotiation is over. */
+static void
+request(struct milter_run *mr, enum req_kind kind, const char *arg, const char *const *macros,
+	milter_reply_fn *done, void *ctx)
 {
-	mr->rcpt = xstrdup(rcpt);
-	mr->rcpt_done = done;
+	mr->req = kind;
+	mr->arg = arg != NULL ? xstrdup(arg) : NULL;
+	mr->macros = copy_array(macros, true);
+	mr->reply_done = done;
 	mr->ctx = ctx;
-	if (mr->state != RUN_OPEN)
-		answer_from_state(mr);
-	else if (mr->negotiated)
+	clear_edits(mr);
+	if (answer_known(mr))
+		return;
+	if (mr->negotiated)
 		start_request(mr);
-	/* else: sent once the negotiation is over */
 }
 
 void
-milter_run_message(struct milter_run *mr, struct milter_msg *msg, milter_done_fn *done, void *ctx)
+milter_run_connect(struct milter_run *mr, const char *client_name, const char *client_addr,
+		   unsigned client_port, const char *const *macros, milter_reply_fn *done,
+		   void *ctx)
+{
+	mr->client_addr = client_addr != NULL ? xstrdup(client_addr) : NULL;
+	mr->client_port = client_port;
+	request(mr, REQ_CONNECT, client_name != NULL ? client_name : "unknown", macros, done, ctx);
+}
+
+void
+milter_run_helo(struct milter_run *mr, const char *helo, const char *const *macros,
+		milter_reply_fn *done, void *ctx)
+{
+	request(mr, REQ_HELO, helo, macros, done, ctx);
+}
+
+void
+milter_run_mail(struct milter_run *mr, const char *mail_from, const char *const *macros,
+		milter_reply_fn *done, void *ctx)
+{
+	if (mr->txn != TXN_OPEN)
+		mr->txn = TXN_NONE; /* the last one was accepted or discarded: a new one */
+	request(mr, REQ_MAIL, mail_from, macros, done, ctx);
+}
+
+void
+milter_run_rcpt(struct milter_run *mr, const char *rcpt, const char *const *macros,
+		milter_reply_fn *done, void *ctx)
+{
+	request(mr, REQ_RCPT, rcpt, macros, done, ctx);
+}
+
+void
+milter_run_unknown(struct milter_run *mr, const char *line, milter_reply_fn *done, void *ctx)
+{
+	request(mr, REQ_UNKNOWN, line, NULL, done, ctx);
+}
+
+void
+milter_run_message(struct milter_run *mr, struct milter_msg *msg, const char *const *extra_rcpts,
+		   const char *const *macros, milter_done_fn *done, void *ctx)
 {
 	mr->msg = msg;
 	mr->msg_done = done;
-	mr->ctx = ctx;
-	if (mr->state != RUN_OPEN)
-		answer_from_state(mr);
-	else if (mr->negotiated)
-		start_request(mr);
+	mr->extra_rcpts = copy_array(extra_rcpts, false);
+	request(mr, REQ_MESSAGE, NULL, macros, NULL, ctx);
+}
+
+void
+milter_run_abort(struct milter_run *mr)
+{
+	struct buf b = BUF_INIT;
+
+	if (mr == NULL)
+		return;
+	if (mr->req != REQ_NONE) {
+		/* not in the contract; the filter's reply would be out of step: give up */
+		clear_request(mr);
+		fail(mr, "transaction ended while the filter was asked");
+		return;
+	}
+	if (mr->txn == TXN_OPEN && mr->state == RUN_OPEN && mr->conn != NULL && mr->negotiated) {
+		milter_put_cmd(&b, MILTER_CMD_ABORT);
+		conn_write(mr->conn, b.data, b.len);
+		buf_free(&b);
+	}
+	mr->txn = TXN_NONE;
 }
 
 void

@@ -564,6 +564,14 @@ conn_tls_cipher(const struct conn *conn)
 	return ssl ? SSL_get_cipher_name(ssl) : NULL;
 }
 
+int
+conn_tls_cipher_bits(const struct conn *conn)
+{
+	SSL *ssl = conn_ssl(conn);
+
+	return ssl ? SSL_get_cipher_bits(ssl, NULL) : 0;
+}
+
 void
 conn_close_after_flush(struct conn *conn)
 {

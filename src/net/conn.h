@@ -88,6 +88,7 @@ int conn_compress(struct conn *conn);
 bool conn_is_compressed(const struct conn *conn);
 const char *conn_tls_version(const struct conn *conn); /* "TLSv1.3" or NULL */
 const char *conn_tls_cipher(const struct conn *conn);
+int conn_tls_cipher_bits(const struct conn *conn); /* the cipher's secret bits; 0 plain */
 
 /* Flush the output, then close and report CONN_CLOSE_LOCAL through on_close. Input
  * arriving meanwhile is ignored. */

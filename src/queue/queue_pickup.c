@@ -19,6 +19,7 @@
 #include "mail/rfc5322.h"
 #include "mailauth/dkim_keyring.h"
 #include "queue/queue_maildrop.h"
+#include "queue/queue_pickup_private.h"
 #include "queue/queue_private.h"
 #include "util/file.h"
 #include "util/rand.h"
@@ -35,13 +36,15 @@ struct queue_pickup {
 	struct event *inotify_ev, *rescan_ev;
 	struct strmap *inflight; /* file names being queued */
 	unsigned n_inflight;
-	bool closed; /* freed by its owner: the last submission frees it */
+	bool closed;                     /* freed by its owner: the last submission frees it */
+	struct pickup_submit *filtering; /* the files with the milters (a list) */
 };
 
-struct pickup_submit {
-	struct queue_pickup *p;
-	char *name;
-};
+struct pickup_submit **
+pickup_filtering(struct queue_pickup *p)
+{
+	return &p->filtering;
+}
 
 static void
 pickup_destroy(struct queue_pickup *p)
@@ -51,7 +54,7 @@ pickup_destroy(struct queue_pickup *p)
 	free(p);
 }
 
-static void
+void
 pickup_submitted(void *ctx, int result, const char *error)
 {
 	struct pickup_submit *ps = ctx;
@@ -75,7 +78,7 @@ pickup_submitted(void *ctx, int result, const char *error)
 
 /* Resolved envelope recipients: local accounts (aliases expanded) and remote addresses;
  * an unknown local address stays as it is and bounces at delivery. -1 on a lookup error. */
-static int
+int
 pickup_resolve(struct queue *q, char *const *rcpts, struct queue_db_rcpt **out_r, size_t *n_r)
 {
 	struct queue_db_rcpt *out = NULL;
@@ -181,18 +184,32 @@ pickup_dkim_sign(struct queue *q, const char *qid, const struct buf *body, struc
 	}
 }
 
+void
+pickup_queue(struct queue *q, struct pickup_submit *ps, const char *sender,
+	     const struct queue_db_rcpt *rcpts, size_t n, const struct buf *msg)
+{
+	struct buf prefix = BUF_INIT, body = BUF_INIT;
+
+	buf_append(&body, msg->data, msg->len);
+	pickup_received(q, ps->uid, ps->qid, &prefix);
+	pickup_dkim_sign(q, ps->qid, &body, &prefix);
+	queue_submit_rcpts(q, ps->qid, sender, rcpts, n, prefix.data, prefix.len, body.data,
+			   body.len, pickup_submitted, ps);
+	buf_free(&body);
+	buf_free(&prefix);
+}
+
 static void
 pickup_file(struct queue_pickup *p, const char *name)
 {
 	char *path = xasprintf("%s/%s", p->dir, name);
-	struct buf data = BUF_INIT, prefix = BUF_INIT, body = BUF_INIT;
+	struct buf data = BUF_INIT, body = BUF_INIT;
 	struct queue_maildrop md;
 	struct queue_db_rcpt *rcpts = NULL;
 	struct pickup_submit *ps;
 	size_t n = 0, i;
 	const char *error;
 	struct stat st;
-	char qid[32];
 
 	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || file_read_all(path, &data) < 0) {
 		free(path);
@@ -213,23 +230,22 @@ pickup_file(struct queue_pickup *p, const char *name)
 	}
 	ps = xcalloc(1, sizeof(*ps));
 	ps->p = p;
+	ps->q = p->q;
 	ps->name = xstrdup(name);
+	ps->uid = st.st_uid;
 	strmap_set(p->inflight, name, ps);
 	p->n_inflight++;
-	pickup_qid(name, qid);
-	pickup_received(p->q, st.st_uid, qid, &prefix);
-	log_info("queue: %s: pickup from=<%s> uid=%u nrcpt=%zu", qid, md.sender,
+	pickup_qid(name, ps->qid);
+	log_info("queue: %s: pickup from=<%s> uid=%u nrcpt=%zu", ps->qid, md.sender,
 		 (unsigned)st.st_uid, n);
 	/* the file is untrusted: every line end becomes CRLF */
 	queue_maildrop_crlf(&body, md.msg, md.msg_len);
-	pickup_dkim_sign(p->q, qid, &body, &prefix);
-	queue_submit_rcpts(p->q, qid, md.sender, rcpts, n, prefix.data, prefix.len, body.data,
-			   body.len, pickup_submitted, ps);
+	if (!pickup_milter_start(p->q, ps, md.sender, md.rcpts, &body))
+		pickup_queue(p->q, ps, md.sender, rcpts, n, &body);
 	buf_free(&body);
 	for (i = 0; i < n; i++)
 		free(rcpts[i].address);
 	free(rcpts);
-	buf_free(&prefix);
 	queue_maildrop_clear(&md);
 	buf_free(&data);
 }
@@ -322,6 +338,9 @@ queue_pickup_free(struct queue_pickup **pp)
 	event_free(p->inotify_ev);
 	event_free(p->rescan_ev);
 	close(p->inotify_fd);
+	/* messages still with the milters stay in the maildrop for the next start */
+	while (p->filtering != NULL)
+		pickup_milter_cancel(p->filtering);
 	p->closed = true;
 	if (p->n_inflight == 0)
 		pickup_destroy(p);

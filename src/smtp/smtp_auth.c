@@ -68,8 +68,10 @@ smtp_auth_done(void *ctx, int result, const char *user)
 	} else {
 		smtp_reply_error(s, "454 4.7.0 Temporary authentication failure");
 	}
-	free(s->auth_mech);
-	s->auth_mech = NULL;
+	if (result != 1) { /* kept after success: the milters' {auth_type} */
+		free(s->auth_mech);
+		s->auth_mech = NULL;
+	}
 	smtp_session_async_reply_done(s);
 }
 

@@ -12,6 +12,7 @@
 #include "net/conn.h"
 #include "smtp/smtp_auth.h"
 #include "smtp/smtp_guard.h"
+#include "smtp/smtp_milter.h"
 #include "smtp/smtp_session.h"
 #include "smtp/smtp_stage.h"
 #include "util/rand.h"
@@ -32,12 +33,12 @@ smtp_tls_offered(const struct smtp_session *s)
 	return smtp_server_tls(s->server) != NULL && !conn_is_tls(s->base.conn);
 }
 
+static void smtp_ehlo_accepted(struct smtp_session *s);
+
 /* RFC 5321 4.1.1.1 */
 static void
 cmd_ehlo(struct smtp_session *s, struct smtp_cmd *cmd)
 {
-	const struct settings *set = settings_of(s);
-
 	if (cmd->arg == NULL || *cmd->arg == '\0') {
 		smtp_reply_error(s, "501 5.5.4 Syntax: %s hostname",
 				 cmd->verb == SMTP_VERB_EHLO ? "EHLO" : "HELO");
@@ -48,6 +49,16 @@ cmd_ehlo(struct smtp_session *s, struct smtp_cmd *cmd)
 	s->esmtp = cmd->verb == SMTP_VERB_EHLO;
 	/* EHLO/HELO in a transaction resets it: RFC 5321 4.1.4 */
 	smtp_session_reset_transaction(s);
+	if (!smtp_milter_helo(s, smtp_ehlo_accepted)) /* else: when the milters agree */
+		smtp_ehlo_accepted(s);
+}
+
+/* The reply to an accepted EHLO/HELO. */
+static void
+smtp_ehlo_accepted(struct smtp_session *s)
+{
+	const struct settings *set = settings_of(s);
+
 	smtp_session_enter_state(s, SMTP_STATE_READY);
 	if (!s->esmtp) {
 		smtp_reply(s, "250 %s", set->myhostname);
@@ -79,6 +90,8 @@ smtp_advertised_exts(const struct smtp_session *s)
 	return s->esmtp ? exts : 0;
 }
 
+static void smtp_mail_accepted(struct smtp_session *s);
+
 /* RFC 5321 4.1.1.2 */
 static void
 cmd_mail(struct smtp_session *s, struct smtp_cmd *cmd)
@@ -109,6 +122,14 @@ cmd_mail(struct smtp_session *s, struct smtp_cmd *cmd)
 		return;
 	s->mail_from = xstrdup(cmd->path);
 	rand_queue_id(s->qid);
+	if (!smtp_milter_mail(s, smtp_mail_accepted)) /* else: when the milters agree */
+		smtp_mail_accepted(s);
+}
+
+/* The reply to an accepted MAIL. */
+static void
+smtp_mail_accepted(struct smtp_session *s)
+{
 	smtp_session_enter_state(s, SMTP_STATE_MAIL);
 	smtp_stage_mail(s);
 	smtp_reply(s, "250 2.1.0 Ok");
@@ -395,6 +416,11 @@ smtp_session_command(struct smtp_session *s, const char *line, size_t len)
 		return;
 	}
 	log_debug("smtp: %s: < %s", s->base.id, cmd.verb == SMTP_VERB_AUTH ? "AUTH ..." : line);
+	/* a milter refused the connection: RFC 5321 3.1, 503 to all but QUIT */
+	if (cmd.verb != SMTP_VERB_QUIT && smtp_milter_refused(s)) {
+		smtp_cmd_clear(&cmd);
+		return;
+	}
 	for (i = 0; i < sizeof(smtp_commands) / sizeof(smtp_commands[0]); i++) {
 		const struct smtp_command_def *def = &smtp_commands[i];
 
@@ -408,5 +434,7 @@ smtp_session_command(struct smtp_session *s, const char *line, size_t len)
 		return;
 	}
 	smtp_cmd_clear(&cmd);
-	smtp_reply_error(s, "500 5.5.2 Error: command not recognized");
+	/* the milters' SMFIC_UNKNOWN: their refusal, if any, is the reply */
+	if (!smtp_milter_unknown(s, line))
+		smtp_reply_error(s, "500 5.5.2 Error: command not recognized");
 }

@@ -19,7 +19,9 @@
 #include "log/log.h"
 #include "net/conn.h"
 #include "smtp/smtp_guard.h"
+#include "smtp/smtp_mailauth.h"
 #include "smtp/smtp_session.h"
+#include "smtp/smtp_stage.h"
 #include "util/str.h"
 #include "util/ttlmap.h"
 #include "util/xmalloc.h"
@@ -86,6 +88,47 @@ greylist_store(struct smtp_guards *g, const char *key, const struct ttlmap_entry
 		db_kv_put(g->greylist_db, key, e->expires, e->a, e->b);
 }
 
+/* The client is one greylisting applies to (port 25, not mynetworks, not authenticated);
+ * net is its network. */
+static bool
+greylisted_client(struct smtp_session *s, char *net, size_t size)
+{
+	struct smtp_guards *g = smtp_server_deps(s->server)->guards;
+
+	return g != NULL && g->settings->greylist && s->kind == SMTP_LISTENER_SMTP &&
+	       s->base.conn != NULL && !smtp_session_is_trusted(s) &&
+	       client_net(conn_peer(s->base.conn), net, size) == 0;
+}
+
+/* "dkim|example.org": a domain whose DKIM signature verified on a message that passed
+ * greylisting; remembered as long as a passed triplet. */
+static bool
+known_signer(struct smtp_guards *g, const char *domain, time_t now)
+{
+	char *key = xasprintf("dkim|%s", domain);
+	bool known;
+
+	str_lower(key);
+	known = ttlmap_get(g->greylist, key, now) != NULL;
+	free(key);
+	return known;
+}
+
+static void
+remember_signer(struct smtp_guards *g, const char *domain, time_t now)
+{
+	char *key = xasprintf("dkim|%s", domain);
+	struct ttlmap_entry *e;
+
+	str_lower(key);
+	e = ttlmap_put(g->greylist, key, now);
+	e->a = now;
+	e->b = 3;
+	e->expires = now + GREYLIST_MAX_AGE;
+	greylist_store(g, key, e);
+	free(key);
+}
+
 bool
 smtp_greylist_rcpt(struct smtp_session *s, const char *rcpt)
 {
@@ -94,10 +137,10 @@ smtp_greylist_rcpt(struct smtp_session *s, const char *rcpt)
 	time_t now = time(NULL);
 	struct ttlmap_entry *e;
 	char net[80], *key;
+	const char *domain;
 	bool pass;
 
-	if (!set->greylist || s->kind != SMTP_LISTENER_SMTP || smtp_session_is_trusted(s) ||
-	    client_net(conn_peer(s->base.conn), net, sizeof(net)) < 0)
+	if (!greylisted_client(s, net, sizeof(net)))
 		return true;
 	key = xasprintf("%s|", net);
 	if (ttlmap_get(g->greylist, key, now) != NULL) {
@@ -131,6 +174,15 @@ smtp_greylist_rcpt(struct smtp_session *s, const char *rcpt)
 		greylist_store(g, key, e);
 		log_info("smtp: %s: client=[%s] greylist passed, network %s whitelisted",
 			 s->base.id, s->base.ip, net);
+	} else if (!pass && (domain = strrchr(s->mail_from, '@')) != NULL &&
+		   known_signer(g, domain + 1, now)) {
+		/* the sender's domain signed mail that passed before: wait for the message's
+		 * DKIM verdict (smtp_greylist_end_of_data) rather than refuse it now */
+		log_info("smtp: %s: greylist: RCPT from [%s]: from=<%s> to=<%s>: %s signs with "
+			 "DKIM, decided at end of data",
+			 s->base.id, s->base.ip, s->mail_from, rcpt, domain + 1);
+		s->greylist_pending = true;
+		pass = true;
 	} else if (!pass) {
 		log_info("smtp: %s: greylisted: RCPT from [%s]: from=<%s> to=<%s>", s->base.id,
 			 s->base.ip, s->mail_from, rcpt);
@@ -142,4 +194,45 @@ smtp_greylist_rcpt(struct smtp_session *s, const char *rcpt)
 	}
 	free(key);
 	return pass;
+}
+
+void
+smtp_greylist_end_of_data(struct smtp_session *s)
+{
+	struct smtp_guards *g = smtp_server_deps(s->server)->guards;
+	time_t now = time(NULL);
+	const char *domain;
+	char net[80], reply[160];
+
+	if (!greylisted_client(s, net, sizeof(net))) {
+		smtp_stage_done(s, SMTP_STAGE_CONTINUE, NULL, NULL);
+		return;
+	}
+	if (!s->greylist_pending) {
+		/* passed greylisting: the domains that signed it are known signers now */
+		for (size_t i = 0; (domain = smtp_mailauth_dkim_pass_domain(s, i)) != NULL; i++)
+			remember_signer(g, domain, now);
+		smtp_stage_done(s, SMTP_STAGE_CONTINUE, NULL, NULL);
+		return;
+	}
+	for (size_t i = 0; (domain = smtp_mailauth_dkim_pass_domain(s, i)) != NULL; i++) {
+		if (known_signer(g, domain, now)) {
+			log_info("smtp: %s: greylist skipped: client=[%s] from=<%s>: DKIM pass "
+				 "d=%s, a known signer",
+				 s->qid, s->base.ip, s->mail_from, domain);
+			smtp_stage_done(s, SMTP_STAGE_CONTINUE, NULL, NULL);
+			return;
+		}
+	}
+	/* no DKIM pass of a known signer: greylisted after all (the triplets were recorded at
+	 * RCPT, so the retry passes there) */
+	snprintf(reply, sizeof(reply), "451 4.7.1 Greylisted, try again in %u seconds",
+		 g->settings->greylist_delay);
+	smtp_stage_done(s, SMTP_STAGE_REJECT, reply, "greylist: no DKIM pass of a known signer");
+}
+
+void
+smtp_greylist_reset(struct smtp_session *s)
+{
+	s->greylist_pending = false;
 }

@@ -81,6 +81,11 @@ bool smtp_ratelimit_connect(struct smtp_guards *g, const char *ip, time_t now);
 bool smtp_ratelimit_mail(struct smtp_session *s);
 bool smtp_ratelimit_rcpt(struct smtp_session *s);
 bool smtp_greylist_rcpt(struct smtp_session *s, const char *rcpt);
+/* The "greylist" stage (smtp_stage.h): a message whose greylisting was postponed passes
+ * with a DKIM pass of a domain known to sign, else 451 4.7.1; a message that passed
+ * greylisting teaches its DKIM-pass domains. */
+void smtp_greylist_end_of_data(struct smtp_session *s);
+void smtp_greylist_reset(struct smtp_session *s);
 int smtp_greylist_open(struct smtp_guards *g, struct event_base *base, const char **error_r);
 /* Starts the lookups of every zone; smtp_guard_dnsbl_done() when all are in. */
 void smtp_dnsbl_start(struct smtp_session *s);

@@ -684,6 +684,22 @@ smtp_mailauth_verdicts(const struct smtp_session *s)
 }
 
 const char *
+smtp_mailauth_dkim_pass_domain(const struct smtp_session *s, size_t index)
+{
+	const struct smtp_mailauth *ma = s->mailauth;
+	const struct dkim_result *r;
+	size_t n;
+
+	if (ma == NULL || !ma->decided || ma->dkim == NULL)
+		return NULL;
+	r = dkim_verify_results(ma->dkim, &n);
+	for (size_t i = 0; i < n; i++)
+		if (r[i].status == DKIM_STATUS_PASS && r[i].domain != NULL && index-- == 0)
+			return r[i].domain;
+	return NULL;
+}
+
+const char *
 smtp_mailauth_log_fields(const struct smtp_session *s)
 {
 	const struct smtp_mailauth *ma = s->mailauth;

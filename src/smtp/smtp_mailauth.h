@@ -63,6 +63,10 @@ struct smtp_mailauth_verdicts {
 /* NULL until this stage's end of data ran (or when the stage is off). */
 const struct smtp_mailauth_verdicts *smtp_mailauth_verdicts(const struct smtp_session *s);
 
+/* The d= (lower-cased) of the index-th DKIM signature that verified; NULL past the last
+ * one or before this stage's end of data. Valid until the transaction is reset. */
+const char *smtp_mailauth_dkim_pass_domain(const struct smtp_session *s, size_t index);
+
 /* The verdicts as log fields, " spf=pass dkim=pass dmarc=pass" (leading space), or "" when
  * nothing was checked. Valid until the transaction is reset. */
 const char *smtp_mailauth_log_fields(const struct smtp_session *s);

@@ -11,6 +11,7 @@
 #include "net/conn.h"
 #include "net/server.h"
 #include "smtp/smtp_guard.h"
+#include "smtp/smtp_milter.h"
 #include "smtp/smtp_stage.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
@@ -55,6 +56,7 @@ smtp_session_free(struct session *base)
 
 	smtp_session_reset_transaction(s);
 	smtp_guard_session_free(s);
+	smtp_milter_free(s);
 	session_free_base(&s->base);
 	buf_free(&s->line);
 	buf_free(&s->msg);
@@ -68,6 +70,8 @@ smtp_session_free(struct session *base)
 void
 smtp_session_greet(struct smtp_session *s)
 {
+	if (smtp_milter_connect(s))
+		return; /* the milters are asked about the connection first: greets later */
 	session_printf(&s->base, "220 %s ESMTP yubin", server_hostname(s->base.server));
 }
 

@@ -54,7 +54,7 @@ struct smtp_session {
 
 	/* AUTH (submission) */
 	char *auth_user;       /* authenticated account, NULL if none */
-	char *auth_mech;       /* mechanism of the exchange in progress */
+	char *auth_mech;       /* mechanism of the exchange in progress, or of the success */
 	char *auth_login_user; /* LOGIN: the user given in the first step */
 
 	/* current transaction */
@@ -93,6 +93,9 @@ struct smtp_session {
 	int dnsbl_score; /* the weights of the DNSBL zones (dnsbl_zones = zone=WEIGHT) that list
 			    the client, for the spam filter; 0 when none does */
 	struct smtp_spam *spam; /* the spam stage's classification in flight */
+	/* greylisting postponed to end of data: the sender's domain signed with DKIM before
+	 * (smtp_greylist.c); a DKIM pass of a known domain lets the message through */
+	bool greylist_pending;
 };
 
 /* Server side helpers smtp_session.c uses. */

@@ -9,6 +9,7 @@
 #include "smtp/smtp_clamd.h"
 #include "smtp/smtp_milter.h"
 #include "smtp/smtp_dkim_sign.h"
+#include "smtp/smtp_guard.h"
 #include "smtp/smtp_quota.h"
 #include "smtp/smtp_session.h"
 #include "smtp/smtp_spam.h"
@@ -23,6 +24,10 @@ static const struct smtp_stage smtp_stages[] = {
 	 .data = smtp_mailauth_data,
 	 .end_of_data = smtp_mailauth_end_of_data,
 	 .reset = smtp_mailauth_reset},
+	/* greylisting postponed to here for a sender domain known to sign: needs DKIM */
+	{.name = "greylist",
+	 .end_of_data = smtp_greylist_end_of_data,
+	 .reset = smtp_greylist_reset},
 	/* viruses next: nothing else needs to look at a message that is refused anyway */
 	{.name = "clamd", .end_of_data = smtp_clamd_end_of_data, .reset = smtp_clamd_reset},
 	/* milters see the message as the checks before them left it, and may edit it */

@@ -196,8 +196,11 @@ class Server:
             try:
                 with RawSMTP(self.host, self.smtp_port,
                              timeout=max(0.5, deadline - time.monotonic())) as c:
-                    if c.reply().code == 220:
+                    code = c.reply().code
+                    if code == 220:
                         c.cmd("QUIT")
+                        return
+                    if code in (421, 554):  # a milter that refuses every connection
                         return
             except (OSError, AssertionError, Exception) as e:  # noqa: B014
                 if time.monotonic() > deadline:

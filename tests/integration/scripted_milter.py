@@ -19,6 +19,11 @@ class Scripted(Milter.Base):
         self.chunks = 0
 
     def connect(self, hostname, family, hostaddr):
+        # one conversation per SMTP session: the transactions it saw
+        self.mails = 0
+        if isinstance(hostaddr, tuple) and hostaddr[0] == "127.0.0.2":
+            self.setreply("554", "5.7.1", "scripted connect reject")
+            return Milter.REJECT
         self.macros["j"] = self.getsymval("j")
         self.macros["daemon_name"] = self.getsymval("{daemon_name}")
         self.macros["client_addr"] = self.getsymval("{client_addr}")
@@ -26,15 +31,29 @@ class Scripted(Milter.Base):
         return Milter.CONTINUE
 
     def hello(self, name):
+        for m in ("tls_version", "cipher", "cipher_bits"):
+            self.macros[m] = self.getsymval("{%s}" % m)
+        if "heloreject" in name:
+            self.setreply("550", "5.7.1", "scripted HELO reject")
+            return Milter.REJECT
         self.helo_name = name
+        return Milter.CONTINUE
+
+    def unknown(self, cmd):
+        if b"XREJECT" in (cmd if isinstance(cmd, bytes) else cmd.encode()):
+            self.setreply("550", "5.7.1", "scripted unknown reject")
+            return Milter.REJECT
         return Milter.CONTINUE
 
     def envfrom(self, mailfrom, *args):
         self.macros["mail_addr"] = self.getsymval("{mail_addr}")
         self.macros["i"] = self.getsymval("i")
         self.macros["auth_authen"] = self.getsymval("{auth_authen}")
+        self.macros["auth_type"] = self.getsymval("{auth_type}")
+        self.mails += 1
         self.mailfrom = mailfrom
         self.rcpts = []
+        self.subject, self.seen, self.chunks = "", [], 0  # per message, not per session
         if "mailtempfail" in mailfrom:
             return Milter.TEMPFAIL
         return Milter.CONTINUE
@@ -85,6 +104,12 @@ class Scripted(Milter.Base):
             self.chgheader("X-Remove", 1, "")
         if "m:replbody" in s:
             self.replacebody(b"replaced body\r\n")
+        if "m:rcpts" in s:
+            self.addheader("X-Rcpts-" + TAG, ",".join(self.rcpts))
+        if "m:addA" in s and TAG == "A":
+            self.addrcpt("<bob@example.test>")
+        if "m:addRej" in s and TAG == "A":  # one the next milter refuses at its RCPT
+            self.addrcpt("<rcptreject@example.test>")
         if "m:addrcpt" in s:
             self.addrcpt("<bob@example.test>")
         if "m:delrcpt" in s:
@@ -92,7 +117,8 @@ class Scripted(Milter.Base):
         if "m:chgfrom" in s:
             self.chgfrom("<changed@client.example.test>")
         if "m:macros" in s:
-            m = dict(self.macros, helo=self.helo_name, chunks=str(self.chunks))
+            m = dict(self.macros, helo=self.helo_name, chunks=str(self.chunks),
+                     mails=str(self.mails))
             self.addheader("X-Macros", ";".join("%s=%s" % (k, m[k]) for k in sorted(m)))
         if "m:quarantine" in s:
             self.quarantine("scripted quarantine")
