@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "auth/accounts.h"
 #include "conf/settings.h"
@@ -25,7 +26,18 @@ struct smtp_milter {
 	size_t asking;            /* RCPT: the milter being asked */
 	size_t next;              /* end of data: the milter to run next */
 	struct milter_msg msg;
+	double t0, rcpt_ms; /* time waited for the milters: at RCPT, from t0 at end of data */
 };
+
+/* milliseconds, monotonic: the time the milters cost a message goes to the log */
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
 
 static void run_next(struct smtp_session *s);
 
@@ -111,6 +123,7 @@ ask_rcpt(struct smtp_session *s)
 	struct smtp_milter *m = s->milter;
 
 	if (m->asking >= m->n) {
+		m->rcpt_ms += now_ms() - m->t0;
 		smtp_stage_rcpt_done(s, SMTP_STAGE_CONTINUE, NULL, NULL);
 		return;
 	}
@@ -127,6 +140,7 @@ smtp_milter_rcpt(struct smtp_session *s)
 		return;
 	}
 	m->asking = 0;
+	m->t0 = now_ms();
 	ask_rcpt(s);
 }
 
@@ -263,6 +277,8 @@ run_next(struct smtp_session *s)
 	struct smtp_milter *m = s->milter;
 
 	if (m->next >= m->n) {
+		log_info("smtp: %s: milters: %.2f ms at end of data, %.2f ms at RCPT", s->qid,
+			 now_ms() - m->t0, m->rcpt_ms);
 		if (m->msg.changed)
 			store_message(s);
 		smtp_stage_done(s, SMTP_STAGE_CONTINUE, NULL, NULL);
@@ -282,6 +298,7 @@ smtp_milter_end_of_data(struct smtp_session *s)
 		return;
 	}
 	m->next = 0;
+	m->t0 = now_ms();
 	milter_msg_parse(&m->msg, s->msg.data, s->msg.len);
 	run_next(s);
 }
