@@ -174,11 +174,14 @@ class YubinRspamd(YubinServer):
     count in its CPU, as they do in postfix+rspamd's."""
     name = 'yubin+rspamd'
 
-    def __init__(self, root, users, binary, rspamd):
+    def __init__(self, root, users, binary, rspamd, dns):
         self.rspamd = rspamd
+        # rspamd checks SPF, DKIM and DMARC for both servers: yubin's own checks off, so
+        # both do the same work; DNS (DNSBLs if any) from the bench's dnsmasq
         super().__init__(root, users, binary, mynetworks='',
                          extra={'smtpd_milters': 'unix:' + rspamd.milter_socket,
-                                'spam_filter': 'rspamd'})
+                                'spam_filter': 'rspamd', 'mailauth_checks': 'no',
+                                'dns_resolvers': dns})
 
     def root_pids(self):
         return super().root_pids() + self.rspamd.root_pids()
