@@ -201,6 +201,8 @@ worker "rspamd_proxy" {
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_listening(tcp_open(self.port), self.proc, "rspamd", timeout=90)
         wait_listening(tcp_open(self.normal_port), self.proc, "rspamd", timeout=90)
+        # the controller (learning, /stat) may come up after the scanners
+        wait_listening(tcp_open(self.controller_port), self.proc, "rspamd", timeout=90)
 
     def log(self):
         try:

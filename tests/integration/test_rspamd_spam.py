@@ -10,7 +10,9 @@ import json
 import os
 import shutil
 import smtplib
+import socket
 import tempfile
+import time
 import urllib.request
 
 import pytest
@@ -163,13 +165,13 @@ def test_rspamd_controller_learns(yubin_factory):
         try:
             c.select("INBOX")
             assert c.uid("MOVE", "1", "Junk")[0] == "OK"
-            assert wait_until(lambda: learned(r, "spam", m1), 30), r.log()[-3000:]
+            assert wait_until(lambda: learned(r, "spam", m1), 30), (srv.log_tail(), r.log()[-3000:])
             c.select("Junk")
             assert c.uid("MOVE", "1", "INBOX")[0] == "OK"
-            assert wait_until(lambda: learned(r, "ham", m1), 30), r.log()[-3000:]
+            assert wait_until(lambda: learned(r, "ham", m1), 30), (srv.log_tail(), r.log()[-3000:])
             c.select("INBOX")
             assert c.uid("STORE", "2", "+FLAGS", "($Junk)")[0] == "OK"
-            assert wait_until(lambda: learned(r, "spam", m2), 30), r.log()[-3000:]
+            assert wait_until(lambda: learned(r, "spam", m2), 30), (srv.log_tail(), r.log()[-3000:])
         finally:
             c.logout()
         assert stat(r)["learned"] - before == 3
@@ -197,3 +199,32 @@ def test_rspamd_controller_down(yubin_factory, rspamd):
     assert wait_until(lambda: "learnspam: 127.0.0.1:" in srv.log(), 20), srv.log_tail()
     assert "connect: Connection refused" in srv.log()
     assert srv.count(USER, "Junk") == 1
+
+
+def test_rspamd_learn_queue_bounded(yubin_factory, rspamd):
+    # a controller that accepts and never answers: the first post waits for its timeout,
+    # the queue (rspamd_learn_queue = 1) holds no more, the IMAP command does not wait
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    try:
+        srv = server_for(yubin_factory, rspamd,
+                         rspamd_controller="127.0.0.1:%d" % silent.getsockname()[1],
+                         rspamd_learn_queue="1", rspamd_learn_timeout="3s")
+        send(srv, msg(b"one", b"q1"), msg(b"two", b"q2"), msg(b"three", b"q3"))
+        c = imaplib.IMAP4("127.0.0.1", srv.imap_port, timeout=30)
+        c.login(USER, PASSWORD)
+        try:
+            c.select("INBOX")
+            t0 = time.monotonic()
+            assert c.uid("MOVE", "1:3", "Junk")[0] == "OK"
+            assert c.noop()[0] == "OK"
+            assert time.monotonic() - t0 < 2.5  # well under the 3 s the post hangs
+        finally:
+            c.logout()
+        assert wait_until(lambda: "learnspam not posted: 1 messages already waiting"
+                          in srv.log(), 10), srv.log_tail()
+        assert srv.log().count("not posted") == 2
+        assert wait_until(lambda: "no reply within 3 s" in srv.log(), 20), srv.log_tail()
+    finally:
+        silent.close()
