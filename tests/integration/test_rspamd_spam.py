@@ -228,3 +228,12 @@ def test_rspamd_learn_queue_bounded(yubin_factory, rspamd):
         assert wait_until(lambda: "no reply within 6 s" in srv.log(), 30), srv.log_tail()
     finally:
         silent.close()
+
+
+def test_spam_filter_none(yubin_factory):
+    # no sorting at all: GTUBE, which the built-in filter refuses, is delivered unscored
+    srv = yubin_factory(config={"spam_filter": "none"})
+    send(srv, msg(b"gtube", b"none1", GTUBE))
+    [stored] = srv.messages(USER)
+    assert b"X-Spam" not in head(stored), head(stored)
+    assert "spam score" not in srv.log()
