@@ -251,6 +251,7 @@ smtp_spam_end_of_data(struct smtp_session *s)
 			if (k == n)
 				accounts[n++] = s->rcpts[i].local[j];
 		}
+	smtp_spam_reset(s); /* a reload may have changed spam_filter since spam_mark */
 	sp = xcalloc(1, sizeof(*sp));
 	sp->session = s;
 	sp->job = spam_classify_new(set, s->msg.data != NULL ? s->msg.data : "", s->msg.len,
