@@ -194,6 +194,23 @@ build_request(struct learn_job *j, struct buf *req)
 	return 0;
 }
 
+/* The header and the Content-Length bytes of body are in (RFC 9112 6.3): the reply is
+ * over even if the server keeps the connection open despite "Connection: close". */
+static bool
+reply_complete(char *reply, size_t len)
+{
+	const char *end, *cl;
+
+	reply[len] = '\0';
+	end = strstr(reply, "\r\n\r\n");
+	if (end == NULL)
+		return false;
+	cl = strcasestr(reply, "\r\nContent-Length:");
+	if (cl == NULL || cl > end)
+		return false; /* read to the end of the connection */
+	return (size_t)(end + 4 - reply) + strtoul(cl + 17, NULL, 10) <= len;
+}
+
 /* Reads the reply to the end (or REPLY_MAX) and fills j->status and j->error with the
  * status and the start of the body. */
 static void
@@ -204,7 +221,7 @@ read_reply(struct learn_job *j, int fd, long long deadline)
 	const char *body;
 	int major, minor, status;
 
-	while (len < REPLY_MAX) {
+	while (len < REPLY_MAX && !reply_complete(reply, len)) {
 		ssize_t n = recv(fd, reply + len, REPLY_MAX - len, 0);
 
 		if (n > 0) {
