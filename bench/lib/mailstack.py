@@ -85,8 +85,11 @@ class PostfixRspamd(PostfixDovecot):
     asks; dbdir: rspamd's compiled cache, kept across rounds."""
     name = 'postfix+rspamd'
 
-    def __init__(self, root, users, dns, dbdir, domain='bench.test'):
-        self.rspamd = Rspamd(os.path.join(root, 'rspamd'), dns, dbdir)
+    def __init__(self, root, users, dns, dbdir, domain='bench.test', rspamd=None):
+        # rspamd: an instance started by the caller and shared (bench/smtp-in --milter: the
+        # same rspamd for both servers); None: one of its own, started and stopped with it
+        self.own_rspamd = rspamd is None
+        self.rspamd = rspamd or Rspamd(os.path.join(root, 'rspamd'), dns, dbdir)
         extra = {'smtpd_milters': 'unix:' + self.rspamd.milter_socket,
                  'milter_protocol': '6', 'milter_default_action': 'tempfail',
                  'milter_mail_macros': 'i {mail_addr} {client_addr} {client_name} {auth_authen}'}
@@ -95,14 +98,16 @@ class PostfixRspamd(PostfixDovecot):
     def start(self):
         os.makedirs(self.root, exist_ok=True)
         os.chmod(self.root, 0o755)
-        self.rspamd.start()
+        if self.own_rspamd:
+            self.rspamd.start()
         super().start()
 
     def stop(self):
         try:
             super().stop()
         finally:
-            self.rspamd.stop()
+            if self.own_rspamd:
+                self.rspamd.stop()
 
     def root_pids(self):
         return super().root_pids() + self.rspamd.root_pids()
@@ -160,3 +165,23 @@ class YubinServer:
 
     def describe(self):
         return 'yubin serve with its normal config (%s)' % self.yubin.conf
+
+
+class YubinRspamd(YubinServer):
+    """yubin with a (shared, already started) rspamd as its milter over the same unix socket
+    Postfix uses, and spam_filter = rspamd: bench/smtp-in --milter. The load comes from
+    outside mynetworks, so rspamd's verdict counts for every message. rspamd's processes
+    count in its CPU, as they do in postfix+rspamd's."""
+    name = 'yubin+rspamd'
+
+    def __init__(self, root, users, binary, rspamd, dns):
+        self.rspamd = rspamd
+        # rspamd checks SPF, DKIM and DMARC for both servers: yubin's own checks off, so
+        # both do the same work; DNS (DNSBLs if any) from the bench's dnsmasq
+        super().__init__(root, users, binary, mynetworks='',
+                         extra={'smtpd_milters': 'unix:' + rspamd.milter_socket,
+                                'spam_filter': 'rspamd', 'mailauth_checks': 'no',
+                                'dns_resolvers': dns})
+
+    def root_pids(self):
+        return super().root_pids() + self.rspamd.root_pids()

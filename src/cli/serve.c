@@ -28,6 +28,7 @@
 #include "conf/settings.h"
 #include "db/db_kv.h"
 #include "dns/dns.h"
+#include "filter/rspamd_learn.h"
 #include "acme/acme_challenge.h"
 #include "acme/acme_client.h"
 #include "http/http_server.h"
@@ -61,7 +62,8 @@ struct serve {
 	struct dns *dns; /* inbound mail authentication's lookups (one cache for all sessions) */
 	struct smtp_guards *guards; /* DNSBL, rate limits, greylisting (smtp_guard.h) */
 	struct workers *workers;
-	struct workers *spam_trainer; /* one thread: spam trainings run in order */
+	struct workers *spam_trainer;          /* one thread: spam trainings run in order */
+	struct rspamd_learner *rspamd_learner; /* one thread: posts to rspamd_controller */
 	struct penalty *penalty;
 	SSL_CTX *tls;
 	SSL_CTX *client_tls;
@@ -350,6 +352,7 @@ serve_open_services(struct serve *sv, const char **error_r)
 	}
 	sv->workers = workers_new(sv->base, 2);
 	sv->spam_trainer = workers_new(sv->base, 1);
+	sv->rspamd_learner = rspamd_learner_new(sv->base);
 	sv->penalty = penalty_new(s->auth_failure_delay, PENALTY_MAX_DELAY_MS,
 				  PENALTY_DEFAULT_ENTRIES, PENALTY_DEFAULT_EXPIRE);
 	sv->client_tls = tls_client_ctx_new(error_r);
@@ -399,6 +402,7 @@ serve_open_services(struct serve *sv, const char **error_r)
 	sv->imap_deps.store = sv->store;
 	sv->imap_deps.workers = sv->workers;
 	sv->imap_deps.spam_trainer = sv->spam_trainer;
+	sv->imap_deps.rspamd_learner = sv->rspamd_learner;
 	sv->imap_deps.penalty = sv->penalty;
 	return 0;
 }
@@ -531,6 +535,7 @@ serve_free(struct serve *sv)
 	control_free(&sv->control);
 	workers_free(&sv->workers);
 	workers_free(&sv->spam_trainer);
+	rspamd_learner_free(&sv->rspamd_learner);
 	acme_client_free(&sv->acme); /* after the workers: their done() may still use it */
 	if (sv->queue != NULL)
 		queue_free(&sv->queue);

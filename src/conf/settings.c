@@ -161,6 +161,10 @@ settings_defaults(struct settings *s)
 	s->spam_scan_bytes = 65536;
 	s->spam_min_trained = 10;
 	s->spam_train_max_messages = 1000;
+	s->spam_filter = xstrdup("builtin");
+	s->rspamd_learn_timeout = 30;
+	s->rspamd_learn_queue = 1000;
+	s->rspamd_learn_max_size = 25ULL << 20;
 	s->acme_directory = xstrdup("https://acme-v02.api.letsencrypt.org/directory");
 	s->acme_challenge = xstrdup("http-01");
 	s->acme_renew_days = 30;
@@ -207,6 +211,9 @@ settings_free(struct settings *s)
 	free(s->acme_ca_file);
 	str_array_free(&s->acme_domains);
 	free(s->acme_challenge);
+	free(s->spam_filter);
+	free(s->rspamd_controller);
+	free(s->rspamd_controller_password_file);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -173,6 +173,13 @@ struct settings {
 	unsigned long long spam_scan_bytes; /* 64 KiB: message bytes tokenized / decoded text */
 	unsigned spam_min_trained;          /* 10: messages of each class before Bayes counts */
 	unsigned spam_train_max_messages;   /* 1000: messages one IMAP command trains */
+	/* builtin|rspamd|none: whose verdict sorts spam (docs/spam.md "rspamd instead") */
+	char *spam_filter;
+	char *rspamd_controller;                  /* NULL: no learning; "host[:port]" (11334) */
+	char *rspamd_controller_password_file;    /* NULL: no Password header */
+	unsigned rspamd_learn_timeout;            /* 30 s: connect + POST + reply, per message */
+	unsigned rspamd_learn_queue;              /* 1000: messages waiting to be posted */
+	unsigned long long rspamd_learn_max_size; /* 25 MiB: bigger messages are not posted */
 	/* ACME (src/acme, RFC 8555): certificates from Let's Encrypt or another CA */
 	bool acme;                /* no */
 	char *acme_directory;     /* Let's Encrypt's production directory URL */

@@ -166,6 +166,12 @@ static const struct settings_key keys[] = {
 	K(spam_scan_bytes, KEY_SIZE, 1024, 16ULL << 20),
 	K(spam_min_trained, KEY_UINT, 1, 1000000),
 	K(spam_train_max_messages, KEY_UINT, 1, 1000000),
+	KC(spam_filter, "builtin|rspamd|none"),
+	K(rspamd_controller, KEY_HOSTPORT_OPT, 0, 0),
+	K(rspamd_controller_password_file, KEY_PATH_OPT, 0, 0),
+	K(rspamd_learn_timeout, KEY_DURATION, 1, 3600),
+	K(rspamd_learn_queue, KEY_UINT, 1, 1000000),
+	K(rspamd_learn_max_size, KEY_SIZE, 1024, 1ULL << 32),
 };
 
 #define FIELD(s, k, type) ((type *)((char *)(s) + (k)->offset))

@@ -9,6 +9,7 @@
 struct accounts;
 struct event_base;
 struct penalty;
+struct rspamd_learner;
 struct server;
 struct settings;
 struct store;
@@ -23,6 +24,7 @@ struct imap_server_deps {
 	struct store *store;
 	struct workers *workers;
 	struct workers *spam_trainer; /* one thread: trainings of one message stay in order */
+	struct rspamd_learner *rspamd_learner; /* Junk moves posted to rspamd_controller */
 	struct penalty *penalty;
 	SSL_CTX *tls; /* NULL: no STARTTLS and no imaps listeners */
 };

@@ -2,9 +2,11 @@
 #include "imap/imap_spam.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "conf/settings.h"
+#include "filter/rspamd_learn.h"
 #include "imap/imap_server.h"
 #include "imap/imap_session.h"
 #include "log/log.h"
@@ -22,10 +24,23 @@ struct imap_spam_train {
 	size_t n;
 };
 
+/* The built-in filter learns (spam_filter = builtin with a threshold on). */
 static bool
-filter_on(const struct settings *set)
+builtin_on(const struct settings *set)
 {
-	return set->spam_threshold > 0 || set->spam_reject_threshold > 0;
+	return strcmp(set->spam_filter, "builtin") == 0 &&
+	       (set->spam_threshold > 0 || set->spam_reject_threshold > 0);
+}
+
+/* Anyone learns: the built-in filter, or rspamd through rspamd_controller (whatever
+ * spam_filter says: rspamd may sort the mail of another server too). */
+static bool
+filter_on(const struct imap_session *s)
+{
+	const struct imap_server_deps *deps = imap_server_deps(s->server);
+
+	return builtin_on(deps->settings) ||
+	       (deps->settings->rspamd_controller != NULL && deps->rspamd_learner != NULL);
 }
 
 /* The mailbox name carries special use bit (RFC 6154), or is called fallback. */
@@ -87,6 +102,15 @@ submit(struct imap_session *s, struct imap_spam_train *t)
 	 * at once must end as ham */
 	struct workers *w = deps->spam_trainer != NULL ? deps->spam_trainer : deps->workers;
 
+	/* rspamd's copy first: the built-in trainer takes the files */
+	for (size_t i = 0; deps->settings->rspamd_controller != NULL && i < t->n; i++) {
+		int fd = dup(t->fds[i]);
+		if (fd >= 0)
+			rspamd_learner_submit(deps->rspamd_learner, deps->settings, s->account, fd,
+					      t->cls == SPAM_CLASS_SPAM);
+	}
+	if (!builtin_on(deps->settings))
+		return;
 	for (size_t i = 0; i < t->n; i += TRAIN_BATCH) {
 		size_t k = t->n - i < TRAIN_BATCH ? t->n - i : TRAIN_BATCH;
 		spam_train_submit(w, deps->settings, s->account, t->fds + i, k, t->cls);
@@ -101,7 +125,7 @@ imap_spam_copy_prepare(struct imap_session *s, const uint32_t *uids, size_t n, c
 	const char *src = store_view_mailbox_name(s->view);
 	enum spam_class cls;
 
-	if (!filter_on(imap_server_deps(s->server)->settings) || n == 0)
+	if (n == 0 || !filter_on(s))
 		return NULL;
 	if (mailbox_is(s, dest, STORE_MAILBOX_JUNK, "Junk")) {
 		if (mailbox_is(s, src, STORE_MAILBOX_JUNK, "Junk"))
@@ -133,8 +157,7 @@ imap_spam_store(struct imap_session *s, const uint32_t *uids, size_t n, enum sto
 	bool junk = false, notjunk = false;
 	struct imap_spam_train *t;
 
-	if (mode == STORE_FLAGS_REMOVE || n == 0 ||
-	    !filter_on(imap_server_deps(s->server)->settings))
+	if (mode == STORE_FLAGS_REMOVE || n == 0 || !filter_on(s))
 		return;
 	for (size_t i = 0; i < n_keywords; i++) {
 		junk = junk || str_casecmp(keywords[i], "$Junk") == 0;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "auth/accounts.h"
 #include "conf/settings.h"
@@ -54,7 +55,18 @@ struct smtp_milter {
 	struct milter_msg msg;
 	char **added; /* recipients the milters so far added: shown to the next ones */
 	size_t n_added, added_cap;
+	double t0, rcpt_ms; /* time waited for the milters: at RCPT, from t0 at end of data */
 };
+
+/* milliseconds, monotonic: the time the milters cost a message goes to the log */
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
 
 static void run_next(struct smtp_session *s);
 static void ask_next(struct smtp_session *s);
@@ -225,6 +237,7 @@ finish(struct smtp_session *s, const char *reply, const char *name)
 		finish_mail(s, reply, name);
 		break;
 	case ASK_RCPT:
+		s->milter->rcpt_ms += now_ms() - s->milter->t0;
 		smtp_stage_rcpt_done(s, reply != NULL ? SMTP_STAGE_REJECT : SMTP_STAGE_CONTINUE,
 				     reply, name);
 		break;
@@ -347,6 +360,7 @@ ask(struct smtp_session *s, enum milter_ask what, void (*proceed)(struct smtp_se
 	m->ask = what;
 	m->asking = 0;
 	m->proceed = proceed;
+	m->t0 = now_ms();
 	if (what != ASK_RCPT) { /* the stage runner paused the session for RCPT */
 		m->prev_state = s->base.state;
 		smtp_session_async_begin(s);
@@ -568,6 +582,9 @@ run_next(struct smtp_session *s)
 	const char *mac[] = {"i", s->qid, NULL};
 
 	if (m->next >= m->n) {
+		log_info("smtp: %s: milters: %.2f ms at end of data, %.2f ms at RCPT", s->qid,
+			 now_ms() - m->t0, m->rcpt_ms);
+		m->rcpt_ms = 0;
 		if (m->msg.changed)
 			store_message(s);
 		smtp_stage_done(s, SMTP_STAGE_CONTINUE, NULL, NULL);
@@ -588,6 +605,7 @@ smtp_milter_end_of_data(struct smtp_session *s)
 		return;
 	}
 	m->next = 0;
+	m->t0 = now_ms();
 	milter_msg_free(&m->msg);
 	milter_msg_parse(&m->msg, s->msg.data, s->msg.len);
 	run_next(s);
@@ -606,6 +624,7 @@ smtp_milter_reset(struct smtp_session *s)
 	milter_msg_free(&m->msg);
 	str_array_free(&m->added);
 	m->n_added = m->added_cap = 0;
+	m->rcpt_ms = 0;
 }
 
 void

@@ -20,8 +20,17 @@
 
 struct smtp_spam {
 	struct smtp_session *session; /* NULL once the transaction was reset: just free */
-	struct spam_classify *job;
+	struct spam_classify *job;    /* builtin: the classification, on a worker meanwhile */
+	char *subject;                /* rspamd: the Subject before the milters, NULL: none */
 };
+
+static void
+smtp_spam_free(struct smtp_spam *sp)
+{
+	spam_classify_free(&sp->job);
+	free(sp->subject);
+	free(sp);
+}
 
 /* What the other stages found, for the score. The lead wires the mail authentication
  * verdicts (smtp_mailauth.h) and the DNSBL score (s->dnsbl_score) in here; until then
@@ -109,8 +118,7 @@ spam_done(void *arg)
 	char reply[128];
 
 	if (s == NULL) {
-		spam_classify_free(&sp->job);
-		free(sp);
+		smtp_spam_free(sp);
 		return;
 	}
 	s->spam = NULL;
@@ -119,8 +127,7 @@ spam_done(void *arg)
 	score = spam_score(&in, sp->job->checks, sp->job->bayes, &rules);
 	log_info("smtp: %s: spam score %.1f (%s) tokens=%zu", s->qid, score,
 		 rules.len > 0 ? buf_cstr(&rules) : "no rules", sp->job->n_tokens);
-	spam_classify_free(&sp->job);
-	free(sp);
+	smtp_spam_free(sp);
 	if (set->spam_reject_threshold > 0 && score >= set->spam_reject_threshold) {
 		snprintf(reply, sizeof(reply), "550 5.7.1 Message refused as spam (score %.1f)",
 			 score);
@@ -139,6 +146,83 @@ spam_done(void *arg)
 	smtp_stage_done(s, SMTP_STAGE_CONTINUE, NULL, NULL);
 }
 
+/* The first field called name (the value without the leading white space and the line
+ * end, folds kept), malloc'ed; NULL when there is none. */
+static char *
+header_value(const struct smtp_session *s, const char *name)
+{
+	size_t hlen = rfc5322_header_size(s->msg.data, s->msg.len);
+	size_t nlen = strlen(name);
+	struct rfc5322_header_iter it;
+	struct rfc5322_field f;
+
+	rfc5322_header_iter_init(&it, s->msg.data, hlen);
+	while (rfc5322_header_iter_next(&it, &f)) {
+		if (!f.has_colon || f.name_len != nlen || str_ncasecmp(f.name, name, nlen) != 0)
+			continue;
+		const char *v = f.value, *end = f.value + f.value_len;
+		while (v < end && (*v == ' ' || *v == '\t'))
+			v++;
+		return xstrndup(v, (size_t)(end - v));
+	}
+	return NULL;
+}
+
+static bool
+rspamd_mode(const struct smtp_session *s)
+{
+	return strcmp(smtp_server_deps(s->server)->settings->spam_filter, "rspamd") == 0 &&
+	       !smtp_session_is_trusted(s);
+}
+
+void
+smtp_spam_before_milters(struct smtp_session *s)
+{
+	struct smtp_spam *sp;
+
+	if (!rspamd_mode(s)) {
+		smtp_stage_done(s, SMTP_STAGE_CONTINUE, NULL, NULL);
+		return;
+	}
+	/* an X-Spam: Yes the sender wrote must not pass for rspamd's */
+	strip_spam_fields(s);
+	smtp_spam_reset(s);
+	sp = s->spam = xcalloc(1, sizeof(*sp));
+	sp->session = s;
+	sp->subject = header_value(s, "Subject");
+	smtp_stage_done(s, SMTP_STAGE_CONTINUE, NULL, NULL);
+}
+
+/* spam_filter = rspamd: rspamd's milter answered "add header" (it set its spam_header,
+ * X-Spam: Yes) or "rewrite subject" (it changed the Subject) -> Junk. Its reject was the
+ * milter stage's reply already; its header fields stay as it left them. */
+static void
+rspamd_verdict(struct smtp_session *s)
+{
+	struct smtp_spam *sp = s->spam;
+	char *flag = header_value(s, "X-Spam");
+	char *subject = header_value(s, "Subject");
+	const char *action = NULL;
+
+	if (flag != NULL && str_casecmp(flag, "Yes") == 0)
+		action = "add header";
+	else if (sp != NULL && (subject == NULL) != (sp->subject == NULL))
+		action = "rewrite subject";
+	else if (sp != NULL && subject != NULL && strcmp(subject, sp->subject) != 0)
+		action = "rewrite subject";
+	if (action != NULL) {
+		s->deliver_mailbox = "\\Junk"; /* the \\Junk special-use mailbox (store.h) */
+		log_info("smtp: %s: rspamd verdict: %s: to Junk", s->qid, action);
+	}
+	free(flag);
+	free(subject);
+	if (sp != NULL) {
+		s->spam = NULL;
+		smtp_spam_free(sp);
+	}
+	smtp_stage_done(s, SMTP_STAGE_CONTINUE, NULL, NULL);
+}
+
 void
 smtp_spam_end_of_data(struct smtp_session *s)
 {
@@ -148,7 +232,12 @@ smtp_spam_end_of_data(struct smtp_session *s)
 	size_t n = 0;
 	struct smtp_spam *sp;
 
-	if ((set->spam_threshold <= 0 && set->spam_reject_threshold <= 0) ||
+	if (rspamd_mode(s)) {
+		rspamd_verdict(s);
+		return;
+	}
+	if (strcmp(set->spam_filter, "builtin") != 0 ||
+	    (set->spam_threshold <= 0 && set->spam_reject_threshold <= 0) ||
 	    smtp_session_is_trusted(s)) {
 		smtp_stage_done(s, SMTP_STAGE_CONTINUE, NULL, NULL);
 		return;
@@ -162,6 +251,7 @@ smtp_spam_end_of_data(struct smtp_session *s)
 			if (k == n)
 				accounts[n++] = s->rcpts[i].local[j];
 		}
+	smtp_spam_reset(s); /* a reload may have changed spam_filter since spam_mark */
 	sp = xcalloc(1, sizeof(*sp));
 	sp->session = s;
 	sp->job = spam_classify_new(set, s->msg.data != NULL ? s->msg.data : "", s->msg.len,
@@ -174,8 +264,13 @@ smtp_spam_end_of_data(struct smtp_session *s)
 void
 smtp_spam_reset(struct smtp_session *s)
 {
-	if (s->spam != NULL) {
-		s->spam->session = NULL; /* its callback frees it */
-		s->spam = NULL;
-	}
+	struct smtp_spam *sp = s->spam;
+
+	if (sp == NULL)
+		return;
+	s->spam = NULL;
+	if (sp->job != NULL)
+		sp->session = NULL; /* on a worker: its callback frees it */
+	else
+		smtp_spam_free(sp);
 }

@@ -13,6 +13,14 @@
 struct smtp_session;
 
 void smtp_spam_end_of_data(struct smtp_session *s);
+/* spam_filter = rspamd (docs/spam.md "rspamd instead"): a stage of its own just before
+ * the milters ("spam_mark") that removes the X-Spam fields the message brought and notes
+ * its Subject; then smtp_spam_end_of_data() sends the message to the Junk folder when a
+ * milter (rspamd's "add header" action) set "X-Spam: Yes" or (its "rewrite subject")
+ * changed the Subject, and computes no score of its own. With spam_filter = none neither
+ * does anything; mail from mynetworks and authenticated clients is left alone in all
+ * modes. */
+void smtp_spam_before_milters(struct smtp_session *s);
 void smtp_spam_reset(struct smtp_session *s);
 
 #endif

@@ -30,6 +30,9 @@ static const struct smtp_stage smtp_stages[] = {
 	 .reset = smtp_greylist_reset},
 	/* viruses next: nothing else needs to look at a message that is refused anyway */
 	{.name = "clamd", .end_of_data = smtp_clamd_end_of_data, .reset = smtp_clamd_reset},
+	/* spam_filter = rspamd: the X-Spam fields the message brought removed, its Subject
+	 * noted, so that the spam stage sees what rspamd's milter did */
+	{.name = "spam_mark", .end_of_data = smtp_spam_before_milters},
 	/* milters see the message as the checks before them left it, and may edit it */
 	{.name = "milter",
 	 .rcpt = smtp_milter_rcpt,

@@ -141,7 +141,9 @@ class Rspamd:
 
     CACHE = "/tmp/yubin-rspamd-cache"
 
-    def __init__(self):
+    def __init__(self, lua=None, local_d=None):
+        """lua: the text of a rspamd.local.lua (rules of the test's own); local_d: {file
+        name: text} more local.d files."""
         workdir = self.dir = tempfile.mkdtemp(prefix="yubin-rspamd-")
         os.chmod(workdir, 0o755)
         local = os.path.join(workdir, "local", "local.d")
@@ -181,6 +183,12 @@ worker "rspamd_proxy" {
                     '"authentication-results", "spam-header"];\n'
                     'extended_spam_headers = true;\nskip_local = false;\n'
                     'skip_authenticated = false;\n')
+        for name, text in (local_d or {}).items():
+            with open(os.path.join(local, name), "w") as f:
+                f.write(text)
+        if lua is not None:
+            with open(os.path.join(workdir, "local", "rspamd.local.lua"), "w") as f:
+                f.write(lua)
         user = "_rspamd" if os.getuid() == 0 else pwd.getpwuid(os.getuid()).pw_name
         chown_tree(workdir, user)
         chown_tree(self.CACHE, user)
@@ -193,6 +201,8 @@ worker "rspamd_proxy" {
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_listening(tcp_open(self.port), self.proc, "rspamd", timeout=90)
         wait_listening(tcp_open(self.normal_port), self.proc, "rspamd", timeout=90)
+        # the controller (learning, /stat) may come up after the scanners
+        wait_listening(tcp_open(self.controller_port), self.proc, "rspamd", timeout=90)
 
     def log(self):
         try:

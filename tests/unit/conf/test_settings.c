@@ -377,7 +377,33 @@ test_spam_keys(void **state)
 	assert_int_equal(s.spam_scan_bytes, 65536);
 	assert_int_equal(s.spam_min_trained, 10);
 	assert_int_equal(s.spam_train_max_messages, 1000);
+	assert_string_equal(s.spam_filter, "builtin");
+	assert_null(s.rspamd_controller);
+	assert_null(s.rspamd_controller_password_file);
+	assert_int_equal(s.rspamd_learn_timeout, 30);
+	assert_int_equal(s.rspamd_learn_queue, 1000);
+	assert_int_equal(s.rspamd_learn_max_size, 25 << 20);
 	settings_free(&s);
+	load_ok(&s, "spam_filter = rspamd\nrspamd_controller = 127.0.0.1:11334\n"
+		    "rspamd_controller_password_file = /etc/yubin/rspamd.pw\n"
+		    "rspamd_learn_timeout = 1m\nrspamd_learn_queue = 10\n"
+		    "rspamd_learn_max_size = 1m\n");
+	assert_string_equal(s.spam_filter, "rspamd");
+	assert_string_equal(s.rspamd_controller, "127.0.0.1:11334");
+	assert_int_equal(s.rspamd_learn_timeout, 60);
+	assert_int_equal(s.rspamd_learn_queue, 10);
+	p1 = print_to_string(&s);
+	assert_non_null(strstr(p1, "spam_filter = rspamd\n"));
+	assert_non_null(strstr(p1, "rspamd_controller = 127.0.0.1:11334\n"));
+	load_ok(&s2, p1);
+	p2 = print_to_string(&s2);
+	assert_string_equal(p1, p2);
+	free(p1);
+	free(p2);
+	settings_free(&s);
+	settings_free(&s2);
+	load_fails("spam_filter = spamassassin\n", "");
+	load_fails("rspamd_learn_queue = 0\n", "out of range");
 	load_ok(&s, "spam_threshold = 7.5\nspam_reject_threshold = 0\nspam_scan_bytes = 1m\n");
 	assert_true(s.spam_threshold == 7.5);
 	assert_true(s.spam_reject_threshold == 0.0);
