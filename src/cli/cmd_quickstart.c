@@ -68,26 +68,27 @@ static char *
 qs_tls_text(const struct quickstart *q)
 {
 	if (q->no_acme)
-		return xasprintf(
-			"# A certificate from a public CA for myhostname. Without these, a\n"
-			"# self-signed one is generated into data_directory/tls at the first start:\n"
-			"# mail programs will warn about it, and other servers' MTA-STS will not\n"
-			"# accept it. `acme = yes` gets one from Let's Encrypt (docs/acme.md).\n"
-			"acme = no\n"
-			"#tls_cert_file = /etc/letsencrypt/live/%s/fullchain.pem\n"
-			"#tls_key_file = /etc/letsencrypt/live/%s/privkey.pem\n",
-			q->hostname, q->hostname);
-	return xasprintf(
-		"# The certificate comes from Let's Encrypt (ACME, RFC 8555) for myhostname at the\n"
-		"# first start, answered on port 80 (http-01), and is renewed 30 days before it\n"
-		"# expires, without a restart; until then a self-signed one serves. `yubin status`\n"
-		"# shows its state (docs/acme.md).\n"
-		"acme = yes\n"
-		"acme_email = %s\n"
-		"# Once the mta-sts and autoconfig names below point here, let the certificate\n"
-		"# cover them too, so that MTA-STS and autoconfiguration work over HTTPS:\n"
-		"#acme_domains = %s, mta-sts.%s, autoconfig.%s\n",
-		q->address, q->hostname, q->domain, q->domain);
+		return xasprintf("# A certificate from a public CA for myhostname. Without\n"
+				 "# these, a self-signed one is generated into data_directory/tls\n"
+				 "# at the first start: mail programs will warn about it, and\n"
+				 "# other servers' MTA-STS will not accept it. `acme = yes` gets\n"
+				 "# one from Let's Encrypt (docs/acme.md).\n"
+				 "acme = no\n"
+				 "#tls_cert_file = /etc/letsencrypt/live/%s/fullchain.pem\n"
+				 "#tls_key_file = /etc/letsencrypt/live/%s/privkey.pem\n",
+				 q->hostname, q->hostname);
+	return xasprintf("# The certificate comes from Let's Encrypt (ACME, RFC 8555) for\n"
+			 "# myhostname at the first start, answered on port 80 (http-01), and\n"
+			 "# is renewed 30 days before it expires, without a restart; until\n"
+			 "# then a self-signed one serves. `yubin status` shows its state\n"
+			 "# (docs/acme.md).\n"
+			 "acme = yes\n"
+			 "acme_email = %s\n"
+			 "# Once the mta-sts and autoconfig names below point here, let the\n"
+			 "# certificate cover them too, so that MTA-STS and autoconfiguration\n"
+			 "# work over HTTPS:\n"
+			 "#acme_domains = %s, mta-sts.%s, autoconfig.%s\n",
+			 q->address, q->hostname, q->domain, q->domain);
 }
 
 static char *
@@ -127,7 +128,6 @@ qs_config_text(const struct quickstart *q)
 		"imaps_listen = :993\n"
 		"pop3_listen = :110\n"
 		"pop3s_listen = :995\n"
-		"\n"
 		"\n"
 		"# The web side: mail programs' autoconfiguration (Thunderbird, Outlook, Apple),\n"
 		"# the MTA-STS policy, a settings page for people and the admin page (/admin,\n"

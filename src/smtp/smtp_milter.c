@@ -17,6 +17,7 @@
 #include "filter/milter.h"
 #include "filter/milter_msg.h"
 #include "log/log.h"
+#include "util/metrics.h"
 #include "net/conn.h"
 #include "smtp/smtp_clamd.h"
 #include "smtp/smtp_session.h"
@@ -521,6 +522,23 @@ apply_envelope(struct smtp_session *s, const struct milter_result *r, const char
 	return 0;
 }
 
+/* The milter's verdict as yubin_filter_verdicts_total{filter="milter"} names it. */
+static const char *
+verdict_name(const struct milter_result *r)
+{
+	switch (r->verdict) {
+	case MILTER_CONTINUE:
+		return r->quarantine != NULL ? "quarantine" : "accept";
+	case MILTER_REJECT:
+		return r->reply != NULL && r->reply[0] == '4' ? "tempfail" : "reject";
+	case MILTER_DISCARD:
+		return "discard";
+	case MILTER_FAILED:
+		break;
+	}
+	return "error";
+}
+
 static void
 run_done(void *ctx, struct milter_result *r)
 {
@@ -529,6 +547,7 @@ run_done(void *ctx, struct milter_result *r)
 	const char *name = m->list[m->next - 1];
 	const struct settings *set = settings_of(s);
 
+	metrics_filter_verdict(METRICS_FILTER_MILTER, verdict_name(r));
 	switch (r->verdict) {
 	case MILTER_CONTINUE:
 		if (r->quarantine != NULL) {

@@ -6,6 +6,7 @@
 
 #include "conf/settings.h"
 #include "log/log.h"
+#include "util/metrics.h"
 #include "mail/rfc5322.h"
 #include "mail/spam_checks.h"
 #include "mail/spam_score.h"
@@ -131,6 +132,7 @@ spam_done(void *arg)
 	if (set->spam_reject_threshold > 0 && score >= set->spam_reject_threshold) {
 		snprintf(reply, sizeof(reply), "550 5.7.1 Message refused as spam (score %.1f)",
 			 score);
+		metrics_filter_verdict(METRICS_FILTER_SPAM, "reject");
 		smtp_stage_done(s, SMTP_STAGE_REJECT, reply, buf_cstr(&rules));
 		buf_free(&rules);
 		return;
@@ -140,6 +142,9 @@ spam_done(void *arg)
 		buf_appends(&s->stage_headers, "X-Spam: Yes\r\n");
 		s->deliver_mailbox = "\\Junk"; /* the \\Junk special-use mailbox (store.h) */
 	}
+	metrics_filter_verdict(METRICS_FILTER_SPAM,
+			       set->spam_threshold > 0 && score >= set->spam_threshold ? "junk"
+										       : "ham");
 	buf_printf(&s->stage_headers, "X-Spam-Score: %.1f (%s)\r\n", score,
 		   rules.len > 0 ? buf_cstr(&rules) : "none");
 	buf_free(&rules);
@@ -214,6 +219,7 @@ rspamd_verdict(struct smtp_session *s)
 		s->deliver_mailbox = "\\Junk"; /* the \\Junk special-use mailbox (store.h) */
 		log_info("smtp: %s: rspamd verdict: %s: to Junk", s->qid, action);
 	}
+	metrics_filter_verdict(METRICS_FILTER_SPAM, action != NULL ? "junk" : "ham");
 	free(flag);
 	free(subject);
 	if (sp != NULL) {

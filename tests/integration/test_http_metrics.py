@@ -131,7 +131,8 @@ def test_queue_gauges_and_relay_counters(yubin_factory):
 
 def test_filter_verdicts_and_certificate_expiry(yubin_factory):
     """yubin_filter_verdicts_total: one message through SPF/DKIM/DMARC (the resolver does
-    not answer: temperror) and clamd (down: error, accepted by clamd_default_action);
+    not answer: temperror), clamd and a milter (both down: error, accepted by the default
+    actions) and the built-in spam filter (a plain message: ham);
     yubin_tls_certificate_expiry_seconds: the notAfter of the server's certificate."""
     ports = {"metrics": free_port()}
     srv = yubin_factory(config={
@@ -140,6 +141,8 @@ def test_filter_verdicts_and_certificate_expiry(yubin_factory):
         "dns_resolvers": "127.0.0.1:%d" % free_port(udp=True),
         "clamd_socket": "unix:/nonexistent/clamd.sock",
         "clamd_default_action": "accept",
+        "smtpd_milters": "inet:127.0.0.1:%d" % free_port(),
+        "milter_default_action": "accept",
     })
     srv.ports = ports
     before = scrape(srv)
@@ -154,6 +157,8 @@ def test_filter_verdicts_and_certificate_expiry(yubin_factory):
         assert sum(val for k, val in verdicts.items() if k.startswith(f + "=")) == 1, verdicts
     assert verdicts.get("dkim=none") == 1, verdicts  # the message is not signed
     assert verdicts.get("spf=temperror") == 1, verdicts
+    assert verdicts.get("milter=error") == 1, verdicts
+    assert verdicts.get("spam=ham") == 1, verdicts
     # the certificate: what openssl reads from the generated one
     end = subprocess.run(["openssl", "x509", "-noout", "-enddate", "-in",
                           srv.data_dir + "/tls/cert.pem"], capture_output=True, check=True)
