@@ -81,14 +81,21 @@ addr_normalize(struct buf *out, const char *value, size_t len)
 			buf_appends(out, "; ");
 			continue;
 		}
+		/* appends, not printf: SEARCH FROM normalizes every message's From */
 		if (a->group_start) {
-			buf_printf(out, "%s: ", a->mailbox != NULL ? a->mailbox : "");
+			buf_appends(out, a->mailbox != NULL ? a->mailbox : "");
+			buf_append(out, ": ", 2);
 			continue;
 		}
-		if (a->name != NULL)
-			buf_printf(out, "%s ", a->name);
-		buf_printf(out, "<%s@%s>, ", a->mailbox != NULL ? a->mailbox : "",
-			   a->domain != NULL ? a->domain : "");
+		if (a->name != NULL) {
+			buf_appends(out, a->name);
+			buf_appendc(out, ' ');
+		}
+		buf_appendc(out, '<');
+		buf_appends(out, a->mailbox != NULL ? a->mailbox : "");
+		buf_appendc(out, '@');
+		buf_appends(out, a->domain != NULL ? a->domain : "");
+		buf_append(out, ">, ", 3);
 	}
 	rfc5322_addr_list_free(&l);
 }
@@ -423,6 +430,7 @@ static int
 search_walk(struct imap_session *s, struct search_job *j)
 {
 	const struct store_view_msg *msgs = store_view_msgs(s->view);
+	size_t n_msgs = store_view_count(s->view), seq_hint = n_msgs;
 	struct store_msg_cursor *cur;
 	struct store_msg_meta meta;
 	const char *error;
@@ -436,7 +444,15 @@ search_walk(struct imap_session *s, struct search_job *j)
 		if (m->vm != NULL && m->vm->uid != meta.uid)
 			search_msg_clear(m); /* the message being evaluated is gone */
 		if (m->vm == NULL) {
-			uint32_t seq = store_view_seq(s->view, meta.uid);
+			uint32_t seq;
+
+			/* the index and the view both ascend: usually the next entry is the one,
+			 * no binary search of the view per message */
+			if (seq_hint < n_msgs && msgs[seq_hint].uid == meta.uid)
+				seq = (uint32_t)seq_hint + 1;
+			else
+				seq = store_view_seq(s->view, meta.uid);
+			seq_hint = seq;
 
 			if (seq == 0 || (msgs[seq - 1].flags & STORE_FLAG_EXPUNGED))
 				continue;
