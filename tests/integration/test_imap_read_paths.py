@@ -1,0 +1,146 @@
+"""The fast read paths of FETCH 1:* and SEARCH (issue 11, "Read paths on a realistic
+mailbox") give the same answers as the general ones: HEADER/HEADER.FIELDS of the message
+from the header kept at delivery without the parts blob, FLAGS rendered once per flag set,
+RFC822.SIZE/INTERNALDATE/MODSEQ with a cursor that reads no flags from the index, and
+SEARCH FROM/SUBJECT on the decoded fields (substring, case-insensitive, the normalized
+address form)."""
+import os
+import re
+import sqlite3
+
+import pytest
+
+from conftest import free_port
+from test_imap_protocol import Raw, USER, deliver
+
+
+@pytest.fixture
+def imap(yubin_factory):
+    srv = yubin_factory(config={"imap_listen": "127.0.0.1:%d" % free_port()})
+    srv.imap_port = int(srv.settings["imap_listen"].rsplit(":", 1)[1])
+    return srv
+
+
+def index_path(srv):
+    return os.path.join(srv.data_dir, "mail", USER.lower(), "index.db")
+
+
+NESTED = (b"From: Outer <outer@remote.test>\r\nTo: %s\r\nSubject: outer\r\n"
+          b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b1\r\n\r\n"
+          b"--b1\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
+          b"--b1\r\nContent-Type: message/rfc822\r\n\r\n"
+          b"From: inner@remote.test\r\nSubject: inner\r\n\r\ninner body\r\n"
+          b"--b1--\r\n") % USER.encode()
+
+SECTIONS = ("BODY.PEEK[HEADER.FIELDS (SUBJECT FROM)] BODY.PEEK[HEADER] RFC822.HEADER"
+            " BODY.PEEK[HEADER.FIELDS.NOT (SUBJECT)] BODY.PEEK[HEADER]<5.20>"
+            " BODY.PEEK[HEADER.FIELDS (subject)]<2.1000>")
+
+
+def items(untagged):
+    return [u for u in untagged if b" FETCH " in u]
+
+
+def test_header_sections_without_the_parts_blob(imap):
+    """Top-level header sections come from the stored header: a parts blob that cannot be
+    decoded no longer empties them (it did while every section decoded it); sections of a
+    nested message still need it and are empty then, as before."""
+    deliver(imap, subject="plain one")
+    deliver(imap, raw=NESTED)
+    c = Raw(imap.imap_port)
+    c.login()
+    c.ok("EXAMINE INBOX")
+    before = items(c.ok("FETCH 1:* (%s)" % SECTIONS)[0])
+    nested = items(c.ok("FETCH 2 (BODY.PEEK[2.HEADER.FIELDS (SUBJECT)])")[0])
+    assert b"Subject: plain one\r\n" in before[0] and b"Subject: outer\r\n" in before[1]
+    assert b"Subject: inner" in nested[0]
+    c.close()
+    imap.stop()
+    db = sqlite3.connect(index_path(imap))
+    db.execute("UPDATE msgdata SET parts = X'FFFFFFFF'")
+    db.commit()
+    db.close()
+    imap.start()
+    c = Raw(imap.imap_port)
+    c.login()
+    c.ok("EXAMINE INBOX")
+    assert items(c.ok("FETCH 1:* (%s)" % SECTIONS)[0]) == before
+    after = items(c.ok("FETCH 2 (BODY.PEEK[2.HEADER.FIELDS (SUBJECT)])")[0])
+    assert b"Subject: inner" not in after[0], after
+    c.close()
+
+
+def flag_list(line):
+    return sorted(re.search(rb"FLAGS \(([^)]*)\)", line).group(1).split())
+
+
+def test_fetch_flags_of_mixed_flag_sets(imap):
+    for i in range(12):
+        deliver(imap, subject="m%d" % i)
+    c = Raw(imap.imap_port)
+    c.login()
+    c.ok("SELECT INBOX")
+    c.ok("STORE 2,5,9 +FLAGS.SILENT (\\Seen)")
+    c.ok("STORE 3,5 +FLAGS.SILENT ($Label1)")
+    c.ok("STORE 4,9,10 +FLAGS.SILENT (\\Flagged $Label2)")
+    c.ok("STORE 11 +FLAGS.SILENT ($Label1 $Label2 \\Answered)")
+    whole = items(c.ok("FETCH 1:* (FLAGS)")[0])
+    assert len(whole) == 12
+    for i, line in enumerate(whole, 1):
+        one = items(c.ok("FETCH %d (FLAGS)" % i)[0])
+        assert flag_list(line) == flag_list(one[0]), (i, line, one)
+    assert flag_list(whole[10]) == sorted([b"$Label1", b"$Label2", b"\\Answered", b"\\Recent"])
+    assert flag_list(whole[0]) == [b"\\Recent"]
+    # UID FETCH adds UID; MODSEQ comes from the view too (CONDSTORE)
+    got = items(c.ok("UID FETCH 1:* (FLAGS MODSEQ RFC822.SIZE) (CHANGEDSINCE 1)")[0])
+    assert len(got) == 12 and all(b"MODSEQ (" in g and b"UID " in g for g in got)
+    c.close()
+
+
+def test_size_and_internaldate_and_changedsince(imap):
+    for i in range(5):
+        deliver(imap, subject="s%d" % i, body="x" * (100 * i) + "\r\n")
+    c = Raw(imap.imap_port)
+    c.login()
+    c.ok("SELECT INBOX")
+    sizes = [int(x) for x in re.findall(rb"RFC822\.SIZE (\d+)",
+                                        b"".join(c.ok("FETCH 1:* (RFC822.SIZE)")[0]))]
+    for i in range(5):
+        raw = b"".join(c.ok("FETCH %d (BODY.PEEK[])" % (i + 1))[0])
+        assert int(re.search(rb"\{(\d+)\}", raw).group(1)) == sizes[i]
+    dates = c.ok("FETCH 1:* (INTERNALDATE RFC822.SIZE)")[0]
+    assert len(items(dates)) == 5 and all(b'INTERNALDATE "' in d for d in items(dates))
+    modseqs = dict(re.findall(rb"\* (\d+) FETCH \(MODSEQ \((\d+)\)\)",
+                              b"".join(c.ok("FETCH 1:* (MODSEQ)")[0])))
+    c.ok("STORE 3 +FLAGS.SILENT (\\Flagged)")
+    changed = items(c.ok("FETCH 1:* (RFC822.SIZE) (CHANGEDSINCE %s)" % max(modseqs.values())
+                         .decode())[0])
+    assert len(changed) == 1 and changed[0].startswith(b"* 3 FETCH"), changed
+    c.close()
+
+
+def test_search_from_and_subject(imap):
+    deliver(imap, raw=b"From: =?UTF-8?Q?J=C3=BCrgen_Wei=C3=9F?= <jw@Example.ORG>\r\n"
+                      b"To: %s\r\nSubject: =?UTF-8?B?R3LDvMOfZSBhdXMgQmVybGlu?=\r\n\r\nx\r\n"
+                      % USER.encode())
+    deliver(imap, raw=b"From: <user (a comment)@ domain.org>\r\nTo: %s\r\n"
+                      b"Subject: Quarterly REPORT\r\n\r\nx\r\n" % USER.encode())
+    deliver(imap, raw=b"From: other@remote.test\r\nTo: %s\r\nSubject: nothing\r\n\r\nx\r\n"
+            % USER.encode())
+    c = Raw(imap.imap_port)
+    c.login()
+    c.ok("SELECT INBOX")
+
+    def search(crit):
+        line = [u for u in c.ok("UID SEARCH " + crit)[0] if u.startswith(b"* SEARCH")][0]
+        return [int(x) for x in line.split()[2:]]
+
+    assert search("FROM jw@example.org") == [1]
+    assert search("FROM user@domain.org") == [2]    # only in the normalized form
+    assert search("FROM \"<user@domain\"") == [2]
+    assert search("FROM remote.test") == [3]
+    assert search("SUBJECT report") == [2]
+    assert search("SUBJECT \"aus berlin\"") == [1]
+    assert search("NOT SUBJECT report") == [1, 3]
+    assert search("OR FROM other SUBJECT quarterly") == [2, 3]
+    c.close()
