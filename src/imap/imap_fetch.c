@@ -7,6 +7,7 @@
 
 #include "imap/imap_date.h"
 #include "imap/imap_fetch.h"
+#include "imap/imap_fetch_cache.h"
 #include "imap/imap_session.h"
 #include "imap/imap_write.h"
 #include "log/log.h"
@@ -512,9 +513,23 @@ fetch_view_only(const struct imap_fetch_plan *p)
 	       p->n_sections == 0;
 }
 
-static int
-fetch_step_view(struct imap_fetch_run *r)
+/* BODYSTRUCTURE (with those) comes from the in-memory cache (imap_fetch_cache.h), when
+ * the mailbox fits in it: the FETCH 1:* (BODYSTRUCTURE) of a client's first sync. */
+static bool
+fetch_cache_only(const struct imap_fetch_plan *p)
 {
+	return (p->items & ~(unsigned)(IMAP_FETCH_FLAGS | IMAP_FETCH_UID | IMAP_FETCH_MODSEQ |
+				       IMAP_FETCH_BODYSTRUCTURE)) == 0 &&
+	       p->n_sections == 0;
+}
+
+/* The messages from the view, with their BODYSTRUCTURE from c when c is not NULL. A
+ * message c does not have is no longer in the index (expunged by another session since
+ * the cache was filled... or before): skipped, as the index's cursor would. */
+static int
+fetch_step_view(struct imap_fetch_run *r, const struct imap_fetch_cache *c)
+{
+	size_t hint = 0;
 	const struct store_view_msg *msgs = store_view_msgs(r->s->view);
 	size_t n_msgs = store_view_count(r->s->view), seq_hint = n_msgs;
 	struct store_msg_meta meta;
@@ -535,6 +550,14 @@ fetch_step_view(struct imap_fetch_run *r)
 		if (seq == 0 ||
 		    (r->plan.has_changedsince && msgs[seq - 1].modseq <= r->plan.changedsince))
 			continue;
+		if (c != NULL) {
+			size_t i = imap_fetch_cache_find(c, uid, &hint);
+
+			if (i == SIZE_MAX)
+				continue;
+			meta.bodystructure.data = c->arena + c->offs[i];
+			meta.bodystructure.len = c->offs[i + 1] - c->offs[i];
+		}
 		meta.uid = uid;
 		fetch_one(r, seq, &msgs[seq - 1], &meta);
 		if (r->out.len > 0 && fetch_output_full(r))
@@ -551,6 +574,7 @@ fetch_step(struct imap_fetch_run *r)
 {
 	const struct store_view_msg *msgs = store_view_msgs(r->s->view);
 	size_t n_msgs = store_view_count(r->s->view), seq_hint = n_msgs;
+	const struct imap_fetch_cache *cache;
 	struct store_msg_cursor *cur;
 	struct store_msg_meta meta;
 	const char *error;
@@ -560,7 +584,10 @@ fetch_step(struct imap_fetch_run *r)
 		return 1;
 	r->memo_valid = false;
 	if (fetch_view_only(&r->plan))
-		return fetch_step_view(r);
+		return fetch_step_view(r, NULL);
+	/* got again at every step: another session may have grown it during a pause */
+	if (fetch_cache_only(&r->plan) && (cache = imap_fetch_cache_get(r->s)) != NULL)
+		return fetch_step_view(r, cache);
 	cur = store_msg_cursor_open(r->s->view, r->uids[r->next], r->uids[r->n_uids - 1],
 				    r->plan.fields);
 	while ((ret = store_msg_cursor_next(cur, &meta, &error)) == 1) {

@@ -144,3 +144,70 @@ def test_search_from_and_subject(imap):
     assert search("NOT SUBJECT report") == [1, 3]
     assert search("OR FROM other SUBJECT quarterly") == [2, 3]
     c.close()
+
+
+# -- BODYSTRUCTURE kept in memory (imap_fetch_cache.c) ----------------------------------------
+def bodystructures(c, cmd="FETCH 1:* (BODYSTRUCTURE)"):
+    return [re.sub(rb"^\* \d+ FETCH \(|UID \d+ ", b"", u) for u in items(c.ok(cmd)[0])]
+
+
+def one_by_one(c, n):
+    """Each message's BODYSTRUCTURE through the index (ENVELOPE makes it no cache-only
+    FETCH), in the same form as bodystructures()."""
+    out = []
+    for i in range(1, n + 1):
+        line = items(c.ok("FETCH %d (BODYSTRUCTURE ENVELOPE)" % i)[0])[0]
+        out.append(line[line.index(b"BODYSTRUCTURE "):])   # ENVELOPE comes first
+    return out
+
+
+def test_bodystructure_cache_follows_the_mailbox(imap):
+    deliver(imap, subject="a")
+    deliver(imap, raw=NESTED)
+    c = Raw(imap.imap_port)
+    c.login()
+    c.ok("SELECT INBOX")
+    first = bodystructures(c)
+    assert first == one_by_one(c, 2)
+    deliver(imap, raw=NESTED.replace(b"text/plain", b"text/html"))   # the cache grows
+    deliver(imap, subject="d")
+    c.ok("NOOP")
+    assert bodystructures(c) == one_by_one(c, 4)
+    other = Raw(imap.imap_port)
+    other.login()
+    other.ok("SELECT INBOX")
+    other.ok("STORE 2 +FLAGS.SILENT (\\Deleted)")
+    other.ok("EXPUNGE")
+    other.ok("CREATE Box")
+    other.ok("COPY 1:* Box")
+    assert bodystructures(other) == one_by_one(other, 3)
+    other.ok("SELECT Box")
+    assert bodystructures(other) == one_by_one(other, 3)
+    c.ok("NOOP")
+    got = bodystructures(c, "UID FETCH 1:* (UID BODYSTRUCTURE FLAGS)")
+    assert len(got) == 3 and all(b"BODYSTRUCTURE (" in g and b"FLAGS (" in g for g in got)
+    c.close()
+    other.close()
+
+
+@pytest.mark.parametrize("limit,cached", [(100000, True), (0, False)])
+def test_bodystructure_is_kept_in_memory(yubin_factory, limit, cached):
+    """The second FETCH 1:* (BODYSTRUCTURE) does not read the index: a row changed behind
+    the server's back (never done by yubin, BODYSTRUCTURE is immutable) shows only
+    without the cache (imap_fetch_cache_messages = 0)."""
+    srv = yubin_factory(config={"imap_listen": "127.0.0.1:%d" % free_port(),
+                                "imap_fetch_cache_messages": str(limit)})
+    srv.imap_port = int(srv.settings["imap_listen"].rsplit(":", 1)[1])
+    deliver(srv, subject="x")
+    c = Raw(srv.imap_port)
+    c.login()
+    c.ok("EXAMINE INBOX")
+    before = bodystructures(c)
+    db = sqlite3.connect(index_path(srv), timeout=10)
+    db.execute("UPDATE msgdata SET bodystructure = CAST('(\"TEXT\" \"X-CHANGED\" NIL NIL NIL"
+               " \"7BIT\" 1 1 NIL NIL NIL NIL)' AS BLOB)")
+    db.commit()
+    db.close()
+    after = bodystructures(c)
+    assert (after == before) == cached, (before, after)
+    c.close()

@@ -1,0 +1,32 @@
+/* The BODYSTRUCTURE of a mailbox's messages kept in memory between commands and sessions
+ * (internal to src/imap). It never changes for a UID (built at delivery from the immutable
+ * message, store schema step 1), so the cache only grows with new UIDs (read from the
+ * index when a FETCH finds the view past it) and is dropped with the account handle.
+ * Why: FETCH 1:* (BODYSTRUCTURE) read one ~1.7 KB msgdata row per message from the index,
+ * and the cache and TLB misses of that walk were most of its time; here the strings lie
+ * end to end in one arena. */
+#ifndef IMAP_IMAP_FETCH_CACHE_H
+#define IMAP_IMAP_FETCH_CACHE_H
+#include <stddef.h>
+#include <stdint.h>
+
+struct imap_session;
+
+struct imap_fetch_cache {
+	const uint32_t *uids; /* ascending; entries of expunged messages may linger */
+	const uint32_t *offs; /* n + 1: entry i is arena[offs[i] .. offs[i + 1]) */
+	const char *arena;
+	size_t n;
+};
+
+/* The BODYSTRUCTUREs of the selected mailbox's messages up to the view's last UID, those
+ * not cached yet read from the index. NULL when the mailbox has more messages than
+ * imap_fetch_cache_messages, or the index cannot be read: read the index directly then.
+ * Valid until the next call by any session of the account (get it again after a pause). */
+const struct imap_fetch_cache *imap_fetch_cache_get(struct imap_session *s);
+
+/* The index in c of uid, starting the search at *hint (the entry after the last one
+ * found: a FETCH 1:* then finds each one in one step); SIZE_MAX when it is not there. */
+size_t imap_fetch_cache_find(const struct imap_fetch_cache *c, uint32_t uid, size_t *hint);
+
+#endif
