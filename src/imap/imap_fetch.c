@@ -555,8 +555,8 @@ fetch_step_view(struct imap_fetch_run *r, const struct imap_fetch_cache *c)
 
 			if (i == SIZE_MAX)
 				continue;
-			meta.bodystructure.data = c->arena + c->offs[i];
-			meta.bodystructure.len = c->offs[i + 1] - c->offs[i];
+			meta.bodystructure.data = imap_fetch_cache_field(
+				c, i, IMAP_FETCH_CACHE_BODYSTRUCTURE, &meta.bodystructure.len);
 		}
 		meta.uid = uid;
 		fetch_one(r, seq, &msgs[seq - 1], &meta);

@@ -1,14 +1,16 @@
-/* In-memory BODYSTRUCTUREs per mailbox, in the account handle's second cache slot (see
- * imap_fetch_cache.h). At most imap_fetch_cache_messages entries per account: the mailbox
- * used least recently is dropped first. */
+/* In-memory BODYSTRUCTUREs and search fields per mailbox, in the account handle's second cache slot
+ * (see imap_fetch_cache.h). At most imap_fetch_cache_messages entries per account: the mailbox used
+ * least recently is dropped first. */
 #include "imap/imap_fetch_cache.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "conf/settings.h"
+#include "imap/imap_search.h"
 #include "imap/imap_session.h"
 #include "log/log.h"
+#include "mail/mime_text.h"
 #include "store/store_account.h"
 #include "store/store_msg.h"
 #include "store/store_view.h"
@@ -54,23 +56,36 @@ account_cache_free(void *p)
 	free(ac);
 }
 
+#define F IMAP_FETCH_CACHE_FIELDS
+
+/* Appends one message's entry (scratch: for the normalized From). */
 static void
-add(struct mbox_cache *m, uint32_t uid, const struct store_blob *bs)
+add(struct mbox_cache *m, const struct store_msg_meta *meta, struct buf *scratch)
 {
+	const struct store_blob *bs = &meta->bodystructure;
+
 	if (m->n + 2 > m->cap) {
 		size_t cap = m->cap;
 
-		/* offs has one more entry than uids: both sized by cap, uids has room to spare */
 		m->uids = xgrow(m->uids, &cap, m->n + 2, sizeof(*m->uids));
-		m->offs = xrealloc(m->offs, xsize_mul(cap, sizeof(*m->offs)));
+		m->offs = xrealloc(m->offs, xsize_add(xsize_mul(cap, F * sizeof(*m->offs)), 4));
 		m->cap = cap;
 	}
 	if (m->n == 0)
 		m->offs[0] = 0;
 	if (bs->data != NULL)
 		buf_append(&m->arena, bs->data, bs->len);
-	m->uids[m->n] = uid;
-	m->offs[++m->n] = (uint32_t)m->arena.len;
+	m->offs[F * m->n + 1] = (uint32_t)m->arena.len;
+	mime_text_fold(meta->subject.data != NULL ? meta->subject.data : "", meta->subject.len,
+		       &m->arena);
+	m->offs[F * m->n + 2] = (uint32_t)m->arena.len;
+	mime_text_fold(meta->from.data != NULL ? meta->from.data : "", meta->from.len, &m->arena);
+	m->offs[F * m->n + 3] = (uint32_t)m->arena.len;
+	imap_search_addr_normalize(scratch, meta->from.data != NULL ? meta->from.data : "",
+				   meta->from.len);
+	mime_text_fold(scratch->data != NULL ? scratch->data : "", scratch->len, &m->arena);
+	m->uids[m->n++] = meta->uid;
+	m->offs[F * m->n] = (uint32_t)m->arena.len;
 }
 
 /* Reads the rows with uid_lo <= UID <= uid_hi into m. */
@@ -80,18 +95,24 @@ fill(struct imap_session *s, struct mbox_cache *m, uint32_t uid_lo, uint32_t uid
 	struct store_msg_cursor *cur;
 	struct store_msg_meta meta;
 	const char *error;
+	struct buf scratch = BUF_INIT;
 	int ret;
 
-	cur = store_msg_cursor_open(s->view, uid_lo, uid_hi, STORE_MSG_BODYSTRUCTURE);
+	cur = store_msg_cursor_open(s->view, uid_lo, uid_hi,
+				    STORE_MSG_BODYSTRUCTURE | STORE_MSG_SEARCH);
 	while ((ret = store_msg_cursor_next(cur, &meta, &error)) == 1) {
-		if (m->arena.len + meta.bodystructure.len >= UINT32_MAX) {
+		/* offsets are 32 bits; folding grows text by half at most */
+		if (m->arena.len + meta.bodystructure.len +
+			    2 * (meta.subject.len + 3 * meta.from.len + 64) >=
+		    UINT32_MAX) {
 			ret = -1;
 			error = "too much for the cache";
 			break;
 		}
-		add(m, meta.uid, &meta.bodystructure);
+		add(m, &meta, &scratch);
 	}
 	store_msg_cursor_close(&cur);
+	buf_free(&scratch);
 	if (ret < 0) {
 		log_error("imap: %s: user=%s fetch cache: %s", s->base.id, s->account, error);
 		return -1;

@@ -211,3 +211,91 @@ def test_bodystructure_is_kept_in_memory(yubin_factory, limit, cached):
     after = bodystructures(c)
     assert (after == before) == cached, (before, after)
     c.close()
+
+
+# -- SEARCH SUBJECT/FROM on the cache's folded fields -------------------------------------------
+TRICKY = [
+    b"From: =?UTF-8?Q?J=C3=BCrgen_Wei=C3=9F?= <jw@Example.ORG>\r\nSubject: =?UTF-8?B?R3LDvMOfZSBhdXMgQmVybGlu?=\r\n",
+    b"From: <user (a comment)@ domain.org>\r\nSubject: Quarterly REPORT\r\n",
+    b"From: Team: alice@remote.test, bob@remote.test;\r\nSubject: group\r\n",
+    b"Subject: no from at all\r\n",
+    b"From: \"Quoted, Name\" <q@remote.test>\r\n",
+    b"From: plain@remote.test\r\nSubject: \r\n",
+    b"From: =?ISO-8859-1?Q?Andr=E9?= <andre@remote.test>\r\nSubject: =?ISO-8859-1?Q?caf=E9?=\r\n",
+]
+CRITERIA = ["FROM jw@example.org", "FROM user@domain.org", "FROM \"<user@domain\"",
+            "FROM \"team: <alice\"", "FROM \"quoted, name\"", "FROM remote.test", "FROM \"\"",
+            "SUBJECT report", "SUBJECT \"aus berlin\"", "SUBJECT \"\"", "NOT SUBJECT group",
+            "OR FROM bob SUBJECT quarterly", "SUBJECT CAFÉ", "FROM andré", "FROM \"> ,\"",
+            "UNSEEN FROM remote", "1:3 SUBJECT o", "FROM q SUBJECT x"]
+
+
+def search_all(c):
+    out = []
+    for crit in CRITERIA:
+        data = crit.encode()
+        tag = c.tag()
+        if any(b > 127 for b in data):
+            c.send(tag + b" UID SEARCH CHARSET UTF-8 " + data.split(b" ")[0] + b" {%d+}\r\n"
+                   % len(data.split(b" ", 1)[1]) + data.split(b" ", 1)[1] + b"\r\n")
+        else:
+            c.send(tag + b" UID SEARCH " + data + b"\r\n")
+        untagged, tagged = c.until_tagged(tag)
+        assert tagged.split()[1] == b"OK", (crit, tagged)
+        out.append((crit, [u for u in untagged if u.startswith(b"* SEARCH")][0]))
+    return out
+
+
+@pytest.mark.parametrize("limit", [100000, 0])
+def test_search_subject_from_same_with_and_without_cache(yubin_factory, limit):
+    srv = yubin_factory(config={"imap_listen": "127.0.0.1:%d" % free_port(),
+                                "imap_fetch_cache_messages": str(limit)})
+    srv.imap_port = int(srv.settings["imap_listen"].rsplit(":", 1)[1])
+    for h in TRICKY:
+        deliver(srv, raw=h + b"To: %s\r\n\r\nbody\r\n" % USER.encode())
+    c = Raw(srv.imap_port)
+    c.login()
+    c.ok("SELECT INBOX")
+    c.ok("STORE 2 +FLAGS.SILENT (\\Seen)")
+    got = dict(search_all(c))
+    assert got["FROM jw@example.org"] == b"* SEARCH 1\r\n"
+    assert got["FROM user@domain.org"] == b"* SEARCH 2\r\n"
+    assert got["SUBJECT report"] == b"* SEARCH 2\r\n"
+    assert got["SUBJECT CAFÉ"] == b"* SEARCH 7\r\n"
+    assert got["FROM andré"] == b"* SEARCH 7\r\n"
+    assert got["UNSEEN FROM remote"] == b"* SEARCH 3 5 6 7\r\n"
+    # the reference: the same criteria with a key that reads the row (no cache path)
+    for crit, line in got.items():
+        tag = c.tag()
+        data = ("LARGER 1 " + crit).encode()
+        if any(b > 127 for b in data):
+            key, value = data.rsplit(b" ", 1)
+            c.send(tag + b" UID SEARCH CHARSET UTF-8 " + key + b" {%d+}\r\n" % len(value)
+                   + value + b"\r\n")
+        else:
+            c.send(tag + b" UID SEARCH " + data + b"\r\n")
+        untagged, _ = c.until_tagged(tag)
+        assert [u for u in untagged if u.startswith(b"* SEARCH")][0] == line, crit
+    c.close()
+
+
+@pytest.mark.parametrize("limit,cached", [(100000, True), (0, False)])
+def test_search_fields_are_kept_in_memory(yubin_factory, limit, cached):
+    """A second SEARCH SUBJECT reads no row: a subject changed behind the server's back
+    (never done by yubin: the decoded fields are immutable) shows only without the
+    cache."""
+    srv = yubin_factory(config={"imap_listen": "127.0.0.1:%d" % free_port(),
+                                "imap_fetch_cache_messages": str(limit)})
+    srv.imap_port = int(srv.settings["imap_listen"].rsplit(":", 1)[1])
+    deliver(srv, subject="apple")
+    c = Raw(srv.imap_port)
+    c.login()
+    c.ok("EXAMINE INBOX")
+    assert b"* SEARCH 1\r\n" in c.ok("SEARCH SUBJECT apple")[0]
+    db = sqlite3.connect(index_path(srv), timeout=10)
+    db.execute("UPDATE msgdata SET subject = CAST('banana' AS BLOB)")
+    db.commit()
+    db.close()
+    found = b"* SEARCH 1\r\n" in c.ok("SEARCH SUBJECT apple")[0]
+    assert found == cached
+    c.close()
