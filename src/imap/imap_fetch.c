@@ -513,13 +513,14 @@ fetch_view_only(const struct imap_fetch_plan *p)
 	       p->n_sections == 0;
 }
 
-/* BODYSTRUCTURE (with those) comes from the in-memory cache (imap_fetch_cache.h), when
- * the mailbox fits in it: the FETCH 1:* (BODYSTRUCTURE) of a client's first sync. */
+/* BODYSTRUCTURE and RFC822.SIZE (with those) come from the in-memory cache
+ * (imap_fetch_cache.h), when the mailbox fits in it: the FETCH 1:* (BODYSTRUCTURE) or
+ * (FLAGS RFC822.SIZE) of a client's first sync. */
 static bool
 fetch_cache_only(const struct imap_fetch_plan *p)
 {
 	return (p->items & ~(unsigned)(IMAP_FETCH_FLAGS | IMAP_FETCH_UID | IMAP_FETCH_MODSEQ |
-				       IMAP_FETCH_BODYSTRUCTURE)) == 0 &&
+				       IMAP_FETCH_BODYSTRUCTURE | IMAP_FETCH_SIZE)) == 0 &&
 	       p->n_sections == 0;
 }
 
@@ -557,6 +558,7 @@ fetch_step_view(struct imap_fetch_run *r, const struct imap_fetch_cache *c)
 				continue;
 			meta.bodystructure.data = imap_fetch_cache_field(
 				c, i, IMAP_FETCH_CACHE_BODYSTRUCTURE, &meta.bodystructure.len);
+			meta.size = c->sizes[i];
 		}
 		meta.uid = uid;
 		fetch_one(r, seq, &msgs[seq - 1], &meta);

@@ -23,7 +23,8 @@ struct mbox_cache {
 	uint32_t uidvalidity;
 	uint32_t max_uid; /* every row up to it has been read */
 	uint32_t *uids;
-	uint32_t *offs; /* n + 1 once anything was added */
+	uint64_t *sizes;
+	uint32_t *offs; /* F * n + 1 once anything was added */
 	size_t n, cap;
 	struct buf arena;
 	struct imap_fetch_cache view; /* what imap_fetch_cache_get() returns */
@@ -37,6 +38,7 @@ static void
 mbox_free(struct mbox_cache *m)
 {
 	free(m->uids);
+	free(m->sizes);
 	free(m->offs);
 	buf_free(&m->arena);
 	free(m);
@@ -69,6 +71,7 @@ add(struct mbox_cache *m, const struct store_msg_meta *meta, struct buf *scratch
 
 		m->uids = xgrow(m->uids, &cap, m->n + 2, sizeof(*m->uids));
 		m->offs = xrealloc(m->offs, xsize_add(xsize_mul(cap, F * sizeof(*m->offs)), 4));
+		m->sizes = xrealloc(m->sizes, xsize_mul(cap, sizeof(*m->sizes)));
 		m->cap = cap;
 	}
 	if (m->n == 0)
@@ -84,6 +87,7 @@ add(struct mbox_cache *m, const struct store_msg_meta *meta, struct buf *scratch
 	imap_search_addr_normalize(scratch, meta->from.data != NULL ? meta->from.data : "",
 				   meta->from.len);
 	mime_text_fold(scratch->data != NULL ? scratch->data : "", scratch->len, &m->arena);
+	m->sizes[m->n] = meta->size;
 	m->uids[m->n++] = meta->uid;
 	m->offs[F * m->n] = (uint32_t)m->arena.len;
 }
@@ -187,6 +191,7 @@ imap_fetch_cache_get(struct imap_session *s)
 	}
 	trim(ac, limit);
 	m->view.uids = m->uids;
+	m->view.sizes = m->sizes;
 	m->view.offs = m->offs;
 	m->view.arena = m->arena.data != NULL ? m->arena.data : "";
 	m->view.n = m->n;

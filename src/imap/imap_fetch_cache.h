@@ -1,10 +1,11 @@
-/* The BODYSTRUCTURE, folded Subject and From of a mailbox's messages kept in memory between
- * commands and sessions (internal to src/imap). They never change for a UID (built at
- * delivery from the immutable message, store schema step 1), so the cache only grows with new UIDs
- * (read from the index when a FETCH finds the view past it) and is dropped with the account handle.
- * Why: FETCH 1:* (BODYSTRUCTURE) read one ~1.7 KB msgdata row per message from the index,
- * and the cache and TLB misses of that walk were most of its time; here the strings lie
- * end to end in one arena. */
+/* The BODYSTRUCTURE, RFC822.SIZE, folded Subject and From of a mailbox's messages kept in
+ * memory between commands and sessions (internal to src/imap). They never change for a
+ * UID (built at delivery from the immutable message, store schema step 1), so the cache
+ * only grows with new UIDs (read from the index when a FETCH or SEARCH finds the view past
+ * it) and is dropped with the account handle. Why: FETCH 1:* (BODYSTRUCTURE) and SEARCH
+ * SUBJECT read one ~1.7 KB msgdata row per message from the index, and the cache and TLB
+ * misses of that walk were most of their time; here the strings lie end to end in one
+ * arena. */
 #ifndef IMAP_IMAP_FETCH_CACHE_H
 #define IMAP_IMAP_FETCH_CACHE_H
 #include <stddef.h>
@@ -24,7 +25,8 @@ enum imap_fetch_cache_field {
 };
 
 struct imap_fetch_cache {
-	const uint32_t *uids; /* ascending; entries of expunged messages may linger */
+	const uint32_t *uids;  /* ascending; entries of expunged messages may linger */
+	const uint64_t *sizes; /* RFC822.SIZE */
 	/* IMAP_FETCH_CACHE_FIELDS * n + 1: field f of entry i is
 	 * arena[offs[F * i + f] .. offs[F * i + f + 1]) */
 	const uint32_t *offs;
