@@ -18,6 +18,10 @@
 #include "store/store_view.h"
 #include "util/xmalloc.h"
 
+/* A FETCH of fewer messages than this does not fill the in-memory cache of a mailbox that
+ * has none yet (one index walk of the whole mailbox): "UID FETCH n (BODYSTRUCTURE)" reads
+ * its row; it uses the cache once there. */
+#define FETCH_CACHE_CREATE_MIN 32
 /* Ranges past this are sent from the file instead of through memory. */
 #define FETCH_STREAM_MIN (256 * 1024)
 /* Responses are handed to the connection in chunks of about this size... */
@@ -588,7 +592,8 @@ fetch_step(struct imap_fetch_run *r)
 	if (fetch_view_only(&r->plan))
 		return fetch_step_view(r, NULL);
 	/* got again at every step: another session may have grown it during a pause */
-	if (fetch_cache_only(&r->plan) && (cache = imap_fetch_cache_get(r->s)) != NULL)
+	if (fetch_cache_only(&r->plan) &&
+	    (cache = imap_fetch_cache_get(r->s, r->n_uids >= FETCH_CACHE_CREATE_MIN)) != NULL)
 		return fetch_step_view(r, cache);
 	cur = store_msg_cursor_open(r->s->view, r->uids[r->next], r->uids[r->n_uids - 1],
 				    r->plan.fields);

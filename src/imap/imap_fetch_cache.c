@@ -147,7 +147,7 @@ trim(struct account_cache *ac, size_t limit)
 }
 
 const struct imap_fetch_cache *
-imap_fetch_cache_get(struct imap_session *s)
+imap_fetch_cache_get(struct imap_session *s, bool create)
 {
 	const struct settings *set = imap_server_deps(s->server)->settings;
 	size_t limit = set->imap_fetch_cache_messages, count = store_view_count(s->view);
@@ -177,6 +177,8 @@ imap_fetch_cache_get(struct imap_session *s)
 		mbox_free(m);
 		m = NULL;
 	}
+	if (m == NULL && !create)
+		return NULL;
 	if (m == NULL) {
 		m = xcalloc(1, sizeof(*m));
 		m->mailbox_id = id;

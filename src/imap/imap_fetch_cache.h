@@ -8,6 +8,7 @@
  * arena. */
 #ifndef IMAP_IMAP_FETCH_CACHE_H
 #define IMAP_IMAP_FETCH_CACHE_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,9 +46,10 @@ imap_fetch_cache_field(const struct imap_fetch_cache *c, size_t i, unsigned fiel
 
 /* The entries of the selected mailbox's messages up to the view's last UID, those
  * not cached yet read from the index. NULL when the mailbox has more messages than
- * imap_fetch_cache_messages, or the index cannot be read: read the index directly then.
- * Valid until the next call by any session of the account (get it again after a pause). */
-const struct imap_fetch_cache *imap_fetch_cache_get(struct imap_session *s);
+ * imap_fetch_cache_messages, or the index cannot be read, or (create false) the mailbox
+ * has no cache yet: read the index directly then. Valid until the next call by any
+ * session of the account (get it again after a pause). */
+const struct imap_fetch_cache *imap_fetch_cache_get(struct imap_session *s, bool create);
 
 /* The index in c of uid, starting the search at *hint (the entry after the last one
  * found: a FETCH 1:* then finds each one in one step); SIZE_MAX when it is not there. */

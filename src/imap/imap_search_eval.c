@@ -738,7 +738,7 @@ search_from_read_cache(struct imap_session *s, struct search_job *j)
 
 	if (j->hook.match != NULL || j->hook.cached_match != NULL ||
 	    j->c.fields != STORE_MSG_SEARCH || j->c.n_slots != 0 || j->c.row_keys ||
-	    (rc = imap_fetch_cache_get(s)) == NULL)
+	    (rc = imap_fetch_cache_get(s, true)) == NULL)
 		return false;
 	msgs = store_view_msgs(s->view);
 	for (size_t i = 0; i < count; i++) {

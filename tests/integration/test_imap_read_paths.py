@@ -198,7 +198,8 @@ def test_bodystructure_is_kept_in_memory(yubin_factory, limit, cached):
     srv = yubin_factory(config={"imap_listen": "127.0.0.1:%d" % free_port(),
                                 "imap_fetch_cache_messages": str(limit)})
     srv.imap_port = int(srv.settings["imap_listen"].rsplit(":", 1)[1])
-    deliver(srv, subject="x")
+    for i in range(40):   # a FETCH of fewer than 32 messages does not fill the cache
+        deliver(srv, subject="x%d" % i)
     c = Raw(srv.imap_port)
     c.login()
     c.ok("EXAMINE INBOX")
@@ -298,4 +299,22 @@ def test_search_fields_are_kept_in_memory(yubin_factory, limit, cached):
     db.close()
     found = b"* SEARCH 1\r\n" in c.ok("SEARCH SUBJECT apple")[0]
     assert found == cached
+    c.close()
+
+
+def test_small_fetch_makes_no_cache(imap):
+    """A FETCH of a few messages reads their rows and does not fill the cache of the whole
+    mailbox (one index walk) for them: the row changed behind the server's back shows."""
+    deliver(imap, subject="x")
+    c = Raw(imap.imap_port)
+    c.login()
+    c.ok("EXAMINE INBOX")
+    first = bodystructures(c, "FETCH 1 (BODYSTRUCTURE)")
+    db = sqlite3.connect(index_path(imap), timeout=10)
+    db.execute("UPDATE msgdata SET bodystructure = CAST('(\"TEXT\" \"X-CHANGED\" NIL NIL NIL"
+               " \"7BIT\" 1 1 NIL NIL NIL NIL)' AS BLOB)")
+    db.commit()
+    db.close()
+    second = bodystructures(c, "FETCH 1 (BODYSTRUCTURE)")
+    assert first != second and b"X-CHANGED" in second[0], (first, second)
     c.close()
