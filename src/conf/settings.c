@@ -112,6 +112,7 @@ settings_defaults(struct settings *s)
 	s->imap_search_max_keys = 256;
 	s->imap_max_contexts = 16;
 	s->imap_sort_cache_messages = 100000;
+	s->imap_fetch_cache_messages = 100000;
 	s->imap_notify_queue_max = 1000;
 	s->imap_notify_output_max = 256 * 1024;
 	s->pop3_max_connections = 1000;

@@ -108,6 +108,7 @@ struct settings {
 	unsigned imap_search_max_keys;        /* 256: search keys in one SEARCH */
 	unsigned imap_max_contexts;           /* 16: RETURN (UPDATE) contexts per session */
 	unsigned imap_sort_cache_messages;    /* 100000: SORT/THREAD keys kept per account */
+	unsigned imap_fetch_cache_messages;   /* 100000: BODYSTRUCTUREs kept per account */
 	unsigned imap_notify_queue_max;       /* 1000: NOTIFY responses pending per session */
 	unsigned long long imap_notify_output_max; /* 256 KiB: unread output that holds them */
 	unsigned pop3_max_connections;             /* 1000 */

@@ -98,6 +98,7 @@ static const struct settings_key keys[] = {
 	K(imap_search_max_keys, KEY_UINT, 1, 100000),
 	K(imap_max_contexts, KEY_UINT, 0, 1000),
 	K(imap_sort_cache_messages, KEY_UINT, 0, 10000000),
+	K(imap_fetch_cache_messages, KEY_UINT, 0, 10000000),
 	K(imap_notify_queue_max, KEY_UINT, 1, 1000000),
 	K(imap_notify_output_max, KEY_SIZE, 1024, 1ULL << 30),
 	K(pop3_max_connections, KEY_UINT, 1, 1000000),

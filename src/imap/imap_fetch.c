@@ -7,6 +7,7 @@
 
 #include "imap/imap_date.h"
 #include "imap/imap_fetch.h"
+#include "imap/imap_fetch_cache.h"
 #include "imap/imap_session.h"
 #include "imap/imap_write.h"
 #include "log/log.h"
@@ -17,6 +18,10 @@
 #include "store/store_view.h"
 #include "util/xmalloc.h"
 
+/* A FETCH of fewer messages than this does not fill the in-memory cache of a mailbox that
+ * has none yet (one index walk of the whole mailbox): "UID FETCH n (BODYSTRUCTURE)" reads
+ * its row; it uses the cache once there. */
+#define FETCH_CACHE_CREATE_MIN 32
 /* Ranges past this are sent from the file instead of through memory. */
 #define FETCH_STREAM_MIN (256 * 1024)
 /* Responses are handed to the connection in chunks of about this size... */
@@ -35,6 +40,13 @@ struct imap_fetch_run {
 	size_t n_uids;
 	size_t next; /* index in uids of the next message */
 	struct buf out;
+	struct buf scratch; /* HEADER.FIELDS filtered, reused from message to message */
+	/* FLAGS of the message before, as written: most messages of a FETCH 1:* (FLAGS)
+	 * share a few flag sets, so each is rendered once per step */
+	struct buf flags_memo;
+	uint32_t memo_flags;
+	uint64_t memo_keywords;
+	bool memo_valid;
 	uint32_t *seen_set; /* UIDs whose \Seen this FETCH set (sorted) */
 	size_t n_seen_set;
 	bool unknown_cte; /* a BINARY item met a CTE it cannot undo: NO [UNKNOWN-CTE] */
@@ -262,6 +274,76 @@ fetch_section(struct imap_fetch_run *r, const struct store_msg_meta *meta,
 	}
 }
 
+/* The message's FLAGS list; the rendering depends on the flags, the keywords and the
+ * session's keyword list and revision, which a step does not change (fetch_step resets
+ * the memo). */
+static void
+fetch_flags(struct imap_fetch_run *r, const struct store_view_msg *vm)
+{
+	if (!r->memo_valid || r->memo_flags != vm->flags || r->memo_keywords != vm->keywords) {
+		buf_reset(&r->flags_memo);
+		imap_write_msg_flags(r->s, &r->flags_memo, vm);
+		r->memo_flags = vm->flags;
+		r->memo_keywords = vm->keywords;
+		r->memo_valid = true;
+	}
+	buf_append(&r->out, r->flags_memo.data, r->flags_memo.len);
+}
+
+/* Whether sec is BODY[HEADER], BODY[HEADER.FIELDS[.NOT] (...)] or RFC822.HEADER of the
+ * message itself and the index kept that header (schema step 6): then it is served from
+ * meta->header without decoding the parts blob or reading the file (mime_section_find
+ * gives exactly bytes 0..header_size for these, and meta->header is those bytes). */
+static bool
+section_from_header(const struct imap_fetch_section *sec, const struct store_msg_meta *meta)
+{
+	if (sec->binary || sec->binary_size || sec->spec.path_len != 0 ||
+	    meta->header.data == NULL || meta->parts.data == NULL)
+		return false;
+	return sec->spec.kind == MIME_SECTION_HEADER ||
+	       sec->spec.kind == MIME_SECTION_HEADER_FIELDS ||
+	       sec->spec.kind == MIME_SECTION_HEADER_FIELDS_NOT;
+}
+
+/* The partial cut <offset.size> of a section of len bytes: *start_r and the length. */
+static uint64_t
+section_cut(const struct imap_fetch_section *sec, uint64_t len, uint64_t *start_r)
+{
+	uint64_t start = sec->partial ? (sec->offset < len ? sec->offset : len) : 0;
+
+	len -= start;
+	if (sec->partial && sec->size < len)
+		len = sec->size;
+	*start_r = start;
+	return len;
+}
+
+static void
+fetch_header_section(struct imap_fetch_run *r, const struct store_msg_meta *meta,
+		     const struct imap_fetch_section *sec)
+{
+	const char *data = meta->header.data;
+	uint64_t start, len = meta->header.len;
+
+	fetch_sep(r);
+	buf_appends(&r->out, sec->echo);
+	buf_appendc(&r->out, ' ');
+	if (sec->spec.kind != MIME_SECTION_HEADER) {
+		buf_reset(&r->scratch);
+		rfc5322_header_filter(data, meta->header.len, (const char *const *)sec->spec.fields,
+				      sec->spec.nfields,
+				      sec->spec.kind == MIME_SECTION_HEADER_FIELDS_NOT,
+				      &r->scratch);
+		data = r->scratch.data;
+		len = r->scratch.len;
+	}
+	len = section_cut(sec, len, &start);
+	buf_appendc(&r->out, '{');
+	fetch_num(&r->out, len);
+	buf_appends(&r->out, "}\r\n");
+	buf_append(&r->out, data + start, len);
+}
+
 static void
 fetch_one(struct imap_fetch_run *r, uint32_t seq, const struct store_view_msg *vm,
 	  const struct store_msg_meta *meta)
@@ -270,7 +352,12 @@ fetch_one(struct imap_fetch_run *r, uint32_t seq, const struct store_view_msg *v
 	struct mime_parts parts = {NULL, 0};
 	bool have_parts = false;
 
-	if (p->n_sections > 0 && meta->parts.data != NULL &&
+	bool need_parts = false;
+
+	/* the parts blob is decoded only for sections that need it */
+	for (size_t i = 0; i < p->n_sections && !need_parts; i++)
+		need_parts = !section_from_header(&p->sections[i], meta);
+	if (need_parts && meta->parts.data != NULL &&
 	    mime_parts_decode(meta->parts.data, meta->parts.len, &parts) == 0)
 		have_parts = true;
 	if (have_parts && binary_unknown_cte(p, &parts)) {
@@ -290,7 +377,7 @@ fetch_one(struct imap_fetch_run *r, uint32_t seq, const struct store_view_msg *v
 	if ((p->items & IMAP_FETCH_FLAGS) || uid_in(r->seen_set, r->n_seen_set, vm->uid)) {
 		fetch_sep(r);
 		buf_appends(&r->out, "FLAGS ");
-		imap_write_msg_flags(r->s, &r->out, vm);
+		fetch_flags(r, vm);
 	}
 	if (p->items & IMAP_FETCH_INTERNALDATE) {
 		fetch_sep(r);
@@ -321,8 +408,12 @@ fetch_one(struct imap_fetch_run *r, uint32_t seq, const struct store_view_msg *v
 		fetch_sep(r);
 		buf_printf(&r->out, "MODSEQ (%llu)", (unsigned long long)vm->modseq);
 	}
-	for (size_t i = 0; i < p->n_sections; i++)
-		fetch_section(r, meta, have_parts ? &parts : NULL, &p->sections[i]);
+	for (size_t i = 0; i < p->n_sections; i++) {
+		if (section_from_header(&p->sections[i], meta))
+			fetch_header_section(r, meta, &p->sections[i]);
+		else
+			fetch_section(r, meta, have_parts ? &parts : NULL, &p->sections[i]);
+	}
 	if (have_parts)
 		mime_parts_free(&parts);
 	buf_appends(&r->out, ")\r\n");
@@ -426,20 +517,53 @@ fetch_view_only(const struct imap_fetch_plan *p)
 	       p->n_sections == 0;
 }
 
-static int
-fetch_step_view(struct imap_fetch_run *r)
+/* BODYSTRUCTURE and RFC822.SIZE (with those) come from the in-memory cache
+ * (imap_fetch_cache.h), when the mailbox fits in it: the FETCH 1:* (BODYSTRUCTURE) or
+ * (FLAGS RFC822.SIZE) of a client's first sync. */
+static bool
+fetch_cache_only(const struct imap_fetch_plan *p)
 {
+	return (p->items & ~(unsigned)(IMAP_FETCH_FLAGS | IMAP_FETCH_UID | IMAP_FETCH_MODSEQ |
+				       IMAP_FETCH_BODYSTRUCTURE | IMAP_FETCH_SIZE)) == 0 &&
+	       p->n_sections == 0;
+}
+
+/* The messages from the view, with their BODYSTRUCTURE from c when c is not NULL. A
+ * message c does not have is no longer in the index (expunged by another session since
+ * the cache was filled... or before): skipped, as the index's cursor would. */
+static int
+fetch_step_view(struct imap_fetch_run *r, const struct imap_fetch_cache *c)
+{
+	size_t hint = 0;
 	const struct store_view_msg *msgs = store_view_msgs(r->s->view);
+	size_t n_msgs = store_view_count(r->s->view), seq_hint = n_msgs;
 	struct store_msg_meta meta;
 
 	memset(&meta, 0, sizeof(meta));
 	while (r->next < r->n_uids) {
 		uint32_t uid = r->uids[r->next++];
-		uint32_t seq = store_view_seq(r->s->view, uid);
+		uint32_t seq;
+
+		/* both ascend: usually the message after the one before (FETCH 1:*), no
+		 * binary search of the view per message */
+		if (seq_hint < n_msgs && msgs[seq_hint].uid == uid)
+			seq = (uint32_t)seq_hint + 1;
+		else
+			seq = store_view_seq(r->s->view, uid);
+		seq_hint = seq;
 
 		if (seq == 0 ||
 		    (r->plan.has_changedsince && msgs[seq - 1].modseq <= r->plan.changedsince))
 			continue;
+		if (c != NULL) {
+			size_t i = imap_fetch_cache_find(c, uid, &hint);
+
+			if (i == SIZE_MAX)
+				continue;
+			meta.bodystructure.data = imap_fetch_cache_field(
+				c, i, IMAP_FETCH_CACHE_BODYSTRUCTURE, &meta.bodystructure.len);
+			meta.size = c->sizes[i];
+		}
 		meta.uid = uid;
 		fetch_one(r, seq, &msgs[seq - 1], &meta);
 		if (r->out.len > 0 && fetch_output_full(r))
@@ -456,6 +580,7 @@ fetch_step(struct imap_fetch_run *r)
 {
 	const struct store_view_msg *msgs = store_view_msgs(r->s->view);
 	size_t n_msgs = store_view_count(r->s->view), seq_hint = n_msgs;
+	const struct imap_fetch_cache *cache;
 	struct store_msg_cursor *cur;
 	struct store_msg_meta meta;
 	const char *error;
@@ -463,8 +588,13 @@ fetch_step(struct imap_fetch_run *r)
 
 	if (r->next >= r->n_uids)
 		return 1;
+	r->memo_valid = false;
 	if (fetch_view_only(&r->plan))
-		return fetch_step_view(r);
+		return fetch_step_view(r, NULL);
+	/* got again at every step: another session may have grown it during a pause */
+	if (fetch_cache_only(&r->plan) &&
+	    (cache = imap_fetch_cache_get(r->s, r->n_uids >= FETCH_CACHE_CREATE_MIN)) != NULL)
+		return fetch_step_view(r, cache);
 	cur = store_msg_cursor_open(r->s->view, r->uids[r->next], r->uids[r->n_uids - 1],
 				    r->plan.fields);
 	while ((ret = store_msg_cursor_next(cur, &meta, &error)) == 1) {
@@ -507,6 +637,8 @@ fetch_run_free(struct imap_fetch_run **rp)
 	if (r == NULL)
 		return;
 	buf_free(&r->out);
+	buf_free(&r->scratch);
+	buf_free(&r->flags_memo);
 	free(r->seen_set);
 	free(r->uids);
 	free(r->tag);

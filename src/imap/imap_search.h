@@ -82,6 +82,10 @@ struct imap_search_query {
 /* Parses the arguments after "SEARCH" (or "UID SEARCH"). 0 ok, -1 with *error_r (static
  * text) for a BAD, or with q->bad_charset set for a NO [BADCHARSET]. Free the query with
  * imap_search_query_free() in both cases. */
+/* An address field as "Name <local@domain>, ..." with groups as "group: ...;" (what SEARCH
+ * FROM/TO/CC/BCC also match against), into out (reset first). */
+void imap_search_addr_normalize(struct buf *out, const char *value, size_t len);
+
 int imap_search_parse(const struct imap_arg *args, size_t count, struct imap_search_query *q,
 		      const char **error_r);
 void imap_search_query_free(struct imap_search_query *q);

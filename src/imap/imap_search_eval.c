@@ -12,6 +12,7 @@
 #include "conf/settings.h"
 #include "imap/imap_context.h"
 #include "imap/imap_date.h"
+#include "imap/imap_fetch_cache.h"
 #include "imap/imap_search.h"
 #include "imap/imap_session.h"
 #include "imap/imap_slice.h"
@@ -38,6 +39,9 @@ struct search_msg {
 	bool raw_loaded;
 	struct mime_parts parts;
 	bool parts_loaded;
+	/* when not NULL: SUBJECT and FROM from entry rc_i of the in-memory cache, folded */
+	const struct imap_fetch_cache *rc;
+	size_t rc_i;
 };
 
 struct search_ctx {
@@ -48,7 +52,8 @@ struct search_ctx {
 	unsigned n_slots;
 	unsigned char *known; /* enum tri per slot, for the current message */
 	const struct imap_slice_budget *budget;
-	bool worked; /* this slice has evaluated a costly key already */
+	bool worked;   /* this slice has evaluated a costly key already */
+	bool row_keys; /* a key reads the row's dates, size, To or Cc (not in the cache) */
 };
 
 static const struct buf *
@@ -67,8 +72,8 @@ msg_raw(struct search_ctx *c, struct search_msg *m)
 
 /* An address field as "Name <local@domain>, ..." with groups as "group: ...;", so
  * that a search for "user@domain.org" finds "<user (comment)@ domain.org>" too. */
-static void
-addr_normalize(struct buf *out, const char *value, size_t len)
+void
+imap_search_addr_normalize(struct buf *out, const char *value, size_t len)
 {
 	struct rfc5322_addr_list l;
 
@@ -81,14 +86,21 @@ addr_normalize(struct buf *out, const char *value, size_t len)
 			buf_appends(out, "; ");
 			continue;
 		}
+		/* appends, not printf: SEARCH FROM normalizes every message's From */
 		if (a->group_start) {
-			buf_printf(out, "%s: ", a->mailbox != NULL ? a->mailbox : "");
+			buf_appends(out, a->mailbox != NULL ? a->mailbox : "");
+			buf_append(out, ": ", 2);
 			continue;
 		}
-		if (a->name != NULL)
-			buf_printf(out, "%s ", a->name);
-		buf_printf(out, "<%s@%s>, ", a->mailbox != NULL ? a->mailbox : "",
-			   a->domain != NULL ? a->domain : "");
+		if (a->name != NULL) {
+			buf_appends(out, a->name);
+			buf_appendc(out, ' ');
+		}
+		buf_appendc(out, '<');
+		buf_appends(out, a->mailbox != NULL ? a->mailbox : "");
+		buf_appendc(out, '@');
+		buf_appends(out, a->domain != NULL ? a->domain : "");
+		buf_append(out, ">, ", 3);
 	}
 	rfc5322_addr_list_free(&l);
 }
@@ -106,7 +118,7 @@ match_addr(struct search_ctx *c, const struct imap_search_key *k, const char *te
 	if (encoded ? mime_text_match_header(k->matcher, text, len)
 		    : mime_text_match(k->matcher, text, len))
 		return true;
-	addr_normalize(&c->addrs, text, len);
+	imap_search_addr_normalize(&c->addrs, text, len);
 	return encoded ? mime_text_match_header(k->matcher, c->addrs.data, c->addrs.len)
 		       : mime_text_match(k->matcher, c->addrs.data, c->addrs.len);
 }
@@ -115,6 +127,19 @@ static bool
 match_text(const struct imap_search_key *k, const char *text, size_t len)
 {
 	return mime_text_match(k->matcher, text != NULL ? text : "", len);
+}
+
+/* SUBJECT/FROM on the cache's folded copy: what match_text()/match_addr() find after
+ * folding the same text (mime_text_match folds the haystack, then memmem). */
+static bool
+match_folded(const struct imap_search_key *k, const struct search_msg *m, unsigned field)
+{
+	size_t len;
+	const char *text = imap_fetch_cache_field(m->rc, m->rc_i, field, &len);
+
+	if (k->matcher->needle.len == 0)
+		return true;
+	return memmem(text, len, k->matcher->needle.data, k->matcher->needle.len) != NULL;
 }
 
 /* HEADER name value (RFC 3501 6.4.4): any field of that name containing value. */
@@ -288,12 +313,17 @@ eval_cheap(struct search_ctx *c, const struct imap_search_key *k, struct search_
 	case IMAP_SEARCH_SMALLER:
 		return meta->size < k->number;
 	case IMAP_SEARCH_FROM:
+		if (m->rc != NULL)
+			return match_folded(k, m, IMAP_FETCH_CACHE_FROM) ||
+			       match_folded(k, m, IMAP_FETCH_CACHE_FROM_ADDRS);
 		return match_addr(c, k, meta->from.data, meta->from.len, false);
 	case IMAP_SEARCH_TO:
 		return match_addr(c, k, meta->to.data, meta->to.len, false);
 	case IMAP_SEARCH_CC:
 		return match_addr(c, k, meta->cc.data, meta->cc.len, false);
 	case IMAP_SEARCH_SUBJECT:
+		if (m->rc != NULL)
+			return match_folded(k, m, IMAP_FETCH_CACHE_SUBJECT);
 		return match_text(k, meta->subject.data, meta->subject.len);
 	case IMAP_SEARCH_MODSEQ:
 		return m->vm->modseq >= k->number;
@@ -337,11 +367,21 @@ prepare(struct search_ctx *c, struct imap_search_key *k)
 		}
 		imap_seqset_free(&in);
 		break;
-	case IMAP_SEARCH_FROM:
 	case IMAP_SEARCH_TO:
 	case IMAP_SEARCH_CC:
+		c->row_keys = true;
+		c->fields |= STORE_MSG_SEARCH;
+		break;
+	case IMAP_SEARCH_FROM:
 	case IMAP_SEARCH_SUBJECT:
 		c->fields |= STORE_MSG_SEARCH;
+		break;
+	case IMAP_SEARCH_BEFORE:
+	case IMAP_SEARCH_ON:
+	case IMAP_SEARCH_SINCE:
+	case IMAP_SEARCH_LARGER:
+	case IMAP_SEARCH_SMALLER:
+		c->row_keys = true;
 		break;
 	case IMAP_SEARCH_BODY:
 	case IMAP_SEARCH_TEXT:
@@ -423,6 +463,7 @@ static int
 search_walk(struct imap_session *s, struct search_job *j)
 {
 	const struct store_view_msg *msgs = store_view_msgs(s->view);
+	size_t n_msgs = store_view_count(s->view), seq_hint = n_msgs;
 	struct store_msg_cursor *cur;
 	struct store_msg_meta meta;
 	const char *error;
@@ -436,7 +477,15 @@ search_walk(struct imap_session *s, struct search_job *j)
 		if (m->vm != NULL && m->vm->uid != meta.uid)
 			search_msg_clear(m); /* the message being evaluated is gone */
 		if (m->vm == NULL) {
-			uint32_t seq = store_view_seq(s->view, meta.uid);
+			uint32_t seq;
+
+			/* the index and the view both ascend: usually the next entry is the one,
+			 * no binary search of the view per message */
+			if (seq_hint < n_msgs && msgs[seq_hint].uid == meta.uid)
+				seq = (uint32_t)seq_hint + 1;
+			else
+				seq = store_view_seq(s->view, meta.uid);
+			seq_hint = seq;
 
 			if (seq == 0 || (msgs[seq - 1].flags & STORE_FLAG_EXPUNGED))
 				continue;
@@ -697,6 +746,50 @@ search_cache_step(struct imap_session *s, void *arg, const struct imap_slice_bud
 	return search_step(s, arg, budget);
 }
 
+/* A SEARCH whose keys read nothing from the index but SUBJECT and FROM (with flags,
+ * sets, MODSEQ, NOT/OR): evaluated at once on the view against the in-memory cache of
+ * folded fields (imap_fetch_cache.h), no row read. false when it cannot serve it. */
+static bool
+search_from_read_cache(struct imap_session *s, struct search_job *j)
+{
+	const struct imap_fetch_cache *rc;
+	const struct store_view_msg *msgs;
+	size_t count = store_view_count(s->view), hint = 0;
+
+	if (j->hook.match != NULL || j->hook.cached_match != NULL ||
+	    j->c.fields != STORE_MSG_SEARCH || j->c.n_slots != 0 || j->c.row_keys ||
+	    (rc = imap_fetch_cache_get(s, true)) == NULL)
+		return false;
+	msgs = store_view_msgs(s->view);
+	for (size_t i = 0; i < count; i++) {
+		const struct store_view_msg *vm = &msgs[i];
+		struct store_msg_meta meta;
+		struct search_msg m;
+		size_t at;
+
+		if (vm->flags & STORE_FLAG_EXPUNGED)
+			continue;
+		if ((at = imap_fetch_cache_find(rc, vm->uid, &hint)) == SIZE_MAX)
+			continue; /* expunged by another session: as the index walk would */
+		memset(&meta, 0, sizeof(meta));
+		meta.uid = vm->uid;
+		memset(&m, 0, sizeof(m));
+		m.seq = (uint32_t)i + 1;
+		m.vm = vm;
+		m.meta = &meta;
+		m.rc = rc;
+		m.rc_i = at;
+		if (eval(&j->c, &j->q.root, &m) != TRI_YES)
+			continue;
+		j->res.seqs[j->res.n] = m.seq;
+		j->res.uids[j->res.n++] = vm->uid;
+		if (vm->modseq > j->res.max_modseq)
+			j->res.max_modseq = vm->modseq;
+	}
+	j->next_uid = 0;
+	return true;
+}
+
 static enum imap_slice_result
 search_step(struct imap_session *s, void *arg, const struct imap_slice_budget *budget)
 {
@@ -855,7 +948,7 @@ imap_search_run(struct imap_session *s, const struct imap_command *cmd, const st
 		imap_slice_run(s, search_cache_step, search_job_free, j);
 		return;
 	}
-	if (search_from_cache(s, j, query_fields)) {
+	if (search_from_cache(s, j, query_fields) || search_from_read_cache(s, j)) {
 		search_finish(s, j);
 		search_job_free(j);
 		return;

@@ -159,14 +159,21 @@ rfc5322_header_filter(const char *hdr, size_t len, const char *const *names, siz
 {
 	struct rfc5322_header_iter it;
 	struct rfc5322_field f;
+	/* the names' lengths once per header, not once per field (a FETCH 1:* of header
+	 * fields filters every message's header) */
+	size_t lens[16];
 	size_t i;
 
+	for (i = 0; i < n && i < sizeof(lens) / sizeof(lens[0]); i++)
+		lens[i] = strlen(names[i]);
 	rfc5322_header_iter_init(&it, hdr, len);
 	while (rfc5322_header_iter_next(&it, &f)) {
 		bool match = false;
 
 		for (i = 0; i < n && !match; i++)
-			match = name_is(&f, names[i], strlen(names[i]));
+			match = name_is(&f, names[i],
+					i < sizeof(lens) / sizeof(lens[0]) ? lens[i]
+									   : strlen(names[i]));
 		if (match == not )
 			continue;
 		buf_append(out, f.raw, f.raw_len);

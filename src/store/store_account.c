@@ -108,6 +108,8 @@ account_free(struct store_account *acct)
 	buf_free(&acct->get_buf);
 	if (acct->cache_free != NULL)
 		acct->cache_free(acct->cache);
+	if (acct->cache2_free != NULL)
+		acct->cache2_free(acct->cache2);
 	free(acct->name);
 	free(acct->dir);
 	free(acct);
@@ -405,4 +407,19 @@ store_account_set_cache(struct store_account *acct, void *cache, void (*free_fn)
 		acct->cache_free(acct->cache);
 	acct->cache = cache;
 	acct->cache_free = free_fn;
+}
+
+void *
+store_account_cache2(const struct store_account *acct)
+{
+	return acct->cache2;
+}
+
+void
+store_account_set_cache2(struct store_account *acct, void *cache, void (*free_fn)(void *))
+{
+	if (acct->cache2_free != NULL && acct->cache2 != cache)
+		acct->cache2_free(acct->cache2);
+	acct->cache2 = cache;
+	acct->cache2_free = free_fn;
 }

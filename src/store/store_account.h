@@ -52,6 +52,9 @@ int store_account_sync_wait(struct store_account *acct, const char **error_r);
  * handle is freed or the slot set again. NULL until set. */
 void *store_account_cache(const struct store_account *acct);
 void store_account_set_cache(struct store_account *acct, void *cache, void (*free_fn)(void *));
+/* A second such slot (IMAP keeps its BODYSTRUCTUREs there, imap_fetch_cache.c). */
+void *store_account_cache2(const struct store_account *acct);
+void store_account_set_cache2(struct store_account *acct, void *cache, void (*free_fn)(void *));
 bool store_account_pop3_lock(struct store_account *acct);
 void store_account_pop3_unlock(struct store_account *acct);
 

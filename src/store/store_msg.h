@@ -58,9 +58,10 @@ int store_msg_get(struct store_view *view, uint32_t uid, unsigned fields,
 		  struct store_msg_meta *meta_r, const char **error_r);
 
 /* Walks the messages with uid_lo <= UID <= uid_hi in UID order (one query: use it for
- * FETCH 1:* and SEARCH over many messages). Blobs (not NUL-terminated) stay valid until
- * the next step. Close it at the end of the command: an open cursor holds a read
- * transaction on the account's index. */
+ * FETCH 1:* and SEARCH over many messages). flags, keywords and modseq are left 0: take
+ * them from the view (what the session shows; not read per row). Blobs (not
+ * NUL-terminated) stay valid until the next step. Close it at the end of the command: an open
+ * cursor holds a read transaction on the account's index. */
 struct store_msg_cursor;
 struct store_msg_cursor *store_msg_cursor_open(struct store_view *view, uint32_t uid_lo,
 					       uint32_t uid_hi, unsigned fields);

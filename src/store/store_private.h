@@ -130,6 +130,8 @@ struct store_account {
 	bool range_busy[STORE_MSG_FIELDS_ALL + 1]; /* ...range_stmts[i] is in an open cursor */
 	void *cache;                               /* store_account_set_cache() */
 	void (*cache_free)(void *);
+	void *cache2; /* store_account_set_cache2() */
+	void (*cache2_free)(void *);
 	/* apply batching (store_apply.c) */
 	struct store_account *apply_next;
 	bool in_batch;

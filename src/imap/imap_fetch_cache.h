@@ -1,0 +1,58 @@
+/* The BODYSTRUCTURE, RFC822.SIZE, folded Subject and From of a mailbox's messages kept in
+ * memory between commands and sessions (internal to src/imap). They never change for a
+ * UID (built at delivery from the immutable message, store schema step 1), so the cache
+ * only grows with new UIDs (read from the index when a FETCH or SEARCH finds the view past
+ * it) and is dropped with the account handle. Why: FETCH 1:* (BODYSTRUCTURE) and SEARCH
+ * SUBJECT read one ~1.7 KB msgdata row per message from the index, and the cache and TLB
+ * misses of that walk were most of their time; here the strings lie end to end in one
+ * arena. */
+#ifndef IMAP_IMAP_FETCH_CACHE_H
+#define IMAP_IMAP_FETCH_CACHE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct imap_session;
+
+/* The strings kept per message, in this order. */
+enum imap_fetch_cache_field {
+	IMAP_FETCH_CACHE_BODYSTRUCTURE, /* as sent (msgdata.bodystructure) */
+	/* SEARCH SUBJECT/FROM (imap_search_eval.c): the decoded field folded as
+	 * mime_text_match() folds, and FROM's addresses normalized, then folded */
+	IMAP_FETCH_CACHE_SUBJECT,
+	IMAP_FETCH_CACHE_FROM,
+	IMAP_FETCH_CACHE_FROM_ADDRS,
+	IMAP_FETCH_CACHE_FIELDS
+};
+
+struct imap_fetch_cache {
+	const uint32_t *uids;  /* ascending; entries of expunged messages may linger */
+	const uint64_t *sizes; /* RFC822.SIZE */
+	/* IMAP_FETCH_CACHE_FIELDS * n + 1: field f of entry i is
+	 * arena[offs[F * i + f] .. offs[F * i + f + 1]) */
+	const uint32_t *offs;
+	const char *arena;
+	size_t n;
+};
+
+static inline const char *
+imap_fetch_cache_field(const struct imap_fetch_cache *c, size_t i, unsigned field, size_t *len_r)
+{
+	const uint32_t *o = c->offs + IMAP_FETCH_CACHE_FIELDS * i + field;
+
+	*len_r = o[1] - o[0];
+	return c->arena + o[0];
+}
+
+/* The entries of the selected mailbox's messages up to the view's last UID, those
+ * not cached yet read from the index. NULL when the mailbox has more messages than
+ * imap_fetch_cache_messages, or the index cannot be read, or (create false) the mailbox
+ * has no cache yet: read the index directly then. Valid until the next call by any
+ * session of the account (get it again after a pause). */
+const struct imap_fetch_cache *imap_fetch_cache_get(struct imap_session *s, bool create);
+
+/* The index in c of uid, starting the search at *hint (the entry after the last one
+ * found: a FETCH 1:* then finds each one in one step); SIZE_MAX when it is not there. */
+size_t imap_fetch_cache_find(const struct imap_fetch_cache *c, uint32_t uid, size_t *hint);
+
+#endif
