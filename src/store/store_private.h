@@ -104,6 +104,16 @@ enum store_stmt_id {
 	STORE_STMT_EXPUNGED_INSERT,
 	STORE_STMT_MAILBOX_SET_MODSEQ,
 	STORE_STMT_MAILBOX_SET_KEYWORDS,
+	STORE_STMT_MAILBOX_SET_RECENT,
+	STORE_STMT_MAILBOX_STATUS,
+	STORE_STMT_MAILBOX_LIST,
+	STORE_STMT_SUBSCRIPTIONS,
+	STORE_STMT_FILE_REFERENCED,
+	STORE_STMT_PENDING_UNLINK_INSERT,
+	STORE_STMT_PENDING_UNLINK_DELETE,
+	STORE_STMT_PENDING_UNLINK_LIST,
+	STORE_STMT_BEGIN,
+	STORE_STMT_COMMIT,
 	STORE_STMT_VIEW_CHANGED,
 	STORE_STMT_VIEW_EXPUNGED,
 	STORE_STMT_MSGDATA_SET_SORTKEYS,
@@ -192,7 +202,17 @@ void store_schema_loop_connection(sqlite3 *db, struct store_account *acct);
 int store_schema_init_account(sqlite3 *db, const char **error_r);
 
 /* store_account.c */
+/* A cached statement of the account's connection, reset and unbound. Reset it again
+ * (sqlite3_reset) when done: a statement left stepped keeps its read transaction open. */
 sqlite3_stmt *store_stmt(struct store_account *acct, enum store_stmt_id id);
+/* One read transaction around several reads (a refresh): each autocommit statement is a
+ * transaction of its own, and in WAL mode each one takes and drops a wal-index lock (two
+ * fcntl() calls), 10+ per IMAP command before. True if it began one (the connection was
+ * in autocommit mode with no statement in progress), to be passed to store_read_end(),
+ * which commits it. Only for reads: a write inside could fail with SQLITE_BUSY_SNAPSHOT
+ * when another connection (the checkpoint thread, a CLI) wrote since it began. */
+bool store_read_begin(struct store_account *acct);
+void store_read_end(struct store_account *acct, bool began);
 void store_account_cache_close_all(struct store *store);
 void store_account_forget(struct store *store, const char *name);
 int store_account_fail(struct store_account *acct, enum store_error code, const char *msg,
