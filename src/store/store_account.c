@@ -223,9 +223,10 @@ store_account_forget(struct store *store, const char *name)
 		account_detach(store, acct);
 }
 
-/* Leftovers of a crash in the middle of writing a message file. */
+/* Leftovers of a crash in the middle of writing a message file. The files this process
+ * is writing ahead (store_prewrite.c, named with its tag) are not leftovers. */
 static void
-clean_tmp(const char *dir)
+clean_tmp(const char *dir, const char *tag)
 {
 	char path[4096];
 	struct dirent *de;
@@ -236,7 +237,7 @@ clean_tmp(const char *dir)
 	if (d == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
+		if (de->d_name[0] == '.' || strstr(de->d_name, tag) != NULL)
 			continue;
 		snprintf(path, sizeof(path), "%s/tmp/%s", dir, de->d_name);
 		unlink(path);
@@ -291,7 +292,7 @@ account_load(struct store *store, char *name, const struct stat *st, const char 
 	if (store->io != NULL && store->primary)
 		store_schema_loop_connection(acct->db, acct);
 	if (store->primary) {
-		clean_tmp(acct->dir);
+		clean_tmp(acct->dir, store->prewrite_tag);
 		store_files_unlink_pending(acct);
 	}
 	acct->cached = true;
