@@ -368,8 +368,10 @@ store_deliver_complete(struct store *store, uint64_t done, uint64_t failed)
 		return;
 	store_apply_batch(store, batch);
 	for (p = batch; p != NULL; p = p->next) {
-		if (p->result < 0)
+		if (p->result < 0) {
 			write_cancel(store, p);
+			store_prewrite_discard(store, p);
+		}
 	}
 	while (batch != NULL) {
 		p = batch;

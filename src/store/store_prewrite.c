@@ -80,3 +80,19 @@ store_prewrite_start(struct store *store, struct store_pending *p)
 		workers_submit(store->io, prewrite_work, prewrite_done, job);
 	}
 }
+
+void
+store_prewrite_discard(struct store *store, struct store_pending *p)
+{
+	if (store->io == NULL || p->prewrites > 0)
+		return; /* none, or prewrite_done() removes them (p is finished by then) */
+	for (size_t ti = 0; ti < p->rec.n_targets; ti++) {
+		char *dir = store_account_dir(store, p->rec.targets[ti].account);
+		char file[48], path[4200];
+
+		store_apply_file_name(p->rec.id, ti, file);
+		snprintf(path, sizeof(path), "%s/tmp/%s%s", dir, file, store->prewrite_tag);
+		unlink(path);
+		free(dir);
+	}
+}

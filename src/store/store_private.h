@@ -304,6 +304,8 @@ int store_apply_write_fd(int fd, const char *prefix, size_t prefix_len, const ch
  * account removes every tmp/ file except this process's. p stays allocated until its jobs
  * are done (p->prewrites; store_pending_free is deferred to the last one). */
 void store_prewrite_start(struct store *store, struct store_pending *p);
+/* A pending that failed to apply: removes the files written ahead that no apply took. */
+void store_prewrite_discard(struct store *store, struct store_pending *p);
 /* store_deliver.c: frees p (its record, summaries and message copy). */
 void store_pending_free(struct store_pending *p);
 int store_apply_write_file(struct store_account *acct, const char *file, const char *prefix,
