@@ -213,7 +213,8 @@ sqlite3_stmt *store_stmt(struct store_account *acct, enum store_stmt_id id);
 /* One read transaction around several reads (a refresh): each autocommit statement is a
  * transaction of its own, and in WAL mode each one takes and drops a wal-index lock (two
  * fcntl() calls), 10+ per IMAP command before. True if it began one (the connection was
- * in autocommit mode with no statement in progress), to be passed to store_read_end(),
+ * in autocommit mode; a read statement in progress, such as a FETCH cursor, keeps its own
+ * read transaction after the COMMIT), to be passed to store_read_end(),
  * which commits it. Only for reads: a write inside could fail with SQLITE_BUSY_SNAPSHOT
  * when another connection (the checkpoint thread, a CLI) wrote since it began. */
 bool store_read_begin(struct store_account *acct);
