@@ -22,6 +22,7 @@
 #include "store/store_mailbox.h"
 #include "store/store_msg.h"
 #include "store/store_notify.h"
+#include "store/store_private.h"
 #include "store/store_view.h"
 #include "store_test_util.h"
 #include "util/buf.h"
@@ -279,6 +280,64 @@ test_prewrite(void **state)
 	free(dir);
 }
 
+static void
+put(const char *path, const char *bytes)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(bytes, 1, strlen(bytes), f), strlen(bytes));
+	assert_int_equal(fclose(f), 0);
+}
+
+static void
+get(const char *path, char *out, size_t size)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(out, 1, size - 1, f);
+	out[n] = '\0';
+	fclose(f);
+}
+
+/* The apply takes only a file this process wrote ahead (its tag): a tmp/ file left by
+ * another process, tagged or not, may be partial (a crash; a power loss) and is never
+ * renamed into msg/. */
+static void
+test_prewrite_foreign_files_unused(void **state)
+{
+	struct test_account *t;
+	char path[4200], other[4200], body[256];
+	const char *error;
+	struct stat st_pre, st_msg;
+
+	assert_int_equal(test_account_setup(state), 0);
+	t = *state;
+	snprintf(other, sizeof(other), "%s/tmp/f1-0.0123456789abcdef", t->acct->dir);
+	put(other, "partial");
+	snprintf(path, sizeof(path), "%s/tmp/f1-0", t->acct->dir);
+	put(path, "partial too");
+	assert_int_equal(store_apply_write_file(t->acct, "f1-0", "P\r\n", 3, "body\r\n", 6, &error),
+			 0);
+	snprintf(path, sizeof(path), "%s/msg/f1-0", t->acct->dir);
+	get(path, body, sizeof(body));
+	assert_string_equal(body, "P\r\nbody\r\n");
+	assert_int_equal(access(other, F_OK), 0); /* untouched */
+
+	/* this process's own: renamed as it is */
+	snprintf(path, sizeof(path), "%s/tmp/f2-0%s", t->acct->dir, t->store->prewrite_tag);
+	put(path, "P\r\nbody\r\n");
+	assert_int_equal(stat(path, &st_pre), 0);
+	assert_int_equal(store_apply_write_file(t->acct, "f2-0", "P\r\n", 3, "body\r\n", 6, &error),
+			 0);
+	snprintf(path, sizeof(path), "%s/msg/f2-0", t->acct->dir);
+	assert_int_equal(stat(path, &st_msg), 0);
+	assert_int_equal(st_msg.st_ino, st_pre.st_ino);
+	assert_int_equal(test_account_teardown(state), 0);
+}
+
 int
 main(void)
 {
@@ -286,6 +345,7 @@ main(void)
 		cmocka_unit_test(test_async),
 		cmocka_unit_test(test_async_checkpoint),
 		cmocka_unit_test(test_prewrite),
+		cmocka_unit_test(test_prewrite_foreign_files_unused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
