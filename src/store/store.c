@@ -127,7 +127,12 @@ struct store *
 store_open(const char *data_dir, struct event_base *base, const char **error_r)
 {
 	struct store *store = xcalloc(1, sizeof(*store));
+	uint8_t tag[8];
 
+	rand_bytes(tag, sizeof(tag));
+	store->prewrite_tag[0] = '.';
+	for (size_t i = 0; i < sizeof(tag); i++)
+		snprintf(store->prewrite_tag + 1 + 2 * i, 3, "%02x", tag[i]);
 	store->data_dir = xstrdup(data_dir);
 	store->mail_dir = xasprintf("%s/mail", data_dir);
 	store->journal_dir = xasprintf("%s/journal", data_dir);

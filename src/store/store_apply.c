@@ -28,8 +28,8 @@ store_apply_file_name(const uint8_t id[16], size_t ti, char out[48])
 	snprintf(out + 32, 16, "-%zu", ti);
 }
 
-static int
-write_file_at(int fd, const char *prefix, size_t prefix_len, const char *msg, size_t len)
+int
+store_apply_write_fd(int fd, const char *prefix, size_t prefix_len, const char *msg, size_t len)
 {
 	if (prefix_len > 0 && pwrite(fd, prefix, prefix_len, 0) != (ssize_t)prefix_len)
 		return -1;
@@ -52,10 +52,16 @@ store_apply_write_file(struct store_account *acct, const char *file, const char 
 	char tmp[4096], path[4096];
 	int fd, ret = 0;
 
-	snprintf(tmp, sizeof(tmp), "%s/tmp/%s", acct->dir, file);
 	snprintf(path, sizeof(path), "%s/msg/%s", acct->dir, file);
+	/* written ahead by an io thread of this process while the journal was synced
+	 * (store_prewrite.c): complete (it got its name by a rename) and these very bytes, so
+	 * only the rename is left to do on the loop */
+	snprintf(tmp, sizeof(tmp), "%s/tmp/%s%s", acct->dir, file, acct->store->prewrite_tag);
+	if (rename(tmp, path) == 0)
+		return 0;
+	snprintf(tmp, sizeof(tmp), "%s/tmp/%s", acct->dir, file);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write_file_at(fd, prefix, prefix_len, msg, len) < 0)
+	if (fd < 0 || store_apply_write_fd(fd, prefix, prefix_len, msg, len) < 0)
 		ret = -1;
 	if (fd >= 0 && close(fd) < 0)
 		ret = -1;
@@ -322,7 +328,8 @@ store_apply_repair(struct store_account *acct, const struct store_rec *rec, size
 	/* in place: an open reader or a second row sees the same inode */
 	snprintf(path, sizeof(path), "%s/msg/%s", acct->dir, file);
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	ret = fd < 0 ? -1 : write_file_at(fd, t->prefix, t->prefix_len, rec->msg, rec->msg_len);
+	ret = fd < 0 ? -1
+		     : store_apply_write_fd(fd, t->prefix, t->prefix_len, rec->msg, rec->msg_len);
 	if (ret == 0 && ftruncate(fd, (off_t)(t->prefix_len + rec->msg_len)) < 0)
 		ret = -1;
 	if (fd >= 0)

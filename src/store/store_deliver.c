@@ -11,8 +11,8 @@
 #include "util/rand.h"
 #include "util/xmalloc.h"
 
-static void
-pending_free(struct store_pending *p)
+void
+store_pending_free(struct store_pending *p)
 {
 	struct store_rec *rec = &p->rec;
 
@@ -67,7 +67,7 @@ pending_new(enum store_record_type type, const struct store_target *targets, siz
 		}
 		if (t->account == NULL || (t->mailbox != NULL && strlen(t->mailbox) > 65535)) {
 			*error_r = "invalid delivery target";
-			pending_free(p);
+			store_pending_free(p);
 			return NULL;
 		}
 	}
@@ -116,7 +116,10 @@ pending_finish(struct store_pending *p)
 	else if (p->append_cb != NULL)
 		p->append_cb(p->ctx, p->result, p->uidvalidity, p->uid,
 			     p->result == 0 ? NULL : p->error);
-	pending_free(p);
+	/* an io thread may still be writing its file ahead (store_prewrite.c) */
+	p->finished = true;
+	if (p->prewrites == 0)
+		store_pending_free(p);
 }
 
 /* Journals p and queues it; on failure calls back and frees p. With sync set (or without
@@ -140,6 +143,8 @@ pending_submit(struct store *store, struct store_pending *p, bool sync, const ch
 		store->pending_head = p;
 	store->pending_tail = p;
 	store_sync_request(store, seq);
+	if (!sync && store->sync.started)
+		store_prewrite_start(store, p);
 	build_summaries(p);
 	store_checkpoint_poll(store);
 	if (sync || !store->sync.started)
@@ -363,8 +368,10 @@ store_deliver_complete(struct store *store, uint64_t done, uint64_t failed)
 		return;
 	store_apply_batch(store, batch);
 	for (p = batch; p != NULL; p = p->next) {
-		if (p->result < 0)
+		if (p->result < 0) {
 			write_cancel(store, p);
+			store_prewrite_discard(store, p);
+		}
 	}
 	while (batch != NULL) {
 		p = batch;

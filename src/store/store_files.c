@@ -18,9 +18,8 @@
 int
 store_files_release(struct store_account *acct, char **files, size_t n)
 {
-	sqlite3_stmt *ref = db_prepare(acct->db, "SELECT 1 FROM messages WHERE file = ? LIMIT 1");
-	sqlite3_stmt *ins = db_prepare(acct->db, "INSERT OR IGNORE INTO pending_unlink (file)"
-						 " VALUES (?)");
+	sqlite3_stmt *ref = store_stmt(acct, STORE_STMT_FILE_REFERENCED);
+	sqlite3_stmt *ins = store_stmt(acct, STORE_STMT_PENDING_UNLINK_INSERT);
 	int ret = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -40,8 +39,8 @@ store_files_release(struct store_account *acct, char **files, size_t n)
 		free(files[i]);
 	}
 	free(files);
-	sqlite3_finalize(ref);
-	sqlite3_finalize(ins);
+	sqlite3_reset(ref);
+	sqlite3_reset(ins);
 	return ret;
 }
 
@@ -70,7 +69,7 @@ static void
 unlink_job_done(void *arg)
 {
 	struct unlink_job *job = arg;
-	sqlite3_stmt *del = db_prepare(job->acct->db, "DELETE FROM pending_unlink WHERE file = ?");
+	sqlite3_stmt *del = store_stmt(job->acct, STORE_STMT_PENDING_UNLINK_DELETE);
 
 	db_exec(job->acct->db, "BEGIN");
 	for (size_t i = 0; i < job->n; i++) {
@@ -79,8 +78,8 @@ unlink_job_done(void *arg)
 		sqlite3_step(del);
 		free(job->names[i]);
 	}
+	sqlite3_reset(del);
 	db_exec(job->acct->db, "COMMIT");
-	sqlite3_finalize(del);
 	close(job->dir_fd);
 	free(job->names);
 	store_account_unref(&job->acct);
@@ -90,7 +89,7 @@ unlink_job_done(void *arg)
 void
 store_files_unlink_pending(struct store_account *acct)
 {
-	sqlite3_stmt *st = db_prepare(acct->db, "SELECT file FROM pending_unlink");
+	sqlite3_stmt *st = store_stmt(acct, STORE_STMT_PENDING_UNLINK_LIST);
 	struct unlink_job *job = xcalloc(1, sizeof(*job));
 	size_t cap = 0;
 	char path[4096];
@@ -99,7 +98,7 @@ store_files_unlink_pending(struct store_account *acct)
 		job->names = xgrow(job->names, &cap, job->n + 1, sizeof(*job->names));
 		job->names[job->n++] = xstrdup((const char *)sqlite3_column_text(st, 0));
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	snprintf(path, sizeof(path), "%s/msg", acct->dir);
 	job->dir_fd = job->n > 0 ? open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	if (job->dir_fd < 0) {

@@ -26,7 +26,7 @@ cmp_str(const void *a, const void *b)
 static char **
 read_subscriptions(struct store_account *acct, size_t *n_r)
 {
-	sqlite3_stmt *st = db_prepare(acct->db, "SELECT name FROM subscriptions");
+	sqlite3_stmt *st = store_stmt(acct, STORE_STMT_SUBSCRIPTIONS);
 	char **subs = NULL;
 	size_t cap = 0;
 
@@ -35,7 +35,7 @@ read_subscriptions(struct store_account *acct, size_t *n_r)
 		subs = xgrow(subs, &cap, *n_r + 1, sizeof(char *));
 		subs[(*n_r)++] = xstrdup((const char *)sqlite3_column_text(st, 0));
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (*n_r > 0)
 		qsort(subs, *n_r, sizeof(char *), cmp_str);
 	return subs;
@@ -65,11 +65,11 @@ int
 store_mailbox_list(struct store_account *acct, struct store_mailbox_info **list_r, size_t *count_r,
 		   const char **error_r)
 {
-	sqlite3_stmt *st =
-		db_prepare(acct->db, "SELECT name, special_use, noselect FROM mailboxes");
+	bool txn = store_read_begin(acct);
 	struct store_mailbox_info *list = NULL;
 	size_t n = 0, cap = 0, n_subs, n_mailboxes;
 	char **subs = read_subscriptions(acct, &n_subs);
+	sqlite3_stmt *st = store_stmt(acct, STORE_STMT_MAILBOX_LIST);
 	int rc;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -81,7 +81,8 @@ store_mailbox_list(struct store_account *acct, struct store_mailbox_info **list_
 			list[n].attrs |= STORE_MAILBOX_NOSELECT;
 		n++;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	store_read_end(acct, txn);
 	n_mailboxes = n;
 	for (size_t i = 0; i < n_subs; i++) {
 		size_t j;
@@ -192,6 +193,8 @@ store_mailbox_status(struct store_account *acct, const char *name, struct store_
 {
 	struct store_mailbox_row row;
 	char *n = xstrdup(name);
+	/* the mailbox row and its counts: one snapshot, one read transaction */
+	bool txn = store_read_begin(acct);
 	sqlite3_stmt *st;
 	int found, rc;
 
@@ -201,13 +204,12 @@ store_mailbox_status(struct store_account *acct, const char *name, struct store_
 		store_mailbox_row_free(&row);
 		found = 0;
 	}
-	if (found <= 0)
+	if (found <= 0) {
+		store_read_end(acct, txn);
 		return store_account_fail(acct, found < 0 ? STORE_ERR_TEMP : STORE_ERR_NONEXISTENT,
 					  "no such mailbox", error_r);
-	st = db_prepare(acct->db, "SELECT count(*), sum(size), sum((flags & 1) = 0),"
-				  " sum(uid >= ?), sum((flags & 8) != 0),"
-				  " sum(CASE WHEN flags & 8 THEN size ELSE 0 END) FROM messages"
-				  " WHERE mailbox = ?");
+	}
+	st = store_stmt(acct, STORE_STMT_MAILBOX_STATUS);
 	sqlite3_bind_int64(st, 1, row.recent_uid);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)row.id);
 	rc = sqlite3_step(st);
@@ -220,7 +222,8 @@ store_mailbox_status(struct store_account *acct, const char *name, struct store_
 		status->deleted = (uint32_t)sqlite3_column_int64(st, 4);
 		status->deleted_size = (uint64_t)sqlite3_column_int64(st, 5);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	store_read_end(acct, txn);
 	status->uidnext = row.uidnext;
 	status->uidvalidity = row.uidvalidity;
 	status->highestmodseq = row.highestmodseq;

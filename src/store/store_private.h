@@ -83,6 +83,8 @@ struct store_pending {
 	const char *error;            /* static text when failed */
 	uint32_t uidvalidity, uid;    /* of target 0, for APPENDUID */
 	bool *target_done;            /* per target: applied in its account's open transaction */
+	unsigned prewrites;           /* store_prewrite jobs in flight (they read rec) */
+	bool finished;                /* freed once prewrites reaches 0 */
 	struct store_account **accts; /* per target, during the apply */
 	struct store_apply_result *results; /* per target, during the apply */
 };
@@ -104,6 +106,16 @@ enum store_stmt_id {
 	STORE_STMT_EXPUNGED_INSERT,
 	STORE_STMT_MAILBOX_SET_MODSEQ,
 	STORE_STMT_MAILBOX_SET_KEYWORDS,
+	STORE_STMT_MAILBOX_SET_RECENT,
+	STORE_STMT_MAILBOX_STATUS,
+	STORE_STMT_MAILBOX_LIST,
+	STORE_STMT_SUBSCRIPTIONS,
+	STORE_STMT_FILE_REFERENCED,
+	STORE_STMT_PENDING_UNLINK_INSERT,
+	STORE_STMT_PENDING_UNLINK_DELETE,
+	STORE_STMT_PENDING_UNLINK_LIST,
+	STORE_STMT_BEGIN,
+	STORE_STMT_COMMIT,
 	STORE_STMT_VIEW_CHANGED,
 	STORE_STMT_VIEW_EXPUNGED,
 	STORE_STMT_MSGDATA_SET_SORTKEYS,
@@ -143,6 +155,9 @@ struct store_account {
 };
 
 struct store {
+	/* names this process's files written ahead in tmp/ (store_prewrite.c): ".<16 hex>",
+	 * random per store_open, so a file left by another process is never taken for one */
+	char prewrite_tag[18];
 	char *data_dir;
 	char *mail_dir;
 	char *journal_dir;
@@ -194,7 +209,18 @@ void store_schema_loop_connection(sqlite3 *db, struct store_account *acct);
 int store_schema_init_account(sqlite3 *db, const char **error_r);
 
 /* store_account.c */
+/* A cached statement of the account's connection, reset and unbound. Reset it again
+ * (sqlite3_reset) when done: a statement left stepped keeps its read transaction open. */
 sqlite3_stmt *store_stmt(struct store_account *acct, enum store_stmt_id id);
+/* One read transaction around several reads (a refresh): each autocommit statement is a
+ * transaction of its own, and in WAL mode each one takes and drops a wal-index lock (two
+ * fcntl() calls), 10+ per IMAP command before. True if it began one (the connection was
+ * in autocommit mode; a read statement in progress, such as a FETCH cursor, keeps its own
+ * read transaction after the COMMIT), to be passed to store_read_end(),
+ * which commits it. Only for reads: a write inside could fail with SQLITE_BUSY_SNAPSHOT
+ * when another connection (the checkpoint thread, a CLI) wrote since it began. */
+bool store_read_begin(struct store_account *acct);
+void store_read_end(struct store_account *acct, bool began);
 void store_account_cache_close_all(struct store *store);
 void store_account_forget(struct store *store, const char *name);
 int store_account_fail(struct store_account *acct, enum store_error code, const char *msg,
@@ -267,6 +293,24 @@ int store_apply_repair(struct store_account *acct, const struct store_rec *rec, 
 void store_apply_undo(struct store_account *acct, const uint8_t id[16], size_t ti);
 /* Message file names. */
 void store_apply_file_name(const uint8_t id[16], size_t ti, char out[48]);
+/* Writes prefix then msg at offset 0 of fd. 0 ok, -1 with errno. */
+int store_apply_write_fd(int fd, const char *prefix, size_t prefix_len, const char *msg,
+			 size_t len);
+
+/* store_prewrite.c: the message files of a journaled delivery or APPEND, written on an io
+ * thread while the journal is fdatasynced, so the loop's apply only renames them. Each
+ * target's bytes go to tmp/<file><tag>.pre (tag: store->prewrite_tag), renamed to
+ * tmp/<file><tag> once complete; the apply renames tmp/<file><tag> into msg/ when it is
+ * there and writes the file itself (tmp/<file>, as before) otherwise, so any interleaving
+ * leaves msg/<file> complete, with the same bytes. A file of another process (another tag:
+ * after a crash, its bytes may never have reached the disk) is never used; opening an
+ * account removes every tmp/ file except this process's. p stays allocated until its jobs
+ * are done (p->prewrites; store_pending_free is deferred to the last one). */
+void store_prewrite_start(struct store *store, struct store_pending *p);
+/* A pending that failed to apply: removes the files written ahead that no apply took. */
+void store_prewrite_discard(struct store *store, struct store_pending *p);
+/* store_deliver.c: frees p (its record, summaries and message copy). */
+void store_pending_free(struct store_pending *p);
 int store_apply_write_file(struct store_account *acct, const char *file, const char *prefix,
 			   size_t prefix_len, const char *msg, size_t len, const char **error_r);
 

@@ -48,11 +48,11 @@ store_view_claim_recent(struct store_view *view, const struct store_mailbox_row 
 
 	if (view->readonly || row->uidnext <= row->recent_uid)
 		return;
-	st = db_prepare(view->acct->db, "UPDATE mailboxes SET recent_uid = ? WHERE id = ?");
+	st = store_stmt(view->acct, STORE_STMT_MAILBOX_SET_RECENT);
 	sqlite3_bind_int64(st, 1, row->uidnext);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)row->id);
 	sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	view->acct->store->dirty = true;
 }
 

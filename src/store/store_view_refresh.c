@@ -188,15 +188,21 @@ store_view_refresh(struct store_view *view, unsigned flags, struct store_view_ch
 {
 	struct store_mailbox_row row;
 	struct refresh r = {0};
+	/* the reads below in one transaction (IMAP refreshes before every tagged reply);
+	 * ended before store_view_claim_recent() writes */
+	bool txn = store_read_begin(view->acct);
 	int found;
 
 	memset(ch, 0, sizeof(*ch));
 	found = store_mailbox_row_by_id(view->acct, view->mailbox_id, &row);
+	if (found < 0 || view->hibernated)
+		store_read_end(view->acct, txn);
 	if (found < 0)
 		return store_account_fail(view->acct, STORE_ERR_TEMP, "index read failed", error_r);
 	if (view->hibernated) {
 		int rc = refresh_hibernated(view, found, &row, ch, error_r);
 
+		txn = false;
 		if (rc != 0) {
 			if (found > 0)
 				store_mailbox_row_free(&row);
@@ -211,6 +217,7 @@ store_view_refresh(struct store_view *view, unsigned flags, struct store_view_ch
 		if (read_changed(view, row.recent_uid, &r) < 0 || read_expunged(view) < 0) {
 			struct store_view_changes undo = {0};
 
+			store_read_end(view->acct, txn);
 			compact(view, false, &undo); /* drops the marks; the view stays as it was */
 			store_view_changes_free(&undo);
 			free(r.added);
@@ -219,6 +226,7 @@ store_view_refresh(struct store_view *view, unsigned flags, struct store_view_ch
 						  error_r);
 		}
 	}
+	store_read_end(view->acct, txn);
 	compact(view, (flags & STORE_REFRESH_EXPUNGE) != 0, ch);
 	ch->old_count = view->count;
 	append_added(view, &r);

@@ -9,20 +9,27 @@
 
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "store/store.h"
 #include "store/store_account.h"
 #include "store/store_mailbox.h"
 #include "store/store_msg.h"
 #include "store/store_notify.h"
+#include "store/store_private.h"
 #include "store/store_view.h"
 #include "store_test_util.h"
 #include "util/buf.h"
 
 #define N 300
+
+static const char *error_unused;
 
 struct run {
 	struct event_base *base;
@@ -200,12 +207,145 @@ test_async_checkpoint(void **state)
 	free(dir);
 }
 
+/* The name of the one complete file in dir (not a .pre), or false. */
+static bool
+one_file(const char *dir, char *name, size_t size)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool found = false;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] != '.' && strstr(e->d_name, ".pre") == NULL &&
+		    strchr(e->d_name, '.') != NULL) {
+			snprintf(name, size, "%s", e->d_name);
+			found = true;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* A delivery's message file is written ahead by an io thread while its journal record is
+ * synced (store_prewrite.c): it appears in tmp/ before the loop applies anything, and the
+ * apply moves that very file (same inode) into msg/ instead of writing it again. */
+static void
+test_prewrite(void **state)
+{
+	char *dir = test_tmpdir();
+	struct run r = {0};
+	struct store_target t = {"x@example.test", NULL, "P: 1\r\n", 6};
+	const char *msg = "Subject: pre\r\n\r\nbody\r\n";
+	char tmp[4200], path[4200], name[256], body[256];
+	struct timespec pause = {0, 5000000};
+	struct stat st_tmp, st_msg;
+	FILE *f;
+	size_t n;
+	int waits = 0;
+
+	(void)state;
+	evthread_use_pthreads();
+	r.base = event_base_new();
+	r.store = store_open(dir, r.base, &error_unused);
+	assert_non_null(r.store);
+	assert_int_equal(store_account_create(r.store, "x@example.test", &error_unused), 0);
+	r.done = N; /* on_delivered ends the loop at the first callback */
+	store_deliver(r.store, &t, 1, msg, strlen(msg), 0, on_delivered, &r);
+	/* the loop has not run: only the io thread can write it (bounded wait: 10 s) */
+	snprintf(tmp, sizeof(tmp), "%s/mail/x@example.test/tmp", dir);
+	while (!one_file(tmp, name, sizeof(name)) && waits++ < 2000)
+		nanosleep(&pause, NULL);
+	assert_true(waits < 2000);
+	snprintf(tmp, sizeof(tmp), "%s/mail/x@example.test/tmp/%s", dir, name);
+	assert_int_equal(stat(tmp, &st_tmp), 0);
+	assert_int_equal(r.done, N);
+	event_base_dispatch(r.base);
+	assert_int_equal(r.done, N + 1);
+	assert_int_equal(r.failed, 0);
+	*strchr(name, '.') = '\0'; /* <file>.<tag of this process> */
+	snprintf(path, sizeof(path), "%s/mail/x@example.test/msg/%s", dir, name);
+	assert_int_equal(stat(path, &st_msg), 0);
+	assert_int_equal(st_msg.st_ino, st_tmp.st_ino);
+	assert_int_equal(access(tmp, F_OK), -1);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	n = fread(body, 1, sizeof(body) - 1, f);
+	fclose(f);
+	body[n] = '\0';
+	assert_string_equal(body, "P: 1\r\nSubject: pre\r\n\r\nbody\r\n");
+	store_close(&r.store);
+	event_base_free(r.base);
+	test_rmrf(dir);
+	free(dir);
+}
+
+static void
+put(const char *path, const char *bytes)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(bytes, 1, strlen(bytes), f), strlen(bytes));
+	assert_int_equal(fclose(f), 0);
+}
+
+static void
+get(const char *path, char *out, size_t size)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(out, 1, size - 1, f);
+	out[n] = '\0';
+	fclose(f);
+}
+
+/* The apply takes only a file this process wrote ahead (its tag): a tmp/ file left by
+ * another process, tagged or not, may be partial (a crash; a power loss) and is never
+ * renamed into msg/. */
+static void
+test_prewrite_foreign_files_unused(void **state)
+{
+	struct test_account *t;
+	char path[4200], other[4200], body[256];
+	const char *error;
+	struct stat st_pre, st_msg;
+
+	assert_int_equal(test_account_setup(state), 0);
+	t = *state;
+	snprintf(other, sizeof(other), "%s/tmp/f1-0.0123456789abcdef", t->acct->dir);
+	put(other, "partial");
+	snprintf(path, sizeof(path), "%s/tmp/f1-0", t->acct->dir);
+	put(path, "partial too");
+	assert_int_equal(store_apply_write_file(t->acct, "f1-0", "P\r\n", 3, "body\r\n", 6, &error),
+			 0);
+	snprintf(path, sizeof(path), "%s/msg/f1-0", t->acct->dir);
+	get(path, body, sizeof(body));
+	assert_string_equal(body, "P\r\nbody\r\n");
+	assert_int_equal(access(other, F_OK), 0); /* untouched */
+
+	/* this process's own: renamed as it is */
+	snprintf(path, sizeof(path), "%s/tmp/f2-0%s", t->acct->dir, t->store->prewrite_tag);
+	put(path, "P\r\nbody\r\n");
+	assert_int_equal(stat(path, &st_pre), 0);
+	assert_int_equal(store_apply_write_file(t->acct, "f2-0", "P\r\n", 3, "body\r\n", 6, &error),
+			 0);
+	snprintf(path, sizeof(path), "%s/msg/f2-0", t->acct->dir);
+	assert_int_equal(stat(path, &st_msg), 0);
+	assert_int_equal(st_msg.st_ino, st_pre.st_ino);
+	assert_int_equal(test_account_teardown(state), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_async),
 		cmocka_unit_test(test_async_checkpoint),
+		cmocka_unit_test(test_prewrite),
+		cmocka_unit_test(test_prewrite_foreign_files_unused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
