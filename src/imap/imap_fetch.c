@@ -703,7 +703,11 @@ imap_fetch_unsolicited(struct imap_session *s, const struct imap_fetch_plan *pla
 	while (fetch_step(&r) == 0)
 		fetch_flush(&r);
 	fetch_flush(&r);
+	/* what fetch_run_free() frees but the borrowed plan, uids and tag */
 	buf_free(&r.out);
+	buf_free(&r.scratch);
+	buf_free(&r.flags_memo);
+	free(r.seen_set);
 }
 
 void
