@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "acme/acme_challenge.h"
@@ -48,7 +49,9 @@ struct acme_client {
 	acme_cert_cb *cb;
 	void *cb_arg;
 	char *dir;            /* data_directory/acme */
-	char **domains;       /* acme_domains, or myhostname */
+	char **domains;       /* acme_domains, or myhostname and the names set_names gave */
+	char **next_domains;  /* acme_client_set_names(): used from the next check on */
+	bool wait_names;      /* no check before the first acme_client_set_names() */
 	struct event *timer;  /* the next check, or a poll */
 	struct acme_req *req; /* the request in flight */
 	bool busy;            /* an order (or its preparation) is running */
@@ -57,6 +60,7 @@ struct acme_client {
 	EVP_PKEY *cert_key;
 	bool due;              /* the certificate needs an order */
 	time_t prep_not_after; /* notAfter as the worker read it */
+	bool prep_missing;     /* the certificate lacks one of the names */
 	time_t not_after;      /* of the current certificate, 0 if none (loop thread) */
 	char *prep_error;
 	struct buf chain; /* the downloaded PEM chain, written by a worker */
@@ -640,6 +644,35 @@ acme_got_directory(struct acme_response *resp, void *arg)
 				   acme_got_nonce, c);
 }
 
+/* Whether the certificate's subjectAltName has every one of names (case-insensitively; a
+ * wildcard is not ours to trust here: an order for the exact name is made). */
+static bool
+acme_cert_covers(X509 *x, char *const *names)
+{
+	GENERAL_NAMES *san = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	bool all = true;
+
+	for (size_t i = 0; names[i] != NULL && all; i++) {
+		bool found = false;
+
+		for (int j = 0; san != NULL && j < sk_GENERAL_NAME_num(san) && !found; j++) {
+			const GENERAL_NAME *g = sk_GENERAL_NAME_value(san, j);
+			const unsigned char *d;
+			int len;
+
+			if (g->type != GEN_DNS)
+				continue;
+			d = ASN1_STRING_get0_data(g->d.dNSName);
+			len = ASN1_STRING_length(g->d.dNSName);
+			found = len >= 0 && (size_t)len == strlen(names[i]) &&
+				strncasecmp((const char *)d, names[i], (size_t)len) == 0;
+		}
+		all = found;
+	}
+	GENERAL_NAMES_free(san);
+	return all;
+}
+
 /* Worker: load or make the account key, read the certificate's notAfter, and make the new
  * certificate's key when an order is due. */
 static void
@@ -679,15 +712,18 @@ acme_prepare(void *arg)
 			goto out;
 	}
 	c->prep_not_after = 0;
+	c->prep_missing = false;
 	if ((f = fopen(cert_path, "r")) != NULL) {
 		X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
 		struct tm tm;
 		fclose(f);
 		if (x != NULL && ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1)
 			c->prep_not_after = timegm(&tm);
+		/* a name added since (acme_client_set_names): a new order now, not at renewal */
+		c->prep_missing = x != NULL && !acme_cert_covers(x, c->domains);
 		X509_free(x);
 	}
-	c->due = c->prep_not_after == 0 ||
+	c->due = c->prep_not_after == 0 || c->prep_missing ||
 		 (long long)c->prep_not_after - (long long)c->s->acme_renew_days * 86400 <=
 			 time(NULL);
 	if (c->due && (c->cert_key = acme_key_new()) == NULL)
@@ -717,18 +753,34 @@ acme_prepared(void *arg)
 		acme_thumbprint(&t, c->account_key);
 		c->thumbprint = buf_steal(&t);
 	}
-	log_info("acme: ordering a certificate for %s%s from %s", c->domains[0],
-		 c->domains[1] != NULL ? " and more" : "", c->s->acme_directory);
+	log_info("acme: ordering a certificate for %s%s from %s%s", c->domains[0],
+		 c->domains[1] != NULL ? " and more" : "", c->s->acme_directory,
+		 c->prep_missing ? " (a name is not in the current one)" : "");
 	c->state = "directory";
 	c->req = acme_http_request(c->base, c->dns, c->client_ctx, "GET", c->s->acme_directory,
 				   NULL, acme_got_directory, c);
 }
 
 static void
+acme_names_free(char ***names)
+{
+	for (size_t i = 0; *names != NULL && (*names)[i] != NULL; i++)
+		free((*names)[i]);
+	free(*names);
+	*names = NULL;
+}
+
+static void
 acme_check(struct acme_client *c)
 {
-	if (c->busy)
+	if (c->busy || c->wait_names)
 		return;
+	/* the list changes only here, between orders: the worker and the order read it */
+	if (c->next_domains != NULL) {
+		acme_names_free(&c->domains);
+		c->domains = c->next_domains;
+		c->next_domains = NULL;
+	}
 	c->busy = true;
 	c->state = "checking";
 	workers_submit(c->workers, acme_prepare, acme_prepared, c);
@@ -746,9 +798,25 @@ acme_timer_cb(evutil_socket_t fd, short what, void *arg)
 	acme_check(c);
 }
 
+void
+acme_client_set_names(struct acme_client *c, const char *const *names)
+{
+	size_t n = 0;
+
+	while (names[n] != NULL)
+		n++;
+	acme_names_free(&c->next_domains);
+	c->next_domains = xcalloc(n + 2, sizeof(char *));
+	c->next_domains[0] = xstrdup(c->s->myhostname);
+	for (size_t i = 0; i < n; i++)
+		c->next_domains[i + 1] = xstrdup(names[i]);
+	c->wait_names = false;
+	acme_check(c); /* an order in progress: the timer's next check takes them */
+}
+
 struct acme_client *
 acme_client_new(struct event_base *base, struct workers *workers, const struct settings *s,
-		acme_cert_cb *cb, void *arg, const char **error_r)
+		bool wait_names, acme_cert_cb *cb, void *arg, const char **error_r)
 {
 	struct acme_client *c = xcalloc(1, sizeof(*c));
 
@@ -795,6 +863,9 @@ acme_client_new(struct event_base *base, struct workers *workers, const struct s
 			 "fail");
 	c->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
 	c->timer = evtimer_new(base, acme_timer_cb, c);
+	c->wait_names = wait_names && s->acme_domains == NULL;
+	if (c->wait_names)
+		c->state = "looking up names";
 	acme_check(c);
 	return c;
 fail:
@@ -818,9 +889,8 @@ acme_client_free(struct acme_client **cp)
 		evdns_base_free(c->dns, 0);
 	SSL_CTX_free(c->client_ctx);
 	EVP_PKEY_free(c->account_key);
-	for (size_t i = 0; c->domains != NULL && c->domains[i] != NULL; i++)
-		free(c->domains[i]);
-	free(c->domains);
+	acme_names_free(&c->domains);
+	acme_names_free(&c->next_domains);
 	free(c->dir);
 	free(c->thumbprint);
 	free(c->new_nonce_url);

@@ -9,6 +9,8 @@
 #ifndef ACME_CLIENT_H
 #define ACME_CLIENT_H
 
+#include <stdbool.h>
+
 struct buf;
 struct event_base;
 struct settings;
@@ -18,11 +20,17 @@ struct acme_client;
 /* A new certificate is in cert_file/key_file: swap it into the TLS contexts. */
 typedef void acme_cert_cb(const char *cert_file, const char *key_file, void *arg);
 
-/* Starts the client (the first check runs at once). s must outlive it (copied fields are
- * not needed: serve keeps its settings). NULL with *error_r when setup fails. */
+/* Starts the client (the first check runs at once, or with wait_names and acme_domains
+ * empty at the first acme_client_set_names()). s must outlive it (copied fields are not
+ * needed: serve keeps its settings). NULL with *error_r when setup fails. */
 struct acme_client *acme_client_new(struct event_base *base, struct workers *workers,
-				    const struct settings *s, acme_cert_cb *cb, void *arg,
-				    const char **error_r);
+				    const struct settings *s, bool wait_names, acme_cert_cb *cb,
+				    void *arg, const char **error_r);
+/* acme_domains empty: the certificate's names become myhostname and names (the caller's
+ * choice: those that point at this server), from the next check on, which runs now unless
+ * an order is in progress. A certificate that lacks one of them is ordered again at once,
+ * not only at renewal. */
+void acme_client_set_names(struct acme_client *c, const char *const *names);
 /* Cancels the request in flight and the timer. Call it after workers_free() (a worker
  * job's done() may still use the client), once the loop no longer runs. */
 void acme_client_free(struct acme_client **c);

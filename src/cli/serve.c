@@ -31,6 +31,7 @@
 #include "filter/rspamd_learn.h"
 #include "acme/acme_challenge.h"
 #include "acme/acme_client.h"
+#include "cli/serve_acme_names.h"
 #include "http/http_server.h"
 #include "log/log.h"
 #include "mailauth/dkim_keyring.h"
@@ -77,7 +78,8 @@ struct serve {
 	struct server *imap;
 	struct http_deps http_deps;
 	struct http_server *http;
-	struct acme_client *acme; /* acme = yes */
+	struct acme_client *acme;            /* acme = yes */
+	struct serve_acme_names *acme_names; /* acme_domains empty, a web listener on */
 	struct event *watchdog;
 	struct event *sig_term, *sig_int, *sig_hup, *sig_usr1;
 	struct control *control; /* data_directory/control.sock (`yubin status`) */
@@ -536,6 +538,7 @@ serve_free(struct serve *sv)
 	workers_free(&sv->workers);
 	workers_free(&sv->spam_trainer);
 	rspamd_learner_free(&sv->rspamd_learner);
+	serve_acme_names_free(&sv->acme_names); /* its lookups call into the client */
 	acme_client_free(&sv->acme); /* after the workers: their done() may still use it */
 	if (sv->queue != NULL)
 		queue_free(&sv->queue);
@@ -649,10 +652,16 @@ serve(struct settings *settings, int argc, char **argv)
 	sv.http_deps.imap = sv.imap;
 	http_server_set_admin(sv.http, &sv.http_deps);
 	if (settings->acme) {
-		sv.acme = acme_client_new(sv.base, sv.workers, settings, serve_acme_cert, &sv,
-					  &error);
+		/* the autoconfig and MTA-STS names join myhostname once they point here */
+		bool names = settings->acme_domains == NULL &&
+			     (settings->http_listen.n > 0 || settings->https_listen.n > 0);
+
+		sv.acme = acme_client_new(sv.base, sv.workers, settings, names, serve_acme_cert,
+					  &sv, &error);
 		if (sv.acme == NULL)
 			log_error("serve: acme: %s", error);
+		else if (names)
+			sv.acme_names = serve_acme_names_start(sv.base, sv.dns, settings, sv.acme);
 	}
 	serve_write_pid(&sv);
 	serve_open_control(&sv);

@@ -96,6 +96,9 @@ def acme_ca(tmp_path):
                                stdout=logp, stderr=subprocess.STDOUT, env=env, cwd=d)
         procs.append(peb)
         _wait_port(port, peb, "pebble")
+        # yubin asks the same DNS (dns_resolvers): its names resolve as pebble sees them
+        start.dns = "127.0.0.1:%d" % dns_port
+        start.mgmt = mgmt
         return "https://127.0.0.1:%d/dir" % port, os.path.join(d, "ca.pem")
 
     start.dir = d
@@ -129,6 +132,7 @@ def _acme_server(yubin_factory, acme_ca, challenge, extra=None):
         "acme_ca_file": ca_file,
         "acme_email": "postmaster@example.test",
         "acme_challenge": challenge,
+        "dns_resolvers": acme_ca.dns,
     }
     config.update(extra or {})
     srv = yubin_factory(config=config)
@@ -237,3 +241,43 @@ def test_acme_bad_nonce(yubin_factory, acme_ca, monkeypatch):
     srv = _acme_server(yubin_factory, acme_ca, "http-01")
     _wait_acme_cert(srv, acme_ca)
     assert "badNonce" in srv.log()
+
+
+def _set_a(acme_ca, host, address):
+    """pebble-challtestsrv's management API: host's A record is address from now on."""
+    import urllib.request
+    for path, body in (("clear-a", {"host": host + "."}),
+                       ("add-a", {"host": host + ".", "addresses": [address]})):
+        req = urllib.request.Request("http://127.0.0.1:%d/%s" % (acme_ca.mgmt, path),
+                                     data=json.dumps(body).encode(), method="POST")
+        urllib.request.urlopen(req, timeout=10).read()
+
+
+def _san(der):
+    return set(re.findall(r"DNS:([^,\s]+)", _issuer(der)))
+
+
+def test_acme_adds_the_names_it_serves(yubin_factory, acme_ca):
+    """acme_domains empty and a web listener on: the certificate covers myhostname plus the
+    mta-sts. and autoconfig. names of mydomains that resolve to one of myhostname's
+    addresses (issue 10); a name pointing elsewhere is left out (it would fail the whole
+    order) and joins at the check after it points here: a new order then, not at renewal."""
+    ports = {k: free_port() for k in ("http", "https", "imaps")}
+    directory, ca_file = acme_ca(ports["http"], ports["https"])
+    _set_a(acme_ca, "autoconfig.example.test", "127.0.0.2")  # not here (yet)
+    srv = yubin_factory(config={
+        "http_listen": "127.0.0.1:%d" % ports["http"],
+        "https_listen": "127.0.0.1:%d" % ports["https"],
+        "imaps_listen": "127.0.0.1:%d" % ports["imaps"],
+        "acme": "yes", "acme_directory": directory, "acme_ca_file": ca_file,
+        "acme_email": "postmaster@example.test", "acme_challenge": "http-01",
+        "dns_resolvers": acme_ca.dns, "acme_check_interval": "2",
+    })
+    srv.acme_ports = ports
+    first = _wait_acme_cert(srv, acme_ca)
+    assert _san(first) == {HOSTNAME, "mta-sts.example.test"}, _issuer(first)
+    _set_a(acme_ca, "autoconfig.example.test", "127.0.0.1")
+    second = _wait_acme_cert(srv, acme_ca, old=first)
+    assert _san(second) == {HOSTNAME, "mta-sts.example.test", "autoconfig.example.test"}, (
+        _issuer(second))
+    assert "a name is not in the current one" in srv.log()
