@@ -400,19 +400,29 @@ out:
 	free(id);
 }
 
+/* Not for this client (a non-loopback client on http_listen) or no accounts to log in
+ * with: answered (403 / 503), true. */
+static bool
+admin_refused(struct http_request *r)
+{
+	if (!http_admin_allowed(r)) {
+		http_reply_error(r, 403, "Forbidden (the admin page is on https_listen)");
+		return true;
+	}
+	if (r->deps->accounts == NULL) {
+		http_reply_error(r, 503, "Service Unavailable");
+		return true;
+	}
+	return false;
+}
+
 void
 http_admin_get(struct http_request *r)
 {
 	struct admin_session *s;
 
-	if (!http_admin_allowed(r)) {
-		http_reply_error(r, 403, "Forbidden (the admin page is on https_listen)");
+	if (admin_refused(r))
 		return;
-	}
-	if (r->deps->accounts == NULL) {
-		http_reply_error(r, 503, "Service Unavailable");
-		return;
-	}
 	s = http_admin_session(r);
 	if (s == NULL) {
 		login_form(r, 200, NULL);
@@ -427,14 +437,8 @@ http_admin_post(struct http_request *r)
 	struct admin_session *s;
 	char *csrf;
 
-	if (!http_admin_allowed(r)) {
-		http_reply_error(r, 403, "Forbidden (the admin page is on https_listen)");
+	if (admin_refused(r))
 		return;
-	}
-	if (r->deps->accounts == NULL) {
-		http_reply_error(r, 503, "Service Unavailable");
-		return;
-	}
 	if (strcmp(r->path, "/admin/login") == 0) {
 		admin_login(r);
 		return;

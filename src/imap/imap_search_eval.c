@@ -436,6 +436,17 @@ search_msg_clear(struct search_msg *m)
 }
 
 /* One message: 1 evaluated, 0 cut (the slice's time is up; j->m keeps it). */
+/* A matching message into the result: its number, UID and the highest MODSEQ so far
+ * (RFC 7162 3.1.5). */
+static void
+result_add(struct search_job *j, uint32_t seq, const struct store_view_msg *vm)
+{
+	j->res.seqs[j->res.n] = seq;
+	j->res.uids[j->res.n++] = vm->uid;
+	if (vm->modseq > j->res.max_modseq)
+		j->res.max_modseq = vm->modseq;
+}
+
 static int
 search_one(struct search_job *j, struct search_msg *m)
 {
@@ -446,10 +457,7 @@ search_one(struct search_job *j, struct search_msg *m)
 	if (r == TRI_YES) {
 		if (j->hook.match != NULL)
 			j->hook.match(j->hook.arg, j->c.s, m->seq, m->meta);
-		j->res.seqs[j->res.n] = m->seq;
-		j->res.uids[j->res.n++] = m->vm->uid;
-		if (m->vm->modseq > j->res.max_modseq)
-			j->res.max_modseq = m->vm->modseq;
+		result_add(j, m->seq, m->vm);
 	}
 	return 1;
 }
@@ -717,10 +725,7 @@ search_from_cache(struct imap_session *s, struct search_job *j, unsigned query_f
 		if (eval(&j->c, &j->q.root, &m) != TRI_YES)
 			continue;
 		j->hook.cached_match(j->hook.arg, e, m.seq, cache->arena.data);
-		j->res.seqs[j->res.n] = m.seq;
-		j->res.uids[j->res.n++] = vm->uid;
-		if (vm->modseq > j->res.max_modseq)
-			j->res.max_modseq = vm->modseq;
+		result_add(j, m.seq, vm);
 	}
 	j->next_uid = 0;
 	return true;
@@ -781,10 +786,7 @@ search_from_read_cache(struct imap_session *s, struct search_job *j)
 		m.rc_i = at;
 		if (eval(&j->c, &j->q.root, &m) != TRI_YES)
 			continue;
-		j->res.seqs[j->res.n] = m.seq;
-		j->res.uids[j->res.n++] = vm->uid;
-		if (vm->modseq > j->res.max_modseq)
-			j->res.max_modseq = vm->modseq;
+		result_add(j, m.seq, vm);
 	}
 	j->next_uid = 0;
 	return true;
