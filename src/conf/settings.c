@@ -161,6 +161,7 @@ settings_defaults(struct settings *s)
 	s->spam_max_tokens = 200000;
 	s->spam_scan_bytes = 65536;
 	s->spam_min_trained = 10;
+	s->spam_store_cache = 128;
 	s->spam_train_max_messages = 1000;
 	s->spam_filter = xstrdup("builtin");
 	s->rspamd_learn_timeout = 30;

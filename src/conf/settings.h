@@ -173,6 +173,7 @@ struct settings {
 	unsigned spam_max_tokens;     /* 200000: tokens kept per account, then pruned */
 	unsigned long long spam_scan_bytes; /* 64 KiB: message bytes tokenized / decoded text */
 	unsigned spam_min_trained;          /* 10: messages of each class before Bayes counts */
+	unsigned spam_store_cache;          /* 128: token stores a classifier thread keeps open */
 	unsigned spam_train_max_messages;   /* 1000: messages one IMAP command trains */
 	/* builtin|rspamd|none: whose verdict sorts spam (docs/spam.md "rspamd instead") */
 	char *spam_filter;

@@ -166,6 +166,7 @@ static const struct settings_key keys[] = {
 	K(spam_max_tokens, KEY_UINT, 1000, 100000000),
 	K(spam_scan_bytes, KEY_SIZE, 1024, 16ULL << 20),
 	K(spam_min_trained, KEY_UINT, 1, 1000000),
+	K(spam_store_cache, KEY_UINT, 1, 4096),
 	K(spam_train_max_messages, KEY_UINT, 1, 1000000),
 	KC(spam_filter, "builtin|rspamd|none"),
 	K(rspamd_controller, KEY_HOSTPORT_OPT, 0, 0),

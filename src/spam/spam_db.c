@@ -16,6 +16,10 @@
 struct spam_db {
 	sqlite3 *db;
 	char *path;
+	/* spam_db_classify()'s statements, prepared at its first call and kept: a store stays
+	 * open in its thread's cache for many messages, and parsing them again for each was a
+	 * visible share of a classification */
+	sqlite3_stmt *begin, *rollback, *totals, *token;
 };
 
 static const char *const migrations[] = {
@@ -62,6 +66,10 @@ spam_db_close(struct spam_db **db)
 {
 	if (*db == NULL)
 		return;
+	sqlite3_finalize((*db)->begin);
+	sqlite3_finalize((*db)->rollback);
+	sqlite3_finalize((*db)->totals);
+	sqlite3_finalize((*db)->token);
 	db_close(&(*db)->db);
 	free((*db)->path);
 	free(*db);
@@ -71,15 +79,35 @@ spam_db_close(struct spam_db **db)
 static void
 totals(struct spam_db *d, unsigned long *nspam, unsigned long *nham, unsigned long *ntokens)
 {
-	sqlite3_stmt *st = db_prepare(d->db, "SELECT nspam, nham, ntokens FROM totals");
+	sqlite3_stmt *st;
 
+	if (d->totals == NULL)
+		d->totals = db_prepare(d->db, "SELECT nspam, nham, ntokens FROM totals");
+	st = d->totals;
 	*nspam = *nham = *ntokens = 0;
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		*nspam = (unsigned long)sqlite3_column_int64(st, 0);
 		*nham = (unsigned long)sqlite3_column_int64(st, 1);
 		*ntokens = (unsigned long)sqlite3_column_int64(st, 2);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+}
+
+/* A kept statement run to its end (BEGIN, ROLLBACK): 0 ok, -1 failed and logged. */
+static int
+step_kept(struct spam_db *d, sqlite3_stmt **st, const char *sql)
+{
+	int rc;
+
+	if (*st == NULL)
+		*st = db_prepare(d->db, sql);
+	rc = sqlite3_step(*st);
+	sqlite3_reset(*st);
+	if (rc != SQLITE_DONE) {
+		log_error("spam: %s: %s: %s", d->path, sql, sqlite3_errmsg(d->db));
+		return -1;
+	}
+	return 0;
 }
 
 void
@@ -98,15 +126,17 @@ spam_db_classify(struct spam_db *d, const struct spam_tokens *t, unsigned min_tr
 	size_t n = 0;
 
 	/* one read transaction: the counts and the totals agree */
-	if (db_exec(d->db, "BEGIN") < 0)
+	if (step_kept(d, &d->begin, "BEGIN") < 0)
 		return SPAM_BAYES_NONE;
 	totals(d, &nspam, &nham, &ntokens);
 	if (nspam < min_trained || nham < min_trained) {
-		db_rollback(d->db);
+		step_kept(d, &d->rollback, "ROLLBACK");
 		return SPAM_BAYES_NONE;
 	}
 	probs = xmalloc((t->n > 0 ? t->n : 1) * sizeof(*probs));
-	st = db_prepare(d->db, "SELECT nspam, nham FROM tokens WHERE token = ?");
+	if (d->token == NULL)
+		d->token = db_prepare(d->db, "SELECT nspam, nham FROM tokens WHERE token = ?");
+	st = d->token;
 	for (size_t i = 0; i < t->n; i++) {
 		sqlite3_bind_text(st, 1, t->v[i], -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW)
@@ -116,8 +146,8 @@ spam_db_classify(struct spam_db *d, const struct spam_tokens *t, unsigned min_tr
 		/* an unknown token has the prior 0.5: it never counts (SPAM_BAYES_MIN_DEV) */
 		sqlite3_reset(st);
 	}
-	sqlite3_finalize(st);
-	db_rollback(d->db);
+	sqlite3_clear_bindings(st);
+	step_kept(d, &d->rollback, "ROLLBACK");
 	p = spam_bayes_combine(probs, n);
 	free(probs);
 	return p;

@@ -19,12 +19,13 @@
 #include "util/xmalloc.h"
 
 #define SPAM_HEADER_MAX (1u << 20) /* a header bigger than this is checked in part */
-#define SPAM_DB_CACHE 16           /* open token stores kept per worker thread */
 
 /* Opening an SQLite database (its WAL index, the schema check) costs more than classifying
- * a small message, so each worker thread keeps the token stores it read last open. An entry
- * is reused only while the file is the same (device and inode: an account deleted and made
- * again gets a new store) and closed when its thread ends. */
+ * a small message, so each worker thread keeps the token stores it read last open, up to
+ * spam_store_cache of them: with fewer than the accounts mail arrives for in turn, nearly
+ * every message paid for an open (bench/README.md "--spam on"). An entry is reused only
+ * while the file is the same (device and inode: an account deleted and made again gets a
+ * new store) and closed when its thread ends. */
 struct db_cache_entry {
 	char *account;
 	dev_t dev;
@@ -33,7 +34,8 @@ struct db_cache_entry {
 	unsigned long used;
 };
 struct db_cache {
-	struct db_cache_entry e[SPAM_DB_CACHE];
+	struct db_cache_entry *e;
+	size_t n; /* entries allocated (the spam_store_cache of the last job) */
 	unsigned long clock;
 };
 
@@ -41,14 +43,21 @@ static pthread_key_t db_cache_key;
 static pthread_once_t db_cache_once = PTHREAD_ONCE_INIT;
 
 static void
+db_cache_entry_clear(struct db_cache_entry *e)
+{
+	spam_db_close(&e->db);
+	free(e->account);
+	e->account = NULL;
+}
+
+static void
 db_cache_free(void *arg)
 {
 	struct db_cache *c = arg;
 
-	for (size_t i = 0; i < SPAM_DB_CACHE; i++) {
-		spam_db_close(&c->e[i].db);
-		free(c->e[i].account);
-	}
+	for (size_t i = 0; i < c->n; i++)
+		db_cache_entry_clear(&c->e[i]);
+	free(c->e);
 	free(c);
 }
 
@@ -59,10 +68,36 @@ db_cache_init(void)
 		abort();
 }
 
+/* This thread's cache, sized to size entries (a reload may have changed it: entries past a
+ * smaller size are closed). */
+static struct db_cache *
+db_cache_get(size_t size)
+{
+	struct db_cache *c;
+
+	pthread_once(&db_cache_once, db_cache_init);
+	if ((c = pthread_getspecific(db_cache_key)) == NULL) {
+		c = xcalloc(1, sizeof(*c));
+		pthread_setspecific(db_cache_key, c);
+	}
+	if (size == 0)
+		size = 1;
+	if (size < c->n) {
+		for (size_t i = size; i < c->n; i++)
+			db_cache_entry_clear(&c->e[i]);
+		c->n = size;
+	} else if (size > c->n) {
+		c->e = xrealloc(c->e, xsize_mul(size, sizeof(*c->e)));
+		memset(&c->e[c->n], 0, (size - c->n) * sizeof(*c->e));
+		c->n = size;
+	}
+	return c;
+}
+
 /* The account's store for reading (NULL: none yet, or it failed and was logged); the
  * cache owns it. */
 static struct spam_db *
-db_for_reading(const char *data_dir, const char *account)
+db_for_reading(const char *data_dir, const char *account, size_t cache_size)
 {
 	struct db_cache *c;
 	struct db_cache_entry *slot = NULL;
@@ -74,13 +109,9 @@ db_for_reading(const char *data_dir, const char *account)
 	free(path);
 	if (found != 0)
 		return NULL;
-	pthread_once(&db_cache_once, db_cache_init);
-	if ((c = pthread_getspecific(db_cache_key)) == NULL) {
-		c = xcalloc(1, sizeof(*c));
-		pthread_setspecific(db_cache_key, c);
-	}
+	c = db_cache_get(cache_size);
 	c->clock++;
-	for (size_t i = 0; i < SPAM_DB_CACHE; i++) {
+	for (size_t i = 0; i < c->n; i++) {
 		struct db_cache_entry *e = &c->e[i];
 		if (e->db != NULL && strcmp(e->account, account) == 0) {
 			if (e->dev == st.st_dev && e->ino == st.st_ino) {
@@ -93,9 +124,7 @@ db_for_reading(const char *data_dir, const char *account)
 		if (slot == NULL || e->db == NULL || (slot->db != NULL && e->used < slot->used))
 			slot = e;
 	}
-	spam_db_close(&slot->db);
-	free(slot->account);
-	slot->account = NULL;
+	db_cache_entry_clear(slot);
 	if ((slot->db = spam_db_open(data_dir, account, false, &error)) == NULL) {
 		if (error != NULL)
 			log_warn("spam: %s: %s", account, error);
@@ -125,6 +154,7 @@ spam_classify_new(const struct settings *set, const char *msg, size_t len,
 	memcpy(j->msg, msg, j->len);
 	j->msg[j->len] = '\0';
 	j->min_trained = set->spam_min_trained;
+	j->store_cache = set->spam_store_cache;
 	for (size_t i = 0; i < n_accounts && i < SPAM_CLASSIFY_MAX_ACCOUNTS; i++)
 		j->accounts[j->n_accounts++] = xstrdup(accounts[i]);
 	j->now = (long)time(NULL);
@@ -162,7 +192,7 @@ spam_classify_run(void *arg)
 	/* one verdict for the message (one target mailbox): the mean of the recipients'
 	 * own classifiers that have enough training (docs/spam.md "Several recipients") */
 	for (size_t i = 0; i < j->n_accounts; i++) {
-		struct spam_db *db = db_for_reading(j->data_dir, j->accounts[i]);
+		struct spam_db *db = db_for_reading(j->data_dir, j->accounts[i], j->store_cache);
 		double p;
 
 		if (db == NULL)

@@ -21,6 +21,7 @@ struct spam_classify {
 	size_t len;
 	size_t scan_bytes;
 	unsigned min_trained;
+	unsigned store_cache; /* spam_store_cache */
 	char *accounts[SPAM_CLASSIFY_MAX_ACCOUNTS];
 	size_t n_accounts;
 	long now;
@@ -35,8 +36,8 @@ struct spam_classify {
  * goes to (the first SPAM_CLASSIFY_MAX_ACCOUNTS). */
 struct spam_classify *spam_classify_new(const struct settings *set, const char *msg, size_t len,
 					const char *const *accounts, size_t n_accounts);
-/* Worker thread: fills the out fields. The thread keeps the token stores it read open (up
- * to 16, closed when it ends). */
+/* Worker thread: fills the out fields. The thread keeps the token stores it read last open
+ * (up to spam_store_cache, closed when it ends). */
 void spam_classify_run(void *job);
 void spam_classify_free(struct spam_classify **job);
 

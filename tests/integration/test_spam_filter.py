@@ -191,3 +191,52 @@ def test_training_keeps_order(yubin_factory):
     finally:
         sock.close()
     assert wait_until(lambda: totals(srv) == (0, n), timeout=30), totals(srv)
+
+
+def imap_login_as(srv, user):
+    c = imaplib.IMAP4("127.0.0.1", srv.imap_port, timeout=30)
+    c.login(user, PASSWORD)
+    return c
+
+
+def test_store_cache_keeps_accounts_apart(yubin_factory):
+    """spam_store_cache = 1: every classification for the other account closes the open
+    store and opens its own. Alice and Bob trained the same words the opposite way; mail to
+    them in turn must each be judged by its own recipient's store."""
+    bob = "bob@example.test"
+    srv = spam_server(yubin_factory, spam_store_cache="1")
+    corpus = Corpus(77)
+    for user in (USER, bob):
+        send_all(srv, [corpus.spam(user) for _ in range(40)], rcpt=user)
+        send_all(srv, [corpus.ham(user) for _ in range(40)], rcpt=user)
+        c = imap_login_as(srv, user)
+        try:
+            c.select("INBOX")
+            # Alice calls the spam corpus spam, Bob calls it ham (and the ham corpus spam)
+            spam, ham = ("1:40", "41:80") if user == USER else ("41:80", "1:40")
+            assert c.uid("STORE", ham, "+FLAGS.SILENT", "($NotJunk)")[0] == "OK"
+            assert c.uid("MOVE", spam, "Junk")[0] == "OK"
+        finally:
+            c.logout()
+    assert wait_until(lambda: totals(srv) == (40, 40) and totals(srv, bob) == (40, 40),
+                      timeout=60), (totals(srv), totals(srv, bob))
+    # the spam corpus to each in turn, one transaction each: Alice's go to her Junk,
+    # Bob's stay in his INBOX
+    s = srv.smtp()
+    try:
+        for _ in range(6):
+            s.sendmail("sender@client.example.test", [USER], corpus.spam(USER))
+            s.sendmail("sender@client.example.test", [bob], corpus.spam(bob))
+    finally:
+        s.quit()
+    # (40 + 40 trained: the Bayes rule is sure enough to decide most alone)
+    a_junk, b_junk = srv.count(USER, "Junk") - 40, srv.count(bob, "Junk") - 40
+    assert a_junk >= 3 and b_junk == 0, (a_junk, b_junk)
+    alice_new = srv.messages(USER, "Junk")[40:] + srv.messages(USER)[40:]
+    assert len(alice_new) == 6
+    for m in alice_new:
+        score, rules = score_of(m)
+        assert re.search(r"BAYES=[0-9]", rules) and not rules.startswith("BAYES=0"), rules
+    for m in srv.messages(bob)[-6:]:
+        score, rules = score_of(m)
+        assert "BAYES=-" in rules, (score, rules)

@@ -376,6 +376,7 @@ test_spam_keys(void **state)
 	assert_int_equal(s.spam_max_tokens, 200000);
 	assert_int_equal(s.spam_scan_bytes, 65536);
 	assert_int_equal(s.spam_min_trained, 10);
+	assert_int_equal(s.spam_store_cache, 128);
 	assert_int_equal(s.spam_train_max_messages, 1000);
 	assert_string_equal(s.spam_filter, "builtin");
 	assert_null(s.rspamd_controller);
