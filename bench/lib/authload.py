@@ -125,6 +125,21 @@ class AuthZone:
         return pool
 
 
+def plain_pool(n, size, sender='bench@sender.test'):
+    """n messages as smtp-source sends them (bench/smtp-in --milter --milter-load smtpblast):
+    From/To/Date/Message-Id and `size` bytes of short lines, from the one sender smtp-source
+    uses in the other modes, so that rspamd scans what it scans with smtp-source."""
+    line = b'La de da de da 1.\r\n'
+    body = line * max(1, size // len(line))
+    pool = []
+    for i in range(n):
+        msg = ('From: <%s>\r\nTo: <u@bench.test>\r\nDate: Thu, 03 Dec 2026 00:00:00 +0000\r\n'
+               'Message-Id: <%d.%s@client.bench.test>\r\n\r\n'
+               % (sender, i, os.urandom(4).hex())).encode() + body
+        pool.append((sender, msg))
+    return pool
+
+
 SMTPBLAST_SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'smtpblast.c')
 
 
