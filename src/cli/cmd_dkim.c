@@ -271,7 +271,8 @@ list(const struct settings *s)
 	}
 	if (d != NULL)
 		closedir(d);
-	qsort(ls.v, ls.n, sizeof(*ls.v), cmp_listed);
+	if (ls.n > 1)
+		qsort(ls.v, ls.n, sizeof(*ls.v), cmp_listed);
 	/* the records as the world sees them: through dns_resolvers, like the server */
 	if (ls.n > 0 && (base = event_base_new()) != NULL)
 		dns = dns_new(base, (const char *const *)s->dns_resolvers, &error);

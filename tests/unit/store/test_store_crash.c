@@ -443,7 +443,9 @@ verify(const char *dir, struct ack *acks, size_t n_acks, const struct ack *copie
 	struct idlist archive[N_ACCOUNTS] = {0};
 	const char *error;
 
-	qsort(acks, n_acks, sizeof(*acks), cmp_ack);
+	/* a round may end before any reply was read: no acks, and qsort wants a non-NULL base */
+	if (n_acks > 0)
+		qsort(acks, n_acks, sizeof(*acks), cmp_ack);
 	for (int a = 0; a < N_ACCOUNTS; a++) {
 		struct store_account *acct = store_account_open(store, accounts[a], &error);
 
