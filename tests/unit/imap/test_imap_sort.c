@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -232,14 +233,18 @@ test_sort_other_keys(void **state)
 static void
 check_thread(enum imap_thread_alg alg, const struct tmsg *t, size_t n, bool uid, const char *want)
 {
-	struct mbox mb;
-	struct buf out = BUF_INIT;
+	/* unranked, ranked (subjects compared as integers), partly ranked (strings) */
+	for (int ranked = 0; ranked <= 2; ranked++) {
+		struct mbox mb;
+		struct buf out = BUF_INIT;
 
-	mbox_build(&mb, t, n);
-	imap_thread_write(alg, mb.msgs, mb.n, mb.arena.data, uid, &out);
-	assert_string_equal(buf_cstr(&out), want);
-	buf_free(&out);
-	mbox_free(&mb);
+		mbox_build(&mb, t, n);
+		mbox_rank(&mb, ranked);
+		imap_thread_write(alg, mb.msgs, mb.n, mb.arena.data, uid, &out);
+		assert_string_equal(buf_cstr(&out), want);
+		buf_free(&out);
+		mbox_free(&mb);
+	}
 }
 
 #define REFS IMAP_THREAD_REFERENCES
@@ -431,6 +436,53 @@ test_thread_orderedsubject(void **state)
 }
 
 /* a 200,000-message reply chain: no recursion deep enough to exhaust the stack */
+/* More roots and more siblings than the radix sort's threshold (imap_thread.c
+ * sort_by_date): dates with ties and below zero; the order is (date, sequence number). */
+static void
+test_thread_many(void **state)
+{
+	enum { N = 150 };
+	static char hdrs[N][128];
+	struct tmsg t[N];
+	uint32_t order[N], rnd = 5;
+	struct buf want = BUF_INIT;
+
+	(void)state;
+	for (int kids = 0; kids <= 1; kids++) {
+		/* kids 0: every message its own thread (distinct subjects); 1: every message
+		 * but the first answers the first (one root, N - 1 children) */
+		for (size_t i = 0; i < N; i++) {
+			rnd = rnd * 1103515245u + 12345u;
+			snprintf(hdrs[i], sizeof(hdrs[i]),
+				 "Subject: %s%zu\r\nMessage-ID: <m%zu@x>\r\n%s",
+				 kids ? "Re: s" : "s", kids ? (size_t)0 : i, i,
+				 kids && i > 0 ? "References: <m0@x>\r\n" : "");
+			t[i] = (struct tmsg){hdrs[i], (int64_t)((rnd >> 16) % 40) - 20, 1, 0};
+			order[i] = (uint32_t)i;
+		}
+		/* the reference: insertion sort by (date, seq) of all but the root */
+		for (size_t i = 1 + (size_t)kids; i < N; i++) {
+			uint32_t m = order[i];
+			size_t j = i;
+
+			for (; j > (size_t)kids && t[order[j - 1]].date > t[m].date; j--)
+				order[j] = order[j - 1];
+			order[j] = m;
+		}
+		buf_reset(&want);
+		if (kids)
+			buf_appends(&want, "(1 ");
+		for (size_t i = (size_t)kids; i < N; i++)
+			buf_printf(&want, "(%u)", order[i] + 1);
+		if (kids)
+			buf_appends(&want, ")");
+		check_thread(IMAP_THREAD_REFERENCES, t, N, false, buf_cstr(&want));
+		if (!kids)
+			check_thread(IMAP_THREAD_ORDEREDSUBJECT, t, N, false, buf_cstr(&want));
+	}
+	buf_free(&want);
+}
+
 static void
 test_thread_long_chain(void **state)
 {
@@ -489,6 +541,7 @@ main(void)
 		cmocka_unit_test(test_thread_references),
 		cmocka_unit_test(test_thread_orderedsubject),
 		cmocka_unit_test(test_thread_long_chain),
+		cmocka_unit_test(test_thread_many),
 		cmocka_unit_test(test_alg_names),
 	};
 
