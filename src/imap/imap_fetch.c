@@ -47,6 +47,8 @@ struct imap_fetch_run {
 	uint32_t memo_flags;
 	uint64_t memo_keywords;
 	bool memo_valid;
+	/* fetch_step_view: meta.header is the one section, filtered (imap_fetch_cache) */
+	bool header_filtered;
 	uint32_t *seen_set; /* UIDs whose \Seen this FETCH set (sorted) */
 	size_t n_seen_set;
 	bool unknown_cte; /* a BINARY item met a CTE it cannot undo: NO [UNKNOWN-CTE] */
@@ -71,19 +73,52 @@ uid_in(const uint32_t *uids, size_t n, uint32_t uid)
 	return false;
 }
 
-/* A number in decimal: FETCH 1:* writes two or three per message, printf costs more than
- * the rest of the line. */
-static void
-fetch_num(struct buf *out, uint64_t n)
+/* Writers into room the caller reserved (fetch_items): FETCH 1:* writes a few short
+ * pieces per message, and a buf_append() call per piece cost more than the pieces. */
+static inline char *
+put(char *p, const void *data, size_t len)
 {
-	char tmp[24];
+	if (len > 0) /* data may be NULL then (an empty blob) */
+		memcpy(p, data, len);
+	return p + len;
+}
+
+#define PUT_LIT(p, lit) put((p), (lit), sizeof(lit) - 1)
+
+/* An item's name, after a space unless it is the first item (*sep false). */
+static inline char *
+put_name(char *p, bool *sep, const char *name, size_t len)
+{
+	if (*sep)
+		*p++ = ' ';
+	*sep = true;
+	return put(p, name, len);
+}
+
+#define PUT_NAME(p, sep, lit) put_name((p), (sep), (lit), sizeof(lit) - 1)
+/* the longest put_num() */
+#define NUM_MAX 20
+
+/* A number in decimal (printf costs more than the rest of the line). */
+static inline char *
+put_num(char *p, uint64_t n)
+{
+	char tmp[NUM_MAX];
 	size_t i = sizeof(tmp);
 
 	do {
 		tmp[--i] = (char)('0' + n % 10);
 		n /= 10;
 	} while (n > 0);
-	buf_append(out, tmp + i, sizeof(tmp) - i);
+	return put(p, tmp + i, sizeof(tmp) - i);
+}
+
+static void
+fetch_num(struct buf *out, uint64_t n)
+{
+	buf_reserve(out, NUM_MAX);
+	out->len = (size_t)(put_num(out->data + out->len, n) - out->data);
+	out->data[out->len] = '\0';
 }
 
 /* The space before an item, none right after "FETCH (". */
@@ -274,10 +309,10 @@ fetch_section(struct imap_fetch_run *r, const struct store_msg_meta *meta,
 	}
 }
 
-/* The message's FLAGS list; the rendering depends on the flags, the keywords and the
- * session's keyword list and revision, which a step does not change (fetch_step resets
- * the memo). */
-static void
+/* The message's FLAGS list, as written; the rendering depends on the flags, the keywords
+ * and the session's keyword list and revision, which a step does not change (fetch_step
+ * resets the memo). */
+static const struct buf *
 fetch_flags(struct imap_fetch_run *r, const struct store_view_msg *vm)
 {
 	if (!r->memo_valid || r->memo_flags != vm->flags || r->memo_keywords != vm->keywords) {
@@ -287,7 +322,7 @@ fetch_flags(struct imap_fetch_run *r, const struct store_view_msg *vm)
 		r->memo_keywords = vm->keywords;
 		r->memo_valid = true;
 	}
-	buf_append(&r->out, r->flags_memo.data, r->flags_memo.len);
+	return &r->flags_memo;
 }
 
 /* Whether sec is BODY[HEADER], BODY[HEADER.FIELDS[.NOT] (...)] or RFC822.HEADER of the
@@ -318,30 +353,99 @@ section_cut(const struct imap_fetch_section *sec, uint64_t len, uint64_t *start_
 	return len;
 }
 
+/* A section's bytes (HEADER.FIELDS already filtered) as a literal, cut by its <partial>. */
+static void
+fetch_literal(struct imap_fetch_run *r, const struct imap_fetch_section *sec, const char *data,
+	      uint64_t len)
+{
+	uint64_t start;
+
+	fetch_sep(r);
+	buf_appends(&r->out, sec->echo);
+	len = section_cut(sec, len, &start);
+	buf_appends(&r->out, " {");
+	fetch_num(&r->out, len);
+	buf_appends(&r->out, "}\r\n");
+	buf_append(&r->out, data + start, len);
+}
+
 static void
 fetch_header_section(struct imap_fetch_run *r, const struct store_msg_meta *meta,
 		     const struct imap_fetch_section *sec)
 {
-	const char *data = meta->header.data;
-	uint64_t start, len = meta->header.len;
-
-	fetch_sep(r);
-	buf_appends(&r->out, sec->echo);
-	buf_appendc(&r->out, ' ');
-	if (sec->spec.kind != MIME_SECTION_HEADER) {
-		buf_reset(&r->scratch);
-		rfc5322_header_filter(data, meta->header.len, (const char *const *)sec->spec.fields,
-				      sec->spec.nfields,
-				      sec->spec.kind == MIME_SECTION_HEADER_FIELDS_NOT,
-				      &r->scratch);
-		data = r->scratch.data;
-		len = r->scratch.len;
+	if (sec->spec.kind == MIME_SECTION_HEADER) {
+		fetch_literal(r, sec, meta->header.data, meta->header.len);
+		return;
 	}
-	len = section_cut(sec, len, &start);
-	buf_appendc(&r->out, '{');
-	fetch_num(&r->out, len);
-	buf_appends(&r->out, "}\r\n");
-	buf_append(&r->out, data + start, len);
+	buf_reset(&r->scratch);
+	rfc5322_header_filter(meta->header.data, meta->header.len,
+			      (const char *const *)sec->spec.fields, sec->spec.nfields,
+			      sec->spec.kind == MIME_SECTION_HEADER_FIELDS_NOT, &r->scratch);
+	fetch_literal(r, sec, r->scratch.data, r->scratch.len);
+}
+
+/* "* seq FETCH (" and the items before the sections, written into room reserved once
+ * (RFC 3501 7.4.2; the order is the one fetch_one() always used). */
+static void
+fetch_items(struct imap_fetch_run *r, uint32_t seq, const struct store_view_msg *vm,
+	    const struct store_msg_meta *meta)
+{
+	unsigned items = r->plan.items;
+	const struct buf *flags = NULL;
+	/* the fixed text, 4 numbers, a date (imap_date_time_write reserves its own) */
+	size_t need = 128 + 4 * NUM_MAX;
+	bool sep = false;
+	char *p;
+
+	if ((items & IMAP_FETCH_FLAGS) ||
+	    (r->n_seen_set > 0 && uid_in(r->seen_set, r->n_seen_set, vm->uid))) {
+		flags = fetch_flags(r, vm);
+		need += flags->len;
+	}
+	if (items & IMAP_FETCH_ENVELOPE)
+		need += meta->envelope.len;
+	if (items & IMAP_FETCH_BODY)
+		need += meta->body.len;
+	if (items & IMAP_FETCH_BODYSTRUCTURE)
+		need += meta->bodystructure.len;
+	buf_reserve(&r->out, need);
+	p = r->out.data + r->out.len;
+	p = PUT_LIT(p, "* ");
+	p = put_num(p, seq);
+	p = PUT_LIT(p, " FETCH (");
+	if (items & IMAP_FETCH_UID) {
+		p = PUT_NAME(p, &sep, "UID ");
+		p = put_num(p, vm->uid);
+	}
+	if (flags != NULL) {
+		p = PUT_NAME(p, &sep, "FLAGS ");
+		p = put(p, flags->data, flags->len);
+	}
+	if (items & IMAP_FETCH_INTERNALDATE) {
+		p = PUT_NAME(p, &sep, "INTERNALDATE ");
+		r->out.len = (size_t)(p - r->out.data);
+		imap_date_time_write(&r->out, meta->internaldate, meta->internaldate_tz);
+		buf_reserve(&r->out, need);
+		p = r->out.data + r->out.len;
+	}
+	if (items & IMAP_FETCH_SIZE) {
+		p = PUT_NAME(p, &sep, "RFC822.SIZE ");
+		p = put_num(p, meta->size);
+	}
+	if (items & IMAP_FETCH_ENVELOPE)
+		p = put(PUT_NAME(p, &sep, "ENVELOPE "), meta->envelope.data, meta->envelope.len);
+	if (items & IMAP_FETCH_BODY)
+		p = put(PUT_NAME(p, &sep, "BODY "), meta->body.data, meta->body.len);
+	if (items & IMAP_FETCH_BODYSTRUCTURE)
+		p = put(PUT_NAME(p, &sep, "BODYSTRUCTURE "), meta->bodystructure.data,
+			meta->bodystructure.len);
+	if (items & IMAP_FETCH_MODSEQ) {
+		p = PUT_NAME(p, &sep, "MODSEQ (");
+		p = put_num(p, vm->modseq);
+		*p++ = ')';
+	}
+	r->out.len = (size_t)(p - r->out.data);
+	r->out.data[r->out.len] = '\0';
 }
 
 static void
@@ -355,7 +459,7 @@ fetch_one(struct imap_fetch_run *r, uint32_t seq, const struct store_view_msg *v
 	bool need_parts = false;
 
 	/* the parts blob is decoded only for sections that need it */
-	for (size_t i = 0; i < p->n_sections && !need_parts; i++)
+	for (size_t i = 0; i < p->n_sections && !need_parts && !r->header_filtered; i++)
 		need_parts = !section_from_header(&p->sections[i], meta);
 	if (need_parts && meta->parts.data != NULL &&
 	    mime_parts_decode(meta->parts.data, meta->parts.len, &parts) == 0)
@@ -366,57 +470,18 @@ fetch_one(struct imap_fetch_run *r, uint32_t seq, const struct store_view_msg *v
 		mime_parts_free(&parts);
 		return;
 	}
-	buf_appends(&r->out, "* ");
-	fetch_num(&r->out, seq);
-	buf_appends(&r->out, " FETCH (");
-	if (p->items & IMAP_FETCH_UID) {
-		fetch_sep(r);
-		buf_appends(&r->out, "UID ");
-		fetch_num(&r->out, vm->uid);
-	}
-	if ((p->items & IMAP_FETCH_FLAGS) || uid_in(r->seen_set, r->n_seen_set, vm->uid)) {
-		fetch_sep(r);
-		buf_appends(&r->out, "FLAGS ");
-		fetch_flags(r, vm);
-	}
-	if (p->items & IMAP_FETCH_INTERNALDATE) {
-		fetch_sep(r);
-		buf_appends(&r->out, "INTERNALDATE ");
-		imap_date_time_write(&r->out, meta->internaldate, meta->internaldate_tz);
-	}
-	if (p->items & IMAP_FETCH_SIZE) {
-		fetch_sep(r);
-		buf_appends(&r->out, "RFC822.SIZE ");
-		fetch_num(&r->out, meta->size);
-	}
-	if (p->items & IMAP_FETCH_ENVELOPE) {
-		fetch_sep(r);
-		buf_appends(&r->out, "ENVELOPE ");
-		buf_append(&r->out, meta->envelope.data, meta->envelope.len);
-	}
-	if (p->items & IMAP_FETCH_BODY) {
-		fetch_sep(r);
-		buf_appends(&r->out, "BODY ");
-		buf_append(&r->out, meta->body.data, meta->body.len);
-	}
-	if (p->items & IMAP_FETCH_BODYSTRUCTURE) {
-		fetch_sep(r);
-		buf_appends(&r->out, "BODYSTRUCTURE ");
-		buf_append(&r->out, meta->bodystructure.data, meta->bodystructure.len);
-	}
-	if (p->items & IMAP_FETCH_MODSEQ) {
-		fetch_sep(r);
-		buf_printf(&r->out, "MODSEQ (%llu)", (unsigned long long)vm->modseq);
-	}
+	fetch_items(r, seq, vm, meta);
 	for (size_t i = 0; i < p->n_sections; i++) {
-		if (section_from_header(&p->sections[i], meta))
+		if (r->header_filtered)
+			fetch_literal(r, &p->sections[i], meta->header.data, meta->header.len);
+		else if (section_from_header(&p->sections[i], meta))
 			fetch_header_section(r, meta, &p->sections[i]);
 		else
 			fetch_section(r, meta, have_parts ? &parts : NULL, &p->sections[i]);
 	}
 	if (have_parts)
 		mime_parts_free(&parts);
-	buf_appends(&r->out, ")\r\n");
+	buf_append(&r->out, ")\r\n", 3);
 	if (r->out.len >= FETCH_CHUNK)
 		fetch_flush(r);
 }
@@ -517,15 +582,30 @@ fetch_view_only(const struct imap_fetch_plan *p)
 	       p->n_sections == 0;
 }
 
-/* BODYSTRUCTURE and RFC822.SIZE (with those) come from the in-memory cache
- * (imap_fetch_cache.h), when the mailbox fits in it: the FETCH 1:* (BODYSTRUCTURE) or
- * (FLAGS RFC822.SIZE) of a client's first sync. */
+/* The plan's one section when it is HEADER.FIELDS[.NOT] of the message itself (what the
+ * in-memory cache can keep filtered); NULL when there is none, or others too. */
+static const struct imap_fetch_section *
+header_fields_section(const struct imap_fetch_plan *p)
+{
+	const struct imap_fetch_section *sec = p->sections;
+
+	if (p->n_sections != 1 || sec->binary || sec->binary_size || sec->spec.path_len != 0 ||
+	    (sec->spec.kind != MIME_SECTION_HEADER_FIELDS &&
+	     sec->spec.kind != MIME_SECTION_HEADER_FIELDS_NOT))
+		return NULL;
+	return sec;
+}
+
+/* BODYSTRUCTURE, RFC822.SIZE and one HEADER.FIELDS section (with those) come from the
+ * in-memory cache (imap_fetch_cache.h), when the mailbox fits in it: the FETCH 1:*
+ * (BODYSTRUCTURE), (FLAGS RFC822.SIZE) or (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS
+ * (From To Cc Subject Date ...)]) of a client's sync. */
 static bool
 fetch_cache_only(const struct imap_fetch_plan *p)
 {
 	return (p->items & ~(unsigned)(IMAP_FETCH_FLAGS | IMAP_FETCH_UID | IMAP_FETCH_MODSEQ |
 				       IMAP_FETCH_BODYSTRUCTURE | IMAP_FETCH_SIZE)) == 0 &&
-	       p->n_sections == 0;
+	       (p->n_sections == 0 || header_fields_section(p) != NULL);
 }
 
 /* The messages from the view, with their BODYSTRUCTURE from c when c is not NULL. A
@@ -563,12 +643,17 @@ fetch_step_view(struct imap_fetch_run *r, const struct imap_fetch_cache *c)
 			meta.bodystructure.data = imap_fetch_cache_field(
 				c, i, IMAP_FETCH_CACHE_BODYSTRUCTURE, &meta.bodystructure.len);
 			meta.size = c->sizes[i];
+			if (r->header_filtered) {
+				meta.header.data = c->harena + c->hoffs[i];
+				meta.header.len = c->hoffs[i + 1] - c->hoffs[i];
+				if (meta.header.len == 0)
+					continue; /* not in the index */
+			}
 		}
 		meta.uid = uid;
 		fetch_one(r, seq, &msgs[seq - 1], &meta);
-		if (r->out.len > 0 && fetch_output_full(r))
-			fetch_flush(r);
-		if (fetch_output_full(r) && r->next < r->n_uids)
+		/* the connection's output grows only when fetch_one() flushed (r->out empty) */
+		if (r->out.len == 0 && fetch_output_full(r) && r->next < r->n_uids)
 			return 0;
 	}
 	return 1;
@@ -592,9 +677,17 @@ fetch_step(struct imap_fetch_run *r)
 	if (fetch_view_only(&r->plan))
 		return fetch_step_view(r, NULL);
 	/* got again at every step: another session may have grown it during a pause */
-	if (fetch_cache_only(&r->plan) &&
-	    (cache = imap_fetch_cache_get(r->s, r->n_uids >= FETCH_CACHE_CREATE_MIN)) != NULL)
-		return fetch_step_view(r, cache);
+	if (fetch_cache_only(&r->plan)) {
+		bool create = r->n_uids >= FETCH_CACHE_CREATE_MIN;
+
+		r->header_filtered = r->plan.n_sections > 0;
+		cache = r->header_filtered ? imap_fetch_cache_get_header(r->s, create,
+									 &r->plan.sections[0].spec)
+					   : imap_fetch_cache_get(r->s, create);
+		if (cache != NULL)
+			return fetch_step_view(r, cache);
+		r->header_filtered = false;
+	}
 	cur = store_msg_cursor_open(r->s->view, r->uids[r->next], r->uids[r->n_uids - 1],
 				    r->plan.fields);
 	while ((ret = store_msg_cursor_next(cur, &meta, &error)) == 1) {

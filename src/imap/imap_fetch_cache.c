@@ -1,62 +1,72 @@
-/* In-memory BODYSTRUCTUREs and search fields per mailbox, in the account handle's second cache slot
- * (see imap_fetch_cache.h). At most imap_fetch_cache_messages entries per account: the mailbox used
- * least recently is dropped first. */
+/* In-memory BODYSTRUCTUREs and search fields per mailbox, in the account handle's second cache
+ * slot (see imap_fetch_cache.h). At most imap_fetch_cache_messages entries per account: the
+ * mailbox used least recently is dropped first (imap_mbox_cache.h). */
 #include "imap/imap_fetch_cache.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "conf/settings.h"
+#include "imap/imap_mbox_cache.h"
 #include "imap/imap_search.h"
 #include "imap/imap_session.h"
 #include "log/log.h"
+#include "mail/mime_parts.h"
+#include "mail/rfc5322.h"
 #include "mail/mime_text.h"
 #include "store/store_account.h"
 #include "store/store_msg.h"
 #include "store/store_view.h"
 #include "util/buf.h"
+#include "util/str.h"
 #include "util/xmalloc.h"
 
 struct mbox_cache {
-	struct mbox_cache *next; /* most recently used first */
-	uint64_t mailbox_id;     /* never reused by the store */
-	uint32_t uidvalidity;
-	uint32_t max_uid; /* every row up to it has been read */
+	struct imap_mbox_cache base; /* max_uid, n */
 	uint32_t *uids;
 	uint64_t *sizes;
 	uint32_t *offs; /* F * n + 1 once anything was added */
-	size_t n, cap;
+	size_t cap;
 	struct buf arena;
+	/* The top-level header filtered for one HEADER.FIELDS[.NOT] list, the last one asked
+	 * for (hspec; hoffs NULL: none): entry i is harena[hoffs[i] .. hoffs[i + 1]), empty
+	 * when the row was not in the index (expunged). A client asks for the same list at
+	 * every sync (Dovecot keeps such fields in its cache file the same way). */
+	struct mime_section_spec hspec;
+	uint32_t *hoffs; /* cap + 1 */
+	struct buf harena;
+	bool hmissing; /* a row without its header (from before it was kept): none kept */
 	struct imap_fetch_cache view; /* what imap_fetch_cache_get() returns */
 };
 
-struct account_cache {
-	struct mbox_cache *list;
-};
+static void
+header_drop(struct mbox_cache *m)
+{
+	mime_section_spec_free(&m->hspec);
+	free(m->hoffs);
+	m->hoffs = NULL;
+	buf_free(&m->harena);
+}
 
 static void
-mbox_free(struct mbox_cache *m)
+mbox_free(struct imap_mbox_cache *e)
 {
+	struct mbox_cache *m = (struct mbox_cache *)e;
+
 	free(m->uids);
 	free(m->sizes);
 	free(m->offs);
 	buf_free(&m->arena);
+	header_drop(m);
 	free(m);
 }
 
-static void
-account_cache_free(void *p)
-{
-	struct account_cache *ac = p;
-
-	while (ac->list != NULL) {
-		struct mbox_cache *m = ac->list;
-
-		ac->list = m->next;
-		mbox_free(m);
-	}
-	free(ac);
-}
+static const struct imap_mbox_cache_kind kind = {
+	.size = sizeof(struct mbox_cache),
+	.free = mbox_free,
+	.slot = store_account_cache2,
+	.set_slot = store_account_set_cache2,
+};
 
 #define F IMAP_FETCH_CACHE_FIELDS
 
@@ -66,30 +76,107 @@ add(struct mbox_cache *m, const struct store_msg_meta *meta, struct buf *scratch
 {
 	const struct store_blob *bs = &meta->bodystructure;
 
-	if (m->n + 2 > m->cap) {
+	if (m->base.n + 2 > m->cap) {
 		size_t cap = m->cap;
 
-		m->uids = xgrow(m->uids, &cap, m->n + 2, sizeof(*m->uids));
+		m->uids = xgrow(m->uids, &cap, m->base.n + 2, sizeof(*m->uids));
 		m->offs = xrealloc(m->offs, xsize_add(xsize_mul(cap, F * sizeof(*m->offs)), 4));
 		m->sizes = xrealloc(m->sizes, xsize_mul(cap, sizeof(*m->sizes)));
+		if (m->hoffs != NULL)
+			m->hoffs = xrealloc(m->hoffs, xsize_mul(cap + 1, sizeof(*m->hoffs)));
 		m->cap = cap;
 	}
-	if (m->n == 0)
+	if (m->base.n == 0)
 		m->offs[0] = 0;
 	if (bs->data != NULL)
 		buf_append(&m->arena, bs->data, bs->len);
-	m->offs[F * m->n + 1] = (uint32_t)m->arena.len;
+	m->offs[F * m->base.n + 1] = (uint32_t)m->arena.len;
 	mime_text_fold(meta->subject.data != NULL ? meta->subject.data : "", meta->subject.len,
 		       &m->arena);
-	m->offs[F * m->n + 2] = (uint32_t)m->arena.len;
+	m->offs[F * m->base.n + 2] = (uint32_t)m->arena.len;
 	mime_text_fold(meta->from.data != NULL ? meta->from.data : "", meta->from.len, &m->arena);
-	m->offs[F * m->n + 3] = (uint32_t)m->arena.len;
+	m->offs[F * m->base.n + 3] = (uint32_t)m->arena.len;
 	imap_search_addr_normalize(scratch, meta->from.data != NULL ? meta->from.data : "",
 				   meta->from.len);
 	mime_text_fold(scratch->data != NULL ? scratch->data : "", scratch->len, &m->arena);
-	m->sizes[m->n] = meta->size;
-	m->uids[m->n++] = meta->uid;
-	m->offs[F * m->n] = (uint32_t)m->arena.len;
+	m->sizes[m->base.n] = meta->size;
+	m->uids[m->base.n++] = meta->uid;
+	m->offs[F * m->base.n] = (uint32_t)m->arena.len;
+}
+
+/* Whether a and b name the same fields (case-insensitive, RFC 5322 2.2), the same way. */
+static bool
+header_same(const struct mime_section_spec *a, const struct mime_section_spec *b)
+{
+	if (a->kind != b->kind || a->nfields != b->nfields)
+		return false;
+	for (size_t i = 0; i < a->nfields; i++) {
+		if (str_casecmp(a->fields[i], b->fields[i]) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* Appends the filtered header of entry at - 1 (meta NULL: not in the index), the entries
+ * before it done. false when the cache cannot keep it (no header in the row; too much). */
+static bool
+header_add(struct mbox_cache *m, size_t at, const struct store_msg_meta *meta)
+{
+	const struct mime_section_spec *spec = &m->hspec;
+
+	if (meta != NULL) {
+		if (meta->header.data == NULL || meta->parts.data == NULL ||
+		    m->harena.len + meta->header.len + 2 >= UINT32_MAX)
+			return false;
+		rfc5322_header_filter(meta->header.data, meta->header.len,
+				      (const char *const *)spec->fields, spec->nfields,
+				      spec->kind == MIME_SECTION_HEADER_FIELDS_NOT, &m->harena);
+	}
+	m->hoffs[at] = (uint32_t)m->harena.len;
+	return true;
+}
+
+/* Keeps every entry's top-level header filtered for spec (one walk of the index), instead
+ * of the list kept so far. -1 when it cannot (the list is dropped). */
+static int
+header_build(struct imap_session *s, struct mbox_cache *m, const struct mime_section_spec *spec)
+{
+	struct store_msg_cursor *cur = NULL;
+	struct store_msg_meta meta;
+	const char *error = NULL;
+	size_t j = 0;
+	bool ok = true;
+	int ret = 0;
+
+	header_drop(m);
+	m->hspec.kind = spec->kind;
+	m->hspec.fields = xcalloc(spec->nfields > 0 ? spec->nfields : 1, sizeof(char *));
+	for (; m->hspec.nfields < spec->nfields; m->hspec.nfields++)
+		m->hspec.fields[m->hspec.nfields] = xstrdup(spec->fields[m->hspec.nfields]);
+	m->hoffs = xmalloc(xsize_mul(m->cap + 1, sizeof(*m->hoffs)));
+	m->hoffs[0] = 0;
+	if (m->base.n > 0) {
+		/* the entries and the rows both ascend by UID: a merge */
+		cur = store_msg_cursor_open(s->view, m->uids[0], m->uids[m->base.n - 1],
+					    STORE_MSG_PARTS);
+		while (ok && (ret = store_msg_cursor_next(cur, &meta, &error)) == 1) {
+			while (j < m->base.n && m->uids[j] < meta.uid)
+				(void)header_add(m, ++j, NULL);
+			if (j < m->base.n && m->uids[j] == meta.uid)
+				ok = header_add(m, ++j, &meta);
+		}
+		store_msg_cursor_close(&cur);
+	}
+	while (ok && ret >= 0 && j < m->base.n)
+		(void)header_add(m, ++j, NULL);
+	if (ret < 0)
+		log_error("imap: %s: user=%s fetch cache: %s", s->base.id, s->account, error);
+	if (ret < 0 || !ok) {
+		header_drop(m);
+		m->hmissing = !ok;
+		return -1;
+	}
+	return 0;
 }
 
 /* Reads the rows with uid_lo <= UID <= uid_hi into m. */
@@ -103,7 +190,8 @@ fill(struct imap_session *s, struct mbox_cache *m, uint32_t uid_lo, uint32_t uid
 	int ret;
 
 	cur = store_msg_cursor_open(s->view, uid_lo, uid_hi,
-				    STORE_MSG_BODYSTRUCTURE | STORE_MSG_SEARCH);
+				    STORE_MSG_BODYSTRUCTURE | STORE_MSG_SEARCH |
+					    (m->hoffs != NULL ? STORE_MSG_PARTS : 0));
 	while ((ret = store_msg_cursor_next(cur, &meta, &error)) == 1) {
 		/* offsets are 32 bits; folding grows text by half at most */
 		if (m->arena.len + meta.bodystructure.len +
@@ -114,6 +202,10 @@ fill(struct imap_session *s, struct mbox_cache *m, uint32_t uid_lo, uint32_t uid
 			break;
 		}
 		add(m, &meta, &scratch);
+		if (m->hoffs != NULL && !header_add(m, m->base.n, &meta)) {
+			header_drop(m);
+			m->hmissing = true;
+		}
 	}
 	store_msg_cursor_close(&cur);
 	buf_free(&scratch);
@@ -121,83 +213,55 @@ fill(struct imap_session *s, struct mbox_cache *m, uint32_t uid_lo, uint32_t uid
 		log_error("imap: %s: user=%s fetch cache: %s", s->base.id, s->account, error);
 		return -1;
 	}
-	m->max_uid = uid_hi;
+	m->base.max_uid = uid_hi;
 	return 0;
 }
 
-/* Drops mailboxes from the least recently used end until the account holds at most
- * limit entries (the one in front stays). */
-static void
-trim(struct account_cache *ac, size_t limit)
+static const struct imap_fetch_cache *
+get(struct imap_session *s, bool create, const struct mime_section_spec *hspec)
 {
-	size_t total = 0;
+	size_t limit = imap_server_deps(s->server)->settings->imap_fetch_cache_messages;
+	struct mbox_cache *m;
+	uint32_t last;
 
-	for (struct mbox_cache **pm = &ac->list; *pm != NULL;) {
-		total += (*pm)->n;
-		if (pm != &ac->list && total > limit) {
-			struct mbox_cache *gone = *pm;
-
-			total -= gone->n;
-			*pm = gone->next;
-			mbox_free(gone);
-			continue;
-		}
-		pm = &(*pm)->next;
+	m = (struct mbox_cache *)imap_mbox_cache_entry(s, &kind, limit, create, &last);
+	if (m == NULL)
+		return NULL;
+	/* a new list first: then the new rows of fill() get it in the same walk (all of them
+	 * for a new entry) */
+	if (hspec != NULL && (m->hoffs == NULL || !header_same(&m->hspec, hspec))) {
+		/* a FETCH of a few messages (!create) reads them from the index instead */
+		if (!create || m->hmissing || header_build(s, m, hspec) < 0)
+			return NULL;
 	}
+	if (last > m->base.max_uid && fill(s, m, m->base.max_uid + 1, last) < 0) {
+		imap_mbox_cache_drop_front(s, &kind);
+		return NULL;
+	}
+	imap_mbox_cache_trim(s, &kind, limit);
+	m->view.uids = m->uids;
+	m->view.sizes = m->sizes;
+	m->view.offs = m->offs;
+	m->view.arena = m->arena.data != NULL ? m->arena.data : "";
+	m->view.n = m->base.n;
+	m->view.hoffs = m->hoffs;
+	m->view.harena = m->harena.data != NULL ? m->harena.data : "";
+	if (hspec != NULL && m->hoffs == NULL)
+		return NULL; /* fill() met a row without its header */
+	return &m->view;
 }
 
 const struct imap_fetch_cache *
 imap_fetch_cache_get(struct imap_session *s, bool create)
 {
-	const struct settings *set = imap_server_deps(s->server)->settings;
-	size_t limit = set->imap_fetch_cache_messages, count = store_view_count(s->view);
-	uint64_t id = store_view_mailbox_id(s->view);
-	uint32_t uidvalidity = store_view_uidvalidity(s->view), last;
-	struct store_account *acct = store_view_account(s->view);
-	struct account_cache *ac = store_account_cache2(acct);
-	struct mbox_cache **pm, *m;
+	return get(s, create, NULL);
+}
 
-	if (count > limit || count == 0)
-		return NULL;
-	last = store_view_msgs(s->view)[count - 1].uid;
-	if (ac == NULL) {
-		ac = xcalloc(1, sizeof(*ac));
-		store_account_set_cache2(acct, ac, account_cache_free);
-	}
-	m = NULL;
-	for (pm = &ac->list; *pm != NULL; pm = &(*pm)->next) {
-		if ((*pm)->mailbox_id == id) {
-			m = *pm;
-			*pm = m->next; /* to the front, below */
-			break;
-		}
-	}
-	/* a new UIDVALIDITY, or mostly expunged entries: start again */
-	if (m != NULL && (m->uidvalidity != uidvalidity || m->n > 2 * count + 1000)) {
-		mbox_free(m);
-		m = NULL;
-	}
-	if (m == NULL && !create)
-		return NULL;
-	if (m == NULL) {
-		m = xcalloc(1, sizeof(*m));
-		m->mailbox_id = id;
-		m->uidvalidity = uidvalidity;
-	}
-	m->next = ac->list;
-	ac->list = m;
-	if (last > m->max_uid && fill(s, m, m->max_uid + 1, last) < 0) {
-		ac->list = m->next;
-		mbox_free(m);
-		return NULL;
-	}
-	trim(ac, limit);
-	m->view.uids = m->uids;
-	m->view.sizes = m->sizes;
-	m->view.offs = m->offs;
-	m->view.arena = m->arena.data != NULL ? m->arena.data : "";
-	m->view.n = m->n;
-	return &m->view;
+const struct imap_fetch_cache *
+imap_fetch_cache_get_header(struct imap_session *s, bool create,
+			    const struct mime_section_spec *spec)
+{
+	return get(s, create, spec);
 }
 
 size_t

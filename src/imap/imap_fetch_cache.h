@@ -1,11 +1,12 @@
-/* The BODYSTRUCTURE, RFC822.SIZE, folded Subject and From of a mailbox's messages kept in
- * memory between commands and sessions (internal to src/imap). They never change for a
- * UID (built at delivery from the immutable message, store schema step 1), so the cache
- * only grows with new UIDs (read from the index when a FETCH or SEARCH finds the view past
- * it) and is dropped with the account handle. Why: FETCH 1:* (BODYSTRUCTURE) and SEARCH
- * SUBJECT read one ~1.7 KB msgdata row per message from the index, and the cache and TLB
- * misses of that walk were most of their time; here the strings lie end to end in one
- * arena. */
+/* The BODYSTRUCTURE, RFC822.SIZE, folded Subject and From of a mailbox's messages, and
+ * their top-level header filtered for the last HEADER.FIELDS list asked for, kept in memory
+ * between commands and sessions (internal to src/imap). They never change for a UID (built
+ * at delivery from the immutable message, store schema steps 1 and 6), so the cache only
+ * grows with new UIDs (read from the index when a FETCH or SEARCH finds the view past it)
+ * and is dropped with the account handle (imap_mbox_cache.h: the list per account). Why:
+ * FETCH 1:* (BODYSTRUCTURE) and SEARCH SUBJECT read one ~1.7 KB msgdata row per message
+ * from the index, and the cache and TLB misses of that walk were most of their time; here
+ * the strings lie end to end in one arena. */
 #ifndef IMAP_IMAP_FETCH_CACHE_H
 #define IMAP_IMAP_FETCH_CACHE_H
 #include <stdbool.h>
@@ -13,6 +14,7 @@
 #include <stdint.h>
 
 struct imap_session;
+struct mime_section_spec;
 
 /* The strings kept per message, in this order. */
 enum imap_fetch_cache_field {
@@ -33,6 +35,11 @@ struct imap_fetch_cache {
 	const uint32_t *offs;
 	const char *arena;
 	size_t n;
+	/* with imap_fetch_cache_get_header() (else maybe NULL): entry i's header filtered for
+	 * the asked list is harena[hoffs[i] .. hoffs[i + 1]), empty when the message was
+	 * not in the index when it was read (skip it, as the index's cursor would) */
+	const uint32_t *hoffs;
+	const char *harena;
 };
 
 static inline const char *
@@ -50,6 +57,15 @@ imap_fetch_cache_field(const struct imap_fetch_cache *c, size_t i, unsigned fiel
  * has no cache yet: read the index directly then. Valid until the next call by any
  * session of the account (get it again after a pause). */
 const struct imap_fetch_cache *imap_fetch_cache_get(struct imap_session *s, bool create);
+
+/* imap_fetch_cache_get(), with each message's top-level header filtered for spec (a
+ * HEADER.FIELDS or HEADER.FIELDS.NOT of the message itself, RFC 3501 6.4.5), for a
+ * FETCH 1:* of header fields (what every client's sync asks for, the same list each time).
+ * One list is kept per mailbox, the last asked for: a new list is read from the index
+ * (one walk), new mail is filtered as it is added. NULL also when a message's header is
+ * not in the index (rows from before it was kept): filter from the index then. */
+const struct imap_fetch_cache *imap_fetch_cache_get_header(struct imap_session *s, bool create,
+							   const struct mime_section_spec *spec);
 
 /* The index in c of uid, starting the search at *hint (the entry after the last one
  * found: a FETCH 1:* then finds each one in one step); SIZE_MAX when it is not there. */

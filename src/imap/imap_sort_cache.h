@@ -1,7 +1,8 @@
 /* The SORT/THREAD keys of a mailbox's messages kept in memory between commands and
  * sessions (internal to src/imap). They never change for a UID (they come from the
  * immutable message), so the cache only grows with new UIDs (read from the index when a
- * SORT/THREAD finds the view past it) and is dropped when the account handle goes. */
+ * SORT/THREAD finds the view past it) and is dropped when the account handle goes (the
+ * list of mailboxes per account: imap_mbox_cache.h). */
 #ifndef IMAP_IMAP_SORT_CACHE_H
 #define IMAP_IMAP_SORT_CACHE_H
 

@@ -208,6 +208,99 @@ cmp_msgs(const void *pa, const void *pb, void *arg)
 	return cmp_num(ra->seq, rb->seq);
 }
 
+/* The first criterion of m as an unsigned number in the criterion's order (REVERSE
+ * included); false when there is none (a string key not ranked: compare the strings). */
+static bool
+radix_key(const struct imap_sort_crit *crit, const struct imap_sort_msg *m, uint64_t *key_r)
+{
+	uint64_t v;
+	int k;
+
+	switch (crit->key) {
+	case IMAP_SORT_ARRIVAL:
+		v = (uint64_t)m->arrival ^ (1ull << 63); /* signed order as unsigned */
+		break;
+	case IMAP_SORT_DATE:
+		v = (uint64_t)m->date ^ (1ull << 63);
+		break;
+	case IMAP_SORT_SIZE:
+		v = (uint64_t)(int64_t)m->size ^ (1ull << 63); /* cmp_msgs compares int64 */
+		break;
+	default:
+		k = key_of(crit->key);
+		if (k < 0 || k > MSG_SORTKEY_DISPLAYTO || m->rank[k] == 0)
+			return false;
+		v = m->rank[k];
+		break;
+	}
+	*key_r = crit->reverse ? ~v : v;
+	return true;
+}
+
+struct keyed_ref {
+	uint64_t key;
+	struct imap_sort_ref ref;
+};
+
+/* Sorts refs (in ascending seq order) by the first criterion with a stable LSD radix sort
+ * (equal keys stay in seq order, RFC 5256 3), then each run of equal keys by the other
+ * criteria. false (refs unchanged) when a key is not a number or the input is not in seq
+ * order. Why: SORT (SUBJECT) of 10,000 cached messages spent 2/3 of its time in qsort's
+ * comparisons through the references (a cache miss each); here 8 linear passes at most. */
+static bool
+sort_radix(struct imap_sort_ref *refs, size_t n, const struct sort_ctx *c)
+{
+	struct keyed_ref *a = xmalloc(xsize_mul(n, 2 * sizeof(*a))), *b = a + n, *t;
+	size_t count[256];
+
+	for (size_t i = 0; i < n; i++) {
+		if ((i > 0 && refs[i].seq <= refs[i - 1].seq) ||
+		    !radix_key(&c->crit[0], refs[i].m, &a[i].key)) {
+			free(a < b ? a : b);
+			return false;
+		}
+		a[i].ref = refs[i];
+	}
+	for (unsigned shift = 0; shift < 64; shift += 8) {
+		size_t pos = 0;
+
+		memset(count, 0, sizeof(count));
+		for (size_t i = 0; i < n; i++)
+			count[(a[i].key >> shift) & 0xff]++;
+		if (count[(a[0].key >> shift) & 0xff] == n)
+			continue; /* every key has this byte: the pass would change nothing */
+		for (size_t d = 0; d < 256; d++) {
+			size_t k = count[d];
+
+			count[d] = pos;
+			pos += k;
+		}
+		for (size_t i = 0; i < n; i++)
+			b[count[(a[i].key >> shift) & 0xff]++] = a[i];
+		t = a;
+		a = b;
+		b = t;
+	}
+	for (size_t i = 0; i < n; i++)
+		refs[i] = a[i].ref;
+	if (c->n_crit > 1) {
+		struct sort_ctx rest = {
+			.arena = c->arena, .crit = c->crit + 1, .n_crit = c->n_crit - 1};
+
+		for (size_t i = 0, j; i < n; i = j) {
+			for (j = i + 1; j < n && a[j].key == a[i].key; j++)
+				;
+			if (j - i > 1)
+				qsort_r(refs + i, j - i, sizeof(*refs), cmp_msgs, &rest);
+		}
+	}
+	free(a < b ? a : b);
+	return true;
+}
+
+/* below this many, qsort is as quick */
+#define RADIX_MIN 64
+
 void
 imap_sort_refs(struct imap_sort_ref *refs, size_t n, const char *arena,
 	       const struct imap_sort_crit *crit, size_t n_crit)
@@ -215,7 +308,7 @@ imap_sort_refs(struct imap_sort_ref *refs, size_t n, const char *arena,
 	/* an arena with nothing in it may be NULL: keys are then all empty */
 	struct sort_ctx c = {.arena = arena != NULL ? arena : "", .crit = crit, .n_crit = n_crit};
 
-	if (n > 1)
+	if (n > 1 && (n < RADIX_MIN || n_crit == 0 || !sort_radix(refs, n, &c)))
 		qsort_r(refs, n, sizeof(*refs), cmp_msgs, &c);
 }
 

@@ -72,6 +72,9 @@ imap_cmd_thread(struct imap_session *s, const struct imap_command *cmd)
 		.free = thread_free,
 		.arg = j,
 		.cached_match = thread_cached_match,
+		/* the sort cache ranks the base subjects once per new mail: both algorithms
+		 * then compare and group subjects as integers (imap_thread.c) */
+		.sort_keys = 1u << MSG_SORTKEY_SUBJECT,
 	};
 	const char *alg;
 

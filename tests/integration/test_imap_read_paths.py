@@ -25,6 +25,25 @@ def index_path(srv):
     return os.path.join(srv.data_dir, "mail", USER.lower(), "index.db")
 
 
+def restart_with(srv, sql):
+    """Stops the server, runs sql on the index, starts it again; returns a client that
+    has EXAMINEd INBOX."""
+    srv.stop()
+    db = sqlite3.connect(index_path(srv))
+    db.execute(sql)
+    db.commit()
+    db.close()
+    srv.start()
+    return examine(srv)
+
+
+def examine(srv):
+    c = Raw(srv.imap_port)
+    c.login()
+    c.ok("EXAMINE INBOX")
+    return c
+
+
 NESTED = (b"From: Outer <outer@remote.test>\r\nTo: %s\r\nSubject: outer\r\n"
           b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b1\r\n\r\n"
           b"--b1\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
@@ -55,15 +74,7 @@ def test_header_sections_without_the_parts_blob(imap):
     assert b"Subject: plain one\r\n" in before[0] and b"Subject: outer\r\n" in before[1]
     assert b"Subject: inner" in nested[0]
     c.close()
-    imap.stop()
-    db = sqlite3.connect(index_path(imap))
-    db.execute("UPDATE msgdata SET parts = X'FFFFFFFF'")
-    db.commit()
-    db.close()
-    imap.start()
-    c = Raw(imap.imap_port)
-    c.login()
-    c.ok("EXAMINE INBOX")
+    c = restart_with(imap, "UPDATE msgdata SET parts = X'FFFFFFFF'")
     assert items(c.ok("FETCH 1:* (%s)" % SECTIONS)[0]) == before
     after = items(c.ok("FETCH 2 (BODY.PEEK[2.HEADER.FIELDS (SUBJECT)])")[0])
     assert b"Subject: inner" not in after[0], after
@@ -317,4 +328,130 @@ def test_small_fetch_makes_no_cache(imap):
     db.close()
     second = bodystructures(c, "FETCH 1 (BODYSTRUCTURE)")
     assert first != second and b"X-CHANGED" in second[0], (first, second)
+    c.close()
+
+
+# -- HEADER.FIELDS kept filtered in memory (imap_fetch_cache.c) -------------------------------
+HDR_LISTS = ["BODY.PEEK[HEADER.FIELDS (FROM TO CC SUBJECT DATE MESSAGE-ID)]",
+             "BODY.PEEK[HEADER.FIELDS (subject x-missing)]",
+             "BODY.PEEK[HEADER.FIELDS.NOT (SUBJECT RECEIVED)]",
+             "BODY.PEEK[HEADER.FIELDS (From Subject)]<3.17>"]
+
+
+def many(srv, n):
+    for i in range(n):
+        deliver(srv, raw=(b"Received: from a by b; Mon, 4 Mar 2024 10:00:00 +0100\r\n"
+                          b"From: S%d <s%d@remote.test>\r\nTo: %s\r\n%sSubject: m%d\r\n"
+                          b"Message-ID: <%d.h@remote.test>\r\n\r\nbody %d\r\n"
+                          % (i, i, USER.encode(), b"Cc: c@remote.test\r\n" if i % 3 else b"",
+                             i, i, i)))
+
+
+def fetch_lines(c, cmd):
+    return items(c.ok(cmd)[0])
+
+
+@pytest.mark.parametrize("limit", [100000, 0])
+def test_header_fields_same_with_and_without_cache(yubin_factory, limit):
+    """FETCH 1:* of HEADER.FIELDS[.NOT] (with UID, FLAGS, RFC822.SIZE, BODYSTRUCTURE, a
+    <partial>) answers the same whether the filtered headers come from the cache or from
+    the index; lists switch, new mail is added, expunged messages go; the answers are
+    compared with one-message FETCHes (which read the index) and across the two limits."""
+    srv = yubin_factory(config={"imap_listen": "127.0.0.1:%d" % free_port(),
+                                "imap_fetch_cache_messages": str(limit)})
+    srv.imap_port = int(srv.settings["imap_listen"].rsplit(":", 1)[1])
+    many(srv, 36)
+    deliver(srv, raw=NESTED)
+    c = Raw(srv.imap_port)
+    c.login()
+    c.ok("SELECT INBOX")
+    for sec in HDR_LISTS:
+        whole = fetch_lines(c, "FETCH 1:* (UID RFC822.SIZE FLAGS %s)" % sec)
+        assert len(whole) == 37
+        for i in (1, 2, 3, 37):
+            assert whole[i - 1] == fetch_lines(
+                c, "FETCH %d (UID RFC822.SIZE FLAGS %s)" % (i, sec))[0], (sec, i)
+    first = fetch_lines(c, "FETCH 1:* (%s)" % HDR_LISTS[0])
+    assert b"{" in first[0] and b"Subject: m0\r\n" in first[0]
+    # new mail, an expunge by another session, then the first list again
+    many(srv, 2)
+    other = Raw(srv.imap_port)
+    other.login()
+    other.ok("SELECT INBOX")
+    other.ok("STORE 5 +FLAGS.SILENT (\\Deleted)")
+    other.ok("EXPUNGE")
+    c.ok("NOOP")
+    again = fetch_lines(c, "UID FETCH 1:* (%s BODYSTRUCTURE)" % HDR_LISTS[0])
+    assert len(again) == 38
+    assert not any(b"Subject: m4\r\n" in line for line in again)
+    assert b"Subject: m1\r\n" in again[-1] and b"UID 39" in again[-1]
+    # not PEEK: \Seen set, FLAGS sent with it
+    seen = fetch_lines(c, "FETCH 1:3 (BODY[HEADER.FIELDS (SUBJECT)])")
+    assert all(b"\\Seen" in line for line in seen), seen
+    c.close()
+    other.close()
+
+
+@pytest.mark.parametrize("limit,cached", [(100000, True), (0, False)])
+def test_header_fields_are_kept_in_memory(yubin_factory, limit, cached):
+    """The second FETCH 1:* of the same HEADER.FIELDS list reads no row: a header changed
+    behind the server's back (never done by yubin: it is immutable) shows only without
+    the cache; another list is read from the index again."""
+    srv = yubin_factory(config={"imap_listen": "127.0.0.1:%d" % free_port(),
+                                "imap_fetch_cache_messages": str(limit)})
+    srv.imap_port = int(srv.settings["imap_listen"].rsplit(":", 1)[1])
+    many(srv, 40)
+    c = examine(srv)
+    cmd = "FETCH 1:* (BODY.PEEK[HEADER.FIELDS (SUBJECT)])"
+    before = fetch_lines(c, cmd)
+    db = sqlite3.connect(index_path(srv), timeout=10)
+    db.execute("UPDATE msgdata SET header = CAST('Subject: changed' || char(13, 10, 13, 10)"
+               " AS BLOB)")
+    db.commit()
+    db.close()
+    after = fetch_lines(c, cmd)
+    assert (after == before) == cached, (before[:2], after[:2])
+    other = fetch_lines(c, "FETCH 1:* (BODY.PEEK[HEADER.FIELDS (SUBJECT FROM)])")
+    assert b"Subject: changed\r\n" in other[0]
+    c.close()
+
+
+def test_header_fields_of_rows_without_header(imap):
+    """Rows from before the header was kept (msgdata.header NULL) are not cached: their
+    header fields come from the message file, as before."""
+    many(imap, 40)
+    c = examine(imap)
+    cmd = "FETCH 1:* (BODY.PEEK[HEADER.FIELDS (SUBJECT FROM)])"
+    before = fetch_lines(c, cmd)
+    c.close()
+    c = restart_with(imap, "UPDATE msgdata SET header = NULL WHERE rowid % 2 = 0")
+    assert fetch_lines(c, cmd) == before
+    assert fetch_lines(c, cmd) == before
+    c.close()
+
+
+def test_caches_of_two_mailboxes_over_the_limit(yubin_factory):
+    """One account, two mailboxes of 40 messages, caches of 50 messages per account: each
+    mailbox drops the other's entry (least recently used first) and the answers stay
+    right (SORT keys, BODYSTRUCTURE, header fields, SEARCH SUBJECT)."""
+    srv = yubin_factory(config={"imap_listen": "127.0.0.1:%d" % free_port(),
+                                "imap_fetch_cache_messages": "50",
+                                "imap_sort_cache_messages": "50"})
+    srv.imap_port = int(srv.settings["imap_listen"].rsplit(":", 1)[1])
+    many(srv, 40)
+    c = Raw(srv.imap_port)
+    c.login()
+    c.ok("CREATE Other")
+    c.ok("SELECT INBOX")
+    c.ok("COPY 1:20 Other")
+    answers = {}
+    cmds = ["UID SORT (SUBJECT) UTF-8 ALL", "FETCH 1:* (BODYSTRUCTURE)",
+            "FETCH 1:* (%s)" % HDR_LISTS[0], "UID SEARCH SUBJECT m1"]
+    for rnd in range(3):
+        for box in ("INBOX", "Other"):
+            c.ok("EXAMINE " + box)
+            for cmd in cmds:
+                got = c.ok(cmd)[0]
+                assert answers.setdefault((box, cmd), got) == got, (rnd, box, cmd)
+    assert len(items(answers[("Other", cmds[1])])) == 20
     c.close()

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,6 +123,16 @@ test_criteria(void **state)
 /* ranked: 0 none, 1 every message ranked (the sort cache's ranks), 2 every other one
  * (new mail after the ranking: ranks and strings mixed) */
 static void
+mbox_rank(struct mbox *mb, int ranked)
+{
+	for (int k = 0; ranked > 0 && k <= MSG_SORTKEY_DISPLAYTO; k++) {
+		imap_sort_rank(mb->msgs, mb->n, mb->arena.data, (enum msg_sortkey)k);
+		for (size_t i = 0; ranked == 2 && i < mb->n; i += 2)
+			mb->msgs[i].rank[k] = 0;
+	}
+}
+
+static void
 check_sort_ranked(const struct tmsg *t, size_t n, const char *crit, const char *want, int ranked)
 {
 	struct imap_sort_crit c[IMAP_SORT_MAX_CRITERIA];
@@ -132,11 +143,7 @@ check_sort_ranked(const struct tmsg *t, size_t n, const char *crit, const char *
 
 	assert_int_equal(parse_crit(crit, c, &nc, &error), 0);
 	mbox_build(&mb, t, n);
-	for (int k = 0; ranked > 0 && k <= MSG_SORTKEY_DISPLAYTO; k++) {
-		imap_sort_rank(mb.msgs, mb.n, mb.arena.data, (enum msg_sortkey)k);
-		for (size_t i = 0; ranked == 2 && i < mb.n; i += 2)
-			mb.msgs[i].rank[k] = 0;
-	}
+	mbox_rank(&mb, ranked);
 	imap_sort_msgs(mb.msgs, mb.n, mb.arena.data, c, nc);
 	for (size_t i = 0; i < mb.n; i++)
 		buf_printf(&out, "%s%u", i > 0 ? " " : "", mb.msgs[i].seq);
@@ -226,17 +233,106 @@ test_sort_other_keys(void **state)
 static void
 check_thread(enum imap_thread_alg alg, const struct tmsg *t, size_t n, bool uid, const char *want)
 {
-	struct mbox mb;
-	struct buf out = BUF_INIT;
+	/* unranked, ranked (subjects compared as integers), partly ranked (strings) */
+	for (int ranked = 0; ranked <= 2; ranked++) {
+		struct mbox mb;
+		struct buf out = BUF_INIT;
 
-	mbox_build(&mb, t, n);
-	imap_thread_write(alg, mb.msgs, mb.n, mb.arena.data, uid, &out);
-	assert_string_equal(buf_cstr(&out), want);
-	buf_free(&out);
-	mbox_free(&mb);
+		mbox_build(&mb, t, n);
+		mbox_rank(&mb, ranked);
+		imap_thread_write(alg, mb.msgs, mb.n, mb.arena.data, uid, &out);
+		assert_string_equal(buf_cstr(&out), want);
+		buf_free(&out);
+		mbox_free(&mb);
+	}
 }
 
 #define REFS IMAP_THREAD_REFERENCES
+
+/* A plain reference ordering for test_sort_many: the criteria on the test's own keys
+ * (strings compared as cmp_strings does), ties by sequence number. */
+static int
+ref_cmp(const struct imap_sort_msg *a, const struct imap_sort_msg *b, const char *arena,
+	const struct imap_sort_crit *c, size_t nc)
+{
+	for (size_t i = 0; i < nc; i++) {
+		int r = 0;
+
+		if (c[i].key == IMAP_SORT_ARRIVAL)
+			r = a->arrival < b->arrival ? -1 : a->arrival > b->arrival;
+		else if (c[i].key == IMAP_SORT_DATE)
+			r = a->date < b->date ? -1 : a->date > b->date;
+		else if (c[i].key == IMAP_SORT_SIZE)
+			r = a->size < b->size ? -1 : a->size > b->size;
+		else if (c[i].key == IMAP_SORT_SUBJECT) {
+			uint32_t la = a->len[MSG_SORTKEY_SUBJECT], lb = b->len[MSG_SORTKEY_SUBJECT];
+
+			r = memcmp(arena + a->off[MSG_SORTKEY_SUBJECT],
+				   arena + b->off[MSG_SORTKEY_SUBJECT], la < lb ? la : lb);
+			if (r == 0)
+				r = la < lb ? -1 : la > lb;
+		}
+		if (r != 0)
+			return c[i].reverse ? -r : r;
+	}
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* More messages than the radix sort's threshold (imap_sort_refs): few distinct keys (long
+ * runs of ties), negative dates, every criterion first and second, ranked or not; the
+ * order must be the reference's. */
+static void
+test_sort_many(void **state)
+{
+	static const char *const subj[] = {"Subject: b\r\n", "Subject: Re: a\r\n", "Subject: c\r\n",
+					   "Subject: a b\r\n", "\r\n"};
+	static const char *const crits[] = {
+		"(subject)",      "(reverse subject)",      "(subject reverse size)",
+		"(arrival)",      "(reverse date subject)", "(size date)",
+		"(reverse size)", "(date reverse arrival)", "(reverse arrival subject size)"};
+	enum { N = 300 };
+	struct tmsg t[N];
+	uint32_t rnd = 11;
+
+	(void)state;
+	for (size_t i = 0; i < N; i++) {
+		rnd = rnd * 1103515245u + 12345u;
+		t[i].hdr = subj[(rnd >> 16) % 5];
+		t[i].date = (int64_t)((rnd >> 8) % 7) * 86400 - 3 * 86400;
+		t[i].size = (rnd >> 4) % 9;
+		t[i].arrival = (int64_t)((rnd >> 12) % 11) - 5;
+	}
+	for (size_t ci = 0; ci < sizeof(crits) / sizeof(crits[0]); ci++) {
+		struct imap_sort_crit c[IMAP_SORT_MAX_CRITERIA];
+		const char *error;
+		struct mbox ref;
+		size_t nc;
+
+		assert_int_equal(parse_crit(crits[ci], c, &nc, &error), 0);
+		mbox_build(&ref, t, N);
+		/* insertion sort: slow, plainly right */
+		for (size_t i = 1; i < N; i++) {
+			struct imap_sort_msg m = ref.msgs[i];
+			size_t j = i;
+
+			for (; j > 0 && ref_cmp(&ref.msgs[j - 1], &m, ref.arena.data, c, nc) > 0;
+			     j--)
+				ref.msgs[j] = ref.msgs[j - 1];
+			ref.msgs[j] = m;
+		}
+		for (int ranked = 0; ranked <= 2; ranked++) {
+			struct mbox mb;
+
+			mbox_build(&mb, t, N);
+			mbox_rank(&mb, ranked);
+			imap_sort_msgs(mb.msgs, mb.n, mb.arena.data, c, nc);
+			for (size_t i = 0; i < N; i++)
+				assert_int_equal(mb.msgs[i].seq, ref.msgs[i].seq);
+			mbox_free(&mb);
+		}
+		mbox_free(&ref);
+	}
+}
 
 static void
 test_thread_references(void **state)
@@ -340,6 +436,53 @@ test_thread_orderedsubject(void **state)
 }
 
 /* a 200,000-message reply chain: no recursion deep enough to exhaust the stack */
+/* More roots and more siblings than the radix sort's threshold (imap_thread.c
+ * sort_by_date): dates with ties and below zero; the order is (date, sequence number). */
+static void
+test_thread_many(void **state)
+{
+	enum { N = 150 };
+	static char hdrs[N][128];
+	struct tmsg t[N];
+	uint32_t order[N], rnd = 5;
+	struct buf want = BUF_INIT;
+
+	(void)state;
+	for (int kids = 0; kids <= 1; kids++) {
+		/* kids 0: every message its own thread (distinct subjects); 1: every message
+		 * but the first answers the first (one root, N - 1 children) */
+		for (size_t i = 0; i < N; i++) {
+			rnd = rnd * 1103515245u + 12345u;
+			snprintf(hdrs[i], sizeof(hdrs[i]),
+				 "Subject: %s%zu\r\nMessage-ID: <m%zu@x>\r\n%s",
+				 kids ? "Re: s" : "s", kids ? (size_t)0 : i, i,
+				 kids && i > 0 ? "References: <m0@x>\r\n" : "");
+			t[i] = (struct tmsg){hdrs[i], (int64_t)((rnd >> 16) % 40) - 20, 1, 0};
+			order[i] = (uint32_t)i;
+		}
+		/* the reference: insertion sort by (date, seq) of all but the root */
+		for (size_t i = 1 + (size_t)kids; i < N; i++) {
+			uint32_t m = order[i];
+			size_t j = i;
+
+			for (; j > (size_t)kids && t[order[j - 1]].date > t[m].date; j--)
+				order[j] = order[j - 1];
+			order[j] = m;
+		}
+		buf_reset(&want);
+		if (kids)
+			buf_appends(&want, "(1 ");
+		for (size_t i = (size_t)kids; i < N; i++)
+			buf_printf(&want, "(%u)", order[i] + 1);
+		if (kids)
+			buf_appends(&want, ")");
+		check_thread(IMAP_THREAD_REFERENCES, t, N, false, buf_cstr(&want));
+		if (!kids)
+			check_thread(IMAP_THREAD_ORDEREDSUBJECT, t, N, false, buf_cstr(&want));
+	}
+	buf_free(&want);
+}
+
 static void
 test_thread_long_chain(void **state)
 {
@@ -394,9 +537,11 @@ main(void)
 		cmocka_unit_test(test_criteria),
 		cmocka_unit_test(test_sort_subject),
 		cmocka_unit_test(test_sort_other_keys),
+		cmocka_unit_test(test_sort_many),
 		cmocka_unit_test(test_thread_references),
 		cmocka_unit_test(test_thread_orderedsubject),
 		cmocka_unit_test(test_thread_long_chain),
+		cmocka_unit_test(test_thread_many),
 		cmocka_unit_test(test_alg_names),
 	};
 
