@@ -157,6 +157,10 @@ account_free(struct store_account *acct)
 		sqlite3_finalize(acct->range_stmts[i]);
 	}
 	db_close(&acct->db);
+	/* names still due stay in pending_unlink: the next open unlinks them */
+	store_names_free(&acct->released);
+	store_names_free(&acct->unlink_due);
+	store_names_free(&acct->unlinked);
 	buf_free(&acct->get_buf);
 	if (acct->cache_free != NULL)
 		acct->cache_free(acct->cache);

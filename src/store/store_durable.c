@@ -5,7 +5,9 @@
  * directory, whose entry for it SQLite would otherwise have synced at its first xSync).
  * SQLite's automatic checkpoint, which fsyncs on whichever thread commits, is off on loop
  * connections: the store checkpoints the indexes on its threads instead (the periodic
- * checkpoint, or early when a WAL grows past STORE_WAL_CHECKPOINT_PAGES). */
+ * checkpoint, or early when a WAL grows past STORE_WAL_CHECKPOINT_PAGES). The same job
+ * then unlinks the message files whose rows the synced commits removed (store_files.c):
+ * only now can no power loss bring those rows back. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -25,6 +27,7 @@ struct sync_job {
 	char *dir;
 	ino_t known_ino, ino;
 	int err;
+	struct store_names unlink; /* acct->unlink_due when the job was made */
 	store_sync_cb *cb;
 	void *ctx;
 };
@@ -72,6 +75,14 @@ sync_work(void *arg)
 		job->err = fsync_path(job->dir, true);
 	if (job->err == 0)
 		job->ino = st.st_ino;
+	if (job->err == 0 && job->unlink.n > 0) {
+		snprintf(path, sizeof(path), "%s/msg", job->dir);
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0) {
+			store_files_unlink_names(fd, job->unlink.v, job->unlink.n);
+			close(fd);
+		}
+	}
 }
 
 static int
@@ -85,10 +96,14 @@ sync_finish(struct sync_job *job, const char **error_r)
 		acct->errcode = STORE_ERR_TEMP;
 		*error_r = job->err == ENOSPC ? "disk full" : "cannot sync the index";
 		ret = -1;
+		store_names_move(&acct->unlink_due, &job->unlink); /* the next sync's */
 	} else {
 		acct->wal_ino = job->ino;
 		*error_r = NULL;
+		/* unlinked (or not there): the next releasing transaction deletes their rows */
+		store_names_move(&acct->unlinked, &job->unlink);
 	}
+	store_names_free(&job->unlink);
 	store_account_unref(&job->acct);
 	free(job->dir);
 	return ret;
@@ -103,6 +118,8 @@ sync_job_new(struct store_account *acct)
 	job->acct = acct;
 	job->dir = xstrdup(acct->dir);
 	job->known_ino = acct->wal_ino;
+	job->unlink = acct->unlink_due;
+	acct->unlink_due = (struct store_names){0};
 	return job;
 }
 

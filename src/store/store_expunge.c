@@ -130,9 +130,10 @@ store_view_expunge(struct store_view *view, const uint32_t *uids, size_t n_uids,
 		rc = -1;
 	if (rc < 0 || db_commit(acct->db) < 0) {
 		db_rollback(acct->db);
+		store_files_rolled_back(acct);
 		rc = store_account_fail(acct, STORE_ERR_TEMP, "index write failed", error_r);
 	} else {
-		store_files_unlink_pending(acct);
+		store_files_committed(acct); /* unlinked after the caller's store_account_sync */
 		store_view_mark_expunged(view, gone, n_gone);
 		acct->errcode = STORE_ERR_NONE;
 		if (n_gone > 0)

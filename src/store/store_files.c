@@ -1,7 +1,10 @@
 /* Message files and their lifetime: a file may be shared by several rows (COPY), so it is
  * unlinked only when the last row that names it is gone; the name goes to pending_unlink in
- * the same transaction and is unlinked after the commit, so a crash in between leaves a
- * queued name (done at the next open), never an orphan file or a row without its file. */
+ * the same transaction and is unlinked once that commit is durable (by the io thread of
+ * the next store_account_sync, after its fdatasync), so a crash in between leaves a queued
+ * name (done at the next open), never an orphan file or a row without its file. The rows
+ * of unlinked names are deleted by the account's next releasing transaction: no commit of
+ * its own per EXPUNGE. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,13 +18,46 @@
 #include "store/store_private.h"
 #include "util/xmalloc.h"
 
+void
+store_names_add(struct store_names *l, char *name)
+{
+	l->v = xgrow(l->v, &l->cap, l->n + 1, sizeof(*l->v));
+	l->v[l->n++] = name;
+}
+
+void
+store_names_move(struct store_names *to, struct store_names *from)
+{
+	for (size_t i = 0; i < from->n; i++)
+		store_names_add(to, from->v[i]);
+	from->n = 0;
+}
+
+void
+store_names_free(struct store_names *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	*l = (struct store_names){0};
+}
+
 int
 store_files_release(struct store_account *acct, char **files, size_t n)
 {
 	sqlite3_stmt *ref = store_stmt(acct, STORE_STMT_FILE_REFERENCED);
 	sqlite3_stmt *ins = store_stmt(acct, STORE_STMT_PENDING_UNLINK_INSERT);
+	sqlite3_stmt *del = store_stmt(acct, STORE_STMT_PENDING_UNLINK_DELETE);
 	int ret = 0;
 
+	/* the files unlinked since the last releasing transaction: forget them here */
+	for (size_t i = 0; i < acct->unlinked.n; i++) {
+		sqlite3_reset(del);
+		sqlite3_bind_text(del, 1, acct->unlinked.v[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(del) != SQLITE_DONE)
+			ret = -1;
+	}
+	sqlite3_reset(del);
 	for (size_t i = 0; i < n; i++) {
 		int rc;
 
@@ -33,15 +69,38 @@ store_files_release(struct store_account *acct, char **files, size_t n)
 			sqlite3_bind_text(ins, 1, files[i], -1, SQLITE_STATIC);
 			if (sqlite3_step(ins) != SQLITE_DONE)
 				ret = -1;
-		} else if (rc != SQLITE_ROW) {
-			ret = -1;
+			store_names_add(&acct->released, files[i]);
+			continue;
 		}
+		if (rc != SQLITE_ROW)
+			ret = -1;
 		free(files[i]);
 	}
 	free(files);
 	sqlite3_reset(ref);
 	sqlite3_reset(ins);
 	return ret;
+}
+
+void
+store_files_committed(struct store_account *acct)
+{
+	store_names_move(&acct->unlink_due, &acct->released);
+	store_names_free(&acct->unlinked); /* their rows went with this commit */
+}
+
+void
+store_files_rolled_back(struct store_account *acct)
+{
+	store_names_free(&acct->released);
+}
+
+void
+store_files_unlink_names(int dir_fd, char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (unlinkat(dir_fd, names[i], 0) < 0 && errno != ENOENT)
+			log_warn("store: unlink(%s) failed: %s", names[i], strerror(errno));
 }
 
 struct unlink_job {
@@ -58,9 +117,7 @@ unlink_job_work(void *arg)
 {
 	struct unlink_job *job = arg;
 
-	for (size_t i = 0; i < job->n; i++)
-		if (unlinkat(job->dir_fd, job->names[i], 0) < 0 && errno != ENOENT)
-			log_warn("store: unlink(%s) failed: %s", job->names[i], strerror(errno));
+	store_files_unlink_names(job->dir_fd, job->names, job->n);
 }
 
 /* Back on the loop: forget the names. A crash before this leaves them queued, and the

@@ -240,11 +240,14 @@ store_mailbox_delete(struct store_account *acct, const char *name, const char **
 	if (rc < 0) {
 		store_mailbox_row_free(&row);
 		free(n);
+		store_files_rolled_back(acct);
 		return store_mailbox_fail_tx(acct, STORE_ERR_TEMP, "index write failed", error_r);
 	}
 	rc = store_mailbox_finish(acct, row.id, n, error_r);
 	if (rc == 0)
-		store_files_unlink_pending(acct);
+		store_files_committed(acct); /* unlinked after the caller's store_account_sync */
+	else
+		store_files_rolled_back(acct);
 	store_mailbox_row_free(&row);
 	free(n);
 	return rc;

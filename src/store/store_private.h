@@ -122,6 +122,12 @@ enum store_stmt_id {
 	STORE_STMT_COUNT,
 };
 
+/* A list of file names (malloc'ed strings). */
+struct store_names {
+	char **v;
+	size_t n, cap;
+};
+
 struct store_account {
 	struct store *store;
 	char *name;
@@ -152,6 +158,10 @@ struct store_account {
 	ino_t wal_ino;         /* the WAL whose directory entry is known durable (0: none yet) */
 	bool wal_ckpt_running; /* an early checkpoint of this index is on a store thread */
 	int wal_pages;         /* WAL size after the last commit seen (0: none yet) */
+	/* message files whose last row is gone (store_files.c): released by the transaction
+	 * in progress; committed, to unlink after the next index sync; unlinked, their
+	 * pending_unlink rows to delete in the next releasing transaction */
+	struct store_names released, unlink_due, unlinked;
 };
 
 struct store {
@@ -444,10 +454,26 @@ void store_view_hib_drop(struct store_view *view);
 
 /* store_files.c */
 /* Inside a transaction: of files (freed here), those no message references any more are
- * queued in pending_unlink. 0 ok, -1 index error. */
+ * queued in pending_unlink (and remembered in acct->released); the rows of the files
+ * unlinked since the last such transaction (acct->unlinked) are deleted. 0 ok, -1 index
+ * error. The caller then calls store_files_committed() or, after a rollback,
+ * store_files_rolled_back(). */
 int store_files_release(struct store_account *acct, char **files, size_t n);
-/* After the commit, and when an account is opened: unlinks the queued files. */
+/* After the commit of a releasing transaction: its files are unlinked by the next
+ * store_account_sync(), on its io thread once the fdatasync has made this commit durable
+ * (a file must not go before the rows that name it: after a power loss the index could
+ * come back with a row whose file is gone). */
+void store_files_committed(struct store_account *acct);
+void store_files_rolled_back(struct store_account *acct);
+/* When an account is opened: unlinks the files queued by an earlier process (on an io
+ * thread when there is one). */
 void store_files_unlink_pending(struct store_account *acct);
+/* store_durable.c's sync job: unlinks names in dir_fd (ENOENT is fine). */
+void store_files_unlink_names(int dir_fd, char *const *names, size_t n);
+void store_names_add(struct store_names *l, char *name);
+/* Moves every name of from to the end of to. */
+void store_names_move(struct store_names *to, struct store_names *from);
+void store_names_free(struct store_names *l);
 
 /* store_expunge.c */
 int store_expunged_add(struct store_account *acct, uint64_t mailbox_id, const uint32_t *uids,

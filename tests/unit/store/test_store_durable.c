@@ -1,7 +1,9 @@
 /* Durability off the loop (src/store/README.md "Threads"): store_account_sync calls back on
  * the loop after the change; account creation on a store thread; loop connections do not
  * checkpoint (the store's checkpoint does, and restarts the WAL itself); an account handle
- * opened while its load gave a job a reference keeps both references. */
+ * opened while its load gave a job a reference keeps both references; an expunged message's
+ * file goes only after the sync that makes the expunge durable, and pending_unlink does not
+ * grow. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,10 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <time.h>
 
 #include "store/store.h"
 #include "store/store_account.h"
 #include "store/store_mailbox.h"
+#include "store/store_msg.h"
+#include "store/store_view.h"
 #include "store/store_private.h"
 #include "store_test_util.h"
 #include "util/xmalloc.h"
@@ -157,12 +163,128 @@ test_open_refs(void **state)
 	free(dir);
 }
 
+/* Files in the account's msg/ directory. */
+static int
+msg_files(const char *dir)
+{
+	char *path = xasprintf("%s/mail/a@example.test/msg", dir);
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	free(path);
+	return n;
+}
+
+static long long
+pending_rows(const char *dir)
+{
+	char *path = xasprintf("%s/mail/a@example.test/index.db", dir);
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	long long v = -1;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_prepare_v2(db, "SELECT count(*) FROM pending_unlink", -1, &st, NULL),
+		SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	free(path);
+	return v;
+}
+
+/* Runs the loop (and lets the io threads work) for about ms milliseconds. */
+static void
+run_loop_for(struct event_base *base, int ms)
+{
+	for (int i = 0; i < ms / 10; i++) {
+		struct timespec ts = {0, 10 * 1000 * 1000};
+
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		nanosleep(&ts, NULL);
+	}
+	event_base_loop(base, EVLOOP_NONBLOCK);
+}
+
+/* An EXPUNGE's commit is not durable until store_account_sync's fdatasync: a file unlinked
+ * before it could be gone after a power loss while the index still names it. The file goes
+ * with the sync (its io thread, after the fdatasync), and the pending_unlink row of an
+ * unlinked file is deleted by the next expunge's own transaction (no commit of its own). */
+static void
+test_unlink_after_sync(void **state)
+{
+	char *dir = test_tmpdir();
+	struct event_base *base;
+	struct store *store = open_async(dir, &base);
+	struct done d = {base, 0, -1};
+	struct store_account *acct;
+	struct store_view *view;
+	const char *error;
+	uint32_t uid1, uid2;
+
+	(void)state;
+	store_account_create_async(store, "a@example.test", on_done, &d);
+	event_base_dispatch(base);
+	assert_int_equal(d.result, 0);
+	acct = store_account_open(store, "a@example.test", &error);
+	assert_non_null(acct);
+	uid1 = test_append_msg(acct, "INBOX", 600, 1);
+	uid2 = test_append_msg(acct, "INBOX", 600, 2);
+	assert_int_equal(store_view_open(acct, "INBOX", false, &view, &error), 0);
+	run_loop_for(base, 200); /* the files written ahead are in place */
+	assert_int_equal(msg_files(dir), 2);
+
+	assert_int_equal(store_view_expunge(view, &uid1, 1, &error), 0);
+	run_loop_for(base, 1000); /* no sync yet: however long, the file stays */
+	assert_int_equal(msg_files(dir), 2);
+	d.calls = 0;
+	d.result = -1;
+	store_account_sync(acct, on_done, &d);
+	event_base_dispatch(base);
+	assert_int_equal(d.calls, 1);
+	assert_int_equal(d.result, 0);
+	assert_int_equal(msg_files(dir), 1);
+
+	/* the second expunge forgets the first file's row; its own goes with the next one */
+	assert_int_equal(store_view_expunge(view, &uid2, 1, &error), 0);
+	assert_int_equal(pending_rows(dir), 1);
+	d.calls = 0;
+	store_account_sync(acct, on_done, &d);
+	event_base_dispatch(base);
+	assert_int_equal(d.result, 0);
+	assert_int_equal(msg_files(dir), 0);
+
+	store_view_close(&view);
+	store_account_unref(&acct);
+	store_close(&store);
+	event_base_free(base);
+	/* a name left in pending_unlink (unlinked already) is done at the next open */
+	store = open_async(dir, &base);
+	acct = store_account_open(store, "a@example.test", &error);
+	assert_non_null(acct);
+	run_loop_for(base, 300);
+	assert_int_equal(pending_rows(dir), 0);
+	store_account_unref(&acct);
+	store_close(&store);
+	event_base_free(base);
+	test_rmrf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sync_and_create),
 		cmocka_unit_test(test_open_refs),
+		cmocka_unit_test(test_unlink_after_sync),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
