@@ -4,6 +4,7 @@ pipelined before the handshake), implicit TLS, BAD on malformed commands with th
 going on, APPENDLIMIT refused before the literal is sent, APPEND/APPENDUID, COPY/MOVE/COPYUID,
 UIDVALIDITY and UID rules, CONDSTORE/QRESYNC, SEARCH CHARSET UTF-8 on MIME-encoded text,
 BODYSTRUCTURE of multipart mail, and a big FETCH sent under backpressure."""
+import os
 import base64
 import imaplib
 import re
@@ -475,5 +476,9 @@ def test_big_fetch_streams_under_backpressure(imap):
     _, tagged = c.until_tagged(b"n")
     assert tagged.startswith(b"n OK")
     print("server RSS growth while the client did not read: %d KiB" % grown)
-    assert grown < 4096, grown
+    # Under ASan every freed block sits in its quarantine, so RSS grows with all that was
+    # allocated, not with what is held (3.8-5.4 MB here against 0.3 MB in a normal build):
+    # the bound is checked by the normal build's run of this test.
+    if not os.environ.get("YUBIN_SANITIZED"):
+        assert grown < 4096, grown
     c.close()
