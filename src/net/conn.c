@@ -139,6 +139,17 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	conn->ops->on_input(conn, conn->ctx);
 }
 
+/* The one on_drain a conn_want_drain() asked for, once the output is down to the mark. */
+static void
+conn_report_drain(struct conn *conn)
+{
+	if (conn->want_drain && conn->ops->on_drain != NULL &&
+	    conn_output_len(conn) <= CONN_DRAIN_LOW) {
+		conn->want_drain = false;
+		conn->ops->on_drain(conn, conn->ctx);
+	}
+}
+
 static void
 conn_write_cb(struct bufferevent *bev, void *arg)
 {
@@ -151,11 +162,7 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 	/* an incomplete direct write is done: back to writing from conn_flush_cb() */
 	if (conn_direct(conn) && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 		bufferevent_disable(bev, EV_WRITE);
-	if (conn->want_drain && conn->ops->on_drain != NULL &&
-	    conn_output_len(conn) <= CONN_DRAIN_LOW) {
-		conn->want_drain = false;
-		conn->ops->on_drain(conn, conn->ctx);
-	}
+	conn_report_drain(conn);
 }
 
 /* Plain sockets: what this loop pass added to the output (every reply line of a command,
@@ -183,10 +190,7 @@ conn_flush_cb(evutil_socket_t fd, short what, void *arg)
 		bufferevent_enable(conn->bev, EV_WRITE);
 		return;
 	}
-	if (conn->want_drain && conn->ops->on_drain != NULL) {
-		conn->want_drain = false;
-		conn->ops->on_drain(conn, conn->ctx);
-	}
+	conn_report_drain(conn);
 }
 
 /* Output was added: plain sockets write it at the end of this loop pass. */
@@ -241,12 +245,9 @@ conn_defer_ev_cb(evutil_socket_t fd, short what, void *arg)
 		conn_close_progress(conn);
 		return;
 	}
-	if (conn_output_len(conn) > CONN_DRAIN_LOW || conn->close_reported)
+	if (conn->close_reported)
 		return;
-	if (conn->want_drain && conn->ops->on_drain != NULL) {
-		conn->want_drain = false;
-		conn->ops->on_drain(conn, conn->ctx);
-	}
+	conn_report_drain(conn);
 }
 
 static void
