@@ -248,6 +248,7 @@ store_durable_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 
 	(void)db;
 	(void)name;
+	acct->commits++; /* store_view_refresh: the index changed */
 	/* This commit created or restarted the WAL (the first one this handle sees may
 	 * have): its header, not synced by a loop connection (synchronous=OFF), must not
 	 * stay unsynced while the new frames overwrite old ones, or a power loss could

@@ -98,6 +98,7 @@ store_view_expunge(struct store_view *view, const uint32_t *uids, size_t n_uids,
 	uint32_t *sorted, *gone;
 	char **files = NULL;
 	size_t n_files = 0, cap = 0, n_gone = 0;
+	bool synced;
 	int rc = 0;
 
 	if (view->readonly)
@@ -113,6 +114,7 @@ store_view_expunge(struct store_view *view, const uint32_t *uids, size_t n_uids,
 		db_rollback(acct->db);
 		return store_account_fail(acct, STORE_ERR_NONEXISTENT, "no such mailbox", error_r);
 	}
+	synced = store_view_synced(view, row.highestmodseq);
 	sorted = sorted_copy(uids, n_uids);
 	gone = xmalloc(n_uids * sizeof(*gone));
 	for (size_t i = 0; i < n_uids && rc >= 0; i++) {
@@ -135,6 +137,9 @@ store_view_expunge(struct store_view *view, const uint32_t *uids, size_t n_uids,
 	} else {
 		store_files_committed(acct); /* unlinked after the caller's store_account_sync */
 		store_view_mark_expunged(view, gone, n_gone);
+		/* marked: the refresh reports them without reading the index */
+		if (synced)
+			store_view_keep_synced(view, row.highestmodseq + (n_gone > 0));
 		acct->errcode = STORE_ERR_NONE;
 		if (n_gone > 0)
 			store_notify_emit(acct->store, STORE_EVENT_EXPUNGE, acct->name, row.id,

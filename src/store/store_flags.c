@@ -117,6 +117,7 @@ store_view_store_flags(struct store_view *view, const uint32_t *uids, size_t n_u
 	size_t cap_f = 0, cap_c = 0;
 	sqlite3_stmt *st;
 	int found, rc = 0;
+	bool synced;
 
 	memset(res, 0, sizeof(*res));
 	if (view->readonly)
@@ -142,6 +143,7 @@ store_view_store_flags(struct store_view *view, const uint32_t *uids, size_t n_u
 		return fail(acct, rc < 0 ? STORE_ERR_TEMP : STORE_ERR_LIMIT,
 			    rc < 0 ? "index write failed" : "too many keywords", res, error_r);
 	}
+	synced = store_view_synced(view, row.highestmodseq);
 	res->modseq = row.highestmodseq + 1;
 	for (size_t i = 0; i < n_uids && rc == 0; i++)
 		rc = store_one(view, uids[i], &op, unchangedsince, res->modseq, res, &cap_f,
@@ -162,6 +164,9 @@ store_view_store_flags(struct store_view *view, const uint32_t *uids, size_t n_u
 	}
 	if (res->n_changed == 0)
 		res->modseq = row.highestmodseq;
+	/* the changed messages and the keyword list are in the view already */
+	if (synced)
+		store_view_keep_synced(view, res->modseq);
 	acct->store->dirty = true;
 	acct->errcode = STORE_ERR_NONE;
 	if (res->n_changed > 0)

@@ -158,6 +158,10 @@ struct store_account {
 	ino_t wal_ino;         /* the WAL whose directory entry is known durable (0: none yet) */
 	bool wal_ckpt_running; /* an early checkpoint of this index is on a store thread */
 	int wal_pages;         /* WAL size after the last commit seen (0: none yet) */
+	/* commits of the loop connection, counted by the WAL hook (counts_commits: the hook
+	 * is installed); a view that read the index at this count has nothing to refresh */
+	uint64_t commits;
+	bool counts_commits;
 	/* message files whose last row is gone (store_files.c): released by the transaction
 	 * in progress; committed, to unlink after the next index sync; unlinked, their
 	 * pending_unlink rows to delete in the next releasing transaction */
@@ -410,7 +414,8 @@ struct store_view {
 	 * walks msgs (without it a refresh costs nothing per message) */
 	bool marked;
 	uint32_t uidvalidity, uidnext, recent_count;
-	uint64_t modseq; /* HIGHESTMODSEQ the view is synced to */
+	uint64_t modseq;         /* HIGHESTMODSEQ the view is synced to */
+	uint64_t synced_commits; /* acct->commits at the last refresh (UINT64_MAX: none) */
 	struct store_view_msg *msgs;
 	size_t count, cap;
 	char *keywords_raw;
@@ -430,6 +435,12 @@ struct store_view {
 void store_view_set_keywords(struct store_view *view, const char *raw);
 void store_view_claim_recent(struct store_view *view, const struct store_mailbox_row *row);
 void store_view_mark_expunged(struct store_view *view, const uint32_t *uids, size_t n);
+/* A write of the view's own session (STORE, EXPUNGE) leaves it synced when it was synced
+ * before (store_view_synced(), asked inside the write's transaction) and the write updated
+ * the view in memory: store_view_keep_synced() after the commit, with the mailbox's new
+ * HIGHESTMODSEQ. The next refresh then reads nothing (store_view_refresh). */
+bool store_view_synced(const struct store_view *view, uint64_t highestmodseq);
+void store_view_keep_synced(struct store_view *view, uint64_t highestmodseq);
 void store_view_update_msg(struct store_view *view, uint32_t uid, uint32_t flags, uint64_t keywords,
 			   uint64_t modseq);
 uint64_t store_view_mailbox_id(const struct store_view *view);

@@ -117,6 +117,7 @@ store_schema_loop_connection(sqlite3 *db, struct store_account *acct)
 	sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	/* replaces the automatic checkpoint, which is a wal_hook too */
 	sqlite3_wal_hook(db, store_durable_wal_hook, acct);
+	acct->counts_commits = true;
 	/* Reads through a mapping of index.db: with the 1 MiB page cache above, a FETCH 1:* or
 	 * SEARCH over a 10,000-message mailbox (a 10-30 MB index) otherwise re-reads most pages
 	 * with one pread() each, every command. Mapped pages are the kernel's page cache,

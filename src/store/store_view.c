@@ -85,6 +85,7 @@ store_view_open(struct store_account *acct, const char *name, bool readonly,
 	view->uidvalidity = row.uidvalidity;
 	view->uidnext = row.uidnext;
 	view->modseq = row.highestmodseq;
+	view->synced_commits = UINT64_MAX; /* the first refresh reads the index */
 	store_view_set_keywords(view, row.keywords);
 	st = db_prepare(acct->db, "SELECT uid, flags, keywords, modseq FROM messages"
 				  " WHERE mailbox = ? ORDER BY uid");
@@ -245,6 +246,20 @@ store_view_mark_expunged(struct store_view *view, const uint32_t *uids, size_t n
 			view->marked = true;
 		}
 	}
+}
+
+bool
+store_view_synced(const struct store_view *view, uint64_t highestmodseq)
+{
+	return view->acct->counts_commits && view->synced_commits == view->acct->commits &&
+	       view->modseq == highestmodseq && !view->hibernated;
+}
+
+void
+store_view_keep_synced(struct store_view *view, uint64_t highestmodseq)
+{
+	view->modseq = highestmodseq;
+	view->synced_commits = view->acct->commits;
 }
 
 void

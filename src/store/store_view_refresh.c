@@ -188,12 +188,30 @@ store_view_refresh(struct store_view *view, unsigned flags, struct store_view_ch
 {
 	struct store_mailbox_row row;
 	struct refresh r = {0};
-	/* the reads below in one transaction (IMAP refreshes before every tagged reply);
-	 * ended before store_view_claim_recent() writes */
-	bool txn = store_read_begin(view->acct);
+	bool txn;
 	int found;
 
 	memset(ch, 0, sizeof(*ch));
+	/* Nothing was committed to the account's index since this view last read it, and
+	 * nothing the view holds is waiting to be reported: there is nothing to read. IMAP
+	 * refreshes before every tagged reply, and most replies follow a command that changed
+	 * nothing (or was the session's own STORE or EXPUNGE, which keeps the view synced:
+	 * store_view_keep_synced); the read transaction below costs more than the command
+	 * (fcntl locks, the WAL index). Only the server's loop connection counts commits, and while
+	 * the server runs it is the only writer of an account's index: the CLI creates and deletes
+	 * accounts but writes no index in use (a deleted and re-created account is a new handle,
+	 * store_account_open), deliveries and every session's changes go through this connection.
+	 */
+	if (view->acct->counts_commits && view->synced_commits == view->acct->commits &&
+	    !view->hibernated && view->stale == NULL) {
+		/* what the view marked itself (its own EXPUNGE) is reported as below */
+		compact(view, (flags & STORE_REFRESH_EXPUNGE) != 0, ch);
+		ch->old_count = ch->new_count = view->count;
+		view->acct->errcode = STORE_ERR_NONE;
+		return 0;
+	}
+	/* the reads below in one transaction; ended before store_view_claim_recent() writes */
+	txn = store_read_begin(view->acct);
 	found = store_mailbox_row_by_id(view->acct, view->mailbox_id, &row);
 	if (found < 0 || view->hibernated)
 		store_read_end(view->acct, txn);
@@ -241,6 +259,8 @@ store_view_refresh(struct store_view *view, unsigned flags, struct store_view_ch
 	free(view->stale);
 	view->stale = NULL;
 	view->n_stale = 0;
+	/* after store_view_claim_recent(), whose own commit changed nothing the view lacks */
+	view->synced_commits = view->acct->commits;
 	view->acct->errcode = STORE_ERR_NONE;
 	return 0;
 }

@@ -3,7 +3,7 @@
  * checkpoint (the store's checkpoint does, and restarts the WAL itself); an account handle
  * opened while its load gave a job a reference keeps both references; an expunged message's
  * file goes only after the sync that makes the expunge durable, and pending_unlink does not
- * grow. */
+ * grow; a refresh reads the index only after a commit it has not seen. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -278,6 +278,125 @@ test_unlink_after_sync(void **state)
 	free(dir);
 }
 
+/* Changes the index behind the server's back, as no process may while it serves (the CLI
+ * writes no index in use): what a refresh that reads the index would report. */
+static void
+write_behind(const char *dir)
+{
+	char *path = xasprintf("%s/mail/a@example.test/index.db", dir);
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 2000);
+	assert_int_equal(
+		sqlite3_exec(db,
+			     "UPDATE messages SET flags = flags | 1, modseq = modseq + 100;"
+			     "UPDATE mailboxes SET highestmodseq = highestmodseq + 100",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite3_close(db);
+	free(path);
+}
+
+static size_t
+refresh_changed(struct store_view *view, unsigned flags, size_t *expunged_r)
+{
+	struct store_view_changes ch;
+	const char *error;
+	size_t n;
+
+	assert_int_equal(store_view_refresh(view, flags, &ch, &error), 0);
+	n = ch.n_changed;
+	if (expunged_r != NULL)
+		*expunged_r = ch.n_expunged;
+	store_view_changes_free(&ch);
+	return n;
+}
+
+/* A refresh reads the index only when something was committed to it since the view last
+ * read it (IMAP refreshes before every tagged reply), or the view's own STORE or EXPUNGE
+ * left it synced; a commit of anyone else's is always read. The write behind the server's
+ * back shows which refreshes read the index: only those see it. */
+static void
+test_refresh_reads_after_commits(void **state)
+{
+	char *dir = test_tmpdir();
+	struct event_base *base;
+	struct store *store = open_async(dir, &base);
+	struct done d = {base, 0, -1};
+	struct store_flags_result res;
+	struct store_account *acct;
+	struct store_view *a, *b;
+	const char *error;
+	uint32_t uid1, uid2;
+	size_t n_exp;
+
+	(void)state;
+	store_account_create_async(store, "a@example.test", on_done, &d);
+	event_base_dispatch(base);
+	assert_int_equal(d.result, 0);
+	acct = store_account_open(store, "a@example.test", &error);
+	assert_non_null(acct);
+	uid1 = test_append_msg(acct, "INBOX", 600, 1);
+	uid2 = test_append_msg(acct, "INBOX", 600, 2);
+	assert_int_equal(store_view_open(acct, "INBOX", false, &a, &error), 0);
+	assert_int_equal(store_view_open(acct, "INBOX", false, &b, &error), 0);
+	refresh_changed(a, 0, NULL);
+	refresh_changed(b, 0, NULL);
+
+	/* nothing committed since: the write behind is not read */
+	write_behind(dir);
+	assert_int_equal(refresh_changed(a, 0, NULL), 0);
+	/* b's STORE is a commit: a reads the index, and sees both changes */
+	assert_int_equal(store_view_store_flags(b, &uid2, 1, STORE_FLAGS_ADD, STORE_FLAG_FLAGGED,
+						NULL, 0, 0, &res, &error),
+			 0);
+	store_flags_result_free(&res);
+	assert_int_equal(refresh_changed(a, 0, NULL), 2);
+	/* b has its own change already: the write behind's on uid1 is what it reads */
+	assert_int_equal(refresh_changed(b, 0, NULL), 1);
+
+	/* a's own STORE leaves a synced: its next refresh reads nothing */
+	assert_int_equal(store_view_store_flags(a, &uid1, 1, STORE_FLAGS_ADD, STORE_FLAG_ANSWERED,
+						NULL, 0, 0, &res, &error),
+			 0);
+	store_flags_result_free(&res);
+	write_behind(dir);
+	assert_int_equal(refresh_changed(a, 0, NULL), 0);
+	/* ... and b, not synced by a's write, reads it (a's change and the write behind) */
+	assert_int_equal(refresh_changed(b, 0, NULL), 2);
+
+	/* a's own EXPUNGE: reported from the view's marks, the index not read (after b's
+	 * commit made a read everything; a write behind with a different HIGHESTMODSEQ would
+	 * have made a's EXPUNGE leave it unsynced) */
+	assert_int_equal(store_view_store_flags(b, &uid2, 1, STORE_FLAGS_ADD, STORE_FLAG_DRAFT,
+						NULL, 0, 0, &res, &error),
+			 0);
+	store_flags_result_free(&res);
+	assert_int_equal(refresh_changed(a, 0, NULL), 2); /* the write behind, b's STORE */
+	assert_int_equal(refresh_changed(b, 0, NULL), 0);
+	assert_int_equal(store_view_expunge(a, &uid1, 1, &error), 0);
+	write_behind(dir);
+	assert_int_equal(refresh_changed(a, STORE_REFRESH_EXPUNGE, &n_exp), 0);
+	assert_int_equal(n_exp, 1);
+	assert_int_equal(store_view_count(a), 1);
+	/* b learns of the expunge (and the write behind on uid2) from the index */
+	assert_int_equal(refresh_changed(b, STORE_REFRESH_EXPUNGE, &n_exp), 1);
+	assert_int_equal(n_exp, 1);
+	assert_int_equal(store_view_count(b), 1);
+
+	d.calls = 0;
+	store_account_sync(acct, on_done, &d);
+	event_base_dispatch(base);
+	store_view_close(&a);
+	store_view_close(&b);
+	store_account_unref(&acct);
+	store_close(&store);
+	event_base_free(base);
+	test_rmrf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -285,6 +404,7 @@ main(void)
 		cmocka_unit_test(test_sync_and_create),
 		cmocka_unit_test(test_open_refs),
 		cmocka_unit_test(test_unlink_after_sync),
+		cmocka_unit_test(test_refresh_reads_after_commits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
