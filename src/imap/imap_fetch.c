@@ -20,8 +20,10 @@
 
 /* A FETCH of fewer messages than this does not fill the in-memory cache of a mailbox that
  * has none yet (one index walk of the whole mailbox): "UID FETCH n (BODYSTRUCTURE)" reads
- * its row; it uses the cache once there. */
+ * its row; it uses the cache once there. Unless the mailbox has at most
+ * FETCH_CACHE_SMALL_MAILBOX messages: its walk costs about as much as the FETCH. */
 #define FETCH_CACHE_CREATE_MIN 32
+#define FETCH_CACHE_SMALL_MAILBOX 256
 /* Ranges past this are sent from the file instead of through memory. */
 #define FETCH_STREAM_MIN (256 * 1024)
 /* Responses are handed to the connection in chunks of about this size... */
@@ -596,15 +598,18 @@ header_fields_section(const struct imap_fetch_plan *p)
 	return sec;
 }
 
-/* BODYSTRUCTURE, RFC822.SIZE and one HEADER.FIELDS section (with those) come from the
- * in-memory cache (imap_fetch_cache.h), when the mailbox fits in it: the FETCH 1:*
- * (BODYSTRUCTURE), (FLAGS RFC822.SIZE) or (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS
- * (From To Cc Subject Date ...)]) of a client's sync. */
+/* BODYSTRUCTURE, BODY, ENVELOPE, INTERNALDATE, RFC822.SIZE and one HEADER.FIELDS section
+ * (with those) come from the in-memory cache (imap_fetch_cache.h), when the mailbox fits in
+ * it: the FETCH 1:* (BODYSTRUCTURE), (FLAGS RFC822.SIZE), (UID FLAGS INTERNALDATE
+ * RFC822.SIZE ENVELOPE) or (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (From To Cc
+ * Subject Date ...)]) of a client's sync. */
 static bool
 fetch_cache_only(const struct imap_fetch_plan *p)
 {
-	return (p->items & ~(unsigned)(IMAP_FETCH_FLAGS | IMAP_FETCH_UID | IMAP_FETCH_MODSEQ |
-				       IMAP_FETCH_BODYSTRUCTURE | IMAP_FETCH_SIZE)) == 0 &&
+	return (p->items &
+		~(unsigned)(IMAP_FETCH_FLAGS | IMAP_FETCH_UID | IMAP_FETCH_MODSEQ |
+			    IMAP_FETCH_BODYSTRUCTURE | IMAP_FETCH_SIZE | IMAP_FETCH_ENVELOPE |
+			    IMAP_FETCH_BODY | IMAP_FETCH_INTERNALDATE)) == 0 &&
 	       (p->n_sections == 0 || header_fields_section(p) != NULL);
 }
 
@@ -642,7 +647,13 @@ fetch_step_view(struct imap_fetch_run *r, const struct imap_fetch_cache *c)
 				continue;
 			meta.bodystructure.data = imap_fetch_cache_field(
 				c, i, IMAP_FETCH_CACHE_BODYSTRUCTURE, &meta.bodystructure.len);
+			meta.envelope.data = imap_fetch_cache_field(c, i, IMAP_FETCH_CACHE_ENVELOPE,
+								    &meta.envelope.len);
+			meta.body.data =
+				imap_fetch_cache_field(c, i, IMAP_FETCH_CACHE_BODY, &meta.body.len);
 			meta.size = c->sizes[i];
+			meta.internaldate = (time_t)c->dates[i];
+			meta.internaldate_tz = c->tzs[i];
 			if (r->header_filtered) {
 				meta.header.data = c->harena + c->hoffs[i];
 				meta.header.len = c->hoffs[i + 1] - c->hoffs[i];
@@ -678,7 +689,12 @@ fetch_step(struct imap_fetch_run *r)
 		return fetch_step_view(r, NULL);
 	/* got again at every step: another session may have grown it during a pause */
 	if (fetch_cache_only(&r->plan)) {
-		bool create = r->n_uids >= FETCH_CACHE_CREATE_MIN;
+		/* a small mailbox is read whole in about the time of a FETCH of a few of its
+		 * messages, and every later FETCH is then served from memory (not so a new
+		 * header field list: each is a walk of its own) */
+		bool create = r->n_uids >= FETCH_CACHE_CREATE_MIN ||
+			      (r->plan.n_sections == 0 &&
+			       store_view_count(r->s->view) <= FETCH_CACHE_SMALL_MAILBOX);
 
 		r->header_filtered = r->plan.n_sections > 0;
 		cache = r->header_filtered ? imap_fetch_cache_get_header(r->s, create,

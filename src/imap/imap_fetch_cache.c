@@ -1,5 +1,5 @@
-/* In-memory BODYSTRUCTUREs and search fields per mailbox, in the account handle's second cache
- * slot (see imap_fetch_cache.h). At most imap_fetch_cache_messages entries per account: the
+/* In-memory BODYSTRUCTUREs, ENVELOPEs and search fields per mailbox, in the account handle's second
+ * cache slot (see imap_fetch_cache.h). At most imap_fetch_cache_messages entries per account: the
  * mailbox used least recently is dropped first (imap_mbox_cache.h). */
 #include "imap/imap_fetch_cache.h"
 
@@ -25,6 +25,8 @@ struct mbox_cache {
 	struct imap_mbox_cache base; /* max_uid, n */
 	uint32_t *uids;
 	uint64_t *sizes;
+	int64_t *dates;
+	int32_t *tzs;
 	uint32_t *offs; /* F * n + 1 once anything was added */
 	size_t cap;
 	struct buf arena;
@@ -55,6 +57,8 @@ mbox_free(struct imap_mbox_cache *e)
 
 	free(m->uids);
 	free(m->sizes);
+	free(m->dates);
+	free(m->tzs);
 	free(m->offs);
 	buf_free(&m->arena);
 	header_drop(m);
@@ -82,6 +86,8 @@ add(struct mbox_cache *m, const struct store_msg_meta *meta, struct buf *scratch
 		m->uids = xgrow(m->uids, &cap, m->base.n + 2, sizeof(*m->uids));
 		m->offs = xrealloc(m->offs, xsize_add(xsize_mul(cap, F * sizeof(*m->offs)), 4));
 		m->sizes = xrealloc(m->sizes, xsize_mul(cap, sizeof(*m->sizes)));
+		m->dates = xrealloc(m->dates, xsize_mul(cap, sizeof(*m->dates)));
+		m->tzs = xrealloc(m->tzs, xsize_mul(cap, sizeof(*m->tzs)));
 		if (m->hoffs != NULL)
 			m->hoffs = xrealloc(m->hoffs, xsize_mul(cap + 1, sizeof(*m->hoffs)));
 		m->cap = cap;
@@ -99,7 +105,15 @@ add(struct mbox_cache *m, const struct store_msg_meta *meta, struct buf *scratch
 	imap_search_addr_normalize(scratch, meta->from.data != NULL ? meta->from.data : "",
 				   meta->from.len);
 	mime_text_fold(scratch->data != NULL ? scratch->data : "", scratch->len, &m->arena);
+	m->offs[F * m->base.n + 4] = (uint32_t)m->arena.len;
+	if (meta->envelope.data != NULL)
+		buf_append(&m->arena, meta->envelope.data, meta->envelope.len);
+	m->offs[F * m->base.n + 5] = (uint32_t)m->arena.len;
+	if (meta->body.data != NULL)
+		buf_append(&m->arena, meta->body.data, meta->body.len);
 	m->sizes[m->base.n] = meta->size;
+	m->dates[m->base.n] = (int64_t)meta->internaldate;
+	m->tzs[m->base.n] = (int32_t)meta->internaldate_tz;
 	m->uids[m->base.n++] = meta->uid;
 	m->offs[F * m->base.n] = (uint32_t)m->arena.len;
 }
@@ -190,11 +204,12 @@ fill(struct imap_session *s, struct mbox_cache *m, uint32_t uid_lo, uint32_t uid
 	int ret;
 
 	cur = store_msg_cursor_open(s->view, uid_lo, uid_hi,
-				    STORE_MSG_BODYSTRUCTURE | STORE_MSG_SEARCH |
+				    STORE_MSG_BODYSTRUCTURE | STORE_MSG_ENVELOPE | STORE_MSG_BODY |
+					    STORE_MSG_SEARCH |
 					    (m->hoffs != NULL ? STORE_MSG_PARTS : 0));
 	while ((ret = store_msg_cursor_next(cur, &meta, &error)) == 1) {
 		/* offsets are 32 bits; folding grows text by half at most */
-		if (m->arena.len + meta.bodystructure.len +
+		if (m->arena.len + meta.bodystructure.len + meta.envelope.len + meta.body.len +
 			    2 * (meta.subject.len + 3 * meta.from.len + 64) >=
 		    UINT32_MAX) {
 			ret = -1;
@@ -241,6 +256,8 @@ get(struct imap_session *s, bool create, const struct mime_section_spec *hspec)
 	imap_mbox_cache_trim(s, &kind, limit);
 	m->view.uids = m->uids;
 	m->view.sizes = m->sizes;
+	m->view.dates = m->dates;
+	m->view.tzs = m->tzs;
 	m->view.offs = m->offs;
 	m->view.arena = m->arena.data != NULL ? m->arena.data : "";
 	m->view.n = m->base.n;

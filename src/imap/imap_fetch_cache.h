@@ -1,4 +1,5 @@
-/* The BODYSTRUCTURE, RFC822.SIZE, folded Subject and From of a mailbox's messages, and
+/* The BODYSTRUCTURE, ENVELOPE, BODY, RFC822.SIZE, INTERNALDATE, folded Subject and From of a
+ * mailbox's messages, and
  * their top-level header filtered for the last HEADER.FIELDS list asked for, kept in memory
  * between commands and sessions (internal to src/imap). They never change for a UID (built
  * at delivery from the immutable message, store schema steps 1 and 6), so the cache only
@@ -24,12 +25,16 @@ enum imap_fetch_cache_field {
 	IMAP_FETCH_CACHE_SUBJECT,
 	IMAP_FETCH_CACHE_FROM,
 	IMAP_FETCH_CACHE_FROM_ADDRS,
+	IMAP_FETCH_CACHE_ENVELOPE, /* as sent (msgdata.envelope) */
+	IMAP_FETCH_CACHE_BODY,     /* BODY without extension data (msgdata.body) */
 	IMAP_FETCH_CACHE_FIELDS
 };
 
 struct imap_fetch_cache {
 	const uint32_t *uids;  /* ascending; entries of expunged messages may linger */
 	const uint64_t *sizes; /* RFC822.SIZE */
+	const int64_t *dates;  /* INTERNALDATE, and its zone in seconds east of UTC */
+	const int32_t *tzs;
 	/* IMAP_FETCH_CACHE_FIELDS * n + 1: field f of entry i is
 	 * arena[offs[F * i + f] .. offs[F * i + f + 1]) */
 	const uint32_t *offs;
