@@ -1,6 +1,7 @@
 /* Deliveries and appends: build a record, write it to the journal, have it synced (group
  * commit by the sync thread, or inline for the _sync variants), then apply it and call
- * back. The MIME summaries are built while the fdatasync runs. */
+ * back. The MIME summaries are built while the fdatasync runs (on an io thread with the
+ * files written ahead, store_prewrite.c). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,22 +13,31 @@
 #include "util/xmalloc.h"
 
 void
-store_pending_free(struct store_pending *p)
+store_summaries_free(const struct store_rec *rec, struct msg_summary **summaries)
 {
-	struct store_rec *rec = &p->rec;
-
+	if (summaries == NULL)
+		return;
 	for (size_t i = 0; i < rec->n_targets; i++) {
 		bool shared = false;
 
 		for (size_t j = 0; j < i && !shared; j++)
-			shared = p->summaries != NULL && p->summaries[j] == p->summaries[i];
-		if (p->summaries != NULL && p->summaries[i] != NULL && !shared) {
-			msg_summary_free(p->summaries[i]);
-			free(p->summaries[i]);
+			shared = summaries[j] == summaries[i];
+		if (summaries[i] != NULL && !shared) {
+			msg_summary_free(summaries[i]);
+			free(summaries[i]);
 		}
-		free((void *)rec->targets[i].prefix);
 	}
-	free(p->summaries);
+	free(summaries);
+}
+
+void
+store_pending_free(struct store_pending *p)
+{
+	struct store_rec *rec = &p->rec;
+
+	store_summaries_free(rec, p->summaries);
+	for (size_t i = 0; i < rec->n_targets; i++)
+		free((void *)rec->targets[i].prefix);
 	free(p->target_done);
 	store_record_free(rec);
 	free(p->msg_copy);
@@ -75,37 +85,37 @@ pending_new(enum store_record_type type, const struct store_target *targets, siz
 }
 
 /* One summary per distinct prefix (the usual case, no prefix or the same, shares one). */
-static void
-build_summaries(struct store_pending *p)
+struct msg_summary **
+store_summaries_build(const struct store_rec *rec)
 {
-	struct store_rec *rec = &p->rec;
+	struct msg_summary **out = xcalloc(rec->n_targets, sizeof(*out));
 
-	p->summaries = xcalloc(rec->n_targets, sizeof(*p->summaries));
 	for (size_t i = 0; i < rec->n_targets; i++) {
 		const struct store_rec_target *t = &rec->targets[i];
 		char *full;
 
-		for (size_t j = 0; j < i && p->summaries[i] == NULL; j++) {
+		for (size_t j = 0; j < i && out[i] == NULL; j++) {
 			const struct store_rec_target *u = &rec->targets[j];
 
 			if (u->prefix_len == t->prefix_len &&
 			    (t->prefix_len == 0 ||
 			     memcmp(u->prefix, t->prefix, t->prefix_len) == 0))
-				p->summaries[i] = p->summaries[j];
+				out[i] = out[j];
 		}
-		if (p->summaries[i] != NULL)
+		if (out[i] != NULL)
 			continue;
-		p->summaries[i] = xcalloc(1, sizeof(struct msg_summary));
+		out[i] = xcalloc(1, sizeof(struct msg_summary));
 		if (t->prefix_len == 0) {
-			msg_summary_build(rec->msg, rec->msg_len, p->summaries[i]);
+			msg_summary_build(rec->msg, rec->msg_len, out[i]);
 			continue;
 		}
 		full = xmalloc(t->prefix_len + rec->msg_len + 1);
 		memcpy(full, t->prefix, t->prefix_len);
 		memcpy(full + t->prefix_len, rec->msg, rec->msg_len);
-		msg_summary_build(full, t->prefix_len + rec->msg_len, p->summaries[i]);
+		msg_summary_build(full, t->prefix_len + rec->msg_len, out[i]);
 		free(full);
 	}
+	return out;
 }
 
 static void
@@ -143,9 +153,12 @@ pending_submit(struct store *store, struct store_pending *p, bool sync, const ch
 		store->pending_head = p;
 	store->pending_tail = p;
 	store_sync_request(store, seq);
-	if (!sync && store->sync.started)
+	/* the summaries are built with the files written ahead, off the loop; inline when
+	 * there is nothing to overlap */
+	if (!sync && store->sync.started && store->io != NULL)
 		store_prewrite_start(store, p);
-	build_summaries(p);
+	else
+		p->summaries = store_summaries_build(&p->rec);
 	store_checkpoint_poll(store);
 	if (sync || !store->sync.started)
 		store_sync_now(store);

@@ -18,7 +18,8 @@
 struct prewrite_job {
 	struct store_pending *p; /* kept allocated until done() (p->prewrites) */
 	size_t ti;
-	char *tmp; /* <account dir>/tmp/<file><tag> */
+	char *tmp;                      /* <account dir>/tmp/<file><tag> */
+	struct msg_summary **summaries; /* built by target 0's job, for p if still wanted */
 };
 
 /* On an io thread: reads only rec's bytes, which nothing changes until p is freed. */
@@ -34,12 +35,16 @@ prewrite_work(void *arg)
 	snprintf(pre, sizeof(pre), "%s.pre", job->tmp);
 	/* no account directory (a target that does not exist yet): the apply writes it */
 	fd = open(pre, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return;
-	ok = store_apply_write_fd(fd, t->prefix, t->prefix_len, rec->msg, rec->msg_len) == 0;
-	ok &= close(fd) == 0;
-	if (!ok || rename(pre, job->tmp) < 0)
-		unlink(pre);
+	if (fd >= 0) {
+		ok = store_apply_write_fd(fd, t->prefix, t->prefix_len, rec->msg, rec->msg_len) ==
+		     0;
+		ok &= close(fd) == 0;
+		if (!ok || rename(pre, job->tmp) < 0)
+			unlink(pre);
+	}
+	/* the MIME parse of the message: ~3 % of the loop with 100 IMAP users APPENDing */
+	if (job->ti == 0)
+		job->summaries = store_summaries_build(rec);
 }
 
 /* On the loop. If the pending was applied (and finished) before this job ended, the apply
@@ -52,6 +57,11 @@ prewrite_done(void *arg)
 
 	if (p->finished)
 		unlink(job->tmp);
+	/* applied already (finished), it built its own */
+	if (!p->finished && p->summaries == NULL)
+		p->summaries = job->summaries;
+	else
+		store_summaries_free(&p->rec, job->summaries);
 	free(job->tmp);
 	free(job);
 	if (--p->prewrites == 0 && p->finished)

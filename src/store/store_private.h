@@ -73,8 +73,10 @@ struct store_pending {
 	struct store_pending *next;
 	uint64_t seq;
 	uint64_t jnum;
-	struct store_rec rec;           /* strings and msg owned by this struct */
-	struct msg_summary **summaries; /* per target, built while the fdatasync runs */
+	struct store_rec rec; /* strings and msg owned by this struct */
+	/* per target, built while the fdatasync runs (by a store_prewrite job; NULL when the
+	 * apply came first: it builds its own then) */
+	struct msg_summary **summaries;
 	char *msg_copy;
 	store_deliver_cb *deliver_cb;
 	store_append_cb *append_cb;
@@ -319,12 +321,18 @@ int store_apply_write_fd(int fd, const char *prefix, size_t prefix_len, const ch
  * leaves msg/<file> complete, with the same bytes. A file of another process (another tag:
  * after a crash, its bytes may never have reached the disk) is never used; opening an
  * account removes every tmp/ file except this process's. p stays allocated until its jobs
- * are done (p->prewrites; store_pending_free is deferred to the last one). */
+ * are done (p->prewrites; store_pending_free is deferred to the last one). The job of target
+ * 0 also builds the MIME summaries (store_summaries_build), handed to p when it ends before
+ * the apply. */
 void store_prewrite_start(struct store *store, struct store_pending *p);
 /* A pending that failed to apply: removes the files written ahead that no apply took. */
 void store_prewrite_discard(struct store *store, struct store_pending *p);
 /* store_deliver.c: frees p (its record, summaries and message copy). */
 void store_pending_free(struct store_pending *p);
+/* The MIME summaries of rec's targets (one per distinct prefix, shared), and their free.
+ * Reads only rec: callable on an io thread. */
+struct msg_summary **store_summaries_build(const struct store_rec *rec);
+void store_summaries_free(const struct store_rec *rec, struct msg_summary **summaries);
 int store_apply_write_file(struct store_account *acct, const char *file, const char *prefix,
 			   size_t prefix_len, const char *msg, size_t len, const char **error_r);
 
