@@ -142,7 +142,8 @@ fetch_flush(struct imap_fetch_run *r)
  * message file cannot be read (gone, an I/O error) while nothing of the literal has left
  * r->out yet, so that the caller can take the literal back. */
 static int
-fetch_range(struct imap_fetch_run *r, uint32_t uid, uint64_t offset, uint64_t len)
+fetch_range(struct imap_fetch_run *r, const struct store_msg_meta *meta, uint64_t offset,
+	    uint64_t len)
 {
 	const char *error;
 	uint64_t size;
@@ -150,7 +151,7 @@ fetch_range(struct imap_fetch_run *r, uint32_t uid, uint64_t offset, uint64_t le
 	int fd;
 
 	if (len >= FETCH_STREAM_MIN && r->s->base.conn != NULL) {
-		fd = store_msg_open(r->s->view, uid, &size, &error);
+		fd = store_msg_open_meta(r->s->view, meta, &size, &error);
 		if (fd >= 0) {
 			fetch_flush(r);
 			flushed = true;
@@ -158,8 +159,8 @@ fetch_range(struct imap_fetch_run *r, uint32_t uid, uint64_t offset, uint64_t le
 				return 0;
 		}
 	}
-	if (store_msg_read(r->s->view, uid, offset, len, &r->out, &error) < 0) {
-		log_error("imap: %s: uid=%u read failed: %s", r->s->base.id, uid, error);
+	if (store_msg_read_meta(r->s->view, meta, offset, len, &r->out, &error) < 0) {
+		log_error("imap: %s: uid=%u read failed: %s", r->s->base.id, meta->uid, error);
 		/* after a flush the literal's size is on the wire and the connection failed
 		 * under conn_write_file anyway: it is being closed */
 		return flushed ? 0 : -1;
@@ -215,7 +216,7 @@ fetch_binary(struct imap_fetch_run *r, const struct store_msg_meta *meta,
 		buf_appends(&r->out, sec->binary_size ? "0" : "\"\"");
 		return;
 	}
-	if (store_msg_read(r->s->view, meta->uid, range.offset, range.size, &raw, &error) < 0)
+	if (store_msg_read_meta(r->s->view, meta, range.offset, range.size, &raw, &error) < 0)
 		log_error("imap: %s: uid=%u read failed: %s", r->s->base.id, meta->uid, error);
 	if (idx != MIME_NONE &&
 	    (parts->parts[idx].flags & (MIME_PART_MULTIPART | MIME_PART_MESSAGE)) == 0 &&
@@ -276,8 +277,8 @@ fetch_section(struct imap_fetch_run *r, const struct store_msg_meta *meta,
 	if (range.filter) {
 		if (cached != NULL)
 			buf_append(&hdr, cached->data, cached->len);
-		else if (store_msg_read(r->s->view, meta->uid, range.offset, range.size, &hdr,
-					&error) < 0)
+		else if (store_msg_read_meta(r->s->view, meta, range.offset, range.size, &hdr,
+					     &error) < 0)
 			log_error("imap: %s: uid=%u read failed: %s", r->s->base.id, meta->uid,
 				  error);
 		rfc5322_header_filter(buf_cstr(&hdr), hdr.len,
@@ -302,7 +303,7 @@ fetch_section(struct imap_fetch_run *r, const struct store_msg_meta *meta,
 	buf_printf(&r->out, "{%llu}\r\n", (unsigned long long)len);
 	if (len > 0 && cached != NULL) {
 		buf_append(&r->out, cached->data + start, len);
-	} else if (len > 0 && fetch_range(r, meta->uid, range.offset + start, len) < 0) {
+	} else if (len > 0 && fetch_range(r, meta, range.offset + start, len) < 0) {
 		/* a literal announced and never sent would leave the client waiting forever:
 		 * the section is an nstring (RFC 9051 7.5.2), NIL, and the FETCH ends in NO */
 		r->out.len = lit_at;

@@ -78,7 +78,7 @@ parse_section(struct imap_fetch_plan *plan, const struct imap_arg *a, const char
 	}
 	sec->echo = buf_steal(&echo);
 	buf_free(&text);
-	plan->fields |= STORE_MSG_PARTS;
+	plan->fields |= STORE_MSG_PARTS | STORE_MSG_FILE;
 	if (!peek)
 		plan->set_seen = true;
 	return 0;
@@ -131,7 +131,7 @@ parse_rfc822(struct imap_fetch_plan *plan, const char *name, const char **error_
 	/* RFC 3501 6.4.5: RFC822.HEADER is a PEEK, RFC822 and RFC822.TEXT set \Seen */
 	sec->peek = *spec == 'H';
 	plan->set_seen |= !sec->peek;
-	plan->fields |= STORE_MSG_PARTS;
+	plan->fields |= STORE_MSG_PARTS | STORE_MSG_FILE;
 	return 0;
 }
 

@@ -43,6 +43,7 @@ static const struct {
 	{STORE_MSG_SEARCH, "d.cc"},
 	{STORE_MSG_SEARCH, "d.message_id"},
 	{STORE_MSG_SORT, "d.sortkeys"},
+	{STORE_MSG_FILE, "m.file"},
 };
 #define N_BLOBS (sizeof(blob_columns) / sizeof(blob_columns[0]))
 
@@ -67,7 +68,8 @@ select_sql(unsigned fields, bool range)
 	 * dates): no join, so a FETCH 1:* reads the small messages rows only and not one
 	 * msgdata row (about 700 bytes each) per message */
 	buf_printf(&sql, " FROM messages m%s WHERE m.mailbox = ?1 AND %s",
-		   (fields & STORE_MSG_FIELDS_ALL) != 0 ? " JOIN msgdata d ON d.id = m.data" : "",
+		   (fields & STORE_MSG_FIELDS_MSGDATA) != 0 ? " JOIN msgdata d ON d.id = m.data"
+							    : "",
 		   range ? "m.uid BETWEEN ?2 AND ?3 ORDER BY m.uid" : "m.uid = ?2");
 	return buf_steal(&sql);
 }
@@ -91,7 +93,7 @@ keep_blobs(struct store_account *acct, struct store_msg_meta *m)
 {
 	struct store_blob *blobs[] = {&m->envelope, &m->body,       &m->bodystructure, &m->parts,
 				      &m->header,   &m->subject,    &m->from,          &m->to,
-				      &m->cc,       &m->message_id, &m->sortkeys};
+				      &m->cc,       &m->message_id, &m->sortkeys,      &m->file};
 	size_t total = 0, off = 0;
 
 	for (size_t i = 0; i < sizeof(blobs) / sizeof(blobs[0]); i++)
@@ -111,10 +113,10 @@ keep_blobs(struct store_account *acct, struct store_msg_meta *m)
 static void
 read_meta(sqlite3_stmt *st, unsigned fields, bool range, struct store_msg_meta *m)
 {
-	struct store_blob *blobs[N_BLOBS] = {&m->envelope,   &m->body,    &m->bodystructure,
-					     &m->parts,      &m->header,  &m->subject,
-					     &m->from,       &m->to,      &m->cc,
-					     &m->message_id, &m->sortkeys};
+	struct store_blob *blobs[N_BLOBS] = {&m->envelope,   &m->body,     &m->bodystructure,
+					     &m->parts,      &m->header,   &m->subject,
+					     &m->from,       &m->to,       &m->cc,
+					     &m->message_id, &m->sortkeys, &m->file};
 	int col = range ? RANGE_FIXED_COLUMNS : FIXED_COLUMNS;
 
 	m->uid = (uint32_t)sqlite3_column_int64(st, 0);
@@ -299,15 +301,11 @@ store_msg_open(struct store_view *view, uint32_t uid, uint64_t *size_r, const ch
 	return fd;
 }
 
-int
-store_msg_read(struct store_view *view, uint32_t uid, uint64_t offset, uint64_t len,
-	       struct buf *out, const char **error_r)
+/* Appends [offset, offset+len) of fd (size bytes) to out and closes fd. */
+static int
+read_fd(struct store_view *view, int fd, uint64_t size, uint64_t offset, uint64_t len,
+	struct buf *out, const char **error_r)
 {
-	uint64_t size;
-	int fd = store_msg_open(view, uid, &size, error_r);
-
-	if (fd < 0)
-		return -1;
 	if (offset >= size)
 		len = 0;
 	else if (len > size - offset)
@@ -330,4 +328,51 @@ store_msg_read(struct store_view *view, uint32_t uid, uint64_t offset, uint64_t 
 	}
 	close(fd);
 	return 0;
+}
+
+int
+store_msg_open_meta(struct store_view *view, const struct store_msg_meta *meta, uint64_t *size_r,
+		    const char **error_r)
+{
+	struct store_account *acct = view->acct;
+	char path[4096];
+	int fd;
+
+	if (meta->file.data == NULL)
+		return store_msg_open(view, meta->uid, size_r, error_r);
+	snprintf(path, sizeof(path), "%s/msg/%.*s", acct->dir, (int)meta->file.len,
+		 meta->file.data);
+	*size_r = meta->size;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) /* expunged since meta was read */
+		return store_account_fail(acct, STORE_ERR_NONEXISTENT, "no such message", error_r);
+	if (fd < 0)
+		return store_account_fail(acct, STORE_ERR_TEMP, "cannot open the message file",
+					  error_r);
+	acct->errcode = STORE_ERR_NONE;
+	return fd;
+}
+
+int
+store_msg_read_meta(struct store_view *view, const struct store_msg_meta *meta, uint64_t offset,
+		    uint64_t len, struct buf *out, const char **error_r)
+{
+	uint64_t size;
+	int fd = store_msg_open_meta(view, meta, &size, error_r);
+
+	if (fd < 0)
+		return -1;
+	return read_fd(view, fd, size, offset, len, out, error_r);
+}
+
+int
+store_msg_read(struct store_view *view, uint32_t uid, uint64_t offset, uint64_t len,
+	       struct buf *out, const char **error_r)
+{
+	uint64_t size;
+	int fd = store_msg_open(view, uid, &size, error_r);
+
+	if (fd < 0)
+		return -1;
+	return read_fd(view, fd, size, offset, len, out, error_r);
 }

@@ -28,8 +28,12 @@ enum store_msg_field {
 	STORE_MSG_SEARCH = 1 << 4,      /* subject, from, to, cc, message_id */
 	STORE_MSG_HEADER_INFO = 1 << 5, /* header_size, body_lines, sent_date, sent_tz */
 	STORE_MSG_SORT = 1 << 6,        /* sortkeys (NULL in rows from before schema 2) */
+	/* the message file's name: store_msg_read_meta() then opens it without a lookup */
+	STORE_MSG_FILE = 1 << 7,
 };
-#define STORE_MSG_FIELDS_ALL 127
+#define STORE_MSG_FIELDS_ALL 255
+/* the fields that are msgdata columns (the others are in the messages row) */
+#define STORE_MSG_FIELDS_MSGDATA 127
 
 struct store_msg_meta {
 	uint32_t uid;
@@ -50,6 +54,7 @@ struct store_msg_meta {
 	struct store_blob header;
 	struct store_blob subject, from, to, cc, message_id; /* decoded UTF-8 */
 	struct store_blob sortkeys; /* mail/msg_sortkeys.h blob; data NULL when not built yet */
+	struct store_blob file;     /* STORE_MSG_FILE (else data NULL) */
 };
 
 /* Reads uid's metadata. 1 found, 0 no such message (expunged), -1 error. Blobs (NUL-
@@ -82,6 +87,13 @@ int store_msg_set_sortkeys(struct store_view *view, const uint32_t *uids,
  * STORE_ERR_NONEXISTENT when expunged). The file never changes while it exists, and an
  * open fd stays readable after an expunge. */
 int store_msg_open(struct store_view *view, uint32_t uid, uint64_t *size_r, const char **error_r);
+/* store_msg_open() and store_msg_read() of the message meta was read for: by meta->file
+ * when it has it (STORE_MSG_FILE; one index lookup less, as for a FETCH BODY[]), else by
+ * meta->uid. */
+int store_msg_open_meta(struct store_view *view, const struct store_msg_meta *meta,
+			uint64_t *size_r, const char **error_r);
+int store_msg_read_meta(struct store_view *view, const struct store_msg_meta *meta, uint64_t offset,
+			uint64_t len, struct buf *out, const char **error_r);
 /* Appends bytes [offset, offset+len) of the message to out (clipped to its size). */
 int store_msg_read(struct store_view *view, uint32_t uid, uint64_t offset, uint64_t len,
 		   struct buf *out, const char **error_r);

@@ -137,8 +137,8 @@ test_binary(void **state)
 	assert_string_equal(plan.sections[2].echo, "BINARY.SIZE[3]");
 	assert_true(plan.sections[2].binary_size);
 	assert_false(plan.sections[2].binary);
-	assert_true(plan.set_seen); /* BINARY[] without PEEK */
-	assert_int_equal(plan.fields, STORE_MSG_PARTS);
+	assert_true(plan.set_seen);                                      /* BINARY[] without PEEK */
+	assert_int_equal(plan.fields, STORE_MSG_PARTS | STORE_MSG_FILE); /* read from the file */
 	imap_fetch_plan_free(&plan);
 	assert_int_equal(parse("a FETCH 1 BINARY.SIZE[1]\r\n", &plan, &error), 0);
 	assert_false(plan.set_seen);

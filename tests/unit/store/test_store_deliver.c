@@ -7,7 +7,9 @@
 #include <cmocka.h>
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store/store.h"
 #include "store/store_account.h"
@@ -311,6 +313,34 @@ test_append(void **state)
 	assert_int_equal(store_msg_cursor_next(cur, &meta, &error), 1);
 	assert_int_equal(meta.uid, 2);
 	assert_int_equal(store_msg_cursor_next(cur, &meta, &error), 0);
+	store_msg_cursor_close(&cur);
+
+	/* STORE_MSG_FILE: read by the file's name (no lookup), the same bytes as by UID; a
+	 * file gone since the row was read is an expunged message */
+	cur = store_msg_cursor_open(v, 2, 2, STORE_MSG_FILE);
+	assert_int_equal(store_msg_cursor_next(cur, &meta, &error), 1);
+	assert_non_null(meta.file.data);
+	{
+		struct buf by_name = BUF_INIT, by_uid = BUF_INIT;
+		struct store_msg_meta no_file = meta, gone = meta;
+		char path[4200];
+
+		no_file.file.data = NULL;
+		assert_int_equal(store_msg_read_meta(v, &meta, 5, 100, &by_name, &error), 0);
+		assert_int_equal(store_msg_read_meta(v, &no_file, 5, 100, &by_uid, &error), 0);
+		assert_int_equal(by_name.len, sizeof(msg) - 1 - 5);
+		assert_memory_equal(by_name.data, msg + 5, by_name.len);
+		assert_int_equal(by_uid.len, by_name.len);
+		assert_memory_equal(by_uid.data, by_name.data, by_uid.len);
+		snprintf(path, sizeof(path), "%s/mail/a@example.test/msg/%.*s", f->dir,
+			 (int)meta.file.len, meta.file.data);
+		assert_int_equal(unlink(path), 0);
+		gone.file = meta.file;
+		assert_int_equal(store_msg_read_meta(v, &gone, 0, 10, &by_name, &error), -1);
+		assert_int_equal(store_account_errcode(acct), STORE_ERR_NONEXISTENT);
+		buf_free(&by_name);
+		buf_free(&by_uid);
+	}
 	store_msg_cursor_close(&cur);
 	store_view_close(&v);
 	store_account_unref(&acct);
