@@ -212,7 +212,9 @@ fetch_binary(struct imap_fetch_run *r, const struct store_msg_meta *meta,
 
 	fetch_sep(r);
 	buf_printf(&r->out, "%s ", sec->echo);
-	if (parts == NULL || mime_section_find(parts, &sec->spec, &range) < 0) {
+	if (imap_fetch_section_whole(sec)) {
+		range = (struct mime_section_range){0, meta->size, false};
+	} else if (parts == NULL || mime_section_find(parts, &sec->spec, &range) < 0) {
 		buf_appends(&r->out, sec->binary_size ? "0" : "\"\"");
 		return;
 	}
@@ -269,7 +271,9 @@ fetch_section(struct imap_fetch_run *r, const struct store_msg_meta *meta,
 	}
 	fetch_sep(r);
 	buf_printf(&r->out, "%s ", sec->echo);
-	if (parts == NULL || mime_section_find(parts, &sec->spec, &range) < 0) {
+	if (imap_fetch_section_whole(sec)) {
+		range = (struct mime_section_range){0, meta->size, false};
+	} else if (parts == NULL || mime_section_find(parts, &sec->spec, &range) < 0) {
 		buf_appends(&r->out, "\"\"");
 		return;
 	}

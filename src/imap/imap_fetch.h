@@ -31,6 +31,15 @@ struct imap_fetch_section {
 	uint64_t size;
 };
 
+/* BODY[] or RFC822: the whole message, RFC822.SIZE bytes of its file, which needs neither
+ * its MIME parts nor its msgdata row (a client downloading mail asks for this most). */
+static inline bool
+imap_fetch_section_whole(const struct imap_fetch_section *sec)
+{
+	return !sec->binary && !sec->binary_size && sec->spec.kind == MIME_SECTION_BODY &&
+	       sec->spec.path_len == 0;
+}
+
 struct imap_fetch_plan {
 	unsigned items;  /* enum imap_fetch_item */
 	unsigned fields; /* enum store_msg_field to read */

@@ -78,7 +78,8 @@ parse_section(struct imap_fetch_plan *plan, const struct imap_arg *a, const char
 	}
 	sec->echo = buf_steal(&echo);
 	buf_free(&text);
-	plan->fields |= STORE_MSG_PARTS | STORE_MSG_FILE;
+	/* BINARY[] adds the parts (parse_binary) */
+	plan->fields |= STORE_MSG_FILE | (imap_fetch_section_whole(sec) ? 0 : STORE_MSG_PARTS);
 	if (!peek)
 		plan->set_seen = true;
 	return 0;
@@ -109,6 +110,7 @@ parse_binary(struct imap_fetch_plan *plan, const struct imap_arg *a, bool peek, 
 	}
 	sec->binary = !size_only;
 	sec->binary_size = size_only;
+	plan->fields |= STORE_MSG_PARTS;
 	return 0;
 }
 
@@ -131,7 +133,7 @@ parse_rfc822(struct imap_fetch_plan *plan, const char *name, const char **error_
 	/* RFC 3501 6.4.5: RFC822.HEADER is a PEEK, RFC822 and RFC822.TEXT set \Seen */
 	sec->peek = *spec == 'H';
 	plan->set_seen |= !sec->peek;
-	plan->fields |= STORE_MSG_PARTS | STORE_MSG_FILE;
+	plan->fields |= STORE_MSG_FILE | (imap_fetch_section_whole(sec) ? 0 : STORE_MSG_PARTS);
 	return 0;
 }
 

@@ -79,6 +79,19 @@ test_sections(void **state)
 	imap_fetch_plan_free(&plan);
 	assert_int_equal(parse("a FETCH 1 RFC822\r\n", &plan, &error), 0);
 	assert_true(plan.set_seen);
+	/* the whole message: its file, no parts, no msgdata row */
+	assert_int_equal(plan.fields, STORE_MSG_FILE);
+	imap_fetch_plan_free(&plan);
+	assert_int_equal(parse("a FETCH 1 (BODY.PEEK[]<0.10> BODY.PEEK[])\r\n", &plan, &error), 0);
+	assert_int_equal(plan.fields, STORE_MSG_FILE);
+	assert_true(imap_fetch_section_whole(&plan.sections[0]));
+	imap_fetch_plan_free(&plan);
+	assert_int_equal(parse("a FETCH 1 (BODY.PEEK[] BODY.PEEK[TEXT])\r\n", &plan, &error), 0);
+	assert_int_equal(plan.fields, STORE_MSG_FILE | STORE_MSG_PARTS);
+	assert_false(imap_fetch_section_whole(&plan.sections[1]));
+	imap_fetch_plan_free(&plan);
+	assert_int_equal(parse("a FETCH 1 BINARY.PEEK[]\r\n", &plan, &error), 0);
+	assert_true(plan.fields & STORE_MSG_PARTS); /* the CTE check */
 	imap_fetch_plan_free(&plan);
 }
 
