@@ -201,8 +201,8 @@ summary_for(const struct store_rec *rec, size_t ti)
 
 int
 store_apply_target(struct store_account *acct, const struct store_rec *rec, size_t ti,
-		   uint64_t jnum, struct msg_summary *summary, struct store_apply_result *res,
-		   const char **error_r)
+		   uint64_t jnum, struct msg_summary *summary, bool file_in_place,
+		   struct store_apply_result *res, const char **error_r)
 {
 	const struct store_rec_target *t = &rec->targets[ti];
 	struct msg_summary *own = NULL;
@@ -220,8 +220,9 @@ store_apply_target(struct store_account *acct, const struct store_rec *rec, size
 		return store_account_fail(acct, STORE_ERR_TEMP, "index error", error_r);
 	}
 	store_apply_file_name(rec->id, ti, file);
-	if (store_apply_write_file(acct, file, t->prefix, t->prefix_len, rec->msg, rec->msg_len,
-				   error_r) < 0) {
+	/* file_in_place: moved into msg/ by the sync thread (store_sync_add_moves) */
+	if (!file_in_place && store_apply_write_file(acct, file, t->prefix, t->prefix_len, rec->msg,
+						     rec->msg_len, error_r) < 0) {
 		acct->errcode = STORE_ERR_TEMP;
 		store_mailbox_row_free(&row);
 		return -1;

@@ -77,7 +77,7 @@ apply_record(struct batch *b, struct store_pending *p)
 		db_exec(acct->db, "SAVEPOINT target");
 		if (store_apply_target(acct, &p->rec, ti, p->jnum,
 				       p->summaries != NULL ? p->summaries[ti] : NULL,
-				       &p->results[ti], &p->error) < 0) {
+				       p->target_moved[ti], &p->results[ti], &p->error) < 0) {
 			db_exec(acct->db, "ROLLBACK TO target");
 			p->result = -1;
 		} else {

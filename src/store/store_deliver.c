@@ -39,6 +39,7 @@ store_pending_free(struct store_pending *p)
 	for (size_t i = 0; i < rec->n_targets; i++)
 		free((void *)rec->targets[i].prefix);
 	free(p->target_done);
+	free(p->target_moved);
 	store_record_free(rec);
 	free(p->msg_copy);
 	free(p);
@@ -62,6 +63,7 @@ pending_new(enum store_record_type type, const struct store_target *targets, siz
 	rec->targets = xcalloc(n, sizeof(*rec->targets));
 	rec->n_targets = n;
 	p->target_done = xcalloc(n, sizeof(bool));
+	p->target_moved = xcalloc(n, sizeof(bool));
 	for (size_t i = 0; i < n; i++) {
 		struct store_rec_target *t = &rec->targets[i];
 
@@ -152,13 +154,16 @@ pending_submit(struct store *store, struct store_pending *p, bool sync, const ch
 	else
 		store->pending_head = p;
 	store->pending_tail = p;
-	store_sync_request(store, seq);
 	/* the summaries are built with the files written ahead, off the loop; inline when
-	 * there is nothing to overlap */
-	if (!sync && store->sync.started && store->io != NULL)
+	 * there is nothing to overlap. The files go into msg/ on the sync thread (before the
+	 * request, so that the round covering p has them). */
+	if (!sync && store->sync.started && store->io != NULL) {
 		store_prewrite_start(store, p);
-	else
+		store_sync_add_moves(store, p);
+	} else {
 		p->summaries = store_summaries_build(&p->rec);
+	}
+	store_sync_request(store, seq);
 	store_checkpoint_poll(store);
 	if (sync || !store->sync.started)
 		store_sync_now(store);

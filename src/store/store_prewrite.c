@@ -94,6 +94,19 @@ store_prewrite_start(struct store *store, struct store_pending *p)
 void
 store_prewrite_discard(struct store *store, struct store_pending *p)
 {
+	/* moved into msg/ by the sync thread and not applied (an applied one was undone, its
+	 * file unlinked already): nothing names them */
+	for (size_t ti = 0; ti < p->rec.n_targets; ti++) {
+		char *dir, file[48], path[4200];
+
+		if (!p->target_moved[ti])
+			continue;
+		dir = store_account_dir(store, p->rec.targets[ti].account);
+		store_apply_file_name(p->rec.id, ti, file);
+		snprintf(path, sizeof(path), "%s/msg/%s", dir, file);
+		unlink(path);
+		free(dir);
+	}
 	if (store->io == NULL || p->prewrites > 0)
 		return; /* none, or prewrite_done() removes them (p is finished by then) */
 	for (size_t ti = 0; ti < p->rec.n_targets; ti++) {

@@ -42,6 +42,16 @@ struct store_jfile {
 };
 
 /* State shared with the sync thread; everything below mu is under mu. */
+/* A file written ahead (store_prewrite.c) for the sync thread to move into msg/ once its
+ * record is durable (store_sync.c). */
+struct store_sync_move {
+	uint64_t seq; /* of its record */
+	size_t ti;    /* its target */
+	char *from;   /* <account dir>/tmp/<file><tag> */
+	char *to;     /* <account dir>/msg/<file> */
+	bool moved;   /* set by the thread */
+};
+
 struct store_sync {
 	pthread_t thread;
 	bool started;
@@ -66,6 +76,11 @@ struct store_sync {
 	size_t n_retire_paths;
 	bool quit;
 	uint64_t n_fdatasync, n_syncfs; /* statistics */
+	/* files to move into msg/ after the fdatasync that makes their record durable (the
+	 * loop adds them in seq order, the thread takes those its round covers), and the
+	 * ones it handled, for the loop (sync_event) to mark in their pendings */
+	struct store_sync_move *moves, *handled;
+	size_t n_moves, cap_moves, n_handled, cap_handled;
 };
 
 /* A record written to the journal and waiting for its fdatasync, then its apply. */
@@ -85,6 +100,7 @@ struct store_pending {
 	const char *error;            /* static text when failed */
 	uint32_t uidvalidity, uid;    /* of target 0, for APPENDUID */
 	bool *target_done;            /* per target: applied in its account's open transaction */
+	bool *target_moved;           /* per target: its file is in msg/ (the sync thread) */
 	unsigned prewrites;           /* store_prewrite jobs in flight (they read rec) */
 	bool finished;                /* freed once prewrites reaches 0 */
 	struct store_account **accts; /* per target, during the apply */
@@ -298,8 +314,8 @@ struct store_apply_result {
 	uint64_t modseq;
 };
 int store_apply_target(struct store_account *acct, const struct store_rec *rec, size_t ti,
-		       uint64_t jnum, struct msg_summary *summary, struct store_apply_result *res,
-		       const char **error_r);
+		       uint64_t jnum, struct msg_summary *summary, bool file_in_place,
+		       struct store_apply_result *res, const char **error_r);
 /* Before the first apply in a transaction: drops stale delivered rows. */
 void store_apply_prune(struct store_account *acct);
 /* Replay: rewrites the file of an already applied target in place if its row exists. */
@@ -325,8 +341,13 @@ int store_apply_write_fd(int fd, const char *prefix, size_t prefix_len, const ch
  * 0 also builds the MIME summaries (store_summaries_build), handed to p when it ends before
  * the apply. */
 void store_prewrite_start(struct store *store, struct store_pending *p);
-/* A pending that failed to apply: removes the files written ahead that no apply took. */
+/* A pending that failed to apply: removes the files written ahead that no apply took (and
+ * those the sync thread moved into msg/). */
 void store_prewrite_discard(struct store *store, struct store_pending *p);
+/* store_sync.c: hands p's files written ahead to the sync thread, which moves them into msg/
+ * right after the fdatasync that makes p durable (before the loop hears of it), so the
+ * apply renames nothing on the loop (p->target_moved). Call before store_sync_request(). */
+void store_sync_add_moves(struct store *store, struct store_pending *p);
 /* store_deliver.c: frees p (its record, summaries and message copy). */
 void store_pending_free(struct store_pending *p);
 /* The MIME summaries of rec's targets (one per distinct prefix, shared), and their free.

@@ -84,7 +84,7 @@ apply_one(struct replay *r, struct store_rec *rec, uint64_t jnum, size_t ti, con
 	store_apply_prune(acct);
 	ret = store_apply_repair(acct, rec, ti, error_r);
 	if (ret == 0) {
-		ret = store_apply_target(acct, rec, ti, jnum, NULL, &res, error_r);
+		ret = store_apply_target(acct, rec, ti, jnum, NULL, false, &res, error_r);
 		if (ret < 0 && acct->errcode == STORE_ERR_NONEXISTENT) {
 			/* an append whose mailbox is gone: like any append to it, it fails */
 			log_warn("store: replay: append to a deleted mailbox in %s dropped",

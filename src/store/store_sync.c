@@ -8,6 +8,7 @@
 #include <event2/event.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
@@ -16,6 +17,7 @@
 #include "log/log.h"
 #include "store/store_private.h"
 #include "util/metrics.h"
+#include "util/xmalloc.h"
 
 static void
 wake_loop(struct store_sync *s)
@@ -40,12 +42,32 @@ do_syncfs(struct store *store)
 	return err;
 }
 
+/* Takes the moves of the records <= target (a prefix: the loop adds them in seq order). */
+static struct store_sync_move *
+take_moves(struct store_sync *s, uint64_t target, size_t *n_r)
+{
+	struct store_sync_move *out;
+	size_t n = 0;
+
+	while (n < s->n_moves && s->moves[n].seq <= target)
+		n++;
+	*n_r = n;
+	if (n == 0)
+		return NULL;
+	out = xmalloc(n * sizeof(*out));
+	memcpy(out, s->moves, n * sizeof(*out));
+	memmove(s->moves, s->moves + n, (s->n_moves - n) * sizeof(*out));
+	s->n_moves -= n;
+	return out;
+}
+
 static void
 sync_round(struct store_sync *s)
 {
 	int fds[STORE_MAX_SYNC_FDS];
-	size_t n = s->n_req_fds;
+	size_t n = s->n_req_fds, n_moves;
 	uint64_t target = s->req_seq;
+	struct store_sync_move *moves = take_moves(s, target, &n_moves);
 	int err = 0;
 
 	memcpy(fds, s->req_fds, n * sizeof(int));
@@ -55,7 +77,20 @@ sync_round(struct store_sync *s)
 		if (metrics_fdatasync(fds[i]) < 0)
 			err = errno;
 	}
+	/* The records are durable: their files may go into msg/ now (a crash from here on
+	 * replays the records, which write their files again). Here rather than at the apply,
+	 * on the loop: a rename is ~3 % of the loop with 100 users APPENDing. A file not there
+	 * (not written ahead yet) is left to the apply, as before. */
+	for (size_t i = 0; i < n_moves; i++)
+		moves[i].moved = err == 0 && rename(moves[i].from, moves[i].to) == 0;
 	pthread_mutex_lock(&s->mu);
+	if (n_moves > 0) {
+		s->handled = xgrow(s->handled, &s->cap_handled, s->n_handled + n_moves,
+				   sizeof(*s->handled));
+		memcpy(s->handled + s->n_handled, moves, n_moves * sizeof(*moves));
+		s->n_handled += n_moves;
+	}
+	free(moves);
 	s->n_fdatasync += n;
 	if (err != 0) {
 		log_error("store: journal fdatasync failed: %s", strerror(err));
@@ -116,10 +151,37 @@ syncfs_join(struct store_sync *s)
 }
 
 static void
+free_moves(struct store_sync_move *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(m[i].from);
+		free(m[i].to);
+	}
+	free(m);
+}
+
+/* Marks the files the thread moved in their pendings, all still waiting for their apply
+ * (it runs after this, in the same callback, for every record the round covered). */
+static void
+mark_moved(struct store *store, const struct store_sync_move *m, size_t n)
+{
+	struct store_pending *p = store->pending_head;
+
+	for (size_t i = 0; i < n; i++) {
+		while (p != NULL && p->seq < m[i].seq)
+			p = p->next;
+		if (p != NULL && p->seq == m[i].seq && m[i].moved)
+			p->target_moved[m[i].ti] = true;
+	}
+}
+
+static void
 sync_event(evutil_socket_t fd, short what, void *arg)
 {
 	struct store *store = arg;
 	struct store_sync *s = &store->sync;
+	struct store_sync_move *handled;
+	size_t n_handled;
 	uint64_t v, done, failed;
 	bool syncfs_done;
 	int syncfs_error;
@@ -133,7 +195,13 @@ sync_event(evutil_socket_t fd, short what, void *arg)
 	syncfs_done = s->syncfs_done;
 	syncfs_error = s->syncfs_error;
 	s->syncfs_done = false;
+	handled = s->handled;
+	n_handled = s->n_handled;
+	s->handled = NULL;
+	s->n_handled = s->cap_handled = 0;
 	pthread_mutex_unlock(&s->mu);
+	mark_moved(store, handled, n_handled);
+	free_moves(handled, n_handled);
 	store_deliver_complete(store, done, failed);
 	if (syncfs_done) {
 		syncfs_join(s);
@@ -177,6 +245,11 @@ store_sync_stop(struct store *store)
 		pthread_join(s->thread, NULL);
 		s->started = false;
 	}
+	/* moves not done: their records are applied (or replayed) with the files in tmp/ */
+	free_moves(s->moves, s->n_moves);
+	free_moves(s->handled, s->n_handled);
+	s->moves = s->handled = NULL;
+	s->n_moves = s->n_handled = s->cap_moves = s->cap_handled = 0;
 	syncfs_join(s);
 	if (s->ev != NULL) {
 		event_free(s->ev);
@@ -186,6 +259,31 @@ store_sync_stop(struct store *store)
 		close(s->efd);
 		s->efd = -1;
 	}
+}
+
+void
+store_sync_add_moves(struct store *store, struct store_pending *p)
+{
+	struct store_sync *s = &store->sync;
+
+	if (!s->started || p->prewrites == 0)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->moves = xgrow(s->moves, &s->cap_moves, s->n_moves + p->rec.n_targets, sizeof(*s->moves));
+	for (size_t ti = 0; ti < p->rec.n_targets; ti++) {
+		char *dir = store_account_dir(store, p->rec.targets[ti].account);
+		char file[48];
+		struct store_sync_move *m = &s->moves[s->n_moves++];
+
+		store_apply_file_name(p->rec.id, ti, file);
+		m->seq = p->seq;
+		m->ti = ti;
+		m->from = xasprintf("%s/tmp/%s%s", dir, file, store->prewrite_tag);
+		m->to = xasprintf("%s/msg/%s", dir, file);
+		m->moved = false;
+		free(dir);
+	}
+	pthread_mutex_unlock(&s->mu);
 }
 
 void
@@ -216,11 +314,16 @@ store_sync_now(struct store *store)
 	struct store_sync *s = &store->sync;
 	uint64_t target = store->next_seq - 1, done, failed;
 	unsigned long long n = 0;
+	struct store_sync_move *dropped;
+	size_t n_dropped;
 	int err = 0;
 
 	pthread_mutex_lock(&s->mu);
 	done = s->done_seq;
+	/* every record is applied below, each renaming its own file */
+	dropped = take_moves(s, target, &n_dropped);
 	pthread_mutex_unlock(&s->mu);
+	free_moves(dropped, n_dropped);
 	for (struct store_jfile *jf = store->jfiles; jf != NULL; jf = jf->next) {
 		if (jf->last_seq > done) {
 			n++;

@@ -397,6 +397,68 @@ test_refresh_reads_after_commits(void **state)
 	free(dir);
 }
 
+static void
+on_append(void *ctx, int result, uint32_t uidvalidity, uint32_t uid, const char *error)
+{
+	struct done *d = ctx;
+
+	(void)uidvalidity;
+	(void)uid;
+	(void)error;
+	d->calls++;
+	d->result = result;
+	event_base_loopbreak(d->base);
+}
+
+/* The sync thread moves a file written ahead into msg/ right after the fdatasync that makes
+ * its record durable (store_sync_add_moves); the apply then renames nothing. When the apply
+ * fails after that (here: its mailbox deleted in between), the moved file goes too. */
+static void
+test_moved_file_of_a_failed_apply_goes(void **state)
+{
+	char *dir = test_tmpdir();
+	struct event_base *base;
+	struct store *store = open_async(dir, &base);
+	struct done d = {base, 0, -1};
+	struct store_account *acct;
+	static const char msg[] = "From: a@b\r\nSubject: s\r\n\r\nbody\r\n";
+	const char *error;
+
+	(void)state;
+	store_account_create_async(store, "a@example.test", on_done, &d);
+	event_base_dispatch(base);
+	assert_int_equal(d.result, 0);
+	acct = store_account_open(store, "a@example.test", &error);
+	assert_non_null(acct);
+	assert_int_equal(store_mailbox_create(acct, "Work", 0, &error), 0);
+
+	/* a good one first: applied with its file in place */
+	d.calls = 0;
+	store_append(acct, "Work", 0, NULL, 0, 0, 0, msg, sizeof(msg) - 1, on_append, &d);
+	event_base_dispatch(base);
+	assert_int_equal(d.result, 0);
+	run_loop_for(base, 200);
+	assert_int_equal(msg_files(dir), 1);
+
+	d.calls = 0;
+	store_append(acct, "Work", 0, NULL, 0, 0, 0, msg, sizeof(msg) - 1, on_append, &d);
+	assert_int_equal(store_mailbox_delete(acct, "Work", &error), 0);
+	event_base_dispatch(base);
+	assert_int_equal(d.calls, 1);
+	assert_int_equal(d.result, -1);
+	run_loop_for(base, 300); /* the jobs written ahead are done */
+	d.calls = 0;
+	store_account_sync(acct, on_done, &d); /* the deleted mailbox's file goes */
+	event_base_dispatch(base);
+	assert_int_equal(msg_files(dir), 0);
+
+	store_account_unref(&acct);
+	store_close(&store);
+	event_base_free(base);
+	test_rmrf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -405,6 +467,7 @@ main(void)
 		cmocka_unit_test(test_open_refs),
 		cmocka_unit_test(test_unlink_after_sync),
 		cmocka_unit_test(test_refresh_reads_after_commits),
+		cmocka_unit_test(test_moved_file_of_a_failed_apply_goes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
