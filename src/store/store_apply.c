@@ -190,8 +190,13 @@ summary_for(const struct store_rec *rec, size_t ti)
 {
 	const struct store_rec_target *t = &rec->targets[ti];
 	struct msg_summary *s = xcalloc(1, sizeof(*s));
-	char *full = xmalloc(t->prefix_len + rec->msg_len + 1);
+	char *full;
 
+	if (t->prefix_len == 0) { /* no copy (and no memcpy from a NULL prefix) */
+		msg_summary_build(rec->msg, rec->msg_len, s);
+		return s;
+	}
+	full = xmalloc(t->prefix_len + rec->msg_len + 1);
 	memcpy(full, t->prefix, t->prefix_len);
 	memcpy(full + t->prefix_len, rec->msg, rec->msg_len);
 	msg_summary_build(full, t->prefix_len + rec->msg_len, s);
