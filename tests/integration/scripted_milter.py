@@ -4,16 +4,11 @@ recipient local parts (rcptreject). Usage: scripted_milter.py SOCKET TAG, SOCKET
 libmilter writes it (inet:PORT@127.0.0.1 or unix:/path). See docs/filters.md."""
 import os
 import sys
-import threading
 import time
 
 import Milter
 
 TAG = sys.argv[2] if len(sys.argv) > 2 else "A"
-# The SMTP sessions the MTA sent over one connection (SMFIC_QUIT_NC between them): libmilter
-# serves a connection on a thread of its own and negotiates once per connection, so the
-# negotiation starts the count of its thread (a later connection's thread may reuse the id)
-sessions_of_thread = {}
 
 
 class Scripted(Milter.Base):
@@ -23,16 +18,9 @@ class Scripted(Milter.Base):
         self.macros = {}
         self.chunks = 0
 
-    def negotiate(self, opts):
-        sessions_of_thread[threading.get_ident()] = 0
-        return super().negotiate(opts)
-
     def connect(self, hostname, family, hostaddr):
         # one conversation per SMTP session: the transactions it saw
         self.mails = 0
-        t = threading.get_ident()
-        sessions_of_thread[t] = sessions_of_thread.get(t, 0) + 1
-        self.sessions = sessions_of_thread[t]
         if isinstance(hostaddr, tuple) and hostaddr[0] == "127.0.0.2":
             self.setreply("554", "5.7.1", "scripted connect reject")
             return Milter.REJECT
@@ -130,7 +118,7 @@ class Scripted(Milter.Base):
             self.chgfrom("<changed@client.example.test>")
         if "m:macros" in s:
             m = dict(self.macros, helo=self.helo_name, chunks=str(self.chunks),
-                     mails=str(self.mails), sessions=str(self.sessions))
+                     mails=str(self.mails))
             self.addheader("X-Macros", ";".join("%s=%s" % (k, m[k]) for k in sorted(m)))
         if "m:quarantine" in s:
             self.quarantine("scripted quarantine")

@@ -154,6 +154,75 @@ class RawMilter:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+class CountingProxy:
+    """Between the server and a real milter (libmilter's worker pool hands a connection's
+    commands to any of its threads, so the milter cannot tell its connections apart): counts
+    the connections and records the commands the server sent on each."""
+
+    def __init__(self, upstream):
+        self.upstream = upstream
+        self.tmp = tempfile.mkdtemp(prefix="yubin-milterproxy-")
+        self.path = os.path.join(self.tmp, "p.sock")
+        self.spec = "unix:" + self.path
+        self.lock = threading.Lock()
+        self.conns = []
+        self.srv = socket.socket(socket.AF_UNIX)
+        self.srv.bind(self.path)
+        self.srv.listen(64)
+        threading.Thread(target=self.accept_loop, daemon=True).start()
+
+    def accept_loop(self):
+        while True:
+            try:
+                down, _ = self.srv.accept()
+            except OSError:
+                return
+            up = socket.socket(socket.AF_UNIX)
+            up.connect(self.upstream)
+            c = {"cmds": [], "socks": (down, up)}
+            with self.lock:
+                self.conns.append(c)
+            threading.Thread(target=self.pump, args=(down, up, c), daemon=True).start()
+            threading.Thread(target=self.pump, args=(up, down, None), daemon=True).start()
+
+    def pump(self, src, dst, c):
+        buf = b""
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+                if c is None:
+                    continue
+                buf += data
+                while len(buf) >= 4 and len(buf) >= 4 + struct.unpack(">I", buf[:4])[0]:
+                    n = struct.unpack(">I", buf[:4])[0]
+                    with self.lock:
+                        c["cmds"].append(buf[4:5].decode())
+                    buf = buf[4 + n:]
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def with_mail(self):
+        """The commands of each connection that carried a message."""
+        with self.lock:
+            return [list(c["cmds"]) for c in self.conns if "E" in c["cmds"]]
+
+    def stop(self):
+        self.srv.close()
+        with self.lock:
+            for c in self.conns:
+                for s in c["socks"]:
+                    s.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
 @pytest.fixture
 def raw_milter():
     made = []
@@ -227,27 +296,34 @@ def test_connection_reused_with_own_macros(yubin_factory, raw_milter, nr):
 def test_libmilter_reuse_only_after_continue(yubin_factory):
     """milter_reuse_after = message with a libmilter milter (python3-milter): a session
     whose message the milter answered with continue leaves its connection for the next one
-    (libmilter takes QUIT_NC then CONNECT there); after accept it does not (libmilter would
-    ignore QUIT_NC), and the next session gets a new connection."""
+    (libmilter takes QUIT_NC then CONNECT there, and the second session's macros are its
+    own); after accept it does not (libmilter would ignore QUIT_NC), and the next session
+    gets a new connection."""
     if not have_pymilter():
         pytest.skip("python3-milter not installed")
     m = Scripted("unix")
+    proxy = CountingProxy(m.spec[len("unix:"):])
     try:
-        server = yubin_factory(config=reuse_config(m, after="message"))
+        server = yubin_factory(config=reuse_config(proxy, after="message"))
         send(server, "s1 m:continue m:macros", sender="one@client.example.test")
         send(server, "s2 m:continue m:macros", sender="two@client.example.test",
              source="127.0.0.3")
         send(server, "s3 m:macros", sender="three@client.example.test")
         send(server, "s4 m:macros", sender="four@client.example.test")
         got = fields(server, "X-Macros")
-        assert [g["sessions"] for g in got] == ["1", "2", "3", "1"], got
         assert [g["mail_addr"] for g in got] == ["one@client.example.test",
                                                  "two@client.example.test",
                                                  "three@client.example.test",
                                                  "four@client.example.test"], got
         assert [g["client_addr"] for g in got] == ["127.0.0.1", "127.0.0.3", "127.0.0.1",
                                                    "127.0.0.1"], got
+        assert [g["mails"] for g in got] == ["1", "1", "1", "1"], got  # a session each
+        conns = proxy.with_mail()
+        assert [c.count("E") for c in conns] == [3, 1], conns
+        assert [c.count("K") for c in conns] == [2, 0], conns
+        assert [c.count("O") for c in conns] == [1, 1], conns
     finally:
+        proxy.stop()
         m.stop()
 
 
