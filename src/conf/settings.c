@@ -133,6 +133,7 @@ settings_defaults(struct settings *s)
 	s->milter_content_timeout = 300;
 	s->milter_idle_connections = 0;
 	s->milter_idle_timeout = 30;
+	s->milter_connection_sessions = 10;
 	s->milter_reuse_after = xstrdup("message");
 	s->clamd_default_action = xstrdup("tempfail");
 	s->clamd_timeout = 60;

@@ -121,6 +121,7 @@ static const struct settings_key keys[] = {
 	K(milter_content_timeout, KEY_DURATION, 1, 3600),
 	K(milter_idle_connections, KEY_UINT, 0, 10000),
 	K(milter_idle_timeout, KEY_DURATION, 1, 3600),
+	K(milter_connection_sessions, KEY_UINT, 1, 1000000),
 	KC(milter_reuse_after, "message|session"),
 	K(clamd_socket, KEY_FILTER_OPT, 0, 0),
 	K(clamd_default_action, KEY_ACTION, 0, 0),

@@ -20,6 +20,7 @@ struct milter_pooled {
 	int fd;   /* the conn's socket (owned by conn) */
 	bool tcp; /* inet: TCP_QUICKACK after each read */
 	uint32_t version, actions, protocol;
+	unsigned sessions; /* the SMTP sessions it served so far */
 };
 
 /* Takes the most recently used idle connection to spec on base: true and *out filled (the

@@ -361,6 +361,19 @@ def test_dead_pooled_connection_reconnected_once(yubin_factory, raw_milter, nr):
     assert [g["conn"] for g in fields(server, "X-Raw")] == ["1", "2"]
 
 
+def test_connection_sessions_bound(yubin_factory, raw_milter):
+    """milter_connection_sessions = 2: a connection that carried two sessions is closed
+    (QUIT) and the third session connects anew."""
+    m = raw_milter()
+    server = start(yubin_factory, m, dict(reuse_config(m), milter_connection_sessions="2"))
+    for i in range(3):
+        send(server, "s%d" % (i + 1))
+    assert [g["conn"] + "/" + g["session"] for g in fields(server, "X-Raw")] == \
+        ["1/1", "1/2", "2/1"]
+    wait_until(lambda: m.conns[0]["closed"])
+    assert m.cmds(0)[-1] == "Q"
+
+
 def test_pool_off_one_connection_per_session(yubin_factory, raw_milter):
     """milter_idle_connections = 0 (the default): a connection per session, negotiated,
     ended with QUIT; the packets that need no reply go out with end of message (one write:
