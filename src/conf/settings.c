@@ -131,6 +131,10 @@ settings_defaults(struct settings *s)
 	s->milter_connect_timeout = 30;
 	s->milter_command_timeout = 30;
 	s->milter_content_timeout = 300;
+	s->milter_idle_connections = 0;
+	s->milter_idle_timeout = 30;
+	s->milter_connection_sessions = 10;
+	s->milter_reuse_after = xstrdup("message");
 	s->clamd_default_action = xstrdup("tempfail");
 	s->clamd_timeout = 60;
 	s->clamd_max_stream = 25ULL << 20;
@@ -199,6 +203,7 @@ settings_free(struct settings *s)
 	str_array_free(&s->smtpd_milters);
 	str_array_free(&s->non_smtpd_milters);
 	free(s->milter_default_action);
+	free(s->milter_reuse_after);
 	free(s->clamd_socket);
 	free(s->clamd_default_action);
 	str_array_free(&s->dnsbl_zones);

@@ -132,6 +132,10 @@ struct settings {
 	unsigned milter_connect_timeout;     /* 30 s */
 	unsigned milter_command_timeout;     /* 30 s */
 	unsigned milter_content_timeout;     /* 300 s: body chunks and end of message */
+	unsigned milter_idle_connections;    /* 0 (off): idle connections kept per milter */
+	unsigned milter_idle_timeout;        /* 30 s: how long one is kept */
+	unsigned milter_connection_sessions; /* 10: sessions one connection serves at most */
+	char *milter_reuse_after;            /* message|session: when a connection is reused */
 	char *clamd_socket;                  /* NULL = no virus scan */
 	char *clamd_default_action;          /* tempfail|accept|reject: clamd down or late */
 	unsigned clamd_timeout;              /* 60 s */

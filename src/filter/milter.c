@@ -15,13 +15,11 @@
 
 #include "filter/filter_socket.h"
 #include "filter/milter_msg.h"
+#include "filter/milter_pool.h"
 #include "mail/milter_proto.h"
 #include "net/conn.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
-
-/* a connection that is only said goodbye to is closed after this long at most */
-#define MILTER_QUIT_TIMEOUT 5
 
 /* Postfix's texts for a bare reject / tempfail (milter8.c) */
 #define REJECT_TEXT "550 5.7.1 Command rejected"
@@ -81,7 +79,23 @@ struct milter_run {
 	enum txn_state txn;
 	char *why; /* RUN_REJECTED: the reply; RUN_FAILED: the reason */
 	bool negotiated;
-	uint32_t actions, protocol;
+	uint32_t version, actions, protocol;
+
+	/* Packets that need no reply (SMFIP_NR_*, abort) wait here and go out with the next
+	 * packet that does, or at the end: one write and one wakeup of the filter per reply
+	 * instead of one per SMTP command (docs/filters.md "Round trips"). */
+	struct buf held;
+	/* A connection taken from the idle pool (milter_pool.h): SMFIC_QUIT_NC goes out before
+	 * the first packet; until the filter has answered anything on it (confirmed), it may
+	 * turn out closed meanwhile: then one new connection is made, negotiated, and sent what
+	 * the old one was (replay: the held packets that went out with the current request's
+	 * steps). */
+	bool reused, quit_nc_due, confirmed, reconnecting;
+	unsigned sessions; /* the conversations the connection carried, this one included */
+	struct buf replay;
+	/* The filter's last word was continue to end of message, nothing sent since: the state
+	 * in which libmilter accepts SMFIC_QUIT_NC (its engine.c: after ST_ENDM only). */
+	bool at_endm;
 	struct milter_step *steps; /* the request in progress' */
 	size_t n_steps, next;
 	bool waiting; /* for the reply to steps[next - 1] */
@@ -107,6 +121,8 @@ struct milter_run {
 };
 
 static bool pump(struct milter_run *mr);
+static bool start_request(struct milter_run *mr);
+static bool renegotiated(struct milter_run *mr, const struct milter_reply *rp);
 
 /* A copy that also ends in a NUL (payloads hold NULs: xstrndup would stop at one). */
 static char *
@@ -178,42 +194,94 @@ milter_result_free(struct milter_result *r)
 	free(r);
 }
 
-/* ---- goodbye: the connection outlives the run just long enough to send QUIT ---- */
+/* ---- writing: held packets, the idle pool ---- */
 
+/* A packet that needs no reply: it waits for the next one that does. */
 static void
-bye_input(struct conn *conn, void *ctx)
+hold(struct milter_run *mr, const struct buf *b)
 {
-	struct evbuffer *in = conn_input(conn);
-
-	evbuffer_drain(in, evbuffer_get_length(in));
+	buf_append(&mr->held, b->data, b->len);
+	mr->at_endm = false;
 }
 
+/* Writes QUIT_NC when due, the held packets and then tail (NULL: none), in one write. */
 static void
-bye_close(struct conn *conn, void *ctx, enum conn_close_reason reason)
+flush(struct milter_run *mr, const struct buf *tail)
 {
-	conn_free(&conn);
+	struct buf out = BUF_INIT;
+
+	if (mr->quit_nc_due) {
+		milter_put_cmd(&out, MILTER_CMD_QUIT_NC);
+		mr->quit_nc_due = false;
+	}
+	buf_append(&out, mr->held.data, mr->held.len);
+	if (tail != NULL)
+		buf_append(&out, tail->data, tail->len);
+	if (out.len > 0)
+		conn_write(mr->conn, out.data, out.len);
+	buf_free(&out);
+	if (mr->reused && !mr->confirmed) {
+		/* what a new connection must be told again if this one turns out dead */
+		buf_append(&mr->replay, mr->held.data, mr->held.len);
+	}
+	mr->held.len = 0;
+	mr->at_endm = false;
 }
 
-static const struct conn_ops bye_ops = {.on_input = bye_input, .on_close = bye_close};
+/* The connection may serve a later session (milter_pool.h): the conversation ended where
+ * the filter expects SMFIC_QUIT_NC. Never after a failure, a timeout or a verdict on the
+ * whole session, nor in the middle of a request or with a transaction open; milter
+ * protocol 6 only. milter_reuse_after = message: only right after a message the filter
+ * answered with continue (what libmilter accepts: after accept or reject it ignores
+ * QUIT_NC and the CONNECT after it); session: after any such end (rspamd resets on
+ * QUIT_NC in any state). */
+static bool
+reusable(const struct milter_run *mr)
+{
+	/* milter_connection_sessions: a connection that served that many is closed, and the
+	 * next session connects anew, which the filter's processes accept in turn as each is
+	 * free (a connection kept for ever ties its sessions to the process that accepted it,
+	 * however busy: rspamd's two proxies at 67% and 51% of a core in bench/smtp-in) */
+	if (mr->p.idle_connections == 0 || mr->sessions >= mr->p.connection_sessions ||
+	    mr->conn == NULL || !mr->negotiated || mr->reconnecting || mr->version < 6 ||
+	    mr->state != RUN_OPEN || mr->req != REQ_NONE || mr->waiting || mr->txn == TXN_OPEN ||
+	    conn_is_closing(mr->conn) || conn_input_len(mr->conn) > 0)
+		return false;
+	return mr->p.reuse_after_session ? true : mr->at_endm;
+}
 
 static void
 say_goodbye(struct milter_run *mr)
 {
 	struct buf b = BUF_INIT;
+	struct milter_pooled pc;
 
 	if (mr->conn == NULL)
 		return;
+	if (reusable(mr)) {
+		if (mr->held.len > 0)
+			flush(mr, NULL);
+		pc.conn = mr->conn;
+		pc.fd = mr->fd;
+		pc.tcp = mr->tcp;
+		pc.version = mr->version;
+		pc.actions = mr->actions;
+		pc.protocol = mr->protocol;
+		pc.sessions = mr->sessions;
+		if (milter_pool_put(mr->base, mr->spec, &pc, mr->p.idle_connections,
+				    mr->p.idle_timeout)) {
+			mr->conn = NULL;
+			return;
+		}
+	}
 	if (mr->negotiated) {
 		/* a transaction (or a request) still open in the filter */
 		if (mr->txn == TXN_OPEN || mr->req != REQ_NONE)
 			milter_put_cmd(&b, MILTER_CMD_ABORT);
-		milter_put_cmd(&b, MILTER_CMD_QUIT);
-		conn_write(mr->conn, b.data, b.len);
+		flush(mr, &b);
 		buf_free(&b);
 	}
-	conn_set_ctx(mr->conn, &bye_ops, NULL);
-	conn_set_timeout(mr->conn, MILTER_QUIT_TIMEOUT);
-	conn_close_after_flush(mr->conn);
+	milter_conn_goodbye(mr->conn, mr->negotiated);
 	mr->conn = NULL;
 }
 
@@ -263,6 +331,8 @@ run_free(struct milter_run *mr)
 	clear_request(mr);
 	clear_edits(mr);
 	free(mr->edits);
+	buf_free(&mr->held);
+	buf_free(&mr->replay);
 	free(mr->spec);
 	free(mr->why);
 	free(mr);
@@ -520,15 +590,17 @@ pump(struct milter_run *mr)
 	while (mr->next < mr->n_steps) {
 		struct milter_step *st = &mr->steps[mr->next++];
 
-		/* one write per batch of no-reply packets: fewer small segments */
 		buf_append(&out, st->pkt.data, st->pkt.len);
 		if (st->wants_reply) {
 			mr->waiting = true;
 			break;
 		}
 	}
-	if (out.len > 0)
-		conn_write(mr->conn, out.data, out.len);
+	/* no-reply packets wait for the next one that wants a reply (held) */
+	if (mr->waiting)
+		flush(mr, &out);
+	else if (out.len > 0)
+		hold(mr, &out);
 	buf_free(&out);
 	if (mr->waiting) {
 		conn_set_timeout(mr->conn, mr->steps[mr->next - 1].content ? mr->p.content_timeout
@@ -630,9 +702,10 @@ handle_final(struct milter_run *mr, const struct milter_reply *rp)
 		/* fall through */
 	case MILTER_R_CONTINUE:
 		if (req == REQ_MESSAGE) {
-			if (cmd == MILTER_CMD_EOM)
+			if (cmd == MILTER_CMD_EOM) {
+				mr->at_endm = true; /* libmilter's ST_ENDM */
 				answer_message(mr, apply_edits(mr));
-			else
+			} else
 				pump(mr);
 			return;
 		}
@@ -713,8 +786,11 @@ handle_packet(struct milter_run *mr, char cmd, const char *payload, size_t len)
 			fail(mr, "option negotiation failed");
 			return -1;
 		}
+		if (mr->reconnecting)
+			return renegotiated(mr, &rp) ? 0 : -1;
 		mr->negotiated = true;
 		mr->waiting = false;
+		mr->version = rp.version;
 		mr->actions = rp.actions;
 		mr->protocol = rp.protocol;
 		conn_set_timeout(mr->conn, 0);
@@ -722,6 +798,9 @@ handle_packet(struct milter_run *mr, char cmd, const char *payload, size_t len)
 			return start_request(mr) ? 0 : -1;
 		return 0;
 	}
+	/* the filter speaks on this connection: it is alive (no replay needed any more) */
+	mr->confirmed = true;
+	buf_free(&mr->replay);
 	if (!mr->waiting) {
 		snprintf(why, sizeof(why), "unexpected reply '%c'", cmd);
 		fail(mr, why);
@@ -744,6 +823,46 @@ handle_packet(struct milter_run *mr, char cmd, const char *payload, size_t len)
 	mr->edits[mr->n_edits].len = len;
 	mr->n_edits++;
 	return 0;
+}
+
+/* The new connection after a pooled one turned out dead is negotiated: it gets what the
+ * dead one was sent for this session, and the request in progress goes on where it was.
+ * False if the run failed. */
+static bool
+renegotiated(struct milter_run *mr, const struct milter_reply *rp)
+{
+	struct buf out = BUF_INIT;
+
+	mr->reconnecting = false;
+	mr->negotiated = true;
+	if (rp->version != mr->version || rp->actions != mr->actions ||
+	    rp->protocol != mr->protocol) {
+		/* the steps of the request in progress were built for the old options */
+		fail(mr, "the filter negotiated other options on a new connection");
+		return false;
+	}
+	buf_append(&out, mr->replay.data, mr->replay.len);
+	buf_free(&mr->replay);
+	if (mr->waiting) {
+		/* the steps of the request in progress that went out */
+		for (size_t i = 0; i < mr->next; i++)
+			buf_append(&out, mr->steps[i].pkt.data, mr->steps[i].pkt.len);
+	}
+	if (out.len > 0)
+		conn_write(mr->conn, out.data, out.len);
+	buf_free(&out);
+	if (mr->waiting) {
+		conn_set_timeout(mr->conn, mr->steps[mr->next - 1].content ? mr->p.content_timeout
+									   : mr->p.command_timeout);
+		return true;
+	}
+	conn_set_timeout(mr->conn, 0);
+	if (mr->req != REQ_NONE) {
+		/* asked while the new connection was being made: not sent yet */
+		clear_steps(mr);
+		return start_request(mr);
+	}
+	return true;
 }
 
 static void
@@ -797,12 +916,26 @@ on_input(struct conn *conn, void *ctx)
 	}
 }
 
+static void on_connected(void *ctx, int fd, const char *error);
+
 static void
 on_close(struct conn *conn, void *ctx, enum conn_close_reason reason)
 {
 	struct milter_run *mr = ctx;
 
 	conn_free(&mr->conn);
+	if (mr->reused && !mr->confirmed && reason != CONN_CLOSE_TIMEOUT) {
+		/* a pooled connection the filter closed before it answered anything of this
+		 * session: once, a new connection, as if the session had just begun */
+		mr->reused = false;
+		mr->quit_nc_due = false;
+		mr->sessions = 1;
+		mr->reconnecting = true;
+		mr->negotiated = false;
+		mr->fc = filter_connect_start(mr->base, mr->p.spec, mr->p.connect_timeout,
+					      on_connected, mr);
+		return;
+	}
 	fail(mr, reason == CONN_CLOSE_TIMEOUT ? "timed out" : "connection closed by the filter");
 }
 
@@ -832,11 +965,28 @@ struct milter_run *
 milter_run_start(struct event_base *base, const struct milter_params *p)
 {
 	struct milter_run *mr = xcalloc(1, sizeof(*mr));
+	struct milter_pooled pc;
 
 	mr->base = base;
 	mr->p = *p;
 	mr->spec = xstrdup(p->spec);
 	mr->p.spec = mr->spec;
+	if (p->idle_connections > 0 && milter_pool_take(base, p->spec, &pc)) {
+		/* negotiated already: SMFIC_QUIT_NC, then this session's CONNECT */
+		mr->conn = pc.conn;
+		mr->fd = pc.fd;
+		mr->tcp = pc.tcp;
+		mr->version = pc.version;
+		mr->actions = pc.actions;
+		mr->protocol = pc.protocol;
+		mr->sessions = pc.sessions + 1;
+		mr->negotiated = true;
+		mr->reused = mr->quit_nc_due = true;
+		conn_set_ctx(mr->conn, &milter_conn_ops, mr);
+		conn_set_timeout(mr->conn, 0);
+		return mr;
+	}
+	mr->sessions = 1;
 	mr->fc = filter_connect_start(base, p->spec, p->connect_timeout, on_connected, mr);
 	return mr;
 }
@@ -920,9 +1070,10 @@ milter_run_abort(struct milter_run *mr)
 		fail(mr, "transaction ended while the filter was asked");
 		return;
 	}
-	if (mr->txn == TXN_OPEN && mr->state == RUN_OPEN && mr->conn != NULL && mr->negotiated) {
+	if (mr->txn == TXN_OPEN && mr->state == RUN_OPEN && (mr->negotiated || mr->reconnecting)) {
+		/* no reply: it goes out with the next packet that wants one */
 		milter_put_cmd(&b, MILTER_CMD_ABORT);
-		conn_write(mr->conn, b.data, b.len);
+		hold(mr, &b);
 		buf_free(&b);
 	}
 	mr->txn = TXN_NONE;

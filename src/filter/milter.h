@@ -20,6 +20,11 @@ struct milter_run;
 struct milter_params {
 	const char *spec; /* "inet:host:port" or "unix:/path" */
 	unsigned connect_timeout, command_timeout, content_timeout; /* seconds */
+	/* milter_idle_connections (0: a connection per conversation, closed at its end),
+	 * milter_idle_timeout, milter_connection_sessions, milter_reuse_after = session
+	 * (milter_pool.h) */
+	unsigned idle_connections, idle_timeout, connection_sessions;
+	bool reuse_after_session;
 };
 
 enum milter_verdict {

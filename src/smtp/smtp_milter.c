@@ -119,6 +119,11 @@ milters_open(struct smtp_session *s)
 	p.connect_timeout = set->milter_connect_timeout;
 	p.command_timeout = set->milter_command_timeout;
 	p.content_timeout = set->milter_content_timeout;
+	/* connections kept between sessions (docs/filters.md "Reusing milter connections") */
+	p.idle_connections = set->milter_idle_connections;
+	p.idle_timeout = set->milter_idle_timeout;
+	p.connection_sessions = set->milter_connection_sessions;
+	p.reuse_after_session = strcmp(set->milter_reuse_after, "session") == 0;
 	for (size_t i = 0; i < m->n; i++) {
 		p.spec = list[i];
 		m->runs[i] = milter_run_start(deps->base, &p);

@@ -122,6 +122,8 @@ class Scripted(Milter.Base):
             self.addheader("X-Macros", ";".join("%s=%s" % (k, m[k]) for k in sorted(m)))
         if "m:quarantine" in s:
             self.quarantine("scripted quarantine")
+        if "m:continue" in s:  # libmilter stays at end of message (QUIT_NC may follow)
+            return Milter.CONTINUE
         return Milter.ACCEPT
 
 

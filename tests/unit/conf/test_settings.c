@@ -475,6 +475,10 @@ test_filter_keys(void **state)
 	assert_int_equal(s.milter_connect_timeout, 30);
 	assert_int_equal(s.milter_command_timeout, 30);
 	assert_int_equal(s.milter_content_timeout, 300);
+	assert_int_equal(s.milter_idle_connections, 0);
+	assert_int_equal(s.milter_idle_timeout, 30);
+	assert_int_equal(s.milter_connection_sessions, 10);
+	assert_string_equal(s.milter_reuse_after, "message");
 	assert_int_equal(s.clamd_timeout, 60);
 	assert_int_equal(s.clamd_max_stream, 25 * 1024 * 1024);
 	settings_free(&s);
@@ -482,6 +486,10 @@ test_filter_keys(void **state)
 		    "non_smtpd_milters = inet:[::1]:8891\n"
 		    "milter_default_action = accept\n"
 		    "milter_content_timeout = 1m\n"
+		    "milter_idle_connections = 16\n"
+		    "milter_idle_timeout = 2m\n"
+		    "milter_connection_sessions = 100\n"
+		    "milter_reuse_after = session\n"
 		    "clamd_socket = inet:localhost:3310\n"
 		    "clamd_default_action = reject\n"
 		    "clamd_max_stream = 10m\n");
@@ -491,6 +499,10 @@ test_filter_keys(void **state)
 	assert_string_equal(s.non_smtpd_milters[0], "inet:[::1]:8891");
 	assert_string_equal(s.milter_default_action, "accept");
 	assert_int_equal(s.milter_content_timeout, 60);
+	assert_int_equal(s.milter_idle_connections, 16);
+	assert_int_equal(s.milter_idle_timeout, 120);
+	assert_int_equal(s.milter_connection_sessions, 100);
+	assert_string_equal(s.milter_reuse_after, "session");
 	assert_string_equal(s.clamd_socket, "inet:localhost:3310");
 	assert_string_equal(s.clamd_default_action, "reject");
 	assert_int_equal(s.clamd_max_stream, 10 * 1024 * 1024);
@@ -502,6 +514,9 @@ test_filter_keys(void **state)
 	load_fails("milter_default_action = discard\n", "expected tempfail, accept or reject");
 	load_fails("clamd_default_action = \n", "expected tempfail, accept or reject");
 	load_fails("milter_command_timeout = 0\n", "out of range");
+	load_fails("milter_idle_connections = 10001\n", "out of range");
+	load_fails("milter_reuse_after = always\n", "milter_reuse_after");
+	load_fails("milter_connection_sessions = 0\n", "out of range");
 }
 
 /* A reload (serve.c): the keys read only at start keep the running value, named in the
