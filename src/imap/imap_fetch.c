@@ -609,13 +609,18 @@ header_fields_section(const struct imap_fetch_plan *p)
  * RFC822.SIZE ENVELOPE) or (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (From To Cc
  * Subject Date ...)]) of a client's sync. */
 static bool
-fetch_cache_only(const struct imap_fetch_plan *p)
+fetch_items_cached(const struct imap_fetch_plan *p)
 {
 	return (p->items &
 		~(unsigned)(IMAP_FETCH_FLAGS | IMAP_FETCH_UID | IMAP_FETCH_MODSEQ |
 			    IMAP_FETCH_BODYSTRUCTURE | IMAP_FETCH_SIZE | IMAP_FETCH_ENVELOPE |
-			    IMAP_FETCH_BODY | IMAP_FETCH_INTERNALDATE)) == 0 &&
-	       (p->n_sections == 0 || header_fields_section(p) != NULL);
+			    IMAP_FETCH_BODY | IMAP_FETCH_INTERNALDATE)) == 0;
+}
+
+static bool
+fetch_cache_only(const struct imap_fetch_plan *p)
+{
+	return fetch_items_cached(p) && (p->n_sections == 0 || header_fields_section(p) != NULL);
 }
 
 /* The messages from the view, with their BODYSTRUCTURE from c when c is not NULL. A
@@ -659,6 +664,22 @@ fetch_step_view(struct imap_fetch_run *r, const struct imap_fetch_cache *c)
 			meta.size = c->sizes[i];
 			meta.internaldate = (time_t)c->dates[i];
 			meta.internaldate_tz = c->tzs[i];
+			if (c->roffs != NULL && !r->header_filtered) {
+				/* a small mailbox's: the sections as from the index's row (an
+				 * entry marked expunged has none there: skipped, as the cursor) */
+				const uint32_t *o = c->roffs + 2 * i;
+
+				if (msgs[seq - 1].flags & STORE_FLAG_EXPUNGED)
+					continue;
+				meta.header.data = (c->rflags[i] & IMAP_FETCH_CACHE_HAS_HEADER)
+							   ? c->rarena + o[0]
+							   : NULL;
+				meta.header.len = o[1] - o[0];
+				meta.parts.data = (c->rflags[i] & IMAP_FETCH_CACHE_HAS_PARTS)
+							  ? c->rarena + o[1]
+							  : NULL;
+				meta.parts.len = o[2] - o[1];
+			}
 			if (r->header_filtered) {
 				meta.header.data = c->harena + c->hoffs[i];
 				meta.header.len = c->hoffs[i + 1] - c->hoffs[i];
@@ -708,6 +729,16 @@ fetch_step(struct imap_fetch_run *r)
 		if (cache != NULL)
 			return fetch_step_view(r, cache);
 		r->header_filtered = false;
+	}
+	/* sections of a small mailbox: its headers and parts are in memory too (the message
+	 * file is read by UID for a section of the body); only while the view is current, so
+	 * that every message it shows is in the index and has its file, as for the cursor */
+	if (r->plan.n_sections > 0 && fetch_items_cached(&r->plan) &&
+	    store_view_count(r->s->view) <= IMAP_FETCH_CACHE_SMALL &&
+	    store_view_current(r->s->view)) {
+		cache = imap_fetch_cache_get_small(r->s, true);
+		if (cache != NULL)
+			return fetch_step_view(r, cache);
 	}
 	cur = store_msg_cursor_open(r->s->view, r->uids[r->next], r->uids[r->n_uids - 1],
 				    r->plan.fields);

@@ -38,8 +38,25 @@ struct mbox_cache {
 	uint32_t *hoffs; /* cap + 1 */
 	struct buf harena;
 	bool hmissing; /* a row without its header (from before it was kept): none kept */
+	/* small mailboxes (imap_fetch_cache.h IMAP_FETCH_CACHE_SMALL): each entry's header and
+	 * parts blob, 2 offsets an entry (roffs NULL: not kept) */
+	enum { SMALL_UNKNOWN, SMALL_YES, SMALL_NO } small;
+	uint32_t *roffs; /* 2 * cap + 1 */
+	uint8_t *rflags; /* cap */
+	struct buf rarena;
 	struct imap_fetch_cache view; /* what imap_fetch_cache_get() returns */
 };
+
+static void
+raw_drop(struct mbox_cache *m)
+{
+	free(m->roffs);
+	free(m->rflags);
+	m->roffs = NULL;
+	m->rflags = NULL;
+	buf_free(&m->rarena);
+	m->small = SMALL_NO;
+}
 
 static void
 header_drop(struct mbox_cache *m)
@@ -62,6 +79,7 @@ mbox_free(struct imap_mbox_cache *e)
 	free(m->offs);
 	buf_free(&m->arena);
 	header_drop(m);
+	raw_drop(m);
 	free(m);
 }
 
@@ -90,7 +108,27 @@ add(struct mbox_cache *m, const struct store_msg_meta *meta, struct buf *scratch
 		m->tzs = xrealloc(m->tzs, xsize_mul(cap, sizeof(*m->tzs)));
 		if (m->hoffs != NULL)
 			m->hoffs = xrealloc(m->hoffs, xsize_mul(cap + 1, sizeof(*m->hoffs)));
+		if (m->small == SMALL_YES) {
+			m->roffs =
+				xrealloc(m->roffs, xsize_add(xsize_mul(cap, 2 * sizeof(*m->roffs)),
+							     sizeof(*m->roffs)));
+			m->rflags = xrealloc(m->rflags, cap);
+		}
 		m->cap = cap;
+	}
+	if (m->small == SMALL_YES) {
+		size_t i = m->base.n;
+
+		if (i == 0)
+			m->roffs[0] = 0;
+		m->rflags[i] = (meta->header.data != NULL ? IMAP_FETCH_CACHE_HAS_HEADER : 0) |
+			       (meta->parts.data != NULL ? IMAP_FETCH_CACHE_HAS_PARTS : 0);
+		if (meta->header.data != NULL)
+			buf_append(&m->rarena, meta->header.data, meta->header.len);
+		m->roffs[2 * i + 1] = (uint32_t)m->rarena.len;
+		if (meta->parts.data != NULL)
+			buf_append(&m->rarena, meta->parts.data, meta->parts.len);
+		m->roffs[2 * i + 2] = (uint32_t)m->rarena.len;
 	}
 	if (m->base.n == 0)
 		m->offs[0] = 0;
@@ -203,15 +241,16 @@ fill(struct imap_session *s, struct mbox_cache *m, uint32_t uid_lo, uint32_t uid
 	struct buf scratch = BUF_INIT;
 	int ret;
 
-	cur = store_msg_cursor_open(s->view, uid_lo, uid_hi,
-				    STORE_MSG_BODYSTRUCTURE | STORE_MSG_ENVELOPE | STORE_MSG_BODY |
-					    STORE_MSG_SEARCH |
-					    (m->hoffs != NULL ? STORE_MSG_PARTS : 0));
+	cur = store_msg_cursor_open(
+		s->view, uid_lo, uid_hi,
+		STORE_MSG_BODYSTRUCTURE | STORE_MSG_ENVELOPE | STORE_MSG_BODY | STORE_MSG_SEARCH |
+			(m->hoffs != NULL || m->small == SMALL_YES ? STORE_MSG_PARTS : 0));
 	while ((ret = store_msg_cursor_next(cur, &meta, &error)) == 1) {
 		/* offsets are 32 bits; folding grows text by half at most */
 		if (m->arena.len + meta.bodystructure.len + meta.envelope.len + meta.body.len +
-			    2 * (meta.subject.len + 3 * meta.from.len + 64) >=
-		    UINT32_MAX) {
+				    2 * (meta.subject.len + 3 * meta.from.len + 64) >=
+			    UINT32_MAX ||
+		    m->rarena.len + meta.header.len + meta.parts.len >= UINT32_MAX) {
 			ret = -1;
 			error = "too much for the cache";
 			break;
@@ -242,6 +281,9 @@ get(struct imap_session *s, bool create, const struct mime_section_spec *hspec)
 	m = (struct mbox_cache *)imap_mbox_cache_entry(s, &kind, limit, create, &last);
 	if (m == NULL)
 		return NULL;
+	if (m->small == SMALL_UNKNOWN) /* a new entry: small now, or never */
+		m->small =
+			store_view_count(s->view) <= IMAP_FETCH_CACHE_SMALL ? SMALL_YES : SMALL_NO;
 	/* a new list first: then the new rows of fill() get it in the same walk (all of them
 	 * for a new entry) */
 	if (hspec != NULL && (m->hoffs == NULL || !header_same(&m->hspec, hspec))) {
@@ -253,6 +295,8 @@ get(struct imap_session *s, bool create, const struct mime_section_spec *hspec)
 		imap_mbox_cache_drop_front(s, &kind);
 		return NULL;
 	}
+	if (m->small == SMALL_YES && m->base.n > IMAP_FETCH_CACHE_SMALL)
+		raw_drop(m); /* grown: no more headers kept in memory */
 	imap_mbox_cache_trim(s, &kind, limit);
 	m->view.uids = m->uids;
 	m->view.sizes = m->sizes;
@@ -263,6 +307,9 @@ get(struct imap_session *s, bool create, const struct mime_section_spec *hspec)
 	m->view.n = m->base.n;
 	m->view.hoffs = m->hoffs;
 	m->view.harena = m->harena.data != NULL ? m->harena.data : "";
+	m->view.roffs = m->small == SMALL_YES ? m->roffs : NULL;
+	m->view.rflags = m->rflags;
+	m->view.rarena = m->rarena.data != NULL ? m->rarena.data : "";
 	if (hspec != NULL && m->hoffs == NULL)
 		return NULL; /* fill() met a row without its header */
 	return &m->view;
@@ -279,6 +326,14 @@ imap_fetch_cache_get_header(struct imap_session *s, bool create,
 			    const struct mime_section_spec *spec)
 {
 	return get(s, create, spec);
+}
+
+const struct imap_fetch_cache *
+imap_fetch_cache_get_small(struct imap_session *s, bool create)
+{
+	const struct imap_fetch_cache *c = get(s, create, NULL);
+
+	return c != NULL && c->roffs != NULL ? c : NULL;
 }
 
 size_t

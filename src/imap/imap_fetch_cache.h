@@ -45,7 +45,21 @@ struct imap_fetch_cache {
 	 * not in the index when it was read (skip it, as the index's cursor would) */
 	const uint32_t *hoffs;
 	const char *harena;
+	/* a small mailbox's entries (imap_fetch_cache_get_small(), else NULL): entry i's
+	 * top-level header (msgdata.header) is rarena[roffs[2i] .. roffs[2i + 1]) and its parts
+	 * blob rarena[roffs[2i + 1] .. roffs[2i + 2]), each present when rflags[i] has
+	 * IMAP_FETCH_CACHE_HAS_HEADER / _HAS_PARTS (rows from before they were kept have not) */
+	const uint32_t *roffs;
+	const uint8_t *rflags;
+	const char *rarena;
 };
+
+#define IMAP_FETCH_CACHE_HAS_HEADER 1
+#define IMAP_FETCH_CACHE_HAS_PARTS 2
+/* A mailbox of at most this many messages has its entries made with their header and parts
+ * blob too (about 2 KB more each), so that any FETCH of it reads no index row (but the
+ * message file for a section of the body); past it they are dropped. */
+#define IMAP_FETCH_CACHE_SMALL 256
 
 static inline const char *
 imap_fetch_cache_field(const struct imap_fetch_cache *c, size_t i, unsigned field, size_t *len_r)
@@ -71,6 +85,12 @@ const struct imap_fetch_cache *imap_fetch_cache_get(struct imap_session *s, bool
  * not in the index (rows from before it was kept): filter from the index then. */
 const struct imap_fetch_cache *imap_fetch_cache_get_header(struct imap_session *s, bool create,
 							   const struct mime_section_spec *spec);
+
+/* imap_fetch_cache_get() of a mailbox small enough to keep its entries' headers and parts
+ * (roffs set; created when create and the mailbox has at most IMAP_FETCH_CACHE_SMALL
+ * messages), else NULL: for a FETCH of sections (BODY[HEADER.FIELDS (...)] with any list,
+ * BODY[1], BODY[TEXT], ...) of a small mailbox such as imaptest's or a phone's INBOX. */
+const struct imap_fetch_cache *imap_fetch_cache_get_small(struct imap_session *s, bool create);
 
 /* The index in c of uid, starting the search at *hint (the entry after the last one
  * found: a FETCH 1:* then finds each one in one step); SIZE_MAX when it is not there. */

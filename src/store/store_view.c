@@ -249,6 +249,12 @@ store_view_mark_expunged(struct store_view *view, const uint32_t *uids, size_t n
 }
 
 bool
+store_view_current(const struct store_view *view)
+{
+	return view->acct->counts_commits && view->synced_commits == view->acct->commits;
+}
+
+bool
 store_view_synced(const struct store_view *view, uint64_t highestmodseq)
 {
 	return view->acct->counts_commits && view->synced_commits == view->acct->commits &&

@@ -55,6 +55,10 @@ uint64_t store_view_highestmodseq(const struct store_view *view);
 
 /* Cheap also while hibernated. */
 size_t store_view_count(const struct store_view *view);
+/* Nothing was committed to the account's index since the view last read it (see
+ * store_view_refresh): every message of the view but those marked expunged is in the index
+ * as the view has it, and no file of one is gone. */
+bool store_view_current(const struct store_view *view);
 /* The messages, in sequence order; valid until the next refresh/operation on this view
  * (or store_view_hibernate). Wakes a hibernated view (see below). */
 const struct store_view_msg *store_view_msgs(struct store_view *view);

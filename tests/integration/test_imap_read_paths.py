@@ -498,3 +498,56 @@ def test_caches_of_two_mailboxes_over_the_limit(yubin_factory):
                 assert answers.setdefault((box, cmd), got) == got, (rnd, box, cmd)
     assert len(items(answers[("Other", cmds[1])])) == 20
     c.close()
+
+
+# -- a small mailbox's headers and parts in memory (imap_fetch_cache_get_small) ------------
+SMALL_SECTIONS = ["BODY.PEEK[HEADER.FIELDS (Subject From)]", "BODY.PEEK[HEADER]",
+                  "RFC822.HEADER", "BODY.PEEK[TEXT]", "BODY.PEEK[1]", "BODY.PEEK[2.HEADER]",
+                  "BODY.PEEK[2.MIME]", "BODY.PEEK[1]<2.3>", "BODY.PEEK[]",
+                  "BODY.PEEK[HEADER.FIELDS.NOT (To)] BODY.PEEK[TEXT]<1.4>",
+                  "UID ENVELOPE BODY.PEEK[HEADER.FIELDS (Date)]", "BINARY.PEEK[1]"]
+
+
+def small_answers(srv):
+    c = examine(srv)
+    out = []
+    for sec in SMALL_SECTIONS:
+        for which in ("1:*", "2", "3:4"):
+            out.append((which, sec, items(c.ok("FETCH %s (%s)" % (which, sec))[0])))
+    c.close()
+    return out
+
+
+@pytest.fixture
+def no_cache(yubin_factory):
+    srv = yubin_factory(config={"imap_listen": "127.0.0.1:%d" % free_port(),
+                                "imap_fetch_cache_messages": "0"})
+    srv.imap_port = int(srv.settings["imap_listen"].rsplit(":", 1)[1])
+    return srv
+
+
+def test_small_mailbox_sections_from_memory(imap, no_cache):
+    """A FETCH of sections of a mailbox of at most 256 messages takes the header and parts
+    from memory (any header field list, the parts' ranges for the body sections): the same
+    answers as from the index (a server with the cache off), and a header changed behind
+    the server's back after the first FETCH does not show."""
+    plain = b"From: a@remote.test\r\nTo: b@remote.test\r\nSubject: %s\r\n\r\nbody %s\r\n"
+    msgs = [plain % (b"one", b"1"), NESTED, NESTED.replace(b"hello", b"hello again"),
+            plain % (b"four", b"4")]
+    for srv in (imap, no_cache):   # the same bytes and dates in both
+        c = Raw(srv.imap_port)
+        c.login()
+        for m in msgs:
+            c.ok(b'APPEND INBOX "01-Jan-2024 10:00:00 +0100" {%d+}\r\n%s' % (len(m), m))
+        c.close()
+    assert small_answers(imap) == small_answers(no_cache)
+    c = examine(imap)
+    first = items(c.ok("FETCH 1:* (BODY.PEEK[HEADER.FIELDS (Subject)] BODY.PEEK[TEXT])")[0])
+    db = sqlite3.connect(index_path(imap), timeout=10)
+    db.execute("UPDATE msgdata SET header = CAST('Subject: X-CHANGED' || char(13, 10, 13, 10)"
+               " AS BLOB)")
+    db.commit()
+    db.close()
+    again = items(c.ok("FETCH 1:* (BODY.PEEK[HEADER.FIELDS (Subject)] BODY.PEEK[TEXT])")[0])
+    assert again == first and b"X-CHANGED" not in b"".join(again), (first, again)
+    c.close()
