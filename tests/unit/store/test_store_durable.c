@@ -79,6 +79,22 @@ meta_value(const char *dir, const char *key)
 	return v;
 }
 
+/* Creates a@example.test on a store thread (the loop runs until it is done) and opens it. */
+static struct store_account *
+new_account(struct store *store, struct event_base *base)
+{
+	struct done d = {base, 0, -1};
+	struct store_account *acct;
+	const char *error;
+
+	store_account_create_async(store, "a@example.test", on_done, &d);
+	event_base_dispatch(base);
+	assert_int_equal(d.result, 0);
+	acct = store_account_open(store, "a@example.test", &error);
+	assert_non_null(acct);
+	return acct;
+}
+
 static void
 test_sync_and_create(void **state)
 {
@@ -230,11 +246,7 @@ test_unlink_after_sync(void **state)
 	uint32_t uid1, uid2;
 
 	(void)state;
-	store_account_create_async(store, "a@example.test", on_done, &d);
-	event_base_dispatch(base);
-	assert_int_equal(d.result, 0);
-	acct = store_account_open(store, "a@example.test", &error);
-	assert_non_null(acct);
+	acct = new_account(store, base);
 	uid1 = test_append_msg(acct, "INBOX", 600, 1);
 	uid2 = test_append_msg(acct, "INBOX", 600, 2);
 	assert_int_equal(store_view_open(acct, "INBOX", false, &view, &error), 0);
@@ -332,11 +344,7 @@ test_refresh_reads_after_commits(void **state)
 	size_t n_exp;
 
 	(void)state;
-	store_account_create_async(store, "a@example.test", on_done, &d);
-	event_base_dispatch(base);
-	assert_int_equal(d.result, 0);
-	acct = store_account_open(store, "a@example.test", &error);
-	assert_non_null(acct);
+	acct = new_account(store, base);
 	uid1 = test_append_msg(acct, "INBOX", 600, 1);
 	uid2 = test_append_msg(acct, "INBOX", 600, 2);
 	assert_int_equal(store_view_open(acct, "INBOX", false, &a, &error), 0);
@@ -425,11 +433,7 @@ test_moved_file_of_a_failed_apply_goes(void **state)
 	const char *error;
 
 	(void)state;
-	store_account_create_async(store, "a@example.test", on_done, &d);
-	event_base_dispatch(base);
-	assert_int_equal(d.result, 0);
-	acct = store_account_open(store, "a@example.test", &error);
-	assert_non_null(acct);
+	acct = new_account(store, base);
 	assert_int_equal(store_mailbox_create(acct, "Work", 0, &error), 0);
 
 	/* a good one first: applied with its file in place */
