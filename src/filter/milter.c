@@ -582,6 +582,14 @@ command_passed(struct milter_run *mr)
 
 /* Writes steps until one wants a reply (then waits for it); with none left, a command
  * request is answered. False if the run is gone. */
+/* Seconds to wait for the reply to the last step sent (Postfix's milter_content_timeout for
+ * the message's steps, milter_command_timeout for the others). */
+static unsigned
+reply_timeout(const struct milter_run *mr)
+{
+	return mr->steps[mr->next - 1].content ? mr->p.content_timeout : mr->p.command_timeout;
+}
+
 static bool
 pump(struct milter_run *mr)
 {
@@ -603,8 +611,7 @@ pump(struct milter_run *mr)
 		hold(mr, &out);
 	buf_free(&out);
 	if (mr->waiting) {
-		conn_set_timeout(mr->conn, mr->steps[mr->next - 1].content ? mr->p.content_timeout
-									   : mr->p.command_timeout);
+		conn_set_timeout(mr->conn, reply_timeout(mr));
 		return true;
 	}
 	/* idle until the next request: the client may take its time */
@@ -852,8 +859,7 @@ renegotiated(struct milter_run *mr, const struct milter_reply *rp)
 		conn_write(mr->conn, out.data, out.len);
 	buf_free(&out);
 	if (mr->waiting) {
-		conn_set_timeout(mr->conn, mr->steps[mr->next - 1].content ? mr->p.content_timeout
-									   : mr->p.command_timeout);
+		conn_set_timeout(mr->conn, reply_timeout(mr));
 		return true;
 	}
 	conn_set_timeout(mr->conn, 0);
