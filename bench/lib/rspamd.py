@@ -90,7 +90,8 @@ worker "rspamd_proxy" {
             [RSPAMD, '-f', '-u', '_rspamd', '-g', '_rspamd', '-c', self.conf,
              '--var=LOCAL_CONFDIR=' + self.local, '--var=DBDIR=' + self.dbdir,
              '--var=RUNDIR=' + self.run_dir, '--var=LOGDIR=' + self.log_dir],
-            stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+            # its own session, as a daemon (see Yubin.start in yubin.py)
+            stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
         out.close()
 
         def ready():

@@ -121,8 +121,14 @@ class Yubin:
         if self.after_setup:
             self.after_setup(self)
         out = open(self.log_path, 'ab')
+        # A session of its own (setsid), as Postfix's master and Dovecot make for themselves
+        # when they daemonize: with the kernel's autogroup scheduling (on here) the CPU is
+        # then shared between the daemons by group, as between the cgroups of systemd units
+        # in a deployment, not thread by thread with the load tool and a filter daemon
+        # (bench/README.md "Each daemon its own scheduling group").
         self.proc = subprocess.Popen([self.binary, '-c', self.conf, 'serve'],
-                                     stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+                                     stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                     start_new_session=True)
         out.close()
         self.pid = self.proc.pid
         try:
