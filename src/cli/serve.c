@@ -28,6 +28,7 @@
 #include "conf/settings.h"
 #include "db/db_kv.h"
 #include "dns/dns.h"
+#include "filter/milter_pool.h"
 #include "filter/rspamd_learn.h"
 #include "acme/acme_challenge.h"
 #include "acme/acme_client.h"
@@ -330,6 +331,7 @@ serve_on_signal(evutil_socket_t sig, short what, void *arg)
 	server_shutdown(sv->imap);
 	if (sv->queue != NULL)
 		queue_shutdown(sv->queue);
+	milter_pool_close_all(sv->base);
 	/* let the 421s go out and in-flight deliveries finish (serve_stop_loop) */
 	event_base_once(sv->base, -1, EV_TIMEOUT, serve_stop_loop, sv, &grace);
 }

@@ -118,6 +118,22 @@ milter_pool_take(struct event_base *base, const char *spec, struct milter_pooled
 	return false;
 }
 
+void
+milter_pool_close_all(struct event_base *base)
+{
+	struct idle *next;
+
+	for (struct idle *e = idle_head; e != NULL; e = next) {
+		struct conn *conn = e->pc.conn;
+
+		next = e->next;
+		if (e->base != base)
+			continue;
+		unlink_idle(e);
+		milter_conn_goodbye(conn, true);
+	}
+}
+
 size_t
 milter_pool_count(const char *spec)
 {

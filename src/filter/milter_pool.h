@@ -32,6 +32,10 @@ bool milter_pool_take(struct event_base *base, const char *spec, struct milter_p
 bool milter_pool_put(struct event_base *base, const char *spec, const struct milter_pooled *pc,
 		     unsigned max, unsigned idle_timeout);
 
+/* Says QUIT on every idle connection of base and lets it close (the server is stopping:
+ * a filter sees the end of the conversation, not a dropped socket). */
+void milter_pool_close_all(struct event_base *base);
+
 /* The idle connections to spec now (tests, logs). */
 size_t milter_pool_count(const char *spec);
 

@@ -391,3 +391,15 @@ def test_pool_off_one_connection_per_session(yubin_factory, raw_milter):
         batch = reads[1]
         assert batch[0] == "C" and batch[-1] == "E" and "M" in batch, reads
         assert reads[-1][-1] == "Q" and "K" not in sum(reads, []), reads
+
+
+def test_idle_connection_quit_at_shutdown(yubin_factory, raw_milter):
+    """yubin serve stopping (SIGTERM) says QUIT on its idle pooled connection, as a
+    conversation that ends does, instead of dropping the socket."""
+    m = raw_milter()
+    server = start(yubin_factory, m, reuse_config(m))
+    send(server, "s1")
+    first = m.mail_conns()[0]
+    assert not server.stop()
+    wait_until(lambda: m.conns[first]["closed"])
+    assert m.cmds(first)[-1] == "Q", m.cmds(first)
