@@ -2,6 +2,7 @@
 memory accounting from /proc, machine busy time, medians and small formatting helpers.
 Pure standard library (runs under Debian's /usr/bin/python3)."""
 
+import atexit
 import os
 import shutil
 import signal
@@ -105,6 +106,41 @@ def pid_alive(pid):
             return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
     except OSError:
         return False
+
+
+# ---------------------------------------------------------------- daemons in their own session
+
+# Daemons started in a session of their own (yubin, rspamd: see Yubin.start) get neither the
+# terminal's SIGINT nor a signal sent to the benchmark's process group, so a benchmark that
+# is interrupted or killed by `timeout` would leave them running: they are stopped at exit.
+_own_session = set()
+
+
+def own_session_started(pid):
+    """pid was started with start_new_session=True: stopped at the benchmark's exit unless
+    own_session_stopped(pid) was called first."""
+    _own_session.add(pid)
+
+
+def own_session_stopped(pid):
+    _own_session.discard(pid)
+
+
+def stop_own_session_daemons():
+    """Stops every daemon own_session_started() still lists (before a file system they use
+    is unmounted, say)."""
+    for pid in list(_own_session):
+        stop_pid(pid, timeout=10)
+        _own_session.discard(pid)
+
+
+def _exit_on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)  # unwinds the finally blocks, then runs atexit
+
+
+atexit.register(stop_own_session_daemons)
+if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
 
 def stop_pid(pid, timeout=10, sig=signal.SIGTERM):

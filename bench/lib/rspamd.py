@@ -8,7 +8,8 @@ import os
 import pwd
 import subprocess
 
-from benchutil import BenchError, free_ports, log, stop_pid, wait_until
+from benchutil import (BenchError, free_ports, log, own_session_started, own_session_stopped,
+                       stop_pid, wait_until)
 
 RSPAMD = '/usr/bin/rspamd'
 
@@ -93,6 +94,7 @@ worker "rspamd_proxy" {
             # its own session, as a daemon (see Yubin.start in yubin.py)
             stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
         out.close()
+        own_session_started(self.proc.pid)
 
         def ready():
             if self.proc.poll() is not None:
@@ -108,3 +110,5 @@ worker "rspamd_proxy" {
         if self.proc is not None and self.proc.poll() is None:
             stop_pid(self.proc.pid, timeout=20)
             self.proc.wait()
+        if self.proc is not None:
+            own_session_stopped(self.proc.pid)

@@ -9,8 +9,8 @@ import pwd
 import sqlite3
 import subprocess
 
-from benchutil import (BenchError, log, run, stop_pid, pid_alive, smtp_greets, wait_port,
-                       wait_until)
+from benchutil import (BenchError, log, own_session_started, own_session_stopped, run, stop_pid,
+                       pid_alive, smtp_greets, wait_port, wait_until)
 
 SRC_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 
@@ -131,6 +131,7 @@ class Yubin:
                                      start_new_session=True)
         out.close()
         self.pid = self.proc.pid
+        own_session_started(self.pid)
         try:
             if self.ports['smtp_listen']:
                 wait_until(self._smtp_ready, timeout, 'yubin SMTP greeting', interval=0.1)
@@ -170,6 +171,7 @@ class Yubin:
         except subprocess.TimeoutExpired:
             stop_pid(self.proc.pid, timeout=5)
             self.proc.wait(timeout=5)
+        own_session_stopped(self.pid)
         self.proc = None
         self.pid = None
 
