@@ -113,25 +113,31 @@ def pid_alive(pid):
 # Daemons started in a session of their own (yubin, rspamd: see Yubin.start) get neither the
 # terminal's SIGINT nor a signal sent to the benchmark's process group, so a benchmark that
 # is interrupted or killed by `timeout` would leave them running: they are stopped at exit.
-_own_session = set()
+_own_session = []  # their subprocess.Popen objects
 
 
-def own_session_started(pid):
-    """pid was started with start_new_session=True: stopped at the benchmark's exit unless
-    own_session_stopped(pid) was called first."""
-    _own_session.add(pid)
+def own_session_started(proc):
+    """proc (a Popen started with start_new_session=True) is stopped at the benchmark's exit
+    unless own_session_stopped(proc) was called first."""
+    _own_session.append(proc)
 
 
-def own_session_stopped(pid):
-    _own_session.discard(pid)
+def own_session_stopped(proc):
+    if proc in _own_session:
+        _own_session.remove(proc)
 
 
 def stop_own_session_daemons():
     """Stops every daemon own_session_started() still lists (before a file system they use
-    is unmounted, say)."""
-    for pid in list(_own_session):
-        stop_pid(pid, timeout=10)
-        _own_session.discard(pid)
+    is unmounted, say). Only while its Popen has not reaped it: its PID is still its own."""
+    while _own_session:
+        proc = _own_session.pop()
+        if proc.poll() is None:
+            stop_pid(proc.pid, timeout=10)
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
 
 
 def _exit_on_sigterm(signum, frame):

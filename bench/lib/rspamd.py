@@ -94,7 +94,7 @@ worker "rspamd_proxy" {
             # its own session, as a daemon (see Yubin.start in yubin.py)
             stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
         out.close()
-        own_session_started(self.proc.pid)
+        own_session_started(self.proc)
 
         def ready():
             if self.proc.poll() is not None:
@@ -111,4 +111,4 @@ worker "rspamd_proxy" {
             stop_pid(self.proc.pid, timeout=20)
             self.proc.wait()
         if self.proc is not None:
-            own_session_stopped(self.proc.pid)
+            own_session_stopped(self.proc)

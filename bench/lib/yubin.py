@@ -131,7 +131,7 @@ class Yubin:
                                      start_new_session=True)
         out.close()
         self.pid = self.proc.pid
-        own_session_started(self.pid)
+        own_session_started(self.proc)
         try:
             if self.ports['smtp_listen']:
                 wait_until(self._smtp_ready, timeout, 'yubin SMTP greeting', interval=0.1)
@@ -171,7 +171,7 @@ class Yubin:
         except subprocess.TimeoutExpired:
             stop_pid(self.proc.pid, timeout=5)
             self.proc.wait(timeout=5)
-        own_session_stopped(self.pid)
+        own_session_stopped(self.proc)
         self.proc = None
         self.pid = None
 
