@@ -91,6 +91,7 @@ struct serve {
 	size_t n_retired;
 	bool stopping;
 	unsigned stop_ticks;
+	bool milters_closed; /* serve_stop_loop told the idle milter connections QUIT */
 };
 
 static void
@@ -196,7 +197,8 @@ serve_acme_cert(const char *cert_file, const char *key_file, void *arg)
 
 /* After a stop signal: keep the loop running while sessions still have a command in
  * flight (a delivery, an APPEND, a RETR) or flush a last reply, checking every 20 ms,
- * for at most 5 s. */
+ * for at most 5 s. Then the idle milter connections (the last sessions may just have
+ * left theirs) are told QUIT, and one more tick lets that go out. */
 static void
 serve_stop_loop(evutil_socket_t fd, short what, void *arg)
 {
@@ -207,6 +209,12 @@ serve_stop_loop(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if ((server_busy(sv->smtp) || server_busy(sv->pop3) || server_busy(sv->imap)) &&
 	    ++sv->stop_ticks < 250) {
+		event_base_once(sv->base, -1, EV_TIMEOUT, serve_stop_loop, sv, &tick);
+		return;
+	}
+	if (!sv->milters_closed) {
+		sv->milters_closed = true;
+		milter_pool_close_all(sv->base);
 		event_base_once(sv->base, -1, EV_TIMEOUT, serve_stop_loop, sv, &tick);
 		return;
 	}
@@ -331,7 +339,6 @@ serve_on_signal(evutil_socket_t sig, short what, void *arg)
 	server_shutdown(sv->imap);
 	if (sv->queue != NULL)
 		queue_shutdown(sv->queue);
-	milter_pool_close_all(sv->base);
 	/* let the 421s go out and in-flight deliveries finish (serve_stop_loop) */
 	event_base_once(sv->base, -1, EV_TIMEOUT, serve_stop_loop, sv, &grace);
 }
