@@ -22,19 +22,16 @@ NR_ALL = 0x001000 | 0x002000 | 0x004000 | 0x008000 | 0x010000 | 0x020000 | 0x040
 NEEDS_REPLY = b"CHMRTLNBU"  # when not NR
 
 
-class RawMilter:
-    """A milter speaking the protocol by hand on a unix socket: replies continue to every
-    step (or nothing, with nr), at end of message adds X-Raw (its connection number, the
-    conversation on that connection, and the session's macros) and answers eom_reply.
-    close_on_quit_nc: it closes a connection as soon as SMFIC_QUIT_NC arrives on it."""
+class UnixListener:
+    """A unix socket in a temp directory, accepting on a thread: accepted(sock) is called for
+    each connection; the subclass keeps its connections in self.conns under self.lock."""
 
-    def __init__(self, nr=False, eom_reply=b"a", close_on_quit_nc=False):
-        self.nr, self.eom_reply, self.close_on_quit_nc = nr, eom_reply, close_on_quit_nc
-        self.tmp = tempfile.mkdtemp(prefix="yubin-rawmilter-")
-        self.path = os.path.join(self.tmp, "m.sock")
+    def __init__(self, prefix, name):
+        self.tmp = tempfile.mkdtemp(prefix=prefix)
+        self.path = os.path.join(self.tmp, name)
         self.spec = "unix:" + self.path
         self.lock = threading.Lock()
-        self.conns = []  # per connection: {"reads": [[cmd, ...] per recv], "sock": s}
+        self.conns = []
         self.srv = socket.socket(socket.AF_UNIX)
         self.srv.bind(self.path)
         self.srv.listen(64)
@@ -46,10 +43,34 @@ class RawMilter:
                 s, _ = self.srv.accept()
             except OSError:
                 return
-            with self.lock:
-                c = {"n": len(self.conns) + 1, "reads": [], "sock": s, "closed": False}
-                self.conns.append(c)
-            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+            self.accepted(s)
+
+    def close(self, socks):
+        self.srv.close()
+        for s in socks:
+            try:
+                s.close()
+            except OSError:
+                pass
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class RawMilter(UnixListener):
+    """A milter speaking the protocol by hand on a unix socket: replies continue to every
+    step (or nothing, with nr), at end of message adds X-Raw (its connection number, the
+    conversation on that connection, and the session's macros) and answers eom_reply.
+    close_on_quit_nc: it closes a connection as soon as SMFIC_QUIT_NC arrives on it."""
+
+    def __init__(self, nr=False, eom_reply=b"a", close_on_quit_nc=False):
+        self.nr, self.eom_reply, self.close_on_quit_nc = nr, eom_reply, close_on_quit_nc
+        # self.conns, per connection: {"reads": [[cmd, ...] per recv], "sock": s}
+        super().__init__("yubin-rawmilter-", "m.sock")
+
+    def accepted(self, s):
+        with self.lock:
+            c = {"n": len(self.conns) + 1, "reads": [], "sock": s, "closed": False}
+            self.conns.append(c)
+        threading.Thread(target=self.serve, args=(c,), daemon=True).start()
 
     def cmds(self, i):
         with self.lock:
@@ -144,46 +165,28 @@ class RawMilter:
             c["closed"] = True
 
     def stop(self):
-        self.srv.close()
         with self.lock:
-            for c in self.conns:
-                try:
-                    c["sock"].close()
-                except OSError:
-                    pass
-        shutil.rmtree(self.tmp, ignore_errors=True)
+            socks = [c["sock"] for c in self.conns]
+        self.close(socks)
 
 
-class CountingProxy:
+class CountingProxy(UnixListener):
     """Between the server and a real milter (libmilter's worker pool hands a connection's
     commands to any of its threads, so the milter cannot tell its connections apart): counts
     the connections and records the commands the server sent on each."""
 
     def __init__(self, upstream):
         self.upstream = upstream
-        self.tmp = tempfile.mkdtemp(prefix="yubin-milterproxy-")
-        self.path = os.path.join(self.tmp, "p.sock")
-        self.spec = "unix:" + self.path
-        self.lock = threading.Lock()
-        self.conns = []
-        self.srv = socket.socket(socket.AF_UNIX)
-        self.srv.bind(self.path)
-        self.srv.listen(64)
-        threading.Thread(target=self.accept_loop, daemon=True).start()
+        super().__init__("yubin-milterproxy-", "p.sock")
 
-    def accept_loop(self):
-        while True:
-            try:
-                down, _ = self.srv.accept()
-            except OSError:
-                return
-            up = socket.socket(socket.AF_UNIX)
-            up.connect(self.upstream)
-            c = {"cmds": [], "socks": (down, up)}
-            with self.lock:
-                self.conns.append(c)
-            threading.Thread(target=self.pump, args=(down, up, c), daemon=True).start()
-            threading.Thread(target=self.pump, args=(up, down, None), daemon=True).start()
+    def accepted(self, down):
+        up = socket.socket(socket.AF_UNIX)
+        up.connect(self.upstream)
+        c = {"cmds": [], "socks": (down, up)}
+        with self.lock:
+            self.conns.append(c)
+        threading.Thread(target=self.pump, args=(down, up, c), daemon=True).start()
+        threading.Thread(target=self.pump, args=(up, down, None), daemon=True).start()
 
     def pump(self, src, dst, c):
         buf = b""
@@ -215,12 +218,9 @@ class CountingProxy:
             return [list(c["cmds"]) for c in self.conns if "E" in c["cmds"]]
 
     def stop(self):
-        self.srv.close()
         with self.lock:
-            for c in self.conns:
-                for s in c["socks"]:
-                    s.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+            socks = [s for c in self.conns for s in c["socks"]]
+        self.close(socks)
 
 
 @pytest.fixture
