@@ -165,20 +165,16 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 	conn_report_drain(conn);
 }
 
-/* Plain sockets: what this loop pass added to the output (every reply line of a command,
- * coalesced) is written now, without asking epoll first; what the socket does not take is
- * left to libevent's EV_WRITE, which also reports errors and the write timeout. */
-static void
-conn_flush_cb(evutil_socket_t fd, short what, void *arg)
+/* A plain socket's output written now, without asking epoll first: true when all of it
+ * went; what the socket does not take is left to libevent's EV_WRITE (also while one is
+ * armed already: libevent writes, and reports errors and the write timeout, from there). */
+static bool
+conn_write_direct(struct conn *conn)
 {
-	struct conn *conn = arg;
 	struct evbuffer *out = bufferevent_get_output(conn->bev);
 
-	(void)fd;
-	(void)what;
-	if (conn->close_reported || conn->closing || !conn_direct(conn) ||
-	    (bufferevent_get_enabled(conn->bev) & EV_WRITE))
-		return; /* libevent writes (and reports) from here on */
+	if (!conn_direct(conn) || (bufferevent_get_enabled(conn->bev) & EV_WRITE))
+		return false;
 	if (evbuffer_get_length(out) > 0) {
 		/* a socket bufferevent keeps the front of its output frozen against drains
 		 * from outside; its own write callback thaws it the same way */
@@ -188,9 +184,25 @@ conn_flush_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (evbuffer_get_length(out) > 0) {
 		bufferevent_enable(conn->bev, EV_WRITE);
-		return;
+		return false;
 	}
-	conn_report_drain(conn);
+	return true;
+}
+
+/* Plain sockets: what this loop pass added to the output (every reply line of a command,
+ * coalesced) is written now, without asking epoll first; what the socket does not take is
+ * left to libevent's EV_WRITE, which also reports errors and the write timeout. */
+static void
+conn_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *conn = arg;
+
+	(void)fd;
+	(void)what;
+	if (conn->close_reported || conn->closing)
+		return; /* conn_close_after_flush() wrote what it could */
+	if (conn_write_direct(conn))
+		conn_report_drain(conn);
 }
 
 /* Output was added: plain sockets write it at the end of this loop pass. */
@@ -650,7 +662,13 @@ conn_close_after_flush(struct conn *conn)
 		return;
 	conn->closing = true;
 	evbuffer_drain(in, evbuffer_get_length(in));
-	bufferevent_enable(conn->bev, EV_WRITE);
+	/* A plain socket's last reply goes out now and the close completes in this loop pass
+	 * (defer_ev). Left to EV_WRITE, libevent would write it in the next pass and run our
+	 * write callback in the one after (deferred callbacks): by then a client that read
+	 * the reply (221, BYE, +OK) may have connected again, and both connections counted
+	 * against its per-address limit (a sender with 45 sessions hit a limit of 50). */
+	if (!conn_write_direct(conn))
+		bufferevent_enable(conn->bev, EV_WRITE);
 	event_active(conn->defer_ev, 0, 0);
 }
 

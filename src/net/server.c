@@ -79,6 +79,7 @@ server_accept(int fd, const struct sockaddr *peer, int peerlen, void *ctx)
 	s->mproto = k->proto;
 	metrics_connection(k->proto, 1);
 	limit = conn_limits_add(srv->limits, s->ip, srv->p.max_connections, srv->p.max_per_ip);
+	s->counted = true;
 	if (limit != CONN_LIMITS_OK) {
 		/* RFC 5321 3.8 421; POP3 -ERR [SYS/TEMP]; IMAP BYE [UNAVAILABLE] */
 		log_warn("%s: %s: client=[%s] rejected: too many connections%s (%u)", ops->proto,
@@ -296,13 +297,22 @@ server_login_timeout(const struct server *srv)
 }
 
 void
+server_session_uncount(struct server *srv, struct session *s)
+{
+	if (!s->counted)
+		return;
+	s->counted = false;
+	conn_limits_remove(srv->limits, s->ip);
+}
+
+void
 server_session_gone(struct server *srv, struct session *s)
 {
 	if (!s->listed)
 		return;
 	s->listed = false;
 	metrics_connection((enum metrics_proto)s->mproto, -1);
-	conn_limits_remove(srv->limits, s->ip);
+	server_session_uncount(srv, s);
 	TAILQ_REMOVE(&srv->sessions, s, entry);
 }
 

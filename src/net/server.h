@@ -76,6 +76,9 @@ void server_free(struct server **srv);
 /* For session.c: the session's connection is gone, forget it in the list and limits;
  * sessions gone with an async step in flight are counted (server_busy) until it ends. */
 void server_session_gone(struct server *srv, struct session *s);
+/* s said its last words and they are all on the wire: it stops counting against the
+ * connection limits now, though its close completes only later in this loop pass. */
+void server_session_uncount(struct server *srv, struct session *s);
 void server_orphans_add(struct server *srv, int delta);
 
 #endif

@@ -138,8 +138,15 @@ void
 session_close(struct session *s)
 {
 	s->closing = true;
-	if (s->conn != NULL)
-		conn_close_after_flush(s->conn);
+	if (s->conn == NULL)
+		return;
+	conn_close_after_flush(s->conn);
+	/* The goodbye (221, BYE, +OK) went out at once: the client may connect again before
+	 * this loop pass reaches the close (new connections are accepted first), and must not
+	 * find this one still counted against its address (a sender with 45 sessions that
+	 * each quit and reconnect hit a per-address limit of 50). */
+	if (conn_output_len(s->conn) == 0)
+		server_session_uncount(s->server, s);
 }
 
 bool

@@ -67,7 +67,8 @@ struct session {
 	bool conn_gone;    /* freed when the last pending step completes */
 	bool closing;      /* session_close() was called */
 	bool timed_out;    /* closed by the idle timeout (for the log) */
-	bool listed;       /* in the server's list and counted in its limits */
+	bool listed;       /* in the server's list */
+	bool counted;      /* counted in its connection limits (server_session_uncount) */
 	unsigned mproto;   /* its listener's enum metrics_proto (connection counts) */
 };
 

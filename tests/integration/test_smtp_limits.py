@@ -233,3 +233,46 @@ def test_memory_limit_defers_and_session_goes_on(yubin_factory):
         assert r.code == 452, r
         c.expect("NOOP", 250)
     assert srv.count("alice@example.test") == 1
+
+
+def test_per_ip_limit_counts_no_connection_that_said_goodbye(yubin_factory):
+    """A sender with as many sessions as the per-address limit, each quitting and
+    connecting again as soon as it has read the 221, is never refused: the 221 is on the
+    wire only once the session no longer counts (before, the close completed one or two
+    loop passes later, and new connections accepted in between found it still counted)."""
+    import socket
+    import threading
+
+    lanes, rounds = 8, 150
+    srv = yubin_factory(config={"smtp_max_connections_per_ip": str(lanes)})
+    refused, errors = [], []
+
+    def read_reply(sock):
+        data = b""
+        while not data.endswith(b"\r\n"):
+            chunk = sock.recv(512)
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+    def lane():
+        try:
+            for _ in range(rounds):
+                with socket.create_connection((srv.host, srv.smtp_port), timeout=10) as s:
+                    greeting = read_reply(s)
+                    if not greeting.startswith(b"220"):
+                        refused.append(greeting)
+                        return
+                    s.sendall(b"QUIT\r\n")
+                    assert read_reply(s).startswith(b"221")
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=lane) for _ in range(lanes)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert not refused, refused[:3]
