@@ -97,7 +97,7 @@ class RawMilter(UnixListener):
                 c["sock"].shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-        wait_until(lambda: all(c["closed"] for c in conns))
+        assert wait_until(lambda: all(c["closed"] for c in conns))
         time.sleep(0.2)  # the server sees the EOF on its idle ones
 
     def close_idle(self, i):
@@ -140,12 +140,10 @@ class RawMilter(UnixListener):
                         if self.close_on_quit_nc:
                             with self.lock:
                                 c["reads"].append(got)
-                            s.close()
                             return
                     elif cmd == b"Q":
                         with self.lock:
                             c["reads"].append(got)
-                        s.close()
                         return
                     elif cmd == b"E":
                         hdr = "conn=%d;session=%d;client=%s;mail=%s" % (
@@ -161,8 +159,10 @@ class RawMilter(UnixListener):
                     s.sendall(out)
         except OSError:
             pass
-        with self.lock:
-            c["closed"] = True
+        finally:  # QUIT, QUIT_NC with close_on_quit_nc, EOF or an error: closed by us
+            s.close()
+            with self.lock:
+                c["closed"] = True
 
     def stop(self):
         with self.lock:
@@ -335,7 +335,7 @@ def test_idle_connection_closed_by_milter(yubin_factory, raw_milter):
     send(server, "s1")
     first = m.mail_conns()[0]
     m.close_idle(first)
-    wait_until(lambda: m.conns[first]["closed"])
+    assert wait_until(lambda: m.conns[first]["closed"])
     time.sleep(0.2)  # yubin sees the EOF on the idle connection
     send(server, "s2")
     send(server, "s3")
@@ -370,7 +370,7 @@ def test_connection_sessions_bound(yubin_factory, raw_milter):
         send(server, "s%d" % (i + 1))
     assert [g["conn"] + "/" + g["session"] for g in fields(server, "X-Raw")] == \
         ["1/1", "1/2", "2/1"]
-    wait_until(lambda: m.conns[0]["closed"])
+    assert wait_until(lambda: m.conns[0]["closed"])
     assert m.cmds(0)[-1] == "Q"
 
 
@@ -382,7 +382,7 @@ def test_pool_off_one_connection_per_session(yubin_factory, raw_milter):
     server = start(yubin_factory, m, {"smtpd_milters": m.spec})
     send(server, "s1")
     send(server, "s2")
-    wait_until(lambda: all(c["closed"] for c in m.conns))
+    assert wait_until(lambda: all(c["closed"] for c in m.conns))
     assert m.count() == 2
     for i in m.mail_conns():
         with m.lock:
@@ -401,5 +401,5 @@ def test_idle_connection_quit_at_shutdown(yubin_factory, raw_milter):
     send(server, "s1")
     first = m.mail_conns()[0]
     assert not server.stop()
-    wait_until(lambda: m.conns[first]["closed"])
+    assert wait_until(lambda: m.conns[first]["closed"])
     assert m.cmds(first)[-1] == "Q", m.cmds(first)
